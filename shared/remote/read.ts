@@ -1,0 +1,175 @@
+// Prometheus remote-read client codec, pure (no fetch of its own: the caller passes one).
+//
+// Request: a prometheus.ReadRequest, snappy block compressed, POSTed with the headers below.
+// Answer, picked by the server from accepted_response_types and told apart here by Content-Type:
+//   SAMPLES: application/x-protobuf, snappy block compressed prometheus.ReadResponse;
+//   STREAMED_XOR_CHUNKS: the framed stream parsed in stream.ts.
+import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { CodedError, errorMessage } from "../encoding/errors.ts";
+import {
+  ReadRequestSchema, ReadResponseSchema, ReadRequest_ResponseType,
+  type ReadRequest, type ReadResponse, type ChunkedReadResponse,
+} from "../gen/prometheus/remote_pb.ts";
+import { snappyDecode, snappyEncode } from "./snappy.ts";
+import { readChunkedStream, STREAMED_CONTENT_TYPE, DEFAULT_MAX_FRAME_BYTES } from "./stream.ts";
+
+export { ReadRequest_ResponseType as ResponseType };
+export { STREAMED_CONTENT_TYPE };
+
+/** Limit for a whole SAMPLES answer once decompressed. */
+export const DEFAULT_MAX_SAMPLES_RESPONSE_BYTES = 512 << 20;
+
+export const REMOTE_READ_HEADERS: Readonly<Record<string, string>> = {
+  "Content-Type": "application/x-protobuf",
+  "Content-Encoding": "snappy",
+  "X-Prometheus-Remote-Read-Version": "0.1.0",
+};
+
+export type ReadRequestInit = ReadRequest | MessageInitShape<typeof ReadRequestSchema>;
+
+/** The request body: protobuf, then snappy. */
+export function encodeReadRequest(req: ReadRequestInit): Uint8Array {
+  return snappyEncode(toBinary(ReadRequestSchema, create(ReadRequestSchema, req)));
+}
+
+/** Decode a request body (what a remote-read server does; used by tests). */
+export function decodeReadRequest(body: Uint8Array, maxBytes = 16 << 20): ReadRequest {
+  const raw = snappyDecode(body, maxBytes, "remote read request");
+  try {
+    return fromBinary(ReadRequestSchema, raw);
+  } catch (e) {
+    throw new CodedError("corrupt", `remote read request: bad ReadRequest message: ${errorMessage(e)}`);
+  }
+}
+
+/**
+ * Decode a SAMPLES answer. Note: sample values pass through JS numbers, so a staleness marker's NaN
+ * payload is not preserved (TOOLCHAIN.md); use the streamed type when staleness matters.
+ */
+export function decodeReadResponse(body: Uint8Array, maxBytes = DEFAULT_MAX_SAMPLES_RESPONSE_BYTES, what = "remote read response"): ReadResponse {
+  const raw = snappyDecode(body, maxBytes, what);
+  try {
+    return fromBinary(ReadResponseSchema, raw);
+  } catch (e) {
+    throw new CodedError("corrupt", `${what}: bad ReadResponse message of ${raw.length} bytes: ${errorMessage(e)}`);
+  }
+}
+
+// Just what remoteRead needs from fetch; shared/ has no DOM types. Response.body is a web
+// ReadableStream, async-iterable on Node 20, Bun, Deno and workerd; getReader() is the fallback.
+export interface ByteReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array }>;
+  cancel(reason?: unknown): Promise<void>;
+  releaseLock(): void;
+}
+export type BodyLike = AsyncIterable<Uint8Array> | { getReader(): ByteReader };
+export interface ResponseLike {
+  status: number;
+  headers: { get(name: string): string | null };
+  body: BodyLike | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  text(): Promise<string>;
+}
+export type FetchLike = (url: string, init: {
+  method: string;
+  headers: Record<string, string>;
+  // ArrayBuffer-backed, so the global fetch (whose BodyInit wants that) fits this type as is.
+  body: Uint8Array<ArrayBuffer>;
+  signal?: AbortSignal;
+}) => Promise<ResponseLike>;
+
+export interface RemoteReadOptions {
+  signal?: AbortSignal;
+  /** Extra request headers (auth, tenant). */
+  headers?: Record<string, string>;
+  maxFrameBytes?: number;
+  maxResponseBytes?: number;
+}
+
+export type RemoteReadResult =
+  | { type: "samples"; response: ReadResponse }
+  | { type: "chunked"; frames: AsyncIterable<ChunkedReadResponse> };
+
+/**
+ * POST a ReadRequest and return whichever answer the server chose, by Content-Type. To get the
+ * stream, put STREAMED_XOR_CHUNKS first in request.acceptedResponseTypes; Prometheus falls back to
+ * SAMPLES when the list is empty. A non-2xx status is "bad_data" (4xx) or "unavailable" (other),
+ * carrying the server's message.
+ */
+export async function remoteRead(fetchFn: FetchLike, url: string, request: ReadRequestInit, opts: RemoteReadOptions = {}): Promise<RemoteReadResult> {
+  let res: ResponseLike;
+  try {
+    res = await fetchFn(url, {
+      method: "POST",
+      headers: { ...REMOTE_READ_HEADERS, ...opts.headers },
+      body: encodeReadRequest(request) as Uint8Array<ArrayBuffer>,
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if (opts.signal?.aborted) throw new CodedError("canceled", `remote read ${url}: canceled`, { cause: e });
+    throw new CodedError("unavailable", `remote read ${url}: ${errorMessage(e)}`, { cause: e });
+  }
+  if (res.status < 200 || res.status > 299) {
+    let text = "";
+    try { text = (await res.text()).trim().slice(0, 512); } catch { /* the status says enough */ }
+    throw new CodedError(res.status >= 400 && res.status < 500 ? "bad_data" : "unavailable",
+      `remote read ${url}: HTTP ${res.status}${text ? `: ${text}` : ""}`);
+  }
+  const ctype = (res.headers.get("content-type") ?? "").toLowerCase();
+  if (ctype.startsWith("application/x-streamed-protobuf")) {
+    if (!ctype.includes("proto=prometheus.chunkedreadresponse")) {
+      throw new CodedError("corrupt", `remote read ${url}: unsupported streamed content type "${ctype}"`);
+    }
+    const body = res.body;
+    if (!body) throw new CodedError("corrupt", `remote read ${url}: streamed answer without a body`);
+    return {
+      type: "chunked",
+      frames: readChunkedStream(bodyIterable(body), { maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, what: `remote read ${url}` }),
+    };
+  }
+  if (ctype === "" || ctype.startsWith("application/x-protobuf")) {
+    const body = await readAll(res, opts.maxResponseBytes ?? DEFAULT_MAX_SAMPLES_RESPONSE_BYTES, url);
+    return { type: "samples", response: decodeReadResponse(body, opts.maxResponseBytes, `remote read ${url}`) };
+  }
+  throw new CodedError("corrupt", `remote read ${url}: unexpected content type "${ctype}"`);
+}
+
+/** Iterate a fetch body whether or not its ReadableStream is async-iterable on this runtime. */
+export function bodyIterable(body: BodyLike): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in body) return body;
+  const reader = body.getReader();
+  return {
+    [Symbol.asyncIterator]() {
+      return {
+        async next() {
+          const r = await reader.read();
+          return r.done ? { done: true, value: undefined } : { done: false, value: r.value! };
+        },
+        async return() {
+          await reader.cancel().catch(() => {});
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+// Read a compressed body with a bound: the compressed size can never exceed the decompressed limit
+// by much (snappy expands at most by ~1/6 plus a header).
+async function readAll(res: ResponseLike, maxBytes: number, url: string): Promise<Uint8Array> {
+  const limit = Math.floor(maxBytes * 7 / 6) + 64;
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of bodyIterable(res.body)) {
+    n += c.length;
+    if (n > limit) {
+      throw new CodedError("resource_exhausted", `remote read ${url}: response body exceeds ${limit} bytes`);
+    }
+    parts.push(c);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
