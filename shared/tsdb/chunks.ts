@@ -1,0 +1,183 @@
+// Chunk segment files (tsdb/docs/format/chunks.md): chunks/000001, 000002, …
+//
+//   magic 0x85BD40DD (4) | version 1 (1) | padding (3)
+//   chunk: uvarint len | encoding (1) | data (len) | crc32c over encoding+data (4)
+//
+// A chunk ref is (segment index << 32) | byte offset, segment index 0 being file 000001. Refs exceed
+// 2^32, so they are carried as numbers (segment * 2^32 + offset), never through `<<`.
+
+import { Decbuf, Encbuf } from "../encoding/bytes.ts";
+import { crc32c } from "../encoding/crc32c.ts";
+import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
+import { hex } from "./index.ts";
+import type { ByteSource } from "./source.ts";
+
+export const CHUNKS_MAGIC = 0x85bd40dd;
+export const SEGMENT_HEADER = 8;
+/** Prometheus' default segment size; a segment is cut before a chunk would cross it. */
+export const DEFAULT_SEGMENT_SIZE = 512 * 1024 * 1024;
+const TWO32 = 0x100000000;
+
+export interface ChunkData { encoding: number; data: Uint8Array }
+
+export const chunkRef = (segment: number, offset: number): number => segment * TWO32 + offset;
+export const refSegment = (ref: number): number => Math.floor(ref / TWO32);
+export const refOffset = (ref: number): number => ref % TWO32;
+export const segmentName = (seq: number): string => `chunks/${String(seq + 1).padStart(6, "0")}`;
+
+interface Segment { src: ByteSource; size: number }
+
+export class ChunkReader {
+  private segs = new Map<number, Promise<Segment>>();
+
+  /** `segment(i)` opens file number i+1 (chunks/000001 for i = 0). */
+  constructor(private readonly segment: (index: number) => ByteSource, readonly what: string) {}
+
+  private open(i: number): Promise<Segment> {
+    let p = this.segs.get(i);
+    if (!p) {
+      p = (async () => {
+        const where = `${this.what} ${segmentName(i)}`;
+        const src = this.segment(i);
+        let size: number, head: Uint8Array;
+        try {
+          size = await src.size();
+          if (size < SEGMENT_HEADER) throw new CodedError("corrupt", `${where}: segment of ${size} bytes is shorter than its ${SEGMENT_HEADER}-byte header`);
+          head = await src.read(0, SEGMENT_HEADER);
+        } catch (e) {
+          throw new CodedError(errorCode(e) ?? "unavailable", `${where}: reading segment header at offset 0: ${errorMessage(e)}`, { cause: e });
+        }
+        const d = new Decbuf(head, where, 0);
+        const m = d.be32();
+        if (m !== CHUNKS_MAGIC) d.fail(`bad magic ${hex(m)} (want ${hex(CHUNKS_MAGIC)})`, 0);
+        const v = d.byte();
+        if (v !== 1) d.fail(`unsupported chunks format version ${v} (want 1)`, 4);
+        return { src, size };
+      })();
+      p.catch(() => this.segs.delete(i));
+      this.segs.set(i, p);
+    }
+    return p;
+  }
+
+  /** Decode the chunk at b[0] (b starts at file offset `at`); null when b is too short for it. */
+  private decode(b: Uint8Array, at: number, seg: Segment, where: string): ChunkData | null {
+    const d = new Decbuf(b, where, at);
+    let len: number;
+    try { len = d.uvarint(); } catch (e) { if (b.length >= 10 || at + b.length >= seg.size) throw e; return null; }
+    const total = d.pos + 1 + len + 4;
+    if (total > b.length) {
+      if (at + total > seg.size) d.fail(`chunk of ${len} bytes runs past the segment end (${seg.size})`, 0);
+      return null;
+    }
+    const start = d.pos;
+    const encoding = d.byte();
+    const data = d.bytes(len);
+    const crcAt = d.pos;
+    const got = d.be32();
+    const want = crc32c(b, start, start + 1 + len);
+    if (got !== want) d.fail(`chunk crc mismatch (stored ${hex(got)}, computed ${hex(want)})`, crcAt);
+    return { encoding, data };
+  }
+
+  /** Read chunks by ref (same order as refs), coalescing refs close together into one range read. */
+  async chunks(refs: ArrayLike<number>, estimate = 512): Promise<ChunkData[]> {
+    const out: ChunkData[] = new Array(refs.length);
+    const bySeg = new Map<number, number[]>();
+    for (let i = 0; i < refs.length; i++) {
+      const s = refSegment(refs[i]!);
+      let l = bySeg.get(s);
+      if (!l) bySeg.set(s, (l = []));
+      l.push(i);
+    }
+    await Promise.all([...bySeg].map(async ([si, idx]) => {
+      const seg = await this.open(si);
+      const where = `${this.what} ${segmentName(si)}`;
+      idx.sort((a, b) => refs[a]! - refs[b]!);
+      const groups: { start: number; end: number; members: number[] }[] = [];
+      for (const i of idx) {
+        const off = refOffset(refs[i]!);
+        if (off < SEGMENT_HEADER || off >= seg.size) throw new CodedError("corrupt", `${where}: chunk ref ${refs[i]} points at offset ${off}, outside the segment (size ${seg.size})`);
+        const g = groups[groups.length - 1];
+        if (g && off - g.end <= 16 * 1024 && off + estimate - g.start <= 8 << 20) {
+          g.end = Math.min(Math.max(g.end, off + estimate), seg.size);
+          g.members.push(i);
+        } else {
+          groups.push({ start: off, end: Math.min(off + estimate, seg.size), members: [i] });
+        }
+      }
+      await Promise.all(groups.map(async (g) => {
+        const b = await this.readRange(seg, g.start, g.end - g.start, where);
+        for (const i of g.members) {
+          const off = refOffset(refs[i]!);
+          let c = this.decode(b.subarray(off - g.start), off, seg, where);
+          if (c === null) {
+            // Longer than the estimate: the header says how long, read exactly that.
+            const hd = new Decbuf(await this.readRange(seg, off, Math.min(10, seg.size - off), where), where, off);
+            const len = hd.uvarint();
+            c = this.decode(await this.readRange(seg, off, hd.pos + 1 + len + 4, where), off, seg, where);
+            c ??= hd.fail("chunk truncated", 0);
+          }
+          out[i] = c;
+        }
+      }));
+    }));
+    return out;
+  }
+
+  private async readRange(seg: Segment, off: number, len: number, where: string): Promise<Uint8Array> {
+    try {
+      return await seg.src.read(off, len);
+    } catch (e) {
+      throw new CodedError(errorCode(e) ?? "unavailable", `${where}: reading ${len} bytes at offset ${off}: ${errorMessage(e)}`, { cause: e });
+    }
+  }
+}
+
+/** Appends chunks to segment files through `out(file, bytes)`, cutting a new segment at `segmentSize`. */
+export class ChunkWriter {
+  private seq = -1;
+  private size = 0;
+  private buf = new Encbuf(1 << 16);
+  readonly files: string[] = [];
+  bytesWritten = 0;
+
+  constructor(private readonly out: (file: string, b: Uint8Array) => Promise<void>, private readonly segmentSize = DEFAULT_SEGMENT_SIZE) {}
+
+  private async flush(): Promise<void> {
+    if (this.buf.len === 0) return;
+    const b = this.buf.get().slice();
+    this.buf.reset();
+    await this.out(segmentName(this.seq), b);
+  }
+
+  /** Returns the chunk's ref. */
+  async write(encoding: number, data: Uint8Array): Promise<number> {
+    const lenBuf = new Encbuf(10);
+    lenBuf.uvarint(data.length);
+    const n = lenBuf.len + 1 + data.length + 4;
+    if (this.seq < 0 || (this.size + n > this.segmentSize && this.size > SEGMENT_HEADER)) {
+      await this.flush();
+      this.seq++;
+      this.files.push(segmentName(this.seq));
+      this.buf.be32(CHUNKS_MAGIC);
+      this.buf.byte(1);
+      this.buf.byte(0); this.buf.byte(0); this.buf.byte(0);
+      this.size = SEGMENT_HEADER;
+      this.bytesWritten += SEGMENT_HEADER;
+    }
+    if (this.size + n > TWO32) throw new CodedError("resource_exhausted", `chunk of ${data.length} bytes does not fit a segment (offsets are 32-bit)`);
+    const ref = chunkRef(this.seq, this.size);
+    this.buf.bytes(lenBuf.get());
+    const start = this.buf.len;
+    this.buf.byte(encoding);
+    this.buf.bytes(data);
+    this.buf.be32(crc32c(this.buf.b, start, this.buf.len));
+    this.size += n;
+    this.bytesWritten += n;
+    if (this.buf.len >= 1 << 20) await this.flush();
+    return ref;
+  }
+
+  async finish(): Promise<void> { await this.flush(); }
+}
