@@ -146,17 +146,21 @@ export class XorAppender {
       this.putValue(hi, lo);
     } else {
       const d = t - this.t;
+      if (!Number.isSafeInteger(d)) throw new CodedError("bad_data", `XOR appender: timestamp delta ${t} - ${this.t} exceeds 2^53`);
       const dod = d - this.tDelta;
-      if (!Number.isSafeInteger(dod)) throw new CodedError("bad_data", `XOR appender: timestamp delta-of-delta at ${t} exceeds 2^53`);
       if (dod === 0) this.put(0, 1);
       else if (dod >= -8191 && dod <= 8192) { this.put(0b10, 2); this.put(dod & 0x3fff, 14); }
       else if (dod >= -65535 && dod <= 65536) { this.put(0b110, 3); this.put(dod & 0x1ffff, 17); }
       else if (dod >= -524287 && dod <= 524288) { this.put(0b1110, 4); this.put(dod & 0xfffff, 20); }
       else {
+        // |dod| may reach 2^54 (two safe deltas of opposite sign), past exact doubles: subtract the
+        // deltas as 32-bit halves with a borrow instead, like Go's int64 arithmetic.
         this.put(0b1111, 4);
-        const h = Math.floor(dod / TWO32);
-        this.put(h | 0, 32);
-        this.put((dod - h * TWO32) | 0, 32);
+        const dh = Math.floor(d / TWO32), th = Math.floor(this.tDelta / TWO32);
+        let lo = (d - dh * TWO32) - (this.tDelta - th * TWO32), hi = dh - th;
+        if (lo < 0) { lo += TWO32; hi -= 1; }
+        this.put(hi | 0, 32);
+        this.put(lo | 0, 32);
       }
       this.tDelta = d;
       this.putValue(hi, lo);
@@ -470,10 +474,13 @@ function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Ar
       const h = o === 0 ? a : (a << o) | (b >>> (32 - o));
       const l = o === 0 ? b : (b << o) | (c >>> (32 - o));
       pos += 64;
-      const dod = h * TWO32 + (l >>> 0);
-      tDelta += dod;
-      if (!Number.isSafeInteger(dod) || !Number.isSafeInteger(tDelta)) {
-        fail(what, "timestamp delta-of-delta exceeds 2^53 ms", 2 + (at >>> 3), i, at & 7);
+      // tDelta + dod as 32-bit halves: dod alone may exceed 2^53 while the new delta does not.
+      const th = Math.floor(tDelta / TWO32);
+      let lo = tDelta - th * TWO32 + (l >>> 0), hi = th + h;
+      if (lo >= TWO32) { lo -= TWO32; hi += 1; }
+      tDelta = hi * TWO32 + lo;
+      if (!(hi >= -0x200000 && hi < 0x200000) || !Number.isSafeInteger(tDelta)) {
+        fail(what, "timestamp delta exceeds 2^53 ms", 2 + (at >>> 3), i, at & 7);
       }
       check = true;
     }
