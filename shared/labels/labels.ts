@@ -203,13 +203,15 @@ function toBig(): bigint {
  * same value on every runtime and equal to Go's, so it may be persisted or compared across processes.
  */
 export function labelsHash(ls: Labels): bigint {
-  xxhash64Into(hashBuf, hashOut, 0, 0, hashLayout(ls, null));
+  const n = hashLayout(ls, null); // first: it may replace hashBuf with a bigger one
+  xxhash64Into(hashBuf, hashOut, 0, 0, n);
   return toBig();
 }
 
 /** labelsHash as a (hi, lo) uint32 pair in out, without allocating a bigint (for hot paths). */
 export function labelsHashInto(ls: Labels, out: Uint32Array): void {
-  xxhash64Into(hashBuf, out, 0, 0, hashLayout(ls, null));
+  const n = hashLayout(ls, null);
+  xxhash64Into(hashBuf, out, 0, 0, n);
 }
 
 /**
@@ -218,7 +220,8 @@ export function labelsHashInto(ls: Labels, out: Uint32Array): void {
  */
 export function labelsHashFor(ls: Labels, names: ReadonlySet<string>, without = false): bigint {
   const keep = without ? (n: string) => n !== METRIC_NAME && !names.has(n) : (n: string) => names.has(n);
-  xxhash64Into(hashBuf, hashOut, 0, 0, hashLayout(ls, keep));
+  const n = hashLayout(ls, keep);
+  xxhash64Into(hashBuf, hashOut, 0, 0, n);
   return toBig();
 }
 

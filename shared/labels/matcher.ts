@@ -103,6 +103,11 @@ export function regexKind(pattern: string): RegexKind {
   return compileRegex(pattern).kind;
 }
 
+/** Number of compiled regexes held (bounded by an LRU of 1000). */
+export function regexCacheSize(): number {
+  return cache.size;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Compilation and cache
 
