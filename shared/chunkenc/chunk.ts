@@ -22,6 +22,7 @@ export function encodingName(e: number): string {
     case Encoding.XOR: return "XOR";
     case Encoding.Histogram: return "histogram";
     case Encoding.FloatHistogram: return "floathistogram";
+    case 4: return "XOR2"; // newer Prometheus float encoding, not read here
     case Encoding.Aggr: return "aggr";
     default: return `<unknown ${e}>`;
   }
