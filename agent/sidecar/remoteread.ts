@@ -1,0 +1,178 @@
+// Prometheus remote read, client side: the request (snappy-compressed ReadRequest) and both answers:
+// - STREAMED_XOR_CHUNKS: `application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse`, NOT
+//   snappy; frames of uvarint(len) | big-endian CRC-32C (Castagnoli) of the payload | ChunkedReadResponse.
+//   Usually one series per frame; a series with more chunks than fit a frame (1 MiB by default) continues
+//   in the next frame(s) with the same labels.
+// - SAMPLES: one snappy-compressed ReadResponse with every sample (the fallback; held in memory whole).
+//
+// Runtime-free apart from fetch, so this could move to shared/remote once that codec exists.
+
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { compress, uncompress } from "snappyjs";
+import { CodedError } from "../../shared/encoding/errors.ts";
+import { crc32c } from "../../shared/encoding/crc32c.ts";
+import {
+  type ChunkedReadResponse, ChunkedReadResponseSchema, type Query, QuerySchema, ReadRequest_ResponseType,
+  ReadRequestSchema, type ReadResponse, ReadResponseSchema,
+} from "../../shared/gen/prometheus/remote_pb.ts";
+
+/** Prometheus' DefaultChunkedReadLimit: a frame larger than this is refused, not allocated. */
+export const DEFAULT_FRAME_LIMIT = 50 * 1024 * 1024;
+/** Upper bound for a whole SAMPLES answer (decompressed), so a huge fallback fails instead of OOMing. */
+export const DEFAULT_SAMPLES_LIMIT = 512 * 1024 * 1024;
+
+export const STREAMED_CONTENT_TYPE = "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse";
+
+function uvarintAt(b: Uint8Array, pos: number): { v: number; n: number } | null {
+  let x = 0, mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos + i >= b.length) return null;
+    const c = b[pos + i]!;
+    x += (c & 0x7f) * mul;
+    if ((c & 0x80) === 0) return { v: x, n: i + 1 };
+    mul *= 128;
+  }
+  return { v: Number.MAX_SAFE_INTEGER + 1, n: 10 };
+}
+
+/**
+ * Splits a byte stream into verified frame payloads. A payload is a view into either a network chunk or
+ * a buffer owned by this reader, never overwritten later, so decoded messages may keep references to it
+ * (chunk bytes are forwarded without copying). Only a frame that spans network chunks is copied.
+ */
+export async function* readFrames(body: AsyncIterable<Uint8Array>, what: string, limit = DEFAULT_FRAME_LIMIT): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let have = 0;
+  let need = 1; // bytes needed before the next parse attempt is worth it
+  let offset = 0; // stream offset of the first byte held, for messages
+  for await (const chunk of body) {
+    if (chunk.length === 0) continue;
+    parts.push(chunk);
+    have += chunk.length;
+    if (have < need) continue;
+    let data = parts.length === 1 ? parts[0]! : concat(parts, have);
+    let pos = 0;
+    for (;;) {
+      const h = uvarintAt(data, pos);
+      if (!h) { need = data.length - pos + 1; break; }
+      if (h.v > limit) {
+        throw new CodedError("corrupt", `${what}: frame at stream offset ${offset + pos} is ${h.v} bytes, over the ${limit}-byte limit`);
+      }
+      const end = pos + h.n + 4 + h.v;
+      if (end > data.length) { need = end - pos; break; }
+      const p = pos + h.n;
+      const want = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>> 0;
+      const got = crc32c(data, p + 4, end);
+      if (got !== want) {
+        throw new CodedError("corrupt", `${what}: frame at stream offset ${offset + pos}: CRC-32C mismatch (frame says 0x${want.toString(16)}, data has 0x${got.toString(16)})`);
+      }
+      yield data.subarray(p + 4, end);
+      pos = end;
+    }
+    offset += pos;
+    data = data.subarray(pos);
+    parts = data.length ? [data] : [];
+    have = data.length;
+    need = Math.max(need, 1);
+  }
+  if (have > 0) throw new CodedError("corrupt", `${what}: stream ends inside a frame at offset ${offset} (${have} bytes of ${need} needed)`);
+}
+
+function concat(parts: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export type RemoteReadResult =
+  | { type: "streamed"; frames: AsyncGenerator<ChunkedReadResponse>; cancel(): Promise<void> }
+  | { type: "samples"; response: ReadResponse };
+
+export interface RemoteReadOptions {
+  /** Response types to accept, in preference order (default: streamed chunks, then samples). */
+  accept?: ReadRequest_ResponseType[];
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  frameLimit?: number;
+  samplesLimit?: number;
+  fetch?: typeof fetch;
+}
+
+/** POST one query to `<base>/api/v1/read` and negotiate the answer type from the Content-Type. */
+export async function remoteRead(base: string, query: Query, opts: RemoteReadOptions = {}): Promise<RemoteReadResult> {
+  const url = new URL("api/v1/read", base.endsWith("/") ? base : base + "/").toString();
+  const what = `remote read from ${url}`;
+  const req = create(ReadRequestSchema, {
+    queries: [query],
+    acceptedResponseTypes: opts.accept ?? [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS, ReadRequest_ResponseType.SAMPLES],
+  });
+  let res: Response;
+  try {
+    res = await (opts.fetch ?? fetch)(url, {
+      method: "POST",
+      body: compress(toBinary(ReadRequestSchema, req)) as Uint8Array<ArrayBuffer>,
+      headers: {
+        "Content-Encoding": "snappy",
+        "Content-Type": "application/x-protobuf",
+        "X-Prometheus-Remote-Read-Version": "0.1.0",
+        "User-Agent": "thanots-sidecar",
+        ...opts.headers,
+      },
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if (opts.signal?.aborted) throw new CodedError("canceled", `${what}: canceled`);
+    throw new CodedError("unavailable", `${what}: ${(e as Error).message}`, { cause: e });
+  }
+  if (!res.ok) {
+    const text = (await res.text().catch(() => "")).slice(0, 1000).trim();
+    const code = res.status >= 500 || res.status === 429 ? "unavailable" : res.status === 400 ? "bad_data" : "execution";
+    throw new CodedError(code, `${what}: HTTP ${res.status}: ${text}`);
+  }
+  const ct = res.headers.get("content-type") ?? "";
+  if (ct.startsWith("application/x-streamed-protobuf")) {
+    if (!ct.startsWith(STREAMED_CONTENT_TYPE)) throw new CodedError("execution", `${what}: unsupported streamed content type ${JSON.stringify(ct)}`);
+    const body = res.body;
+    if (!body) throw new CodedError("execution", `${what}: streamed answer without a body`);
+    return {
+      type: "streamed",
+      frames: decodeFrames(body as unknown as AsyncIterable<Uint8Array>, what, opts.frameLimit),
+      cancel: async () => { try { await body.cancel(); } catch { /* already closed */ } },
+    };
+  }
+  if (ct.startsWith("application/x-protobuf")) {
+    const buf = new Uint8Array(await res.arrayBuffer());
+    const limit = opts.samplesLimit ?? DEFAULT_SAMPLES_LIMIT;
+    let raw: Uint8Array;
+    try {
+      raw = uncompress(buf, limit);
+    } catch (e) {
+      throw new CodedError("corrupt", `${what}: SAMPLES answer of ${buf.length} bytes does not decompress (snappy, limit ${limit} bytes): ${(e as Error).message}`);
+    }
+    try {
+      return { type: "samples", response: fromBinary(ReadResponseSchema, raw) };
+    } catch (e) {
+      throw new CodedError("corrupt", `${what}: SAMPLES answer is not a ReadResponse: ${(e as Error).message}`);
+    }
+  }
+  throw new CodedError("execution", `${what}: unsupported content type ${JSON.stringify(ct)}`);
+}
+
+async function* decodeFrames(body: AsyncIterable<Uint8Array>, what: string, limit?: number): AsyncGenerator<ChunkedReadResponse> {
+  let i = 0;
+  for await (const payload of readFrames(body, what, limit)) {
+    let msg: ChunkedReadResponse;
+    try {
+      msg = fromBinary(ChunkedReadResponseSchema, payload);
+    } catch (e) {
+      throw new CodedError("corrupt", `${what}: frame ${i} is not a ChunkedReadResponse: ${(e as Error).message}`);
+    }
+    i++;
+    yield msg;
+  }
+}
+
+export function newQuery(init: Parameters<typeof create<typeof QuerySchema>>[1]): Query {
+  return create(QuerySchema, init);
+}
