@@ -1,0 +1,696 @@
+// The PromQL evaluation engine (Prometheus 2.42 promql/engine.go semantics). A query is evaluated in
+// two phases, like Prometheus: first every selector is selected through the Querier (with hints:
+// start/end/step/range/func/grouping), then the tree is evaluated over all steps at once. Each node
+// yields a matrix (one point per step per series); instant queries are one-step range queries.
+//
+// `@` is handled directly (a selector with `@ t` reads at t - offset at every step) rather than by
+// Prometheus' step-invariant rewrite; the answers are the same.
+
+import type { Labels } from "../labels/labels.ts";
+import type { Matcher } from "../labels/matcher.ts";
+import { CodedError, errorCode } from "../encoding/errors.ts";
+import type { Querier, StorageSeries } from "../storage/types.ts";
+import type { AggregateExpr, AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, ValueType, VectorSelector } from "./ast.ts";
+import type { EvalValue, Sample, Series, Vector } from "./value.ts";
+import { compareSeries, dropMetricName, goPow, labelsKey, labelsToString, signature } from "./value.ts";
+import { absentLabels, RANGE_FUNCTIONS, VECTOR_FUNCTIONS, type RangeWindow, type StepArg, type StepCtx } from "./functions.ts";
+import { aggregate, AggrCache } from "./aggregate.ts";
+import { vectorBinop, vectorScalarBinop, scalarBinop, setOp, BinopCache } from "./binop.ts";
+import { parseExpr } from "./parser.ts";
+
+export type PromValue =
+  | { type: "scalar"; t: number; v: number }
+  | { type: "string"; t: number; v: string }
+  | { type: "vector"; samples: { metric: Labels; t: number; v: number }[] }
+  | { type: "matrix"; series: { metric: Labels; ts: number[]; vs: number[] }[] };
+
+export interface QueryResult {
+  value: PromValue;
+  warnings: string[];
+}
+
+export interface EngineOptions {
+  /** ms; default 5m. */
+  lookbackDelta?: number;
+  /** Most samples held in memory at once; default 50M (Prometheus --query.max-samples). */
+  maxSamples?: number;
+  /** ms; default 2m. */
+  timeoutMs?: number;
+  /** Subquery step when none is given (ms); default 1m (Prometheus' global evaluation_interval). */
+  noStepSubqueryInterval?: number;
+}
+
+export interface QueryOptions {
+  signal?: AbortSignal;
+  lookbackDelta?: number;
+}
+
+export const TOO_MANY_SAMPLES = "query processing would load too many samples into memory in query execution";
+
+const DAY_MS = 86_400_000;
+
+export class Engine {
+  readonly lookbackDelta: number;
+  readonly maxSamples: number;
+  readonly timeoutMs: number;
+  readonly noStepSubqueryInterval: number;
+
+  constructor(opts: EngineOptions = {}) {
+    this.lookbackDelta = opts.lookbackDelta ?? 5 * 60_000;
+    this.maxSamples = opts.maxSamples ?? 50_000_000;
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.noStepSubqueryInterval = opts.noStepSubqueryInterval ?? 60_000;
+  }
+
+  async instantQuery(q: Querier, query: string, timeMs: number, opts: QueryOptions = {}): Promise<QueryResult> {
+    return await this.exec(q, parseExpr(query), timeMs, timeMs, 0, opts);
+  }
+
+  async rangeQuery(q: Querier, query: string, startMs: number, endMs: number, stepMs: number, opts: QueryOptions = {}): Promise<QueryResult> {
+    return await this.exec(q, parseExpr(query), startMs, endMs, stepMs, opts);
+  }
+
+  /**
+   * Evaluate a parsed expression: instant when stepMs is 0 (start must equal end), range otherwise.
+   * Exported for callers that hold an AST already.
+   */
+  async exec(q: Querier, expr: Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions = {}): Promise<QueryResult> {
+    const isRange = stepMs > 0;
+    if (isRange) {
+      const t = exprType(expr);
+      if (t !== "scalar" && t !== "vector") {
+        throw new CodedError("bad_data", `invalid expression type "${typeName(t)}" for range query, must be Scalar or instant Vector`);
+      }
+      if (endMs < startMs) throw new CodedError("bad_data", "end timestamp must not be before start time");
+    }
+    const deadline = Date.now() + this.timeoutMs;
+    const lookback = opts.lookbackDelta && opts.lookbackDelta > 0 ? opts.lookbackDelta : this.lookbackDelta;
+    const signal = opts.signal;
+    const ctl: Control = { deadline, signal, maxSamples: this.maxSamples, samples: 0, ticks: 0 };
+    checkAbort(ctl, true);
+
+    // Phase 1: select every selector with Prometheus-like hints.
+    const selections = new Map<VectorSelector, StorageSeries[]>();
+    const warnings: string[] = [];
+    const jobs: Promise<void>[] = [];
+    walkSelectors(expr, { start: startMs, end: endMs, qs: startMs, qe: endMs }, null, null, (vs, start, end, range, func, grouping) => {
+      const hints = {
+        start: start - (range > 0 ? range : lookback),
+        end,
+        step: stepMs,
+        range,
+        func: func ?? undefined,
+        grouping: grouping?.grouping,
+        by: grouping ? !grouping.without : undefined,
+        signal,
+      };
+      hints.start -= vs.offset;
+      hints.end -= vs.offset;
+      jobs.push(q.select(hints, vs.matchers as Matcher[]).then((r) => {
+        const prev = selections.get(vs);
+        selections.set(vs, prev ? mergeSeries(prev, r.series) : r.series);
+        warnings.push(...r.warnings);
+      }));
+    });
+    try {
+      await Promise.all(jobs);
+    } catch (e) {
+      if (signal?.aborted) throw new CodedError("canceled", "query was canceled in query execution", { cause: e });
+      throw e;
+    }
+    checkAbort(ctl, true);
+
+    // Phase 2: evaluate.
+    const ev = new Evaluator(ctl, selections, lookback, this.noStepSubqueryInterval, startMs, endMs, isRange ? stepMs : 1, startMs, endMs);
+    const val = ev.eval(expr);
+    const type = exprType(expr);
+    if (val.kind === "string") return { value: { type: "string", t: startMs, v: val.v }, warnings };
+    const series = val.series;
+    if (isRange) {
+      const out = series.filter((s) => s.ts.length > 0).sort(compareSeries);
+      return { value: { type: "matrix", series: out.map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs })) }, warnings };
+    }
+    switch (type) {
+      case "scalar": {
+        const s = series[0];
+        return { value: { type: "scalar", t: startMs, v: s && s.vs.length > 0 ? s.vs[0]! : NaN }, warnings };
+      }
+      case "vector":
+        return { value: { type: "vector", samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: startMs, v: s.vs[0]! })) }, warnings };
+      default:
+        return { value: { type: "matrix", series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs })) }, warnings };
+    }
+  }
+}
+
+function mergeSeries(a: StorageSeries[], b: StorageSeries[]): StorageSeries[] {
+  return a === b ? a : b;
+}
+
+interface Control {
+  deadline: number;
+  signal: AbortSignal | undefined;
+  maxSamples: number;
+  samples: number;
+  ticks: number;
+}
+
+function checkAbort(c: Control, now = false): void {
+  if (!now && (++c.ticks & 63) !== 0) return;
+  if (c.signal?.aborted) throw new CodedError("canceled", "query was canceled in query execution");
+  if (Date.now() > c.deadline) throw new CodedError("timeout", "query timed out in query execution");
+}
+
+function tooMany(): CodedError {
+  return new CodedError("resource_exhausted", TOO_MANY_SAMPLES);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+export function exprType(e: Expr): ValueType {
+  switch (e.kind) {
+    case "NumberLiteral": return "scalar";
+    case "StringLiteral": return "string";
+    case "VectorSelector": return "vector";
+    case "MatrixSelector": case "SubqueryExpr": return "matrix";
+    case "Call": return e.func === "pi" || e.func === "time" || e.func === "scalar" ? "scalar" : "vector";
+    case "AggregateExpr": return "vector";
+    case "BinaryExpr": return exprType(e.lhs) === "scalar" && exprType(e.rhs) === "scalar" ? "scalar" : "vector";
+    case "UnaryExpr": case "ParenExpr": case "StepInvariantExpr": return exprType(e.expr);
+  }
+}
+
+function typeName(t: ValueType): string {
+  return t === "matrix" ? "range vector" : t === "vector" ? "instant vector" : t;
+}
+
+function unwrap(e: Expr): Expr {
+  while (e.kind === "ParenExpr" || e.kind === "StepInvariantExpr") e = e.expr;
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection planning
+
+interface Span { start: number; end: number; qs: number; qe: number }
+
+function atTime(at: AtModifier, span: Span): number | null {
+  if (!at) return null;
+  return at.at === "time" ? at.ms : at.at === "start" ? span.qs : span.qe;
+}
+
+type SelectFn = (vs: VectorSelector, start: number, end: number, range: number, func: string | null, grouping: { grouping: string[]; without: boolean } | null) => void;
+
+function walkSelectors(e: Expr, span: Span, func: string | null, grouping: { grouping: string[]; without: boolean } | null, f: SelectFn): void {
+  switch (e.kind) {
+    case "VectorSelector": {
+      const at = atTime(e.at, span);
+      f(e, at ?? span.start, at ?? span.end, 0, func, grouping);
+      return;
+    }
+    case "MatrixSelector": {
+      const at = atTime(e.vs.at, span);
+      f(e.vs, at ?? span.start, at ?? span.end, e.range, func, grouping);
+      return;
+    }
+    case "SubqueryExpr": {
+      const at = atTime(e.at, span);
+      const end = (at ?? span.end) - e.offset;
+      const start = (at ?? span.start) - e.offset - e.range;
+      walkSelectors(e.expr, { start, end, qs: span.qs, qe: span.qe }, func, grouping, f);
+      return;
+    }
+    case "Call":
+      for (const a of e.args) walkSelectors(a, span, e.func, grouping, f);
+      return;
+    case "AggregateExpr":
+      if (e.param) walkSelectors(e.param, span, func, grouping, f);
+      walkSelectors(e.expr, span, func, { grouping: e.grouping, without: e.without }, f);
+      return;
+    case "BinaryExpr":
+      walkSelectors(e.lhs, span, func, grouping, f);
+      walkSelectors(e.rhs, span, func, grouping, f);
+      return;
+    case "UnaryExpr": case "ParenExpr": case "StepInvariantExpr":
+      walkSelectors(e.expr, span, func, grouping, f);
+      return;
+    default:
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/** Reusable per-series sample buffers (one series is loaded at a time). */
+class SampleBuf {
+  ts = new Float64Array(256);
+  vs = new Float64Array(256);
+  stale = new Uint8Array(256);
+  n = 0;
+  grow(): void {
+    const n = this.ts.length * 2;
+    const ts = new Float64Array(n); ts.set(this.ts); this.ts = ts;
+    const vs = new Float64Array(n); vs.set(this.vs); this.vs = vs;
+    const st = new Uint8Array(n); st.set(this.stale); this.stale = st;
+  }
+}
+
+function lowerBound(ts: Float64Array, lo: number, hi: number, t: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function upperBound(ts: Float64Array, lo: number, hi: number, t: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+class Evaluator {
+  private readonly buf = new SampleBuf();
+  private readonly win = new SampleBuf();
+
+  constructor(
+    private readonly ctl: Control,
+    private readonly sel: Map<VectorSelector, StorageSeries[]>,
+    private readonly lookback: number,
+    private readonly subqStep: number,
+    readonly start: number,
+    readonly end: number,
+    readonly interval: number,
+    private readonly qs: number,
+    private readonly qe: number,
+  ) {}
+
+  private get steps(): number {
+    return Math.floor((this.end - this.start) / this.interval) + 1;
+  }
+
+  private atOf(at: AtModifier): number | null {
+    if (!at) return null;
+    return at.at === "time" ? at.ms : at.at === "start" ? this.qs : this.qe;
+  }
+
+  private addSamples(n: number): void {
+    this.ctl.samples += n;
+    if (this.ctl.samples > this.ctl.maxSamples) throw tooMany();
+  }
+
+  /** Load one storage series' samples in [mint, maxt] (stale markers flagged) into `b`. */
+  private load(s: StorageSeries, mint: number, maxt: number, b: SampleBuf, dropStale: boolean): void {
+    const it = s.iterator();
+    b.n = 0;
+    if (it.seek(mint)) {
+      do {
+        const t = it.at();
+        if (t > maxt) break;
+        const st = it.isStale();
+        if (st && dropStale) continue;
+        if (b.n === b.ts.length) b.grow();
+        b.ts[b.n] = t;
+        b.vs[b.n] = it.value();
+        b.stale[b.n] = st ? 1 : 0;
+        b.n++;
+      } while (it.next());
+    }
+    const err = it.err();
+    if (err) {
+      if (errorCode(err)) throw err;
+      throw new CodedError("internal", `read series ${labelsToString(s.labels)}: ${err.message}`, { cause: err });
+    }
+  }
+
+  private series(vs: VectorSelector): StorageSeries[] {
+    const s = this.sel.get(vs);
+    if (!s) throw new CodedError("internal", "selector was not selected before evaluation");
+    return s;
+  }
+
+  eval(e: Expr): EvalValue {
+    checkAbort(this.ctl);
+    switch (e.kind) {
+      case "NumberLiteral": {
+        const n = this.steps;
+        const ts: number[] = new Array(n), vs: number[] = new Array(n);
+        for (let i = 0; i < n; i++) { ts[i] = this.start + i * this.interval; vs[i] = e.val; }
+        return { kind: "matrix", series: [{ metric: [], ts, vs }] };
+      }
+      case "StringLiteral":
+        return { kind: "string", v: e.val };
+      case "ParenExpr": case "StepInvariantExpr":
+        return this.eval(e.expr);
+      case "UnaryExpr": {
+        const v = this.eval(e.expr);
+        if (e.op === "+" || v.kind !== "matrix") return v;
+        const out = v.series.map((s) => ({ metric: dropMetricName(s.metric), ts: s.ts, vs: s.vs.map((x) => -x) }));
+        checkDuplicates(out);
+        return { kind: "matrix", series: out };
+      }
+      case "VectorSelector":
+        return { kind: "matrix", series: this.vectorSelector(e) };
+      case "MatrixSelector":
+        return { kind: "matrix", series: this.matrixSelector(e) };
+      case "SubqueryExpr":
+        return { kind: "matrix", series: this.subquery(e) };
+      case "Call":
+        return { kind: "matrix", series: this.call(e) };
+      case "AggregateExpr":
+        return { kind: "matrix", series: this.aggregation(e) };
+      case "BinaryExpr":
+        return { kind: "matrix", series: this.binary(e) };
+    }
+  }
+
+  private vectorSelector(e: VectorSelector): Series[] {
+    const at = this.atOf(e.at);
+    const n = this.steps;
+    const out: Series[] = [];
+    const mint = (at ?? this.start) - e.offset - this.lookback;
+    const maxt = (at ?? this.end) - e.offset;
+    const b = this.buf;
+    for (const s of this.series(e)) {
+      checkAbort(this.ctl);
+      this.load(s, mint, maxt, b, false);
+      if (b.n === 0) continue;
+      const ts: number[] = [], vs: number[] = [];
+      let j = 0; // index of first sample > refTime
+      for (let i = 0; i < n; i++) {
+        const step = this.start + i * this.interval;
+        const ref = (at ?? step) - e.offset;
+        if (at !== null) j = upperBound(b.ts, 0, b.n, ref);
+        else while (j < b.n && b.ts[j]! <= ref) j++;
+        if (j === 0) continue;
+        const k = j - 1;
+        if (b.ts[k]! < ref - this.lookback || b.stale[k]) continue;
+        ts.push(step);
+        vs.push(b.vs[k]!);
+      }
+      if (ts.length > 0) {
+        this.addSamples(ts.length);
+        out.push({ metric: s.labels, ts, vs });
+      }
+    }
+    return out;
+  }
+
+  /** Instant-query evaluation of a bare range selector: the raw points in the window. */
+  private matrixSelector(e: MatrixSelector): Series[] {
+    if (this.start !== this.end) throw new CodedError("execution", "cannot do range evaluation of matrix selector");
+    const at = this.atOf(e.vs.at);
+    const maxt = (at ?? this.start) - e.vs.offset;
+    const mint = maxt - e.range;
+    const out: Series[] = [];
+    const b = this.buf;
+    for (const s of this.series(e.vs)) {
+      checkAbort(this.ctl);
+      this.load(s, mint, maxt, b, true);
+      if (b.n === 0) continue;
+      this.addSamples(b.n);
+      out.push({ metric: s.labels, ts: Array.from(b.ts.subarray(0, b.n)), vs: Array.from(b.vs.subarray(0, b.n)) });
+    }
+    return out;
+  }
+
+  private subquery(e: SubqueryExpr): Series[] {
+    const interval = e.step > 0 ? e.step : this.subqStep;
+    const at = this.atOf(e.at);
+    const end = (at ?? this.end) - e.offset;
+    const start0 = (at ?? this.start) - e.offset - e.range;
+    // First timestamp at or after start0 that is a multiple of the step (Go integer division truncates).
+    let start = interval * Math.trunc(start0 / interval);
+    if (start < start0) start += interval;
+    const ev = new Evaluator(this.ctl, this.sel, this.lookback, this.subqStep, start, end, interval, this.qs, this.qe);
+    if (end < start) return [];
+    const v = ev.eval(e.expr);
+    if (v.kind !== "matrix") throw new CodedError("execution", "subquery over a string");
+    return v.series;
+  }
+
+  // ---- functions ----
+
+  private call(e: Call): Series[] {
+    const name = e.func;
+    if (name === "timestamp") {
+      const a = unwrap(e.args[0]!);
+      if (a.kind === "VectorSelector") return this.timestampOfSelector(a);
+    }
+    let mi = -1;
+    for (let i = 0; i < e.args.length; i++) {
+      const a = unwrap(e.args[i]!);
+      if (a.kind === "MatrixSelector" || a.kind === "SubqueryExpr") { mi = i; break; }
+    }
+    if (mi >= 0) return this.rangeCall(e, mi);
+    const fn = VECTOR_FUNCTIONS[name];
+    if (name === "absent") {
+      const lbls = absentLabels(e.args[0]);
+      return this.rangeEval([e.args[0]!], (args, c) => ((args[0] as Vector).length > 0 ? [] : [{ metric: lbls, t: c.ts, v: 1 }]));
+    }
+    if (!fn) throw new CodedError("bad_data", `unknown function with name ${JSON.stringify(name)}`);
+    const cache = new Map<string, unknown>();
+    return this.rangeEval(e.args, (args, c) => fn(args, e, { ts: c.ts, cache }));
+  }
+
+  private timestampOfSelector(e: VectorSelector): Series[] {
+    const at = this.atOf(e.at);
+    const n = this.steps;
+    const out: Series[] = [];
+    const mint = (at ?? this.start) - e.offset - this.lookback;
+    const maxt = (at ?? this.end) - e.offset;
+    const b = this.buf;
+    for (const s of this.series(e)) {
+      checkAbort(this.ctl);
+      this.load(s, mint, maxt, b, false);
+      if (b.n === 0) continue;
+      const ts: number[] = [], vs: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const step = this.start + i * this.interval;
+        const ref = (at ?? step) - e.offset;
+        const j = upperBound(b.ts, 0, b.n, ref);
+        if (j === 0) continue;
+        const k = j - 1;
+        if (b.ts[k]! < ref - this.lookback || b.stale[k]) continue;
+        ts.push(step);
+        vs.push(b.ts[k]! / 1000);
+      }
+      if (ts.length > 0) {
+        this.addSamples(ts.length);
+        out.push({ metric: dropMetricName(s.labels), ts, vs });
+      }
+    }
+    checkDuplicates(out);
+    return out;
+  }
+
+  /** A function over a range vector (selector or subquery), one series at a time. */
+  private rangeCall(e: Call, mi: number): Series[] {
+    const fn = RANGE_FUNCTIONS[e.func];
+    if (!fn) throw new CodedError("bad_data", `function ${JSON.stringify(e.func)} does not take a range vector`);
+    const n = this.steps;
+    // Scalar arguments, evaluated over all steps (no gaps: scalars have a value at every step).
+    const scalarArgs: number[][] = [];
+    for (let i = 0; i < e.args.length; i++) {
+      if (i === mi) continue;
+      const v = this.eval(e.args[i]!);
+      if (v.kind !== "matrix" || v.series.length !== 1) throw new CodedError("execution", `argument ${i + 1} of ${e.func} is not a scalar`);
+      scalarArgs.push(v.series[0]!.vs);
+    }
+    const arg = unwrap(e.args[mi]!) as MatrixSelector | SubqueryExpr;
+    let range: number, offset: number, at: number | null;
+    let inputs: { metric: Labels; fill(b: SampleBuf, mint: number, maxt: number): void }[];
+    if (arg.kind === "MatrixSelector") {
+      range = arg.range; offset = arg.vs.offset; at = this.atOf(arg.vs.at);
+      inputs = this.series(arg.vs).map((s) => ({ metric: s.labels, fill: (b, mint, maxt) => this.load(s, mint, maxt, b, true) }));
+    } else {
+      range = arg.range; offset = arg.offset; at = this.atOf(arg.at);
+      inputs = this.subquery(arg).map((s) => ({
+        metric: s.metric,
+        fill: (b) => {
+          b.n = 0;
+          for (let i = 0; i < s.ts.length; i++) {
+            if (b.n === b.ts.length) b.grow();
+            b.ts[b.n] = s.ts[i]!; b.vs[b.n] = s.vs[i]!; b.stale[b.n] = 0; b.n++;
+          }
+        },
+      }));
+    }
+    const keepName = e.func === "last_over_time";
+    const out: Series[] = [];
+    const w = this.win;
+    const win: RangeWindow = { ts: w.ts, vs: w.vs, lo: 0, hi: 0 };
+    const scalars: number[] = new Array(scalarArgs.length);
+    const rc = { stepTs: 0, rangeStart: 0, rangeEnd: 0, rangeMs: range, scalars };
+    const mintAll = (at ?? this.start) - offset - range;
+    const maxtAll = (at ?? this.end) - offset;
+    for (const input of inputs) {
+      checkAbort(this.ctl);
+      input.fill(w, mintAll, maxtAll);
+      if (w.n === 0) continue;
+      win.ts = w.ts; win.vs = w.vs;
+      const ts: number[] = [], vs: number[] = [];
+      let lo = 0, hi = 0;
+      for (let i = 0; i < n; i++) {
+        const step = this.start + i * this.interval;
+        const maxt = (at ?? step) - offset;
+        const mint = maxt - range;
+        if (at !== null) { lo = lowerBound(w.ts, 0, w.n, mint); hi = upperBound(w.ts, lo, w.n, maxt); }
+        else {
+          while (lo < w.n && w.ts[lo]! < mint) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < w.n && w.ts[hi]! <= maxt) hi++;
+        }
+        if (hi === lo) continue;
+        if (this.ctl.samples + (hi - lo) > this.ctl.maxSamples) throw tooMany();
+        for (let k = 0; k < scalars.length; k++) scalars[k] = scalarArgs[k]![i]!;
+        win.lo = lo; win.hi = hi;
+        rc.stepTs = step; rc.rangeStart = mint; rc.rangeEnd = maxt;
+        const r = fn(win, rc);
+        if (r === null) continue;
+        ts.push(step);
+        vs.push(r);
+      }
+      if (ts.length > 0) {
+        this.addSamples(ts.length);
+        out.push({ metric: keepName ? input.metric : dropMetricName(input.metric), ts, vs });
+      }
+    }
+    if (e.func === "absent_over_time") {
+      // 0 or 1 series: 1 at every step where no input series had a sample in its window.
+      const found = new Set<number>();
+      for (const s of out) for (const t of s.ts) found.add(t);
+      if (found.size === n) return [];
+      const ts: number[] = [], vs: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const step = this.start + i * this.interval;
+        if (!found.has(step)) { ts.push(step); vs.push(1); }
+      }
+      return [{ metric: absentLabels(e.args[0]), ts, vs }];
+    }
+    checkDuplicates(out);
+    return out;
+  }
+
+  // ---- step-wise evaluation of instant-vector operations ----
+
+  /**
+   * Evaluate `args` over all steps, call `f` once per step with each argument's vector at that step
+   * (strings passed through), and assemble the output series.
+   */
+  private rangeEval(args: (Expr | null)[], f: (args: StepArg[], c: { ts: number; step: number }) => Vector): Series[] {
+    const vals = args.map((a) => (a === null ? null : this.eval(a)));
+    const n = this.steps;
+    const cursors = vals.map((v) => (v && v.kind === "matrix" ? new Int32Array(v.series.length) : null));
+    const stepArgs: StepArg[] = new Array(vals.length);
+    const instant = n === 1;
+    const bySeries = new Map<string, Series>();
+    const keys = new WeakMap<Labels, string>();
+    let instantOut: Vector | null = null;
+    let produced = 0;
+    for (let i = 0; i < n; i++) {
+      checkAbort(this.ctl);
+      const ts = this.start + i * this.interval;
+      for (let a = 0; a < vals.length; a++) {
+        const v = vals[a];
+        if (!v) { stepArgs[a] = []; continue; }
+        if (v.kind === "string") { stepArgs[a] = v.v; continue; }
+        const cur = cursors[a]!;
+        const vec: Vector = [];
+        const ss = v.series;
+        for (let k = 0; k < ss.length; k++) {
+          const s = ss[k]!;
+          let p = cur[k]!;
+          while (p < s.ts.length && s.ts[p]! < ts) p++;
+          cur[k] = p;
+          if (p < s.ts.length && s.ts[p] === ts) vec.push({ metric: s.metric, t: ts, v: s.vs[p]! });
+        }
+        stepArgs[a] = vec;
+      }
+      const res = f(stepArgs, { ts, step: i });
+      if (instant) { instantOut = res; break; }
+      for (const smp of res) {
+        let key = keys.get(smp.metric);
+        if (key === undefined) { key = labelsKey(smp.metric); keys.set(smp.metric, key); }
+        let s = bySeries.get(key);
+        if (!s) { s = { metric: smp.metric, ts: [], vs: [] }; bySeries.set(key, s); }
+        else if (s.ts.length > 0 && s.ts[s.ts.length - 1] === ts) {
+          throw new CodedError("execution", "vector cannot contain metrics with the same labelset");
+        }
+        s.ts.push(ts);
+        s.vs.push(smp.v);
+        produced++;
+      }
+      if (produced > this.ctl.maxSamples) throw tooMany();
+    }
+    if (instant) {
+      const res = instantOut ?? [];
+      const seen = new Set<string>();
+      const out: Series[] = [];
+      for (const smp of res) {
+        const key = labelsKey(smp.metric);
+        if (seen.has(key)) throw new CodedError("execution", "vector cannot contain metrics with the same labelset");
+        seen.add(key);
+        out.push({ metric: smp.metric, ts: [this.start], vs: [smp.v] });
+      }
+      this.addSamples(out.length);
+      return out;
+    }
+    this.addSamples(produced);
+    return [...bySeries.values()];
+  }
+
+  private aggregation(e: AggregateExpr): Series[] {
+    const cache = new AggrCache();
+    const spec = { op: e.op, grouping: [...e.grouping].sort(), without: e.without };
+    if (e.param) {
+      const p = unwrap(e.param);
+      if (p.kind === "StringLiteral") {
+        return this.rangeEval([e.expr], (args, c) => aggregate(spec, p.val, args[0] as Vector, c.ts, cache));
+      }
+      return this.rangeEval([e.param, e.expr], (args, c) => {
+        const pv = args[0] as Vector;
+        return aggregate(spec, pv.length > 0 ? pv[0]!.v : NaN, args[1] as Vector, c.ts, cache);
+      });
+    }
+    return this.rangeEval([e.expr], (args, c) => aggregate(spec, null, args[0] as Vector, c.ts, cache));
+  }
+
+  private binary(e: BinaryExpr): Series[] {
+    const lt = exprType(e.lhs), rt = exprType(e.rhs);
+    if (lt === "scalar" && rt === "scalar") {
+      return this.rangeEval([e.lhs, e.rhs], (args, c) => [{ metric: [], t: c.ts, v: scalarBinop(e.op, (args[0] as Vector)[0]!.v, (args[1] as Vector)[0]!.v) }]);
+    }
+    const cache = new BinopCache();
+    if (lt === "vector" && rt === "vector") {
+      const m = e.matching ?? { card: "one-to-one" as const, matchingLabels: [], on: false, include: [] };
+      if (e.op === "and" || e.op === "or" || e.op === "unless") {
+        return this.rangeEval([e.lhs, e.rhs], (args) => setOp(e.op as "and" | "or" | "unless", args[0] as Vector, args[1] as Vector, m, cache));
+      }
+      return this.rangeEval([e.lhs, e.rhs], (args) => vectorBinop(e.op, args[0] as Vector, args[1] as Vector, m, e.returnBool, cache));
+    }
+    if (lt === "vector") {
+      return this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[0] as Vector, (args[1] as Vector)[0]!.v, false, e.returnBool, cache));
+    }
+    return this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[1] as Vector, (args[0] as Vector)[0]!.v, true, e.returnBool, cache));
+  }
+}
+
+function checkDuplicates(out: { metric: Labels }[]): void {
+  if (out.length < 2) return;
+  const seen = new Set<string>();
+  for (const s of out) {
+    const k = labelsKey(s.metric);
+    if (seen.has(k)) throw new CodedError("execution", "vector cannot contain metrics with the same labelset");
+    seen.add(k);
+  }
+}
+
+
+
