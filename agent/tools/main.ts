@@ -1,5 +1,28 @@
-// Placeholder until this component lands; --help lists it so the command set is visible.
-export async function run(_argv: string[]): Promise<number> {
-  console.error("component tools is not implemented yet (see README, compatibility table)");
-  return 2;
+// `bun run agent tools <group> <command> …`: a table of subcommands, each a module with
+// `run(argv)`. Adding one is one line here.
+
+interface Command { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> }
+
+export const commands: Record<string, Command> = {
+  "tsdb dump": { summary: "print every sample of the blocks under a TSDB path, like promtool tsdb dump", load: () => import("./tsdb/dump.ts") },
+  "tsdb analyze": { summary: "series, chunk, sample counts and label cardinality per block", load: () => import("./tsdb/analyze.ts") },
+  "tsdb create-blocks-from": { summary: "backfill blocks from OpenMetrics text (create-blocks-from openmetrics <file> <dir>)", load: () => import("./tsdb/create-blocks.ts") },
+};
+
+function usage(): string {
+  const names = Object.keys(commands);
+  const w = Math.max(...names.map((n) => n.length));
+  return ["usage: bun run agent tools <command> [flags] [args]   (<command> --help for its flags)", "", "commands:",
+    ...names.map((n) => `  ${n.padEnd(w)}  ${commands[n]!.summary}`)].join("\n");
+}
+
+export async function run(argv: string[]): Promise<number> {
+  // Longest prefix of the args naming a command ("tsdb dump", later "bucket ls", …).
+  for (let k = Math.min(argv.length, 3); k >= 1; k--) {
+    const c = commands[argv.slice(0, k).join(" ")];
+    if (c) return (await (await c.load()).run(argv.slice(k))) ?? 0;
+  }
+  const asked = argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help";
+  (asked ? console.log : console.error)((asked ? "" : `unknown tools command ${JSON.stringify(argv.join(" "))}\n\n`) + usage());
+  return asked ? 0 : 2;
 }

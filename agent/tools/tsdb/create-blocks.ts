@@ -1,0 +1,74 @@
+// `tools tsdb create-blocks-from openmetrics <file> [<outdir>]`: backfill like promtool (blocks cut at
+// block-duration boundaries, printed as a table like promtool prints them).
+import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
+import { CodedError } from "../../../shared/encoding/errors.ts";
+import { backfillBlocks } from "../../../shared/tsdb/backfill.ts";
+import { writeBlock } from "../../../shared/tsdb/writer.ts";
+import { newUlid } from "../../../shared/tsdb/ulid.ts";
+import { DiskSink } from "../../tsdb/local.ts";
+
+const specs: FlagSpec[] = [
+  { name: "max-block-duration", help: "maximum duration of created blocks (2h, 6h, 18h, … are used)", default: "2h" },
+  { name: "quiet", help: "do not print created blocks", boolean: true },
+  { name: "help", help: "show this help", boolean: true },
+];
+
+export function parseDurationFlag(flag: string, s: string): number {
+  const re = /(\d+)(ms|y|w|d|h|m|s)/g;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+  let total = 0, at = 0;
+  for (const m of s.matchAll(re)) {
+    if (m.index !== at) break;
+    total += Number(m[1]) * unit[m[2]!]!;
+    at += m[0].length;
+  }
+  if (s === "" || at !== s.length) throw new CodedError("bad_data", `--${flag}: ${JSON.stringify(s)} is not a duration like 2h or 90m`);
+  return total;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const f = parseFlags("tools tsdb create-blocks-from", specs, argv);
+  if (f.bool("help") || f.positionals[0] !== "openmetrics") {
+    console.log(`usage: tools tsdb create-blocks-from openmetrics [flags] <input file> [<output directory>]\n\nImport samples from OpenMetrics input and produce TSDB blocks.\n\n${flagsHelp(specs)}`);
+    return f.bool("help") ? 0 : 2;
+  }
+  const [, file, outDir = "data/"] = f.positionals;
+  if (!file) throw new CodedError("bad_data", "tools tsdb create-blocks-from openmetrics: input file missing");
+  let text: string;
+  try { text = readFileSync(file, "utf8"); } catch (e) { throw new CodedError("not_found", `read ${file}: ${(e as Error).message}`); }
+  const maxBlockDuration = parseDurationFlag("max-block-duration", f.get("max-block-duration")!);
+  mkdirSync(outDir, { recursive: true });
+  const rows: string[][] = [];
+  for (const b of backfillBlocks(text, { maxBlockDuration, what: file })) {
+    const ulid = newUlid();
+    const sink = new DiskSink(outDir, ulid);
+    const meta = await writeBlock(sink, b.series, { ulid });
+    let size = 0;
+    for (const p of ["index", "meta.json", "tombstones", ...Array.from({ length: 999 }, (_, i) => join("chunks", String(i + 1).padStart(6, "0")))]) {
+      try { size += statSync(join(outDir, ulid, p)).size; } catch { if (p.startsWith("chunks")) break; }
+    }
+    rows.push([meta.ulid, String(meta.minTime), String(meta.maxTime), goDuration(meta.maxTime - meta.minTime), String(meta.stats.numSamples), String(meta.stats.numChunks), String(meta.stats.numSeries), String(size)]);
+  }
+  if (!f.bool("quiet")) {
+    const head = ["BLOCK ULID", "MIN TIME", "MAX TIME", "DURATION", "NUM SAMPLES", "NUM CHUNKS", "NUM SERIES", "SIZE"];
+    const all = [head, ...rows];
+    const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+    for (const r of all) console.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]! + 2) : c)).join(""));
+  }
+  return 0;
+}
+
+/** Go time.Duration.String() for ms values (e.g. 1m15.001s, 2h0m0s). */
+export function goDuration(ms: number): string {
+  if (ms === 0) return "0s";
+  const neg = ms < 0;
+  let a = Math.abs(ms);
+  if (a < 1000) return (neg ? "-" : "") + a + "ms";
+  const h = Math.floor(a / 3_600_000); a -= h * 3_600_000;
+  const m = Math.floor(a / 60_000); a -= m * 60_000;
+  const s = Math.floor(a / 1000), frac = a - s * 1000;
+  const sec = frac ? `${s}.${String(frac).padStart(3, "0").replace(/0+$/, "")}s` : `${s}s`;
+  return (neg ? "-" : "") + (h ? `${h}h${m}m${sec}` : m ? `${m}m${sec}` : sec);
+}
