@@ -1,0 +1,166 @@
+// Literal values of PromQL with Go's exact rules: numbers (strconv.ParseInt base 0, then
+// ParseFloat), durations (model.ParseDuration / model.Duration.String), strings
+// (Prometheus' strutil.Unquote: Go escapes, plus single-quoted strings) and Go's %q quoting.
+
+import { CodedError } from "../encoding/errors.ts";
+
+const MS = { y: 365 * 24 * 3600_000, w: 7 * 24 * 3600_000, d: 24 * 3600_000, h: 3600_000, m: 60_000, s: 1000, ms: 1 };
+const DURATION_RE = /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/;
+/** time.Duration is int64 nanoseconds: about 292 years. */
+const MAX_DURATION_MS = 9223372036854.775;
+
+/**
+ * model.ParseDuration: `1h30m`, `5ms`, units in descending order, each at most once; "0" is allowed.
+ * Returns milliseconds; throws CodedError "bad_data".
+ */
+export function parseDuration(s: string): number {
+  if (s === "0") return 0;
+  if (s === "") throw new CodedError("bad_data", "empty duration string");
+  const m = DURATION_RE.exec(s);
+  if (m === null) throw new CodedError("bad_data", `not a valid duration string: ${JSON.stringify(s)}`);
+  const mults = [MS.y, MS.w, MS.d, MS.h, MS.m, MS.s, MS.ms];
+  let total = 0;
+  for (let i = 0; i < mults.length; i++) {
+    const g = m[i + 1];
+    if (g === undefined) continue;
+    const n = Number(g);
+    if (n > MAX_DURATION_MS / mults[i]!) throw new CodedError("bad_data", "duration out of range");
+    total += n * mults[i]!;
+    if (total > MAX_DURATION_MS) throw new CodedError("bad_data", "duration out of range");
+  }
+  return total;
+}
+
+/** model.Duration.String(): `1h30m`, `90d`, `1y`, `0s`; y and w only when they divide exactly. */
+export function durationString(ms: number): string {
+  if (ms === 0) return "0s";
+  let out = "";
+  if (ms < 0) {
+    out = "-";
+    ms = -ms;
+  }
+  const unit = (u: string, mult: number, exact: boolean) => {
+    if (exact && ms % mult !== 0) return;
+    const v = Math.floor(ms / mult);
+    if (v > 0) {
+      out += `${v}${u}`;
+      ms -= v * mult;
+    }
+  };
+  unit("y", MS.y, true);
+  unit("w", MS.w, true);
+  unit("d", MS.d, false);
+  unit("h", MS.h, false);
+  unit("m", MS.m, false);
+  unit("s", MS.s, false);
+  unit("ms", 1, false);
+  return out;
+}
+
+const DEC_FLOAT_RE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
+
+/**
+ * Go strconv.ParseFloat(s, 64) for the forms that matter here (decimal, exponent, inf/infinity/nan
+ * with optional sign, underscores never). Returns null on a syntax or range error, like Go's error.
+ */
+export function goParseFloat(s: string): number | null {
+  const sp = SPECIAL_RE.exec(s);
+  if (sp) {
+    if (sp[2]!.toLowerCase() === "nan") return sp[1] === "" ? NaN : null;
+    return sp[1] === "-" ? -Infinity : Infinity;
+  }
+  if (!DEC_FLOAT_RE.test(s)) return null;
+  const v = Number(s);
+  if (!Number.isFinite(v)) return null; // Go: ErrRange on overflow
+  return v;
+}
+
+/**
+ * A NUMBER token's value as Prometheus computes it: strconv.ParseInt(val, 0, 64) first (so `010`
+ * is octal 8 and `0x1F` is 31), then strconv.ParseFloat. Returns null where Go returns an error.
+ */
+export function parseNumberToken(val: string): number | null {
+  let m: RegExpExecArray | null;
+  if ((m = /^0[xX]([0-9a-fA-F]+)$/.exec(val))) {
+    const n = BigInt("0x" + m[1]!);
+    return n <= 0x7fffffffffffffffn ? Number(n) : null; // overflowing hex falls to ParseFloat, which rejects it
+  }
+  if (/^0[0-7]+$/.test(val)) {
+    const n = BigInt("0o" + val.slice(1));
+    if (n <= 0x7fffffffffffffffn) return Number(n);
+  }
+  return goParseFloat(val);
+}
+
+/** Prometheus strutil.Unquote of a STRING token the lexer already validated (quotes included). */
+export function unquoteString(s: string): string {
+  const q = s[0];
+  const body = s.slice(1, -1);
+  if (q === "`") return body.replace(/\r/g, "");
+  if (!body.includes("\\")) return body;
+  // \x and octal escapes produce raw bytes (possibly not UTF-8), so build bytes and decode once.
+  const bytes: number[] = [];
+  const enc = new TextEncoder();
+  const pushRune = (cp: number) => { for (const b of enc.encode(String.fromCodePoint(cp))) bytes.push(b); };
+  for (let i = 0; i < body.length; ) {
+    const c = body.codePointAt(i)!;
+    if (c !== 0x5c) {
+      pushRune(c);
+      i += c > 0xffff ? 2 : 1;
+      continue;
+    }
+    const e = body[i + 1]!;
+    i += 2;
+    switch (e) {
+      case "a": bytes.push(7); break;
+      case "b": bytes.push(8); break;
+      case "f": bytes.push(12); break;
+      case "n": bytes.push(10); break;
+      case "r": bytes.push(13); break;
+      case "t": bytes.push(9); break;
+      case "v": bytes.push(11); break;
+      case "\\": bytes.push(0x5c); break;
+      case "'": bytes.push(0x27); break;
+      case '"': bytes.push(0x22); break;
+      case "x": bytes.push(parseInt(body.slice(i, i + 2), 16)); i += 2; break;
+      case "u": pushRune(parseInt(body.slice(i, i + 4), 16)); i += 4; break;
+      case "U": pushRune(parseInt(body.slice(i, i + 8), 16)); i += 8; break;
+      default: // octal \NNN
+        bytes.push(parseInt(body.slice(i - 1, i + 2), 8));
+        i += 2;
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** Go strconv.Quote (fmt %q): printable Unicode kept, the rest escaped. */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    switch (c) {
+      case 0x22: out += '\\"'; continue;
+      case 0x5c: out += "\\\\"; continue;
+      case 0x07: out += "\\a"; continue;
+      case 0x08: out += "\\b"; continue;
+      case 0x0c: out += "\\f"; continue;
+      case 0x0a: out += "\\n"; continue;
+      case 0x0d: out += "\\r"; continue;
+      case 0x09: out += "\\t"; continue;
+      case 0x0b: out += "\\v"; continue;
+    }
+    if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
+    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd"; // lone surrogate: Go would see invalid UTF-8
+    else if (!isGoPrintable(c)) out += c > 0xffff ? "\\U" + c.toString(16).padStart(8, "0") : "\\u" + c.toString(16).padStart(4, "0");
+    else out += ch;
+  }
+  return out + '"';
+}
+
+// unicode.IsPrint approximated: control, format and separator characters other than ASCII space.
+const NON_PRINT = /[\u0080-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb]/u;
+function isGoPrintable(c: number): boolean {
+  if (c < 0x80) return c >= 0x20 && c !== 0x7f;
+  return !NON_PRINT.test(String.fromCodePoint(c)) && !(c >= 0xe000 && c <= 0xf8ff) && !(c >= 0xf0000);
+}
