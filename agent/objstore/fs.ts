@@ -177,7 +177,12 @@ export class FilesystemBucket implements Bucket {
     const p = this.path(key, "delete");
     try {
       await unlink(p);
-    } catch (e) { this.fail(e, "delete", key); }
+    } catch (e) {
+      const c = (e as { code?: string }).code;
+      if (c === "ENOENT" || c === "ENOTDIR") return; // already gone: deletes are idempotent
+      if (c === "EISDIR" || c === "EPERM") return; // a "directory" is no object (EPERM: Linux unlink on a dir)
+      this.fail(e, "delete", key);
+    }
     // Remove directories the deletion left empty, up to (not including) the root.
     const segs = key.split("/");
     for (let i = segs.length - 1; i > 0; i--) {

@@ -6,7 +6,7 @@
 // (Thanos' compactor cleans such partial uploads after a grace period).
 
 import { CodedError, errorMessage } from "../encoding/errors.ts";
-import { type Bucket, type UploadData, DIR_DELIM, compareKeys, isNotFound } from "./bucket.ts";
+import { type Bucket, type UploadData, DIR_DELIM, compareKeys } from "./bucket.ts";
 import { type RetryOptions, retry } from "./retry.ts";
 
 export const META_FILE = "meta.json";
@@ -98,14 +98,12 @@ export async function deleteBlock(bkt: Bucket, ulid: string, opts: RetryOptions 
   if (!isBlockId(ulid)) throw new CodedError("bad_data", `${what}: ${JSON.stringify(ulid)} is not a block ULID`);
   let n = 0;
   const del = async (key: string) => {
-    try {
-      await retry(`${what}: ${key}`, () => bkt.delete(key), opts);
-      n++;
-    } catch (e) {
-      if (!isNotFound(e)) throw e; // gone already: a concurrent or earlier deletion
-    }
+    await retry(`${what}: ${key}`, () => bkt.delete(key), opts);
+    n++;
   };
-  await del(`${ulid}/${META_FILE}`);
+  // Deleting a missing object succeeds on every bucket, so only count meta.json when it was there.
+  const meta = `${ulid}/${META_FILE}`;
+  if (await retry(`${what}: ${META_FILE}`, () => bkt.exists(meta), opts)) await del(meta);
   const keys: string[] = [];
   await retry(`${what}: listing`, async () => {
     keys.length = 0;

@@ -38,7 +38,7 @@ export interface Bucket {
   attributes(key: string): Promise<ObjectAttributes>;
   iter(prefix: string, opts?: IterOptions): AsyncIterable<string>;
   upload(key: string, data: UploadData): Promise<void>;
-  /** Deleting a missing key is "not_found", as in Thanos (callers that do not care catch it). */
+  /** Deleting a missing key succeeds, as DELETE does on S3 and R2 (no extra request to find out). */
   delete(key: string): Promise<void>;
 }
 

@@ -58,7 +58,7 @@ export class MemoryBucket implements Bucket {
   }
 
   async delete(key: string): Promise<void> {
-    this.obj(key, "delete");
+    checkKey(this.name, key, "delete");
     this.objects.delete(key);
   }
 

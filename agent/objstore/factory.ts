@@ -1,0 +1,36 @@
+// Buckets from Thanos objstore configuration (--objstore.config-file / --objstore.config).
+
+import { readFile } from "node:fs/promises";
+import { CodedError } from "../../shared/encoding/errors.ts";
+import type { Bucket } from "../../shared/objstore/bucket.ts";
+import { type BucketConfig, parseBucketConfig } from "../../shared/objstore/config.ts";
+import { withPrefix } from "../../shared/objstore/prefix.ts";
+import { s3BucketFromConfig } from "../../edge/objstore/s3.ts";
+import { FilesystemBucket } from "./fs.ts";
+
+export interface ConfiguredBucket {
+  bucket: Bucket;
+  config: BucketConfig;
+}
+
+/** `what` names the config's origin in errors and warnings. Warnings are also printed to stderr. */
+export async function bucketFromConfig(yamlText: string, what = "--objstore.config"): Promise<ConfiguredBucket> {
+  const config = parseBucketConfig(yamlText, what);
+  for (const w of config.warnings) console.warn(`warning: ${w}`);
+  let bucket: Bucket;
+  switch (config.type) {
+    case "FILESYSTEM": bucket = new FilesystemBucket(config.directory); break;
+    case "S3": bucket = s3BucketFromConfig(config); break;
+  }
+  return { bucket: withPrefix(bucket, config.prefix), config };
+}
+
+export async function bucketFromConfigFile(path: string): Promise<Bucket> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new CodedError("bad_data", `read objstore config file ${path}: ${(e as Error).message}`);
+  }
+  return (await bucketFromConfig(text, path)).bucket;
+}
