@@ -104,6 +104,20 @@ export class XorAppender {
     this.goPad = opts.goPad ?? true;
   }
 
+  /**
+   * An appender that continues an existing chunk (Go's XORChunk.Appender()): the chunk is decoded and its
+   * samples replayed, which rebuilds the exact writer state, so appending gives the bytes Go would write.
+   */
+  static fromChunk(data: Uint8Array, what = "XOR chunk", opts?: XorAppenderOptions): XorAppender {
+    const n = xorNumSamples(data, what);
+    const ts = new Float64Array(n), vs = new Float64Array(n);
+    const bits = new Uint32Array(vs.buffer);
+    decodeCore(data, n, ts, bits, what);
+    const a = new XorAppender(opts);
+    for (let i = 0; i < n; i++) a.appendBits(ts[i]!, bits[2 * i + HI]!, bits[2 * i + LO]!);
+    return a;
+  }
+
   reset(): void {
     this.blen = 2; this.acc = 0; this.nacc = 0; this.n = 0;
     this.t = 0; this.tDelta = 0; this.vh = 0; this.vl = 0;

@@ -184,6 +184,17 @@ test("appender: reset, numSamples, bytes() is a copy, 65535-sample limit", () =>
   assert.is(decode(a.bytes()).ts.length, 65535);
 });
 
+test("fromChunk continues a chunk exactly as appending everything at once", () => {
+  const s = Array.from({ length: 50 }, (_, i) => ({ t: 1000 + i * 15_000 + (i % 3), bits: bitsOf(i % 5 === 0 ? i : i * 0.37) }));
+  for (const cut of [1, 2, 3, 17, 49]) {
+    const a = XorAppender.fromChunk(appendAll(s.slice(0, cut)));
+    assert.is(a.numSamples(), cut);
+    assert.is(a.lastT(), s[cut - 1]!.t);
+    assert.is(hex(appendAll(s.slice(cut), a)), hex(goXorChunk(s)), `cut ${cut}`);
+  }
+  expectCorrupt(() => XorAppender.fromChunk(Uint8Array.from([0, 3, 0]), "head chunk"), /^head chunk: truncated/);
+});
+
 test("iterator seek: Prometheus semantics (stay when current >= t, end when none)", () => {
   const b = encodeXor([10, 20, 30, 40], [1, 2, 3, 4]);
   const it = new XorIterator(b);
