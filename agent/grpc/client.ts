@@ -1,0 +1,41 @@
+// StoreAPI clients over gRPC (plaintext HTTP/2), for talking to Go Thanos components and to our own
+// agent/grpc servers. Node, Bun and Deno (node:http2 underneath).
+import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
+import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
+import type { InfoClient, RulesClient, StoreClient } from "../../edge/rpc/client.ts";
+
+export interface GrpcClientOptions {
+  token?: string;
+  interceptors?: Interceptor[];
+  /** Close the HTTP/2 connection after this long without calls; default 60 s. */
+  idleMs?: number;
+}
+
+export interface GrpcClients {
+  store: StoreClient;
+  info: InfoClient;
+  rules: RulesClient;
+  /** Drop the HTTP/2 connection (in-flight calls fail). */
+  close(): void;
+}
+
+/** `target` is "host:port" (Thanos --store style) or a URL "http://host:port". */
+export function createGrpcClients(target: string, opts: GrpcClientOptions = {}): GrpcClients {
+  const baseUrl = /^[a-z]+:\/\//i.test(target) ? target : `http://${target}`;
+  const interceptors: Interceptor[] = [...(opts.interceptors ?? [])];
+  if (opts.token) {
+    const value = `Bearer ${opts.token}`;
+    interceptors.push((next) => (req) => { req.header.set("authorization", value); return next(req); });
+  }
+  const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 });
+  const t = createGrpcTransport({ baseUrl, sessionManager, interceptors, useBinaryFormat: true });
+  return {
+    store: createClient(Store, t),
+    info: createClient(Info, t),
+    rules: createClient(Rules, t),
+    close: () => sessionManager.abort(),
+  };
+}

@@ -1,0 +1,51 @@
+// StoreAPI over gRPC proper: plaintext HTTP/2 (h2c, prior knowledge) with trailers, what Go Thanos
+// queriers/stores and grpc-js speak. Connect and gRPC-Web are answered on the same port too (over
+// HTTP/2). Runs under Node, Bun and Deno (node:http2).
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
+import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../edge/rpc/routes.ts";
+
+export interface GrpcServerOptions extends ServeOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) picks a free port; read it from the result. */
+  port?: number;
+}
+
+export interface GrpcServer {
+  /** host:port actually bound. */
+  address: string;
+  port: number;
+  /** Stop accepting, end open sessions (in-flight streams are cut), resolve when closed. */
+  close(): Promise<void>;
+}
+
+export async function startGrpcServer(services: StoreApiServices, opts: GrpcServerOptions = {}): Promise<GrpcServer> {
+  const handler = connectNodeAdapter({
+    routes: (router) => registerStoreApi(router, services),
+    interceptors: serverInterceptors(opts),
+    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+  });
+  const server = http2.createServer({}, handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s: http2.ServerHttp2Session) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, host, () => { server.off("error", reject); resolve(); });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    address: `${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sessions) s.destroy();
+    }),
+  };
+}
