@@ -454,7 +454,9 @@ export class IndexWriter {
   /** Every label name and value of every series that will be added. */
   async start(symbols: Iterable<string>): Promise<void> {
     if (this.stage !== "new") throw new CodedError("internal", `${this.what}: start() called twice`);
-    const list = [...new Set(symbols)].sort(compareStrings);
+    // "" is always a symbol: Prometheus' head adds it (the all-postings key), so with it our index is
+    // byte-identical to one promtool writes for the same series and chunks.
+    const list = [...new Set(symbols).add("")].sort(compareStrings);
     this.symList = list;
     list.forEach((s, i) => this.symRefs.set(s, i));
     this.buf.be32(INDEX_MAGIC);

@@ -34,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`usage: tools tsdb create-blocks-from openmetrics [flags] <input file> [<output directory>]\n\nImport samples from OpenMetrics input and produce TSDB blocks.\n\n${flagsHelp(specs)}`);
     return f.bool("help") ? 0 : 2;
   }
+  if (f.positionals.length > 3) throw new CodedError("bad_data", `tools tsdb create-blocks-from openmetrics: unexpected argument ${JSON.stringify(f.positionals[3])}`);
   const [, file, outDir = "data/"] = f.positionals;
   if (!file) throw new CodedError("bad_data", "tools tsdb create-blocks-from openmetrics: input file missing");
   let text: string;
