@@ -1,127 +1,244 @@
 // XXH64 (Yann Collet's xxHash, 64-bit variant), seed 0 unless given.
 // Used for Prometheus labels.Hash (cespare/xxhash Sum64) and Thanos Chunk.hash.
 //
-// No BigInt in the loop: every 64-bit quantity is a (hi, lo) pair of uint32 held in locals, and the
-// result of each 64-bit op lands in the module-level RH/RL pair (no allocation per lane). BigInt
-// arithmetic is 10-50x slower and allocates; `<<` on numbers only works below bit 31.
+// No BigInt: every 64-bit quantity is a (hi, lo) pair of uint32 in local variables, and every 64-bit
+// op is written out inline (helper calls sharing module-level result registers ran 3-7x slower,
+// worst on JSC). Multiplying by a prime: the low 32x32 product needs all 64 bits, so the low words
+// are split into 16-bit limbs (each partial product < 2^32, exact in a double); the cross terms only
+// contribute their low 32 bits, which Math.imul gives. `x & 0xffff` and `x >>> 0` stay exact on
+// integers up to 2^53 because ToInt32/ToUint32 reduce modulo 2^32.
 
-// Primes as (hi, lo).
-const P1H = 0x9e3779b1, P1L = 0x85ebca87;
-const P2H = 0xc2b2ae3d, P2L = 0x27d4eb4f;
-const P3H = 0x165667b1, P3L = 0x9e3779f9;
-const P4H = 0x85ebca77, P4L = 0xc2b2ae63;
-const P5H = 0x27d4eb2f, P5L = 0x165667c5;
-
-let RH = 0, RL = 0; // result register of the helpers below
-
-/** (ah,al) * (bh,bl) mod 2^64. The low 32x32 product needs all 64 bits, so it is split in 16-bit limbs. */
-function mul(ah: number, al: number, bh: number, bl: number): void {
-  const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
-  const mid = a0 * b1 + a1 * b0; // < 2^33, exact in a double
-  const low = a0 * b0 + (mid % 0x10000) * 0x10000; // < 2^33
-  RL = low >>> 0;
-  RH = (a1 * b1 + Math.floor(mid / 0x10000) + Math.floor(low / 0x100000000) + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
-}
-
-function add(ah: number, al: number, bh: number, bl: number): void {
-  const lo = al + bl;
-  RL = lo >>> 0;
-  RH = (ah + bh + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-}
-
-function rotl(h: number, l: number, n: number): void {
-  if (n === 32) { RH = l; RL = h; return; }
-  if (n > 32) { const t = h; h = l; l = t; n -= 32; }
-  RH = ((h << n) | (l >>> (32 - n))) >>> 0;
-  RL = ((l << n) | (h >>> (32 - n))) >>> 0;
-}
-
-/** round(acc, lane) = rotl(acc + lane * P2, 31) * P1 */
-function round(acch: number, accl: number, lh: number, ll: number): void {
-  mul(lh, ll, P2H, P2L);
-  add(acch, accl, RH, RL);
-  rotl(RH, RL, 31);
-  mul(RH, RL, P1H, P1L);
-}
+// Primes as hi word, lo word, and the lo word's 16-bit halves.
+const P1H = 0x9e3779b1, P1L = 0x85ebca87, P1L0 = 0xca87, P1L1 = 0x85eb;
+const P2H = 0xc2b2ae3d, P2L = 0x27d4eb4f, P2L0 = 0xeb4f, P2L1 = 0x27d4;
+const P3H = 0x165667b1, P3L = 0x9e3779f9, P3L0 = 0x79f9, P3L1 = 0x9e37;
+const P4H = 0x85ebca77, P4L = 0xc2b2ae63, P4L0 = 0xae63, P4L1 = 0xc2b2;
+const P5H = 0x27d4eb2f, P5L = 0x165667c5, P5L0 = 0x67c5, P5L1 = 0x1656;
 
 function u32(b: Uint8Array, i: number): number {
   return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
 }
 
 /**
- * XXH64 of b[start, end) into out[0] = high 32 bits, out[1] = low 32 bits. The allocation-free form
- * for hot paths; xxhash64() wraps it into a bigint.
+ * XXH64 of b[start, end) into out[0] = high 32 bits, out[1] = low 32 bits: the allocation-free form
+ * for hot paths. xxhash64() wraps it into a bigint.
  */
 export function xxhash64Into(b: Uint8Array, out: Uint32Array, seed: number | bigint = 0, start = 0, end = b.length): void {
   let sh: number, sl: number;
   if (typeof seed === "bigint") {
     const s = BigInt.asUintN(64, seed);
-    sh = Number(s >> 32n); sl = Number(s & 0xffffffffn);
+    sh = Number(s >> 32n);
+    sl = Number(s & 0xffffffffn);
   } else {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`xxhash64: seed ${seed} is not a non-negative safe integer`);
-    sh = Math.floor(seed / 0x100000000) >>> 0; sl = seed >>> 0;
+    sh = Math.floor(seed / 4294967296) >>> 0;
+    sl = seed >>> 0;
   }
+  if (start < 0 || end > b.length || start > end) throw new RangeError(`xxhash64: range [${start}, ${end}) outside a buffer of ${b.length} bytes`);
   const len = end - start;
   let i = start;
+
+  let a0 = 0, a1 = 0, m1 = 0, m2 = 0, rl = 0, t = 0, th = 0, tl = 0;
   let hh: number, hl: number;
   if (len >= 32) {
-    add(sh, sl, P1H, P1L); add(RH, RL, P2H, P2L);
-    let v1h = RH, v1l = RL;
-    add(sh, sl, P2H, P2L);
-    let v2h = RH, v2l = RL;
+    let v1h = sh, v1l = sl;
+    rl = v1l + P1L; v1h = (v1h + P1H + (rl > 0xffffffff ? 1 : 0)) >>> 0; v1l = rl >>> 0;
+    rl = v1l + P2L; v1h = (v1h + P2H + (rl > 0xffffffff ? 1 : 0)) >>> 0; v1l = rl >>> 0;
+    let v2h = sh, v2l = sl;
+    rl = v2l + P2L; v2h = (v2h + P2H + (rl > 0xffffffff ? 1 : 0)) >>> 0; v2l = rl >>> 0;
     let v3h = sh, v3l = sl;
-    // seed - P1 = seed + (2^64 - P1); P1's low word is non-zero, so no borrow into ~P1H + 1
-    add(sh, sl, ~P1H >>> 0, -P1L >>> 0);
-    let v4h = RH, v4l = RL;
+    // seed - P1 = seed + (2^64 - P1); P1's low word is non-zero, so 2^64 - P1 = (~P1H, -P1L).
+    let v4h = sh, v4l = sl;
+    rl = v4l + (-P1L >>> 0); v4h = (v4h + (~P1H >>> 0) + (rl > 0xffffffff ? 1 : 0)) >>> 0; v4l = rl >>> 0;
     const limit = end - 32;
     while (i <= limit) {
-      round(v1h, v1l, u32(b, i + 4), u32(b, i)); v1h = RH; v1l = RL;
-      round(v2h, v2l, u32(b, i + 12), u32(b, i + 8)); v2h = RH; v2l = RL;
-      round(v3h, v3l, u32(b, i + 20), u32(b, i + 16)); v3h = RH; v3l = RL;
-      round(v4h, v4l, u32(b, i + 28), u32(b, i + 24)); v4h = RH; v4l = RL;
+      let lh = u32(b, i + 4), ll = u32(b, i);
+      a0 = ll & 0xffff; a1 = ll >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+      rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(lh, P2L) + Math.imul(ll, P2H)) >>> 0;
+      tl = rl >>> 0;
+      rl = v1l + tl; v1h = (v1h + th + (rl > 0xffffffff ? 1 : 0)) >>> 0; v1l = rl >>> 0;
+      t = v1h; v1h = ((v1h << 31) | (v1l >>> 1)) >>> 0; v1l = ((v1l << 31) | (t >>> 1)) >>> 0;
+      a0 = v1l & 0xffff; a1 = v1l >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+      rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      v1h = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v1h, P1L) + Math.imul(v1l, P1H)) >>> 0;
+      v1l = rl >>> 0;
+      lh = u32(b, i + 12); ll = u32(b, i + 8);
+      a0 = ll & 0xffff; a1 = ll >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+      rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(lh, P2L) + Math.imul(ll, P2H)) >>> 0;
+      tl = rl >>> 0;
+      rl = v2l + tl; v2h = (v2h + th + (rl > 0xffffffff ? 1 : 0)) >>> 0; v2l = rl >>> 0;
+      t = v2h; v2h = ((v2h << 31) | (v2l >>> 1)) >>> 0; v2l = ((v2l << 31) | (t >>> 1)) >>> 0;
+      a0 = v2l & 0xffff; a1 = v2l >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+      rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      v2h = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v2h, P1L) + Math.imul(v2l, P1H)) >>> 0;
+      v2l = rl >>> 0;
+      lh = u32(b, i + 20); ll = u32(b, i + 16);
+      a0 = ll & 0xffff; a1 = ll >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+      rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(lh, P2L) + Math.imul(ll, P2H)) >>> 0;
+      tl = rl >>> 0;
+      rl = v3l + tl; v3h = (v3h + th + (rl > 0xffffffff ? 1 : 0)) >>> 0; v3l = rl >>> 0;
+      t = v3h; v3h = ((v3h << 31) | (v3l >>> 1)) >>> 0; v3l = ((v3l << 31) | (t >>> 1)) >>> 0;
+      a0 = v3l & 0xffff; a1 = v3l >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+      rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      v3h = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v3h, P1L) + Math.imul(v3l, P1H)) >>> 0;
+      v3l = rl >>> 0;
+      lh = u32(b, i + 28); ll = u32(b, i + 24);
+      a0 = ll & 0xffff; a1 = ll >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+      rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(lh, P2L) + Math.imul(ll, P2H)) >>> 0;
+      tl = rl >>> 0;
+      rl = v4l + tl; v4h = (v4h + th + (rl > 0xffffffff ? 1 : 0)) >>> 0; v4l = rl >>> 0;
+      t = v4h; v4h = ((v4h << 31) | (v4l >>> 1)) >>> 0; v4l = ((v4l << 31) | (t >>> 1)) >>> 0;
+      a0 = v4l & 0xffff; a1 = v4l >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+      rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+      v4h = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v4h, P1L) + Math.imul(v4l, P1H)) >>> 0;
+      v4l = rl >>> 0;
       i += 32;
     }
-    rotl(v1h, v1l, 1); hh = RH; hl = RL;
-    rotl(v2h, v2l, 7); add(hh, hl, RH, RL); hh = RH; hl = RL;
-    rotl(v3h, v3l, 12); add(hh, hl, RH, RL); hh = RH; hl = RL;
-    rotl(v4h, v4l, 18); add(hh, hl, RH, RL); hh = RH; hl = RL;
-    // mergeRound(h, v) = (h ^ round(0, v)) * P1 + P4
-    const vs = [v1h, v1l, v2h, v2l, v3h, v3l, v4h, v4l];
-    for (let k = 0; k < 8; k += 2) {
-      round(0, 0, vs[k]!, vs[k + 1]!);
-      mul((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, P1H, P1L);
-      add(RH, RL, P4H, P4L); hh = RH; hl = RL;
-    }
+    // h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)
+    hh = v1h; hl = v1l;
+    t = hh; hh = ((hh << 1) | (hl >>> 31)) >>> 0; hl = ((hl << 1) | (t >>> 31)) >>> 0;
+    th = v2h; tl = v2l;
+    t = th; th = ((th << 7) | (tl >>> 25)) >>> 0; tl = ((tl << 7) | (t >>> 25)) >>> 0;
+    rl = hl + tl; hh = (hh + th + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
+    th = v3h; tl = v3l;
+    t = th; th = ((th << 12) | (tl >>> 20)) >>> 0; tl = ((tl << 12) | (t >>> 20)) >>> 0;
+    rl = hl + tl; hh = (hh + th + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
+    th = v4h; tl = v4l;
+    t = th; th = ((th << 18) | (tl >>> 14)) >>> 0; tl = ((tl << 18) | (t >>> 14)) >>> 0;
+    rl = hl + tl; hh = (hh + th + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
+    a0 = v1l & 0xffff; a1 = v1l >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+    rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v1h, P2L) + Math.imul(v1l, P2H)) >>> 0;
+    tl = rl >>> 0;
+    t = th; th = ((th << 31) | (tl >>> 1)) >>> 0; tl = ((tl << 31) | (t >>> 1)) >>> 0;
+    a0 = tl & 0xffff; a1 = tl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(th, P1L) + Math.imul(tl, P1H)) >>> 0;
+    tl = rl >>> 0;
+    hh = (hh ^ th) >>> 0; hl = (hl ^ tl) >>> 0;
+    a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    hh = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P1L) + Math.imul(hl, P1H)) >>> 0;
+    hl = rl >>> 0;
+    rl = hl + P4L; hh = (hh + P4H + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
+    a0 = v2l & 0xffff; a1 = v2l >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+    rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v2h, P2L) + Math.imul(v2l, P2H)) >>> 0;
+    tl = rl >>> 0;
+    t = th; th = ((th << 31) | (tl >>> 1)) >>> 0; tl = ((tl << 31) | (t >>> 1)) >>> 0;
+    a0 = tl & 0xffff; a1 = tl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(th, P1L) + Math.imul(tl, P1H)) >>> 0;
+    tl = rl >>> 0;
+    hh = (hh ^ th) >>> 0; hl = (hl ^ tl) >>> 0;
+    a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    hh = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P1L) + Math.imul(hl, P1H)) >>> 0;
+    hl = rl >>> 0;
+    rl = hl + P4L; hh = (hh + P4H + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
+    a0 = v3l & 0xffff; a1 = v3l >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+    rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v3h, P2L) + Math.imul(v3l, P2H)) >>> 0;
+    tl = rl >>> 0;
+    t = th; th = ((th << 31) | (tl >>> 1)) >>> 0; tl = ((tl << 31) | (t >>> 1)) >>> 0;
+    a0 = tl & 0xffff; a1 = tl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(th, P1L) + Math.imul(tl, P1H)) >>> 0;
+    tl = rl >>> 0;
+    hh = (hh ^ th) >>> 0; hl = (hl ^ tl) >>> 0;
+    a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    hh = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P1L) + Math.imul(hl, P1H)) >>> 0;
+    hl = rl >>> 0;
+    rl = hl + P4L; hh = (hh + P4H + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
+    a0 = v4l & 0xffff; a1 = v4l >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+    rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(v4h, P2L) + Math.imul(v4l, P2H)) >>> 0;
+    tl = rl >>> 0;
+    t = th; th = ((th << 31) | (tl >>> 1)) >>> 0; tl = ((tl << 31) | (t >>> 1)) >>> 0;
+    a0 = tl & 0xffff; a1 = tl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(th, P1L) + Math.imul(tl, P1H)) >>> 0;
+    tl = rl >>> 0;
+    hh = (hh ^ th) >>> 0; hl = (hl ^ tl) >>> 0;
+    a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    hh = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P1L) + Math.imul(hl, P1H)) >>> 0;
+    hl = rl >>> 0;
+    rl = hl + P4L; hh = (hh + P4H + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
   } else {
-    add(sh, sl, P5H, P5L); hh = RH; hl = RL;
+    hh = sh; hl = sl;
+    rl = hl + P5L; hh = (hh + P5H + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
   }
-  // h += len (len < 2^53; its high word is floor(len / 2^32))
-  add(hh, hl, Math.floor(len / 0x100000000) >>> 0, len >>> 0); hh = RH; hl = RL;
+  // h += len
+  rl = hl + (len >>> 0); hh = (hh + (Math.floor(len / 4294967296) >>> 0) + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
   while (i + 8 <= end) {
-    round(0, 0, u32(b, i + 4), u32(b, i));
-    rotl((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 27);
-    mul(RH, RL, P1H, P1L);
-    add(RH, RL, P4H, P4L); hh = RH; hl = RL;
+    // h = rotl(h ^ round(0, lane), 27) * P1 + P4
+    const lh = u32(b, i + 4), ll = u32(b, i);
+    a0 = ll & 0xffff; a1 = ll >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+    rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(lh, P2L) + Math.imul(ll, P2H)) >>> 0;
+    tl = rl >>> 0;
+    t = th; th = ((th << 31) | (tl >>> 1)) >>> 0; tl = ((tl << 31) | (t >>> 1)) >>> 0;
+    a0 = tl & 0xffff; a1 = tl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(th, P1L) + Math.imul(tl, P1H)) >>> 0;
+    tl = rl >>> 0;
+    hh = (hh ^ th) >>> 0; hl = (hl ^ tl) >>> 0;
+    t = hh; hh = ((hh << 27) | (hl >>> 5)) >>> 0; hl = ((hl << 27) | (t >>> 5)) >>> 0;
+    a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    hh = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P1L) + Math.imul(hl, P1H)) >>> 0;
+    hl = rl >>> 0;
+    rl = hl + P4L; hh = (hh + P4H + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
     i += 8;
   }
   if (i + 4 <= end) {
-    mul(0, u32(b, i), P1H, P1L);
-    rotl((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 23);
-    mul(RH, RL, P2H, P2L);
-    add(RH, RL, P3H, P3L); hh = RH; hl = RL;
+    // h = rotl(h ^ (u32 * P1), 23) * P2 + P3
+    const w = u32(b, i);
+    a0 = w & 0xffff; a1 = w >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(0, P1L) + Math.imul(w, P1H)) >>> 0;
+    tl = rl >>> 0;
+    hh = (hh ^ th) >>> 0; hl = (hl ^ tl) >>> 0;
+    t = hh; hh = ((hh << 23) | (hl >>> 9)) >>> 0; hl = ((hl << 23) | (t >>> 9)) >>> 0;
+    a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+    rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    hh = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P2L) + Math.imul(hl, P2H)) >>> 0;
+    hl = rl >>> 0;
+    rl = hl + P3L; hh = (hh + P3H + (rl > 0xffffffff ? 1 : 0)) >>> 0; hl = rl >>> 0;
     i += 4;
   }
   while (i < end) {
-    mul(0, b[i]!, P5H, P5L);
-    rotl((hh ^ RH) >>> 0, (hl ^ RL) >>> 0, 11);
-    mul(RH, RL, P1H, P1L); hh = RH; hl = RL;
+    // h = rotl(h ^ (byte * P5), 11) * P1
+    const c = b[i]!;
+    a0 = c & 0xffff; a1 = c >>> 16; m1 = a1 * P5L0; m2 = a0 * P5L1;
+    rl = a0 * P5L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    th = (a1 * P5L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(0, P5L) + Math.imul(c, P5H)) >>> 0;
+    tl = rl >>> 0;
+    hh = (hh ^ th) >>> 0; hl = (hl ^ tl) >>> 0;
+    t = hh; hh = ((hh << 11) | (hl >>> 21)) >>> 0; hl = ((hl << 11) | (t >>> 21)) >>> 0;
+    a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P1L0; m2 = a0 * P1L1;
+    rl = a0 * P1L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+    hh = (a1 * P1L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P1L) + Math.imul(hl, P1H)) >>> 0;
+    hl = rl >>> 0;
     i++;
   }
   // avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32
   hl = (hl ^ (hh >>> 1)) >>> 0;
-  mul(hh, hl, P2H, P2L); hh = RH; hl = RL;
+  a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P2L0; m2 = a0 * P2L1;
+  rl = a0 * P2L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+  hh = (a1 * P2L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P2L) + Math.imul(hl, P2H)) >>> 0;
+  hl = rl >>> 0;
   hl = (hl ^ ((hl >>> 29) | (hh << 3))) >>> 0; hh = (hh ^ (hh >>> 29)) >>> 0;
-  mul(hh, hl, P3H, P3L); hh = RH; hl = RL;
+  a0 = hl & 0xffff; a1 = hl >>> 16; m1 = a1 * P3L0; m2 = a0 * P3L1;
+  rl = a0 * P3L0 + ((m1 & 0xffff) + (m2 & 0xffff)) * 65536;
+  hh = (a1 * P3L1 + (m1 >>> 16) + (m2 >>> 16) + ((rl / 4294967296) | 0) + Math.imul(hh, P3L) + Math.imul(hl, P3H)) >>> 0;
+  hl = rl >>> 0;
   hl = (hl ^ hh) >>> 0;
   out[0] = hh; out[1] = hl;
 }
