@@ -38,12 +38,16 @@ function matches(s: FixtureSeries, ms: { type: number; name: string; value: stri
 }
 
 export const store: StoreImpl = {
-  async *series(req) {
+  async *series(req, ctx) {
     if (req.matchers.some((m) => m.name === "fail")) {
       yield { result: { case: "series", value: wire(SERIES[0]!, false) } };
       throw new CodedError("unavailable", "fixture store: backend went away after one series");
     }
     for (const s of SERIES) {
+      // A server must stop when the call is cancelled; this also catches a runtime whose request
+      // signal fires before a streamed answer is fully sent.
+      await new Promise((r) => setTimeout(r, 1));
+      if (ctx.signal.aborted) throw new CodedError("canceled", "fixture store: call cancelled mid-stream");
       if (!matches(s, req.matchers)) continue;
       yield { result: { case: "series", value: wire(s, req.skipChunks) } };
     }

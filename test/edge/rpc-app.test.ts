@@ -1,0 +1,79 @@
+// The hono StoreAPI app (edge/rpc) on the runtime running this file: Node, Bun and Deno (npm test
+// runs test/edge under all three). Connect and gRPC-Web clients (connect-web) call it
+//   1. in memory through app.fetch (no socket), and
+//   2. over a real HTTP/1.1 listener of this runtime (Deno.serve, Bun.serve, @hono/node-server),
+// and must get the fixture's answers; without the token, Unauthenticated.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { storeApiApp } from "../../edge/rpc/server.ts";
+import { createStoreApiClients, type FetchFn } from "../../edge/rpc/client.ts";
+import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { TOKEN, services, expectedSeries, hex, MIN_TIME, MAX_TIME, type NSeriesAnswer } from "../unit/proto/storeapi-fixture.ts";
+
+const app = storeApiApp(services, { token: TOKEN });
+const g = globalThis as any;
+const runtime: string = g.Deno ? "deno" : g.Bun ? "bun" : "node";
+
+async function seriesOf(c: ReturnType<typeof createStoreApiClients>): Promise<NSeriesAnswer> {
+  const out: NSeriesAnswer = { series: [], warnings: [] };
+  for await (const r of c.store.series({ minTime: BigInt(MIN_TIME), maxTime: BigInt(MAX_TIME) }) as AsyncIterable<SeriesResponse>) {
+    if (r.result.case === "series") {
+      out.series.push({
+        labels: r.result.value.labels.map((l) => `${l.name}=${l.value}`),
+        chunks: r.result.value.chunks.map((ch) => ({
+          min: String(ch.minTime), max: String(ch.maxTime), type: ch.raw!.type, data: hex(ch.raw!.data), hash: ch.raw!.hash === undefined ? null : String(ch.raw!.hash),
+        })),
+      });
+    } else if (r.result.case === "warning") out.warnings.push(r.result.value);
+  }
+  return out;
+}
+
+async function check(baseUrl: string, fetchFn: FetchFn | undefined, where: string): Promise<void> {
+  for (const protocol of ["connect", "grpc-web"] as const) {
+    const c = createStoreApiClients(baseUrl, { token: TOKEN, protocol, fetch: fetchFn });
+    assert.equal(await seriesOf(c), expectedSeries(() => true), `${where} ${protocol} Series`);
+    assert.equal((await c.store.labelValues({ label: "job" })).values, ["a", "b"], `${where} ${protocol} LabelValues`);
+    assert.equal((await c.store.labelNames({})).names, ["__name__", "job", "zone"], `${where} ${protocol} LabelNames`);
+    assert.is((await c.info.info({})).store!.maxTime, BigInt(MAX_TIME), `${where} ${protocol} Info`);
+    const anon = createStoreApiClients(baseUrl, { protocol, fetch: fetchFn });
+    try {
+      await anon.store.labelNames({});
+      assert.unreachable(`${where} ${protocol}: call without token went through`);
+    } catch (e) {
+      assert.ok(e instanceof ConnectError && e.code === Code.Unauthenticated, `${where} ${protocol}: ${String(e)}`);
+    }
+  }
+}
+
+test(`in memory through app.fetch on ${runtime}`, async () => {
+  const viaApp: FetchFn = async (input, init) => app.fetch(new Request(input, init));
+  await check("http://store.invalid", viaApp, "app.fetch");
+});
+
+test(`over a real ${runtime} HTTP server`, async () => {
+  let url: string, stop: () => Promise<void>;
+  if (runtime === "deno") {
+    const ac = new AbortController();
+    const srv = g.Deno.serve({ port: 0, hostname: "127.0.0.1", signal: ac.signal, onListen() {} }, app.fetch);
+    url = `http://127.0.0.1:${srv.addr.port}`;
+    stop = async () => { ac.abort(); await srv.finished; };
+  } else if (runtime === "bun") {
+    const srv = g.Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
+    url = `http://127.0.0.1:${srv.port}`;
+    stop = async () => { srv.stop(true); };
+  } else {
+    const { serve } = await import("@hono/node-server");
+    const srv = await new Promise<any>((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s)); });
+    url = `http://127.0.0.1:${srv.address().port}`;
+    stop = () => new Promise<void>((r) => srv.close(() => r()));
+  }
+  try {
+    await check(url, undefined, `${runtime} server`);
+  } finally {
+    await stop();
+  }
+});
+
+test.run();
