@@ -1,0 +1,51 @@
+// Small pure pieces of the RPC layer: token comparison, status mapping (gRPC status numbers from the
+// gRPC spec, doc/statuscodes.md), ms <-> int64 conversion with Go's MinInt64/MaxInt64 bounds.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { bearerMatches, constantTimeEqual } from "../../../shared/rpc/auth.ts";
+import { codeToGrpcStatus, grpcStatusToCode, rpcError } from "../../../shared/rpc/errors.ts";
+import { MAX_INT64, MIN_INT64, msFromProto, msToProto } from "../../../shared/rpc/time.ts";
+
+test("constant-time token comparison and bearer parsing", () => {
+  assert.ok(constantTimeEqual("abc", "abc"));
+  assert.not.ok(constantTimeEqual("abc", "abd"));
+  assert.not.ok(constantTimeEqual("abc", "abcd"));
+  assert.not.ok(constantTimeEqual("", "a"));
+  assert.ok(constantTimeEqual("é✓", "é✓"));
+  assert.ok(bearerMatches("Bearer tok", "tok"));
+  assert.ok(bearerMatches("bearer   tok ", "tok"));
+  assert.not.ok(bearerMatches("Basic tok", "tok"));
+  assert.not.ok(bearerMatches("Bearer tok2", "tok"));
+  assert.not.ok(bearerMatches(null, "tok"));
+  assert.not.ok(bearerMatches("Bearer ", "tok"));
+});
+
+test("error codes map to gRPC statuses and back", () => {
+  const table: [Parameters<typeof codeToGrpcStatus>[0], number][] = [
+    ["bad_data", 3], ["not_found", 5], ["timeout", 4], ["canceled", 1], ["resource_exhausted", 8],
+    ["unavailable", 14], ["unauthenticated", 16], ["corrupt", 15], ["execution", 13], ["internal", 13], [undefined, 13],
+  ];
+  for (const [code, status] of table) assert.is(codeToGrpcStatus(code), status, String(code));
+  for (const code of ["bad_data", "not_found", "timeout", "canceled", "resource_exhausted", "unavailable", "unauthenticated", "corrupt"] as const) {
+    assert.is(grpcStatusToCode(codeToGrpcStatus(code)), code);
+  }
+  assert.is(grpcStatusToCode(2), "internal");
+  const e = rpcError(14, "connection refused", "10.0.0.1:10901", "thanos.Store/Series");
+  assert.is(e.code, "unavailable");
+  assert.is(e.message, "thanos.Store/Series on 10.0.0.1:10901: connection refused");
+});
+
+test("ms timestamps to int64 and back; Go's unbounded markers", () => {
+  assert.is(msToProto(1_700_000_000_123), 1_700_000_000_123n);
+  assert.is(msToProto(-5.9), -5n);
+  assert.is(msToProto(NaN), 0n);
+  assert.is(msToProto(Infinity), MAX_INT64);
+  assert.is(msToProto(-Infinity), MIN_INT64);
+  assert.is(MAX_INT64, 9223372036854775807n);
+  // MaxInt64 as a double is 2^63, outside int64: clamped rather than wrapped
+  assert.is(msToProto(msFromProto(MAX_INT64)), MAX_INT64);
+  assert.is(msToProto(msFromProto(MIN_INT64)), MIN_INT64);
+  assert.is(msFromProto(-1_000n), -1000);
+});
+
+test.run();
