@@ -8,7 +8,8 @@ const seed = Number(process.argv[3] ?? 1);
 const start = performance.now();
 const s = fuzzChunks({ cases, seed });
 const secs = (performance.now() - start) / 1000;
-const rt = typeof (globalThis as any).Bun !== "undefined" ? `bun ${(globalThis as any).Bun.version}` : `node ${process.version}`;
+const g = globalThis as any;
+const rt = g.Bun ? `bun ${g.Bun.version}` : g.Deno ? `deno ${g.Deno.version.deno}` : `node ${process.version}`;
 console.log(`${rt}: ${s.cases} cases (seed ${seed}) in ${secs.toFixed(1)} s: ${s.decoded} decoded, ${s.corrupt} rejected as corrupt, ` +
   `${s.roundTrips} round trips, slowest case ${s.maxCaseMs.toFixed(1)} ms`);
 console.log("errors by message (numbers replaced by N):");

@@ -51,7 +51,8 @@ for (let s = 0; s < SERIES; s++) {
   chunks.push(b);
   bytes += b.length;
 }
-const rt = typeof (globalThis as any).Bun !== "undefined" ? `bun ${(globalThis as any).Bun.version}` : `node ${process.version}`;
+const g = globalThis as any;
+const rt = g.Bun ? `bun ${g.Bun.version}` : g.Deno ? `deno ${g.Deno.version.deno}` : `node ${process.version}`;
 console.log(`runtime ${rt}; ${SERIES} chunks x ${N} samples, ${(bytes / (SERIES * N)).toFixed(2)} bytes/sample`);
 
 measure("encode (XorAppender.append)", () => {
