@@ -4,6 +4,7 @@ import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
 import { goQuote, type Labels } from "../../../shared/labels/labels.ts";
 import type { Matcher } from "../../../shared/labels/matcher.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
+import { parseMetricSelector } from "../../../shared/promql/parser.ts";
 import { openLocalBlocks } from "../../tsdb/local.ts";
 import { goFormatG } from "../gofmt.ts";
 import { writeOut } from "../out.ts";
@@ -24,17 +25,10 @@ export function labelsGoString(ls: Labels): string {
   return s + "}";
 }
 
-async function selectorMatchers(sel: string): Promise<Matcher[]> {
+function selectorMatchers(sel: string): Matcher[] {
   // The default selects everything: no matchers means all postings, no regex needed.
   if (sel === specs[2]!.default) return [];
-  // The PromQL parser lands separately; resolve it at run time so this tool builds without it.
-  const path = "../../../shared/promql/parser.ts";
-  let mod: { parseMetricSelector?: (s: string) => Matcher[] };
-  try { mod = await import(path); } catch (e) {
-    throw new CodedError("bad_data", `--match ${JSON.stringify(sel)}: the PromQL selector parser is not available in this build (${(e as Error).message})`);
-  }
-  if (!mod.parseMetricSelector) throw new CodedError("bad_data", `--match: the PromQL selector parser is not available in this build`);
-  return mod.parseMetricSelector(sel);
+  return parseMetricSelector(sel);
 }
 
 function parseTime(flag: string, v: string): number {
@@ -52,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
   const dir = f.positionals[0] ?? "data/";
   const mint = parseTime("min-time", f.get("min-time")!);
   const maxt = parseTime("max-time", f.get("max-time")!);
-  const matchers = await selectorMatchers(f.get("match")!);
+  const matchers = selectorMatchers(f.get("match")!);
   const { querier, close } = await openLocalBlocks(dir);
   try {
     const out = writeOut();
