@@ -105,8 +105,11 @@ export class XorAppender {
   }
 
   /**
-   * An appender that continues an existing chunk (Go's XORChunk.Appender()): the chunk is decoded and its
-   * samples replayed, which rebuilds the exact writer state, so appending gives the bytes Go would write.
+   * An appender that continues an existing chunk like Go's XORChunk.Appender() on an in-memory chunk:
+   * the samples are replayed, then the value window is taken from what a reader saw. That differs from
+   * an appender that wrote everything when no window was written yet (one sample, or only unchanged
+   * values): Go's reader then holds a 0/0 window, not "none", so the next changed value reuses a 64-bit
+   * window ('10' + 64 bits) instead of opening one. Continuing gives the bytes Go would write.
    */
   static fromChunk(data: Uint8Array, what = "XOR chunk", opts?: XorAppenderOptions): XorAppender {
     const n = xorNumSamples(data, what);
@@ -115,6 +118,7 @@ export class XorAppender {
     decodeCore(data, n, ts, bits, what);
     const a = new XorAppender(opts);
     for (let i = 0; i < n; i++) a.appendBits(ts[i]!, bits[2 * i + HI]!, bits[2 * i + LO]!);
+    if (n > 0 && a.leading === 0xff) { a.leading = 0; a.trailing = 0; }
     return a;
   }
 

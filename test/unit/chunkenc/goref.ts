@@ -53,8 +53,14 @@ function ctz64(x: bigint): number { let n = 0; for (let b = 0n; b < 64n && ((x >
 const bitRange = (x: bigint, nbits: number): boolean => -((1n << BigInt(nbits - 1)) - 1n) <= x && x <= 1n << BigInt(nbits - 1);
 const u64 = (x: bigint): bigint => x & M64;
 
-/** Values are given as raw 64-bit patterns (bigint) so NaN payloads are exact. */
-export function goXorChunk(samples: { t: number; bits: bigint }[]): Uint8Array {
+/**
+ * Values are given as raw 64-bit patterns (bigint) so NaN payloads are exact. `reopenAt`: sample
+ * indices before which the writer is re-created with XORChunk.Appender(), which takes t, v, tDelta and
+ * the leading/trailing window from an iterator run to the end (the iterator's window starts at 0/0 and
+ * changes only on a '11' control), and sets leading to 0xff only for an empty chunk.
+ */
+export function goXorChunk(samples: { t: number; bits: bigint }[], reopenAt: number[] = []): Uint8Array {
+  let itLeading = 0, itTrailing = 0; // what xorIterator would hold after reading everything so far
   const b = new GoBstream();
   let t = 0n, v = 0n, tDelta = 0n, leading = 0xff, trailing = 0;
   const writeVDelta = (val: bigint): void => {
@@ -69,6 +75,7 @@ export function goXorChunk(samples: { t: number; bits: bigint }[]): Uint8Array {
       b.writeBits(d >> BigInt(trailing), 64 - leading - trailing);
     } else {
       leading = l; trailing = tr;
+      itLeading = l; itTrailing = tr;
       b.writeBit(true);
       b.writeBits(BigInt(l), 5);
       const sig = 64 - l - tr;
@@ -77,6 +84,10 @@ export function goXorChunk(samples: { t: number; bits: bigint }[]): Uint8Array {
     }
   };
   samples.forEach((s, num) => {
+    if (reopenAt.includes(num)) {
+      leading = itLeading; trailing = itTrailing;
+      if (num === 0) leading = 0xff;
+    }
     const st = BigInt(s.t);
     let td = 0n;
     if (num === 0) {

@@ -184,14 +184,20 @@ test("appender: reset, numSamples, bytes() is a copy, 65535-sample limit", () =>
   assert.is(decode(a.bytes()).ts.length, 65535);
 });
 
-test("fromChunk continues a chunk exactly as appending everything at once", () => {
-  const s = Array.from({ length: 50 }, (_, i) => ({ t: 1000 + i * 15_000 + (i % 3), bits: bitsOf(i % 5 === 0 ? i : i * 0.37) }));
-  for (const cut of [1, 2, 3, 17, 49]) {
+test("fromChunk continues a chunk like Go's XORChunk.Appender() (window taken from the reader)", () => {
+  const s = Array.from({ length: 50 }, (_, i) => ({ t: 1000 + i * 15_000 + (i % 3), bits: bitsOf(i < 4 ? 7 : i % 5 === 0 ? i : i * 0.37) }));
+  for (const cut of [1, 2, 3, 4, 5, 17, 49]) {
     const a = XorAppender.fromChunk(appendAll(s.slice(0, cut)));
     assert.is(a.numSamples(), cut);
     assert.is(a.lastT(), s[cut - 1]!.t);
-    assert.is(hex(appendAll(s.slice(cut), a)), hex(goXorChunk(s)), `cut ${cut}`);
+    const b = appendAll(s.slice(cut), a);
+    assert.is(hex(b), hex(goXorChunk(s, [cut])), `cut ${cut}`);
+    assert.equal(decode(b), { ts: s.map((x) => x.t), bits: s.map((x) => x.bits) }, `cut ${cut}`);
   }
+  // Samples 0-3 are unchanged values: reopening there really changes the bytes (reused 0/0 window).
+  assert.is.not(hex(goXorChunk(s, [3])), hex(goXorChunk(s)));
+  assert.is(hex(goXorChunk(s, [10])), hex(goXorChunk(s)));
+  assert.is(hex(XorAppender.fromChunk(new XorAppender().bytes()).bytes()), "00 00");
   expectCorrupt(() => XorAppender.fromChunk(Uint8Array.from([0, 3, 0]), "head chunk"), /^head chunk: truncated/);
 });
 
