@@ -8,6 +8,7 @@ import { tempDir } from "../lib/proc.ts";
 import { promtoolBackfill, startPrometheus } from "../lib/prometheus.ts";
 import { remoteRead, ResponseType } from "../../shared/remote/read.ts";
 import { LabelMatcher_Type } from "../../shared/gen/prometheus/types_pb.ts";
+import { createServer } from "node:http";
 import { XorAppender, XorIterator, decodeXorInto, xorNumSamples } from "../../shared/chunkenc/xor.ts";
 import { Encoding } from "../../shared/chunkenc/chunk.ts";
 
@@ -159,6 +160,61 @@ test("real Prometheus 2.42: chunk bytes from remote read equal ours for the same
   } finally {
     await prom.stop();
     dir.remove();
+  }
+});
+
+// Staleness markers cannot be backfilled, but a scrape writes one: a series that disappears from the
+// target gets value.StaleNaN (0x7ff0000000000002) at the next scrape. Read the head chunk back.
+test("real Prometheus 2.42: a scrape-written staleness marker decodes bit-exact and re-encodes to the same bytes", async () => {
+  let scrapes = 0;
+  const server = createServer((req, res) => {
+    scrapes++;
+    let body = `chunkenc_scraped{k="a"} ${scrapes * 1.25}\n`;
+    if (scrapes <= 3) body += `chunkenc_scraped{k="b"} ${scrapes === 2 ? "NaN" : -scrapes}\n`;
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  const prom = await startPrometheus({
+    config: `global:\n  scrape_interval: 500ms\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
+  });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      assert.ok(Date.now() < deadline, `no staleness marker after ${scrapes} scrapes`);
+      await new Promise((r) => setTimeout(r, 250));
+      if (scrapes < 4) continue;
+      const res = await remoteRead(fetch as any, `${prom.url}/api/v1/read`, {
+        queries: [{
+          startTimestampMs: 0n, endTimestampMs: BigInt(Date.now() + 60_000),
+          matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "chunkenc_scraped" }, { type: LabelMatcher_Type.EQ, name: "k", value: "b" }],
+        }],
+        acceptedResponseTypes: [ResponseType.STREAMED_XOR_CHUNKS],
+      });
+      if (res.type !== "chunked") { assert.unreachable("expected a streamed answer"); return; }
+      const chunks: Uint8Array[] = [];
+      for await (const f of res.frames) for (const cs of f.chunkedSeries) for (const c of cs.chunks) chunks.push(c.data.slice());
+      if (chunks.length === 0) continue;
+      assert.is(chunks.length, 1);
+      const data = chunks[0]!;
+      const it = new XorIterator(data, "head chunk of b");
+      const seen: string[] = [];
+      const app = new XorAppender();
+      while (it.next()) {
+        seen.push(it.isStale() ? "stale" : `${it.valueHi().toString(16)}:${it.valueLo().toString(16)}`);
+        app.appendBits(it.at(), it.valueHi(), it.valueLo());
+      }
+      assert.is(it.err(), null);
+      if (!seen.includes("stale")) continue;
+      // -1, Go's NaN (0x7ff8000000000001), -3, then the marker.
+      assert.equal(seen, ["bff00000:0", "7ff80000:1", "c0080000:0", "stale"]);
+      assert.is(Array.from(app.bytes()).join(","), Array.from(data).join(","));
+      break;
+    }
+  } finally {
+    await prom.stop();
+    await new Promise((r) => server.close(() => r(undefined)));
   }
 });
 
