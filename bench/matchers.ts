@@ -15,7 +15,7 @@ function median(xs: number[]): number {
 }
 
 // --- hostile patterns -------------------------------------------------------------------------
-console.log("\n## hostile patterns against a 10 kB label value (ms)");
+console.log("\n== hostile patterns against a 10 kB label value (ms)");
 console.log("compile = newMatcher (uncached); first = first match (cold lazy-DFA); then median/max of 20 more");
 // Warm the regex engine's own code (JIT) on look-alike patterns over other letters, so "first" measures
 // a cold lazy DFA for the pattern, not the runtime compiling re2js itself (a once-per-process cost).
@@ -79,7 +79,7 @@ function evalNs(m: { matches(v: string): boolean }, passes = 7): { ns: number; h
   return { ns: median(runs), hits };
 }
 
-console.log(`\n## evaluation over ${N / 1000}k label values (ns/value, median of 7 passes)`);
+console.log(`\n== evaluation over ${N / 1000}k label values (ns/value, median of 7 passes)`);
 const shapes: [MatchType, string][] = [
   ["=", "a"], ["=~", "a|b|c"], ["=~", "prefix.*"], ["=~", ".*suffix"], ["!=", ""],
   ["=~", ".*svc.*"], ["=~", ".+"], ["!~", "prefix.*"], ["=~", "(?i)PREFIX.*"], ["=~", "service-[0-9]+\\..*"],
@@ -111,7 +111,7 @@ for (const [op, v] of shapes) {
   t = performance.now();
   for (let i = 0; i < K; i++) newMatcher("=~", "l", `job_${K - 1}_[a-z]+(foo|bar)?`);
   const warm = ((performance.now() - t) * 1000) / K;
-  console.log(`\n## newMatcher: uncached regex compile ${cold.toFixed(1)} µs, cached ${warm.toFixed(2)} µs`);
+  console.log(`\n== newMatcher: uncached regex compile ${cold.toFixed(1)} µs, cached ${warm.toFixed(2)} µs`);
 }
 
 // --- hashing -----------------------------------------------------------------------------------
@@ -128,5 +128,5 @@ for (const [op, v] of shapes) {
   t = performance.now();
   for (let i = 0; i < K; i++) labelsHashInto(ls, out);
   const lh = ((performance.now() - t) * 1e6) / K;
-  console.log(`\n## hashing: xxhash64 of a 200-byte chunk ${xx.toFixed(0)} ns; labelsHash of a 6-label series (~100 bytes) ${lh.toFixed(0)} ns`);
+  console.log(`\n== hashing: xxhash64 of a 200-byte chunk ${xx.toFixed(0)} ns; labelsHash of a 6-label series (~100 bytes) ${lh.toFixed(0)} ns`);
 }

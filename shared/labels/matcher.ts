@@ -136,10 +136,13 @@ function buildRegex(pattern: string): CompiledRegex {
     return setRegex(alts, "set");
   }
   const re = compileGo(pattern);
-  const plan = planOf(pattern);
+  const fold = pattern.startsWith("(?i)");
+  const plan = planOf(fold ? pattern.slice(4) : pattern, fold);
   if (plan !== null) {
-    if (plan.set !== null) return setRegex(plan.set, "set");
-    return { kind: "plan", match: plan.match, set: null };
+    if (!fold) return plan.set !== null ? setRegex(plan.set, "set") : { kind: "plan", match: plan.match, set: null };
+    // Case-insensitive: decided on the folded value; never set matches (Prometheus neither).
+    const inner = plan.set !== null ? setRegex(plan.set, "set").match : plan.match;
+    return { kind: "plan", match: (v) => inner(foldAscii(v)), set: null };
   }
   return { kind: "automaton", match: (v) => re.test(v), set: null };
 }
@@ -223,8 +226,8 @@ interface Plan {
   match: (v: string) => boolean;
 }
 
-function planOf(p: string): Plan | null {
-  const branches = parseBranches(p);
+function planOf(p: string, fold: boolean): Plan | null {
+  const branches = parseBranches(p, fold);
   if (branches === null) return null;
   const compiled: ((v: string) => boolean)[] = [];
   const allValues: string[] = [];
@@ -242,12 +245,18 @@ function planOf(p: string): Plan | null {
   return { set: null, match: (v) => compiled.some((f) => f(v)) };
 }
 
-/** Splits into top-level branches of items, or null if the pattern is not in the fast-path subset. */
-function parseBranches(p: string): Item[][] | null {
+/**
+ * Splits into top-level branches of items, or null if the pattern is not in the fast-path subset.
+ * fold: the pattern had a leading (?i); then only ASCII literals qualify, and they are lower-cased.
+ */
+function parseBranches(p: string, fold: boolean): Item[][] | null {
+  if (fold && !/^[\x00-\x7f]*$/.test(p)) return null;
   const branches: Item[][] = [];
   let items: Item[] = [];
   let lit = "";
-  const flush = () => { if (lit !== "") { items.push({ lits: [lit] }); lit = ""; } };
+  const flush = () => {
+    if (lit !== "") { items.push({ lits: [fold ? lit.toLowerCase() : lit] }); lit = ""; }
+  };
   for (let i = 0; i < p.length; i++) {
     const c = p[i]!;
     const next = p[i + 1];
@@ -268,7 +277,7 @@ function parseBranches(p: string): Item[][] | null {
       const body = p.slice(j, close);
       if (META.test(body)) return null;
       flush();
-      items.push({ lits: body.split("|") });
+      items.push({ lits: (fold ? body.toLowerCase() : body).split("|") });
       i = close;
       continue;
     }
@@ -288,6 +297,27 @@ function parseBranches(p: string): Item[][] | null {
   return branches;
 }
 
+/**
+ * Go's case folding restricted to what can equal an ASCII character: A-Z, plus the Kelvin sign
+ * U+212A (folds with k) and the long s U+017F (folds with s). Those are the only non-ASCII members
+ * of the fold orbits of ASCII letters, so comparing this against lower-cased ASCII literals is
+ * exactly Go's (?i) equality. Not toLowerCase(): it turns U+0130 into "i\u0307" and ſ stays ſ.
+ */
+function foldAscii(v: string): string {
+  let i = 0;
+  for (; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c === 0x212a || c === 0x17f) break;
+  }
+  if (i === v.length) return v;
+  let out = v.slice(0, i);
+  for (; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 32) : c === 0x212a ? "k" : c === 0x17f ? "s" : v[i];
+  }
+  return out;
+}
+
 function isQuant(c: string | undefined): boolean {
   return c === "*" || c === "+" || c === "?" || c === "{";
 }
@@ -302,6 +332,24 @@ function product(sets: string[][]): string[] | null {
     acc = out;
   }
   return acc;
+}
+
+// Gap lengths count code points (what `.` matches), not UTF-16 units: ".+.+" does not match "😀".
+
+/** Index after n code points from pos, or v.length + 1 when v ends first. */
+function advance(v: string, pos: number, n: number): number {
+  for (; n > 0; n--) {
+    if (pos >= v.length) return v.length + 1;
+    const c = v.charCodeAt(pos);
+    pos += c >= 0xd800 && c <= 0xdbff && pos + 1 < v.length && (v.charCodeAt(pos + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+  }
+  return pos;
+}
+
+/** Whether v[start, end) holds at least n code points (n <= 1: any non-empty range will do). */
+function atLeast(v: string, start: number, end: number, n: number): boolean {
+  if (n <= 1) return end - start >= n;
+  return advance(v.slice(start, end), 0, n) <= end - start;
 }
 
 interface Branch {
@@ -346,7 +394,7 @@ function buildBranch(segs: string[][], gaps: number[], tail: number): Branch | n
     // Only gaps (or nothing): `.*`, `.+`, or the empty pattern.
     if (tail < 0) return { values: [""], match: (v) => v === "" };
     const min = tail;
-    return { values: null, match: (v) => v.length >= min && v.indexOf("\n") < 0 };
+    return { values: null, match: (v) => atLeast(v, 0, v.length, min) && v.indexOf("\n") < 0 };
   }
   const hasGap = tail >= 0 || gaps.some((g) => g >= 0);
   if (!hasGap) {
@@ -362,12 +410,12 @@ function buildBranch(segs: string[][], gaps: number[], tail: number): Branch | n
   const last = tail < 0 ? segs[n - 1]! : null; // anchored suffix
   const single = segs.every((s) => s.length === 1);
   if (single && n === 1 && first !== null) {
-    const pre = first[0]!, min = pre.length + tail;
-    return { values: null, match: (v) => v.length >= min && v.startsWith(pre) && v.indexOf("\n", pre.length) < 0 };
+    const pre = first[0]!;
+    return { values: null, match: (v) => v.startsWith(pre) && atLeast(v, pre.length, v.length, tail) && v.indexOf("\n", pre.length) < 0 };
   }
   if (single && n === 1 && last !== null) {
-    const suf = last[0]!, min = suf.length + gaps[0]!;
-    return { values: null, match: (v) => v.length >= min && v.endsWith(suf) && v.lastIndexOf("\n", v.length - suf.length - 1) < 0 };
+    const suf = last[0]!, min = gaps[0]!;
+    return { values: null, match: (v) => v.endsWith(suf) && atLeast(v, 0, v.length - suf.length, min) && v.lastIndexOf("\n", v.length - suf.length - 1) < 0 };
   }
   if (single && n === 1 && gaps[0] === 0 && tail === 0) {
     const mid = segs[0]![0]!;
@@ -389,21 +437,21 @@ function buildBranch(segs: string[][], gaps: number[], tail: number): Branch | n
       }
       const end = last !== null ? n - 1 : n;
       for (; i < end; i++) {
-        const from = pos + gaps[i]!;
+        const from = advance(v, pos, gaps[i]!);
         let best = -1;
         for (const l of segs[i]!) {
-          const k = v.indexOf(l, from);
-          if (k >= 0 && (best < 0 || k + l.length < best)) best = k + l.length;
+          const k = v.indexOf(l, from); // for l = "" this is min(from, v.length): may be < from
+          if (k >= from && (best < 0 || k + l.length < best)) best = k + l.length;
         }
         if (best < 0) return false;
         pos = best;
       }
       if (last !== null) {
-        const from = pos + gaps[n - 1]!;
+        const from = advance(v, pos, gaps[n - 1]!);
         for (const l of last) if (v.length - l.length >= from && v.endsWith(l)) return true;
         return false;
       }
-      return v.length >= pos + tail;
+      return atLeast(v, pos, v.length, tail);
     },
   };
 }

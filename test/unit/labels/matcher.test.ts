@@ -103,6 +103,7 @@ test("Go semantics that differ from JS RegExp", () => {
 function rng(seed: number): (n: number) => number {
   return (n) => {
     seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    seed ^= seed >>> 13; // the LCG's low bits alone cycle quickly
     return seed % n;
   };
 }
@@ -110,8 +111,8 @@ function rng(seed: number): (n: number) => number {
 test("fast paths agree with the automaton on generated patterns and values", () => {
   const r = rng(42);
   // Tokens from which the fast-path planner's subset (and its edges) is built.
-  const toks = ["a", "b", "ab", "foo", ".*", ".+", "|", "(a|b)", "(?:foo|ba)", "\\.", "x", "\n", "é", "😀", "-", "(|a)", "()", "(b|ab|a)", "\\|", "\\-"];
-  const vchars = ["a", "b", "f", "o", "\n", ".", "é", "x", "😀", "-", "|"];
+  const toks = ["a", "b", "ab", "foo", ".*", ".+", "|", "(a|b)", "(?:foo|ba)", "\\.", "x", "\n", "é", "😀", "-", "(|a)", "()", "(b|ab|a)", "\\|", "\\-", "K", "S", "FOO", "(?:Ab|K)"];
+  const vchars = ["a", "b", "f", "o", "\n", ".", "é", "x", "😀", "-", "|", "A", "B", "K", "k", "\u212a", "s", "S", "\u017f", "\u0130", "O"];
   const values = ["", "a", "b", "ab", "foo", "xfoox", "a\nb", "\n", "a.b", "ba", "aba"];
   for (let i = 0; i < 300; i++) {
     let v = "";
@@ -119,9 +120,13 @@ test("fast paths agree with the automaton on generated patterns and values", () 
     values.push(v);
   }
   const kinds = new Map<string, number>();
-  for (let i = 0; i < 2500; i++) {
-    let p = "";
+  // Regressions first: an empty alternative after a `.+` gap (indexOf("", from) returns less than
+  // from past the end), gaps counted in code points, not UTF-16 units.
+  const fixed = [".+(|a).*", ".+(|a)", "a.+()", ".+.+", ".+.*.+", "(?i).+.+k", ".+😀", "😀.+", "(a|)(|b).+"];
+  for (let i = 0; i < 2500 + fixed.length; i++) {
+    let p = r(3) === 0 ? "(?i)" : "";
     for (let n = 1 + r(5); n > 0; n--) p += toks[r(toks.length)];
+    if (i < fixed.length) p = fixed[i]!;
     let auto: RE2JS;
     try {
       auto = RE2JS.compile("^(?:" + p + ")$");
@@ -150,7 +155,8 @@ test("typical matchers take a fast path", () => {
   const cases: [string, string][] = [
     ["foo", "literal"], ["a|b|c", "set"], ["prefix.*", "plan"], [".*suffix", "plan"], [".*mid.*", "plan"],
     [".+", "plan"], [".*", "plan"], ["(a|b)c", "set"], ["api\\.example\\.com", "set"], ["foo.*bar", "plan"],
-    ["(?i)foo", "automaton"], ["[0-9]+", "automaton"],
+    ["(?i)foo", "plan"], ["(?i)prefix.*", "plan"], ["(?i)a|b", "plan"], ["(?i)é", "automaton"],
+    ["[0-9]+", "automaton"], ["a+", "automaton"],
   ];
   for (const [p, kind] of cases) assert.is(regexKind(p), kind, p);
 });
