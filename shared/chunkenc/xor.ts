@@ -74,7 +74,6 @@ export function xorNumSamples(data: Uint8Array, what = "XOR chunk"): number {
 
 const MAX_SAMPLES = 0xffff;
 const TWO32 = 4294967296;
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 // ---------------------------------------------------------------------------------------------
 // Appender
@@ -272,12 +271,20 @@ export class XorAppender {
     }
   }
 
+  /** Length bytes() would return now (for cutting chunks by size without copying). */
+  byteLength(): number {
+    return this.blen + ((this.nacc + 7) >>> 3) + this.padBytes();
+  }
+
+  private padBytes(): number {
+    return this.goPad && this.byteOp && (this.nacc & 7) === 0 && this.n > 0 ? 1 : 0;
+  }
+
   /** The finished chunk (a copy): u16 sample count + bit stream, laid out exactly as Go's bstream. */
   bytes(): Uint8Array {
     const nacc = this.nacc;
     const tail = (nacc + 7) >>> 3;
-    const pad = this.goPad && this.byteOp && (nacc & 7) === 0 && this.n > 0 ? 1 : 0;
-    const out = new Uint8Array(this.blen + tail + pad);
+    const out = new Uint8Array(this.blen + tail + this.padBytes());
     out.set(this.buf.subarray(0, this.blen));
     if (nacc > 0) {
       const w = this.acc << (32 - nacc);

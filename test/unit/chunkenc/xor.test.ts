@@ -175,6 +175,11 @@ test("appender: reset, numSamples, bytes() is a copy, 65535-sample limit", () =>
   a.append(3, 3);
   assert.is(xorNumSamples(b1), 2);
   assert.is(a.numSamples(), 3);
+  assert.is(a.byteLength(), a.bytes().length);
+  a.reset();
+  assert.is(a.byteLength(), 2);
+  a.append(1, 1);
+  assert.is(a.byteLength(), 12); // 2 header + varint(1) + 8 value bytes + Go's trailing pad
   a.reset();
   assert.is(a.numSamples(), 0);
   assert.is(hex(a.bytes()), "00 00");
