@@ -46,6 +46,12 @@ const METRIC_KEYWORDS = new Set<ItemType>([
   "quantile", "stddev", "stdvar", "sum", "topk", "without", "start", "end",
 ]);
 
+/**
+ * Nesting limit (parentheses, calls, unary operators): Prometheus has none, but a JS stack is
+ * finite, and the engine and printer recurse over the tree too. Real queries stay far below it.
+ */
+const MAX_DEPTH = 1000;
+
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** A syntax error: parsing stops (yacc has no recovery for these). */
@@ -151,15 +157,20 @@ function range(start: number, end: number): PosRange {
 class Parser {
   readonly input: string;
   private readonly lex: Lexer;
-  private tok!: Item;
+  private tok: Item = { type: "EOF", pos: 0, val: "" };
   private peeked: Item | null = null;
   /** End of the last token consumed (Prometheus' lastClosing for `)`/`]`/`}` and modifiers). */
   private lastEnd = 0;
   readonly errors: ParseErr[] = [];
+  private depth = 0;
 
   constructor(input: string) {
     this.input = input;
     this.lex = new Lexer(input);
+  }
+
+  /** Read the first token; a lexer error there is thrown as a Stop like any other. */
+  start(): void {
     this.tok = this.fetch();
   }
 
@@ -207,6 +218,7 @@ class Parser {
   }
 
   parseTop(): Expr {
+    this.start();
     if (this.ty() === "EOF") throw new Stop(0, "no expression found in input");
     const e = this.parseBinary(0);
     if (this.ty() !== "EOF") throw this.unexpected();
@@ -214,7 +226,7 @@ class Parser {
   }
 
   parseSelectorOnly(): VectorSelector {
-    if (this.ty() === "EOF") throw new Stop(0, "no expression found in input");
+    this.start();
     const t = this.tok;
     let vs: VectorSelector;
     if (t.type === "{") vs = this.parseVectorSelector(null);
@@ -228,10 +240,24 @@ class Parser {
 
   private parseBinary(minPrec: number): Expr {
     let lhs = this.parseUnary();
+    // Each operator of a left-associative chain nests the tree one level deeper.
+    let added = 0;
+    try {
+      return this.parseBinaryChain(lhs, minPrec, () => {
+        added++;
+        if (++this.depth > MAX_DEPTH) throw new Stop(this.tok.pos, `expression nested deeper than ${MAX_DEPTH} levels`);
+      });
+    } finally {
+      this.depth -= added;
+    }
+  }
+
+  private parseBinaryChain(lhs: Expr, minPrec: number, deeper: () => void): Expr {
     for (;;) {
       const opTok = this.tok;
       const prec = PRECEDENCE[opTok.type];
       if (prec === undefined || prec < minPrec) return lhs;
+      deeper();
       this.advance();
       const op = opTok.type as BinaryOp;
       let returnBool = false;
@@ -255,6 +281,15 @@ class Parser {
   }
 
   private parseUnary(): Expr {
+    if (++this.depth > MAX_DEPTH) throw new Stop(this.tok.pos, `expression nested deeper than ${MAX_DEPTH} levels`);
+    try {
+      return this.parseUnaryInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseUnaryInner(): Expr {
     const t = this.tok;
     if (t.type === "+" || t.type === "-") {
       this.advance();
@@ -423,7 +458,7 @@ class Parser {
       grouping = this.parseGroupingLabels();
       haveModifier = true;
     }
-    if (this.ty() !== "(") throw this.unexpected("aggregation", '"("');
+    if (this.ty() !== "(") throw this.unexpected("aggregation");
     const args = this.parseCallArgs();
     if (!haveModifier && (this.ty() === "by" || this.ty() === "without")) {
       without = this.advance().type === "without";
@@ -578,9 +613,11 @@ class Parser {
   // ---------------------------------------------------------------- type checks (parse.go checkAST)
 
   check(e: Expr): ValueType {
-    const t = exprType(e);
+    // Types are computed bottom-up here (not with exprType) so long operator chains stay linear.
+    let t: ValueType;
     switch (e.kind) {
       case "AggregateExpr":
+        t = "vector";
         this.expectType(e.expr, "vector", "aggregation expression");
         if (e.op === "topk" || e.op === "bottomk" || e.op === "quantile") this.expectType(e.param!, "scalar", "aggregation parameter");
         if (e.op === "count_values") this.expectType(e.param!, "string", "aggregation parameter");
@@ -588,6 +625,7 @@ class Parser {
       case "BinaryExpr": {
         const lt = this.check(e.lhs);
         const rt = this.check(e.rhs);
+        t = lt === "scalar" && rt === "scalar" ? "scalar" : "vector";
         const opPos = this.operatorPos(e);
         if (e.returnBool && !COMPARISON.has(e.op)) this.addErr(opPos, "bool modifier can only be used on comparison operators");
         if (COMPARISON.has(e.op) && !e.returnBool && lt === "scalar" && rt === "scalar") {
@@ -616,6 +654,7 @@ class Parser {
       }
       case "Call": {
         const sig = getFunction(e.func)!;
+        t = sig.returnType;
         const nargs = sig.argTypes.length;
         if (sig.variadic === 0) {
           if (nargs !== e.args.length) this.addErr(e.pos.start, `expected ${nargs} argument(s) in call to ${JSON.stringify(sig.name)}, got ${e.args.length}`);
@@ -637,24 +676,28 @@ class Parser {
         break;
       }
       case "ParenExpr":
-        this.check(e.expr);
+        t = this.check(e.expr);
         break;
       case "UnaryExpr": {
         const it = this.check(e.expr);
+        t = it;
         if (it !== "scalar" && it !== "vector") {
           this.addErr(e.pos.start, `unary expression only allowed on expressions of type scalar or instant vector, got ${JSON.stringify(documentedType(it))}`);
         }
         break;
       }
       case "SubqueryExpr": {
+        t = "matrix";
         const it = this.check(e.expr);
         if (it !== "vector") this.addErr(e.pos.start, `subquery is only allowed on instant vector, got ${it} instead`);
         break;
       }
       case "MatrixSelector":
+        t = "matrix";
         this.check(e.vs);
         break;
       case "VectorSelector": {
+        t = "vector";
         if (e.name !== "") {
           for (const m of e.matchers.slice(0, -1)) {
             if (m.name === METRIC_NAME) {
@@ -666,10 +709,13 @@ class Parser {
         break;
       }
       case "StepInvariantExpr":
-        this.check(e.expr);
+        t = this.check(e.expr);
         break;
       case "NumberLiteral":
+        t = "scalar";
+        break;
       case "StringLiteral":
+        t = "string";
         break;
     }
     return t;
