@@ -48,6 +48,18 @@ function heapDown(h: Sample[], i0: number, n: number, less: Less): boolean {
   return i > i0;
 }
 
+/**
+ * heap.Pop then heap.Push. Not "overwrite the root and Fix": with ties the two differ in which equal
+ * element survives, and Prometheus 2.42's answers (checked against it) match Pop+Push.
+ */
+function heapReplace(h: Sample[], s: Sample, less: Less): void {
+  const n = h.length - 1;
+  const t = h[0]!; h[0] = h[n]!; h[n] = t;
+  heapDown(h, 0, n, less);
+  h[n] = s;
+  heapUp(h, n, less);
+}
+
 /** sort.Sort(sort.Reverse(heap)): Go uses insertion sort below 13 elements, which we copy exactly. */
 function sortReverse(h: Sample[], less: Less): void {
   const rless = (a: Sample, b: Sample) => less(b, a);
@@ -147,18 +159,16 @@ export function aggregate(spec: AggrSpec, param: number | string | null, vec: Ve
         if (g.heap.length < k) {
           g.heap.push(s0);
           heapUp(g.heap, g.heap.length - 1, less);
-        } else if (g.heap[0]!.v < v || (Number.isNaN(g.heap[0]!.v) && !Number.isNaN(v))) {
-          g.heap[0] = s0;
-          if (k > 1 && !heapDown(g.heap, 0, g.heap.length, less)) heapUp(g.heap, 0, less);
+        } else if (g.heap[0]!.v < v || Number.isNaN(g.heap[0]!.v)) { // a NaN root is always replaced (checked against 2.42)
+          heapReplace(g.heap, s0, less);
         }
         break;
       case "bottomk":
         if (g.heap.length < k) {
           g.heap.push(s0);
           heapUp(g.heap, g.heap.length - 1, less);
-        } else if (g.heap[0]!.v > v || (Number.isNaN(g.heap[0]!.v) && !Number.isNaN(v))) {
-          g.heap[0] = s0;
-          if (k > 1 && !heapDown(g.heap, 0, g.heap.length, less)) heapUp(g.heap, 0, less);
+        } else if (g.heap[0]!.v > v || Number.isNaN(g.heap[0]!.v)) {
+          heapReplace(g.heap, s0, less);
         }
         break;
       case "quantile": g.vals.push(v); break;

@@ -22,7 +22,8 @@ function isComparison(op: BinaryOp): boolean {
 }
 
 function dropsName(op: BinaryOp): boolean {
-  return op === "+" || op === "-" || op === "*" || op === "/" || op === "^" || op === "%" || op === "atan2";
+  // atan2 keeps __name__ in 2.42 (it was not in shouldDropMetricName).
+  return op === "+" || op === "-" || op === "*" || op === "/" || op === "^" || op === "%";
 }
 
 /** [value, keep]. */
