@@ -82,6 +82,8 @@ export function labelsString(ls: Labels): string {
 // assigned in between prints raw here and escaped by Prometheus 2.42.
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 const HEX = "0123456789abcdef";
+// Printable ASCII except " and \: quoted as is.
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function hex(n: number, width: number): string {
   let s = "";
@@ -96,12 +98,7 @@ function hex(n: number, width: number): string {
  * UTF-8) is printed as U+FFFD.
  */
 export function goQuote(s: string): string {
-  let plain = true;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) { plain = false; break; }
-  }
-  if (plain) return '"' + s + '"';
+  if (PLAIN_ASCII.test(s)) return '"' + s + '"';
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
