@@ -12,12 +12,12 @@ import {
 } from "../gen/prometheus/remote_pb.ts";
 import { snappyDecode, snappyEncode } from "./snappy.ts";
 import { readChunkedStream, STREAMED_CONTENT_TYPE, DEFAULT_MAX_FRAME_BYTES } from "./stream.ts";
+import { decodeSamplesResponse, DEFAULT_MAX_SAMPLES_RESPONSE_BYTES, type RawQueryResult } from "./samples.ts";
 
 export { ReadRequest_ResponseType as ResponseType };
 export { STREAMED_CONTENT_TYPE };
 
-/** Limit for a whole SAMPLES answer once decompressed. */
-export const DEFAULT_MAX_SAMPLES_RESPONSE_BYTES = 512 << 20;
+export { DEFAULT_MAX_SAMPLES_RESPONSE_BYTES };
 
 export const REMOTE_READ_HEADERS: Readonly<Record<string, string>> = {
   "Content-Type": "application/x-protobuf",
@@ -84,10 +84,16 @@ export interface RemoteReadOptions {
   headers?: Record<string, string>;
   maxFrameBytes?: number;
   maxResponseBytes?: number;
+  /**
+   * How to decode a SAMPLES answer: "messages" (default, protobuf-es ReadResponse) or "raw" (typed
+   * arrays with exact value bits, several times faster; see samples.ts).
+   */
+  samples?: "messages" | "raw";
 }
 
 export type RemoteReadResult =
   | { type: "samples"; response: ReadResponse }
+  | { type: "rawSamples"; results: RawQueryResult[] }
   | { type: "chunked"; frames: AsyncIterable<ChunkedReadResponse> };
 
 /**
@@ -129,6 +135,9 @@ export async function remoteRead(fetchFn: FetchLike, url: string, request: ReadR
   }
   if (ctype === "" || ctype.startsWith("application/x-protobuf")) {
     const body = await readAll(res, opts.maxResponseBytes ?? DEFAULT_MAX_SAMPLES_RESPONSE_BYTES, url);
+    if (opts.samples === "raw") {
+      return { type: "rawSamples", results: decodeSamplesResponse(body, opts.maxResponseBytes, `remote read ${url}`) };
+    }
     return { type: "samples", response: decodeReadResponse(body, opts.maxResponseBytes, `remote read ${url}`) };
   }
   throw new CodedError("corrupt", `remote read ${url}: unexpected content type "${ctype}"`);

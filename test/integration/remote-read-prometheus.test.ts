@@ -108,6 +108,14 @@ test("SAMPLES: every backfilled sample back exactly, external labels added, sort
   got.forEach((s, i) => sameSamples(s.samples.map((x) => [Number(x.timestamp), x.value]), samplesWire(exp[i]!.samples), `series ${i}`));
 });
 
+test("SAMPLES through the direct typed-array decoder: the same", async () => {
+  const r = await remoteRead(fetch, url, { queries: [{ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: match }] }, { samples: "raw" });
+  if (r.type !== "rawSamples") throw new Error(`want rawSamples, got ${r.type}`);
+  const exp = want(/^rr_/, mint, maxt);
+  assert.equal(r.results[0]!.series.map((s) => rec(s.labels as Label[])), exp.map((s) => s.labels));
+  r.results[0]!.series.forEach((s, i) => sameSamples(Array.from(s.ts, (t, k) => [t, s.vals[k]!] as Sample), samplesWire(exp[i]!.samples), `series ${i}`));
+});
+
 test("STREAMED_XOR_CHUNKS: chunks decode to the same samples; frames sorted, series whole", async () => {
   const r = await remoteRead(fetch, url, {
     queries: [{ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: match }],
