@@ -103,9 +103,11 @@ const viaApp: FetchFn = async (input, init) => app.fetch(new Request(input, init
 console.log(`\n## StoreAPI Series stream in memory (server + client, ${SERIES} series x ${CHUNKS} chunks)`);
 for (const protocol of ["connect", "grpc-web"] as const) {
   const client = createStoreClient("http://bench.invalid", { protocol, fetch: viaApp });
-  await measure(`${protocol} Series via hono app.fetch: series`, "series", async () => {
-    let n = 0;
-    for await (const _ of client.series({})) n++;
-    return n;
-  });
+  for (const batch of [0, 100]) {
+    await measure(`${protocol} Series via hono app.fetch, batch ${batch}: series`, "series", async () => {
+      let n = 0;
+      for await (const r of client.series({ responseBatchSize: BigInt(batch) })) n += r.result.case === "batch" ? r.result.value.series.length : 1;
+      return n;
+    });
+  }
 }

@@ -8,6 +8,7 @@ import { errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import { codeToGrpcStatus } from "../../shared/rpc/errors.ts";
 import { bearerMatches } from "../../shared/rpc/auth.ts";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
+import { batchSeries } from "../../shared/rpc/series.ts";
 
 export const DEFAULT_READ_MAX_BYTES = 16 << 20;
 
@@ -16,7 +17,8 @@ export function registerStoreApi(router: ConnectRouter, services: StoreApiServic
   if (services.store) {
     const s = services.store;
     router.service(Store, {
-      series: (req, ctx) => s.series(req, ctx),
+      // Batching is done here for every implementation: they always yield single series.
+      series: (req, ctx) => batchSeries(s.series(req, ctx), Number(req.responseBatchSize)),
       labelNames: (req, ctx) => s.labelNames(req, ctx),
       labelValues: (req, ctx) => s.labelValues(req, ctx),
     });

@@ -16,6 +16,7 @@ import { startGrpcServer, type GrpcServer } from "../../agent/grpc/server.ts";
 import { createGrpcClients } from "../../agent/grpc/client.ts";
 import { storeApiApp } from "../../edge/rpc/server.ts";
 import { createStoreApiClients } from "../../edge/rpc/client.ts";
+import { flattenSeries } from "../../shared/rpc/series.ts";
 import { LabelMatcher_Type } from "../../shared/gen/thanos/storepb/types_pb.ts";
 import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import type { InfoResponse } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -33,7 +34,7 @@ const def = protoLoader.loadSync(
 const pkg = grpc.loadPackageDefinition(def) as any;
 
 type Q = {
-  series(req: object): Promise<NSeriesAnswer>;
+  series(req: object): Promise<NSeriesAnswer & { batches?: number }>;
   labelNames(req: object): Promise<string[]>;
   labelValues(req: object): Promise<string[]>;
   info(): Promise<typeof expectedInfo>;
@@ -47,18 +48,19 @@ function grpcJsClient(addr: string, token?: string): Q & { close(): void } {
   const unary = (c: any, m: string, req: object) => new Promise<any>((res, rej) => c[m](req, md(), (e: Error | null, r: any) => (e ? rej(e) : res(r))));
   return {
     series: (req) => new Promise((resolve, reject) => {
-      const out: NSeriesAnswer = { series: [], warnings: [] };
+      const out: NSeriesAnswer & { batches?: number } = { series: [], warnings: [] };
       const call = store.Series(req, md());
+      const push = (ser: any) => out.series.push({
+        labels: ser.labels.map((l: any) => `${l.name}=${l.value}`),
+        chunks: (ser.chunks ?? []).map((c: any) => ({
+          min: String(c.minTime ?? "0"), max: String(c.maxTime ?? "0"), type: c.raw.type ?? 0,
+          data: hex(Uint8Array.from(c.raw.data ?? [])), hash: c.raw.hash === undefined || c.raw.hash === null ? null : String(c.raw.hash),
+        })),
+      });
       call.on("data", (r: any) => {
-        if (r.result === "series") {
-          out.series.push({
-            labels: r.series.labels.map((l: any) => `${l.name}=${l.value}`),
-            chunks: (r.series.chunks ?? []).map((c: any) => ({
-              min: String(c.minTime ?? "0"), max: String(c.maxTime ?? "0"), type: c.raw.type ?? 0,
-              data: hex(Uint8Array.from(c.raw.data ?? [])), hash: c.raw.hash === undefined || c.raw.hash === null ? null : String(c.raw.hash),
-            })),
-          });
-        } else if (r.result === "warning") out.warnings.push(r.warning);
+        if (r.result === "series") push(r.series);
+        else if (r.result === "batch") { out.batches = (out.batches ?? 0) + 1; for (const x of r.batch.series) push(x); }
+        else if (r.result === "warning") out.warnings.push(r.warning);
       });
       call.on("error", (e: Error) => reject(Object.assign(e, { partial: out })));
       call.on("end", () => resolve(out));
@@ -104,7 +106,13 @@ function normInfo(r: InfoResponse): typeof expectedInfo {
 
 function esClient(c: ReturnType<typeof createStoreApiClients>): Q {
   return {
-    series: async (req) => { const rs: SeriesResponse[] = []; for await (const r of c.store.series(req)) rs.push(r); return normSeries(rs); },
+    series: async (req) => {
+      const rs: SeriesResponse[] = [];
+      let batches = 0;
+      const counted = async function* () { for await (const r of c.store.series(req)) { if (r.result.case === "batch") batches++; yield r; } };
+      for await (const r of flattenSeries(counted())) rs.push(r);
+      return { ...normSeries(rs), ...(batches ? { batches } : {}) };
+    },
     labelNames: async (req) => (await c.store.labelNames(req)).names,
     labelValues: async (req) => (await c.store.labelValues(req)).values,
     info: async () => normInfo(await c.info.info({})),
@@ -174,6 +182,13 @@ function messageOf(e: unknown): string {
   const m = String((e as Error).message);
   try { return decodeURIComponent(m); } catch { return m; }
 }
+
+test("response_batch_size: the server packs series into batch messages (field 4), clients see the same series", async () => {
+  for (const [name, c] of clients(TOKEN)) {
+    const got = await c.series({ minTime: MINT, maxTime: MAXT, responseBatchSize: 2 });
+    assert.equal(got, { ...expectedSeries(() => true), batches: 2 }, name);
+  }
+});
 
 function statusOf(e: unknown): number {
   if (e instanceof ConnectError) return e.code;
