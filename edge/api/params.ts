@@ -54,7 +54,10 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|
  */
 export function parseTimeMs(s: string): number {
   const f = goParseFloat(s);
-  if (f !== null && Number.isFinite(f)) {
+  // Go converts ±Inf/NaN seconds with int64(), which on amd64 gives math.MinInt64, and Prometheus
+  // then answers at this odd time; do the same rather than reject what it accepts.
+  if (f !== null && !Number.isFinite(f)) return -9223372036854;
+  if (f !== null) {
     // Go: s, ns := math.Modf(t); ns = math.Round(ns*1000)/1000; time.Unix(int64(s), int64(ns*1e9)),
     // then timestamp.FromTime. Same float operations, same rounding.
     let sec = Math.trunc(f);

@@ -58,17 +58,46 @@ export function durationString(ms: number): string {
 }
 
 const DEC_FLOAT_RE = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const HEX_FLOAT_RE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?[0-9]+)$/;
 const SPECIAL_RE = /^([+-]?)(inf|infinity|nan)$/i;
 
+/** Go's underscoreOK: `_` only between digits, or between a base prefix and a digit. */
+function underscoresOk(s: string): boolean {
+  const body = s.replace(/^[+-]/, "");
+  const hex = /^0[xX]/.test(body);
+  const digit = hex ? /[0-9a-fA-F]/ : /[0-9]/;
+  for (let i = 0; i < body.length; i++) {
+    if (body[i] !== "_") continue;
+    const prev = body[i - 1] ?? "", next = body[i + 1] ?? "";
+    if (!(digit.test(prev) || (hex && i === 2)) || !digit.test(next)) return false;
+  }
+  return true;
+}
+
 /**
- * Go strconv.ParseFloat(s, 64) for the forms that matter here (decimal, exponent, inf/infinity/nan
- * with optional sign, underscores never). Returns null on a syntax or range error, like Go's error.
+ * Go strconv.ParseFloat(s, 64): decimal with exponent, hex with a p exponent, inf/infinity/nan in
+ * any case with optional sign, `_` between digits. Returns null where Go returns an error
+ * (syntax, or overflow to infinity).
  */
 export function goParseFloat(s: string): number | null {
   const sp = SPECIAL_RE.exec(s);
   if (sp) {
     if (sp[2]!.toLowerCase() === "nan") return sp[1] === "" ? NaN : null;
     return sp[1] === "-" ? -Infinity : Infinity;
+  }
+  if (s.includes("_")) {
+    if (!underscoresOk(s)) return null;
+    s = s.replace(/_/g, "");
+  }
+  const hx = HEX_FLOAT_RE.exec(s);
+  if (hx) {
+    const int = hx[2]!, frac = hx[3] ?? "";
+    if (int === "" && frac === "") return null;
+    let m = 0;
+    for (const c of int + frac) m = m * 16 + parseInt(c, 16);
+    const v = m * Math.pow(2, Number(hx[4]) - 4 * frac.length);
+    if (!Number.isFinite(v)) return null;
+    return hx[1] === "-" ? -v : v;
   }
   if (!DEC_FLOAT_RE.test(s)) return null;
   const v = Number(s);
