@@ -135,17 +135,22 @@ function buildRegex(pattern: string): CompiledRegex {
     if (alts.length === 1) return { kind: "literal", match: (v) => v === pattern, set: pattern === "" ? null : [pattern] };
     return setRegex(alts, "set");
   }
-  const re = compileGo(pattern);
+  // Everything the planner accepts is valid Go syntax by construction (literals, `\` + punctuation,
+  // unquantified `.*`/`.+`, flat literal groups, `|`, a leading `(?i)`), so a planned regex skips the
+  // re2js compile: 5-300 µs saved per new matcher, most for long Grafana-style `(a|b|...)` groups.
+  // Surrogates stay with the automaton, which decides how Go would see them.
   const fold = pattern.startsWith("(?i)");
-  const plan = planOf(fold ? pattern.slice(4) : pattern, fold);
+  const plan = SURROGATE.test(pattern) ? null : planOf(fold ? pattern.slice(4) : pattern, fold);
   if (plan !== null) {
     if (!fold) return plan.set !== null ? setRegex(plan.set, "set") : { kind: "plan", match: plan.match, set: null };
     // Case-insensitive: decided on the folded value; never set matches (Prometheus neither).
     const inner = plan.set !== null ? setRegex(plan.set, "set").match : plan.match;
     return { kind: "plan", match: (v) => inner(foldAscii(v)), set: null };
   }
+  const re = compileGo(pattern);
   return { kind: "automaton", match: (v) => re.test(v), set: null };
 }
+const SURROGATE = /[\ud800-\udfff]/;
 
 function setRegex(values: string[], kind: RegexKind): CompiledRegex {
   const uniq = [...new Set(values)];
