@@ -20,7 +20,7 @@ import { Decbuf, Encbuf, utf8Encode } from "../encoding/bytes.ts";
 import { crc32c } from "../encoding/crc32c.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { compareLabels, compareStrings, type Label, type Labels } from "../labels/labels.ts";
-import { BigEndianPostings, emptyPostings, merge, type Postings } from "./postings.ts";
+import { BigEndianPostings, emptyPostings, ListPostings, merge, type Postings } from "./postings.ts";
 import type { ByteSource } from "./source.ts";
 
 export const INDEX_MAGIC = 0xbaaad700;
@@ -234,39 +234,52 @@ export class IndexReader {
   /** Label names with postings, sorted (excluding the all-postings key ""). */
   labelNames(): string[] { return this.nameList.filter((n) => n !== ""); }
 
-  /** Walk the table entries of one name from entry position `pos`. */
-  private *entries(name: string, fromPos?: number): IterableIterator<{ pos: number; vStart: number; vLen: number; off: number }> {
-    const info = this.names.get(name);
-    if (!info) return;
-    const d = new Decbuf(this.pot, `${this.what} postings offset table`, this.potBase);
-    d.pos = fromPos ?? info.samples[0]!;
-    const last = info.samples[info.samples.length - 1]!;
-    while (d.pos <= last) {
-      const pos = d.pos;
-      d.uvarint();
-      d.skip(d.uvarint());
-      const vLen = d.uvarint();
-      const vStart = d.pos;
-      d.skip(vLen);
-      const off = d.uvarint();
-      yield { pos, vStart, vLen, off };
+  // The table was decoded with full checks once at open; later walks use this unchecked cursor.
+  private p = 0;
+  private rd(): number {
+    const b = this.pot;
+    let x = 0, mul = 1;
+    for (;;) {
+      const c = b[this.p++]!;
+      x += (c & 0x7f) * mul;
+      if (c < 0x80) return x;
+      mul *= 128;
     }
+  }
+  /** Parse the entry at this.p: sets vStart/vLen, returns its postings offset; this.p moves to the next. */
+  private vStart = 0;
+  private vLen = 0;
+  private entry(): number {
+    this.rd();
+    const nl = this.rd(); // not `this.p += this.rd()`: that reads this.p before rd() advances it
+    this.p += nl;
+    this.vLen = this.rd();
+    this.vStart = this.p;
+    this.p += this.vLen;
+    return this.rd();
+  }
+  /** Postings offset of the entry at `pos`, or the end of the postings section past the last entry. */
+  private offsetAt(pos: number): number {
+    if (pos >= this.pot.length) return this.postingsEnd;
+    const save = this.p;
+    this.p = pos;
+    const off = this.entry();
+    this.p = save;
+    return off;
   }
 
   labelValues(name: string): string[] {
-    const out: string[] = [];
-    for (const e of this.entries(name)) out.push(this.decode(this.pot.subarray(e.vStart, e.vStart + e.vLen), this.potBase + e.vStart));
+    const info = this.names.get(name);
+    if (!info) return [];
+    const out: string[] = new Array(info.count);
+    const last = info.samples[info.samples.length - 1]!;
+    this.p = info.samples[0]!;
+    let k = 0;
+    while (this.p <= last) {
+      this.entry();
+      out[k++] = this.decode(this.pot.subarray(this.vStart, this.vStart + this.vLen), this.potBase + this.vStart);
+    }
     return out;
-  }
-
-  /** Offset of the entry after the one at `pos` (its postings list ends there). */
-  private nextOffset(pos: number): number {
-    const d = new Decbuf(this.pot, `${this.what} postings offset table`, this.potBase);
-    d.pos = pos;
-    d.uvarint(); d.skip(d.uvarint()); d.skip(d.uvarint()); d.uvarint();
-    if (d.len === 0) return this.postingsEnd;
-    d.uvarint(); d.skip(d.uvarint()); d.skip(d.uvarint());
-    return d.uvarint();
   }
 
   /** Byte ranges of the postings lists of name=value for each value (missing values are skipped). */
@@ -275,25 +288,35 @@ export class IndexReader {
     if (!info || values.length === 0) return [];
     const vs = values.map(utf8Encode).sort((a, b) => cmpBytes(a, 0, a.length, b));
     const out: { start: number; end: number }[] = [];
-    const valueAt = (pos: number): [number, number] => {
-      const d = new Decbuf(this.pot, "", 0);
-      d.pos = pos; d.uvarint(); d.skip(d.uvarint());
-      const l = d.uvarint();
-      return [d.pos, l];
-    };
+    const last = info.samples[info.samples.length - 1]!;
+    if (vs.length * 8 > info.count) {
+      // Many values (a broad regex): one merge-walk over the name's entries beats a search per value.
+      this.p = info.samples[0]!;
+      let vi = 0;
+      while (this.p <= last && vi < vs.length) {
+        const off = this.entry();
+        let c = 1;
+        while (vi < vs.length && (c = cmpBytes(this.pot, this.vStart, this.vLen, vs[vi]!)) > 0) vi++;
+        if (vi < vs.length && c === 0) { out.push({ start: off, end: this.offsetAt(this.p) }); vi++; }
+      }
+      return out;
+    }
     let sampleIdx = 0;
     for (const v of vs) {
-      // Last sample whose value <= v (samples are sorted), then scan at most 32 entries.
+      // Last sampled entry whose value <= v, then scan at most 32 entries.
       let lo = sampleIdx, hi = info.samples.length - 1;
       while (lo < hi) {
         const m = (lo + hi + 1) >>> 1;
-        const [s, l] = valueAt(info.samples[m]!);
-        if (cmpBytes(this.pot, s, l, v) <= 0) lo = m; else hi = m - 1;
+        this.p = info.samples[m]!;
+        this.entry();
+        if (cmpBytes(this.pot, this.vStart, this.vLen, v) <= 0) lo = m; else hi = m - 1;
       }
       sampleIdx = lo;
-      for (const e of this.entries(name, info.samples[lo]!)) {
-        const c = cmpBytes(this.pot, e.vStart, e.vLen, v);
-        if (c === 0) { out.push({ start: e.off, end: this.nextOffset(e.pos) }); break; }
+      this.p = info.samples[lo]!;
+      while (this.p <= last) {
+        const off = this.entry();
+        const c = cmpBytes(this.pot, this.vStart, this.vLen, v);
+        if (c === 0) { out.push({ start: off, end: this.offsetAt(this.p) }); break; }
         if (c > 0) break;
       }
     }
@@ -305,11 +328,22 @@ export class IndexReader {
     const ranges = this.postingsRanges(name, values);
     if (ranges.length === 0) return emptyPostings();
     const bufs = await readRanges(this.src, ranges);
-    return merge(bufs.map((b, i) => this.decodePostings(b, ranges[i]!.start)));
+    const lists = bufs.map((b, i) => this.decodePostings(b, ranges[i]!.start));
+    if (lists.length <= 8) return merge(lists);
+    // Many lists (a broad regex): one sorted array is cheaper than a heap over thousands of heads.
+    let n = 0;
+    for (const l of lists) n += l.length;
+    const all = new Uint32Array(n);
+    let k = 0;
+    for (const l of lists) { l.copyInto(all, k); k += l.length; }
+    all.sort();
+    let m = 0;
+    for (let i = 0; i < n; i++) if (m === 0 || all[i] !== all[m - 1]) all[m++] = all[i]!;
+    return new ListPostings(all.subarray(0, m));
   }
 
   /** One on-disk postings list (b may run past its end into padding or the next list). */
-  decodePostings(b: Uint8Array, at: number): Postings {
+  decodePostings(b: Uint8Array, at: number): BigEndianPostings {
     const d = new Decbuf(b, `${this.what} postings list`, at);
     const len = d.be32();
     if (len < 4 || len + 8 > b.length) d.fail(`postings list length ${len} does not fit its extent of ${b.length} bytes`, 0);
@@ -318,7 +352,6 @@ export class IndexReader {
     if (want !== got) d.fail(`crc mismatch (stored ${hex(got)}, computed ${hex(want)})`, 4 + len);
     const n = d.be32();
     if (n * 4 !== len - 4) d.fail(`postings list of ${n} entries in ${len - 4} bytes`, 4);
-    if (n === 0) return emptyPostings();
     return new BigEndianPostings(b, 8, n);
   }
 

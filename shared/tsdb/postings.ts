@@ -50,6 +50,8 @@ export class BigEndianPostings implements Postings {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
   private get(i: number): number { return this.view.getUint32(this.off + i * 4); }
+  get length(): number { return this.n; }
+  copyInto(dst: Uint32Array, at: number): void { for (let i = 0; i < this.n; i++) dst[at + i] = this.get(i); }
   next(): boolean {
     if (++this.i >= this.n) return false;
     this.cur = this.get(this.i);
@@ -119,7 +121,7 @@ class MergedPostings implements Postings {
       if (l < n && h[l]!.at() < h[m]!.at()) m = l;
       if (r < n && h[r]!.at() < h[m]!.at()) m = r;
       if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
+      const t = h[i]!; h[i] = h[m]!; h[m] = t;
       i = m;
     }
   }
@@ -156,9 +158,13 @@ class MergedPostings implements Postings {
       this.started = true;
       for (const p of this.its) if (p.seek(v)) this.heap.push(p);
     } else {
-      const keep: Postings[] = [];
-      for (const p of this.heap) if (p.at() >= v || p.seek(v)) keep.push(p);
-      this.heap = keep;
+      // Only heads below v move: O(k log n) for k moved heads, not a pass over every list.
+      while (this.heap.length > 0 && this.heap[0]!.at() < v) {
+        if (this.heap[0]!.seek(v)) this.down(0); else this.pop();
+      }
+      if (this.heap.length === 0) { this.done = true; return false; }
+      this.cur = this.heap[0]!.at();
+      return true;
     }
     this.build();
     if (this.heap.length === 0) { this.done = true; return false; }
