@@ -193,7 +193,8 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
     const expr = parseQuery(p);
     const t = exprType(expr);
     if (t !== "vector" && t !== "scalar") {
-      throw invalidParam("query", `invalid expression type ${JSON.stringify(documentedType(t))} for range query, must be Scalar or instant Vector`);
+      // Prometheus reports this one without the `invalid parameter "query": ` prefix.
+      throw badData(`invalid expression type ${JSON.stringify(documentedType(t))} for range query, must be Scalar or instant Vector`);
     }
     return await runQuery(p, c, limits, expr, start, end, Math.max(1, Math.trunc(stepNs / 1e6)));
   });
