@@ -6,8 +6,7 @@
 
 import { CodedError } from "../encoding/errors.ts";
 import { METRIC_NAME } from "../labels/labels.ts";
-import * as matcherModule from "../labels/matcher.ts";
-import type { MatchType, Matcher } from "../labels/matcher.ts";
+import { newMatcher, type Matcher } from "../labels/matcher.ts";
 import type {
   AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatrixSelector, NumberLiteral,
   PosRange, SubqueryExpr, ValueType, VectorMatching, VectorSelector,
@@ -123,32 +122,8 @@ function utf8Len(s: string): number {
   return n;
 }
 
-function makeMatcher(type: MatchType, name: string, value: string): Matcher {
-  // Prefer the shared matcher implementation (RE2 semantics); fall back to anchored JS regexps
-  // while it is not available in this checkout.
-  const nm = (matcherModule as unknown as { newMatcher?: (t: MatchType, n: string, v: string) => Matcher }).newMatcher;
-  if (typeof nm === "function") return nm(type, name, value);
-  let re: RegExp | null = null;
-  if (type === "=~" || type === "!~") {
-    try {
-      re = new RegExp(`^(?:${value})$`, "s");
-    } catch (e) {
-      throw new CodedError("bad_data", `error parsing regexp: ${(e as Error).message}`);
-    }
-  }
-  const rx = re;
-  return {
-    type, name, value,
-    matches: (v: string) => {
-      switch (type) {
-        case "=": return v === value;
-        case "!=": return v !== value;
-        case "=~": return rx!.test(v);
-        default: return !rx!.test(v);
-      }
-    },
-  };
-}
+/** newMatcher with RE2 semantics; a bad regex is a CodedError whose message is Go's. */
+const makeMatcher = newMatcher;
 
 function range(start: number, end: number): PosRange {
   return { start, end };

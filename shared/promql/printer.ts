@@ -36,7 +36,8 @@ export function exprString(e: Expr): string {
   }
 }
 
-export function matcherString(m: Matcher): string {
+/** `name="value"` as Prometheus' Matcher.String() (no spaces, Go quoting). */
+function matcherText(m: Matcher): string {
   return `${m.name}${m.type}${goQuote(m.value)}`;
 }
 
@@ -45,7 +46,7 @@ function selectorString(vs: VectorSelector): string {
   for (const m of vs.matchers) {
     // The name matcher that the metric name outside the braces implies is not printed again.
     if (m.name === METRIC_NAME && m.type === "=" && m.value === vs.name) continue;
-    parts.push(matcherString(m));
+    parts.push(matcherText(m));
   }
   if (parts.length === 0) return vs.name;
   parts.sort(compareStrings);
