@@ -20,10 +20,11 @@
 //                     (64 written as 0) + significant bits
 //   The first sample's window is always new: the appender starts with "no window".
 //
-// Byte length: the Go writer (bstream.writeByte) appends a fresh byte after every whole byte it
-// writes, so a stream that ends on a byte boundary right after a whole-byte write (a 1-sample chunk,
-// or a last value with 8/16/.../64 significant bits) carries one trailing 0x00. Prometheus 2.42 stores
-// chunks with that byte; XorAppender reproduces it by default ({ goPad: false } drops it).
+// Byte length: up to Prometheus 2.54 the Go writer (bstream.writeByte) appended a fresh byte after
+// every whole byte it wrote, so a stream that ends on a byte boundary right after a whole-byte write (a
+// 1-sample chunk, or a last value with 8/16/.../64 significant bits) carries one trailing 0x00; from 3.0
+// on it does not. The bits are the same either way and both decode alike. XorAppender writes 2.42's
+// layout by default (the Prometheus we test against); { goPad: false } writes 3.x's.
 //
 // Speed: decoding reads the stream as big-endian 32-bit words from a reused Int32Array and keeps the
 // 64-bit value as two int32 halves (no BigInt, no allocation per sample). Values leave the decoder as
@@ -79,7 +80,7 @@ const TWO32 = 4294967296;
 // Appender
 
 export interface XorAppenderOptions {
-  /** Keep Go's trailing 0x00 after a byte-aligned whole-byte write (default true: as Prometheus stores it). */
+  /** Keep the trailing 0x00 Prometheus <= 2.54 leaves after a byte-aligned whole-byte write (default true; false: 3.x layout). */
   goPad?: boolean;
 }
 
@@ -105,19 +106,40 @@ export class XorAppender {
 
   /**
    * An appender that continues an existing chunk like Go's XORChunk.Appender() on an in-memory chunk:
-   * the samples are replayed, then the value window is taken from what a reader saw. That differs from
-   * an appender that wrote everything when no window was written yet (one sample, or only unchanged
-   * values): Go's reader then holds a 0/0 window, not "none", so the next changed value reuses a 64-bit
-   * window ('10' + 64 bits) instead of opening one. Continuing gives the bytes Go would write.
+   * the bits already written are kept as they are, and the writer state (last timestamp, delta, value,
+   * leading/trailing window) is what a reader holds after the last sample. Note the window: a reader
+   * starts with 0/0, not "none", so when no window was written yet (one sample, or only unchanged
+   * values) the next changed value reuses a 64-bit window ('10' + 64 bits) instead of opening one, and
+   * a window reused that way stays 0/0. Appending then gives the bytes Go would write.
    */
   static fromChunk(data: Uint8Array, what = "XOR chunk", opts?: XorAppenderOptions): XorAppender {
     const n = xorNumSamples(data, what);
+    const a = new XorAppender(opts);
+    if (n === 0) return a;
     const ts = new Float64Array(n), vs = new Float64Array(n);
     const bits = new Uint32Array(vs.buffer);
     decodeCore(data, n, ts, bits, what);
-    const a = new XorAppender(opts);
-    for (let i = 0; i < n; i++) a.appendBits(ts[i]!, bits[2 * i + HI]!, bits[2 * i + LO]!);
-    if (n > 0 && a.leading === 0xff) { a.leading = 0; a.trailing = 0; }
+    const pos = endPos;
+    // Whole 32-bit words go to the buffer, the rest (< 32 bits) to the accumulator.
+    const full = pos >>> 5, rest = pos & 31;
+    if (a.buf.length < 2 + full * 4 + 4) a.buf = new Uint8Array(2 + full * 4 + 256);
+    a.buf.set(data.subarray(2, 2 + full * 4), 2);
+    a.blen = 2 + full * 4;
+    let acc = 0;
+    for (let k = 0; k < 4; k++) {
+      const j = 2 + full * 4 + k;
+      acc = (acc << 8) | (j < data.length ? data[j]! : 0);
+    }
+    a.acc = rest === 0 ? 0 : acc >>> (32 - rest);
+    a.nacc = rest;
+    a.n = n;
+    a.t = ts[n - 1]!;
+    a.tDelta = endTDelta;
+    a.vh = bits[2 * (n - 1) + HI]! | 0;
+    a.vl = bits[2 * (n - 1) + LO]! | 0;
+    a.leading = endL;
+    a.trailing = endT;
+    a.byteOp = endSig !== 0 && (endSig & 7) === 0;
     return a;
   }
 
@@ -331,6 +353,10 @@ function loadWords(data: Uint8Array, from: number): Int32Array {
 
 /** Samples decoded before the last decode error (read by XorIterator to keep the good prefix). */
 let decodedBeforeError = 0;
+// Reader state after the last successful decodeCore (for XorAppender.fromChunk): bit position after
+// the last sample (relative to byte 2), value window, last timestamp delta, and the significant-bit
+// count of the last value write (0: unchanged).
+let endPos = 0, endL = 0, endT = 0, endTDelta = 0, endSig = 0;
 
 function fail(what: string, msg: string, byteOffset: number, sample: number, bitOffset?: number): never {
   decodedBeforeError = sample;
@@ -421,7 +447,10 @@ function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Ar
   let vl = (data[p + 4]! << 24) | (data[p + 5]! << 16) | (data[p + 6]! << 8) | data[p + 7]!;
   p += 8;
   ts[0] = t; out[HI] = vh; out[LO] = vl;
-  if (n === 1) return 1;
+  if (n === 1) {
+    endPos = (p - 2) * 8; endL = 0; endT = 0; endTDelta = 0; endSig = 64;
+    return 1;
+  }
 
   p = readUvarint64(data, p, what);
   let tDelta = varD;
@@ -435,6 +464,7 @@ function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Ar
   const totalBits = (data.length - 2) * 8;
   let pos = (p - 2) * 8;
   let L = 0, T = 0, mH = -1, mL = -1; // Go's iterator starts with a 0/0 window
+  let sig = 0;
   let i = 1;
   for (;;) {
     // value of sample i
@@ -442,6 +472,7 @@ function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Ar
     let x = o === 0 ? W[w]! : (W[w]! << o) | (W[w + 1]! >>> (32 - o));
     if (x >= 0) {
       pos += 1; // '0': unchanged
+      sig = 0;
     } else {
       if ((x & 0x40000000) !== 0) {
         L = (x >>> 25) & 31;
@@ -466,13 +497,17 @@ function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Ar
       if (L !== 0) { l = (l >>> L) | (h << (32 - L)); h = h >>> L; }
       vh ^= h & mH;
       vl ^= l & mL;
-      pos += 64 - L - T;
+      sig = 64 - L - T;
+      pos += sig;
     }
     if (pos > totalBits) fail(what, `truncated value: needs ${pos - totalBits} bits past the end`, data.length, i);
     out[2 * i + HI] = vh;
     out[2 * i + LO] = vl;
     ts[i] = t;
-    if (++i === n) return n;
+    if (++i === n) {
+      endPos = pos; endL = L; endT = T; endTDelta = tDelta; endSig = sig;
+      return n;
+    }
 
     // delta-of-delta of sample i
     w = pos >>> 5; o = pos & 31;

@@ -125,6 +125,15 @@ export function fuzzChunks(opts: { cases: number; seed?: number; maxViolations?:
     for (let i = 0; i < count; i++) app.appendBits(ts[i]!, bits[2 * i + 1]!, bits[2 * i]!);
     const again = app.bytes();
     if (exactBytes && (again.length !== b.length || again.some((x, i) => x !== b[i]))) violation(`re-encode differs: ${hex(b)} -> ${hex(again)}`);
+    // Continuing the chunk keeps its bytes (a chunk we wrote) or at least its samples (anything else).
+    const cont = XorAppender.fromChunk(b, "fuzz input").bytes();
+    if (exactBytes && (cont.length !== b.length || cont.some((x, i) => x !== b[i]))) violation(`fromChunk changed bytes: ${hex(b)} -> ${hex(cont)}`);
+    const t3 = new Float64Array(count), v3 = new Float64Array(count);
+    decodeXorInto(cont, t3, v3, "fuzz continued");
+    const b3 = new Uint32Array(v3.buffer);
+    for (let i = 0; i < count; i++) {
+      if (t3[i] !== ts[i] || b3[2 * i] !== bits[2 * i] || b3[2 * i + 1] !== bits[2 * i + 1]) { violation(`fromChunk sample ${i} differs on ${hex(b)}`); break; }
+    }
     const t2 = new Float64Array(count), v2 = new Float64Array(count);
     decodeXorInto(again, t2, v2, "fuzz re-encode");
     const b2 = new Uint32Array(v2.buffer);
