@@ -357,6 +357,72 @@ export class IndexReader {
 
   async allPostings(): Promise<Postings> { return this.postings("", [""]); }
 
+  /**
+   * Read the whole index once and check everything a query does not touch: every series entry,
+   * label index, postings list and the label offset table, each against its CRC (for `tools tsdb
+   * analyze` and block validation). Memory: one read of the index minus what open() already holds.
+   */
+  async verify(): Promise<{ series: number; labelIndices: number; postingsLists: number }> {
+    const t = this.toc;
+    const start = t.series, end = this.size - TOC_LEN;
+    const b = await this.src.read(start, end - start);
+    const at = (off: number) => off - start;
+    let series = 0, labelIndices = 0, postingsLists = 0;
+    // Series: each at a 16-byte boundary, zero padding between.
+    let pos = Math.ceil(t.series / 16) * 16;
+    while (pos < this.seriesEnd) {
+      if (b[at(pos)] === 0) { pos += 16; continue; }
+      const s = this.decodeSeries(b.subarray(at(pos), at(this.seriesEnd)), pos / 16);
+      if (s === null) throw new CodedError("corrupt", `${this.what} series ${pos / 16}: truncated at offset ${pos}`);
+      series++;
+      const d = new Decbuf(b, "", 0);
+      d.pos = at(pos);
+      const len = d.uvarint();
+      pos = Math.ceil((start + d.pos + len + 4) / 16) * 16;
+    }
+    // Label indices and postings: `len be32 | body | crc` runs at 4-byte boundaries.
+    const runs = (from: number, to: number, what: string, check: (body: Uint8Array, off: number) => void): number => {
+      let n = 0;
+      let p = Math.ceil(from / 4) * 4;
+      while (p < to) {
+        const { body, at: bodyAt } = section(b, at(p), start, `${this.what} ${what}`);
+        if (bodyAt + body.length + 4 > to) throw new CodedError("corrupt", `${this.what} ${what}: section at offset ${p} runs past ${to}`);
+        check(body, bodyAt);
+        n++;
+        p = Math.ceil((bodyAt + body.length + 4) / 4) * 4;
+      }
+      return n;
+    };
+    if (t.labelIndices > 0 && t.postings > t.labelIndices) {
+      labelIndices = runs(t.labelIndices, t.postings, "label index", (body, off) => {
+        const d = new Decbuf(body, `${this.what} label index`, off);
+        const names = d.be32(), n = d.be32();
+        if (body.length !== 8 + names * n * 4) d.fail(`label index of ${names} names x ${n} entries in ${body.length} bytes`, 0);
+        for (let i = 0; i < names * n; i++) { const r = d.be32(); if (r >= this.symbolCount) d.fail(`symbol ref ${r} out of range`, d.pos - 4); }
+      });
+    }
+    const postingsTo = t.labelIndicesTable > t.postings ? t.labelIndicesTable : t.postingsTable;
+    postingsLists = runs(t.postings, postingsTo, "postings list", (body, off) => {
+      const d = new Decbuf(body, `${this.what} postings list`, off);
+      const n = d.be32();
+      if (body.length !== 4 + n * 4) d.fail(`postings list of ${n} entries in ${body.length} bytes`, 0);
+      let prev = -1;
+      for (let i = 0; i < n; i++) { const r = d.be32(); if (r <= prev) d.fail(`postings not strictly increasing (${r} after ${prev})`, d.pos - 4); prev = r; }
+    });
+    if (t.labelIndicesTable > 0) {
+      const { body, at: off } = section(b, at(t.labelIndicesTable), start, `${this.what} label offset table`);
+      const d = new Decbuf(body, `${this.what} label offset table`, off);
+      const n = d.be32();
+      for (let i = 0; i < n; i++) {
+        const k = d.uvarint();
+        for (let j = 0; j < k; j++) d.skip(d.uvarint());
+        const o = d.uvarint();
+        if (o < t.labelIndices || o >= t.postings) d.fail(`label index offset ${o} outside the label indices`, d.pos);
+      }
+    }
+    return { series, labelIndices, postingsLists };
+  }
+
   /** Decode one series entry from bytes starting at its offset; null when b is too short for it. */
   decodeSeries(b: Uint8Array, ref: number): SeriesEntry | null {
     const at = ref * 16;

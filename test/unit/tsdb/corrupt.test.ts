@@ -113,6 +113,21 @@ test("tombstones crc and meta.json", async () => {
   }
 });
 
+test("verify(): checks label indices, postings and series the queries never touch", async () => {
+  const ok = await base.block.index.verify();
+  assert.equal(ok, { series: 40, labelIndices: 4, postingsLists: 1 + base.block.index.labelNames().reduce((n, l) => n + base.block.index.labelValues(l).length, 0) });
+  const at = Math.ceil(toc.labelIndices / 4) * 4 + 9;
+  const b = await openFiles(damaged("index", flip(at)));
+  try { await b.index.verify(); assert.unreachable(); } catch (e) {
+    assert.is(errorCode(e), "corrupt", (e as Error).message);
+    assert.match((e as Error).message, new RegExp(`block ${ULID} index label index: crc mismatch .* at offset \\d+`));
+  }
+  const lot = await openFiles(damaged("index", flip(toc.labelIndicesTable + 6)));
+  try { await lot.index.verify(); assert.unreachable(); } catch (e) {
+    assert.match((e as Error).message, /index label offset table: crc mismatch/);
+  }
+});
+
 test("every single-byte flip of the index is an error or a correct read, never a crash or wrong data", async () => {
   const idx = base.files.get("index")!;
   const want = JSON.stringify(await dumpAll(base.files));
