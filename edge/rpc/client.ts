@@ -1,6 +1,8 @@
 // StoreAPI clients over Connect or gRPC-Web on fetch (connect-web): work on Bun, Deno, Node and
 // workerd. For gRPC over HTTP/2 (Go Thanos peers) see agent/grpc/client.ts.
-import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { CodedError } from "../../shared/encoding/errors.ts";
+import { rpcError } from "../../shared/rpc/errors.ts";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -47,4 +49,14 @@ export function createStoreClient(baseUrl: string, opts: ClientOptions = {}): St
 export function createStoreApiClients(baseUrl: string, opts: ClientOptions = {}): { store: StoreClient; info: InfoClient; rules: RulesClient } {
   const t = storeApiTransport(baseUrl, opts);
   return { store: createClient(Store, t), info: createClient(Info, t), rules: createClient(Rules, t) };
+}
+
+/**
+ * A failed call as a CodedError saying which peer and method failed (for partial-response warnings
+ * and logs): "thanos.Store/Series on http://10.0.0.1:10902: [unavailable] ...". Works for errors from
+ * every client here (Connect, gRPC-Web, gRPC), which are all ConnectErrors.
+ */
+export function callError(e: unknown, peer: string, method: string): CodedError {
+  const ce = ConnectError.from(e);
+  return rpcError(ce.code, ce.rawMessage, peer, method, e);
 }

@@ -4,6 +4,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { bearerMatches, constantTimeEqual } from "../../../shared/rpc/auth.ts";
 import { codeToGrpcStatus, grpcStatusToCode, rpcError } from "../../../shared/rpc/errors.ts";
+import { callError } from "../../../edge/rpc/client.ts";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_INT64, MIN_INT64, msFromProto, msToProto } from "../../../shared/rpc/time.ts";
 
 test("constant-time token comparison and bearer parsing", () => {
@@ -33,6 +35,13 @@ test("error codes map to gRPC statuses and back", () => {
   const e = rpcError(14, "connection refused", "10.0.0.1:10901", "thanos.Store/Series");
   assert.is(e.code, "unavailable");
   assert.is(e.message, "thanos.Store/Series on 10.0.0.1:10901: connection refused");
+});
+
+test("callError names peer and method and keeps the status meaning", () => {
+  const e = callError(new ConnectError("store gateway overloaded", Code.ResourceExhausted), "http://sg:10902", "thanos.Store/Series");
+  assert.is(e.code, "resource_exhausted");
+  assert.is(e.message, "thanos.Store/Series on http://sg:10902: store gateway overloaded");
+  assert.is(callError(new Error("socket hang up"), "p", "m").code, "internal");
 });
 
 test("ms timestamps to int64 and back; Go's unbounded markers", () => {
