@@ -523,6 +523,7 @@ class Evaluator {
       }));
     }
     const keepName = e.func === "last_over_time";
+    const slide = e.func === "predict_linear";
     const out: Series[] = [];
     const w = this.win;
     const win: RangeWindow = { ts: w.ts, vs: w.vs, lo: 0, hi: 0 };
@@ -539,7 +540,9 @@ class Evaluator {
       let lo = 0, hi = 0;
       for (let i = 0; i < n; i++) {
         const step = this.start + i * this.interval;
-        const maxt = (at ?? step) - offset;
+        // predict_linear is "@-unsafe" in Prometheus: its @ argument is read once (at the query start)
+        // but the window still moves with the step over those points; 2.42 answers exactly so.
+        const maxt = at === null ? step - offset : slide ? at - offset + (step - this.start) : at - offset;
         const mint = maxt - range;
         if (at !== null) { lo = lowerBound(w.ts, 0, w.n, mint); hi = upperBound(w.ts, lo, w.n, maxt); }
         else {

@@ -77,8 +77,21 @@ function instantValue(w: RangeWindow, isRate: boolean): number | null {
   return r;
 }
 
+/** Neumaier-compensated increment (Prometheus kahanSumInc); [sum, compensation]. */
+function kahanInc(inc: number, sum: number, c: number, out: Float64Array, i: number): void {
+  const t = sum + inc;
+  if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+  else c += inc - t + sum;
+  out[i] = t;
+  out[i + 1] = c;
+}
+
+const lr = new Float64Array(8);
+
+/** 2.42's linearRegression: compensated sums (deriv/predict_linear agree with it to the last bits). */
 function linearRegression(w: RangeWindow, interceptTime: number): [number, number] {
-  let n = 0, sumX = 0, sumY = 0, sumXY = 0, sumX2 = 0;
+  let n = 0;
+  lr.fill(0);
   const initY = w.vs[w.lo]!;
   let constY = true;
   for (let i = w.lo; i < w.hi; i++) {
@@ -86,15 +99,16 @@ function linearRegression(w: RangeWindow, interceptTime: number): [number, numbe
     if (constY && i > w.lo && v !== initY) constY = false;
     n += 1;
     const x = (w.ts[i]! - interceptTime) / 1e3;
-    sumX += x;
-    sumY += v;
-    sumXY += x * v;
-    sumX2 += x * x;
+    kahanInc(x, lr[0]!, lr[1]!, lr, 0);
+    kahanInc(v, lr[2]!, lr[3]!, lr, 2);
+    kahanInc(x * v, lr[4]!, lr[5]!, lr, 4);
+    kahanInc(x * x, lr[6]!, lr[7]!, lr, 6);
   }
   if (constY) {
     if (initY === Infinity || initY === -Infinity) return [NaN, NaN];
     return [0, initY];
   }
+  const sumX = lr[0]! + lr[1]!, sumY = lr[2]! + lr[3]!, sumXY = lr[4]! + lr[5]!, sumX2 = lr[6]! + lr[7]!;
   const covXY = sumXY - (sumX * sumY) / n;
   const varX = sumX2 - (sumX * sumX) / n;
   const slope = covXY / varX;
@@ -142,10 +156,10 @@ export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
   },
   holt_winters: (w, c) => {
     const sf = c.scalars[0]!, tf = c.scalars[1]!;
-    if (sf <= 0 || sf >= 1 || Number.isNaN(sf)) {
+    if (sf <= 0 || sf >= 1) { // NaN passes these checks in Prometheus too
       throw new CodedError("execution", `invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatPercentF(sf)}`);
     }
-    if (tf <= 0 || tf >= 1 || Number.isNaN(tf)) {
+    if (tf <= 0 || tf >= 1) {
       throw new CodedError("execution", `invalid trend factor. Expected: 0 < tf < 1, got: ${formatPercentF(tf)}`);
     }
     const l = w.hi - w.lo;
@@ -259,18 +273,75 @@ function scalarArg(a: StepArg | undefined): number {
   return (a as Vector)[0]!.v;
 }
 
-const DAY_NAMES = ["day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month", "year"] as const;
 
-function dateFn(f: (d: Date) => number): VectorFn {
-  return (args, _call, c) => {
-    if (args.length === 0) return [{ metric: [], t: c.ts, v: f(new Date(Math.trunc(c.ts / 1000) * 1000)) }];
-    const vec = args[0] as Vector;
-    return vec.map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: f(new Date(Math.trunc(s.v) * 1000)) }));
-  };
+// ---- Go's time.Unix(int64(v), 0).UTC() calendar fields ----
+// int64(v) on amd64 turns NaN, ±Inf and out-of-range values into math.MinInt64, and Go's calendar
+// arithmetic runs on uint64 seconds since an "absolute zero" year, wrapping; Prometheus answers e.g.
+// year(vector(NaN)) = 292277026596 because of that. BigInt keeps those answers exact.
+const TWO64 = 1n << 64n;
+/** Seconds from Go's absolute zero (Jan 1 of year -292277022399) to the Unix epoch. */
+const UNIX_TO_ABS = (730692560n * 146097n + 134774n) * 86400n;
+const ABS_ZERO_YEAR = -292277022399n;
+const DAYS_BEFORE = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
+
+export interface GoTime { year: number; month: number; day: number; yday: number; hour: number; minute: number; weekday: number }
+
+function isLeap(y: number): boolean {
+  return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 }
 
-function dayOfYear(d: Date): number {
-  return Math.floor((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000) + 1;
+export function goUnixTime(v: number): GoTime {
+  let sec: bigint;
+  if (Number.isNaN(v) || v >= 9223372036854775807 || v < -9223372036854775808) sec = -(1n << 63n);
+  else sec = BigInt(Math.trunc(v));
+  const abs = (((sec + UNIX_TO_ABS) % TWO64) + TWO64) % TWO64;
+  const tod = Number(abs % 86400n);
+  const weekday = Number(((abs + 86400n) % 604800n) / 86400n);
+  let d = abs / 86400n;
+  let n = d / 146097n;
+  let y = 400n * n;
+  d -= 146097n * n;
+  n = d / 36524n;
+  n -= n >> 2n;
+  y += 100n * n;
+  d -= 36524n * n;
+  n = d / 1461n;
+  y += 4n * n;
+  d -= 1461n * n;
+  n = d / 365n;
+  n -= n >> 2n;
+  y += n;
+  d -= 365n * n;
+  const year = Number(y + ABS_ZERO_YEAR);
+  const yday = Number(d);
+  let day = yday;
+  let month: number;
+  if (isLeap(year) && day === 31 + 29 - 1) {
+    month = 2;
+    day = 29;
+  } else {
+    if (isLeap(year) && day > 31 + 29 - 1) day--;
+    month = Math.floor(day / 31);
+    const end = DAYS_BEFORE[month + 1]!;
+    let begin: number;
+    if (day >= end) { month++; begin = end; } else begin = DAYS_BEFORE[month]!;
+    month++;
+    day = day - begin + 1;
+  }
+  return { year, month, day, yday: yday + 1, hour: Math.floor(tod / 3600), minute: Math.floor((tod % 3600) / 60), weekday };
+}
+
+function daysIn(month: number, year: number): number {
+  if (month === 2) return isLeap(year) ? 29 : 28;
+  return DAYS_BEFORE[month]! - DAYS_BEFORE[month - 1]!;
+}
+
+function dateFn(f: (d: GoTime) => number): VectorFn {
+  return (args, _call, c) => {
+    if (args.length === 0) return [{ metric: [], t: c.ts, v: f(goUnixTime(Math.trunc(c.ts / 1000))) }];
+    const vec = args[0] as Vector;
+    return vec.map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: f(goUnixTime(s.v)) }));
+  };
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -487,17 +558,16 @@ export const VECTOR_FUNCTIONS: Record<string, VectorFn> = {
   label_replace: labelReplace,
   label_join: labelJoin,
   histogram_quantile: histogramQuantile,
-  day_of_month: dateFn((d) => d.getUTCDate()),
-  day_of_week: dateFn((d) => d.getUTCDay()),
-  day_of_year: dateFn(dayOfYear),
-  days_in_month: dateFn((d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()),
-  hour: dateFn((d) => d.getUTCHours()),
-  minute: dateFn((d) => d.getUTCMinutes()),
-  month: dateFn((d) => d.getUTCMonth() + 1),
-  year: dateFn((d) => d.getUTCFullYear()),
+  day_of_month: dateFn((d) => d.day),
+  day_of_week: dateFn((d) => d.weekday),
+  day_of_year: dateFn((d) => d.yday),
+  days_in_month: dateFn((d) => daysIn(d.month, d.year)),
+  hour: dateFn((d) => d.hour),
+  minute: dateFn((d) => d.minute),
+  month: dateFn((d) => d.month),
+  year: dateFn((d) => d.year),
 };
 
-export const DATE_FUNCTIONS: readonly string[] = DAY_NAMES;
 
 /** Labels for absent()/absent_over_time(): equality matchers of a plain selector argument. */
 export function absentLabels(arg: Expr | undefined): Labels {

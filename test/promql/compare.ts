@@ -116,7 +116,10 @@ export function diff(query: string, want: Norm, got: Norm): string | null {
     return `status: prometheus ${want.status}${want.error ? ` (${want.errorType}: ${want.error})` : ""}, ours ${got.status}${got.error ? ` (${got.errorType}: ${got.error})` : ""}`;
   }
   if (want.status === "error") {
-    return want.errorType === got.errorType ? null : `errorType: prometheus ${want.errorType} (${want.error}), ours ${got.errorType} (${got.error})`;
+    if (want.errorType !== got.errorType) return `errorType: prometheus ${want.errorType} (${want.error}), ours ${got.errorType} (${got.error})`;
+    // Execution errors are the engine's own words; parse errors belong to the parser's tests.
+    if (want.errorType === "execution" && want.error !== got.error) return `error message: prometheus ${JSON.stringify(want.error)}, ours ${JSON.stringify(got.error)}`;
+    return null;
   }
   if (want.resultType !== got.resultType) return `resultType: prometheus ${want.resultType}, ours ${got.resultType}`;
   if (want.resultType === "scalar") {
