@@ -114,13 +114,16 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
         throw invalidParam("timeout", (e as Error).message);
       }
     }
+    // lookback_delta arrived in Prometheus 2.43; 2.42 (our oracle) ignores the parameter, so an
+    // unparsable value is ignored too rather than rejected.
     let lookbackDelta: number | undefined;
     const lb = p.get("lookback_delta");
     if (lb !== "") {
       try {
-        lookbackDelta = Math.trunc(parseDurationNs(lb) / 1e6);
-      } catch (e) {
-        throw invalidParam("lookback_delta", (e as Error).message);
+        const ms = Math.trunc(parseDurationNs(lb) / 1e6);
+        if (ms > 0) lookbackDelta = ms;
+      } catch {
+        lookbackDelta = undefined;
       }
     }
     return { timeoutMs, lookbackDelta };
@@ -237,6 +240,24 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
     return json(successJson(stringsJson(sortedUnion(results.map((r) => r.values))), results.flatMap((r) => r.warnings)));
   });
 
+  // No exemplars or metadata are stored; the endpoints answer like a Prometheus that has none, so
+  // Grafana's Prometheus data source works unchanged.
+  route("/api/v1/query_exemplars", async (p) => {
+    const start = timeParam(p, "start", MIN_TIME_MS);
+    const end = timeParam(p, "end", MAX_TIME_MS);
+    if (end < start) throw badData("end timestamp must not be before start timestamp");
+    let expr: Expr;
+    try {
+      expr = parseExpr(p.get("query"));
+    } catch (e) {
+      throw badData(errorMessage(e)); // no `invalid parameter` prefix here in Prometheus
+    }
+    // Prometheus answers 204 with no body when the query has no selector at all.
+    return hasSelector(expr) ? json(successJson("[]")) : new Response(null, { status: 204 });
+  });
+
+  route("/api/v1/metadata", async () => json(successJson("{}")));
+
   route("/api/v1/status/buildinfo", async () => {
     const b = build;
     const data = `{"version":${jstr(b.version)},"revision":${jstr(b.revision)},"branch":${jstr(b.branch)},"buildUser":${jstr(b.buildUser)},"buildDate":${jstr(b.buildDate)},"goVersion":${jstr(b.goVersion)}}`;
@@ -250,6 +271,17 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
   });
 
   return app;
+}
+
+function hasSelector(e: Expr): boolean {
+  switch (e.kind) {
+    case "VectorSelector": case "MatrixSelector": return true;
+    case "NumberLiteral": case "StringLiteral": return false;
+    case "Call": return e.args.some(hasSelector);
+    case "AggregateExpr": return hasSelector(e.expr) || (e.param !== null && hasSelector(e.param));
+    case "BinaryExpr": return hasSelector(e.lhs) || hasSelector(e.rhs);
+    default: return hasSelector(e.expr);
+  }
 }
 
 function jstr(s: string): string {

@@ -108,6 +108,8 @@ test("instant queries: every result type, awkward values and timestamps, errors"
     q("sum(g) by"),
     q("label_replace(g, \"k\", \"same\", \"\", \"\")"),
     q("g", "yesterday"),
+    ["/api/v1/query", { query: "g", time: at(110 * 15), lookback_delta: "x" }],
+    ["/api/v1/query", { query: "g", time: at(3600), timeout: "1m" }],
   ]);
 });
 
@@ -140,6 +142,10 @@ test("series, labels and label values", async () => {
     ["/api/v1/label/__name__/values", {}],
     ["/api/v1/label/k/values", { "match[]": "g{k!=\"tiny\"}" }],
     ["/api/v1/label/bad-name/values", {}],
+    ["/api/v1/metadata", {}],
+    ["/api/v1/query_exemplars", { query: "req_total", start: at(0), end: at(600) }],
+    ["/api/v1/query_exemplars", { query: "req_total +", start: at(0), end: at(600) }],
+    ["/api/v1/query_exemplars", { query: "1 + 1" }],
   ]);
 });
 

@@ -196,6 +196,26 @@ test("the querier is chosen per request and sees the request's parameters and ti
   assert.is(seen[0]!.maxt, 70_000);
 });
 
+test("lookback_delta reaches the engine; an unparsable one is ignored as Prometheus 2.42 ignores the parameter", async () => {
+  const seen: (number | undefined)[] = [];
+  const eng: QueryEngine = {
+    instantQuery: async (_q, _s, t, opts) => { seen.push(opts?.lookbackDelta); return { value: { type: "scalar", t, v: 1 }, warnings: [] }; },
+    rangeQuery: async () => { throw new Error("unused"); },
+  };
+  for (const lb of ["1h", "90", "x", ""]) assert.is((await get(`/api/v1/query?query=1&time=1&lookback_delta=${lb}`, app(eng))).status, 200);
+  assert.equal(seen, [3_600_000, 90_000, undefined, undefined]);
+});
+
+test("exemplars and metadata answer like a Prometheus without any (recorded)", async () => {
+  assert.is((await get(`/api/v1/query_exemplars?query=up&start=0&end=600`)).body, '{"status":"success","data":[]}');
+  const none = await get(`/api/v1/query_exemplars?query=${enc("1 + 1")}`);
+  assert.is(none.status, 204);
+  assert.is(none.body, "");
+  const bad = await get(`/api/v1/query_exemplars?query=${enc("req_total +")}`);
+  assert.is(bad.body, '{"status":"error","errorType":"bad_data","error":"1:12: parse error: unexpected end of input"}');
+  assert.is((await get("/api/v1/metadata")).body, '{"status":"success","data":{}}');
+});
+
 test("health, readiness and build info", async () => {
   let ready = false;
   const a = createQueryApi({ engine: new Engine(), querier: () => data, ready: () => ready, buildInfo: { version: "9.9.9" } });
