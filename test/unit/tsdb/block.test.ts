@@ -10,6 +10,8 @@ import { encodeTombstones, parseTombstones } from "../../../shared/tsdb/tombston
 import { isUlid, newUlid, ulidTime } from "../../../shared/tsdb/ulid.ts";
 import { MemorySink, writeBlock } from "../../../shared/tsdb/writer.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
+import { Encoding } from "../../../shared/chunkenc/chunk.ts";
+import { XorAppender } from "../../../shared/chunkenc/xor.ts";
 import { chunksOf, makeSeries, memoryBlock, openFiles, type TestSeries } from "./helpers.ts";
 
 const M = (t: MatchType, n: string, v: string): Matcher => newMatcher(t, n, v);
@@ -163,6 +165,32 @@ test("writer rejects out-of-order series naming both label sets, and overlapping
   } catch (e) {
     assert.is(errorCode(e), "bad_data");
     assert.match((e as Error).message, /out of order or overlapping/);
+  }
+});
+
+test("staleness markers survive the block round trip (raw bits, not a JS NaN)", async () => {
+  const a = new XorAppender();
+  a.append(1000, 1); a.appendStale(2000); a.append(3000, NaN); a.append(4000, 2);
+  const sink = new MemorySink();
+  const ulid = newUlid();
+  await writeBlock(sink, [{ labels: labelsFrom({ __name__: "s" }), chunks: [{ minTime: 1000, maxTime: 4000, encoding: Encoding.XOR, data: a.bytes() }] }], { ulid });
+  const block = await openBlock(memoryBlockFiles((f) => sink.file(f)));
+  const r = await new BlocksQuerier([block]).select({ start: 0, end: 10_000 }, []);
+  const it = r.series[0]!.iterator();
+  const stale: boolean[] = [];
+  while (it.next()) stale.push(it.isStale());
+  assert.equal(stale, [false, true, false, false]);
+});
+
+test("an aborted select stops with the signal's reason", async () => {
+  const { block } = await memoryBlock(SERIES);
+  const ac = new AbortController();
+  ac.abort(new Error("client went away"));
+  try {
+    await new BlocksQuerier([block]).select({ start: -Infinity, end: Infinity, signal: ac.signal }, []);
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /client went away/);
   }
 });
 
