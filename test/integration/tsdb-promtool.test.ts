@@ -148,6 +148,13 @@ test("our analyze reads and CRC-checks every section of promtool's blocks, count
   }
 });
 
+test("our tsdb list prints exactly what promtool tsdb list prints, for its blocks and ours", async () => {
+  for (const d of [theirs, ours]) {
+    const want = (await promtool(["tsdb", "list", d])).stdout;
+    assert.is(await tools(["tsdb", "list", d]), want);
+  }
+});
+
 test("(2) our blocks pass promtool tsdb analyze", async () => {
   for (const b of blocksIn(ours)) {
     const { stdout } = await promtool(["tsdb", "analyze", ours, b]);

@@ -1,6 +1,6 @@
 // `tools tsdb create-blocks-from openmetrics <file> [<outdir>]`: backfill like promtool (blocks cut at
 // block-duration boundaries, printed as a table like promtool prints them).
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
@@ -8,6 +8,8 @@ import { backfillBlocks } from "../../../shared/tsdb/backfill.ts";
 import { writeBlock } from "../../../shared/tsdb/writer.ts";
 import { newUlid } from "../../../shared/tsdb/ulid.ts";
 import { DiskSink } from "../../tsdb/local.ts";
+import type { BlockMeta } from "../../../shared/tsdb/meta.ts";
+import { blockDirSize, blockTable } from "./list.ts";
 
 const specs: FlagSpec[] = [
   { name: "max-block-duration", help: "maximum duration of created blocks (2h, 6h, 18h, … are used)", default: "2h" },
@@ -41,23 +43,13 @@ export async function run(argv: string[]): Promise<number> {
   try { text = readFileSync(file, "utf8"); } catch (e) { throw new CodedError("not_found", `read ${file}: ${(e as Error).message}`); }
   const maxBlockDuration = parseDurationFlag("max-block-duration", f.get("max-block-duration")!);
   mkdirSync(outDir, { recursive: true });
-  const rows: string[][] = [];
+  const rows: { meta: BlockMeta; size: number }[] = [];
   for (const b of backfillBlocks(text, { maxBlockDuration, what: file })) {
     const ulid = newUlid();
-    const sink = new DiskSink(outDir, ulid);
-    const meta = await writeBlock(sink, b.series, { ulid });
-    let size = 0;
-    for (const p of ["index", "meta.json", "tombstones", ...Array.from({ length: 999 }, (_, i) => join("chunks", String(i + 1).padStart(6, "0")))]) {
-      try { size += statSync(join(outDir, ulid, p)).size; } catch { if (p.startsWith("chunks")) break; }
-    }
-    rows.push([meta.ulid, String(meta.minTime), String(meta.maxTime), goDuration(meta.maxTime - meta.minTime), String(meta.stats.numSamples), String(meta.stats.numChunks), String(meta.stats.numSeries), String(size)]);
+    const meta = await writeBlock(new DiskSink(outDir, ulid), b.series, { ulid });
+    rows.push({ meta, size: blockDirSize(join(outDir, ulid)) });
   }
-  if (!f.bool("quiet")) {
-    const head = ["BLOCK ULID", "MIN TIME", "MAX TIME", "DURATION", "NUM SAMPLES", "NUM CHUNKS", "NUM SERIES", "SIZE"];
-    const all = [head, ...rows];
-    const w = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-    for (const r of all) console.log(r.map((c, i) => (i < r.length - 1 ? c.padEnd(w[i]! + 2) : c)).join(""));
-  }
+  if (!f.bool("quiet")) process.stdout.write(blockTable(rows));
   return 0;
 }
 
