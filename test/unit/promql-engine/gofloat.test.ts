@@ -1,0 +1,70 @@
+// Go float and time behaviour the engine reproduces. Expected values are Go's (strconv, math, time)
+// as documented, and for goUnixTime what Prometheus 2.42 answered for year(vector(NaN)) & co.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { formatFloatF, goLog10, goLog2, goParseFloat, goPow } from "../../../shared/promql/value.ts";
+import { bucketQuantile, goUnixTime, quantile } from "../../../shared/promql/functions.ts";
+
+test("goPow: Go math.Pow special cases where JS ** differs", () => {
+  assert.is(goPow(1, NaN), 1);
+  assert.is(goPow(-1, Infinity), 1);
+  assert.is(goPow(-1, -Infinity), 1);
+  assert.is(goPow(NaN, 0), 1);
+  assert.is(goPow(2, 10), 1024);
+  assert.ok(Number.isNaN(goPow(-8, 1 / 3)));
+});
+
+test("goLog2/goLog10: exact for powers of two; Go's Log10 is Log2*(Ln2/Ln10)", () => {
+  assert.is(goLog2(8), 3);
+  assert.is(goLog2(0.125), -3);
+  assert.is(goLog2(0), -Infinity);
+  assert.ok(Number.isNaN(goLog2(-1)));
+  assert.is(goLog2(Infinity), Infinity);
+  assert.ok(Math.abs(goLog10(1000) - 3) < 1e-15);
+});
+
+test("formatFloatF: strconv.FormatFloat(v, 'f', -1, 64)", () => {
+  assert.is(formatFloatF(1e21), "1000000000000000000000");
+  assert.is(formatFloatF(1.5e-7), "0.00000015");
+  assert.is(formatFloatF(123.456), "123.456");
+  assert.is(formatFloatF(-0), "-0");
+  assert.is(formatFloatF(NaN), "NaN");
+  assert.is(formatFloatF(-Infinity), "-Inf");
+});
+
+test("goParseFloat: strconv.ParseFloat acceptance", () => {
+  assert.is(goParseFloat("+Inf"), Infinity);
+  assert.is(goParseFloat("inf"), Infinity);
+  assert.is(goParseFloat("-Infinity"), -Infinity);
+  assert.is(goParseFloat("0x1p-2"), 0.25);
+  assert.is(goParseFloat("1e3"), 1000);
+  assert.is(goParseFloat(".5"), 0.5);
+  assert.is(goParseFloat("1_0"), null);
+  assert.is(goParseFloat(""), null);
+  assert.is(goParseFloat(" 1"), null);
+  assert.is(goParseFloat("0x10"), null); // hex mantissa needs a p exponent
+  assert.ok(Number.isNaN(goParseFloat("NaN")!));
+});
+
+test("goUnixTime: ordinary dates and Go's wrap-around for NaN/Inf seconds", () => {
+  assert.equal(goUnixTime(0), { year: 1970, month: 1, day: 1, yday: 1, hour: 0, minute: 0, weekday: 4 });
+  assert.equal(goUnixTime(951782400), { year: 2000, month: 2, day: 29, yday: 60, hour: 0, minute: 0, weekday: 2 });
+  assert.equal(goUnixTime(-1), { year: 1969, month: 12, day: 31, yday: 365, hour: 23, minute: 59, weekday: 3 });
+  assert.equal(goUnixTime(NaN), { year: 292277026596, month: 12, day: 4, yday: 339, hour: 15, minute: 30, weekday: 0 });
+  assert.equal(goUnixTime(-Infinity), goUnixTime(NaN));
+});
+
+test("quantile and bucketQuantile edge rules (quantile.go)", () => {
+  assert.is(quantile(0.5, [3, 1, 2]), 2);
+  assert.is(quantile(-1, [1]), -Infinity);
+  assert.is(quantile(2, [1]), Infinity);
+  assert.ok(Number.isNaN(quantile(0.5, [])));
+  const b = () => [{ upper: 1, count: 5 }, { upper: Infinity, count: 10 }, { upper: 0.5, count: 2 }];
+  assert.is(bucketQuantile(0.1, b()), 0.5 * (1 / 2));
+  assert.is(bucketQuantile(0.99, b()), 1); // rank in the +Inf bucket: the last finite bound
+  assert.ok(Number.isNaN(bucketQuantile(0.5, [{ upper: 1, count: 1 }])));
+  // Non-monotonic counts are raised to the running maximum.
+  assert.is(bucketQuantile(0.5, [{ upper: 1, count: 10 }, { upper: 2, count: 5 }, { upper: Infinity, count: 20 }]), 1);
+});
+
+test.run();
