@@ -30,7 +30,15 @@ export interface Matcher {
 
 /** Most values a regex may be expanded into for set matching (Prometheus' maxSetMatches). */
 export const MAX_SET_MATCHES = 256;
+// Literal values a planned regex may expand to. Grafana writes multi-value variables as `(a|b|...)`
+// with thousands of values; a hash set of them beats compiling an automaton of that size (50-200 ms).
+const MAX_PLAN_VALUES = 100_000;
+// With gaps (`(a|b).*`), each alternative of a segment is searched separately: keep those small.
+const MAX_GAP_SEGMENT = 64;
 const CACHE_SIZE = 1000;
+// Patterns longer than this are compiled per use and not cached, so the cache holds at most
+// CACHE_SIZE * MAX_CACHED_PATTERN characters of keys.
+const MAX_CACHED_PATTERN = 64 * 1024;
 
 /** How a regex is evaluated; exposed for tests and benchmarks. */
 export type RegexKind = "literal" | "set" | "plan" | "automaton";
@@ -123,6 +131,7 @@ function compileRegex(pattern: string): CompiledRegex {
     return c;
   }
   c = buildRegex(pattern);
+  if (pattern.length > MAX_CACHED_PATTERN) return c;
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(pattern, c);
   return c;
@@ -244,7 +253,7 @@ function planOf(p: string, fold: boolean): Plan | null {
     if (b.values !== null) allValues.push(...b.values);
     else pureSet = false;
     compiled.push(b.match);
-    if (allValues.length > MAX_SET_MATCHES * 4) return null;
+    if (allValues.length > MAX_PLAN_VALUES) return null;
   }
   if (pureSet) return { set: allValues, match: () => false };
   if (compiled.length === 1) return { set: null, match: compiled[0]! };
@@ -278,18 +287,25 @@ function parseBranches(p: string, fold: boolean): Item[][] | null {
       // (a|b|c) or (?:a|b|c) of plain literals, not quantified.
       let j = i + 1;
       if (p[j] === "?") { if (p[j + 1] !== ":") return null; j += 2; }
-      const close = p.indexOf(")", j);
-      if (close < 0 || isQuant(p[close + 1])) return null;
-      const body = p.slice(j, close);
-      if (META.test(body)) return null;
+      const alts: string[] = [];
+      let cur = "";
+      for (; j < p.length && p[j] !== ")"; j++) {
+        const d = p[j]!;
+        if (d === "|") { alts.push(cur); cur = ""; }
+        else if (d === "\\" && j + 1 < p.length && PUNCT.test(p[j + 1]!)) cur += p[++j];
+        else if (META.test(d)) return null;
+        else cur += d;
+      }
+      if (j >= p.length || isQuant(p[j + 1])) return null;
+      alts.push(cur);
       flush();
-      items.push({ lits: (fold ? body.toLowerCase() : body).split("|") });
-      i = close;
+      items.push({ lits: fold ? alts.map((a) => a.toLowerCase()) : alts });
+      i = j;
       continue;
     }
     if (c === "\\") {
       // `\` + ASCII punctuation is that character in Go syntax.
-      if (next === undefined || !/[!-/:-@[-`{-~]/.test(next) || isQuant(p[i + 2])) return null;
+      if (next === undefined || !PUNCT.test(next) || isQuant(p[i + 2])) return null;
       lit += next;
       i++;
       continue;
@@ -320,17 +336,19 @@ const NEEDS_FOLD = /[A-Z\u212a\u017f]/;
 const NON_ASCII = /[^\x00-\x7f]/;
 const FOLD_ALL = /[A-Z\u212a\u017f]/g;
 
+const PUNCT = /^[!-/:-@[-`{-~]$/;
+
 function isQuant(c: string | undefined): boolean {
   return c === "*" || c === "+" || c === "?" || c === "{";
 }
 
-/** Cross product of consecutive literal sets; null when it exceeds MAX_SET_MATCHES. */
+/** Cross product of consecutive literal sets; null when it exceeds MAX_PLAN_VALUES. */
 function product(sets: string[][]): string[] | null {
   let acc = [""];
   for (const s of sets) {
     const out: string[] = [];
     for (const a of acc) for (const b of s) out.push(a + b);
-    if (out.length > MAX_SET_MATCHES) return null;
+    if (out.length > MAX_PLAN_VALUES) return null;
     acc = out;
   }
   return acc;
@@ -404,6 +422,7 @@ function buildBranch(segs: string[][], gaps: number[], tail: number): Branch | n
     const f = setRegex(values, "set").match;
     return { values, match: f };
   }
+  if (segs.some((s) => s.length > MAX_GAP_SEGMENT)) return null;
   // `.` never matches "\n"; if a literal contains one we leave it to the automaton, otherwise the
   // whole value must be free of newlines.
   for (const s of segs) for (const l of s) if (l.includes("\n")) return null;

@@ -111,7 +111,7 @@ function rng(seed: number): (n: number) => number {
 test("fast paths agree with the automaton on generated patterns and values", () => {
   const r = rng(42);
   // Tokens from which the fast-path planner's subset (and its edges) is built.
-  const toks = ["a", "b", "ab", "foo", ".*", ".+", "|", "(a|b)", "(?:foo|ba)", "\\.", "x", "\n", "é", "😀", "-", "(|a)", "()", "(b|ab|a)", "\\|", "\\-", "K", "S", "FOO", "(?:Ab|K)"];
+  const toks = ["a", "b", "ab", "foo", ".*", ".+", "|", "(a|b)", "(?:foo|ba)", "\\.", "x", "\n", "é", "😀", "-", "(|a)", "()", "(b|ab|a)", "\\|", "\\-", "K", "S", "FOO", "(?:Ab|K)", "(a\\.|b)", "(\\)|x)", "(\\d|a)"];
   const vchars = ["a", "b", "f", "o", "\n", ".", "é", "x", "😀", "-", "|", "A", "B", "K", "k", "\u212a", "s", "S", "\u017f", "\u0130", "O"];
   const values = ["", "a", "b", "ab", "foo", "xfoox", "a\nb", "\n", "a.b", "ba", "aba"];
   for (let i = 0; i < 300; i++) {
@@ -206,9 +206,30 @@ test("hostile patterns on a 10 kB value finish in linear time", () => {
   }
 });
 
+test("Grafana-style (a|b|...) groups with thousands of values stay a hash set", () => {
+  const vals = Array.from({ length: 5000 }, (_, i) => `host-${i}.example.com`);
+  const group = "(" + vals.map((v) => v.replace(/\./g, "\\.")).join("|") + ")";
+  assert.is(regexKind(group), "set");
+  const m = newMatcher("=~", "l", group);
+  assert.ok(m.matches("host-4999.example.com"));
+  assert.not.ok(m.matches("host-5000.example.com"));
+  assert.not.ok(m.matches("host-1xexample.com")); // the dots were escaped
+  assert.is(setMatches(m), null); // more than 256: no set matches, like Prometheus
+  // With a gap, each alternative is searched: large groups go to the automaton instead.
+  const gapped = "(" + vals.slice(0, 100).join("|") + ").*";
+  assert.is(regexKind(gapped), "automaton");
+  assert.ok(newMatcher("=~", "l", gapped).matches("host-99.example.com:9090"));
+});
+
 test("compiled regex cache stays bounded", () => {
   for (let i = 0; i < 2500; i++) newMatcher("=~", "l", `x${i}[0-9]+`);
   assert.ok(regexCacheSize() <= 1000, String(regexCacheSize()));
+  // Huge patterns are not cached at all.
+  const before = regexCacheSize();
+  const huge = Array.from({ length: 9000 }, (_, i) => `value-${i}`).join("|") + "|x.*"; // > 64 KiB
+  assert.ok(huge.length > 64 * 1024);
+  assert.ok(newMatcher("=~", "l", huge).matches("x1"));
+  assert.ok(regexCacheSize() <= before);
   // A cached pattern still behaves.
   assert.ok(newMatcher("=~", "l", "x2499[0-9]+").matches("x24997"));
 });
