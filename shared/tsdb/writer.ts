@@ -168,3 +168,70 @@ export class MemorySink implements BlockSink {
     return out;
   }
 }
+
+/**
+ * A sink that streams each file to `upload(file, body)` as it is written (e.g. a bucket's
+ * `upload(key, AsyncIterable)`), holding at most `maxQueued` pending parts per file: a slow upload
+ * slows the writer instead of growing memory. meta.json is held back until every other file's upload
+ * has finished, then uploaded last, because a block is visible once its meta.json exists.
+ */
+export function streamingSink(
+  upload: (file: string, body: AsyncIterable<Uint8Array>) => Promise<void>,
+  opts: { maxQueued?: number; onAbort?: (files: string[]) => Promise<void> } = {},
+): BlockSink {
+  const maxQueued = opts.maxQueued ?? 4;
+  interface Stream { parts: Uint8Array[]; ended: boolean; wake: (() => void) | null; drained: (() => void) | null; done: Promise<void> }
+  const streams = new Map<string, Stream>();
+  let meta: Uint8Array[] = [];
+  let failed: unknown = null;
+  const open = (file: string): Stream => {
+    const s: Stream = { parts: [], ended: false, wake: null, drained: null, done: Promise.resolve() };
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (;;) {
+        if (s.parts.length > 0) {
+          const p = s.parts.shift()!;
+          s.drained?.();
+          s.drained = null;
+          yield p;
+          continue;
+        }
+        if (s.ended) return;
+        await new Promise<void>((r) => { s.wake = r; });
+        s.wake = null;
+      }
+    }
+    s.done = upload(file, body());
+    s.done.catch((e) => { failed ??= e; s.drained?.(); });
+    streams.set(file, s);
+    return s;
+  };
+  const check = () => { if (failed !== null) throw failed; };
+  return {
+    async append(file, data) {
+      check();
+      if (file === "meta.json") { meta.push(data); return; }
+      const s = streams.get(file) ?? open(file);
+      s.parts.push(data);
+      s.wake?.();
+      while (s.parts.length > maxQueued && failed === null) await new Promise<void>((r) => { s.drained = r; });
+      check();
+    },
+    async commit() {
+      for (const s of streams.values()) { s.ended = true; s.wake?.(); }
+      await Promise.all([...streams.values()].map((s) => s.done));
+      let n = 0;
+      for (const p of meta) n += p.length;
+      const m = new Uint8Array(n);
+      let o = 0;
+      for (const p of meta) { m.set(p, o); o += p.length; }
+      await upload("meta.json", (async function* () { yield m; })());
+    },
+    async abort() {
+      failed ??= new CodedError("canceled", "block write aborted");
+      for (const s of streams.values()) { s.ended = true; s.parts = []; s.wake?.(); }
+      await Promise.allSettled([...streams.values()].map((s) => s.done));
+      meta = [];
+      await opts.onAbort?.([...streams.keys()]);
+    },
+  };
+}
