@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
         "Label pairs most involved in series:",
         ...top(byPair, limit),
         "",
-        "Highest cardinality metric names:",
+        "Metric names with the most series:",
         ...top(byName, limit),
         "",
       ].join("\n"));

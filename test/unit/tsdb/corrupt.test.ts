@@ -132,7 +132,7 @@ test("every single-byte flip of the index is an error or a correct read, never a
   const idx = base.files.get("index")!;
   const want = JSON.stringify(await dumpAll(base.files));
   let errors = 0;
-  for (let at = 0; at < idx.length; at += 7) {
+  for (let at = 0; at < idx.length; at += 11) {
     try {
       const got = JSON.stringify(await dumpAll(damaged("index", flip(at))));
       // Unchecked bytes: padding and the label indices (not read by this reader).
@@ -144,6 +144,26 @@ test("every single-byte flip of the index is an error or a correct read, never a
     }
   }
   assert.ok(errors > 0);
+});
+
+test("every single-byte flip of a chunk segment is an error or a correct read", async () => {
+  const seg = base.files.get("chunks/000001")!;
+  const want = JSON.stringify(await dumpAll(base.files));
+  let errors = 0;
+  for (let at = 0; at < seg.length; at += 9) {
+    try {
+      const got = JSON.stringify(await dumpAll(damaged("chunks/000001", flip(at))));
+      // Only the 3 padding bytes of the segment header are unchecked.
+      if (got !== want) assert.unreachable(`flip at ${at} changed the data silently`);
+      assert.ok(at >= 5 && at < 8, `flip at ${at} went unnoticed`);
+    } catch (e) {
+      if ((e as Error).name === "Assertion") throw e;
+      assert.ok(errorCode(e) === "corrupt", `flip at ${at}: ${(e as Error).stack}`);
+      assert.match((e as Error).message, /chunks\/000001/);
+      errors++;
+    }
+  }
+  assert.ok(errors > seg.length / 9 - 2);
 });
 
 async function dumpAll(files: Map<string, Uint8Array>) {
