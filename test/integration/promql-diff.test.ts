@@ -10,23 +10,10 @@ import { tempDir } from "../lib/proc.ts";
 import { promtoolBackfill, startPrometheus, type Prometheus } from "../lib/prometheus.ts";
 import { Engine } from "../../shared/promql/engine.ts";
 import { MemoryQuerier } from "../../shared/storage/memory.ts";
-import { generateDataset, openMetrics, T0 } from "../promql/data.ts";
-import { diff, modeLabel, ourQuery, promQuery, readCorpus, readKnown, type Mode } from "../promql/compare.ts";
+import { generateDataset, openMetrics } from "../promql/data.ts";
+import { diff, DIFF_MODES as MODES, modeLabel, ourQuery, promQuery, readCorpus, readKnown } from "../promql/compare.ts";
 
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
-const H = 3600_000;
-
-// Instant times: inside the data, on an odd millisecond, and just after the data ends (lookback).
-// Ranges: the whole data at 1m, a short window at the scrape interval, and an unaligned step that
-// runs past the end of the data.
-const MODES: Mode[] = [
-  { kind: "instant", time: T0 + 1 * H },
-  { kind: "instant", time: T0 + 2 * H + 7_531 },
-  { kind: "instant", time: T0 + 4 * H + 120_000 },
-  { kind: "range", start: T0, end: T0 + 4 * H, step: 60_000 },
-  { kind: "range", start: T0 + 1 * H + 10_000, end: T0 + 1 * H + 30 * 60_000, step: 15_000 },
-  { kind: "range", start: T0 + 3 * H + 17_000, end: T0 + 4 * H + 10 * 60_000, step: 37_000 },
-];
 
 let prom: Prometheus | null = null;
 const ds = generateDataset();

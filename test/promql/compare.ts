@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import type { Engine, PromValue } from "../../shared/promql/engine.ts";
 import type { Querier } from "../../shared/storage/types.ts";
+import { T0 } from "./data.ts";
 
 export interface Mode {
   kind: "instant" | "range";
@@ -16,6 +17,20 @@ export interface Mode {
   end?: number;
   step?: number;
 }
+
+const H = 3600_000;
+
+// Instant times: inside the data, on an odd millisecond, and just after the data ends (lookback).
+// Ranges: the whole data at 1m, a short window at the scrape interval, and an unaligned step that
+// runs past the end of the data.
+export const DIFF_MODES: Mode[] = [
+  { kind: "instant", time: T0 + 1 * H },
+  { kind: "instant", time: T0 + 2 * H + 7_531 },
+  { kind: "instant", time: T0 + 4 * H + 120_000 },
+  { kind: "range", start: T0, end: T0 + 4 * H, step: 60_000 },
+  { kind: "range", start: T0 + 1 * H + 10_000, end: T0 + 1 * H + 30 * 60_000, step: 15_000 },
+  { kind: "range", start: T0 + 3 * H + 17_000, end: T0 + 4 * H + 10 * 60_000, step: 37_000 },
+];
 
 export interface Norm {
   status: "success" | "error";
