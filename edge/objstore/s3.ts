@@ -87,6 +87,14 @@ export class S3Bucket implements Bucket {
     const range = len < 0 ? `bytes=${off}-` : `bytes=${off}-${off + len - 1}`;
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
+      // s3rver answers a range of an empty object with 206 "bytes 0-0/0" and a Content-Length of 1 it never
+      // sends; reading that body waits for a socket timeout. The total in Content-Range says it is empty.
+      const total = contentRangeTotal(r.ContentRange);
+      if (total !== undefined && off >= total) {
+        discard(r.Body);
+        if (off > total) throw rangePastEnd(this.name, key, off, total);
+        return new Uint8Array(0);
+      }
       let b = await body(r.Body);
       // Servers that get Range wrong (s3rver serves "bytes=0-0" as the whole object; others ignore Range
       // and answer 200) send more than asked: cut the requested range out of what arrived.
@@ -101,8 +109,8 @@ export class S3Bucket implements Bucket {
         return new Uint8Array(0);
       }
       const err = this.error(e, "get range of", key);
-      // s3rver answers a ranged GET of an empty object with a 206 promising one byte and sending none.
-      // A transport failure is worth a HEAD: an empty object makes it an empty read.
+      // A transport failure in the middle of a ranged read of an empty object (see above, for servers
+      // without a Content-Range total) is worth a HEAD: an empty object makes it an empty read.
       if (err.code === "unavailable" && status(e) === undefined) {
         const size = await this.attributes(key).then((a) => a.size, () => -1);
         if (size === 0) {
@@ -244,6 +252,20 @@ export function s3BucketFromConfig(c: S3BucketConfig): S3Bucket {
     disableMultipart: c.disableMultipart,
     maxAttempts: c.maxAttempts,
   });
+}
+
+function contentRangeTotal(h: string | undefined): number | undefined {
+  const m = h ? /\/(\d+)$/.exec(h) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Drops a response body without reading it (Node stream or web ReadableStream). */
+function discard(b: unknown): void {
+  const x = b as { destroy?: () => void; cancel?: () => Promise<void> } | undefined;
+  try {
+    if (typeof x?.destroy === "function") x.destroy();
+    else if (typeof x?.cancel === "function") x.cancel().catch(() => undefined);
+  } catch { /* already closed */ }
 }
 
 function contentRangeStart(h: string | undefined): number | undefined {
