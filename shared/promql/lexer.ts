@@ -483,6 +483,8 @@ export function describeItem(it: Item): string {
     case "NUMBER": return `number ${goQuoteTrunc(it.val)}`;
     case "DURATION": return `duration ${goQuoteTrunc(it.val)}`;
   }
+  // Prometheus 2.42 has no display string for AT, so its description comes out this odd way.
+  if (it.type === "@") return '"<Item 57385>" <op:@>';
   if (isKeywordType(it.type)) return `<${it.val}>`;
   if (isOperatorType(it.type)) return `<op:${it.val}>`;
   if (isAggregatorType(it.type)) return `<aggr:${it.val}>`;

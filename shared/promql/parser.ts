@@ -132,12 +132,18 @@ function range(start: number, end: number): PosRange {
 class Parser {
   readonly input: string;
   private readonly lex: Lexer;
-  private tok: Item = { type: "EOF", pos: 0, val: "" };
+  /**
+   * The current token, read lazily: like yacc's default reductions, a finished construct records
+   * its semantic errors before the next token is lexed, so that token's lexer error comes second.
+   */
+  private cur: Item | null = null;
   private peeked: Item | null = null;
   /** End of the last token consumed (Prometheus' lastClosing for `)`/`]`/`}` and modifiers). */
   private lastEnd = 0;
   readonly errors: ParseErr[] = [];
   private depth = 0;
+  /** Aggregations whose arguments are being parsed. */
+  private aggDepth = 0;
 
   constructor(input: string) {
     this.input = input;
@@ -146,7 +152,15 @@ class Parser {
 
   /** Read the first token; a lexer error there is thrown as a Stop like any other. */
   start(): void {
-    this.tok = this.fetch();
+    void this.tok;
+  }
+
+  private get tok(): Item {
+    if (this.cur === null) {
+      this.cur = this.peeked ?? this.fetch();
+      this.peeked = null;
+    }
+    return this.cur;
   }
 
   /** Current token type (a method so TS does not narrow it across advance()). */
@@ -166,17 +180,23 @@ class Parser {
   private advance(): Item {
     const t = this.tok;
     this.lastEnd = t.pos + t.val.length;
-    this.tok = this.peeked ?? this.fetch();
-    this.peeked = null;
+    this.cur = null;
     return t;
   }
 
   private peek(): Item {
+    void this.tok;
     this.peeked ??= this.fetch();
     return this.peeked;
   }
 
+  /**
+   * A syntax error at the current token. Without a context of its own, an error inside an
+   * aggregation's arguments says "in aggregation": yacc's error recovery unwinds to the nearest
+   * `aggregate_op error` rule, however deep the error sits.
+   */
   private unexpected(context = "", expected = ""): Stop {
+    if (context === "" && this.aggDepth > 0) context = "aggregation";
     let msg = `unexpected ${describeItem(this.tok)}`;
     if (context) msg += ` in ${context}`;
     if (expected) msg += `, expected ${expected}`;
@@ -247,6 +267,7 @@ class Parser {
         if (this.ty() === "group_left" || this.ty() === "group_right") {
           matching.card = this.advance().type === "group_left" ? "many-to-one" : "one-to-many";
           if (this.ty() === "(") matching.include = this.parseGroupingLabels();
+          else if (!canStartExpr(this.ty())) throw this.unexpected("grouping opts", '"("');
         }
       }
       const rhs = this.parseBinary(op === "^" ? prec : prec + 1);
@@ -291,7 +312,8 @@ class Parser {
       case "(": {
         this.advance();
         const e = this.parseBinary(0);
-        this.expect(")", "", '")"');
+        if (this.ty() !== ")") throw this.unexpected();
+        this.advance();
         return { kind: "ParenExpr", expr: e, pos: range(t.pos, this.lastEnd) };
       }
       case "{":
@@ -399,8 +421,10 @@ class Parser {
       args.push(this.parseBinary(0));
       if (this.ty() === ",") {
         const comma = this.advance();
-        if (this.ty() === ")") {
+        if (!canStartExpr(this.ty())) {
+          // yacc reduces `args COMMA` (reporting the comma) before it notices what follows.
           this.addErr(comma.pos, "trailing commas not allowed in function call args");
+          if (this.ty() !== ")") throw this.unexpected();
           this.advance();
           return args;
         }
@@ -415,9 +439,8 @@ class Parser {
   }
 
   private parseCall(nameTok: Item): Expr {
-    const sig = getFunction(nameTok.val);
-    if (!sig) this.addErr(nameTok.pos, `unknown function with name ${JSON.stringify(nameTok.val)}`);
     const args = this.parseCallArgs();
+    if (!getFunction(nameTok.val)) this.addErr(nameTok.pos, `unknown function with name ${JSON.stringify(nameTok.val)}`);
     const call: Call = { kind: "Call", func: nameTok.val, args, pos: range(nameTok.pos, this.lastEnd) };
     return call;
   }
@@ -434,7 +457,13 @@ class Parser {
       haveModifier = true;
     }
     if (this.ty() !== "(") throw this.unexpected("aggregation");
-    const args = this.parseCallArgs();
+    this.aggDepth++;
+    let args: Expr[];
+    try {
+      args = this.parseCallArgs();
+    } finally {
+      this.aggDepth--;
+    }
     if (!haveModifier && (this.ty() === "by" || this.ty() === "without")) {
       without = this.advance().type === "without";
       grouping = this.parseGroupingLabels();
@@ -498,13 +527,16 @@ class Parser {
     if (this.ty() === ":") {
       this.advance();
       let step = 0;
-      if (this.ty() === "DURATION") step = this.durationValue(this.advance());
+      if (this.ty() === "DURATION") {
+        step = this.durationValue(this.advance());
+        if (this.ty() !== "]") throw this.unexpected("subquery selector", '"]"');
+      }
       if (this.ty() !== "]") throw this.unexpected("subquery selector", 'duration or "]"');
       this.advance();
       const sq: SubqueryExpr = { kind: "SubqueryExpr", expr: e, range: rng, step, offset: 0, at: null, pos: range(e.pos.start, this.lastEnd) };
       return sq;
     }
-    if (this.ty() !== "]") throw this.unexpected("", '"]" or ":"');
+    if (this.ty() !== "]") throw this.unexpected("subquery or range", '":" or "]"');
     const close = this.advance();
     let err = "";
     if (e.kind !== "VectorSelector") err = "ranges only allowed for vector selectors";
@@ -558,7 +590,7 @@ class Parser {
       this.advance();
       if (this.ty() !== "(") throw this.unexpected("@", "timestamp");
       this.advance();
-      if (this.ty() !== ")") throw this.unexpected("@", '")"');
+      if (this.ty() !== ")") throw this.unexpected("@", "timestamp");
       this.advance();
       at = { at: t.type };
     } else {
@@ -566,7 +598,7 @@ class Parser {
       if (t.type === "+" || t.type === "-") {
         this.advance();
         if (t.type === "-") sign = -1;
-        if (this.ty() !== "NUMBER") throw this.unexpected("@", "number literal");
+        if (this.ty() !== "NUMBER") throw this.unexpected("@", "timestamp");
       }
       if (this.ty() !== "NUMBER") throw this.unexpected("@", "timestamp");
       const ts = sign * this.number(this.advance());
@@ -707,6 +739,15 @@ class Parser {
     while (i < this.input.length && /\s/.test(this.input[i]!)) i++;
     return i;
   }
+}
+
+/** Tokens that can begin an expression (where yacc would shift rather than reduce or fail). */
+function canStartExpr(t: ItemType): boolean {
+  switch (t) {
+    case "NUMBER": case "STRING": case "IDENTIFIER": case "METRIC_IDENTIFIER": case "{": case "(": case "+": case "-":
+      return true;
+  }
+  return AGGREGATORS.has(t) || METRIC_KEYWORDS.has(t);
 }
 
 /** Result type of an expression (Prometheus' Expr.Type()). */

@@ -24,14 +24,51 @@ test.after(async () => {
   await prom?.stop();
 });
 
-test("parse corpus: accept/reject and error messages equal Prometheus 2.42's", async () => {
-  const corpus = loadCorpus();
-  assert.ok(corpus.length >= 150, `corpus has ${corpus.length} queries`);
+
+// Random queries from a tiny grammar of fragments (valid and broken pieces, modifiers in odd
+// places, comments, escapes): Prometheus and we must agree on each, message included.
+function randomQueries(seed: number, n: number): string[] {
+  let st = seed;
+  const rnd = () => { st = (st * 1103515245 + 12345) % 2147483648; return st / 2147483648; };
+  const pick = <T,>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+  const atoms = [
+    "# c\n x", "x # c", "foo\n+\nbar", "'a\\'b'", '"\\u00e9"', '"\\x"', 'foo{a=~"("}', 'foo{a=~"a|b",}', '{__name__=~"x.*", job!=""}',
+    "foo[1h30m]", "foo[30m1h]", "foo[1y]", "foo offset 1w", "1h", "0.5", "1e-3", "0X1A", "008", "1e400", "é", 'foo{é="x"}',
+    "sum_over_time(foo[5m])", 'label_replace(foo, "a", "$1", "b", "(.*)")', "foo", 'bar{a="b"}', '{x=~"y"}', "1", "2.5", "-1",
+    "0x1f", "Inf", "NaN", '"s"', "'t'", "`r`", "sum", "by", "on", "offset", "start", "end", "bool", "rate", "time()", "a:b", "up",
+    "abs", "topk", "count_values", "quantile", "group_left", "ignoring", "without", "nan", "1e3", "5m", ".5", "@", "foo[5m]",
+    "foo[5m:1m]", "x{}", '{a=""}',
+  ];
+  const ops = ["+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless", "atan2", "=", "!", "=~", ",", ":"];
+  const mods = ["[5m]", "[1m:]", "[10m:30s]", "offset 5m", "offset -1h", "@ 100", "@ start()", "@ end()", "bool", "on(a)", "ignoring(b)",
+    "group_left", "group_right(c)", "by (a)", "without (b)", "[0s]", "[5]", "offset 0s"];
+  const gen = (d: number): string => {
+    const r = rnd();
+    if (d > 3 || r < 0.3) return pick(atoms);
+    if (r < 0.45) return `(${gen(d + 1)})`;
+    if (r < 0.6) return `${gen(d + 1)} ${pick(ops)} ${gen(d + 1)}`;
+    if (r < 0.7) return `${gen(d + 1)} ${pick(mods)}`;
+    if (r < 0.8) {
+      const f = pick(["sum", "rate", "topk", "abs", "count_values", "label_join", "round", "vector", "histogram_quantile", "time", "scalar", "clamp"]);
+      return `${f}(${Array.from({ length: Math.floor(rnd() * 4) }, () => gen(d + 1)).join(", ")})`;
+    }
+    if (r < 0.88) {
+      const a = pick(["sum", "avg", "topk", "quantile", "count_values"]);
+      return `${a} ${pick(["by (a)", "without (b,)", "by ()", ""])} (${gen(d + 1)}${rnd() < 0.5 ? ", " + gen(d + 1) : ""})`;
+    }
+    if (r < 0.94) return `${pick(["-", "+"])}${gen(d + 1)}`;
+    return `${gen(d + 1)} ${pick(ops)} ${pick(mods)} ${gen(d + 1)}`;
+  };
+  return Array.from({ length: n }, () => gen(0));
+}
+
+async function compareWithPrometheus(queries: string[]): Promise<{ diffs: string[]; rejected: number; accepted: string[] }> {
   const diffs: string[] = [];
+  const accepted: string[] = [];
   let rejected = 0;
   // A few at a time: the machine is shared.
-  for (let i = 0; i < corpus.length; i += 8) {
-    const batch = corpus.slice(i, i + 8);
+  for (let i = 0; i < queries.length; i += 8) {
+    const batch = queries.slice(i, i + 8);
     const answers = await Promise.all(batch.map(async (q) => {
       const u = new URL("/api/v1/query", prom.url);
       u.searchParams.set("query", q);
@@ -53,7 +90,22 @@ test("parse corpus: accept/reject and error messages equal Prometheus 2.42's", a
       if (ours !== theirs) diffs.push(`${JSON.stringify(q)}\n    prometheus: ${theirs ?? `accepted (HTTP ${a.status})`}\n    ours:       ${ours ?? "accepted"}`);
     });
   }
+  return { diffs, rejected, accepted };
+}
+
+test("parse corpus: accept/reject and error messages equal Prometheus 2.42's", async () => {
+  const corpus = loadCorpus();
+  assert.ok(corpus.length >= 150, `corpus has ${corpus.length} queries`);
+  const { diffs, rejected, accepted: ok } = await compareWithPrometheus(corpus);
+  accepted.push(...ok);
   assert.ok(rejected > 50 && rejected < corpus.length - 50, `corpus mixes valid and invalid queries (${rejected} rejected)`);
+  assert.equal(diffs, [], `differences from Prometheus:\n${diffs.join("\n")}`);
+});
+
+test("1500 random queries: accept/reject and error messages equal Prometheus 2.42's", async () => {
+  const qs = randomQueries(20261125, 1500);
+  const { diffs, rejected } = await compareWithPrometheus(qs);
+  assert.ok(rejected > 300 && rejected < 1300, `${rejected} rejected`);
   assert.equal(diffs, [], `differences from Prometheus:\n${diffs.join("\n")}`);
 });
 
