@@ -5,7 +5,10 @@ import type { Matcher } from "../labels/matcher.ts";
 
 export type ValueType = "scalar" | "vector" | "matrix" | "string";
 
-/** Byte offsets into the query string, for error messages. */
+/**
+ * Offsets into the query string as JS string indexes (UTF-16 code units; equal to byte offsets
+ * for ASCII). Parse errors convert them to the UTF-8 byte columns Prometheus prints.
+ */
 export interface PosRange {
   start: number;
   end: number;
