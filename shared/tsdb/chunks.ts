@@ -140,6 +140,8 @@ export class ChunkWriter {
   private size = 0;
   private buf = new Encbuf(1 << 16);
   readonly files: string[] = [];
+  /** Final size of each segment in `files`. */
+  readonly segmentSizes: number[] = [];
   bytesWritten = 0;
 
   constructor(private readonly out: (file: string, b: Uint8Array) => Promise<void>, private readonly segmentSize = DEFAULT_SEGMENT_SIZE) {}
@@ -160,6 +162,7 @@ export class ChunkWriter {
       await this.flush();
       this.seq++;
       this.files.push(segmentName(this.seq));
+      this.segmentSizes.push(0);
       this.buf.be32(CHUNKS_MAGIC);
       this.buf.byte(1);
       this.buf.byte(0); this.buf.byte(0); this.buf.byte(0);
@@ -174,6 +177,7 @@ export class ChunkWriter {
     this.buf.bytes(data);
     this.buf.be32(crc32c(this.buf.b, start, this.buf.len));
     this.size += n;
+    this.segmentSizes[this.seq] = this.size;
     this.bytesWritten += n;
     if (this.buf.len >= 1 << 20) await this.flush();
     return ref;

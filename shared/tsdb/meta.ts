@@ -26,7 +26,8 @@ export interface Compaction {
   hints?: string[];
 }
 
-export interface ThanosFile { rel_path: string; size_in_bytes?: number; hash?: { func: string; value: string } }
+/** Thanos metadata.File: JSON field names as Thanos writes them ("size_bytes", not "size_in_bytes"). */
+export interface ThanosFile { rel_path: string; size_bytes?: number; hash?: { func: string; value: string } }
 
 export interface ThanosMeta {
   version?: number;

@@ -117,8 +117,8 @@ export class BlockWriter {
           ...this.opts.thanos,
           segment_files: this.chunks.files.map((f) => f.slice("chunks/".length)),
           files: [
-            ...this.chunks.files.map((f) => ({ rel_path: f })),
-            { rel_path: "index", size_in_bytes: this.index.size },
+            ...this.chunks.files.map((f, i) => ({ rel_path: f, size_bytes: this.chunks.segmentSizes[i]! })),
+            { rel_path: "index", size_bytes: this.index.size },
             { rel_path: "meta.json" },
           ],
         };

@@ -8,6 +8,7 @@ import { BlocksQuerier } from "../../../shared/tsdb/querier.ts";
 import { CountingSource } from "../../../shared/tsdb/source.ts";
 import { encodeTombstones, parseTombstones } from "../../../shared/tsdb/tombstones.ts";
 import { isUlid, newUlid, ulidTime } from "../../../shared/tsdb/ulid.ts";
+import { parseBlockMeta } from "../../../shared/tsdb/meta.ts";
 import { MemorySink, writeBlock } from "../../../shared/tsdb/writer.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 import { Encoding } from "../../../shared/chunkenc/chunk.ts";
@@ -191,6 +192,31 @@ test("an aborted select stops with the signal's reason", async () => {
     assert.unreachable();
   } catch (e) {
     assert.match((e as Error).message, /client went away/);
+  }
+});
+
+test("meta.json as Thanos writes it (receive block with files, segment_files, index_stats) parses and keeps unknown fields", () => {
+  const text = `{
+	"ulid": "01HWMAEN7VNZE2M5VEH0BB6GKC", "minTime": 1714435200000, "maxTime": 1714442400000,
+	"stats": { "numSamples": 17280, "numSeries": 72, "numChunks": 144 },
+	"compaction": { "level": 1, "sources": ["01HWMAEN7VNZE2M5VEH0BB6GKC"] },
+	"version": 1,
+	"thanos": { "labels": { "env": "poc", "tenant_id": "test1" }, "downsample": { "resolution": 0 }, "source": "receive",
+		"segment_files": ["000001"],
+		"files": [{ "rel_path": "chunks/000001", "size_bytes": 27221 }, { "rel_path": "index", "size_bytes": 9462 }, { "rel_path": "meta.json" }],
+		"index_stats": {} }
+}`;
+  const m = parseBlockMeta(new TextEncoder().encode(text), "t");
+  assert.is(m.thanos!.source, "receive");
+  assert.equal(m.thanos!.labels, { env: "poc", tenant_id: "test1" });
+  assert.is(m.thanos!.files![1]!.size_bytes, 9462);
+  assert.equal(m.thanos!.index_stats, {});
+  assert.is(m.stats.numSeries, 72);
+  for (const bad of ['{"ulid":"nope","minTime":0,"maxTime":1,"version":1}', '{"ulid":"01HWMAEN7VNZE2M5VEH0BB6GKC","minTime":5,"maxTime":1,"version":1}', '{"ulid":"01HWMAEN7VNZE2M5VEH0BB6GKC","minTime":0,"maxTime":1,"version":2}']) {
+    try { parseBlockMeta(new TextEncoder().encode(bad), "dir x"); assert.unreachable(bad); } catch (e) {
+      assert.is(errorCode(e), "corrupt");
+      assert.match((e as Error).message, /^dir x: meta.json: /);
+    }
   }
 });
 

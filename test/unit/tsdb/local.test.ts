@@ -29,7 +29,9 @@ test("write two blocks to disk, open the TSDB dir, read every sample back", asyn
   assert.is(meta.thanos!.source, "sidecar");
   assert.equal(meta.thanos!.segment_files, ["000001"]);
   assert.equal(meta.thanos!.files!.map((f) => f.rel_path), ["chunks/000001", "index", "meta.json"]);
-  assert.is(meta.thanos!.files![1]!.size_in_bytes, readFileSync(join(dir, u1, "index")).length);
+  assert.is(meta.thanos!.files![0]!.size_bytes, readFileSync(join(dir, u1, "chunks/000001")).length);
+  assert.is(meta.thanos!.files![1]!.size_bytes, readFileSync(join(dir, u1, "index")).length);
+  assert.is(meta.thanos!.files![2]!.size_bytes, undefined);
 
   const { querier, blocks, close } = await openLocalBlocks(dir);
   try {
