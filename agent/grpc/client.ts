@@ -10,6 +10,8 @@ import type { InfoClient, RulesClient, StoreClient } from "../../edge/rpc/client
 export interface GrpcClientOptions {
   token?: string;
   interceptors?: Interceptor[];
+  /** Deadline for every call unless the call passes its own timeoutMs (sent as grpc-timeout). */
+  timeoutMs?: number;
   /** Close the HTTP/2 connection after this long without calls; default 60 s. */
   idleMs?: number;
 }
@@ -31,7 +33,7 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
     interceptors.push((next) => (req) => { req.header.set("authorization", value); return next(req); });
   }
   const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 });
-  const t = createGrpcTransport({ baseUrl, sessionManager, interceptors, useBinaryFormat: true });
+  const t = createGrpcTransport({ baseUrl, sessionManager, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs });
   return {
     store: createClient(Store, t),
     info: createClient(Info, t),

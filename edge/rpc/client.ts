@@ -24,6 +24,8 @@ export interface ClientOptions {
   fetch?: FetchFn;
   /** Extra interceptors (logging, tenant headers). */
   interceptors?: Interceptor[];
+  /** Deadline for every call unless the call passes its own timeoutMs (sent to the server too). */
+  timeoutMs?: number;
 }
 
 export function storeApiTransport(baseUrl: string, opts: ClientOptions = {}): Transport {
@@ -36,7 +38,7 @@ export function storeApiTransport(baseUrl: string, opts: ClientOptions = {}): Tr
   // connect-web asks for redirect: "error", which workerd rejects; "manual" gives the same outcome
   // for an RPC (a 3xx is not a valid answer and fails the call) on every runtime.
   const fetchFn = ((input: RequestInfo | URL, init?: RequestInit) => base(input, { ...init, redirect: "manual" })) as typeof globalThis.fetch;
-  const common = { baseUrl, useBinaryFormat: true, interceptors, fetch: fetchFn };
+  const common = { baseUrl, useBinaryFormat: true, interceptors, fetch: fetchFn, defaultTimeoutMs: opts.timeoutMs };
   return opts.protocol === "grpc-web" ? createGrpcWebTransport(common) : createConnectTransport(common);
 }
 

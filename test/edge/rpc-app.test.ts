@@ -52,6 +52,40 @@ test(`in memory through app.fetch on ${runtime}`, async () => {
   await check("http://store.invalid", viaApp, "app.fetch");
 });
 
+test(`Connect JSON (what curl sends) on ${runtime}; int64 as strings`, async () => {
+  const res = await app.fetch(new Request("http://x/thanos.info.Info/Info", {
+    method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }, body: "{}",
+  }));
+  assert.is(res.status, 200);
+  assert.equal(await res.json(), {
+    labelSets: [{ labels: [{ name: "replica", value: "r1" }] }],
+    ComponentType: "store",
+    store: { minTime: String(MIN_TIME), maxTime: String(MAX_TIME), supportsWithoutReplicaLabels: true },
+  });
+  const anon = await app.fetch(new Request("http://x/thanos.info.Info/Info", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }));
+  assert.is(anon.status, 401);
+  assert.equal(await anon.json(), { code: "unauthenticated", message: "missing or wrong bearer token" });
+});
+
+test("a client deadline reaches the server (connect-timeout-ms / grpc-timeout) and aborts the call", async () => {
+  // An implementation that waits on its signal, as every store should.
+  const slow = storeApiApp({ info: { info: (_req, ctx) => new Promise((resolve, reject) => {
+    const t = setTimeout(() => resolve({}), 2000);
+    ctx.signal.addEventListener("abort", () => { clearTimeout(t); reject(ctx.signal.reason); }, { once: true });
+  }) } });
+  for (const protocol of ["connect", "grpc-web"] as const) {
+    const c = createStoreApiClients("http://x", { protocol, timeoutMs: 50, fetch: async (i, init) => slow.fetch(new Request(i, init)) });
+    const t = Date.now();
+    try {
+      await c.info.info({});
+      assert.unreachable("should time out");
+    } catch (e) {
+      assert.ok(e instanceof ConnectError && e.code === Code.DeadlineExceeded, `${protocol}: ${String(e)}`);
+    }
+    assert.ok(Date.now() - t < 1500, protocol);
+  }
+});
+
 test(`over a real ${runtime} HTTP server`, async () => {
   let url: string, stop: () => Promise<void>;
   if (runtime === "deno") {
