@@ -138,8 +138,9 @@ export class Lexer {
   word(): string {
     return this.input.slice(this.start, this.pos);
   }
-  rest(): string {
-    return this.input.slice(this.pos);
+  /** At a `#` line comment? (Checked without slicing: that would make lexing quadratic.) */
+  atComment(): boolean {
+    return this.input.charCodeAt(this.pos) === 0x23;
   }
 
   /** Decimal, hex (0x), octal-looking, float and exponent forms; false if an alphanumeric follows. */
@@ -194,7 +195,7 @@ function unicodeDesc(r: number): string {
 
 function lexStatements(l: Lexer): State {
   if (l.braceOpen) return lexInsideBraces;
-  if (l.rest().startsWith("#")) return lexLineComment;
+  if (l.atComment()) return lexLineComment;
   const r = l.rune();
   switch (true) {
     case r === EOF:
@@ -286,7 +287,7 @@ function lexStatements(l: Lexer): State {
 }
 
 function lexInsideBraces(l: Lexer): State {
-  if (l.rest().startsWith("#")) return lexLineComment;
+  if (l.atComment()) return lexLineComment;
   const r = l.rune();
   switch (true) {
     case r === EOF: return l.errorf("unexpected end of input inside braces");
