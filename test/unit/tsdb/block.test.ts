@@ -11,6 +11,7 @@ import { isUlid, newUlid, ulidTime } from "../../../shared/tsdb/ulid.ts";
 import { parseBlockMeta } from "../../../shared/tsdb/meta.ts";
 import { MemorySink, writeBlock } from "../../../shared/tsdb/writer.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
+import { Decbuf } from "../../../shared/encoding/bytes.ts";
 import { Encoding } from "../../../shared/chunkenc/chunk.ts";
 import { XorAppender } from "../../../shared/chunkenc/xor.ts";
 import { chunksOf, makeSeries, memoryBlock, openFiles, type TestSeries } from "./helpers.ts";
@@ -167,6 +168,29 @@ test("writer rejects out-of-order series naming both label sets, and overlapping
     assert.is(errorCode(e), "bad_data");
     assert.match((e as Error).message, /out of order or overlapping/);
   }
+});
+
+test("series entries and chunks larger than the read estimate are fetched whole", async () => {
+  const series: TestSeries[] = [];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let k = 0; k < 20; k++) {
+    const l: Record<string, string> = { __name__: "wide" };
+    for (let j = 0; j < 40; j++) l[`label_${j}`] = `value-${k}-${j}-${"x".repeat(30)}`;
+    const ts: number[] = [], vs: number[] = [];
+    for (let j = 0; j < 10000; j++) { ts.push(1000 * j); vs.push(rnd() * 1e6); }
+    series.push({ labels: labelsFrom(l), ts, vs });
+  }
+  series.sort((a, b) => compareLabels(a.labels, b.labels));
+  const { block, files } = await memoryBlock(series);
+  const ref = expandPostings(await block.index.allPostings())[0]!;
+  const entryLen = new Decbuf(files.get("index")!.subarray(ref * 16), "t").uvarint();
+  assert.ok(entryLen > 512, `series entry of ${entryLen} bytes`);
+  const sizes = await block.chunks.chunks([8]);
+  assert.ok(sizes[0]!.data.length > 512, `chunk of ${sizes[0]!.data.length} bytes`);
+  const got = await selectAll(new BlocksQuerier([block]), []);
+  assert.equal(got.map((s) => s.labels), series.map((s) => s.labels));
+  assert.equal(got.map((s) => s.vs), series.map((s) => s.vs));
 });
 
 test("staleness markers survive the block round trip (raw bits, not a JS NaN)", async () => {
