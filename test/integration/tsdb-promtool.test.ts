@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { tempDir } from "../lib/proc.ts";
@@ -198,6 +198,45 @@ test("(2) Prometheus on our blocks answers query_range exactly like Prometheus o
   } finally {
     await Promise.all([pa.stop(), pb.stop()]);
   }
+});
+
+test("tombstones written by Prometheus' delete API, and blocks it rewrites on clean_tombstones, dump as promtool dumps them", async () => {
+  const dir = join(work, "prom-deletes");
+  cpSync(theirs, dir, { recursive: true });
+  const post = async (base: string, path: string, params: [string, string][]) => {
+    const u = new URL(path, base);
+    for (const [k, v] of params) u.searchParams.append(k, v);
+    const r = await fetch(u, { method: "POST" });
+    assert.ok(r.status === 204 || r.status === 200, `${path}: HTTP ${r.status} ${await r.text()}`);
+  };
+  const tombstoneBytes = () => blocksIn(dir).map((b) => readFileSync(join(dir, b, "tombstones")).length);
+  let p = await startPrometheus({ dataDir: dir });
+  try {
+    await post(p.url, "/api/v1/admin/tsdb/delete_series", [["match[]", 'temperature{site=~"s1.*"}'], ["start", String(T0 + 3600)], ["end", String(T0 + 7200)]]);
+    await post(p.url, "/api/v1/admin/tsdb/delete_series", [["match[]", 'http_requests_total{code="500"}']]);
+  } finally {
+    await p.stop();
+  }
+  assert.ok(tombstoneBytes().some((n) => n > 9), "Prometheus wrote no tombstones");
+  const want1 = (await promtool(["tsdb", "dump", dir])).stdout;
+  assert.ok(want1.split("\n").length - 1 < data.samples, "the deletes removed nothing");
+  assert.ok(!want1.includes('code="500"'));
+  const got1 = await tools(["tsdb", "dump", dir]);
+  assert.ok(got1 === want1, firstDiff(got1, want1));
+
+  const before = blocksIn(dir);
+  p = await startPrometheus({ dataDir: dir });
+  try {
+    await post(p.url, "/api/v1/admin/tsdb/clean_tombstones", []);
+  } finally {
+    await p.stop();
+  }
+  assert.not.equal(blocksIn(dir), before, "clean_tombstones rewrote no block");
+  assert.ok(tombstoneBytes().every((n) => n === 9));
+  const want2 = (await promtool(["tsdb", "dump", dir])).stdout;
+  assert.is(want2, want1);
+  const got2 = await tools(["tsdb", "dump", dir]);
+  assert.ok(got2 === want2, firstDiff(got2, want2));
 });
 
 function firstDiff(a: string, b: string): string {
