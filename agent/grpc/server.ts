@@ -4,6 +4,7 @@
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Interceptor } from "@connectrpc/connect";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
 import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../edge/rpc/routes.ts";
 
@@ -12,6 +13,8 @@ export interface GrpcServerOptions extends ServeOptions {
   host?: string;
   /** 0 (default) picks a free port; read it from the result. */
   port?: number;
+  /** Extra Connect interceptors around every call (metrics, logging), outermost first. */
+  interceptors?: Interceptor[];
 }
 
 export interface GrpcServer {
@@ -25,7 +28,7 @@ export interface GrpcServer {
 export async function startGrpcServer(services: StoreApiServices, opts: GrpcServerOptions = {}): Promise<GrpcServer> {
   const handler = connectNodeAdapter({
     routes: (router) => registerStoreApi(router, services),
-    interceptors: serverInterceptors(opts),
+    interceptors: serverInterceptors(opts, opts.interceptors),
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
   });
   const server = http2.createServer({}, handler);

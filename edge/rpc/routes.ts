@@ -33,9 +33,13 @@ export function registerStoreApi(router: ConnectRouter, services: StoreApiServic
   }
 }
 
-/** Server interceptors: auth first (so unauthenticated calls never reach an implementation). */
-export function serverInterceptors(opts: ServeOptions): Interceptor[] {
-  const out: Interceptor[] = [];
+/**
+ * Server interceptors, outermost first: the caller's `extra` (metrics, logging: they see every call,
+ * refused ones included, with mapped ConnectErrors), then auth (unauthenticated calls never reach an
+ * implementation), then CodedError mapping.
+ */
+export function serverInterceptors(opts: ServeOptions, extra: Interceptor[] = []): Interceptor[] {
+  const out: Interceptor[] = [...extra];
   if (opts.token !== undefined && opts.token !== "") out.push(authInterceptor(opts.token));
   out.push(errorInterceptor);
   return out;

@@ -1,7 +1,7 @@
 // StoreAPI over Connect and gRPC-Web (HTTP/1.1 or HTTP/2, no trailers needed) on a hono app: runs on
 // Bun, Deno, Node (@hono/node-server) and workerd alike. gRPC proper (what Go Thanos speaks) needs
 // HTTP/2 trailers, which fetch-style servers cannot send: that is agent/grpc/server.ts.
-import { createConnectRouter } from "@connectrpc/connect";
+import { createConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import { Hono } from "hono";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
@@ -10,6 +10,8 @@ import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "./
 export interface MountOptions extends ServeOptions {
   /** Path prefix before "/thanos.Store/Series" etc.; none by default (what clients expect). */
   prefix?: string;
+  /** Extra Connect interceptors around every call (metrics, logging), outermost first. */
+  interceptors?: Interceptor[];
 }
 
 /** Mount the services' RPC paths (POST /thanos.Store/Series, ...) on an existing hono app. */
@@ -18,7 +20,7 @@ export function mountStoreApi(app: Hono, services: StoreApiServices, opts: Mount
     grpc: false, // see above: no trailers here
     grpcWeb: true,
     connect: true,
-    interceptors: serverInterceptors(opts),
+    interceptors: serverInterceptors(opts, opts.interceptors),
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
   });
   registerStoreApi(router, services);

@@ -67,6 +67,21 @@ test(`Connect JSON (what curl sends) on ${runtime}; int64 as strings`, async () 
   assert.equal(await anon.json(), { code: "unauthenticated", message: "missing or wrong bearer token" });
 });
 
+test("extra interceptors see every call, refused ones included, with the mapped code", async () => {
+  const seen: string[] = [];
+  const counted = storeApiApp(services, {
+    token: TOKEN,
+    interceptors: [(next) => async (req) => {
+      try { const r = await next(req); seen.push(`${req.method.name} ok`); return r; } catch (e) { seen.push(`${req.method.name} ${(e as ConnectError).code}`); throw e; }
+    }],
+  });
+  const f: FetchFn = async (i, init) => counted.fetch(new Request(i, init));
+  await createStoreApiClients("http://x", { token: TOKEN, fetch: f }).store.labelNames({});
+  await createStoreApiClients("http://x", { fetch: f }).store.labelNames({}).catch(() => {});
+  await createStoreApiClients("http://x", { token: TOKEN, fetch: f }).store.labelValues({ label: "" }).catch(() => {});
+  assert.equal(seen, ["LabelNames ok", `LabelNames ${Code.Unauthenticated}`, `LabelValues ${Code.InvalidArgument}`]);
+});
+
 test("a client deadline reaches the server (connect-timeout-ms / grpc-timeout) and aborts the call", async () => {
   // An implementation that waits on its signal, as every store should.
   const slow = storeApiApp({ info: { info: (_req, ctx) => new Promise((resolve, reject) => {
