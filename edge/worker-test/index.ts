@@ -25,7 +25,7 @@ export default {
       if (!env.S3_ENDPOINT) return new Response("S3_ENDPOINT not set", { status: 404 });
       const s3 = new S3Bucket({
         bucket: env.S3_BUCKET ?? "thanos", endpoint: env.S3_ENDPOINT, region: "us-east-1", forcePathStyle: true,
-        credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }, partSize, maxAttempts: 1,
+        credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }, partSize,
       });
       return bucketHandler(s3)(req);
     }
