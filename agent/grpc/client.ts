@@ -5,11 +5,13 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
-import type { InfoClient, RulesClient, StoreClient } from "../../edge/rpc/client.ts";
+import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type RulesClient, type StoreClient } from "../../edge/rpc/client.ts";
 
 export interface GrpcClientOptions {
   token?: string;
   interceptors?: Interceptor[];
+  /** Largest single response message accepted; default 64 MiB (ResourceExhausted beyond). */
+  readMaxBytes?: number;
   /** Deadline for every call unless the call passes its own timeoutMs (sent as grpc-timeout). */
   timeoutMs?: number;
   /** Close the HTTP/2 connection after this long without calls; default 60 s. */
@@ -33,7 +35,8 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
     interceptors.push((next) => (req) => { req.header.set("authorization", value); return next(req); });
   }
   const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 });
-  const t = createGrpcTransport({ baseUrl, sessionManager, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs });
+  const t = createGrpcTransport({ baseUrl, sessionManager, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs,
+    readMaxBytes: opts.readMaxBytes ?? DEFAULT_CLIENT_READ_MAX_BYTES });
   return {
     store: createClient(Store, t),
     info: createClient(Info, t),

@@ -82,6 +82,31 @@ test("extra interceptors see every call, refused ones included, with the mapped 
   assert.equal(seen, ["LabelNames ok", `LabelNames ${Code.Unauthenticated}`, `LabelValues ${Code.InvalidArgument}`]);
 });
 
+test("readMaxBytes: an oversize announced message fails with ResourceExhausted before it arrives", async () => {
+  // A hostile peer: one gRPC-Web/Connect envelope header announcing 1 GiB, then a trickle.
+  const hostile: FetchFn = async (_i, init) => {
+    const ct = new Headers(init?.headers).get("content-type")!;
+    const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new Uint8Array([0, 0x40, 0, 0, 0, 1, 2, 3])); } });
+    return new Response(body, { status: 200, headers: { "content-type": ct } });
+  };
+  for (const protocol of ["connect", "grpc-web"] as const) {
+    const c = createStoreApiClients("http://x", { protocol, readMaxBytes: 1 << 20, fetch: hostile });
+    try {
+      for await (const _ of c.store.series({})) { /* nothing arrives */ }
+      assert.unreachable("should fail");
+    } catch (e) {
+      assert.ok(e instanceof ConnectError && e.code === Code.ResourceExhausted, `${protocol}: ${String(e)}`);
+      assert.match((e as ConnectError).rawMessage, "response message from http://x of 1073741824 bytes exceeds the limit of 1048576 bytes");
+    }
+  }
+  // The real answers pass under a limit that each message fits, though the stream is larger.
+  const viaApp: FetchFn = async (input, init) => app.fetch(new Request(input, init));
+  for (const protocol of ["connect", "grpc-web"] as const) {
+    const c = createStoreApiClients("http://x", { token: TOKEN, protocol, readMaxBytes: 1024, fetch: viaApp });
+    assert.equal(await seriesOf(c), expectedSeries(() => true), protocol);
+  }
+});
+
 test("a client deadline reaches the server (connect-timeout-ms / grpc-timeout) and aborts the call", async () => {
   // An implementation that waits on its signal, as every store should.
   const slow = storeApiApp({ info: { info: (_req, ctx) => new Promise((resolve, reject) => {
