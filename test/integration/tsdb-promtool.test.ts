@@ -9,7 +9,9 @@ import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { createServer } from "node:http";
 import { tempDir } from "../lib/proc.ts";
+import { openLocalBlocks } from "../../agent/tsdb/local.ts";
 import { promApi, promtool, promtoolBackfill, startPrometheus } from "../lib/prometheus.ts";
 
 const run = promisify(execFile);
@@ -237,6 +239,68 @@ test("tombstones written by Prometheus' delete API, and blocks it rewrites on cl
   assert.is(want2, want1);
   const got2 = await tools(["tsdb", "dump", dir]);
   assert.ok(got2 === want2, firstDiff(got2, want2));
+});
+
+test("a block Prometheus writes from its head (snapshot of scraped data with stale markers) dumps as promtool dumps it", async () => {
+  let scrapes = 0;
+  const server = createServer((_req, res) => {
+    scrapes++;
+    const lines = [
+      "# TYPE seen counter",
+      `seen_total{path="/a\\"b\\\\c",unicode="żółw ☃"} ${scrapes}`,
+      `g{i="nan"} NaN`,
+      `g{i="big"} ${1e300 * scrapes}`,
+      `g{i="tiny"} ${scrapes * 1e-300}`,
+      ...(scrapes % 2 === 1 ? ["flappy 1"] : []), // gone on every other scrape: Prometheus writes stale markers
+    ];
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    res.end(lines.join("\n") + "\n");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const port = (server.address() as { port: number }).port;
+  const p = await startPrometheus({
+    config: `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
+  });
+  let snap: string;
+  try {
+    const deadline = Date.now() + 20_000;
+    while (scrapes < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(scrapes >= 6, `only ${scrapes} scrapes`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const r = await fetch(`${p.url}/api/v1/admin/tsdb/snapshot`, { method: "POST" });
+    const body = await r.json() as { data: { name: string } };
+    snap = join(p.dataDir, "snapshots", body.data.name);
+  } finally {
+    await p.stop();
+    server.close();
+  }
+  assert.ok(blocksIn(snap).length >= 1, "the snapshot holds no block");
+  mkdirSync(join(snap, "wal"), { recursive: true });
+  const want = (await promtool(["tsdb", "dump", snap])).stdout;
+  const staleLines = want.split("\n").filter((l) => /^\{__name__="flappy", .*\} NaN /.test(l)).length;
+  assert.ok(staleLines >= 2, "no stale markers in the dump");
+  assert.match(want, /unicode="żółw ☃"/);
+  const got = await tools(["tsdb", "dump", snap]);
+  assert.ok(got === want, firstDiff(got, want));
+  assert.match(await tools(["tsdb", "analyze", snap]), /every CRC-32C matches/);
+  // The NaNs of `flappy` are Prometheus' staleness markers and our iterator says so; g{i="nan"} is not stale.
+  const { querier, close } = await openLocalBlocks(snap);
+  try {
+    const r = await querier.select({ start: -Infinity, end: Infinity }, []);
+    let stale = 0, nanNotStale = 0;
+    for (const s of r.series) {
+      const it = s.iterator();
+      const name = s.labels.find((l) => l.name === "__name__")!.value;
+      while (it.next()) {
+        if (it.isStale()) { assert.is(name, "flappy"); stale++; }
+        else if (Number.isNaN(it.value())) nanNotStale++;
+      }
+    }
+    assert.is(stale, staleLines);
+    assert.ok(nanNotStale >= 6);
+  } finally {
+    await close();
+  }
 });
 
 function firstDiff(a: string, b: string): string {
