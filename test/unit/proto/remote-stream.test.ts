@@ -145,6 +145,28 @@ test("an over-long varint and a bad message with a good CRC are corrupt", async 
   assert.match(e2.message, `test stream: frame 1 at byte offset ${frames[0]!.length}: bad ChunkedReadResponse message:`);
 });
 
+test("fuzz: mutated streams give frames or a coded error, never a crash or a hang", async () => {
+  let seed = 99;
+  const rnd = () => ((seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x9e3779b9) | 0) >>> 0) / 4294967296;
+  const small = stream(frames.slice(0, 3));
+  const codes = new Map<string, number>();
+  for (let i = 0; i < 1500; i++) {
+    const m = small.slice(0, Math.max(1, Math.floor(small.length * (0.5 + rnd()))));
+    for (let k = 0, n = 1 + Math.floor(rnd() * 4); k < n; k++) m[Math.floor(rnd() * m.length)] = Math.floor(rnd() * 256);
+    const cuts = [Math.floor(rnd() * m.length)].sort((a, b) => a - b);
+    try {
+      await collect(pieces(m, cuts), 4096);
+      codes.set("ok", (codes.get("ok") ?? 0) + 1);
+    } catch (e) {
+      const c = errorCode(e);
+      assert.ok(c === "corrupt" || c === "resource_exhausted", `case ${i}: ${String(e)}`);
+      assert.match((e as Error).message, /frame \d+ at byte offset \d+/);
+      codes.set(c!, (codes.get(c!) ?? 0) + 1);
+    }
+  }
+  assert.ok((codes.get("corrupt") ?? 0) > 100, JSON.stringify([...codes]));
+});
+
 test("breaking out early releases the source", async () => {
   let returned = false;
   const src: AsyncIterable<Uint8Array> = {
