@@ -2,6 +2,7 @@
 // workerd. For gRPC over HTTP/2 (Go Thanos peers) see agent/grpc/client.ts.
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import type { CodedError } from "../../shared/encoding/errors.ts";
+import type { InfoImpl, StoreImpl } from "../../shared/rpc/store.ts";
 import { rpcError } from "../../shared/rpc/errors.ts";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
@@ -105,4 +106,28 @@ function limitResponse(res: Response, max: number, peer: string): Response {
     },
   });
   return new Response(res.body.pipeThrough(limiter), { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
+/**
+ * Serve a remote StoreAPI as our own (a querier behind a querier, a Worker fronting a store): calls
+ * are forwarded with the caller's cancellation; failures come back as CodedErrors naming the peer,
+ * so their status survives the extra hop.
+ */
+export function proxyStoreApi(c: { store: StoreClient; info: InfoClient }, peer: string): { store: StoreImpl; info: InfoImpl } {
+  return {
+    store: {
+      async *series(req, ctx) {
+        try {
+          yield* c.store.series(req, { signal: ctx.signal });
+        } catch (e) {
+          throw callError(e, peer, "thanos.Store/Series");
+        }
+      },
+      labelNames: (req, ctx) => c.store.labelNames(req, { signal: ctx.signal }).catch((e) => { throw callError(e, peer, "thanos.Store/LabelNames"); }),
+      labelValues: (req, ctx) => c.store.labelValues(req, { signal: ctx.signal }).catch((e) => { throw callError(e, peer, "thanos.Store/LabelValues"); }),
+    },
+    info: {
+      info: (req, ctx) => c.info.info(req, { signal: ctx.signal }).catch((e) => { throw callError(e, peer, "thanos.info.Info/Info"); }),
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { storeApiApp } from "../../edge/rpc/server.ts";
-import { createStoreApiClients, type FetchFn } from "../../edge/rpc/client.ts";
+import { createStoreApiClients, proxyStoreApi, type FetchFn } from "../../edge/rpc/client.ts";
 import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { TOKEN, services, expectedSeries, hex, MIN_TIME, MAX_TIME, type NSeriesAnswer } from "../unit/proto/storeapi-fixture.ts";
 
@@ -104,6 +104,21 @@ test("readMaxBytes: an oversize announced message fails with ResourceExhausted b
   for (const protocol of ["connect", "grpc-web"] as const) {
     const c = createStoreApiClients("http://x", { token: TOKEN, protocol, readMaxBytes: 1024, fetch: viaApp });
     assert.equal(await seriesOf(c), expectedSeries(() => true), protocol);
+  }
+});
+
+test("a proxy (querier behind a querier) answers the same and keeps error statuses", async () => {
+  const backend: FetchFn = async (i, init) => app.fetch(new Request(i, init));
+  const proxy = storeApiApp(proxyStoreApi(createStoreApiClients("http://backend", { token: TOKEN, fetch: backend }), "http://backend"));
+  const c = createStoreApiClients("http://proxy", { protocol: "grpc-web", fetch: async (i, init) => proxy.fetch(new Request(i, init)) });
+  assert.equal(await seriesOf(c), expectedSeries(() => true));
+  assert.is((await c.info.info({})).ComponentType, "store");
+  try {
+    await c.store.labelValues({ label: "" });
+    assert.unreachable("should fail");
+  } catch (e) {
+    assert.ok(e instanceof ConnectError && e.code === Code.InvalidArgument, String(e));
+    assert.is(e.rawMessage, "thanos.Store/LabelValues on http://backend: fixture store: label name must not be empty");
   }
 });
 
