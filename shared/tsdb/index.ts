@@ -216,10 +216,21 @@ export class IndexReader {
     const c = this.symCache.get(ref);
     if (c !== undefined) return c;
     if (!(ref >= 0 && ref < this.symbolCount)) throw new CodedError("corrupt", `${this.what}: symbol ref ${ref} out of range (${this.symbolCount} symbols)`);
-    const d = new Decbuf(this.syms, `${this.what} symbol table`, this.symBase);
-    d.pos = this.symOffsets[Math.floor(ref / SYMBOL_FACTOR)]!;
-    for (let i = ref % SYMBOL_FACTOR; i > 0; i--) d.skip(d.uvarint());
-    const s = d.uvarintStr();
+    // Every symbol's length was bounds-checked at open, so this walk needs no checks of its own.
+    const b = this.syms;
+    let p = this.symOffsets[Math.floor(ref / SYMBOL_FACTOR)]!;
+    let len = 0;
+    for (let i = ref % SYMBOL_FACTOR; ; i--) {
+      len = 0;
+      for (let mul = 1; ; mul *= 128) {
+        const c = b[p++]!;
+        len += (c & 0x7f) * mul;
+        if (c < 0x80) break;
+      }
+      if (i === 0) break;
+      p += len;
+    }
+    const s = this.decode(b.subarray(p, p + len), this.symBase + p);
     if (this.symCache.size >= 8192) this.symCache.clear();
     this.symCache.set(ref, s);
     return s;
