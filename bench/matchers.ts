@@ -38,6 +38,7 @@ const hostile: [string, string, string, string][] = [
   ["(?i)(a+)+b", "(?i)(a+)+b", aaa, "a*10000 + !"],
   [".*a.*a.*a.*a.*a.*b", ".*a.*a.*a.*a.*a.*b", aaa, "a*10000 + !"],
   ["2000-literal alternation", long, xxx, "x*10000"],
+  ["(2000-literal group)", `(${long})`, xxx, "x*10000"],
   ["(2000-literal alternation)+", `(${long})+`, xxx, "x*10000"],
 ];
 for (const [label, p, v, what] of hostile) {
