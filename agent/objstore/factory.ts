@@ -7,6 +7,7 @@ import { type BucketConfig, parseBucketConfig } from "../../shared/objstore/conf
 import { withPrefix } from "../../shared/objstore/prefix.ts";
 import { s3BucketFromConfig } from "../../edge/objstore/s3.ts";
 import { FilesystemBucket } from "./fs.ts";
+import type { FlagSpec, ParsedFlags } from "../flags.ts";
 
 export interface ConfiguredBucket {
   bucket: Bucket;
@@ -33,4 +34,19 @@ export async function bucketFromConfigFile(path: string): Promise<Bucket> {
     throw new CodedError("bad_data", `read objstore config file ${path}: ${(e as Error).message}`);
   }
   return (await bucketFromConfig(text, path)).bucket;
+}
+
+/** Thanos' two ways to give the objstore config, for components that take a bucket. */
+export const OBJSTORE_FLAGS: FlagSpec[] = [
+  { name: "objstore.config-file", help: "Path to the objstore YAML (Thanos format: type FILESYSTEM or S3)" },
+  { name: "objstore.config", help: "The objstore YAML itself, instead of --objstore.config-file" },
+];
+
+/** The bucket the flags configure, or undefined when neither flag is given. Both at once is an error, as in Thanos. */
+export async function bucketFromFlags(f: ParsedFlags, component: string): Promise<Bucket | undefined> {
+  const file = f.get("objstore.config-file"), text = f.get("objstore.config");
+  if (file && text) throw new CodedError("bad_data", `${component}: give either --objstore.config-file or --objstore.config, not both`);
+  if (file) return bucketFromConfigFile(file);
+  if (text) return (await bucketFromConfig(text, "--objstore.config")).bucket;
+  return undefined;
 }

@@ -139,28 +139,26 @@ export class FilesystemBucket implements Bucket {
     const parent = p.slice(0, p.lastIndexOf("/"));
     const tmp = join(parent, TMP_PREFIX + randomBytes(8).toString("hex"));
     try {
-      // A concurrent delete may remove the (then empty) parent between mkdir and open: try again.
+      // A concurrent delete removes directories it empties (see delete), which can pull the parent away
+      // between (or during) mkdir and open: then both are tried again.
       for (let i = 0; ; i++) {
-        await mkdir(parent, { recursive: true });
         try {
-          await writeAll(tmp, data);
+          await mkdir(parent, { recursive: true });
+          await writeAll(tmp, data); // ENOENT can only come from its open, before the body is read
           break;
         } catch (e) {
-          if ((e as { code?: string }).code !== "ENOENT" || i >= 3) throw e;
+          if ((e as { code?: string }).code !== "ENOENT" || i >= 10) throw e;
         }
       }
-      for (let i = 0; ; i++) {
-        try {
-          await rename(tmp, p);
-          break;
-        } catch (e) {
-          const c = (e as { code?: string }).code;
-          if (c === "EISDIR" || c === "ENOTEMPTY" || c === "EEXIST") {
-            throw new CodedError("bad_data", `upload ${key} to bucket ${this.name}: a directory of that name exists`);
-          }
-          if (c !== "ENOENT" || i >= 3) throw e;
-          await mkdir(parent, { recursive: true });
+      // Once the temp file is in it, the parent cannot be removed (rmdir fails on a non-empty directory).
+      try {
+        await rename(tmp, p);
+      } catch (e) {
+        const c = (e as { code?: string }).code;
+        if (c === "EISDIR" || c === "ENOTEMPTY" || c === "EEXIST") {
+          throw new CodedError("bad_data", `upload ${key} to bucket ${this.name}: a directory of that name exists`);
         }
+        throw e;
       }
     } catch (e) {
       await unlink(tmp).catch(() => undefined);

@@ -4,7 +4,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 import { type S3BucketConfig, parseBucketConfig } from "../../../shared/objstore/config.ts";
-import { bucketFromConfig, bucketFromConfigFile } from "../../../agent/objstore/factory.ts";
+import { OBJSTORE_FLAGS, bucketFromConfig, bucketFromConfigFile, bucketFromFlags } from "../../../agent/objstore/factory.ts";
+import { parseFlags } from "../../../agent/flags.ts";
 import { FilesystemBucket } from "../../../agent/objstore/fs.ts";
 import { tempDir } from "../../lib/proc.ts";
 import { writeFileSync } from "node:fs";
@@ -113,6 +114,24 @@ test("factory: a FILESYSTEM config file gives a working bucket; a missing file i
   } catch (e) {
     assert.is(errorCode(e), "bad_data");
     assert.match((e as Error).message, "missing.yml");
+  }
+  d.remove();
+});
+
+test("flags: --objstore.config-file or --objstore.config, not both", async () => {
+  const d = tempDir("objstore-flags-");
+  const yml = `type: FILESYSTEM\nconfig: {directory: ${d.path}/data}\n`;
+  writeFileSync(`${d.path}/b.yml`, yml);
+  const flags = (argv: string[]) => parseFlags("test", OBJSTORE_FLAGS, argv);
+  assert.is(await bucketFromFlags(flags([]), "test"), undefined);
+  assert.is((await bucketFromFlags(flags([`--objstore.config-file=${d.path}/b.yml`]), "test"))!.name, `fs:${d.path}/data`);
+  assert.is((await bucketFromFlags(flags(["--objstore.config", yml]), "test"))!.name, `fs:${d.path}/data`);
+  try {
+    await bucketFromFlags(flags([`--objstore.config-file=${d.path}/b.yml`, "--objstore.config", yml]), "test");
+    assert.unreachable();
+  } catch (e) {
+    assert.is(errorCode(e), "bad_data");
+    assert.match((e as Error).message, "not both");
   }
   d.remove();
 });
