@@ -4,7 +4,8 @@
 // prompb), so an accidental edit of proto/ fails here even though it would still generate.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ScalarType, type DescMessage } from "@bufbuild/protobuf";
+import { ScalarType, create, type DescMessage } from "@bufbuild/protobuf";
+import { anyPack, anyUnpack } from "@bufbuild/protobuf/wkt";
 import * as storeRpc from "../../../shared/gen/thanos/storepb/rpc_pb.ts";
 import * as storeTypes from "../../../shared/gen/thanos/storepb/types_pb.ts";
 import * as info from "../../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -84,6 +85,15 @@ test("thanos.info.Info, thanos.Rules, hintspb", () => {
   ]);
   assert.equal(fields(hints.SeriesRequestHintsSchema), ["block_matchers:1:repeated thanos.LabelMatcher", "enable_query_stats:2:bool"]);
   assert.is(hints.SeriesResponseHintsSchema.typeName, "hintspb.SeriesResponseHints");
+});
+
+test("hints travel in google.protobuf.Any under Go's type URL", () => {
+  // Go Thanos packs with types.MarshalAny: "type.googleapis.com/" + the full message name.
+  const any = anyPack(hints.SeriesRequestHintsSchema, create(hints.SeriesRequestHintsSchema, { enableQueryStats: true }));
+  assert.is(any.typeUrl, "type.googleapis.com/hintspb.SeriesRequestHints");
+  const req = create(storeRpc.SeriesRequestSchema, { hints: any });
+  assert.is(anyUnpack(req.hints!, hints.SeriesRequestHintsSchema)!.enableQueryStats, true);
+  assert.is(anyUnpack(req.hints!, hints.LabelNamesRequestHintsSchema), undefined);
 });
 
 test("services and their RPC paths", () => {
