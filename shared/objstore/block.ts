@@ -60,15 +60,22 @@ export async function uploadBlock(bkt: Bucket, ulid: string, files: BlockFile[],
   if (meta.data instanceof Uint8Array) checkMetaUlid(meta.data, ulid, what);
 
   const stored: string[] = [];
+  let metaTried = false;
   try {
     for (const f of uploadOrder(files)) {
       const key = `${ulid}/${f.path}`;
+      if (f.path === META_FILE) metaTried = true;
       await retry(`${what}: file ${f.path}`, () => bkt.upload(key, typeof f.data === "function" ? f.data() : f.data), opts);
       stored.push(key);
       opts.onFile?.(key);
     }
   } catch (e) {
-    // meta.json is last, so it is not among `stored` unless everything succeeded.
+    // meta.json is last, so it is not among `stored` unless everything succeeded. But a meta.json upload
+    // that "failed" may still have landed (the reply was lost): delete it first, so the block is not left
+    // visible while its other files go.
+    if (metaTried) {
+      try { await bkt.delete(`${ulid}/${META_FILE}`); } catch { /* best effort */ }
+    }
     for (const key of stored) {
       try { await bkt.delete(key); } catch { /* best effort: without meta.json the leftovers are invisible */ }
     }

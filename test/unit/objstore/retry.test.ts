@@ -112,6 +112,19 @@ test("uploadBlock checks its arguments before writing anything", async () => {
   ]).map((f) => f.path), ["chunks/000002", "chunks/000010", "index", "tombstones", "meta.json"]);
 });
 
+test("a meta.json upload whose reply is lost, then fails for good, leaves no visible block", async () => {
+  const m = new MemoryBucket();
+  const id = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+  const f = new FaultyBucket(m, { failEvery: 1, ops: ["upload"], mode: "after", keys: (k) => k.endsWith("/meta.json") });
+  try {
+    await uploadBlock(f, id, [{ path: "meta.json", data: enc(JSON.stringify({ ulid: id })) }, { path: "index", data: enc("i") }], { attempts: 2, sleep: noSleep });
+    assert.unreachable();
+  } catch (e) { assert.is(errorCode(e), "unavailable"); }
+  assert.is(f.failures, 2, "meta.json was stored twice, each time reported as failed");
+  assert.equal(await listBlocks(m), []);
+  assert.is(m.size, 0);
+});
+
 test("listBlocks ignores partial uploads and non-block directories; deleteBlock leaves neighbours alone", async () => {
   const m = new MemoryBucket();
   const a = "01ARZ3NDEKTSV4RRFFQ69G5FAV", b = "01BX5ZZKBKACTAV9WEVGEMMVRZ";
