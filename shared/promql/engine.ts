@@ -352,7 +352,7 @@ class Evaluator {
         const v = this.eval(e.expr);
         if (e.op === "+" || v.kind !== "matrix") return v;
         const out = v.series.map((s) => ({ metric: dropMetricName(s.metric), ts: s.ts, vs: s.vs.map((x) => -x) }));
-        checkDuplicates(out);
+        checkDuplicates(out, v.series);
         return { kind: "matrix", series: out };
       }
       case "VectorSelector":
@@ -486,7 +486,7 @@ class Evaluator {
         out.push({ metric: dropMetricName(s.labels), ts, vs });
       }
     }
-    checkDuplicates(out);
+    checkDuplicates(out, this.series(e));
     return out;
   }
 
@@ -577,7 +577,7 @@ class Evaluator {
       }
       return [{ metric: absentLabels(e.args[0]), ts, vs }];
     }
-    checkDuplicates(out);
+    checkDuplicates(out, inputs);
     return out;
   }
 
@@ -685,8 +685,23 @@ class Evaluator {
   }
 }
 
-function checkDuplicates(out: { metric: Labels }[]): void {
+/** Whether every series has the same __name__ (then dropping it cannot create duplicates). */
+function oneName(ss: readonly { labels?: Labels; metric?: Labels }[]): boolean {
+  let name: string | undefined;
+  for (const s of ss) {
+    const ls = (s.labels ?? s.metric)!;
+    let n = "";
+    for (const l of ls) if (l.name === "__name__") { n = l.value; break; }
+    if (name === undefined) name = n;
+    else if (n !== name) return false;
+  }
+  return true;
+}
+
+function checkDuplicates(out: { metric: Labels }[], inputs?: readonly { labels?: Labels; metric?: Labels }[]): void {
   if (out.length < 2) return;
+  // Inputs are unique label sets; if they share one metric name, the outputs are unique too.
+  if (inputs && oneName(inputs)) return;
   const seen = new Set<string>();
   for (const s of out) {
     const k = labelsKey(s.metric);
