@@ -151,6 +151,29 @@ test("fast paths agree with the automaton on generated patterns and values", () 
   for (const k of ["literal", "set", "plan", "automaton"]) assert.ok((kinds.get(k) ?? 0) > 50, `${k}: ${kinds.get(k)}`);
 });
 
+test("random patterns: a matcher or a bad_data error, never anything else; matching never throws", () => {
+  const r = rng(7);
+  const alphabet = "ab.|()[]{}*+?^$\\-:=<>!PpQEdDwWsSbBAzZx0123456789,iUsm\n\u00e9\u212a😀\ud800";
+  const values = ["", "a", "ab", "a\nb", "é😀", "\ud800", "x".repeat(300)];
+  let ok = 0, bad = 0;
+  for (let i = 0; i < 3000; i++) {
+    let p = "";
+    for (let n = r(12); n > 0; n--) p += alphabet[r(alphabet.length)];
+    let m;
+    try {
+      m = newMatcher(r(2) ? "=~" : "!~", "l", p);
+    } catch (e) {
+      assert.is(errorCode(e), "bad_data", `${JSON.stringify(p)}: ${e}`);
+      assert.match((e as Error).message, /^error parsing regexp: /);
+      bad++;
+      continue;
+    }
+    for (const v of values) m.matches(v);
+    ok++;
+  }
+  assert.ok(ok > 300 && bad > 300, `${ok} accepted, ${bad} rejected`);
+});
+
 test("typical matchers take a fast path", () => {
   const cases: [string, string][] = [
     ["foo", "literal"], ["a|b|c", "set"], ["prefix.*", "plan"], [".*suffix", "plan"], [".*mid.*", "plan"],
