@@ -152,9 +152,9 @@ function buildRegex(pattern: string): CompiledRegex {
   const fold = pattern.startsWith("(?i)");
   const plan = SURROGATE.test(pattern) ? null : planOf(fold ? pattern.slice(4) : pattern, fold);
   if (plan !== null) {
-    if (!fold) return plan.set !== null ? setRegex(plan.set, "set") : { kind: "plan", match: plan.match, set: null };
+    if (!fold) return plan;
     // Case-insensitive: decided on the folded value; never set matches (Prometheus neither).
-    const inner = plan.set !== null ? setRegex(plan.set, "set").match : plan.match;
+    const inner = plan.match;
     return { kind: "plan", match: (v) => inner(foldAscii(v)), set: null };
   }
   const re = compileGo(pattern);
@@ -236,12 +236,8 @@ function hasAngleNamedGroup(p: string): boolean {
 
 type Item = { gap: "*" | "+" } | { lits: string[] };
 
-interface Plan {
-  set: string[] | null;
-  match: (v: string) => boolean;
-}
-
-function planOf(p: string, fold: boolean): Plan | null {
+/** A "set" regex when every branch is gap-free literals, else a "plan"; null: not in the subset. */
+function planOf(p: string, fold: boolean): CompiledRegex | null {
   const branches = parseBranches(p, fold);
   if (branches === null) return null;
   const compiled: ((v: string) => boolean)[] = [];
@@ -250,14 +246,14 @@ function planOf(p: string, fold: boolean): Plan | null {
   for (const items of branches) {
     const b = compileBranch(items);
     if (b === null) return null;
-    if (b.values !== null) allValues.push(...b.values);
+    if (b.values !== null) for (const v of b.values) allValues.push(v); // no spread: the argument limit depends on stack depth
     else pureSet = false;
     compiled.push(b.match);
     if (allValues.length > MAX_PLAN_VALUES) return null;
   }
-  if (pureSet) return { set: allValues, match: () => false };
-  if (compiled.length === 1) return { set: null, match: compiled[0]! };
-  return { set: null, match: (v) => compiled.some((f) => f(v)) };
+  if (pureSet) return setRegex(allValues, "set");
+  if (compiled.length === 1) return { kind: "plan", match: compiled[0]!, set: null };
+  return { kind: "plan", match: (v) => compiled.some((f) => f(v)), set: null };
 }
 
 /**

@@ -238,6 +238,10 @@ test("Grafana-style (a|b|...) groups with thousands of values stay a hash set", 
   assert.not.ok(m.matches("host-5000.example.com"));
   assert.not.ok(m.matches("host-1xexample.com")); // the dots were escaped
   assert.is(setMatches(m), null); // more than 256: no set matches, like Prometheus
+  // Up to the planner's limit of 100k values.
+  const huge = "(" + Array.from({ length: 100_000 }, (_, i) => `h${i}`).join("|") + ")";
+  assert.is(regexKind(huge), "set");
+  assert.ok(newMatcher("=~", "l", huge).matches("h99999"));
   // With a gap, each alternative is searched: large groups go to the automaton instead.
   const gapped = "(" + vals.slice(0, 100).join("|") + ").*";
   assert.is(regexKind(gapped), "automaton");
