@@ -2,7 +2,7 @@
 // block directories under a TSDB path (skipping the WAL, the head's chunks and unfinished temp dirs),
 // and a BlockSink that writes a block into <dir>/<ulid>.tmp-for-creation and renames it when complete.
 
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CodedError } from "../../shared/encoding/errors.ts";
@@ -134,12 +134,16 @@ export class DiskSink implements BlockSink {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
   }
-  private closeAll(): void {
-    for (const fd of this.fds.values()) closeSync(fd);
+  private closeAll(sync = false): void {
+    for (const fd of this.fds.values()) {
+      if (sync) fsyncSync(fd);
+      closeSync(fd);
+    }
     this.fds.clear();
   }
   async commit(_meta: BlockMeta): Promise<void> {
-    this.closeAll();
+    // Data on disk before the rename makes the block visible (Prometheus fsyncs the same way).
+    this.closeAll(true);
     renameSync(this.tmp, this.final);
   }
   async abort(): Promise<void> {

@@ -74,9 +74,12 @@ export function* parseOpenMetrics(text: string, what = "input"): Generator<OpenM
           if (c === '"') { i++; break; }
           if (c === "\\") {
             const n = line[i + 1];
+            // Prometheus' lexer accepts any escaped character but only unescapes these three;
+            // anything else (`\t`) stays as written, backslash included.
+            if (n === undefined) fail("unterminated label value", i);
             if (n === "n") v += "\n";
             else if (n === '"' || n === "\\") v += n;
-            else fail(`invalid escape \\${n ?? ""} in label value`, i);
+            else v += "\\" + n;
             i += 2;
             continue;
           }

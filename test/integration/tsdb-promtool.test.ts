@@ -62,6 +62,8 @@ function openMetrics(): { text: string; series: number; samples: number } {
       return i % 50 === 0 ? "+Inf" : String(r);
     });
   }
+  // Escapes: \" \\ \n are unescaped, any other (\t) is kept as written; non-ASCII as is.
+  emit("temperature", 'site="odd\\tname \\"q\\" \\\\ \\n ☃"', () => false, (i) => String(i / 7));
   out.push("# TYPE req_duration_seconds histogram");
   const les = ["0.05", "0.1", "0.25", "0.5", "1", "+Inf"];
   for (let k = 0; k < 10; k++) {
@@ -116,7 +118,7 @@ test("(1) our dump of promtool's blocks equals promtool's dump, line for line", 
   const lines = want.split("\n").length - 1;
   assert.is(lines, data.samples);
   // The formatting corners are really in there.
-  for (const needle of [" NaN ", " +Inf ", "e-06 ", "e+11 ", 'le="+Inf"']) assert.ok(want.includes(needle), `no ${needle} in the dump`);
+  for (const needle of [" NaN ", " +Inf ", "e-06 ", "e+11 ", 'le="+Inf"', 'site="odd\\\\tname \\"q\\" \\\\ \\n ☃"']) assert.ok(want.includes(needle), `no ${needle} in the dump`);
   const got = await tools(["tsdb", "dump", theirs]);
   assert.ok(got === want, firstDiff(got, want));
 });

@@ -30,6 +30,8 @@ test("openmetrics: names, escaped label values, special values, ms timestamps, e
   assert.is(got[3]!.t, null);
   assert.is(got[4]!.t, 1700000002000);
   assert.is(got.length, 5);
+  // Other escapes are kept as written, like Prometheus' lvalReplacer does.
+  assert.equal([...parseOpenMetrics('a{b="x\\ty"} 1 1\n# EOF')][0]!.labels[1], { name: "b", value: "x\\ty" });
 });
 
 test("openmetrics: bad input is a bad_data error with line and column", () => {
@@ -42,6 +44,7 @@ test("openmetrics: bad input is a bad_data error with line and column", () => {
     ["# TYPE a bogus\n# EOF", /invalid metric type/],
     ['a{b="1",b="2"} 1\n# EOF', /duplicate label name b/],
     ["a 1 NaN\n# EOF", /invalid timestamp/],
+    ['a{b="x\\', /unterminated label value/],
   ];
   for (const [t, re] of bad) {
     try { [...parseOpenMetrics(t)]; assert.unreachable(t); } catch (e) {
