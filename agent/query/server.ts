@@ -5,6 +5,7 @@
 import { Engine } from "../../shared/promql/engine.ts";
 import type { Querier } from "../../shared/storage/types.ts";
 import { createQueryApi, type RequestContext } from "../../edge/api/query-api.ts";
+import { mountUi } from "../../edge/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
 import type { Logger } from "../log.ts";
 
@@ -52,6 +53,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     querier: (ctx) => sources[0]!.querier(ctx),
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
   });
+  mountUi(api); // the query page at `/` (edge/ui)
   const listening = await listenHttp(api.fetch, cfg.hostname, cfg.port);
   cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
   return {

@@ -1,0 +1,543 @@
+// The UI page's browser script (served as /static/ui.js). Plain modern JS kept as a string so the
+// UI needs no build step and no text-import support from the runtime (Workers, Deno, Bun, Node all
+// load it as an ordinary module). Rules for editing it: no template literals (the string is a
+// String.raw template), DOM text only through textContent (labels and errors come from the API and
+// may contain markup), and only relative URLs. test/edge/ui-app.test.ts checks that it parses;
+// test/integration/ui-query.test.ts drives it in Chromium.
+//
+// Graphs are inline SVG, one <path class="series"> per series with one M/L command per drawn point,
+// which keeps the Worker bundle small (uPlot alone would be 50 kB) and lets tests read what was drawn.
+
+export const UI_SCRIPT = String.raw`(() => {
+"use strict";
+const $ = (id) => document.getElementById(id);
+const SVGNS = "http://www.w3.org/2000/svg";
+// Rendering limits: a huge answer must not freeze the tab. The API still returns everything.
+const MAX_ROWS = 10000;
+const MAX_SERIES = 1000;
+const CHART_H = 320;
+
+function setAttrs(e, attrs) {
+  if (!attrs) return e;
+  for (const k of Object.keys(attrs)) {
+    const v = attrs[k];
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "text") e.textContent = String(v);
+    else e.setAttribute(k, String(v));
+  }
+  return e;
+}
+function el(tag, attrs, kids) {
+  const e = setAttrs(document.createElement(tag), attrs);
+  if (kids !== undefined) e.append(...[].concat(kids).filter((k) => k !== null && k !== undefined));
+  return e;
+}
+function sv(tag, attrs) { return setAttrs(document.createElementNS(SVGNS, tag), attrs); }
+
+// ---- durations, times, numbers ----
+const UNITS = { y: 31536e6, w: 6048e5, d: 864e5, h: 36e5, m: 6e4, s: 1e3, ms: 1 };
+// Prometheus duration syntax (1h30m, 5m, 250ms) or plain seconds; NaN when unparsable.
+function parseDuration(s) {
+  s = s.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return Math.round(parseFloat(s) * 1000);
+  if (!s) return NaN;
+  const re = /(\d+)(ms|y|w|d|h|m|s)/y;
+  let total = 0;
+  re.lastIndex = 0;
+  while (re.lastIndex < s.length) {
+    const m = re.exec(s);
+    if (!m) return NaN;
+    total += Number(m[1]) * UNITS[m[2]];
+  }
+  return total;
+}
+function formatDuration(ms) {
+  if (!(ms > 0)) return "0s";
+  let out = "";
+  for (const u of ["d", "h", "m", "s", "ms"]) {
+    const n = Math.floor(ms / UNITS[u]);
+    if (n > 0) { out += n + u; ms -= n * UNITS[u]; }
+  }
+  return out || "0s";
+}
+// "" -> null (now); Unix seconds; RFC 3339, taken as UTC when it has no zone. NaN when unparsable.
+function parseTime(s) {
+  s = s.trim();
+  if (!s) return null;
+  if (/^-?\d+(\.\d+)?$/.test(s)) return Math.round(parseFloat(s) * 1000);
+  let iso = s.replace(" ", "T");
+  if (/T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(iso)) iso += "Z";
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? NaN : t;
+}
+function secs(ms) { return String(ms / 1000); }
+function iso(ms) {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+}
+// Sample values arrive as Go-formatted strings; "+Inf"/"-Inf" are not JS number syntax.
+function num(s) { return s === "+Inf" ? Infinity : s === "-Inf" ? -Infinity : Number(s); }
+// name{k="v", ...} as the Prometheus UI prints a series.
+function metricText(m) {
+  const name = m.__name__ || "";
+  const parts = [];
+  for (const k of Object.keys(m)) if (k !== "__name__") parts.push(k + "=" + JSON.stringify(m[k]));
+  return parts.length || !name ? name + "{" + parts.join(", ") + "}" : name;
+}
+
+// ---- API ----
+let token = "";
+try { token = sessionStorage.getItem("thanots.token") || ""; } catch (e) { /* storage disabled */ }
+
+async function call(path, params, signal, method) {
+  const headers = {};
+  if (token) headers.Authorization = "Bearer " + token;
+  const body = new URLSearchParams(params);
+  let r;
+  if (method === "GET") {
+    const qs = body.toString();
+    r = await fetch(path + (qs ? "?" + qs : ""), { headers, signal });
+  } else {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    r = await fetch(path, { method: "POST", body, headers, signal });
+  }
+  const text = await r.text();
+  let j = null;
+  try { j = JSON.parse(text); } catch (e) { /* not JSON: reported below with the raw text */ }
+  if (r.ok && j && j.status === "success") return { data: j.data, warnings: j.warnings || [] };
+  let msg;
+  if (j && typeof j.error === "string") msg = (j.errorType ? j.errorType + ": " : "") + j.error;
+  else msg = "HTTP " + r.status + (r.statusText ? " " + r.statusText : "") + (text ? ": " + text.slice(0, 500) : "");
+  if (r.status === 401) msg += " (set a bearer token in the header)";
+  const err = new Error(msg);
+  err.status = r.status;
+  err.warnings = (j && j.warnings) || [];
+  throw err;
+}
+
+// ---- messages ----
+function setStatus(id, s) { $(id).textContent = s; }
+function showError(id, msg) { const e = $(id); e.textContent = msg; e.hidden = !msg; }
+function showWarnings(list) {
+  const ul = $("warnings");
+  ul.replaceChildren(...list.map((w) => el("li", { text: w })));
+  ul.hidden = list.length === 0;
+}
+
+// ---- query page ----
+const state = { view: "table", ctrl: null, graph: null };
+
+function options() {
+  return {
+    dedup: String($("dedup").checked),
+    partial_response: String($("partial-response").checked),
+    max_source_resolution: $("max-source-resolution").value,
+  };
+}
+function autoStep(rangeMs) { return Math.max(Math.floor(rangeMs / 250 / 1000), 1) * 1000; }
+
+function readUrl() {
+  const q = new URLSearchParams(location.search);
+  if (q.has("expr")) $("expr").value = q.get("expr");
+  if (q.get("tab") === "graph") state.view = "graph";
+  for (const k of ["range", "end", "step"]) if (q.has(k)) $(k).value = q.get(k);
+  if (q.get("dedup") === "false") $("dedup").checked = false;
+  if (q.get("partial_response") === "false") $("partial-response").checked = false;
+  const r = q.get("max_source_resolution");
+  if (r && [...$("max-source-resolution").options].some((o) => o.value === r)) $("max-source-resolution").value = r;
+}
+function writeUrl() {
+  const q = new URLSearchParams({ expr: $("expr").value, tab: state.view });
+  for (const k of ["range", "end", "step"]) if ($(k).value.trim()) q.set(k, $(k).value.trim());
+  const o = options();
+  if (o.dedup === "false") q.set("dedup", "false");
+  if (o.partial_response === "false") q.set("partial_response", "false");
+  if (o.max_source_resolution !== "auto") q.set("max_source_resolution", o.max_source_resolution);
+  history.replaceState(null, "", "?" + q.toString() + location.hash);
+}
+
+function clearResults() {
+  $("result-table").tBodies[0].replaceChildren();
+  $("table-note").hidden = true;
+  state.graph = null;
+  $("chart").replaceChildren();
+  $("legend").replaceChildren();
+  $("tooltip").hidden = true;
+}
+
+async function execute() {
+  const expr = $("expr").value.trim();
+  showError("error", "");
+  showWarnings([]);
+  if (state.ctrl) state.ctrl.abort();
+  state.ctrl = null;
+  if (!expr) { clearResults(); setStatus("status", ""); showError("error", "Enter an expression."); return; }
+  const end = parseTime($("end").value);
+  if (Number.isNaN(end)) {
+    showError("error", "Cannot read the time " + JSON.stringify($("end").value.trim()) + ": give RFC 3339 (2024-01-02T15:04:05Z) or Unix seconds, or leave it empty for now.");
+    return;
+  }
+  let req;
+  if (state.view === "table") {
+    const p = Object.assign({ query: expr }, options());
+    if (end !== null) p.time = secs(end);
+    req = { view: "table", path: "api/v1/query", p };
+  } else {
+    const range = parseDuration($("range").value);
+    if (!(range > 0)) { showError("error", "Cannot read the range " + JSON.stringify($("range").value) + ": give a duration such as 30m, 1h or 2d."); return; }
+    const stepText = $("step").value.trim();
+    const step = stepText ? parseDuration(stepText) : autoStep(range);
+    if (!(step > 0)) { showError("error", "Cannot read the step " + JSON.stringify(stepText) + ": give a duration such as 15s or 1m."); return; }
+    const endMs = end === null ? Date.now() : end;
+    req = { view: "graph", path: "api/v1/query_range", p: Object.assign({ query: expr, start: secs(endMs - range), end: secs(endMs), step: secs(step) }, options()), startMs: endMs - range, endMs, step };
+  }
+  writeUrl();
+  const ctrl = new AbortController();
+  state.ctrl = ctrl;
+  setStatus("status", "Loading…");
+  $("execute").disabled = true;
+  const t0 = performance.now();
+  try {
+    const res = await call(req.path, req.p, ctrl.signal);
+    if (state.ctrl !== ctrl) return;
+    const took = Math.round(performance.now() - t0);
+    clearResults();
+    showWarnings(res.warnings);
+    if (req.view === "table") {
+      const n = renderTable(res.data);
+      setStatus("status", "Load time: " + took + " ms · Result series: " + n);
+    } else {
+      const n = renderGraph(res.data, req.startMs, req.endMs, req.step);
+      setStatus("status", "Load time: " + took + " ms · Resolution: " + formatDuration(req.step) + " · Result series: " + n);
+    }
+  } catch (e) {
+    if (state.ctrl !== ctrl || (e && e.name === "AbortError")) return;
+    clearResults();
+    showWarnings((e && e.warnings) || []);
+    showError("error", e && e.message ? e.message : String(e));
+    setStatus("status", "");
+  } finally {
+    if (state.ctrl === ctrl) { state.ctrl = null; $("execute").disabled = false; }
+  }
+}
+
+function renderTable(data) {
+  const tbody = $("result-table").tBodies[0];
+  const rows = [];
+  const r = data.result;
+  if (data.resultType === "vector") for (const s of r) rows.push([metricText(s.metric), s.value[1]]);
+  else if (data.resultType === "matrix") for (const s of r) rows.push([metricText(s.metric), s.values.map((v) => v[1] + " @" + v[0]).join("\n")]);
+  else rows.push([data.resultType, r[1]]);
+  if (!rows.length) {
+    tbody.append(el("tr", null, el("td", { class: "empty", colspan: 2, text: "Empty query result" })));
+    return 0;
+  }
+  for (const row of rows.slice(0, MAX_ROWS)) {
+    tbody.append(el("tr", { class: "sample" }, [el("td", { class: "metric", text: row[0] }), el("td", { class: "value", text: row[1] })]));
+  }
+  if (rows.length > MAX_ROWS) {
+    $("table-note").textContent = "Showing the first " + MAX_ROWS + " of " + rows.length + " rows.";
+    $("table-note").hidden = false;
+  }
+  return data.resultType === "vector" || data.resultType === "matrix" ? r.length : 1;
+}
+
+// ---- graph ----
+const PALETTE = ["#2f6fde", "#e8590c", "#2b8a3e", "#c2255c", "#7048e8", "#0c8599", "#e67700", "#5c940d", "#a61e4d", "#1864ab", "#862e9c", "#d9480f"];
+function color(i) { return i < PALETTE.length ? PALETTE[i] : "hsl(" + ((i * 137.508) % 360).toFixed(1) + ",62%,45%)"; }
+
+function renderGraph(data, startMs, endMs, stepMs) {
+  if (data.resultType !== "matrix") throw new Error("expected a matrix from query_range, got " + data.resultType);
+  const all = data.result;
+  const series = all.slice(0, MAX_SERIES).map((s, i) => {
+    const n = s.values.length;
+    const xs = new Float64Array(n), ys = new Float64Array(n), raw = new Array(n);
+    for (let j = 0; j < n; j++) { xs[j] = Math.round(s.values[j][0] * 1000); raw[j] = s.values[j][1]; ys[j] = num(raw[j]); }
+    return { label: metricText(s.metric), color: color(i), xs, ys, raw, on: true };
+  });
+  state.graph = { series, startMs, endMs, stepMs, omitted: all.length - series.length };
+  drawGraph();
+  drawLegend();
+  return all.length;
+}
+
+// About n "nice" ticks (1, 2, 5 x 10^k) covering [lo, hi].
+function niceTicks(lo, hi, n) {
+  const span = hi - lo;
+  if (!Number.isFinite(span) || span <= 0) return { ticks: [lo, hi], step: Math.abs(hi) || 1, lo, hi };
+  const raw = span / n;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const f = raw / mag;
+  const step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+  const a = Math.floor(lo / step), b = Math.ceil(hi / step);
+  const ticks = [];
+  for (let k = a; k <= b && ticks.length < 50; k++) ticks.push(Number((k * step).toPrecision(12)));
+  return { ticks, step, lo: a * step, hi: b * step };
+}
+function fmtNum(v, step) {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e7 || a < 1e-4) {
+    const digits = Math.max(0, Math.min(6, Math.round(Math.log10(a / step))));
+    return v.toExponential(digits).replace(/\.?0+e/, "e");
+  }
+  const d = Math.max(0, Math.min(10, -Math.floor(Math.log10(step) + 1e-9)));
+  return v.toFixed(d);
+}
+const TIME_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 108e5, 216e5, 432e5, 864e5, 1728e5, 6048e5, 12096e5, 2592e6, 7776e6, 31536e6];
+function timeTicks(x0, x1, n) {
+  const span = x1 - x0;
+  let step = TIME_STEPS.find((s) => span / s <= n);
+  if (step === undefined) step = Math.ceil(span / n / 31536e6) * 31536e6;
+  const ticks = [];
+  for (let t = Math.ceil(x0 / step) * step; t <= x1 && ticks.length < 50; t += step) ticks.push(t);
+  return { ticks, step };
+}
+function pad(n, w) { return String(n).padStart(w || 2, "0"); }
+function fmtTime(t, step, span) {
+  const d = new Date(t);
+  const day = pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
+  const hm = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  if (step >= 864e5) return span > 31536e6 ? d.getUTCFullYear() + "-" + day : day;
+  if (step < 1e3) return hm + ":" + pad(d.getUTCSeconds()) + "." + pad(d.getUTCMilliseconds(), 3);
+  const time = step < 6e4 ? hm + ":" + pad(d.getUTCSeconds()) : hm;
+  return span > 864e5 ? day + " " + time : time;
+}
+
+function drawGraph() {
+  const box = $("chart");
+  box.replaceChildren();
+  $("tooltip").hidden = true;
+  const g = state.graph;
+  if (!g) return;
+  const W = Math.max(box.clientWidth || 0, 320), H = CHART_H;
+  const L = 64, R = 16, T = 10, B = 26;
+  const pw = W - L - R, ph = H - T - B;
+  let lo = Infinity, hi = -Infinity;
+  for (const s of g.series) if (s.on) for (const y of s.ys) if (Number.isFinite(y)) { if (y < lo) lo = y; if (y > hi) hi = y; }
+  if (lo === Infinity) { lo = 0; hi = 1; } else if (lo === hi) { const p = lo === 0 ? 1 : Math.abs(lo) * 0.1; lo -= p; hi += p; }
+  const yt = niceTicks(lo, hi, Math.max(2, Math.floor(ph / 50)));
+  lo = yt.lo; hi = yt.hi;
+  const x0 = g.startMs, x1 = g.endMs > g.startMs ? g.endMs : g.startMs + 1;
+  const X = (t) => L + (t - x0) / (x1 - x0) * pw;
+  const Y = (v) => T + (hi - v) / (hi - lo) * ph;
+  const drawn = g.series.filter((s) => s.on).length;
+  const svg = sv("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img", "aria-label": "graph of " + drawn + " series" });
+  const grid = sv("g", { class: "grid" }), axis = sv("g", { class: "axis" });
+  for (const v of yt.ticks) {
+    const y = Y(v).toFixed(1);
+    grid.append(sv("line", { x1: L, x2: W - R, y1: y, y2: y }));
+    axis.append(sv("text", { x: L - 6, y: Number(y) + 4, "text-anchor": "end", text: fmtNum(v, yt.step) }));
+  }
+  const xt = timeTicks(x0, x1, Math.max(2, Math.floor(pw / 110)));
+  for (const t of xt.ticks) {
+    const x = X(t).toFixed(1);
+    grid.append(sv("line", { x1: x, x2: x, y1: T, y2: T + ph }));
+    axis.append(sv("text", { x, y: H - 8, "text-anchor": "middle", text: fmtTime(t, xt.step, x1 - x0) }));
+  }
+  svg.append(grid, axis, sv("rect", { x: L, y: T, width: pw, height: ph, fill: "none", stroke: "#c4cad4" }));
+  // A point more than 1.5 steps after the previous one starts a new segment: the API leaves out
+  // steps without a sample, and joining across them would draw data that is not there.
+  const gap = g.stepMs * 1.5;
+  const pts = [];
+  g.series.forEach((s, i) => {
+    if (!s.on) return;
+    let d = "", prev = -Infinity, run = 0;
+    for (let j = 0; j < s.xs.length; j++) {
+      const y = s.ys[j];
+      if (!Number.isFinite(y)) { if (run === 1) d += "h0"; prev = -Infinity; run = 0; continue; }
+      const px = X(s.xs[j]), py = Y(y);
+      if (s.xs[j] - prev <= gap) { d += "L" + px.toFixed(1) + " " + py.toFixed(1); run++; }
+      else { if (run === 1) d += "h0"; d += "M" + px.toFixed(1) + " " + py.toFixed(1); run = 1; }
+      prev = s.xs[j];
+      pts.push([px, py, i, j]);
+    }
+    if (run === 1) d += "h0"; // a lone point: a zero-length line with round caps shows as a dot
+    if (d) svg.append(sv("path", { class: "series", "data-index": i, stroke: s.color, d }));
+  });
+  const hair = sv("line", { class: "crosshair", y1: T, y2: T + ph, visibility: "hidden" });
+  const dot = sv("circle", { r: 4, visibility: "hidden", stroke: "#fff", "stroke-width": 1.5 });
+  const overlay = sv("rect", { x: L, y: T, width: pw, height: ph, fill: "transparent" });
+  svg.append(hair, dot, overlay);
+  box.append(svg);
+  overlay.addEventListener("mousemove", (ev) => hover(ev, svg, W, H, pts, hair, dot));
+  overlay.addEventListener("mouseleave", () => {
+    hair.setAttribute("visibility", "hidden");
+    dot.setAttribute("visibility", "hidden");
+    $("tooltip").hidden = true;
+  });
+}
+
+function hover(ev, svg, W, H, pts, hair, dot) {
+  const r = svg.getBoundingClientRect();
+  const mx = (ev.clientX - r.left) * W / r.width, my = (ev.clientY - r.top) * H / r.height;
+  let best = null, bd = Infinity;
+  for (const p of pts) {
+    const dx = p[0] - mx, dy = p[1] - my, dd = dx * dx * 4 + dy * dy; // favour the nearest time
+    if (dd < bd) { bd = dd; best = p; }
+  }
+  const tip = $("tooltip");
+  if (!best) { tip.hidden = true; return; }
+  const s = state.graph.series[best[2]];
+  hair.setAttribute("x1", best[0]); hair.setAttribute("x2", best[0]); hair.setAttribute("visibility", "visible");
+  dot.setAttribute("cx", best[0]); dot.setAttribute("cy", best[1]); dot.setAttribute("fill", s.color); dot.setAttribute("visibility", "visible");
+  tip.replaceChildren(el("div", { text: iso(s.xs[best[3]]) }), el("div", { text: s.label }), el("strong", { text: "Value: " + s.raw[best[3]] }));
+  tip.hidden = false;
+  const view = $("graph-view").getBoundingClientRect();
+  const px = r.left - view.left + best[0] * r.width / W, py = r.top - view.top + best[1] * r.height / H;
+  const left = px + 12 + tip.offsetWidth > view.width ? px - 12 - tip.offsetWidth : px + 12;
+  tip.style.left = Math.max(0, left) + "px";
+  tip.style.top = Math.max(0, py - tip.offsetHeight - 8) + "px";
+}
+
+function drawLegend() {
+  const box = $("legend");
+  box.replaceChildren();
+  const g = state.graph;
+  if (!g) return;
+  if (!g.series.length) { box.append(el("div", { class: "note", text: "Empty query result" })); return; }
+  g.series.forEach((s, i) => {
+    const sw = el("span", { class: "swatch" });
+    sw.style.background = s.color;
+    const item = el("div", { class: "legend-item" + (s.on ? "" : " off"), "data-index": i, title: "Click: show only this series. Ctrl/Cmd+click: show or hide it." }, [sw, el("span", { class: "legend-label", text: s.label })]);
+    item.addEventListener("click", (e) => toggleSeries(i, e.ctrlKey || e.metaKey));
+    box.append(item);
+  });
+  if (g.omitted > 0) box.append(el("div", { class: "note", text: g.omitted + " more series not drawn (at most " + MAX_SERIES + ")." }));
+}
+function toggleSeries(i, multi) {
+  const ss = state.graph.series;
+  if (multi) ss[i].on = !ss[i].on;
+  else {
+    const alone = ss[i].on && ss.every((s, j) => j === i || !s.on);
+    ss.forEach((s, j) => { s.on = alone || j === i; });
+  }
+  drawGraph();
+  drawLegend();
+}
+
+function setView(v, run) {
+  state.view = v;
+  $("tab-table").setAttribute("aria-selected", String(v === "table"));
+  $("tab-graph").setAttribute("aria-selected", String(v === "graph"));
+  $("table-view").hidden = v !== "table";
+  $("graph-view").hidden = v !== "graph";
+  for (const e of document.querySelectorAll(".graph-only")) e.hidden = v !== "graph";
+  $("end-label").textContent = v === "graph" ? "End time" : "Evaluation time";
+  if (run && $("expr").value.trim()) execute();
+}
+
+const RANGES = ["1s", "10s", "1m", "5m", "15m", "30m", "1h", "2h", "6h", "12h", "1d", "2d", "1w", "2w", "4w", "8w", "24w", "1y"];
+function stepRange(dir) {
+  const cur = parseDuration($("range").value);
+  const ms = RANGES.map(parseDuration);
+  let k;
+  if (!(cur > 0)) k = RANGES.indexOf("1h");
+  else if (dir > 0) { k = ms.findIndex((m) => m > cur); if (k < 0) k = ms.length - 1; }
+  else { k = -1; ms.forEach((m, i) => { if (m < cur) k = i; }); if (k < 0) k = 0; }
+  $("range").value = RANGES[k];
+  execute();
+}
+
+// ---- stores page ----
+// Thanos answers {type: [{name, lastCheck, lastError, labelSets, minTime, maxTime}]}; its unbounded
+// times are year 0 and int64 limits, shown as infinities.
+function fmtBound(ms) {
+  if (typeof ms !== "number" || !Number.isFinite(ms)) return String(ms);
+  if (ms <= -62167219200000) return "-∞";
+  if (ms >= 253402300800000) return "+∞";
+  return iso(ms);
+}
+function fmtAgo(s) {
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) return s === undefined || s === null ? "" : String(s);
+  const d = Math.max(0, Math.round((Date.now() - t) / 1000));
+  return d < 1 ? "just now" : formatDuration(d * 1000) + " ago";
+}
+let storesCtrl = null;
+async function loadStores() {
+  if (storesCtrl) storesCtrl.abort();
+  const ctrl = storesCtrl = new AbortController();
+  showError("stores-error", "");
+  setStatus("stores-status", "Loading…");
+  try {
+    const res = await call("api/v1/stores", {}, ctrl.signal, "GET");
+    if (ctrl !== storesCtrl) return;
+    renderStores(res.data);
+  } catch (e) {
+    if (ctrl !== storesCtrl || (e && e.name === "AbortError")) return;
+    $("stores").replaceChildren();
+    setStatus("stores-status", "");
+    if (e.status === 404) {
+      $("stores").append(el("p", { class: "note", id: "stores-unavailable", text: "This server does not list stores (api/v1/stores answered 404): it queries its own data only." }));
+    } else showError("stores-error", e && e.message ? e.message : String(e));
+  }
+}
+function renderStores(data) {
+  const box = $("stores");
+  box.replaceChildren();
+  const groups = Array.isArray(data) ? [["stores", data]] : Object.keys(data || {}).sort().map((k) => [k, data[k] || []]);
+  let total = 0, up = 0;
+  for (const [type, list] of groups) {
+    if (!Array.isArray(list) || !list.length) continue;
+    const tbody = el("tbody");
+    for (const st of list) {
+      total++;
+      const ok = !st.lastError;
+      if (ok) up++;
+      const sets = (st.labelSets || []).map((ls) => el("span", { class: "badge", text: metricText(ls || {}) }));
+      tbody.append(el("tr", { class: "store" }, [
+        el("td", { class: "store-name", text: st.name || "" }),
+        el("td", { class: ok ? "up" : "down", text: ok ? "UP" : "DOWN" }),
+        el("td", null, sets.length ? sets : "none"),
+        el("td", { text: fmtBound(st.minTime) }),
+        el("td", { text: fmtBound(st.maxTime) }),
+        el("td", { title: st.lastCheck || "", text: fmtAgo(st.lastCheck) }),
+        el("td", { class: "store-error", text: st.lastError || "" }),
+      ]));
+    }
+    const head = el("tr", null, ["Endpoint", "Status", "Announced label sets", "Min time", "Max time", "Last check", "Last error"].map((h) => el("th", { text: h })));
+    box.append(el("h3", { text: type }), el("table", { class: "stores-table" }, [el("thead", null, head), tbody]));
+  }
+  if (!total) box.append(el("p", { class: "note", text: "No stores." }));
+  setStatus("stores-status", total + " stores, " + up + " up, " + (total - up) + " down");
+}
+
+// ---- wiring ----
+function showPage() {
+  const stores = location.hash === "#stores" || (location.hash !== "#query" && /\/stores$/.test(location.pathname));
+  $("query-page").hidden = stores;
+  $("stores-page").hidden = !stores;
+  $("nav-query").classList.toggle("active", !stores);
+  $("nav-stores").classList.toggle("active", stores);
+  if (stores) loadStores();
+}
+
+function init() {
+  readUrl();
+  $("token").value = token;
+  $("token").addEventListener("change", () => {
+    token = $("token").value.trim();
+    try { sessionStorage.setItem("thanots.token", token); } catch (e) { /* storage disabled */ }
+  });
+  $("query-form").addEventListener("submit", (e) => { e.preventDefault(); execute(); });
+  $("expr").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); execute(); }
+  });
+  $("tab-table").addEventListener("click", () => setView("table", true));
+  $("tab-graph").addEventListener("click", () => setView("graph", true));
+  $("range-less").addEventListener("click", () => stepRange(-1));
+  $("range-more").addEventListener("click", () => stepRange(1));
+  for (const id of ["range", "end", "step"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); execute(); } });
+  $("stores-refresh").addEventListener("click", loadStores);
+  window.addEventListener("hashchange", showPage);
+  let resizeTimer = 0;
+  window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawGraph, 100); });
+  setView(state.view, false);
+  showPage();
+  if ($("expr").value.trim() && $("stores-page").hidden) execute();
+}
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+else init();
+})();
+`;
