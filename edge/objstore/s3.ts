@@ -17,9 +17,11 @@ import {
 import { CodedError, type ErrorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import {
   type Bucket, type IterOptions, type ObjectAttributes, type UploadData,
-  DIR_DELIM, checkKey, checkRange, compareKeys, dirPrefix, fixedChunks, rangePastEnd,
+  DIR_DELIM, checkKey, checkRange, collectBytes, compareKeys, dirPrefix, fixedChunks, rangePastEnd,
 } from "../../shared/objstore/bucket.ts";
 import { MIN_PART_SIZE, type S3BucketConfig } from "../../shared/objstore/config.ts";
+
+const MAX_PUT = 5 * 1024 * 1024 * 1024;
 
 export interface S3BucketOptions {
   bucket: string;
@@ -167,13 +169,18 @@ export class S3Bucket implements Bucket {
   async upload(key: string, data: UploadData): Promise<void> {
     checkKey(this.name, key, "upload");
     try {
-      if (data instanceof Uint8Array && (data.length <= this.partSize || this.disableMultipart)) {
+      if (data instanceof Uint8Array && data.length <= this.partSize) {
         await this.put(key, data);
+        return;
+      }
+      if (this.disableMultipart) {
+        // One PUT, so the whole body in memory, up to S3's 5 GiB single-PUT limit.
+        await this.put(key, await collectBytes(data, MAX_PUT, `upload ${key} to bucket ${this.name} (multipart disabled)`));
         return;
       }
       // Read one part ahead: a body that fits in one part is a plain PUT, a larger one goes multipart,
       // holding at most two parts in memory.
-      const parts = fixedChunks(data, this.disableMultipart ? Number.MAX_SAFE_INTEGER : this.partSize)[Symbol.asyncIterator]();
+      const parts = fixedChunks(data, this.partSize)[Symbol.asyncIterator]();
       const first = await parts.next();
       const firstPart = first.done ? new Uint8Array(0) : first.value;
       const second = first.done ? first : await parts.next();

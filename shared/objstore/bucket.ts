@@ -153,7 +153,8 @@ export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {
 
 /**
  * Re-chunks an upload body into pieces of exactly `size` bytes (the last may be shorter, or empty when the
- * body is): what multipart uploads need. Holds at most one piece.
+ * body is): what multipart uploads need. Holds at most one piece plus one incoming chunk, and allocates
+ * only what arrives (a small body does not cost a part-sized buffer).
  */
 export async function* fixedChunks(data: UploadData, size: number): AsyncGenerator<Uint8Array> {
   if (data instanceof Uint8Array) {
@@ -161,16 +162,28 @@ export async function* fixedChunks(data: UploadData, size: number): AsyncGenerat
     for (let o = 0; o < data.length; o += size) yield data.subarray(o, Math.min(o + size, data.length));
     return;
   }
-  let buf = new Uint8Array(size);
-  let fill = 0, any = false;
-  for await (let p of data) {
-    while (p.length > 0) {
-      const n = Math.min(size - fill, p.length);
-      buf.set(p.subarray(0, n), fill);
-      fill += n;
-      p = p.subarray(n);
-      if (fill === size) { any = true; yield buf; buf = new Uint8Array(size); fill = 0; }
+  let pending: Uint8Array[] = [];
+  let total = 0, any = false;
+  for await (const p of data) {
+    if (p.length === 0) continue;
+    pending.push(p);
+    total += p.length;
+    while (total >= size) {
+      const out = new Uint8Array(size);
+      let o = 0;
+      while (o < size) {
+        const head = pending[0]!;
+        const n = Math.min(size - o, head.length);
+        out.set(head.subarray(0, n), o);
+        o += n;
+        if (n === head.length) pending.shift();
+        else pending[0] = head.subarray(n);
+      }
+      total -= size;
+      any = true;
+      yield out;
     }
   }
-  if (fill > 0 || !any) yield buf.subarray(0, fill);
+  if (total > 0 || !any) yield concatBytes(pending, total);
+  pending = [];
 }

@@ -59,6 +59,10 @@ test("multipart: a streamed body over one part is uploaded in parts and reads ba
   // A byte array over the part size too, and a range across the part boundary.
   await b.upload("mp/bytes", d);
   assert.equal(await b.getRange("mp/bytes", 5 * 1024 * 1024 - 10, 20), d.slice(5 * 1024 * 1024 - 10, 5 * 1024 * 1024 + 10));
+  // disable_multipart: the same streamed body as one PUT.
+  const single = s3("thanos", { partSize: 5 * 1024 * 1024, disableMultipart: true });
+  await single.upload("mp/single", chunks());
+  assert.equal(await single.get("mp/single"), d);
 });
 
 test("objstore YAML (type S3) configures a working bucket", async () => {
