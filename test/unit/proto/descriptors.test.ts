@@ -1,7 +1,8 @@
 // The generated descriptors carry upstream's wire identity: message and service names, field
-// numbers and types, RPC paths. The tables below were taken from the upstream .proto files
-// (thanos-io/thanos pkg/store/storepb, pkg/info/infopb, pkg/rules/rulespb; prometheus/prometheus
-// prompb), so an accidental edit of proto/ fails here even though it would still generate.
+// numbers and types, RPC paths. The tables below were taken from the upstream .proto files in the Go
+// module sources (thanos-io/thanos v0.42.5 pkg/store/storepb, pkg/info/infopb, pkg/rules/rulespb;
+// prometheus/prometheus v0.42.0 and v0.316.0 prompb), so an accidental edit of proto/ fails here
+// even though it would still generate.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ScalarType, create, type DescMessage } from "@bufbuild/protobuf";
@@ -37,7 +38,10 @@ test("thanos.SeriesRequest fields 1-16, SeriesResponse oneof series|warning|hint
   ]);
   assert.equal(fields(storeRpc.SeriesResponseSchema), ["series:1:thanos.Series", "warning:2:string", "hints:3:google.protobuf.Any", "batch:4:thanos.SeriesBatch"]);
   assert.equal(storeRpc.SeriesResponseSchema.oneofs.map((o) => o.name), ["result"]);
-  assert.equal(fields(storeRpc.QueryHintsSchema), ["step_millis:1:int64", "func:2:thanos.Func", "grouping:4:thanos.Grouping", "range:5:thanos.Range"]);
+  assert.equal(fields(storeRpc.QueryHintsSchema), [
+    "step_millis:1:int64", "func:2:thanos.Func", "grouping:4:thanos.Grouping", "range:5:thanos.Range",
+    "projection_labels:6:repeated string", "projection_include:7:bool",
+  ]);
   assert.equal(fields(storeRpc.ShardInfoSchema), ["shard_index:1:int64", "total_shards:2:int64", "by:3:bool", "labels:4:repeated string"]);
   assert.equal(fields(storeRpc.GroupingSchema), ["by:1:bool", "labels:3:repeated string"]);
   assert.equal(fields(storeRpc.LabelNamesRequestSchema), [
@@ -55,6 +59,7 @@ test("thanos.SeriesRequest fields 1-16, SeriesResponse oneof series|warning|hint
 
 test("thanos data types: Series, AggrChunk, Chunk (uint64 hash), LabelMatcher, PartialResponseStrategy", () => {
   assert.equal(fields(storeTypes.SeriesSchema), ["labels:1:repeated thanos.Label", "chunks:2:repeated thanos.AggrChunk"]);
+  assert.equal(fields(storeTypes.SeriesBatchSchema), ["series:1:repeated thanos.Series"]);
   assert.equal(fields(storeTypes.AggrChunkSchema), [
     "min_time:1:int64", "max_time:2:int64", "raw:3:thanos.Chunk", "count:4:thanos.Chunk", "sum:5:thanos.Chunk",
     "min:6:thanos.Chunk", "max:7:thanos.Chunk", "counter:8:thanos.Chunk",
@@ -83,6 +88,7 @@ test("thanos.info.Info, thanos.Rules, hintspb", () => {
     "name:1:string", "file:2:string", "rules:3:repeated thanos.Rule", "interval:4:double", "evaluation_duration_seconds:5:double",
     "last_evaluation:6:google.protobuf.Timestamp", "PartialResponseStrategy:8:thanos.PartialResponseStrategy", "limit:9:int64",
   ]);
+  assert.equal(rules.AlertStateSchema.values.map((v) => `${v.name}=${v.number}`), ["UNKNOWN=0", "INACTIVE=1", "PENDING=2", "FIRING=3"]);
   assert.equal(fields(hints.SeriesRequestHintsSchema), ["block_matchers:1:repeated thanos.LabelMatcher", "enable_query_stats:2:bool"]);
   assert.is(hints.SeriesResponseHintsSchema.typeName, "hintspb.SeriesResponseHints");
 });
@@ -114,7 +120,9 @@ test("prometheus remote read/write messages", () => {
     "step_ms:1:int64", "func:2:string", "start_ms:3:int64", "end_ms:4:int64", "grouping:5:repeated string", "by:6:bool", "range_ms:7:int64",
   ]);
   assert.equal(fields(promTypes.ChunkSchema), ["min_time_ms:1:int64", "max_time_ms:2:int64", "type:3:prometheus.Chunk.Encoding", "data:4:bytes"]);
-  assert.equal(promTypes.Chunk_EncodingSchema.values.map((v) => `${v.name}=${v.number}`), ["UNKNOWN=0", "XOR=1", "HISTOGRAM=2", "FLOAT_HISTOGRAM=3"]);
+  assert.equal(promTypes.Chunk_EncodingSchema.values.map((v) => `${v.name}=${v.number}`),
+    ["UNKNOWN=0", "XOR=1", "HISTOGRAM=2", "FLOAT_HISTOGRAM=3", "XOR2=4", "HISTOGRAM_ST=5", "FLOAT_HISTOGRAM_ST=6"]);
+  assert.is(promTypes.HistogramSchema.fields.at(-1)!.name + ":" + promTypes.HistogramSchema.fields.at(-1)!.number, "custom_values:16");
   assert.equal(fields(promTypes.SampleSchema), ["value:1:double", "timestamp:2:int64"]);
   assert.equal(fields(promTypes.TimeSeriesSchema), [
     "labels:1:repeated prometheus.Label", "samples:2:repeated prometheus.Sample", "exemplars:3:repeated prometheus.Exemplar", "histograms:4:repeated prometheus.Histogram",

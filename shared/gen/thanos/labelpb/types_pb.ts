@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file thanos/labelpb/types.proto.
  */
 export const file_thanos_labelpb_types: GenFile = /*@__PURE__*/
-  fileDesc("Chp0aGFub3MvbGFiZWxwYi90eXBlcy5wcm90bxIGdGhhbm9zIiQKBUxhYmVsEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkiKQoITGFiZWxTZXQSHQoGbGFiZWxzGAEgAygLMg0udGhhbm9zLkxhYmVsYgZwcm90bzM");
+  fileDesc("Chp0aGFub3MvbGFiZWxwYi90eXBlcy5wcm90bxIGdGhhbm9zIiQKBUxhYmVsEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkiKQoITGFiZWxTZXQSHQoGbGFiZWxzGAEgAygLMg0udGhhbm9zLkxhYmVsIioKCVpMYWJlbFNldBIdCgZsYWJlbHMYASADKAsyDS50aGFub3MuTGFiZWwiNAoNU3ltVGFibGVMYWJlbBIQCghuYW1lX3JlZhgBIAEoDRIRCgl2YWx1ZV9yZWYYAiABKA0iLQoLU3ltYm9sVGFibGUSDwoHb2Zmc2V0cxgBIAMoDRINCgV0YWJsZRgCIAEoDGIGcHJvdG8z");
 
 /**
  * @generated from message thanos.Label
@@ -38,7 +38,7 @@ export const LabelSchema: GenMessage<Label> = /*@__PURE__*/
   messageDesc(file_thanos_labelpb_types, 0);
 
 /**
- * A label set. Go Thanos decodes this as ZLabelSet (zero-copy); the wire is the same.
+ * A label set.
  *
  * @generated from message thanos.LabelSet
  */
@@ -55,4 +55,71 @@ export type LabelSet = Message<"thanos.LabelSet"> & {
  */
 export const LabelSetSchema: GenMessage<LabelSet> = /*@__PURE__*/
   messageDesc(file_thanos_labelpb_types, 1);
+
+/**
+ * The same wire as LabelSet; Go Thanos decodes it zero-copy. Info and Rules use this name upstream.
+ *
+ * @generated from message thanos.ZLabelSet
+ */
+export type ZLabelSet = Message<"thanos.ZLabelSet"> & {
+  /**
+   * @generated from field: repeated thanos.Label labels = 1;
+   */
+  labels: Label[];
+};
+
+/**
+ * Describes the message thanos.ZLabelSet.
+ * Use `create(ZLabelSetSchema)` to create a new message.
+ */
+export const ZLabelSetSchema: GenMessage<ZLabelSet> = /*@__PURE__*/
+  messageDesc(file_thanos_labelpb_types, 2);
+
+/**
+ * One label as two references into a SymbolTable (defined upstream, not used by any RPC yet).
+ *
+ * @generated from message thanos.SymTableLabel
+ */
+export type SymTableLabel = Message<"thanos.SymTableLabel"> & {
+  /**
+   * @generated from field: uint32 name_ref = 1;
+   */
+  nameRef: number;
+
+  /**
+   * @generated from field: uint32 value_ref = 2;
+   */
+  valueRef: number;
+};
+
+/**
+ * Describes the message thanos.SymTableLabel.
+ * Use `create(SymTableLabelSchema)` to create a new message.
+ */
+export const SymTableLabelSchema: GenMessage<SymTableLabel> = /*@__PURE__*/
+  messageDesc(file_thanos_labelpb_types, 3);
+
+/**
+ * Interned strings packed end to end: symbol i is table[offsets[i-1]:offsets[i]] (offsets[-1] = 0).
+ *
+ * @generated from message thanos.SymbolTable
+ */
+export type SymbolTable = Message<"thanos.SymbolTable"> & {
+  /**
+   * @generated from field: repeated uint32 offsets = 1;
+   */
+  offsets: number[];
+
+  /**
+   * @generated from field: bytes table = 2;
+   */
+  table: Uint8Array;
+};
+
+/**
+ * Describes the message thanos.SymbolTable.
+ * Use `create(SymbolTableSchema)` to create a new message.
+ */
+export const SymbolTableSchema: GenMessage<SymbolTable> = /*@__PURE__*/
+  messageDesc(file_thanos_labelpb_types, 4);
 

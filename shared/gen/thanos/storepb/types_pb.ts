@@ -1,5 +1,6 @@
 // StoreAPI data types (upstream thanos-io/thanos pkg/store/storepb/types.proto), without gogoproto
-// options; wire-identical: package thanos, same message names and field numbers.
+// options; wire-identical: package thanos, same message names and field numbers (checked against the
+// Thanos v0.42.5 module source).
 //
 // int64 min_time/max_time are milliseconds and stay bigint in TypeScript: protobuf-es 2.x ignores
 // [jstype = JS_NUMBER], and bigint keeps Go's math.MinInt64/MaxInt64 "unbounded" markers exact. See the
@@ -19,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file thanos/storepb/types.proto.
  */
 export const file_thanos_storepb_types: GenFile = /*@__PURE__*/
-  fileDesc("Chp0aGFub3Mvc3RvcmVwYi90eXBlcy5wcm90bxIGdGhhbm9zIpABCgVDaHVuaxIkCgR0eXBlGAEgASgOMhYudGhhbm9zLkNodW5rLkVuY29kaW5nEgwKBGRhdGEYAiABKAwSEQoEaGFzaBgDIAEoBEgAiAEBIjcKCEVuY29kaW5nEgcKA1hPUhAAEg0KCUhJU1RPR1JBTRABEhMKD0ZMT0FUX0hJU1RPR1JBTRACQgcKBV9oYXNoIkoKBlNlcmllcxIdCgZsYWJlbHMYASADKAsyDS50aGFub3MuTGFiZWwSIQoGY2h1bmtzGAIgAygLMhEudGhhbm9zLkFnZ3JDaHVuayLdAQoJQWdnckNodW5rEhAKCG1pbl90aW1lGAEgASgDEhAKCG1heF90aW1lGAIgASgDEhoKA3JhdxgDIAEoCzINLnRoYW5vcy5DaHVuaxIcCgVjb3VudBgEIAEoCzINLnRoYW5vcy5DaHVuaxIaCgNzdW0YBSABKAsyDS50aGFub3MuQ2h1bmsSGgoDbWluGAYgASgLMg0udGhhbm9zLkNodW5rEhoKA21heBgHIAEoCzINLnRoYW5vcy5DaHVuaxIeCgdjb3VudGVyGAggASgLMg0udGhhbm9zLkNodW5rIn4KDExhYmVsTWF0Y2hlchInCgR0eXBlGAEgASgOMhkudGhhbm9zLkxhYmVsTWF0Y2hlci5UeXBlEgwKBG5hbWUYAiABKAkSDQoFdmFsdWUYAyABKAkiKAoEVHlwZRIGCgJFURAAEgcKA05FURABEgYKAlJFEAISBwoDTlJFEAMqLgoXUGFydGlhbFJlc3BvbnNlU3RyYXRlZ3kSCAoEV0FSThAAEgkKBUFCT1JUEAFiBnByb3RvMw", [file_thanos_labelpb_types]);
+  fileDesc("Chp0aGFub3Mvc3RvcmVwYi90eXBlcy5wcm90bxIGdGhhbm9zIpABCgVDaHVuaxIkCgR0eXBlGAEgASgOMhYudGhhbm9zLkNodW5rLkVuY29kaW5nEgwKBGRhdGEYAiABKAwSEQoEaGFzaBgDIAEoBEgAiAEBIjcKCEVuY29kaW5nEgcKA1hPUhAAEg0KCUhJU1RPR1JBTRABEhMKD0ZMT0FUX0hJU1RPR1JBTRACQgcKBV9oYXNoIkoKBlNlcmllcxIdCgZsYWJlbHMYASADKAsyDS50aGFub3MuTGFiZWwSIQoGY2h1bmtzGAIgAygLMhEudGhhbm9zLkFnZ3JDaHVuayItCgtTZXJpZXNCYXRjaBIeCgZzZXJpZXMYASADKAsyDi50aGFub3MuU2VyaWVzIt0BCglBZ2dyQ2h1bmsSEAoIbWluX3RpbWUYASABKAMSEAoIbWF4X3RpbWUYAiABKAMSGgoDcmF3GAMgASgLMg0udGhhbm9zLkNodW5rEhwKBWNvdW50GAQgASgLMg0udGhhbm9zLkNodW5rEhoKA3N1bRgFIAEoCzINLnRoYW5vcy5DaHVuaxIaCgNtaW4YBiABKAsyDS50aGFub3MuQ2h1bmsSGgoDbWF4GAcgASgLMg0udGhhbm9zLkNodW5rEh4KB2NvdW50ZXIYCCABKAsyDS50aGFub3MuQ2h1bmsifgoMTGFiZWxNYXRjaGVyEicKBHR5cGUYASABKA4yGS50aGFub3MuTGFiZWxNYXRjaGVyLlR5cGUSDAoEbmFtZRgCIAEoCRINCgV2YWx1ZRgDIAEoCSIoCgRUeXBlEgYKAkVREAASBwoDTkVREAESBgoCUkUQAhIHCgNOUkUQAyouChdQYXJ0aWFsUmVzcG9uc2VTdHJhdGVneRIICgRXQVJOEAASCQoFQUJPUlQQAWIGcHJvdG8z", [file_thanos_labelpb_types]);
 
 /**
  * @generated from message thanos.Chunk
@@ -38,8 +39,9 @@ export type Chunk = Message<"thanos.Chunk"> & {
   data: Uint8Array;
 
   /**
-   * xxhash64 of data when the client asked for it (a hint, set by store gateways); a raw 64-bit
-   * pattern, so it stays a bigint. Optional: absent and 0 are different on the wire.
+   * xxhash64 of data (set by store gateways); a raw 64-bit pattern, so it stays a bigint. Declared
+   * `optional` here (upstream: plain uint64 with a gogo nullable hint): the wire is the same, and we
+   * can tell "no hash" from a hash of 0 when the peer sends one.
    *
    * @generated from field: optional uint64 hash = 3;
    */
@@ -111,6 +113,25 @@ export const SeriesSchema: GenMessage<Series> = /*@__PURE__*/
   messageDesc(file_thanos_storepb_types, 1);
 
 /**
+ * Several consecutive series in one SeriesResponse (SeriesRequest.response_batch_size).
+ *
+ * @generated from message thanos.SeriesBatch
+ */
+export type SeriesBatch = Message<"thanos.SeriesBatch"> & {
+  /**
+   * @generated from field: repeated thanos.Series series = 1;
+   */
+  series: Series[];
+};
+
+/**
+ * Describes the message thanos.SeriesBatch.
+ * Use `create(SeriesBatchSchema)` to create a new message.
+ */
+export const SeriesBatchSchema: GenMessage<SeriesBatch> = /*@__PURE__*/
+  messageDesc(file_thanos_storepb_types, 2);
+
+/**
  * A chunk of one series over [min_time, max_time] (inclusive): the raw XOR chunk, or, in downsampled
  * blocks, one XOR sub-chunk per aggregate.
  *
@@ -163,7 +184,7 @@ export type AggrChunk = Message<"thanos.AggrChunk"> & {
  * Use `create(AggrChunkSchema)` to create a new message.
  */
 export const AggrChunkSchema: GenMessage<AggrChunk> = /*@__PURE__*/
-  messageDesc(file_thanos_storepb_types, 2);
+  messageDesc(file_thanos_storepb_types, 3);
 
 /**
  * @generated from message thanos.LabelMatcher
@@ -190,7 +211,7 @@ export type LabelMatcher = Message<"thanos.LabelMatcher"> & {
  * Use `create(LabelMatcherSchema)` to create a new message.
  */
 export const LabelMatcherSchema: GenMessage<LabelMatcher> = /*@__PURE__*/
-  messageDesc(file_thanos_storepb_types, 3);
+  messageDesc(file_thanos_storepb_types, 4);
 
 /**
  * @generated from enum thanos.LabelMatcher.Type
@@ -229,7 +250,7 @@ export enum LabelMatcher_Type {
  * Describes the enum thanos.LabelMatcher.Type.
  */
 export const LabelMatcher_TypeSchema: GenEnum<LabelMatcher_Type> = /*@__PURE__*/
-  enumDesc(file_thanos_storepb_types, 3, 0);
+  enumDesc(file_thanos_storepb_types, 4, 0);
 
 /**
  * What a server does when one of its own sources fails.
