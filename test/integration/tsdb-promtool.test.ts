@@ -261,14 +261,14 @@ test("a block Prometheus writes from its head (snapshot of scraped data with sta
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as { port: number }).port;
   const p = await startPrometheus({
-    config: `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
+    config: `global:\n  scrape_interval: 200ms\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
   });
   let snap: string;
   try {
     const deadline = Date.now() + 20_000;
     while (scrapes < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.ok(scrapes >= 6, `only ${scrapes} scrapes`);
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 400));
     const r = await fetch(`${p.url}/api/v1/admin/tsdb/snapshot`, { method: "POST" });
     const body = await r.json() as { data: { name: string } };
     snap = join(p.dataDir, "snapshots", body.data.name);
