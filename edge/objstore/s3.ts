@@ -37,7 +37,15 @@ export interface S3BucketOptions {
   disableMultipart?: boolean;
   /** Attempts per request inside the SDK (its own retry for throttling and 5xx); default 3. */
   maxAttempts?: number;
-  /** Replace the SDK's HTTP handler (e.g. a custom fetch on Workers). */
+  /**
+   * Where the SDK uses node:http (Node, Bun, Deno): give up on a connection attempt after connectTimeoutMs
+   * (default 10 s), and on a request whose socket stays silent for idleTimeoutMs (default 120 s, Thanos'
+   * response_header_timeout). Not a whole-request limit, which would cut large uploads on slow links.
+   * Timeouts are "unavailable" errors, so retried. The fetch-based build (Workers) ignores them.
+   */
+  connectTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Replace the SDK's HTTP handler (e.g. a custom fetch on Workers); the timeouts above then do not apply. */
   requestHandler?: S3ClientConfig["requestHandler"];
 }
 
@@ -61,7 +69,10 @@ export class S3Bucket implements Bucket {
       maxAttempts: opts.maxAttempts ?? 3,
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
-      ...(opts.requestHandler ? { requestHandler: opts.requestHandler } : {}),
+      requestHandler: opts.requestHandler ?? {
+        connectionTimeout: opts.connectTimeoutMs ?? 10_000,
+        socketTimeout: opts.idleTimeoutMs ?? 120_000,
+      },
     });
   }
 
