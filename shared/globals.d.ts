@@ -23,3 +23,9 @@ interface AbortSignal {
   removeEventListener(type: "abort", listener: () => void): void;
   throwIfAborted(): void;
 }
+// Added for the querier fan-out (per-store deadlines, cancelling store streams): present on every runtime.
+declare class AbortController {
+  constructor();
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
+}

@@ -1,0 +1,66 @@
+// A remote StoreAPI (Connect or gRPC-Web over fetch) as a fan-out store. Works on every runtime,
+// Workers included (the client passes redirect: "manual", see edge/rpc/client.ts).
+
+import { create } from "@bufbuild/protobuf";
+import { CodedError } from "../../shared/encoding/errors.ts";
+import { InfoRequestSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
+import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
+import { storeInfoFrom, type StoreEndpoint } from "../../shared/query/store.ts";
+import { callError, createStoreApiClients, type ClientOptions } from "../rpc/client.ts";
+
+/** Series messages per response batch asked of remote stores (fewer envelopes for large answers). */
+const BATCH = 64;
+
+export interface RemoteStoreOptions extends ClientOptions {
+  /** Name in warnings and /api/v1/stores; default the URL. */
+  name?: string;
+}
+
+export function remoteStore(url: string, opts: RemoteStoreOptions = {}): StoreEndpoint {
+  let base: URL;
+  try {
+    base = new URL(url);
+  } catch {
+    throw new CodedError("bad_data", `store endpoint ${JSON.stringify(url)} is not a URL (want e.g. http://host:10902)`);
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") {
+    throw new CodedError("bad_data", `store endpoint ${JSON.stringify(url)}: only http and https are served over Connect/gRPC-Web`);
+  }
+  const name = opts.name ?? url;
+  const c = createStoreApiClients(url.replace(/\/+$/, ""), opts);
+  return {
+    name,
+    info: async (signal) => {
+      try {
+        return storeInfoFrom(await c.info.info(create(InfoRequestSchema, {}), { signal }));
+      } catch (e) {
+        throw callError(e, name, "thanos.info.Info/Info");
+      }
+    },
+    series: (req, signal) => (async function* (): AsyncGenerator<SeriesResponseInit> {
+      try {
+        const r = req.responseBatchSize > 0n ? req : { ...req, responseBatchSize: BigInt(BATCH) };
+        for await (const m of c.store.series(r, { signal }) as AsyncIterable<SeriesResponse>) yield m;
+      } catch (e) {
+        throw callError(e, name, "thanos.Store/Series");
+      }
+    })(),
+    labelNames: async (req, signal) => {
+      try {
+        const r = await c.store.labelNames(req, { signal });
+        return { names: r.names, warnings: r.warnings };
+      } catch (e) {
+        throw callError(e, name, "thanos.Store/LabelNames");
+      }
+    },
+    labelValues: async (req, signal) => {
+      try {
+        const r = await c.store.labelValues(req, { signal });
+        return { values: r.values, warnings: r.warnings };
+      } catch (e) {
+        throw callError(e, name, "thanos.Store/LabelValues");
+      }
+    },
+  };
+}

@@ -1,0 +1,120 @@
+// The engine's Querier over the fan-out, configured per request with Thanos' query parameters: dedup and
+// replica labels, partial response, max_source_resolution, storeMatch[]. Select hints travel to the
+// stores in the Series request (step, range, func, grouping, max_resolution_window).
+
+import { CodedError } from "../encoding/errors.ts";
+import type { Matcher } from "../labels/matcher.ts";
+import { dedupSeries, type DedupAlgorithm } from "../dedup/dedup.ts";
+import { Aggr } from "../gen/thanos/storepb/rpc_pb.ts";
+import { PartialResponseStrategy } from "../gen/thanos/storepb/types_pb.ts";
+import { msToProto } from "../rpc/time.ts";
+import type { Querier, SelectHints, SelectResult, StorageSeries } from "../storage/types.ts";
+import { labelNamesRequest, labelValuesRequest, seriesRequest, type ProxyStore } from "./proxy.ts";
+import { aggrsForFunc, StoreSeries } from "./series.ts";
+import { matchersToPb } from "./store.ts";
+import { AggrType } from "../chunkenc/aggr.ts";
+
+export interface FanoutQueryOptions {
+  /** Merge HA replicas (default true). */
+  dedup?: boolean;
+  /** Labels that tell replicas apart (--query.replica-label / replicaLabels[]). */
+  replicaLabels?: readonly string[];
+  dedupFunc?: DedupAlgorithm;
+  /** true (default) = WARN: failing stores become warnings; false = ABORT. */
+  partialResponse?: boolean;
+  /** Thanos max_source_resolution (ms): the coarsest downsampling allowed; 0 = raw only. */
+  maxResolutionMs?: number;
+  /** storeMatch[] sets (matchers on `__address__`). */
+  storeMatchers?: Matcher[][];
+  /** Cancels store calls when hints carry no signal (label calls have no hints). */
+  signal?: AbortSignal;
+}
+
+const AGGR_PB: Record<AggrType, Aggr> = {
+  [AggrType.Count]: Aggr.COUNT, [AggrType.Sum]: Aggr.SUM, [AggrType.Min]: Aggr.MIN, [AggrType.Max]: Aggr.MAX, [AggrType.Counter]: Aggr.COUNTER,
+};
+
+/**
+ * Thanos' max_source_resolution parameter: "auto" = step/5 (so a point covers at least 5 downsampled
+ * points), else a duration ("0s", "5m", "1h"), parsed by `parseMs`. Empty = `dflt`.
+ */
+export function maxSourceResolution(value: string, stepMs: number, dflt: number, parseMs: (s: string) => number): number {
+  if (value === "") return dflt;
+  if (value === "auto") return Math.max(Math.trunc(stepMs / 5), dflt);
+  let ms: number;
+  try {
+    ms = parseMs(value);
+  } catch (e) {
+    throw new CodedError("bad_data", `invalid parameter "max_source_resolution": ${(e as Error).message}`);
+  }
+  if (!(ms >= 0)) throw new CodedError("bad_data", `invalid parameter "max_source_resolution": negative duration ${JSON.stringify(value)}`);
+  return ms;
+}
+
+export class FanoutQuerier implements Querier {
+  private readonly replica: Set<string>;
+  private readonly dedup: boolean;
+
+  constructor(private readonly proxy: ProxyStore, private readonly o: FanoutQueryOptions = {}) {
+    this.replica = new Set(o.replicaLabels ?? []);
+    this.dedup = (o.dedup ?? true) && this.replica.size > 0;
+  }
+
+  private strategy(): PartialResponseStrategy {
+    return this.o.partialResponse === false ? PartialResponseStrategy.ABORT : PartialResponseStrategy.WARN;
+  }
+
+  async select(hints: SelectHints, matchers: Matcher[]): Promise<SelectResult> {
+    const warnings: string[] = [];
+    const step = Math.max(0, Math.trunc(hints.step ?? 0));
+    const range = Math.max(0, Math.trunc(hints.range ?? 0));
+    const skipChunks = hints.func === "series";
+    const req = seriesRequest({
+      minTime: msToProto(hints.start),
+      maxTime: msToProto(hints.end),
+      matchers: matchersToPb(matchers),
+      maxResolutionWindow: msToProto(hints.maxResolutionWindow ?? this.o.maxResolutionMs ?? 0),
+      aggregates: skipChunks ? [] : aggrsForFunc(hints.func).map((a) => AGGR_PB[a]),
+      partialResponseStrategy: this.strategy(),
+      skipChunks,
+      step: BigInt(step),
+      range: BigInt(range),
+      queryHints: {
+        stepMillis: BigInt(step),
+        func: hints.func && !skipChunks ? { name: hints.func } : undefined,
+        grouping: hints.grouping ? { by: hints.by ?? false, labels: [...hints.grouping] } : undefined,
+        range: range > 0 ? { millis: BigInt(range) } : undefined,
+      },
+    });
+    const out: StorageSeries[] = [];
+    for await (const s of this.proxy.fanoutSeries(req, { matchers, storeMatchers: this.o.storeMatchers, signal: hints.signal ?? this.o.signal, warnings })) {
+      out.push(new StoreSeries(s.labels, s.chunks, hints.start, hints.end, hints.func, "the store fan-out"));
+    }
+    const series = this.dedup ? dedupSeries(out, this.replica, { algorithm: this.o.dedupFunc ?? "penalty", func: hints.func }) : out;
+    return { series, warnings };
+  }
+
+  async labelNames(mint: number, maxt: number, matchers: Matcher[]): Promise<{ names: string[]; warnings: string[] }> {
+    const warnings: string[] = [];
+    const req = labelNamesRequest({
+      start: msToProto(mint), end: msToProto(maxt), matchers: matchersToPb(matchers),
+      partialResponseStrategy: this.strategy(),
+      withoutReplicaLabels: this.dedup ? [...this.replica] : [],
+    });
+    let names = await this.proxy.fanoutLabelNames(req, { matchers, storeMatchers: this.o.storeMatchers, signal: this.o.signal, warnings });
+    if (this.dedup) names = names.filter((n) => !this.replica.has(n));
+    return { names, warnings };
+  }
+
+  async labelValues(name: string, mint: number, maxt: number, matchers: Matcher[]): Promise<{ values: string[]; warnings: string[] }> {
+    if (this.dedup && this.replica.has(name)) return { values: [], warnings: [] };
+    const warnings: string[] = [];
+    const req = labelValuesRequest({
+      label: name, start: msToProto(mint), end: msToProto(maxt), matchers: matchersToPb(matchers),
+      partialResponseStrategy: this.strategy(),
+      withoutReplicaLabels: this.dedup ? [...this.replica] : [],
+    });
+    const values = await this.proxy.fanoutLabelValues(req, { matchers, storeMatchers: this.o.storeMatchers, signal: this.o.signal, warnings });
+    return { values, warnings };
+  }
+}
