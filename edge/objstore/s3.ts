@@ -112,6 +112,7 @@ export class S3Bucket implements Bucket {
       // Servers that get Range wrong (s3rver serves "bytes=0-0" as the whole object; others ignore Range
       // and answer 200) send more than asked: cut the requested range out of what arrived.
       const start = r.$metadata.httpStatusCode === 200 && !r.ContentRange ? 0 : contentRangeStart(r.ContentRange) ?? off;
+      if (start > off) throw new CodedError("unavailable", `get range of ${key} in bucket ${this.name}: asked for bytes from ${off}, server sent from ${start}`);
       if (start !== off || (len >= 0 && b.length > len)) b = b.slice(off - start, len < 0 ? undefined : off - start + len);
       return b;
     } catch (e) {
