@@ -86,7 +86,7 @@ function concat(parts: Uint8Array[], n: number): Uint8Array {
 }
 
 export type RemoteReadResult =
-  | { type: "streamed"; frames: AsyncGenerator<ChunkedReadResponse>; cancel(): Promise<void> }
+  | { type: "streamed"; frames: AsyncGenerator<ChunkedReadResponse>; payloads: AsyncGenerator<Uint8Array>; cancel(): Promise<void> }
   | { type: "samples"; response: ReadResponse };
 
 export interface RemoteReadOptions {
@@ -135,9 +135,12 @@ export async function remoteRead(base: string, query: Query, opts: RemoteReadOpt
     if (!ct.startsWith(STREAMED_CONTENT_TYPE)) throw new CodedError("execution", `${what}: unsupported streamed content type ${JSON.stringify(ct)}`);
     const body = res.body;
     if (!body) throw new CodedError("execution", `${what}: streamed answer without a body`);
+    const iterable = body as unknown as AsyncIterable<Uint8Array>;
     return {
       type: "streamed",
-      frames: decodeFrames(body as unknown as AsyncIterable<Uint8Array>, what, opts.frameLimit),
+      // Use one of the two: decoded messages, or the raw verified payloads (for a hand decoder).
+      frames: decodeFrames(iterable, what, opts.frameLimit),
+      payloads: readFrames(iterable, what, opts.frameLimit),
       cancel: async () => { try { await body.cancel(); } catch { /* already closed */ } },
     };
   }

@@ -3,9 +3,10 @@
 // Info from the external labels. Transport-free: server.ts mounts it on Connect/gRPC-Web and gRPC.
 
 import { create } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { CodedError, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import { floatBits, STALE_HI, STALE_LO, XorAppender } from "../../shared/chunkenc/xor.ts";
-import { labelsFrom, type Label, type Labels } from "../../shared/labels/labels.ts";
+import { labelsFrom, labelsString, type Label, type Labels } from "../../shared/labels/labels.ts";
 import { newMatcher, type Matcher, type MatchType } from "../../shared/labels/matcher.ts";
 import { msFromProto, msToProto, MAX_INT64 } from "../../shared/rpc/time.ts";
 import {
@@ -13,6 +14,7 @@ import {
 } from "../../shared/store/labels.ts";
 import { chunkSampleCount, RequestLimiter } from "../../shared/store/limits.ts";
 import { PrefixReorderer } from "../../shared/store/reorder.ts";
+import { decodeChunkedReadResponse, encodeSeriesField, type OutChunk } from "../../shared/store/wire.ts";
 import { compareLabels } from "../../shared/labels/labels.ts";
 import { type InfoResponse, InfoResponseSchema, StoreInfoSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { LabelSetSchema, type Label as PbLabel, LabelSchema } from "../../shared/gen/thanos/labelpb/types_pb.ts";
@@ -26,7 +28,6 @@ import {
 } from "../../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromMatchType, ReadHintsSchema } from "../../shared/gen/prometheus/types_pb.ts";
 import { ReadRequest_ResponseType } from "../../shared/gen/prometheus/remote_pb.ts";
-import type { ChunkedReadResponse } from "../../shared/gen/prometheus/remote_pb.ts";
 import { newQuery, remoteRead } from "./remoteread.ts";
 import type { PromClient } from "./prom.ts";
 import type { Logger } from "../log.ts";
@@ -87,6 +88,18 @@ function isRequestError(e: unknown): boolean {
 }
 
 interface OutSeries { labels: Labels; chunks: AggrChunk[] }
+interface RawOut { labels: Labels; chunks: OutChunk[] }
+
+/**
+ * A SeriesResponse whose `series` field is pre-encoded bytes, carried as an unknown field: protobuf-es
+ * writes unknown fields verbatim, so the chunk bytes are copied once and nothing is reflected over.
+ * Receivers decode an ordinary SeriesResponse.
+ */
+function rawSeries(s: RawOut): SeriesResponse {
+  const m = create(SeriesResponseSchema);
+  m.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: encodeSeriesField(s.labels, s.chunks) }];
+  return m;
+}
 
 export class SidecarStore {
   constructor(private readonly o: SidecarStoreOptions) {}
@@ -126,7 +139,7 @@ export class SidecarStore {
     // labels being dropped, with our external labels set on top.
     const finalLabels = (ls: Labels) => extendLabels(dropLabelNames(ls, drop), outExt);
 
-    const ro = new PrefixReorderer<OutSeries>((into, from) => { into.chunks.push(...from.chunks); });
+    const ro = new PrefixReorderer<RawOut>((into, from) => { into.chunks.push(...from.chunks); });
     try {
       if (req.skipChunks) {
         const maps = await this.o.prom.series(rest, mint, maxt, signal);
@@ -157,30 +170,34 @@ export class SidecarStore {
         }
         return;
       }
-      let sent = false;
       try {
-        for await (const frame of res.frames) {
-          for (const s of frameSeries(frame)) {
+        let i = 0;
+        for await (const payload of res.payloads) {
+          for (const s of decodeChunkedReadResponse(payload, `remote read frame ${i++}`).series) {
             const got = labelsFromPb(s.labels);
             const key = extNames.size ? dropLabelNames(got, extNames) : got;
             const labels = finalLabels(got);
-            for (const c of s.chunks) limiter.addSamples(chunkSampleCount(c.raw!.type + 1, c.raw!.data));
-            for (const ready of ro.push(key, labels, { labels, chunks: s.chunks })) {
+            const chunks: OutChunk[] = new Array(s.chunks.length);
+            for (let j = 0; j < s.chunks.length; j++) {
+              const c = s.chunks[j]!;
+              if (c.type < 1 || c.type > 3) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.type}`);
+              limiter.addSamples(chunkSampleCount(c.type, c.data));
+              chunks[j] = { minTime: c.minTime, maxTime: c.maxTime, type: c.type - 1, data: c.data };
+            }
+            for (const ready of ro.push(key, labels, { labels, chunks })) {
               limiter.addSeries();
-              sent = true;
-              yield out(ready);
+              yield rawSeries(ready);
             }
           }
         }
-        for (const ready of ro.flush()) { limiter.addSeries(); sent = true; yield out(ready); }
+        for (const ready of ro.flush()) { limiter.addSeries(); yield rawSeries(ready); }
         stop?.();
         if (ro.outOfOrder > 0) {
           this.o.log.warn("series left out of label order (stored labels clash with external label names)", { count: ro.outOfOrder });
           this.o.metrics?.outOfOrder?.inc(undefined, ro.outOfOrder);
         }
       } finally {
-        if (!sent || signal?.aborted) await res.cancel();
-        else await res.cancel();
+        await res.cancel();
       }
     } catch (e) {
       if (signal?.aborted) throw new CodedError("canceled", "Series: canceled by the caller");
@@ -190,7 +207,7 @@ export class SidecarStore {
       if (abort) throw e instanceof CodedError ? new CodedError(e.code, msg, { cause: e }) : new CodedError("unavailable", msg, { cause: e });
       this.o.log.warn("Series failed, answering with a partial-response warning", { err: errorMessage(e) });
       // Series complete before the failure are still valid data; send them, then the warning.
-      for (const ready of ro.flush()) yield out(ready);
+      for (const ready of ro.flush()) yield rawSeries(ready);
       yield create(SeriesResponseSchema, { result: { case: "warning", value: msg } });
     }
   }
@@ -259,23 +276,6 @@ function hintsOf(req: SeriesRequest, mint: number, maxt: number) {
     grouping: qh?.grouping?.labels ?? [],
     by: qh?.grouping?.by ?? false,
   };
-}
-
-/** Prometheus chunks -> Thanos AggrChunks. Prometheus' encoding enum starts at UNKNOWN=0, Thanos' at XOR=0. */
-function* frameSeries(f: ChunkedReadResponse): Generator<{ labels: readonly { name: string; value: string }[]; chunks: AggrChunk[] }> {
-  for (const s of f.chunkedSeries) {
-    const chunks: AggrChunk[] = new Array(s.chunks.length);
-    for (let i = 0; i < s.chunks.length; i++) {
-      const c = s.chunks[i]!;
-      if (c.type < 1 || c.type > 3) throw new CodedError("corrupt", `remote read: series ${JSON.stringify(s.labels.map((l) => `${l.name}=${l.value}`))} has a chunk of unknown encoding ${c.type}`);
-      chunks[i] = create(AggrChunkSchema, {
-        minTime: c.minTimeMs,
-        maxTime: c.maxTimeMs,
-        raw: create(ChunkSchema, { type: (c.type - 1) as Chunk_Encoding, data: c.data }),
-      });
-    }
-    yield { labels: s.labels, chunks };
-  }
 }
 
 function samplesToChunks(samples: readonly { timestamp: bigint; value: number }[]): AggrChunk[] {
