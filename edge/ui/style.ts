@@ -48,7 +48,9 @@ td.value{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-
 .stores-head{display:flex;align-items:center;gap:12px}
 .stores-head h2{font-size:16px;margin:0}
 h3{font-size:14px;margin:16px 0 4px;text-transform:capitalize}
-.badge{display:inline-block;margin:1px 4px 1px 0;padding:0 6px;border-radius:3px;background:#eef1f6;font:12px ui-monospace,Menlo,Consolas,monospace}
+.badge{display:inline-block;white-space:nowrap;margin:1px 4px 1px 0;padding:0 6px;border-radius:3px;background:#eef1f6;font:12px ui-monospace,Menlo,Consolas,monospace}
+.stores-table td{white-space:nowrap}
+.stores-table td.store-error{white-space:normal}
 .up{color:#1c7a3d;font-weight:600}
 .down{color:#b02a2a;font-weight:600}
 `;

@@ -1,0 +1,289 @@
+// The query UI (edge/ui) driven in headless Chromium against `agent query --tsdb.path` over
+// promtool-backfilled blocks. The API's own answers are the oracle: the graph must draw one path per
+// series of the query_range answer with one point per returned sample, the table must show exactly
+// the values of /api/v1/query, errors must show the API's message. Screenshots go to test/output/.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type BrowserContext, type Page, type Request as PwRequest } from "playwright-core";
+import { freePort, requireBinary, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
+import { promtoolBackfill } from "../lib/prometheus.ts";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const outDir = join(root, "test", "output");
+const T0 = 1_700_000_000; // 2023-11-14T22:13:20Z
+const END = T0 + 7200;
+let server: Proc;
+let base = "";
+let ctx: BrowserContext;
+let page: Page;
+
+/** Two hours at 15 s: three counters (instance c misses 20 minutes), two gauges with awkward values. */
+function openMetrics(): string {
+  const lines: string[] = ["# TYPE ui_requests counter"];
+  for (let i = 0; i <= 480; i++) {
+    for (const [inst, k] of [["a", 3], ["b", 5], ["c", 11]] as const) {
+      if (inst === "c" && i >= 300 && i < 380) continue;
+      lines.push(`ui_requests_total{job="api",instance="${inst}"} ${i * k + Math.floor((i * i) / 97)} ${T0 + i * 15}`);
+    }
+  }
+  lines.push("# TYPE ui_temperature gauge");
+  for (let i = 0; i <= 480; i++) {
+    lines.push(`ui_temperature{room="lab"} ${(20 + Math.sin(i / 20) * 3).toFixed(3)} ${T0 + i * 15}`);
+    lines.push(`ui_temperature{room="hall \\"east\\""} ${1e-7 * (i + 1)} ${T0 + i * 15}`);
+  }
+  lines.push("# EOF");
+  return lines.join("\n") + "\n";
+}
+
+/** The UI's way of printing a series (Prometheus UI style): name{k="v", ...}. */
+function metricText(m: Record<string, string>): string {
+  const { __name__: name = "", ...rest } = m;
+  const parts = Object.keys(rest).map((k) => `${k}=${JSON.stringify(rest[k])}`);
+  return parts.length || !name ? `${name}{${parts.join(", ")}}` : name;
+}
+
+async function apiGet(path: string, params: URLSearchParams | Record<string, string>): Promise<any> {
+  const r = await fetch(`${base}${path}?${new URLSearchParams(params)}`);
+  return await r.json();
+}
+
+test.before(async () => {
+  const chromiumPath = "/usr/bin/chromium";
+  requireBinary("chromium");
+  const blocks = tempDir("ui-blocks-").path;
+  await promtoolBackfill(openMetrics(), blocks);
+  const port = await freePort();
+  server = startProcess(join(root, "node_modules", ".bin", "bun"), [
+    join(root, "agent", "main.ts"), "query", "--tsdb.path", blocks, "--http-address", `127.0.0.1:${port}`, "--log.level", "warn",
+  ], { cwd: root });
+  base = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${base}/-/ready`, server, 30_000);
+  mkdirSync(outDir, { recursive: true });
+  ctx = await chromium.launchPersistentContext(tempDir("ui-chromium-").path, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 900 },
+  });
+  ctx.setDefaultTimeout(15_000);
+  page = ctx.pages()[0] ?? await ctx.newPage();
+  const consoleErrors: string[] = [];
+  page.on("pageerror", (e) => consoleErrors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  (globalThis as any).__uiConsoleErrors = consoleErrors;
+});
+
+test.after(async () => {
+  await ctx?.close();
+  await server?.stop();
+});
+
+/** The next request the page makes to `path`, with its form parameters. */
+function nextRequest(path: string): Promise<{ req: PwRequest; params: URLSearchParams }> {
+  return page.waitForRequest((r) => new URL(r.url()).pathname === path).then((req) => ({
+    req,
+    params: new URLSearchParams(req.method() === "POST" ? req.postData() ?? "" : new URL(req.url()).search),
+  }));
+}
+
+test("graph: a typed range query draws one path per series, every sample a point", async () => {
+  await page.goto(`${base}/`);
+  await page.click("#tab-graph");
+  await page.fill("#range", "1h");
+  await page.fill("#end", String(END));
+  await page.locator("#expr").pressSequentially("rate(ui_requests_total[5m])");
+  const sent = nextRequest("/api/v1/query_range");
+  await page.locator("#expr").press("Enter");
+  const { params } = await sent;
+  // Prometheus' UI default resolution: range/250, whole seconds.
+  assert.equal(Object.fromEntries(params), {
+    query: "rate(ui_requests_total[5m])", start: String(END - 3600), end: String(END), step: "14",
+    dedup: "true", partial_response: "true", max_source_resolution: "auto",
+  });
+  const api = await apiGet("/api/v1/query_range", params);
+  assert.is(api.status, "success");
+  const series: { metric: Record<string, string>; values: [number, string][] }[] = api.data.result;
+  assert.is(series.length, 3);
+
+  await page.waitForFunction((n) => document.querySelectorAll("#chart svg path.series").length === n, series.length);
+  const drawn = await page.$$eval("#chart svg path.series", (ps) => ps.map((p) => ({ i: Number(p.getAttribute("data-index")), d: p.getAttribute("d") ?? "", stroke: p.getAttribute("stroke") })));
+  const legend = await page.$$eval("#legend .legend-item .legend-label", (ls) => ls.map((l) => l.textContent));
+  assert.equal(legend, series.map((s) => metricText(s.metric)));
+  for (const p of drawn) {
+    const s = series[p.i]!;
+    const points = (p.d.match(/[ML]/g) ?? []).length;
+    assert.is(points, s.values.length, `points drawn for ${metricText(s.metric)}`);
+    // Instance c misses 20 minutes: its line must break there (two segments), the others are whole.
+    const segments = (p.d.match(/M/g) ?? []).length;
+    assert.is(segments, s.metric.instance === "c" ? 2 : 1, `segments of ${metricText(s.metric)}: ${p.d.slice(0, 80)}`);
+  }
+  assert.is(new Set(drawn.map((p) => p.stroke)).size, 3, "each series has its own colour");
+  assert.match(await page.textContent("#status") ?? "", /Result series: 3/);
+  assert.is(await page.getAttribute("#chart svg", "aria-label"), "graph of 3 series");
+  // The view is in the URL, so a reload shows the same graph.
+  const url = new URL(page.url());
+  assert.is(url.searchParams.get("expr"), "rate(ui_requests_total[5m])");
+  assert.is(url.searchParams.get("tab"), "graph");
+
+  // Hovering the plot shows a tooltip with a value the API returned.
+  const box = (await page.locator("#chart svg").boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector("#tooltip:not([hidden])");
+  const tip = (await page.textContent("#tooltip")) ?? "";
+  const value = /Value: (\S+)/.exec(tip)?.[1];
+  assert.ok(value !== undefined && series.some((s) => s.values.some((v) => v[1] === value)), tip);
+  await page.screenshot({ path: join(outDir, "ui-graph.png"), fullPage: true });
+
+  // Legend: a click isolates a series, a second click shows all again.
+  await page.click("#legend .legend-item[data-index='1']");
+  assert.equal(await page.$$eval("#chart svg path.series", (ps) => ps.map((p) => p.getAttribute("data-index"))), ["1"]);
+  await page.click("#legend .legend-item[data-index='1']");
+  assert.is(await page.locator("#chart svg path.series").count(), 3);
+});
+
+test("table: instant results equal the API's for vectors, scalars and matrices", async () => {
+  await page.goto(`${base}/`);
+  await page.click("#tab-table");
+  await page.fill("#end", String(END - 61.5));
+  const queries = [
+    "ui_temperature",
+    "sum by (job) (rate(ui_requests_total[5m]))",
+    "scalar(sum(ui_temperature))",
+    "ui_requests_total{instance=\"a\"}[1m]",
+    "ui_requests_total{instance=\"nope\"}",
+  ];
+  for (const q of queries) {
+    await page.fill("#expr", q);
+    const sent = nextRequest("/api/v1/query");
+    await page.click("#execute");
+    const { params } = await sent;
+    assert.is(params.get("time"), String(END - 61.5));
+    const api = await apiGet("/api/v1/query", params);
+    assert.is(api.status, "success", q);
+    const d = api.data;
+    let expected: [string, string][];
+    if (d.resultType === "vector") expected = d.result.map((s: any) => [metricText(s.metric), s.value[1]]);
+    else if (d.resultType === "matrix") expected = d.result.map((s: any) => [metricText(s.metric), s.values.map((v: [number, string]) => `${v[1]} @${v[0]}`).join("\n")]);
+    else expected = [[d.resultType, d.result[1]]];
+    await page.waitForFunction(() => !(document.getElementById("status")?.textContent ?? "").startsWith("Loading"));
+    if (expected.length === 0) {
+      assert.is(await page.textContent("#result-table td.empty"), "Empty query result", q);
+      continue;
+    }
+    const rows = await page.$$eval("#result-table tr.sample", (trs) => trs.map((tr) => [tr.querySelector(".metric")!.textContent, tr.querySelector(".value")!.textContent]));
+    assert.equal(rows, expected, q);
+  }
+  await page.fill("#expr", "ui_temperature");
+  await page.click("#execute");
+  await page.waitForSelector("#result-table tr.sample");
+  await page.screenshot({ path: join(outDir, "ui-table.png"), fullPage: true });
+});
+
+test("errors show the API's message; toggles are sent as dedup and partial_response", async () => {
+  await page.goto(`${base}/`);
+  await page.fill("#expr", "rate(ui_requests_total[5m]");
+  await page.click("#execute");
+  await page.waitForSelector("#error:not([hidden])");
+  const api = await apiGet("/api/v1/query", { query: "rate(ui_requests_total[5m]" });
+  assert.is(api.status, "error");
+  assert.is(await page.textContent("#error"), `${api.errorType}: ${api.error}`);
+  assert.is(await page.locator("#result-table tr").count(), 0);
+
+  await page.uncheck("#dedup");
+  await page.uncheck("#partial-response");
+  await page.selectOption("#max-source-resolution", "5m");
+  await page.fill("#end", String(END));
+  await page.fill("#expr", "ui_temperature");
+  const sent = nextRequest("/api/v1/query");
+  await page.click("#execute");
+  const { params } = await sent;
+  assert.is(params.get("dedup"), "false");
+  assert.is(params.get("partial_response"), "false");
+  assert.is(params.get("max_source_resolution"), "5m");
+  await page.waitForSelector("#result-table tr.sample");
+  assert.ok(await page.locator("#error").isHidden(), "error cleared by a good query");
+  // Reloading keeps the toggles (they live in the URL).
+  await page.reload();
+  assert.is(await page.isChecked("#dedup"), false);
+  assert.is(await page.isChecked("#partial-response"), false);
+  assert.is(await page.inputValue("#max-source-resolution"), "5m");
+});
+
+test("warnings from the API are listed above the result", async () => {
+  // agent query over local blocks never warns; add warnings to its real answer on the way.
+  const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
+  await page.route("**/api/v1/query", async (route) => {
+    const r = await route.fetch();
+    const body = await r.json();
+    await route.fulfill({ response: r, json: { ...body, warnings } });
+  });
+  try {
+    await page.goto(`${base}/?expr=ui_temperature&end=${END}`);
+    await page.waitForSelector("#warnings:not([hidden])");
+    assert.equal(await page.$$eval("#warnings li", (ls) => ls.map((l) => l.textContent)), warnings);
+    assert.is(await page.locator("#warnings b").count(), 0, "warning text is not markup");
+    assert.is(await page.locator("#result-table tr.sample").count(), 2);
+  } finally {
+    await page.unroute("**/api/v1/query");
+  }
+});
+
+test("stores page: a querier without /api/v1/stores says so; a Thanos-style list renders", async () => {
+  const real = await fetch(`${base}/api/v1/stores`);
+  await real.body?.cancel();
+  await page.goto(`${base}/#stores`);
+  if (real.status === 404) {
+    await page.waitForSelector("#stores-unavailable");
+    assert.match(await page.textContent("#stores-unavailable") ?? "", /404/);
+    assert.ok(await page.locator("#stores-error").isHidden());
+  } else {
+    // The fan-out querier has landed: its own list must render without an error.
+    assert.is(real.status, 200);
+    await page.waitForFunction(() => /stores, \d+ up/.test(document.getElementById("stores-status")?.textContent ?? ""));
+  }
+  assert.ok(await page.locator("#query-page").isHidden());
+
+  // The shape Thanos' querier answers (pkg/api/query: map of store type to statuses; unbounded
+  // times as year 0 and int64 max).
+  const stores = {
+    status: "success",
+    data: {
+      sidecar: [
+        { name: "127.0.0.1:10901", lastCheck: new Date().toISOString(), lastError: null, labelSets: [{ cluster: "eu", replica: "a" }], minTime: 1700000000000, maxTime: 9223372036854775807, guaranteedMinTime: -62167219200000 },
+        { name: "127.0.0.1:10911", lastCheck: new Date().toISOString(), lastError: "rpc error: code = Unavailable desc = connection refused", labelSets: [], minTime: -62167219200000, maxTime: -62167219200000 },
+      ],
+      store: [
+        { name: "bucket", lastCheck: new Date().toISOString(), lastError: null, labelSets: [{ cluster: "eu" }, { cluster: "us" }], minTime: 1690000000000, maxTime: 1700000000000 },
+      ],
+    },
+  };
+  await page.route("**/api/v1/stores", (route) => route.fulfill({ json: stores }));
+  try {
+    await page.click("#stores-refresh");
+    await page.waitForSelector("#stores tr.store");
+    assert.equal(await page.$$eval("#stores h3", (hs) => hs.map((h) => h.textContent)), ["sidecar", "store"]);
+    const rows = await page.$$eval("#stores tr.store", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    assert.is(rows.length, 3);
+    assert.equal(rows[0]!.slice(0, 5), ["127.0.0.1:10901", "UP", '{cluster="eu", replica="a"}', "2023-11-14T22:13:20.000Z", "+∞"]);
+    assert.equal(rows[1]!.slice(0, 5), ["127.0.0.1:10911", "DOWN", "none", "-∞", "-∞"]);
+    assert.is(rows[1]![6], "rpc error: code = Unavailable desc = connection refused");
+    assert.equal(rows[2]!.slice(0, 3), ["bucket", "UP", '{cluster="eu"}{cluster="us"}']);
+    assert.is(await page.textContent("#stores-status"), "3 stores, 2 up, 1 down");
+    await page.screenshot({ path: join(outDir, "ui-stores.png"), fullPage: true });
+  } finally {
+    await page.unroute("**/api/v1/stores");
+  }
+  // Back to the query page through the nav link.
+  await page.click("#nav-query");
+  assert.ok(await page.locator("#query-page").isVisible());
+});
+
+test("no script errors in the page", () => {
+  // The browser logs each 4xx answer (the bad query's 400, the stores 404); nothing else may appear.
+  assert.equal((globalThis as any).__uiConsoleErrors.filter((e: string) => !/status of 40[04]/.test(e)), []);
+});
+
+test.run();
