@@ -8,7 +8,7 @@ import { getLabel, METRIC_NAME } from "../labels/labels.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { Expr } from "./ast.ts";
 import type { Sample, Vector } from "./value.ts";
-import { dropMetricName, formatPercentF, goLog10, goLog2, goParseFloat, labelsKey, setLabel } from "./value.ts";
+import { dropMetricName, formatPercentF, goLog10, goLog2, goMax, goMin, goParseFloat, labelsKey, setLabel } from "./value.ts";
 import { RE2JS } from "re2js";
 
 // ---------------------------------------------------------------------------------------------
@@ -535,15 +535,15 @@ export const VECTOR_FUNCTIONS: Record<string, VectorFn> = {
     const vec = args[0] as Vector;
     const min = scalarArg(args[1]), max = scalarArg(args[2]);
     if (max < min) return [];
-    return vec.map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: Math.max(min, Math.min(max, s.v)) }));
+    return vec.map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: goMax(min, goMin(max, s.v)) }));
   },
   clamp_min: (args) => {
     const min = scalarArg(args[1]);
-    return (args[0] as Vector).map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: Math.max(min, s.v) }));
+    return (args[0] as Vector).map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: goMax(min, s.v) }));
   },
   clamp_max: (args) => {
     const max = scalarArg(args[1]);
-    return (args[0] as Vector).map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: Math.min(max, s.v) }));
+    return (args[0] as Vector).map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: goMin(max, s.v) }));
   },
   pi: (_a, _c, c) => [{ metric: [], t: c.ts, v: Math.PI }],
   time: (_a, _c, c) => [{ metric: [], t: c.ts, v: c.ts / 1000 }],

@@ -128,6 +128,18 @@ export function goPow(x: number, y: number): number {
   return x ** y;
 }
 
+/** Go math.Max: +Inf wins over NaN (JS Math.max gives NaN). */
+export function goMax(x: number, y: number): number {
+  if (x === Infinity || y === Infinity) return Infinity;
+  return Math.max(x, y);
+}
+
+/** Go math.Min: -Inf wins over NaN (JS Math.min gives NaN). */
+export function goMin(x: number, y: number): number {
+  if (x === -Infinity || y === -Infinity) return -Infinity;
+  return Math.min(x, y);
+}
+
 const LN2 = 0.693147180559945309417232121458176568;
 const LN10 = 2.30258509299404568401799145468436421;
 

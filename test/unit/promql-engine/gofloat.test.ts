@@ -2,7 +2,7 @@
 // as documented, and for goUnixTime what Prometheus 2.42 answered for year(vector(NaN)) & co.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { formatFloatF, goLog10, goLog2, goParseFloat, goPow } from "../../../shared/promql/value.ts";
+import { formatFloatF, goLog10, goLog2, goMax, goMin, goParseFloat, goPow } from "../../../shared/promql/value.ts";
 import { bucketQuantile, goUnixTime, quantile } from "../../../shared/promql/functions.ts";
 
 test("goPow: Go math.Pow special cases where JS ** differs", () => {
@@ -12,6 +12,15 @@ test("goPow: Go math.Pow special cases where JS ** differs", () => {
   assert.is(goPow(NaN, 0), 1);
   assert.is(goPow(2, 10), 1024);
   assert.ok(Number.isNaN(goPow(-8, 1 / 3)));
+});
+
+test("goMax/goMin: Go's math.Max/Min let an infinity win over NaN", () => {
+  assert.is(goMax(NaN, Infinity), Infinity);
+  assert.is(goMin(-Infinity, NaN), -Infinity);
+  assert.ok(Number.isNaN(goMax(NaN, 1)));
+  assert.ok(Number.isNaN(goMin(1, NaN)));
+  assert.ok(Object.is(goMax(-0, 0), 0));
+  assert.ok(Object.is(goMin(0, -0), -0));
 });
 
 test("goLog2/goLog10: exact for powers of two; Go's Log10 is Log2*(Ln2/Ln10)", () => {
