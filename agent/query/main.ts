@@ -1,9 +1,28 @@
-// `bun run agent query`: the Prometheus HTTP API and PromQL over local blocks (read-only).
+// `bun run agent query`: the Prometheus HTTP API and PromQL over local blocks (read-only) and/or a
+// fan-out of StoreAPI endpoints with HA deduplication.
 // Flags follow Thanos' `thanos query` where they exist there.
 import { type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
 import { startQueryServer } from "./server.ts";
+import { readFile } from "node:fs/promises";
+
+export const STORE_TOKENS_ENV = "THANOTS_STORE_TOKENS";
+export const QUERY_TOKEN_ENV = "THANOTS_QUERY_BEARER_TOKEN";
+
+function countFlag(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new FlagError(`query: --${name}: ${JSON.stringify(v)} is not a non-negative integer`);
+  return n;
+}
+
+async function fileText(flag: string, path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    throw new FlagError(`query: --${flag}: reading ${path}: ${(e as Error).message}`);
+  }
+}
 
 export const FLAGS: FlagSpec[] = [
   { name: "http-address", help: "listen host:port for the HTTP API", default: "0.0.0.0:10902" },
@@ -11,6 +30,18 @@ export const FLAGS: FlagSpec[] = [
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
   { name: "query.max-samples", help: "most samples a single query may hold in memory", default: "50000000" },
   { name: "query.timeout", help: "longest a query may run", default: "2m" },
+  { name: "endpoint", help: "StoreAPI endpoint URL (Connect/gRPC-Web, e.g. http://sidecar:10902) to fan queries out to; repeatable", repeatable: true },
+  { name: "endpoint.tokens-file", help: `JSON file {"<endpoint URL>": "<bearer token>"} for endpoints that require a token (or $${STORE_TOKENS_ENV})` },
+  { name: "endpoint.protocol", help: "connect or grpc-web", default: "connect" },
+  { name: "query.replica-label", help: "label telling HA replicas apart; series differing only in it are deduplicated; repeatable", repeatable: true },
+  { name: "deduplication.func", help: "penalty (switch replica only at a gap; counter-aware) or chain (merge by timestamp, for aligned replicas)", default: "penalty" },
+  { name: "query.partial-response", help: "answer with what the healthy stores have, plus warnings, when some fail (partial_response default)", boolean: true, default: "true" },
+  { name: "query.auto-downsampling", help: "use max_source_resolution=auto when a request does not say", boolean: true },
+  { name: "store.response-timeout", help: "deadline of one store's call; a store past it is a partial-response warning. 0s = none", default: "0s" },
+  { name: "store.info-ttl", help: "how long a store's Info (label sets, time range) is trusted", default: "30s" },
+  { name: "store.limits.request-series", help: "most series one store may send for one request; 0 = no limit", default: "0" },
+  { name: "store.limits.request-samples", help: "most samples one request may gather from all stores; 0 = no limit", default: "0" },
+  { name: "http.bearer-token-file", help: `file holding a bearer token required by /api/* and the StoreAPI (or $${QUERY_TOKEN_ENV})` },
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
   { name: "help", help: "show this help", boolean: true },
 ];
@@ -34,7 +65,16 @@ export async function run(argv: string[]): Promise<number> {
   const maxSamples = Number(f.get("query.max-samples"));
   if (!Number.isInteger(maxSamples) || maxSamples <= 0) throw new FlagError(`query: --query.max-samples: ${JSON.stringify(f.get("query.max-samples"))} is not a positive integer`);
   const tsdbPath = f.get("tsdb.path");
-  if (tsdbPath === undefined) throw new FlagError("query: no data source: give --tsdb.path");
+  const endpoints = f.all("endpoint");
+  if (tsdbPath === undefined && endpoints.length === 0) throw new FlagError("query: no data source: give --tsdb.path and/or --endpoint");
+  const dedupFunc = f.get("deduplication.func")!;
+  if (dedupFunc !== "penalty" && dedupFunc !== "chain") throw new FlagError(`query: --deduplication.func: ${JSON.stringify(dedupFunc)}: want penalty or chain`);
+  const protocol = f.get("endpoint.protocol")!;
+  if (protocol !== "connect" && protocol !== "grpc-web") throw new FlagError(`query: --endpoint.protocol: ${JSON.stringify(protocol)}: want connect or grpc-web`);
+  const tokensFile = f.get("endpoint.tokens-file");
+  const storeTokens = tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV];
+  const tokenFile = f.get("http.bearer-token-file");
+  const httpToken = (tokenFile !== undefined ? await fileText("http.bearer-token-file", tokenFile) : process.env[QUERY_TOKEN_ENV] ?? "").trim();
   const srv = await startQueryServer({
     hostname: addr.hostname,
     port: addr.port,
@@ -42,6 +82,18 @@ export async function run(argv: string[]): Promise<number> {
     lookbackDeltaMs: durationFlag("query.lookback-delta", f.get("query.lookback-delta")!),
     maxSamples,
     timeoutMs: durationFlag("query.timeout", f.get("query.timeout")!),
+    endpoints,
+    storeTokens,
+    protocol,
+    replicaLabels: f.all("query.replica-label"),
+    dedupFunc,
+    partialResponse: f.bool("query.partial-response"),
+    autoDownsampling: f.bool("query.auto-downsampling"),
+    storeTimeoutMs: durationFlag("store.response-timeout", f.get("store.response-timeout")!),
+    infoTtlMs: durationFlag("store.info-ttl", f.get("store.info-ttl")!),
+    maxSeriesPerStore: countFlag("store.limits.request-series", f.get("store.limits.request-series")!),
+    maxStoreSamples: countFlag("store.limits.request-samples", f.get("store.limits.request-samples")!),
+    httpToken: httpToken || undefined,
     log,
   });
   await new Promise<void>((resolve) => {

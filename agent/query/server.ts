@@ -1,12 +1,18 @@
 // The querier's HTTP side: the Prometheus query API (edge/api) over a set of data sources, served on
-// Bun (Bun.serve) or Node (@hono/node-server). Today the only source is a local TSDB directory
-// (read-only); StoreAPI endpoints (--endpoint fan-out) plug in as further sources of the same kind.
+// Bun (Bun.serve) or Node (@hono/node-server). With only --tsdb.path the API reads the local blocks
+// directly; with --endpoint the querier app (edge/querier) fans out to the StoreAPIs, the local blocks
+// (if any) being one more store, and adds dedup, partial response, /api/v1/stores and its own StoreAPI.
 
 import { Engine } from "../../shared/promql/engine.ts";
 import type { Querier } from "../../shared/storage/types.ts";
 import { createQueryApi, type RequestContext } from "../../edge/api/query-api.ts";
 import { mountUi } from "../../edge/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
+import { createQuerierApp } from "../../edge/querier/app.ts";
+import { configFromEnv } from "../../edge/querier/config.ts";
+import { blocksEndpoint } from "../../shared/query/blocks.ts";
+import type { StoreEndpoint } from "../../shared/query/store.ts";
+import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
 import type { Logger } from "../log.ts";
 
 export interface QueryConfig {
@@ -17,6 +23,21 @@ export interface QueryConfig {
   lookbackDeltaMs: number;
   maxSamples: number;
   timeoutMs: number;
+  /** StoreAPI URLs to fan out to (empty: local blocks only, no fan-out). */
+  endpoints?: string[];
+  /** JSON {"<url>": "<token>"}. */
+  storeTokens?: string;
+  protocol?: "connect" | "grpc-web";
+  replicaLabels?: string[];
+  dedupFunc?: DedupAlgorithm;
+  partialResponse?: boolean;
+  autoDownsampling?: boolean;
+  storeTimeoutMs?: number;
+  infoTtlMs?: number;
+  maxSeriesPerStore?: number;
+  maxStoreSamples?: number;
+  /** Bearer token required by /api/* and the StoreAPI. */
+  httpToken?: string;
   log: Logger;
 }
 
@@ -38,6 +59,7 @@ export async function localTsdbSource(dir: string): Promise<QuerySource & { bloc
 }
 
 export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
+  if (cfg.endpoints && cfg.endpoints.length > 0) return await startFanoutServer(cfg);
   const sources: QuerySource[] = [];
   if (cfg.tsdbPath !== undefined) {
     const src = await localTsdbSource(cfg.tsdbPath);
@@ -62,6 +84,63 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
       await listening.close();
       await Promise.all(sources.map((s) => s.close()));
     },
+  };
+}
+
+/** --endpoint given: the querier app over remote stores plus the local blocks as one more store. */
+async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
+  const extra: StoreEndpoint[] = [];
+  let closeLocal = async () => {};
+  if (cfg.tsdbPath !== undefined) {
+    const local = await openLocalBlocks(cfg.tsdbPath);
+    cfg.log.info("opened local blocks", { path: cfg.tsdbPath, blocks: local.blocks.length });
+    extra.push(blocksEndpoint(`tsdb ${cfg.tsdbPath}`, local.querier));
+    closeLocal = () => local.close();
+  }
+  const env = {
+    STORE_ENDPOINTS: cfg.endpoints!.join(","),
+    STORE_TOKENS: cfg.storeTokens,
+    STORE_PROTOCOL: cfg.protocol,
+    REPLICA_LABELS: (cfg.replicaLabels ?? []).join(","),
+    DEDUP_FUNC: cfg.dedupFunc,
+  };
+  const c = configFromEnv(env, {
+    extraStores: extra,
+    proxyOptions: {
+      storeTimeoutMs: cfg.storeTimeoutMs ?? 0, infoTtlMs: cfg.infoTtlMs ?? 30_000,
+      maxSeriesPerStore: cfg.maxSeriesPerStore ?? 0, maxSamples: cfg.maxStoreSamples ?? 0,
+    },
+  });
+  const app = createQuerierApp({
+    ...c.app,
+    proxy: c.proxy,
+    engineOptions: { lookbackDelta: cfg.lookbackDeltaMs, maxSamples: cfg.maxSamples, timeoutMs: cfg.timeoutMs },
+    partialResponseDefault: cfg.partialResponse ?? true,
+    token: cfg.httpToken,
+    buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
+  });
+  const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
+  const listening = await listenHttp(fetchFn, cfg.hostname, cfg.port);
+  cfg.log.info("listening for HTTP (fan-out)", {
+    address: `${cfg.hostname}:${listening.port}`, stores: c.endpoints.map((e) => e.name).join(","),
+    replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
+  });
+  return {
+    port: listening.port,
+    close: async () => {
+      await listening.close();
+      await closeLocal();
+    },
+  };
+}
+
+/** --query.auto-downsampling: requests without max_source_resolution get `auto`. */
+function autoResolution(f: (r: Request) => Response | Promise<Response>): (r: Request) => Response | Promise<Response> {
+  return (r) => {
+    const u = new URL(r.url);
+    if (!u.pathname.startsWith("/api/v1/query") || u.searchParams.has("max_source_resolution")) return f(r);
+    u.searchParams.set("max_source_resolution", "auto");
+    return f(new Request(u, r));
   };
 }
 

@@ -18,6 +18,7 @@ import { createQueryApi, type BuildInfo, type QueryEngine, type RequestContext }
 import { labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
+import { mountUi } from "../ui/app.ts";
 
 export interface QuerierAppOptions {
   proxy: ProxyStore;
@@ -40,7 +41,9 @@ export interface QuerierAppOptions {
   storeApi?: boolean;
   buildInfo?: Partial<BuildInfo>;
   now?: () => number;
-  /** Hook to add more routes (e.g. the UI) before the API's. */
+  /** Serve the query page (edge/ui) at `/` (default true). */
+  ui?: boolean;
+  /** Hook to add more routes before the API's. */
   mount?: (app: Hono) => void;
 }
 
@@ -125,6 +128,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
   });
 
   o.mount?.(app);
+  if (o.ui !== false) mountUi(app);
 
   const querier = (ctx: RequestContext) => {
     const p = ctx.params;

@@ -15,7 +15,7 @@
 import { CodedError } from "../../shared/encoding/errors.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
-import { ProxyStore } from "../../shared/query/proxy.ts";
+import { ProxyStore, type ProxyOptions } from "../../shared/query/proxy.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { FetchFn } from "../rpc/client.ts";
 import type { QuerierAppOptions } from "./app.ts";
@@ -64,7 +64,7 @@ export interface EnvConfig {
 }
 
 /** Build the stores and app options from an env map; `fetch` overrides the global one (tests, bindings). */
-export function configFromEnv(env: Env, opts: { fetch?: FetchFn; extraStores?: StoreEndpoint[] } = {}): EnvConfig {
+export function configFromEnv(env: Env, opts: { fetch?: FetchFn; extraStores?: StoreEndpoint[]; proxyOptions?: ProxyOptions } = {}): EnvConfig {
   const tokens = parseTokens(env.STORE_TOKENS);
   const protocol = env.STORE_PROTOCOL === "grpc-web" ? "grpc-web" : env.STORE_PROTOCOL === undefined || env.STORE_PROTOCOL === "" || env.STORE_PROTOCOL === "connect" ? "connect" : (() => { throw new CodedError("bad_data", `STORE_PROTOCOL ${JSON.stringify(env.STORE_PROTOCOL)}: want connect or grpc-web`); })();
   const urls = splitList(env.STORE_ENDPOINTS);
@@ -76,7 +76,7 @@ export function configFromEnv(env: Env, opts: { fetch?: FetchFn; extraStores?: S
     ...urls.map((u) => remoteStore(u, { token: tokens[u], protocol, fetch: opts.fetch })),
   ];
   const storeTimeoutMs = duration(env, "STORE_TIMEOUT") ?? 0;
-  const proxy = new ProxyStore(endpoints, { storeTimeoutMs, infoTtlMs: duration(env, "INFO_TTL") });
+  const proxy = new ProxyStore(endpoints, { storeTimeoutMs, infoTtlMs: duration(env, "INFO_TTL"), ...opts.proxyOptions });
   const maxSamples = env.MAX_SAMPLES ? Number(env.MAX_SAMPLES) : undefined;
   if (maxSamples !== undefined && !(Number.isInteger(maxSamples) && maxSamples > 0)) throw new CodedError("bad_data", `MAX_SAMPLES ${JSON.stringify(env.MAX_SAMPLES)} is not a positive integer`);
   const pr = env.PARTIAL_RESPONSE;

@@ -1,0 +1,33 @@
+// The querier as a Cloudflare Worker. Settings come from wrangler.toml [vars] and secrets (names in
+// edge/querier/config.ts): STORE_ENDPOINTS, REPLICA_LABELS, ...; STORE_TOKENS and QUERY_TOKEN as secrets.
+// The app (and with it each store's cached Info) lives as long as the isolate; a change of settings
+// builds a new one.
+import type { Hono } from "hono";
+import { createQuerierApp } from "../querier/app.ts";
+import { configFromEnv, type Env } from "../querier/config.ts";
+import { errorMessage } from "../../shared/encoding/errors.ts";
+
+let cached: { key: string; app: Hono } | null = null;
+
+function appFor(env: Env): Hono {
+  const strings: Env = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === "string") strings[k] = v;
+  const key = JSON.stringify(strings);
+  if (cached?.key === key) return cached.app;
+  const cfg = configFromEnv(strings);
+  const app = createQuerierApp({ ...cfg.app, proxy: cfg.proxy, buildInfo: { version: "0.1.0", branch: "main", goVersion: "workerd" } });
+  cached = { key, app };
+  return app;
+}
+
+export default {
+  async fetch(req: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    let app: Hono;
+    try {
+      app = appFor(env);
+    } catch (e) {
+      return new Response(JSON.stringify({ status: "error", errorType: "internal", error: `querier configuration: ${errorMessage(e)}` }), { status: 500, headers: { "Content-Type": "application/json" } });
+    }
+    return await app.fetch(req, env, ctx);
+  },
+};
