@@ -289,7 +289,11 @@ class Evaluator {
     readonly interval: number,
     private readonly qs: number,
     private readonly qe: number,
-  ) {}
+  ) {
+    // Every node holds up to one point per step per series: refuse step counts that could not fit
+    // under the sample limit before allocating anything (a `[30d:1ms]` subquery, a 1ms range step).
+    if (this.steps > ctl.maxSamples - ctl.samples) throw tooMany();
+  }
 
   private get steps(): number {
     return Math.floor((this.end - this.start) / this.interval) + 1;

@@ -105,6 +105,9 @@ test("limits: max samples gives Prometheus' error text; timeout; cancellation", 
   await rejects(small.rangeQuery(q, "flap", 0, 10 * M, 15 * S), "resource_exhausted", TOO_MANY_SAMPLES);
   await rejects(small.instantQuery(q, "count_over_time(flap[10m])", 10 * M), "resource_exhausted", TOO_MANY_SAMPLES);
   assert.equal(vec((await small.instantQuery(q, "flap", 5 * M)).value), [["__name__=flap,job=a", 20]]);
+  // Huge step counts are refused before anything is allocated, with the default limit too.
+  await rejects(engine.rangeQuery(q, "1", 0, 1e12, 1), "resource_exhausted", TOO_MANY_SAMPLES);
+  await rejects(engine.instantQuery(q, "max_over_time(flap[1000d:1ms])", 10 * M), "resource_exhausted", TOO_MANY_SAMPLES);
 
   const slowQ: Querier = {
     select: (h, m) => new Promise((resolve, reject) => {
