@@ -440,8 +440,8 @@ function stepRange(dir) {
 }
 
 // ---- stores page ----
-// Thanos answers {type: [{name, lastCheck, lastError, labelSets, minTime, maxTime}]}; its unbounded
-// times are year 0 and int64 limits, shown as infinities.
+// Thanos answers {type: [{name, lastCheck, lastError, labelSets, minTime, maxTime}]}; unbounded
+// times come as year 0 or the int64 limits, shown as infinities.
 function fmtBound(ms) {
   if (typeof ms !== "number" || !Number.isFinite(ms)) return String(ms);
   if (ms <= -62167219200000) return "-∞";
@@ -483,7 +483,7 @@ function renderStores(data) {
     const tbody = el("tbody");
     for (const st of list) {
       total++;
-      const ok = !st.lastError;
+      const ok = typeof st.healthy === "boolean" ? st.healthy : !st.lastError; // healthy: our querier's extra field
       if (ok) up++;
       const sets = (st.labelSets || []).map((ls) => el("span", { class: "badge", text: metricText(ls || {}) }));
       tbody.append(el("tr", { class: "store" }, [
