@@ -105,6 +105,8 @@ try {
   console.log(`direct remote read: ${md.toFixed(0)} ms  ${(counts.series / (md / 1000)).toFixed(0)} series/s  ${rate(counts.samples, md)} samples`);
   console.log(`through sidecar:    ${ms.toFixed(0)} ms  ${(counts.series / (ms / 1000)).toFixed(0)} series/s  ${rate(counts.samples, ms)} samples`);
   console.log(`via Connect (HTTP/1.1): ${mc.toFixed(0)} ms  ${(counts.series / (mc / 1000)).toFixed(0)} series/s  ${rate(counts.samples, mc)} samples (${(mc / md).toFixed(2)}x)`);
+  const mn = (x: number[]) => Math.min(...x);
+  console.log(`best rounds: direct ${mn(td).toFixed(0)} ms, sidecar gRPC ${mn(ts).toFixed(0)} ms (${(mn(ts) / mn(td)).toFixed(2)}x), Connect ${mn(tc).toFixed(0)} ms (${(mn(tc) / mn(td)).toFixed(2)}x)`);
   console.log(`ratio sidecar(gRPC)/direct: ${(ms / md).toFixed(2)}x   (all rounds direct ${td.map((x) => x.toFixed(0)).join(",")} ms; sidecar ${ts.map((x) => x.toFixed(0)).join(",")} ms)`);
   console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}`);
   console.log(`sidecar peak RSS (VmHWM): ${vmHWM(sc.child.pid!).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);

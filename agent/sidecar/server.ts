@@ -15,6 +15,7 @@ import { errorCode, errorMessage, type ErrorCode } from "../../shared/encoding/e
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import type { SidecarStore } from "./store.ts";
+import { type FastSeriesOptions, handleSeriesFast } from "./grpcfast.ts";
 import type { Logger } from "../log.ts";
 import { CONTENT_TYPE, type Counter, type Registry } from "../metrics.ts";
 
@@ -118,12 +119,24 @@ export function httpApp(o: ServeOptions, registry: Registry, ready: () => boolea
   return app;
 }
 
-/** gRPC (HTTP/2 cleartext) server for the StoreAPI. */
-export function grpcServer(o: ServeOptions): Http2Server {
+/** gRPC (HTTP/2 cleartext) server for the StoreAPI; Series takes the batched fast path (grpcfast.ts). */
+export function grpcServer(o: ServeOptions, opts: { fastSeries?: boolean } = {}): Http2Server {
   const handler = connectNodeAdapter({
     routes: routes(o.store), interceptors: [interceptor(o)], grpcWeb: false, connect: false, grpc: true, acceptCompression: [],
   });
-  return createH2Server(handler);
+  if (opts.fastSeries === false) return createH2Server(handler);
+  const fast: FastSeriesOptions = {
+    store: o.store,
+    authorize: (h) => {
+      if (o.bearerToken !== undefined && !tokenOk(h ?? null, o.bearerToken)) {
+        o.log.warn("StoreAPI call refused: missing or wrong bearer token", { method: "Series" });
+        throw new ConnectError("missing or invalid bearer token", Code.Unauthenticated);
+      }
+    },
+    count: (c) => o.requests.inc({ method: "Series", code: codeName(c) }),
+    toConnectError,
+  };
+  return createH2Server((req, res) => { if (!handleSeriesFast(req, res, fast)) handler(req, res); });
 }
 
 export interface Listening { port: number; close(): Promise<void> }
