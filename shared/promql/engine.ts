@@ -202,6 +202,11 @@ function atTime(at: AtModifier, span: Span): number | null {
 
 type SelectFn = (vs: VectorSelector, start: number, end: number, range: number, func: string | null, grouping: { grouping: string[]; without: boolean } | null) => void;
 
+/**
+ * Visit every selector with the hints Prometheus' populateSeries gives it: `func` is the nearest
+ * enclosing function or aggregation (a binary operator in between clears it), `grouping` is set only
+ * when the selector's immediate parent is an aggregation.
+ */
 function walkSelectors(e: Expr, span: Span, func: string | null, grouping: { grouping: string[]; without: boolean } | null, f: SelectFn): void {
   switch (e.kind) {
     case "VectorSelector": {
@@ -211,29 +216,31 @@ function walkSelectors(e: Expr, span: Span, func: string | null, grouping: { gro
     }
     case "MatrixSelector": {
       const at = atTime(e.vs.at, span);
-      f(e.vs, at ?? span.start, at ?? span.end, e.range, func, grouping);
+      f(e.vs, at ?? span.start, at ?? span.end, e.range, func, null);
       return;
     }
     case "SubqueryExpr": {
       const at = atTime(e.at, span);
       const end = (at ?? span.end) - e.offset;
       const start = (at ?? span.start) - e.offset - e.range;
-      walkSelectors(e.expr, { start, end, qs: span.qs, qe: span.qe }, func, grouping, f);
+      walkSelectors(e.expr, { start, end, qs: span.qs, qe: span.qe }, func, null, f);
       return;
     }
     case "Call":
-      for (const a of e.args) walkSelectors(a, span, e.func, grouping, f);
+      for (const a of e.args) walkSelectors(a, span, e.func, null, f);
       return;
-    case "AggregateExpr":
-      if (e.param) walkSelectors(e.param, span, func, grouping, f);
-      walkSelectors(e.expr, span, func, { grouping: e.grouping, without: e.without }, f);
+    case "AggregateExpr": {
+      const g = { grouping: e.grouping, without: e.without };
+      if (e.param) walkSelectors(e.param, span, e.op, g, f);
+      walkSelectors(e.expr, span, e.op, g, f);
       return;
+    }
     case "BinaryExpr":
-      walkSelectors(e.lhs, span, func, grouping, f);
-      walkSelectors(e.rhs, span, func, grouping, f);
+      walkSelectors(e.lhs, span, null, null, f);
+      walkSelectors(e.rhs, span, null, null, f);
       return;
     case "UnaryExpr": case "ParenExpr": case "StepInvariantExpr":
-      walkSelectors(e.expr, span, func, grouping, f);
+      walkSelectors(e.expr, span, func, null, f);
       return;
     default:
       return;

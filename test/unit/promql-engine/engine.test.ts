@@ -147,12 +147,21 @@ test("hints: every selector is selected first, with Prometheus-like time range a
   assert.is(h1.range, 5 * M);
   assert.is(h1.step, M);
   assert.is(h1.func, "rate");
-  assert.equal(h1.grouping, ["job"]);
-  assert.is(h1.by, true);
+  // Prometheus sets grouping only when the selector's direct parent is the aggregation.
+  assert.is(h1.grouping, undefined);
   const h2 = byName["__name__=other"]!;
   assert.is(h2.start, 20 * M - 5 * M);
   assert.is(h2.end, 30 * M);
   assert.is(h2.range, 0);
+  assert.is(h2.func, undefined); // a binary operator between the selector and sum() clears it
+
+  seen.length = 0;
+  await engine.instantQuery(rec, "sum without (job) (flap)", 20 * M);
+  assert.is(seen[0]!.hints.func, "sum");
+  assert.equal(seen[0]!.hints.grouping, ["job"]);
+  assert.is(seen[0]!.hints.by, false);
+  assert.is(seen[0]!.hints.start, 15 * M);
+  assert.is(seen[0]!.hints.end, 20 * M);
 });
 
 test("MemoryQuerier: sorted output, matchers applied, bad input rejected", async () => {
