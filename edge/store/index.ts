@@ -1,0 +1,54 @@
+// The store gateway for fetch-style runtimes (Workers with an R2 binding or S3, Deno, Bun): a BucketStore
+// whose calls sync lazily (at most once per TTL, from the bucket index when there is one), so an isolate
+// that wakes up cold discovers the blocks on its first request and later ones reuse what it opened.
+//
+// Embedding in the querier's Worker: `createEdgeStore(bucket).services` is a StoreApiServices object
+// (shared/rpc/store.ts) to call in-process (no network hop); `storeApp(...)` serves it over Connect and
+// gRPC-Web on a hono app.
+
+import type { Hono } from "hono";
+import type { Bucket } from "../../shared/objstore/bucket.ts";
+import { BucketStore, type BucketStoreOptions } from "../../shared/bucketstore/store.ts";
+import type { CallContext, StoreApiServices } from "../../shared/rpc/store.ts";
+import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import type { InfoRequest } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
+import { storeApiApp, type MountOptions } from "../rpc/server.ts";
+
+export interface EdgeStore {
+  store: BucketStore;
+  /** StoreAPI + Info, each call preceded by a lazy sync. */
+  services: StoreApiServices;
+}
+
+export function createEdgeStore(bucket: Bucket, opts: Omit<BucketStoreOptions, "bucket"> = {}): EdgeStore {
+  const store = new BucketStore({ syncTtlMs: 60_000, ...opts, bucket });
+  const services: StoreApiServices = {
+    store: {
+      async *series(req: SeriesRequest, ctx: CallContext) {
+        await store.ensureSynced();
+        yield* store.series(req, ctx);
+      },
+      async labelNames(req: LabelNamesRequest, ctx: CallContext) {
+        await store.ensureSynced();
+        return store.labelNames(req, ctx);
+      },
+      async labelValues(req: LabelValuesRequest, ctx: CallContext) {
+        await store.ensureSynced();
+        return store.labelValues(req, ctx);
+      },
+    },
+    info: {
+      async info(_req: InfoRequest) {
+        await store.ensureSynced();
+        return store.info();
+      },
+    },
+  };
+  return { store, services };
+}
+
+/** A hono app serving the store over Connect and gRPC-Web (mount it in a Worker or Deno.serve). */
+export function storeApp(bucket: Bucket, opts: Omit<BucketStoreOptions, "bucket"> = {}, mount: MountOptions = {}): { app: Hono; edge: EdgeStore } {
+  const edge = createEdgeStore(bucket, opts);
+  return { app: storeApiApp(edge.services, mount), edge };
+}

@@ -1,0 +1,639 @@
+// The store gateway core: a StoreAPI over every block in a bucket, reading blocks by range.
+//
+// Per block, openBlock (shared/tsdb/block.ts) loads the index header once (TOC, symbols, postings offset
+// table: three ranged GETs plus a HEAD for the size) and keeps it in memory; meta.json comes from
+// discovery, so opening does not GET it again. A Series call then resolves matchers to postings, reads
+// the series entries, then the chunks, each by ranged GETs that the readers coalesce (nearby ranges in one
+// GET) and that CachingBucket caches by range. Chunk bytes are forwarded as stored, with their xxhash64;
+// only chunks of overlapping blocks of one stream are decoded (to merge them).
+//
+// Runtime-free: agent/store (Bun/Node) and edge/store (Workers/Deno) only supply the Bucket and serve it.
+
+import { Encoding } from "../chunkenc/chunk.ts";
+import { aggrNumSamples, decodeAggrChunk } from "../chunkenc/aggr.ts";
+import { decodeXorInto, XorAppender } from "../chunkenc/xor.ts";
+import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
+import { xxhash64 } from "../encoding/xxhash64.ts";
+import { compareLabels, compareStrings, labelsFrom, labelsString, type Labels } from "../labels/labels.ts";
+import { newMatcher, type Matcher, type MatchType } from "../labels/matcher.ts";
+import type { Bucket } from "../objstore/bucket.ts";
+import { bucketBlockFiles } from "../objstore/blockfiles.ts";
+import { withRetries } from "../objstore/retry.ts";
+import { MAX_INT64, MIN_INT64, msFromProto, msToProto } from "../rpc/time.ts";
+import type {
+  CallContext, InfoImpl, InfoResponseInit, LabelNamesResponseInit, LabelValuesResponseInit, SeriesResponseInit, StoreImpl,
+} from "../rpc/store.ts";
+import { Aggr, type LabelNamesRequest, type LabelValuesRequest, type SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
+import { type LabelMatcher, LabelMatcher_Type, PartialResponseStrategy } from "../gen/thanos/storepb/types_pb.ts";
+import { chunkSampleCount, RequestLimiter } from "../store/limits.ts";
+import { dropLabelNames, extendLabels, externalLabelsWithout, matchExternalLabels } from "../store/labels.ts";
+import { PrefixReorderer } from "../store/reorder.ts";
+import { type Block, openBlock } from "../tsdb/block.ts";
+import { encodeBlockMeta, type BlockMeta } from "../tsdb/meta.ts";
+import { expandPostings } from "../tsdb/postings.ts";
+import { CachingBucket, type BucketStats } from "./cache.ts";
+import { type Discovered, discoverBlocks, filterBlocks } from "./discovery.ts";
+
+export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
+
+export interface BucketStoreOptions {
+  bucket: Bucket;
+  /** Serve only blocks overlapping [minTime, maxTime] (ms; Thanos --min-time/--max-time). */
+  minTime?: number;
+  maxTime?: number;
+  /** Thanos --consistency-delay (default 0 for the store gateway). */
+  consistencyDelayMs?: number;
+  /** Thanos --ignore-deletion-marks-delay (default 24h). */
+  ignoreDeletionMarksDelayMs?: number;
+  /** Use the bucket index when younger than this; 0 = always list the bucket. Default 1h. */
+  bucketIndexMaxStaleMs?: number;
+  /** ensureSynced() re-syncs when the last sync is older than this (the index TTL). Default 60 s. */
+  syncTtlMs?: number;
+  indexCacheBytes?: number;
+  chunksCacheBytes?: number;
+  /** Per Series call (0 = unlimited): series, samples (from chunk headers), chunk bytes fetched. */
+  maxSeries?: number;
+  maxSamples?: number;
+  maxChunkBytes?: number;
+  /** Concurrent Series calls; more wait in line (Thanos --store.grpc.series-max-concurrency). Default 20. */
+  maxConcurrency?: number;
+  /** Blocks opened at once during a sync. Default 8. */
+  openConcurrency?: number;
+  /** Attempts per bucket operation (default 2: bucket errors are retried once). */
+  bucketAttempts?: number;
+  /** Series entries read per batch per block. Default 256. */
+  batchSize?: number;
+  log?: LogFn;
+  now?: () => number;
+}
+
+export interface LoadedBlock {
+  meta: BlockMeta;
+  block: Block;
+  /** The block's external labels (meta.json thanos.labels), sorted. */
+  ext: Labels;
+  extKey: string;
+  resolution: number;
+}
+
+export interface SyncResult {
+  source: "index" | "listing";
+  loaded: number;
+  added: string[];
+  dropped: string[];
+  /** Blocks that could not be opened or read, each naming the block and the reason. */
+  failed: string[];
+}
+
+const MATCH_TYPES: Record<number, MatchType> = {
+  [LabelMatcher_Type.EQ]: "=", [LabelMatcher_Type.NEQ]: "!=", [LabelMatcher_Type.RE]: "=~", [LabelMatcher_Type.NRE]: "!~",
+};
+
+export function matchersFromPb(ms: readonly LabelMatcher[]): Matcher[] {
+  return ms.map((m) => {
+    const t = MATCH_TYPES[m.type];
+    if (!t) throw new CodedError("bad_data", `matcher on ${JSON.stringify(m.name)}: unknown matcher type ${m.type}`);
+    return newMatcher(t, m.name, m.value);
+  });
+}
+
+function isAbort(strategy: PartialResponseStrategy, disabled: boolean): boolean {
+  return disabled || strategy === PartialResponseStrategy.ABORT;
+}
+
+/** Errors that are the caller's or a limit: never turned into partial-response warnings. */
+function isRequestError(e: unknown): boolean {
+  const c = errorCode(e);
+  return c === "bad_data" || c === "resource_exhausted" || c === "canceled";
+}
+
+/** A FIFO semaphore; waiting honours the caller's cancellation. */
+class Gate {
+  private active = 0;
+  private waiters: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (this.max <= 0 || this.active < this.max) { this.active++; return; }
+    await new Promise<void>((resolve, reject) => {
+      const go = () => { signal?.removeEventListener("abort", stop); this.active++; resolve(); };
+      const stop = () => {
+        const i = this.waiters.indexOf(go);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new CodedError("canceled", "Series: canceled while waiting for a concurrency slot"));
+      };
+      this.waiters.push(go);
+      signal?.addEventListener("abort", stop, { once: true });
+    });
+  }
+  release(): void {
+    this.active--;
+    const w = this.waiters.shift();
+    if (w) w();
+  }
+  get inUse(): number { return this.active; }
+}
+
+/** Wire form of one chunk (storepb.AggrChunk init shape). */
+interface WireChunk {
+  minTime: bigint;
+  maxTime: bigint;
+  raw?: WireSub; count?: WireSub; sum?: WireSub; min?: WireSub; max?: WireSub; counter?: WireSub;
+}
+interface WireSub { type: number; data: Uint8Array; hash: bigint }
+
+interface OutSeries {
+  labels: Labels;
+  chunks: { minTime: number; maxTime: number; encoding: number; data: Uint8Array }[];
+  /** Which block (for merge bookkeeping). */
+  from: string;
+}
+
+/** A block's contribution to one Series call: series in final-label order, pulled one at a time. */
+class BlockCursor {
+  cur: OutSeries | null = null;
+  private buf: OutSeries[] = [];
+  private i = 0;
+  constructor(readonly lb: LoadedBlock, private readonly gen: AsyncGenerator<OutSeries[]>) {}
+  async advance(): Promise<boolean> {
+    while (this.i >= this.buf.length) {
+      const r = await this.gen.next();
+      if (r.done) { this.cur = null; return false; }
+      this.buf = r.value;
+      this.i = 0;
+    }
+    this.cur = this.buf[this.i++]!;
+    return true;
+  }
+  async close(): Promise<void> { await this.gen.return(undefined); }
+}
+
+/** Binary min-heap of cursors by their current series' labels. */
+class CursorHeap {
+  h: BlockCursor[] = [];
+  private less(a: BlockCursor, b: BlockCursor): boolean { return compareLabels(a.cur!.labels, b.cur!.labels) < 0; }
+  push(c: BlockCursor): void {
+    const h = this.h;
+    h.push(c);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+  pop(): BlockCursor | undefined {
+    const h = this.h;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+  peek(): BlockCursor | undefined { return this.h[0]; }
+  get size(): number { return this.h.length; }
+}
+
+const AGGR_FIELDS = ["count", "sum", "min", "max", "counter"] as const;
+const AGGR_OF: Record<number, number> = { [Aggr.COUNT]: 0, [Aggr.SUM]: 1, [Aggr.MIN]: 2, [Aggr.MAX]: 3, [Aggr.COUNTER]: 4 };
+
+function sub(encoding: number, data: Uint8Array): WireSub {
+  // Thanos' Chunk.type is Prometheus' encoding minus one (XOR = 0).
+  return { type: encoding - 1, data, hash: xxhash64(data) };
+}
+
+/**
+ * Chunks of one series gathered from several blocks, sorted by time. Chunks that overlap in time (blocks
+ * of one stream overlapping, e.g. before compaction or after a re-upload) are decoded, merged by
+ * timestamp (the earlier chunk wins a tie, like Prometheus' vertical merge) and re-encoded; all others
+ * pass through untouched.
+ */
+export function mergeOverlappingChunks(chunks: OutSeries["chunks"]): OutSeries["chunks"] {
+  if (chunks.length < 2) return chunks;
+  chunks.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);
+  let overlap = false;
+  for (let i = 1; i < chunks.length; i++) if (chunks[i]!.minTime <= chunks[i - 1]!.maxTime) { overlap = true; break; }
+  if (!overlap) return chunks;
+  const out: OutSeries["chunks"] = [];
+  let i = 0;
+  while (i < chunks.length) {
+    let j = i + 1, end = chunks[i]!.maxTime;
+    while (j < chunks.length && chunks[j]!.minTime <= end) { end = Math.max(end, chunks[j]!.maxTime); j++; }
+    const group = chunks.slice(i, j);
+    if (group.length === 1 || group.some((c) => c.encoding !== Encoding.XOR)) out.push(...group);
+    else out.push(...mergeXorGroup(group));
+    i = j;
+  }
+  return out;
+}
+
+function mergeXorGroup(group: OutSeries["chunks"]): OutSeries["chunks"] {
+  let total = 0;
+  for (const c of group) total += (c.data[0]! << 8) | c.data[1]!;
+  const ts = new Float64Array(total), vs = new Float64Array(total);
+  const bits = new Uint32Array(vs.buffer);
+  const src: number[] = [];
+  let n = 0;
+  for (let g = 0; g < group.length; g++) {
+    const k = decodeXorInto(group[g]!.data, ts.subarray(n), vs.subarray(n), "overlapping chunk");
+    for (let q = 0; q < k; q++) src.push(n + q);
+    n += k;
+  }
+  src.sort((a, b) => ts[a]! - ts[b]! || a - b);
+  const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const HI = LE ? 1 : 0, LO = 1 - HI;
+  const out: OutSeries["chunks"] = [];
+  let app: XorAppender | null = null, first = 0, last = -Infinity;
+  const flush = () => { if (app) out.push({ minTime: first, maxTime: last, encoding: Encoding.XOR, data: app.bytes() }); app = null; };
+  for (const q of src) {
+    const t = ts[q]!;
+    if (t === last) continue;
+    if (!app || app.numSamples() >= 120) { flush(); app = new XorAppender(); first = t; }
+    app.appendBits(t, bits[2 * q + HI]!, bits[2 * q + LO]!);
+    last = t;
+  }
+  flush();
+  return out;
+}
+
+export class BucketStore implements StoreImpl, InfoImpl {
+  readonly bucket: CachingBucket;
+  private blocks = new Map<string, LoadedBlock>();
+  private failedOpen = new Map<string, string>();
+  private readonly gate: Gate;
+  private readonly now: () => number;
+  private readonly log: LogFn;
+  private lastSync = -Infinity;
+  private syncing: Promise<SyncResult> | null = null;
+  /** Seen by metrics: series calls, warnings emitted. */
+  readonly counters = { seriesCalls: 0, blockWarnings: 0, limitErrors: 0 };
+
+  constructor(private readonly o: BucketStoreOptions) {
+    this.bucket = new CachingBucket(withRetries(o.bucket, { attempts: o.bucketAttempts ?? 2, baseDelayMs: 50, maxDelayMs: 500 }), {
+      indexCacheBytes: o.indexCacheBytes, chunksCacheBytes: o.chunksCacheBytes,
+    });
+    this.gate = new Gate(o.maxConcurrency ?? 20);
+    this.now = o.now ?? (() => Date.now());
+    this.log = o.log ?? (() => {});
+  }
+
+  get stats(): BucketStats { return this.bucket.stats; }
+  loadedBlocks(): LoadedBlock[] { return [...this.blocks.values()]; }
+
+  /** Sync when the last one is older than the TTL (what a Worker calls per request). */
+  async ensureSynced(): Promise<void> {
+    if (this.now() - this.lastSync < (this.o.syncTtlMs ?? 60_000)) return;
+    await this.sync();
+  }
+
+  /** Discover blocks, open new ones, drop gone ones. Concurrent calls share one run. */
+  sync(): Promise<SyncResult> {
+    this.syncing ??= this.doSync().finally(() => { this.syncing = null; });
+    return this.syncing;
+  }
+
+  private async doSync(): Promise<SyncResult> {
+    const now = this.now();
+    const d: Discovered = await discoverBlocks(this.bucket, { indexMaxStaleMs: this.o.bucketIndexMaxStaleMs ?? 3_600_000, now });
+    for (const p of d.problems) this.log("warn", "block discovery", { problem: p });
+    const want = filterBlocks(d, {
+      now,
+      consistencyDelayMs: this.o.consistencyDelayMs ?? 0,
+      ignoreDeletionMarksDelayMs: this.o.ignoreDeletionMarksDelayMs ?? 24 * 3_600_000,
+      minTime: this.o.minTime ?? -Infinity,
+      maxTime: this.o.maxTime ?? Infinity,
+    });
+    const wantIds = new Set(want.map((m) => m.ulid));
+    const res: SyncResult = { source: d.source, loaded: 0, added: [], dropped: [], failed: [...d.problems] };
+    for (const id of [...this.blocks.keys()]) {
+      if (!wantIds.has(id)) { this.blocks.delete(id); this.bucket.forgetBlock(id); res.dropped.push(id); }
+    }
+    const todo = want.filter((m) => !this.blocks.has(m.ulid));
+    let next = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const meta = todo[next++]!;
+        try {
+          const lb = await this.open(meta);
+          this.blocks.set(meta.ulid, lb);
+          this.failedOpen.delete(meta.ulid);
+          res.added.push(meta.ulid);
+        } catch (e) {
+          const msg = `block ${meta.ulid}: ${errorMessage(e)}`;
+          this.failedOpen.set(meta.ulid, msg);
+          res.failed.push(msg);
+          this.log("warn", "cannot open block; retrying at the next sync", { block: meta.ulid, err: errorMessage(e) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.o.openConcurrency ?? 8) }, worker));
+    res.loaded = this.blocks.size;
+    this.lastSync = now;
+    return res;
+  }
+
+  private async open(meta: BlockMeta): Promise<LoadedBlock> {
+    const files = bucketBlockFiles(this.bucket, meta.ulid);
+    const metaBytes = encodeBlockMeta(meta);
+    const block = await openBlock({ ...files, meta: async () => metaBytes });
+    const ext = labelsFrom(meta.thanos?.labels ?? {});
+    return { meta, block, ext, extKey: labelsString(ext), resolution: meta.thanos?.downsample?.resolution ?? 0 };
+  }
+
+  /**
+   * Blocks for a request, per stream (external label set): Thanos' bucketBlockSet.getFor — the coarsest
+   * resolution not above max_resolution_window first, gaps filled with finer resolutions. With a window
+   * of 0 (the default), only raw blocks.
+   */
+  blocksFor(mint: number, maxt: number, maxResolution: number): LoadedBlock[] {
+    const streams = new Map<string, LoadedBlock[]>();
+    for (const b of this.blocks.values()) {
+      let l = streams.get(b.extKey);
+      if (!l) streams.set(b.extKey, (l = []));
+      l.push(b);
+    }
+    const out: LoadedBlock[] = [];
+    for (const bs of streams.values()) {
+      const resolutions = [...new Set(bs.map((b) => b.resolution))].sort((a, b) => b - a);
+      const byRes = new Map<number, LoadedBlock[]>();
+      for (const b of bs) {
+        let l = byRes.get(b.resolution);
+        if (!l) byRes.set(b.resolution, (l = []));
+        l.push(b);
+      }
+      for (const l of byRes.values()) l.sort((a, b) => a.meta.minTime - b.meta.minTime);
+      const getFor = (lo: number, hi: number, ri: number): LoadedBlock[] => {
+        if (lo > hi || ri >= resolutions.length) return [];
+        const got: LoadedBlock[] = [];
+        let start = lo;
+        for (const b of byRes.get(resolutions[ri]!)!) {
+          if (b.meta.maxTime <= lo) continue;
+          if (b.meta.minTime > hi) break;
+          got.push(...getFor(start, b.meta.minTime - 1, ri + 1));
+          got.push(b);
+          start = Math.max(start, b.meta.maxTime);
+        }
+        got.push(...getFor(start, hi, ri + 1));
+        return got;
+      };
+      let i = 0;
+      while (i < resolutions.length && resolutions[i]! > maxResolution) i++;
+      out.push(...getFor(mint, maxt, i));
+    }
+    return out;
+  }
+
+  async info(): Promise<InfoResponseInit> {
+    let mint = Infinity, maxt = -Infinity;
+    const streams = new Map<string, { ext: Labels; mint: number; maxt: number }>();
+    for (const b of this.blocks.values()) {
+      mint = Math.min(mint, b.meta.minTime);
+      maxt = Math.max(maxt, b.meta.maxTime);
+      const s = streams.get(b.extKey);
+      if (!s) streams.set(b.extKey, { ext: b.ext, mint: b.meta.minTime, maxt: b.meta.maxTime });
+      else { s.mint = Math.min(s.mint, b.meta.minTime); s.maxt = Math.max(s.maxt, b.meta.maxTime); }
+    }
+    const sets = [...streams.values()].sort((a, b) => compareLabels(a.ext, b.ext));
+    return {
+      labelSets: sets.filter((s) => s.ext.length > 0).map((s) => ({ labels: s.ext.map((l) => ({ name: l.name, value: l.value })) })),
+      ComponentType: "store",
+      store: {
+        // No blocks: an empty range (min > max), as Thanos answers.
+        minTime: Number.isFinite(mint) ? msToProto(mint) : MAX_INT64,
+        maxTime: Number.isFinite(maxt) ? msToProto(maxt) : MIN_INT64,
+        supportsSharding: false,
+        supportsWithoutReplicaLabels: true,
+        tsdbInfos: sets.map((s) => ({
+          labels: { labels: s.ext.map((l) => ({ name: l.name, value: l.value })) },
+          minTime: msToProto(s.mint), maxTime: msToProto(s.maxt),
+        })),
+      },
+    };
+  }
+
+  async *series(req: SeriesRequest, ctx: CallContext): AsyncGenerator<SeriesResponseInit> {
+    const signal = ctx.signal;
+    const ms = matchersFromPb(req.matchers);
+    const mint = msFromProto(req.minTime), maxt = msFromProto(req.maxTime);
+    if (maxt < mint) return;
+    await this.gate.acquire(signal);
+    this.counters.seriesCalls++;
+    try {
+      yield* this.seriesLocked(req, ms, mint, maxt, signal);
+    } catch (e) {
+      if (errorCode(e) === "resource_exhausted") this.counters.limitErrors++;
+      if (signal.aborted && !isRequestError(e)) throw new CodedError("canceled", "Series: canceled by the caller", { cause: e });
+      throw e;
+    } finally {
+      this.gate.release();
+    }
+  }
+
+  private async *seriesLocked(req: SeriesRequest, ms: Matcher[], mint: number, maxt: number, signal: AbortSignal): AsyncGenerator<SeriesResponseInit> {
+    const abort = isAbort(req.partialResponseStrategy, req.partialResponseDisabled);
+    const limiter = new RequestLimiter(this.o.maxSeries ?? 0, this.o.maxSamples ?? 0);
+    const drop = new Set(req.withoutReplicaLabels);
+    const aggrs = req.aggregates.length ? req.aggregates.map((a) => AGGR_OF[a]).filter((x): x is number => x !== undefined) : [0, 1, 2, 3, 4];
+    const bytes = { chunks: 0 };
+    const cursors: BlockCursor[] = [];
+    for (const lb of this.blocksFor(mint, maxt, Number(req.maxResolutionWindow))) {
+      const { match, rest } = matchExternalLabels(ms, lb.ext);
+      if (!match) continue;
+      const outExt = externalLabelsWithout(lb.ext, req.withoutReplicaLabels);
+      cursors.push(new BlockCursor(lb, this.blockSeries(lb, rest, mint, maxt, req.skipChunks, outExt, drop, limiter, bytes, signal)));
+    }
+    const warnings: string[] = [];
+    const fail = (c: BlockCursor, e: unknown): void => {
+      if (isRequestError(e) || signal.aborted) throw e;
+      const msg = `store gateway: block ${c.lb.meta.ulid}: ${errorMessage(e)}`;
+      this.counters.blockWarnings++;
+      this.log("warn", "block failed during Series", { block: c.lb.meta.ulid, err: errorMessage(e), abort });
+      if (abort) throw new CodedError(errorCode(e) ?? "unavailable", msg, { cause: e });
+      warnings.push(msg);
+    };
+    const heap = new CursorHeap();
+    const step = async (c: BlockCursor): Promise<void> => {
+      try {
+        if (await c.advance()) heap.push(c);
+      } catch (e) {
+        fail(c, e);
+      }
+    };
+    try {
+      await Promise.all(cursors.map(step));
+      for (const w of warnings.splice(0)) yield { result: { case: "warning", value: w } };
+      while (heap.size > 0) {
+        signal.throwIfAborted();
+        const first = heap.pop()!;
+        const labels = first.cur!.labels;
+        const same = [first];
+        while (heap.size > 0 && compareLabels(heap.peek()!.cur!.labels, labels) === 0) same.push(heap.pop()!);
+        let chunks = first.cur!.chunks;
+        if (same.length > 1) chunks = mergeOverlappingChunks(same.flatMap((c) => c.cur!.chunks));
+        limiter.addSeries();
+        yield { result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: req.skipChunks ? [] : chunks.map((c) => wireChunk(c, aggrs)) } } };
+        await Promise.all(same.map(step));
+        for (const w of warnings.splice(0)) yield { result: { case: "warning", value: w } };
+      }
+    } finally {
+      await Promise.all(cursors.map((c) => c.close().catch(() => {})));
+    }
+  }
+
+  /** One block's series for a request, in batches, in final-label order. */
+  private async *blockSeries(
+    lb: LoadedBlock, ms: Matcher[], mint: number, maxt: number, skipChunks: boolean, outExt: Labels, drop: ReadonlySet<string>,
+    limiter: RequestLimiter, bytes: { chunks: number }, signal: AbortSignal,
+  ): AsyncGenerator<OutSeries[]> {
+    const b = lb.block;
+    const refs = expandPostings(await b.postingsForMatchers(ms));
+    const batch = this.o.batchSize ?? 256;
+    const maxBytes = this.o.maxChunkBytes ?? 0;
+    const ro = new PrefixReorderer<OutSeries>((into, from) => { into.chunks.push(...from.chunks); });
+    for (let i = 0; i < refs.length; i += batch) {
+      signal.throwIfAborted();
+      const entries = await b.index.series(refs.slice(i, i + batch));
+      const keep: { labels: Labels; key: Labels; metas: { minTime: number; maxTime: number; ref: number }[] }[] = [];
+      const chunkRefs: number[] = [];
+      for (const s of entries) {
+        const metas = s.chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt);
+        if (metas.length === 0) continue;
+        keep.push({ key: s.labels, labels: extendLabels(dropLabelNames(s.labels, drop), outExt), metas });
+        if (!skipChunks) for (const c of metas) chunkRefs.push(c.ref);
+      }
+      const datas = skipChunks || chunkRefs.length === 0 ? [] : await b.chunks.chunks(chunkRefs);
+      let k = 0;
+      const ready: OutSeries[] = [];
+      for (const s of keep) {
+        const chunks = s.metas.map((m) => {
+          if (skipChunks) return { minTime: m.minTime, maxTime: m.maxTime, encoding: Encoding.XOR, data: new Uint8Array(0) };
+          const d = datas[k++]!;
+          bytes.chunks += d.data.length;
+          limiter.addSamples(d.encoding === Encoding.Aggr ? aggrNumSamples(d.data) : chunkSampleCount(d.encoding, d.data));
+          return { minTime: m.minTime, maxTime: m.maxTime, encoding: d.encoding, data: d.data };
+        });
+        if (maxBytes > 0 && bytes.chunks > maxBytes) {
+          throw new CodedError("resource_exhausted", `exceeded chunk bytes limit: limit ${maxBytes} violated (fetched ${bytes.chunks} bytes of chunks)`);
+        }
+        ready.push(...ro.push(s.key, s.labels, { labels: s.labels, chunks, from: lb.meta.ulid }));
+      }
+      if (ready.length) yield ready;
+    }
+    const rest = ro.flush();
+    if (rest.length) yield rest;
+  }
+
+  /** Blocks overlapping [start, end] matching the request's external-label matchers, with the rest. */
+  private labelBlocks(ms: Matcher[], start: number, end: number): { lb: LoadedBlock; rest: Matcher[] }[] {
+    const out: { lb: LoadedBlock; rest: Matcher[] }[] = [];
+    for (const lb of this.blocks.values()) {
+      if (lb.meta.maxTime < start || lb.meta.minTime > end) continue;
+      const { match, rest } = matchExternalLabels(ms, lb.ext);
+      if (match) out.push({ lb, rest });
+    }
+    return out;
+  }
+
+  /** Label sets of series matching `ms` in a block (at most `limit` series read). */
+  private async seriesLabels(lb: LoadedBlock, ms: Matcher[]): Promise<Labels[]> {
+    const refs = expandPostings(await lb.block.postingsForMatchers(ms));
+    const out: Labels[] = [];
+    const batch = this.o.batchSize ?? 256;
+    for (let i = 0; i < refs.length; i += batch) {
+      for (const s of await lb.block.index.series(refs.slice(i, i + batch))) out.push(s.labels);
+    }
+    return out;
+  }
+
+  async labelNames(req: LabelNamesRequest, ctx: CallContext): Promise<LabelNamesResponseInit> {
+    const ms = matchersFromPb(req.matchers);
+    const abort = isAbort(req.partialResponseStrategy, req.partialResponseDisabled);
+    const drop = new Set(req.withoutReplicaLabels);
+    const set = new Set<string>();
+    const warnings: string[] = [];
+    await Promise.all(this.labelBlocks(ms, msFromProto(req.start), msFromProto(req.end)).map(async ({ lb, rest }) => {
+      try {
+        let names: string[];
+        if (rest.length === 0) names = lb.block.index.labelNames();
+        else {
+          const s = new Set<string>();
+          for (const ls of await this.seriesLabels(lb, rest)) for (const l of ls) s.add(l.name);
+          names = [...s];
+        }
+        ctx.signal.throwIfAborted();
+        if (names.length === 0) return;
+        for (const n of names) set.add(n);
+        for (const l of lb.ext) set.add(l.name);
+      } catch (e) {
+        if (isRequestError(e) || ctx.signal.aborted) throw e;
+        const msg = `store gateway: LabelNames: block ${lb.meta.ulid}: ${errorMessage(e)}`;
+        if (abort) throw new CodedError(errorCode(e) ?? "unavailable", msg, { cause: e });
+        warnings.push(msg);
+      }
+    }));
+    let names = [...set].filter((n) => !drop.has(n)).sort(compareStrings);
+    if (req.limit > 0n && names.length > Number(req.limit)) names = names.slice(0, Number(req.limit));
+    return { names, warnings };
+  }
+
+  async labelValues(req: LabelValuesRequest, ctx: CallContext): Promise<LabelValuesResponseInit> {
+    if (req.label === "") throw new CodedError("bad_data", "LabelValues: label name is empty");
+    const ms = matchersFromPb(req.matchers);
+    if (req.withoutReplicaLabels.includes(req.label)) return {};
+    const abort = isAbort(req.partialResponseStrategy, req.partialResponseDisabled);
+    const set = new Set<string>();
+    const warnings: string[] = [];
+    await Promise.all(this.labelBlocks(ms, msFromProto(req.start), msFromProto(req.end)).map(async ({ lb, rest }) => {
+      try {
+        const extValue = lb.ext.find((l) => l.name === req.label)?.value;
+        if (extValue !== undefined) {
+          // One value per block; with other matchers only when some series matches.
+          if (rest.length === 0 || (await this.seriesLabels(lb, rest)).length > 0) set.add(extValue);
+          return;
+        }
+        if (rest.length === 0) { for (const v of lb.block.index.labelValues(req.label)) set.add(v); return; }
+        for (const ls of await this.seriesLabels(lb, rest)) {
+          for (const l of ls) if (l.name === req.label) { set.add(l.value); break; }
+        }
+      } catch (e) {
+        if (isRequestError(e) || ctx.signal.aborted) throw e;
+        const msg = `store gateway: LabelValues: block ${lb.meta.ulid}: ${errorMessage(e)}`;
+        if (abort) throw new CodedError(errorCode(e) ?? "unavailable", msg, { cause: e });
+        warnings.push(msg);
+      }
+    }));
+    let values = [...set].sort(compareStrings);
+    if (req.limit > 0n && values.length > Number(req.limit)) values = values.slice(0, Number(req.limit));
+    return { values, warnings };
+  }
+
+  /** Bytes the loaded blocks hold in memory for their index headers (benchmarks). */
+  headerBytes(): number {
+    let n = 0;
+    for (const b of this.blocks.values()) n += b.block.index.heldBytes();
+    return n;
+  }
+}
+
+function wireChunk(c: OutSeries["chunks"][number], aggrs: number[]): WireChunk {
+  const w: WireChunk = { minTime: BigInt(c.minTime), maxTime: BigInt(c.maxTime) };
+  if (c.encoding !== Encoding.Aggr) { w.raw = sub(c.encoding, c.data); return w; }
+  const subs = decodeAggrChunk(c.data, "downsampled chunk");
+  for (const a of aggrs) {
+    const s = subs[a];
+    if (s) w[AGGR_FIELDS[a]!] = sub(s.encoding, s.data);
+  }
+  return w;
+}
