@@ -6,6 +6,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { createServer } from "node:http";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -73,7 +74,7 @@ function setup(): Promise<void> {
     prom = await startPrometheus({
       dataDir,
       config: `global:\n  scrape_interval: 1s\n  external_labels:\n    cluster: eu-1\n    replica: r1\nscrape_configs:\n  - job_name: live\n    static_configs:\n      - targets: ["127.0.0.1:${targetPort}"]\n`,
-      args: ["--storage.tsdb.min-block-duration=5m", "--storage.tsdb.max-block-duration=5m"],
+      args: ["--storage.tsdb.min-block-duration=5m", "--storage.tsdb.max-block-duration=5m", "--web.enable-lifecycle"],
     });
     [plain, samples, guarded] = await Promise.all([
       startSidecar([]),
@@ -213,6 +214,30 @@ misc("/metrics counts StoreAPI requests by code and shows the last external-labe
   assert.ok(!g.includes(token) && !guarded.proc.output().includes(token), "the token appears in no metric or log");
   assert.is((await fetch(`${plain.http}/-/healthy`)).status, 200);
   assert.is((await fetch(`${plain.http}/-/ready`)).status, 200);
+});
+
+misc("external labels are re-read periodically: a Prometheus config reload shows up in Info and Series", async () => {
+  const s = await startSidecar(["--prometheus.get_config_interval=200ms"]);
+  try {
+    const cfgArg = prom.proc.child.spawnargs.find((a) => a.startsWith("--config.file="))!;
+    const cfgFile = cfgArg.slice("--config.file=".length);
+    const before = readFileSync(cfgFile, "utf8");
+    writeFileSync(cfgFile, before.replace("replica: r1", "replica: r2"));
+    const r = await fetch(`${prom.url}/-/reload`, { method: "POST" });
+    assert.is(r.status, 200);
+    const info = createClient(Info, transports.grpc(s));
+    let labels = "";
+    for (let i = 0; i < 50 && !labels.includes("r2"); i++) {
+      labels = JSON.stringify((await info.info({})).labelSets[0]?.labels.map((l) => [l.name, l.value]));
+      if (!labels.includes("r2")) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.is(labels, JSON.stringify([["cluster", "eu-1"], ["replica", "r2"]]));
+    const got = await collectSeries(createClient(Store, transports.grpc(s)), seriesRequest([["__name__", "=", "demo_gauge"], ["replica", "=", "r2"]], hMinMs, hMaxMs));
+    assert.is(got.raw.length, gauges.length);
+    for (const ls of got.raw) assert.ok(ls.some((l) => l.name === "replica" && l.value === "r2"), labelsString(ls));
+  } finally {
+    await s.proc.stop();
+  }
 });
 
 misc("partial response once Prometheus is stopped: WARN is a warning frame, ABORT an Unavailable error", async () => {
