@@ -555,6 +555,10 @@ export const VECTOR_FUNCTIONS: Record<string, VectorFn> = {
   timestamp: (args) => (args[0] as Vector).map((s) => ({ metric: dropMetricName(s.metric), t: s.t, v: s.t / 1000 })),
   sort: (args) => sortByValue(args[0] as Vector, false),
   sort_desc: (args) => sortByValue(args[0] as Vector, true),
+  // Native-histogram functions: float samples are skipped, so over float data they return nothing.
+  histogram_count: () => [],
+  histogram_sum: () => [],
+  histogram_fraction: () => [],
   label_replace: labelReplace,
   label_join: labelJoin,
   histogram_quantile: histogramQuantile,
