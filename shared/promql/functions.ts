@@ -122,7 +122,9 @@ export function meanStep(mean: number, v: number, count: number): number {
     if ((v === Infinity || v === -Infinity) && mean > 0 === v > 0) return mean;
     if (v !== Infinity && v !== -Infinity && !Number.isNaN(v)) return mean;
   }
-  return mean + v / count - mean / count;
+  // Go: `mean += v/count - mean/count` adds the difference as one term; JS's left-to-right
+  // `mean + v/count - mean/count` rounds differently in the last bit.
+  return mean + (v / count - mean / count);
 }
 
 /** quantile.go quantile(): NaN sorts first, weighted average between neighbours. */
