@@ -27,19 +27,6 @@ export interface FastSeriesOptions {
   toConnectError(e: unknown): ConnectError;
 }
 
-/** Bytes of one SeriesResponse without reflection when the series field was pre-encoded. */
-function responseBytes(m: SeriesResponse): Uint8Array {
-  const u = m.$unknown;
-  if (m.result.case === undefined && u && u.length === 1 && u[0]!.no === 1) {
-    const d = u[0]!.data;
-    const out = new Uint8Array(1 + d.length);
-    out[0] = 0x0a;
-    out.set(d, 1);
-    return out;
-  }
-  return toBinary(SeriesResponseSchema, m);
-}
-
 function grpcMessage(s: string): string {
   // Percent-encode everything outside printable ASCII and '%' itself (gRPC spec).
   return s.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => [...new TextEncoder().encode(c)].map((b) => "%" + b.toString(16).toUpperCase().padStart(2, "0")).join(""));
@@ -92,20 +79,24 @@ async function serve(req: Http2ServerRequest, res: Http2ServerResponse, o: FastS
     if (5 + len !== body.length) throw new ConnectError(`Series request envelope says ${len} bytes, body has ${body.length - 5}`, Code.InvalidArgument);
     const request = fromBinary(SeriesRequestSchema, body.subarray(5));
 
-    let batch: Uint8Array[] = [];
-    let batchBytes = 0;
+    // Envelopes are written straight into a batch buffer (one copy of the chunk bytes after encoding);
+    // a written buffer is handed to the stream and never reused.
+    let buf = new Uint8Array(BATCH);
+    let fill = 0;
     // A partly filled batch goes out after FLUSH_MS even if no further series arrives (Prometheus slow),
     // so batching never holds data back for long.
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const flush = async () => {
+    let drained: Promise<void> | null = null;
+    const writeOut = () => {
       if (timer) { clearTimeout(timer); timer = null; }
-      if (batchBytes === 0) return;
-      const buf = concat(batch, batchBytes);
-      batch = []; batchBytes = 0;
+      if (fill === 0) return;
+      const out = buf.subarray(0, fill);
+      buf = new Uint8Array(BATCH);
+      fill = 0;
       sendHeaders();
-      if (!res.write(buf)) {
-        await new Promise<void>((resolve) => {
-          const done = () => { res.off("drain", done); res.off("close", done); resolve(); };
+      if (!res.write(out) && !drained) {
+        drained = new Promise<void>((resolve) => {
+          const done = () => { res.off("drain", done); res.off("close", done); drained = null; resolve(); };
           res.on("drain", done);
           res.on("close", done);
         });
@@ -113,15 +104,22 @@ async function serve(req: Http2ServerRequest, res: Http2ServerResponse, o: FastS
     };
     for await (const m of o.store.series(request, abort.signal)) {
       if (abort.signal.aborted) break;
-      const bytes = responseBytes(m);
-      const env = new Uint8Array(5);
-      env[1] = bytes.length >>> 24; env[2] = (bytes.length >>> 16) & 0xff; env[3] = (bytes.length >>> 8) & 0xff; env[4] = bytes.length & 0xff;
-      batch.push(env, bytes);
-      batchBytes += 5 + bytes.length;
-      if (batchBytes >= BATCH) await flush();
-      else timer ??= setTimeout(() => { timer = null; void flush(); }, FLUSH_MS);
+      const u = m.$unknown;
+      const pre = m.result.case === undefined && u?.length === 1 && u[0]!.no === 1 ? u[0]!.data : null;
+      const bytes = pre ? null : toBinary(SeriesResponseSchema, m);
+      const len = pre ? 1 + pre.length : bytes!.length;
+      if (fill + 5 + len > buf.length) {
+        writeOut();
+        if (5 + len > buf.length) buf = new Uint8Array(5 + len);
+      }
+      buf[fill] = 0;
+      buf[fill + 1] = len >>> 24; buf[fill + 2] = (len >>> 16) & 0xff; buf[fill + 3] = (len >>> 8) & 0xff; buf[fill + 4] = len & 0xff;
+      if (pre) { buf[fill + 5] = 0x0a; buf.set(pre, fill + 6); } else buf.set(bytes!, fill + 5);
+      fill += 5 + len;
+      if (drained) await drained;
+      if (fill > 0) timer ??= setTimeout(writeOut, FLUSH_MS);
     }
-    await flush();
+    writeOut();
     finish(undefined);
   } catch (e) {
     const ce = o.toConnectError(e);
