@@ -481,7 +481,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
         const same = [first];
         while (heap.size > 0 && compareLabels(heap.peek()!.cur!.labels, labels) === 0) same.push(heap.pop()!);
         let chunks = first.cur!.chunks;
-        if (same.length > 1) chunks = mergeOverlappingChunks(same.flatMap((c) => c.cur!.chunks));
+        if (same.length > 1 && !req.skipChunks) chunks = mergeOverlappingChunks(same.flatMap((c) => c.cur!.chunks));
         limiter.addSeries();
         yield { result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: req.skipChunks ? [] : chunks.map((c) => wireChunk(c, aggrs)) } } };
         await Promise.all(same.map(step));
@@ -499,6 +499,12 @@ export class BucketStore implements StoreImpl, InfoImpl {
   ): AsyncGenerator<OutSeries[]> {
     const b = lb.block;
     const refs = expandPostings(await b.postingsForMatchers(ms));
+    // Like Thanos, fail on the postings count before fetching anything: more series in one block than
+    // the limit can only end over it.
+    const maxSeries = this.o.maxSeries ?? 0;
+    if (maxSeries > 0 && refs.length > maxSeries) {
+      throw new CodedError("resource_exhausted", `exceeded series limit: limit ${maxSeries} violated (got ${refs.length} series in block ${lb.meta.ulid})`);
+    }
     const batch = this.o.batchSize ?? 256;
     const maxBytes = this.o.maxChunkBytes ?? 0;
     const ro = new PrefixReorderer<OutSeries>((into, from) => { into.chunks.push(...from.chunks); });
