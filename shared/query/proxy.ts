@@ -301,7 +301,9 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     if (code === "resource_exhausted" && !timedOut) throw new CodedError(code, `${call} from store ${ep.name}: ${errorMessage(e)}`, { cause: e });
     const why = timedOut ? `timed out after ${this.o.storeTimeoutMs} ms` : errorMessage(e);
     const msg = why.includes(ep.name) ? `${call}: ${why}` : `${call} from store ${ep.name}: ${why}`;
-    if (abort) throw new CodedError(timedOut ? "timeout" : code === "bad_data" ? "bad_data" : code === "canceled" || code === undefined ? "unavailable" : code, msg, { cause: e });
+    // A store that fails for its own reasons (down, reset, internal error) is unavailable to this query;
+    // only the caller's mistakes and deadlines keep their own code.
+    if (abort) throw new CodedError(timedOut ? "timeout" : code === "bad_data" || code === "unauthenticated" ? code : "unavailable", msg, { cause: e });
     warnings.push(msg);
   }
 
