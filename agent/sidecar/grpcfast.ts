@@ -1,30 +1,107 @@
-// A direct gRPC handler for Store/Series on node:http2, in front of the connect-node adapter.
+// Direct handlers for Store/Series, in front of connect: gRPC on node:http2, and Connect streaming +
+// gRPC-Web on the fetch-style HTTP server.
 //
 // Why: a Series answer is thousands of small messages. Through connect's generic pipeline each one
 // passes five async-iterator stages and its own socket write; in profiles that, not the data, was most of
 // the sidecar's time (2-3x a direct remote read). Here responses are enveloped by hand (pre-encoded series
-// bytes are not re-serialized) and written in batches of up to BATCH bytes, with back-pressure from the
-// HTTP/2 stream. Everything else (other methods, compressed or unusual requests) goes to connect.
+// bytes are not re-serialized) and written in batches, with back-pressure from the stream. Everything
+// else (other methods, compressed requests) goes to connect.
 //
-// gRPC over HTTP/2: request and response bodies are envelopes: flags(1) | length(4, big-endian) | message.
-// Status travels in trailers: grpc-status (numeric code) and grpc-message (percent-encoded).
+// Wire facts:
+// - every protocol frames messages as flags(1) | length(4, big-endian) | message;
+// - gRPC: status in HTTP/2 trailers: grpc-status (number), grpc-message (percent-encoded);
+// - gRPC-Web: the same trailers as a last frame with flags 0x80 and "name: value\r\n" lines;
+// - Connect streaming: a last frame with flags 0x02 and JSON `{}` or `{"error":{"code","message"}}`.
 
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { SeriesRequestSchema, SeriesResponseSchema, type SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { type SeriesRequest, SeriesRequestSchema, SeriesResponseSchema, type SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import type { SidecarStore } from "./store.ts";
 
 const BATCH = 64 * 1024;
-const FLUSH_MS = 5;
 const MAX_REQUEST = 4 * 1024 * 1024;
+export const SERIES_PATH = "/thanos.Store/Series";
 
 export interface FastSeriesOptions {
   store: SidecarStore;
   /** Throws a ConnectError (Unauthenticated) when the request may not proceed. */
-  authorize(header: string | undefined): void;
+  authorize(header: string | undefined | null): void;
   count(code: Code | undefined): void;
   toConnectError(e: unknown): ConnectError;
+}
+
+const TICK = Symbol("tick");
+let tick: Promise<typeof TICK> | null = null;
+/** Resolves on the next macrotask: everything already decoded has been handed over by then. */
+function nextTick(): Promise<typeof TICK> {
+  return (tick ??= new Promise((r) => setImmediate(() => { tick = null; r(TICK); })));
+}
+
+/**
+ * Enveloped SeriesResponses in batches of up to BATCH bytes. A batch is cut when full or when the source
+ * has nothing more ready in this turn of the event loop (it waits on Prometheus), so batching adds no
+ * latency: it only merges what one network read from Prometheus produced.
+ */
+export async function* envelopeBatches(src: AsyncIterable<SeriesResponse>): AsyncGenerator<Uint8Array> {
+  const it = src[Symbol.asyncIterator]();
+  let buf = new Uint8Array(BATCH);
+  let fill = 0;
+  let pending: Promise<IteratorResult<SeriesResponse>> | null = null;
+  try {
+    for (;;) {
+      pending ??= it.next();
+      let r: IteratorResult<SeriesResponse> | typeof TICK;
+      if (fill > 0) {
+        r = await Promise.race([pending, nextTick()]);
+        if (r === TICK) { yield buf.subarray(0, fill); buf = new Uint8Array(BATCH); fill = 0; continue; }
+      } else {
+        r = await pending;
+      }
+      pending = null;
+      if (r.done) break;
+      const m = r.value;
+      const u = m.$unknown;
+      // The sidecar's series arrive pre-encoded as SeriesResponse field 1 (see store.ts rawSeries).
+      const pre = m.result.case === undefined && u?.length === 1 && u[0]!.no === 1 ? u[0]!.data : null;
+      const bytes = pre ? null : toBinary(SeriesResponseSchema, m);
+      const len = pre ? 1 + pre.length : bytes!.length;
+      if (fill + 5 + len > buf.length) {
+        if (fill > 0) { yield buf.subarray(0, fill); fill = 0; }
+        buf = new Uint8Array(Math.max(BATCH, 5 + len));
+      }
+      buf[fill] = 0;
+      buf[fill + 1] = len >>> 24; buf[fill + 2] = (len >>> 16) & 0xff; buf[fill + 3] = (len >>> 8) & 0xff; buf[fill + 4] = len & 0xff;
+      if (pre) { buf[fill + 5] = 0x0a; buf.set(pre, fill + 6); } else buf.set(bytes!, fill + 5);
+      fill += 5 + len;
+    }
+    if (fill > 0) yield buf.subarray(0, fill);
+  } finally {
+    await it.return?.();
+  }
+}
+
+function parseRequest(body: Uint8Array): SeriesRequest {
+  if (body.length < 5) throw new ConnectError(`Series request of ${body.length} bytes is not an enveloped message`, Code.InvalidArgument);
+  if (body[0]! & 1) throw new ConnectError("compressed Series request without a content encoding", Code.Internal);
+  const len = ((body[1]! << 24) | (body[2]! << 16) | (body[3]! << 8) | body[4]!) >>> 0;
+  if (5 + len !== body.length) throw new ConnectError(`Series request envelope says ${len} bytes, body has ${body.length - 5}`, Code.InvalidArgument);
+  try {
+    return fromBinary(SeriesRequestSchema, body.subarray(5));
+  } catch (e) {
+    throw new ConnectError(`Series request does not decode: ${(e as Error).message}`, Code.InvalidArgument);
+  }
+}
+
+async function readBody(src: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of src) {
+    n += c.length;
+    if (n > MAX_REQUEST) throw new ConnectError(`Series request larger than ${MAX_REQUEST} bytes`, Code.ResourceExhausted);
+    parts.push(c);
+  }
+  return concat(parts, n);
 }
 
 function grpcMessage(s: string): string {
@@ -32,18 +109,20 @@ function grpcMessage(s: string): string {
   return s.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => [...new TextEncoder().encode(c)].map((b) => "%" + b.toString(16).toUpperCase().padStart(2, "0")).join(""));
 }
 
+// ---- gRPC on node:http2 ----
+
 /** True when this handler took the request; false to let connect handle it. */
 export function handleSeriesFast(req: Http2ServerRequest, res: Http2ServerResponse, o: FastSeriesOptions): boolean {
-  if (req.method !== "POST" || req.url !== "/thanos.Store/Series") return false;
+  if (req.method !== "POST" || req.url !== SERIES_PATH) return false;
   const ct = String(req.headers["content-type"] ?? "");
   if (ct !== "application/grpc" && ct !== "application/grpc+proto") return false;
   const enc = req.headers["grpc-encoding"];
   if (enc !== undefined && enc !== "identity") return false;
-  void serve(req, res, o);
+  void serveGrpc(req, res, o);
   return true;
 }
 
-async function serve(req: Http2ServerRequest, res: Http2ServerResponse, o: FastSeriesOptions): Promise<void> {
+async function serveGrpc(req: Http2ServerRequest, res: Http2ServerResponse, o: FastSeriesOptions): Promise<void> {
   const abort = new AbortController();
   const onClose = () => abort.abort();
   res.on("close", onClose);
@@ -65,61 +144,18 @@ async function serve(req: Http2ServerRequest, res: Http2ServerResponse, o: FastS
   try {
     const auth = req.headers["authorization"];
     o.authorize(Array.isArray(auth) ? auth[0] : auth);
-    const parts: Uint8Array[] = [];
-    let n = 0;
-    for await (const c of req as AsyncIterable<Uint8Array>) {
-      n += c.length;
-      if (n > MAX_REQUEST) throw new ConnectError(`Series request larger than ${MAX_REQUEST} bytes`, Code.ResourceExhausted);
-      parts.push(c);
-    }
-    const body = parts.length === 1 ? parts[0]! : concat(parts, n);
-    if (body.length < 5) throw new ConnectError(`Series request of ${body.length} bytes is not a gRPC envelope`, Code.InvalidArgument);
-    if (body[0]! & 1) throw new ConnectError("compressed Series request without grpc-encoding", Code.Internal);
-    const len = ((body[1]! << 24) | (body[2]! << 16) | (body[3]! << 8) | body[4]!) >>> 0;
-    if (5 + len !== body.length) throw new ConnectError(`Series request envelope says ${len} bytes, body has ${body.length - 5}`, Code.InvalidArgument);
-    const request = fromBinary(SeriesRequestSchema, body.subarray(5));
-
-    // Envelopes are written straight into a batch buffer (one copy of the chunk bytes after encoding);
-    // a written buffer is handed to the stream and never reused.
-    let buf = new Uint8Array(BATCH);
-    let fill = 0;
-    // A partly filled batch goes out after FLUSH_MS even if no further series arrives (Prometheus slow),
-    // so batching never holds data back for long.
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    let drained: Promise<void> | null = null;
-    const writeOut = () => {
-      if (timer) { clearTimeout(timer); timer = null; }
-      if (fill === 0) return;
-      const out = buf.subarray(0, fill);
-      buf = new Uint8Array(BATCH);
-      fill = 0;
+    const request = parseRequest(await readBody(req as AsyncIterable<Uint8Array>));
+    for await (const b of envelopeBatches(o.store.series(request, abort.signal))) {
+      if (abort.signal.aborted) break;
       sendHeaders();
-      if (!res.write(out) && !drained) {
-        drained = new Promise<void>((resolve) => {
-          const done = () => { res.off("drain", done); res.off("close", done); drained = null; resolve(); };
+      if (!res.write(b)) {
+        await new Promise<void>((resolve) => {
+          const done = () => { res.off("drain", done); res.off("close", done); resolve(); };
           res.on("drain", done);
           res.on("close", done);
         });
       }
-    };
-    for await (const m of o.store.series(request, abort.signal)) {
-      if (abort.signal.aborted) break;
-      const u = m.$unknown;
-      const pre = m.result.case === undefined && u?.length === 1 && u[0]!.no === 1 ? u[0]!.data : null;
-      const bytes = pre ? null : toBinary(SeriesResponseSchema, m);
-      const len = pre ? 1 + pre.length : bytes!.length;
-      if (fill + 5 + len > buf.length) {
-        writeOut();
-        if (5 + len > buf.length) buf = new Uint8Array(5 + len);
-      }
-      buf[fill] = 0;
-      buf[fill + 1] = len >>> 24; buf[fill + 2] = (len >>> 16) & 0xff; buf[fill + 3] = (len >>> 8) & 0xff; buf[fill + 4] = len & 0xff;
-      if (pre) { buf[fill + 5] = 0x0a; buf.set(pre, fill + 6); } else buf.set(bytes!, fill + 5);
-      fill += 5 + len;
-      if (drained) await drained;
-      if (fill > 0) timer ??= setTimeout(writeOut, FLUSH_MS);
     }
-    writeOut();
     finish(undefined);
   } catch (e) {
     const ce = o.toConnectError(e);
@@ -127,6 +163,76 @@ async function serve(req: Http2ServerRequest, res: Http2ServerResponse, o: FastS
   } finally {
     res.off("close", onClose);
   }
+}
+
+// ---- Connect streaming and gRPC-Web on a fetch-style server ----
+
+const CONNECT_CT = "application/connect+proto";
+const GRPC_WEB_CT = /^application\/grpc-web(\+proto)?$/;
+
+function snake(c: Code): string {
+  return (Code[c] ?? "unknown").replace(/[A-Z]/g, (x, i) => (i ? "_" : "") + x.toLowerCase());
+}
+
+function frame(flags: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + payload.length);
+  out[0] = flags;
+  new DataView(out.buffer).setUint32(1, payload.length);
+  out.set(payload, 5);
+  return out;
+}
+
+/** A Response for Connect-streaming or gRPC-Web Series requests, or null to let connect handle it. */
+export async function handleSeriesFetch(req: Request, o: FastSeriesOptions): Promise<Response | null> {
+  const ct = req.headers.get("content-type") ?? "";
+  const connect = ct === CONNECT_CT;
+  if (!connect && !GRPC_WEB_CT.test(ct)) return null;
+  const enc = req.headers.get(connect ? "connect-content-encoding" : "grpc-encoding");
+  if (enc !== null && enc !== "identity") return null;
+  const te = new TextEncoder();
+  const end = (code: Code | undefined, message?: string): Uint8Array => {
+    o.count(code);
+    if (connect) {
+      return frame(0x02, te.encode(JSON.stringify(code === undefined ? {} : { error: { code: snake(code), message: message ?? "" } })));
+    }
+    let t = `grpc-status: ${code ?? 0}\r\n`;
+    if (message) t += `grpc-message: ${grpcMessage(message)}\r\n`;
+    return frame(0x80, te.encode(t));
+  };
+  const headers = connect ? { "content-type": CONNECT_CT } : { "content-type": "application/grpc-web+proto" };
+  let batches: AsyncGenerator<Uint8Array>;
+  const abort = new AbortController();
+  try {
+    o.authorize(req.headers.get("authorization"));
+    const request = parseRequest(req.body ? await readBody(req.body as unknown as AsyncIterable<Uint8Array>) : new Uint8Array());
+    batches = envelopeBatches(o.store.series(request, abort.signal));
+  } catch (e) {
+    const ce = o.toConnectError(e);
+    return new Response(end(ce.code, ce.rawMessage) as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  }
+  let done = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      if (done) return;
+      try {
+        const r = await batches.next();
+        if (!r.done) { ctl.enqueue(r.value); return; }
+        done = true;
+        ctl.enqueue(end(undefined));
+      } catch (e) {
+        done = true;
+        const ce = o.toConnectError(e);
+        ctl.enqueue(end(ce.code, ce.rawMessage));
+      }
+      ctl.close();
+    },
+    async cancel() {
+      done = true;
+      abort.abort();
+      await batches.return(undefined).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+  return new Response(body, { status: 200, headers });
 }
 
 function concat(parts: Uint8Array[], n: number): Uint8Array {

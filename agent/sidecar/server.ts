@@ -15,7 +15,7 @@ import { errorCode, errorMessage, type ErrorCode } from "../../shared/encoding/e
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import type { SidecarStore } from "./store.ts";
-import { type FastSeriesOptions, handleSeriesFast } from "./grpcfast.ts";
+import { type FastSeriesOptions, handleSeriesFast, handleSeriesFetch, SERIES_PATH } from "./grpcfast.ts";
 import type { Logger } from "../log.ts";
 import { CONTENT_TYPE, type Counter, type Registry } from "../metrics.ts";
 
@@ -109,9 +109,11 @@ export function httpApp(o: ServeOptions, registry: Registry, ready: () => boolea
   const app = new Hono();
   const router = createConnectRouter({ interceptors: [interceptor(o)], acceptCompression: [] });
   routes(o.store)(router);
+  const fast = fastOptions(o);
   for (const h of router.handlers) {
     const f = createFetchHandler(h);
-    app.post(h.requestPath, (c) => f(c.req.raw));
+    if (h.requestPath === SERIES_PATH) app.post(h.requestPath, async (c) => (await handleSeriesFetch(c.req.raw, fast)) ?? f(c.req.raw));
+    else app.post(h.requestPath, (c) => f(c.req.raw));
   }
   app.get("/metrics", (c) => c.body(registry.render(), 200, { "Content-Type": CONTENT_TYPE }));
   app.get("/-/healthy", (c) => c.text("OK\n"));
@@ -119,13 +121,8 @@ export function httpApp(o: ServeOptions, registry: Registry, ready: () => boolea
   return app;
 }
 
-/** gRPC (HTTP/2 cleartext) server for the StoreAPI; Series takes the batched fast path (grpcfast.ts). */
-export function grpcServer(o: ServeOptions, opts: { fastSeries?: boolean } = {}): Http2Server {
-  const handler = connectNodeAdapter({
-    routes: routes(o.store), interceptors: [interceptor(o)], grpcWeb: false, connect: false, grpc: true, acceptCompression: [],
-  });
-  if (opts.fastSeries === false) return createH2Server(handler);
-  const fast: FastSeriesOptions = {
+function fastOptions(o: ServeOptions): FastSeriesOptions {
+  return {
     store: o.store,
     authorize: (h) => {
       if (o.bearerToken !== undefined && !tokenOk(h ?? null, o.bearerToken)) {
@@ -136,6 +133,15 @@ export function grpcServer(o: ServeOptions, opts: { fastSeries?: boolean } = {})
     count: (c) => o.requests.inc({ method: "Series", code: codeName(c) }),
     toConnectError,
   };
+}
+
+/** gRPC (HTTP/2 cleartext) server for the StoreAPI; Series takes the batched fast path (grpcfast.ts). */
+export function grpcServer(o: ServeOptions, opts: { fastSeries?: boolean } = {}): Http2Server {
+  const handler = connectNodeAdapter({
+    routes: routes(o.store), interceptors: [interceptor(o)], grpcWeb: false, connect: false, grpc: true, acceptCompression: [],
+  });
+  if (opts.fastSeries === false) return createH2Server(handler);
+  const fast = fastOptions(o);
   return createH2Server((req, res) => { if (!handleSeriesFast(req, res, fast)) handler(req, res); });
 }
 

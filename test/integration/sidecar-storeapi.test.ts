@@ -158,6 +158,8 @@ for (const [name, pick, mk, opts] of [
   ["sidecar over Connect (streamed chunks)", () => plain, transports.connect, {}],
   ["sidecar over gRPC-Web, SAMPLES fallback", () => samples, transports.grpcWeb, {}],
   ["sidecar with limits and bearer token, over gRPC", () => guarded, transports.grpc, { limits: true, auth: true }],
+  ["sidecar with limits and bearer token, over Connect", () => guarded, transports.connect, { limits: true, auth: true }],
+  ["sidecar with limits and bearer token, over gRPC-Web", () => guarded, transports.grpcWeb, { limits: true, auth: true }],
 ] as const) {
   const t = suite(name);
   t.before(setup);
