@@ -86,8 +86,8 @@ export class Engine {
     const deadline = Date.now() + this.timeoutMs;
     const lookback = opts.lookbackDelta && opts.lookbackDelta > 0 ? opts.lookbackDelta : this.lookbackDelta;
     const signal = opts.signal;
-    const ctl: Control = { deadline, signal, maxSamples: this.maxSamples, samples: 0, ticks: 0 };
-    checkAbort(ctl, true);
+    const ctl: Control = { deadline, signal, maxSamples: this.maxSamples, samples: 0, ticks: 0, lastYield: Date.now() };
+    checkAbort(ctl);
 
     // Phase 1: select every selector with Prometheus-like hints.
     const selections = new Map<VectorSelector, StorageSeries[]>();
@@ -118,11 +118,11 @@ export class Engine {
       if (signal?.aborted) throw new CodedError("canceled", "query was canceled in query execution", { cause: e });
       throw e;
     }
-    checkAbort(ctl, true);
+    checkAbort(ctl);
 
     // Phase 2: evaluate.
     const ev = new Evaluator(ctl, selections, lookback, this.noStepSubqueryInterval, startMs, endMs, isRange ? stepMs : 1, startMs, endMs);
-    const val = ev.eval(expr);
+    const val = await ev.eval(expr);
     const type = exprType(expr);
     if (val.kind === "string") return { value: { type: "string", t: startMs, v: val.v }, warnings };
     const series = val.series;
@@ -153,12 +153,29 @@ interface Control {
   maxSamples: number;
   samples: number;
   ticks: number;
+  lastYield: number;
 }
 
-function checkAbort(c: Control, now = false): void {
-  if (!now && (++c.ticks & 63) !== 0) return;
+function checkAbort(c: Control): void {
   if (c.signal?.aborted) throw new CodedError("canceled", "query was canceled in query execution");
   if (Date.now() > c.deadline) throw new CodedError("timeout", "query timed out in query execution");
+}
+
+/**
+ * Called in evaluation loops: true about every 20 ms of evaluation, when the caller should
+ * `await yieldNow()`: a macrotask, so an AbortSignal fired by a disconnect or a timer is seen and other
+ * requests keep being served. Otherwise a counter and, every 32 calls, a clock read (no promise).
+ */
+function tick(c: Control): boolean {
+  if ((++c.ticks & 31) !== 0) return false;
+  checkAbort(c);
+  return Date.now() - c.lastYield > 20;
+}
+
+async function yieldNow(c: Control): Promise<void> {
+  await new Promise<void>((r) => setTimeout(() => r(), 0));
+  c.lastYield = Date.now();
+  checkAbort(c);
 }
 
 function tooMany(): CodedError {
@@ -346,8 +363,8 @@ class Evaluator {
     return s;
   }
 
-  eval(e: Expr): EvalValue {
-    checkAbort(this.ctl);
+  async eval(e: Expr): Promise<EvalValue> {
+    if (tick(this.ctl)) await yieldNow(this.ctl);
     switch (e.kind) {
       case "NumberLiteral": {
         const n = this.steps;
@@ -358,30 +375,30 @@ class Evaluator {
       case "StringLiteral":
         return { kind: "string", v: e.val };
       case "ParenExpr": case "StepInvariantExpr":
-        return this.eval(e.expr);
+        return await this.eval(e.expr);
       case "UnaryExpr": {
-        const v = this.eval(e.expr);
+        const v = await this.eval(e.expr);
         if (e.op === "+" || v.kind !== "matrix") return v;
         const out = v.series.map((s) => ({ metric: dropMetricName(s.metric), ts: s.ts, vs: s.vs.map((x) => -x) }));
         checkDuplicates(out, v.series);
         return { kind: "matrix", series: out };
       }
       case "VectorSelector":
-        return { kind: "matrix", series: this.vectorSelector(e) };
+        return { kind: "matrix", series: await this.vectorSelector(e) };
       case "MatrixSelector":
-        return { kind: "matrix", series: this.matrixSelector(e) };
+        return { kind: "matrix", series: await this.matrixSelector(e) };
       case "SubqueryExpr":
-        return { kind: "matrix", series: this.subquery(e) };
+        return { kind: "matrix", series: await this.subquery(e) };
       case "Call":
-        return { kind: "matrix", series: this.call(e) };
+        return { kind: "matrix", series: await this.call(e) };
       case "AggregateExpr":
-        return { kind: "matrix", series: this.aggregation(e) };
+        return { kind: "matrix", series: await this.aggregation(e) };
       case "BinaryExpr":
-        return { kind: "matrix", series: this.binary(e) };
+        return { kind: "matrix", series: await this.binary(e) };
     }
   }
 
-  private vectorSelector(e: VectorSelector): Series[] {
+  private async vectorSelector(e: VectorSelector): Promise<Series[]> {
     const at = this.atOf(e.at);
     const n = this.steps;
     const out: Series[] = [];
@@ -389,7 +406,7 @@ class Evaluator {
     const maxt = (at ?? this.end) - e.offset;
     const b = this.buf;
     for (const s of this.series(e)) {
-      checkAbort(this.ctl);
+      if (tick(this.ctl)) await yieldNow(this.ctl);
       this.load(s, mint, maxt, b, false);
       if (b.n === 0) continue;
       const ts: number[] = [], vs: number[] = [];
@@ -414,7 +431,7 @@ class Evaluator {
   }
 
   /** Instant-query evaluation of a bare range selector: the raw points in the window. */
-  private matrixSelector(e: MatrixSelector): Series[] {
+  private async matrixSelector(e: MatrixSelector): Promise<Series[]> {
     if (this.start !== this.end) throw new CodedError("execution", "cannot do range evaluation of matrix selector");
     const at = this.atOf(e.vs.at);
     const maxt = (at ?? this.start) - e.vs.offset;
@@ -422,7 +439,7 @@ class Evaluator {
     const out: Series[] = [];
     const b = this.buf;
     for (const s of this.series(e.vs)) {
-      checkAbort(this.ctl);
+      if (tick(this.ctl)) await yieldNow(this.ctl);
       this.load(s, mint, maxt, b, true);
       if (b.n === 0) continue;
       this.addSamples(b.n);
@@ -431,7 +448,7 @@ class Evaluator {
     return out;
   }
 
-  private subquery(e: SubqueryExpr): Series[] {
+  private async subquery(e: SubqueryExpr): Promise<Series[]> {
     const interval = e.step > 0 ? e.step : this.subqStep;
     const at = this.atOf(e.at);
     const end = (at ?? this.end) - e.offset;
@@ -441,36 +458,36 @@ class Evaluator {
     if (start < start0) start += interval;
     const ev = new Evaluator(this.ctl, this.sel, this.lookback, this.subqStep, start, end, interval, this.qs, this.qe);
     if (end < start) return [];
-    const v = ev.eval(e.expr);
+    const v = await ev.eval(e.expr);
     if (v.kind !== "matrix") throw new CodedError("execution", "subquery over a string");
     return v.series;
   }
 
   // ---- functions ----
 
-  private call(e: Call): Series[] {
+  private async call(e: Call): Promise<Series[]> {
     const name = e.func;
     if (name === "timestamp") {
       const a = unwrap(e.args[0]!);
-      if (a.kind === "VectorSelector") return this.timestampOfSelector(a);
+      if (a.kind === "VectorSelector") return await this.timestampOfSelector(a);
     }
     let mi = -1;
     for (let i = 0; i < e.args.length; i++) {
       const a = unwrap(e.args[i]!);
       if (a.kind === "MatrixSelector" || a.kind === "SubqueryExpr") { mi = i; break; }
     }
-    if (mi >= 0) return this.rangeCall(e, mi);
+    if (mi >= 0) return await this.rangeCall(e, mi);
     const fn = VECTOR_FUNCTIONS[name];
     if (name === "absent") {
       const lbls = absentLabels(e.args[0]);
-      return this.rangeEval([e.args[0]!], (args, c) => ((args[0] as Vector).length > 0 ? [] : [{ metric: lbls, t: c.ts, v: 1 }]));
+      return await this.rangeEval([e.args[0]!], (args, c) => ((args[0] as Vector).length > 0 ? [] : [{ metric: lbls, t: c.ts, v: 1 }]));
     }
     if (!fn) throw new CodedError("bad_data", `unknown function with name ${JSON.stringify(name)}`);
     const cache = new Map<string, unknown>();
-    return this.rangeEval(e.args, (args, c) => fn(args, e, { ts: c.ts, cache }));
+    return await this.rangeEval(e.args, (args, c) => fn(args, e, { ts: c.ts, cache }));
   }
 
-  private timestampOfSelector(e: VectorSelector): Series[] {
+  private async timestampOfSelector(e: VectorSelector): Promise<Series[]> {
     const at = this.atOf(e.at);
     const n = this.steps;
     const out: Series[] = [];
@@ -478,7 +495,7 @@ class Evaluator {
     const maxt = (at ?? this.end) - e.offset;
     const b = this.buf;
     for (const s of this.series(e)) {
-      checkAbort(this.ctl);
+      if (tick(this.ctl)) await yieldNow(this.ctl);
       this.load(s, mint, maxt, b, false);
       if (b.n === 0) continue;
       const ts: number[] = [], vs: number[] = [];
@@ -502,7 +519,7 @@ class Evaluator {
   }
 
   /** A function over a range vector (selector or subquery), one series at a time. */
-  private rangeCall(e: Call, mi: number): Series[] {
+  private async rangeCall(e: Call, mi: number): Promise<Series[]> {
     const fn = RANGE_FUNCTIONS[e.func];
     if (!fn) throw new CodedError("bad_data", `function ${JSON.stringify(e.func)} does not take a range vector`);
     const n = this.steps;
@@ -510,7 +527,7 @@ class Evaluator {
     const scalarArgs: number[][] = [];
     for (let i = 0; i < e.args.length; i++) {
       if (i === mi) continue;
-      const v = this.eval(e.args[i]!);
+      const v = await this.eval(e.args[i]!);
       if (v.kind !== "matrix" || v.series.length !== 1) throw new CodedError("execution", `argument ${i + 1} of ${e.func} is not a scalar`);
       scalarArgs.push(v.series[0]!.vs);
     }
@@ -522,7 +539,7 @@ class Evaluator {
       inputs = this.series(arg.vs).map((s) => ({ metric: s.labels, fill: (b, mint, maxt) => this.load(s, mint, maxt, b, true) }));
     } else {
       range = arg.range; offset = arg.offset; at = this.atOf(arg.at);
-      inputs = this.subquery(arg).map((s) => ({
+      inputs = (await this.subquery(arg)).map((s) => ({
         metric: s.metric,
         fill: (b) => {
           b.n = 0;
@@ -543,7 +560,7 @@ class Evaluator {
     const mintAll = (at ?? this.start) - offset - range;
     const maxtAll = (at ?? this.end) - offset;
     for (const input of inputs) {
-      checkAbort(this.ctl);
+      if (tick(this.ctl)) await yieldNow(this.ctl);
       input.fill(w, mintAll, maxtAll);
       if (w.n === 0) continue;
       win.ts = w.ts; win.vs = w.vs;
@@ -598,8 +615,9 @@ class Evaluator {
    * Evaluate `args` over all steps, call `f` once per step with each argument's vector at that step
    * (strings passed through), and assemble the output series.
    */
-  private rangeEval(args: (Expr | null)[], f: (args: StepArg[], c: { ts: number; step: number }) => Vector): Series[] {
-    const vals = args.map((a) => (a === null ? null : this.eval(a)));
+  private async rangeEval(args: (Expr | null)[], f: (args: StepArg[], c: { ts: number; step: number }) => Vector): Promise<Series[]> {
+    const vals: (EvalValue | null)[] = [];
+    for (const a of args) vals.push(a === null ? null : await this.eval(a));
     const n = this.steps;
     const cursors = vals.map((v) => (v && v.kind === "matrix" ? new Int32Array(v.series.length) : null));
     const stepArgs: StepArg[] = new Array(vals.length);
@@ -609,7 +627,7 @@ class Evaluator {
     let instantOut: Vector | null = null;
     let produced = 0;
     for (let i = 0; i < n; i++) {
-      checkAbort(this.ctl);
+      if (tick(this.ctl)) await yieldNow(this.ctl);
       const ts = this.start + i * this.interval;
       for (let a = 0; a < vals.length; a++) {
         const v = vals[a];
@@ -660,39 +678,39 @@ class Evaluator {
     return [...bySeries.values()];
   }
 
-  private aggregation(e: AggregateExpr): Series[] {
+  private async aggregation(e: AggregateExpr): Promise<Series[]> {
     const cache = new AggrCache();
     const spec = { op: e.op, grouping: [...e.grouping].sort(), without: e.without };
     if (e.param) {
       const p = unwrap(e.param);
       if (p.kind === "StringLiteral") {
-        return this.rangeEval([e.expr], (args, c) => aggregate(spec, p.val, args[0] as Vector, c.ts, cache));
+        return await this.rangeEval([e.expr], (args, c) => aggregate(spec, p.val, args[0] as Vector, c.ts, cache));
       }
-      return this.rangeEval([e.param, e.expr], (args, c) => {
+      return await this.rangeEval([e.param, e.expr], (args, c) => {
         const pv = args[0] as Vector;
         return aggregate(spec, pv.length > 0 ? pv[0]!.v : NaN, args[1] as Vector, c.ts, cache);
       });
     }
-    return this.rangeEval([e.expr], (args, c) => aggregate(spec, null, args[0] as Vector, c.ts, cache));
+    return await this.rangeEval([e.expr], (args, c) => aggregate(spec, null, args[0] as Vector, c.ts, cache));
   }
 
-  private binary(e: BinaryExpr): Series[] {
+  private async binary(e: BinaryExpr): Promise<Series[]> {
     const lt = exprType(e.lhs), rt = exprType(e.rhs);
     if (lt === "scalar" && rt === "scalar") {
-      return this.rangeEval([e.lhs, e.rhs], (args, c) => [{ metric: [], t: c.ts, v: scalarBinop(e.op, (args[0] as Vector)[0]!.v, (args[1] as Vector)[0]!.v) }]);
+      return await this.rangeEval([e.lhs, e.rhs], (args, c) => [{ metric: [], t: c.ts, v: scalarBinop(e.op, (args[0] as Vector)[0]!.v, (args[1] as Vector)[0]!.v) }]);
     }
     const cache = new BinopCache();
     if (lt === "vector" && rt === "vector") {
       const m = e.matching ?? { card: "one-to-one" as const, matchingLabels: [], on: false, include: [] };
       if (e.op === "and" || e.op === "or" || e.op === "unless") {
-        return this.rangeEval([e.lhs, e.rhs], (args) => setOp(e.op as "and" | "or" | "unless", args[0] as Vector, args[1] as Vector, m, cache));
+        return await this.rangeEval([e.lhs, e.rhs], (args) => setOp(e.op as "and" | "or" | "unless", args[0] as Vector, args[1] as Vector, m, cache));
       }
-      return this.rangeEval([e.lhs, e.rhs], (args) => vectorBinop(e.op, args[0] as Vector, args[1] as Vector, m, e.returnBool, cache));
+      return await this.rangeEval([e.lhs, e.rhs], (args) => vectorBinop(e.op, args[0] as Vector, args[1] as Vector, m, e.returnBool, cache));
     }
     if (lt === "vector") {
-      return this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[0] as Vector, (args[1] as Vector)[0]!.v, false, e.returnBool, cache));
+      return await this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[0] as Vector, (args[1] as Vector)[0]!.v, false, e.returnBool, cache));
     }
-    return this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[1] as Vector, (args[0] as Vector)[0]!.v, true, e.returnBool, cache));
+    return await this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[1] as Vector, (args[0] as Vector)[0]!.v, true, e.returnBool, cache));
   }
 }
 

@@ -127,6 +127,23 @@ test("limits: max samples gives Prometheus' error text; timeout; cancellation", 
   await rejects(hurried.instantQuery(slowQ, "flap", 5 * M), "timeout", /timed out/);
 });
 
+test("cancellation and timeout also interrupt a long evaluation (it yields to the event loop)", async () => {
+  const big: MemorySeries[] = [];
+  for (let i = 0; i < 300; i++) {
+    const ts = Array.from({ length: 6000 }, (_, k) => k * S);
+    big.push({ labels: labelsFrom({ __name__: "big", i: String(i) }), ts, vs: ts.map((t) => t / 1000 + i) });
+  }
+  const bq = new MemoryQuerier(big);
+  const ac = new AbortController();
+  const t0 = Date.now();
+  setTimeout(() => ac.abort(), 30);
+  await rejects(engine.rangeQuery(bq, "sum(rate(big[1m]))", 0, 6000 * S, S, { signal: ac.signal }), "canceled");
+  assert.ok(Date.now() - t0 < 1000, `canceled after ${Date.now() - t0} ms`);
+  const t1 = Date.now();
+  await rejects(new Engine({ timeoutMs: 30 }).rangeQuery(bq, "sum(rate(big[1m]))", 0, 6000 * S, S), "timeout");
+  assert.ok(Date.now() - t1 < 1000, `timed out after ${Date.now() - t1} ms`);
+});
+
 test("hints: every selector is selected first, with Prometheus-like time range and function/grouping", async () => {
   const seen: { hints: SelectHints; matchers: string }[] = [];
   const rec: Querier = {
