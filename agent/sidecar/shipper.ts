@@ -18,6 +18,7 @@ import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { type BlockFile, isBlockId, META_FILE, uploadBlock } from "../../shared/objstore/block.ts";
 import type { RetryOptions } from "../../shared/objstore/retry.ts";
 import { type BlockMeta, parseBlockMeta } from "../../shared/tsdb/meta.ts";
+import { updateBucketIndex } from "../../shared/bucketstore/discovery.ts";
 import type { Logger } from "../log.ts";
 import type { Registry, Counter, Gauge } from "../metrics.ts";
 
@@ -192,6 +193,10 @@ export class Shipper {
         onRetry: (what, attempt, err) => log.warn("shipper: retrying", { what, attempt, err: errorMessage(err) }),
       });
       this.o.log.info("shipper: uploaded block", { block: id, minTime: meta.minTime, maxTime: meta.maxTime, files: files.length });
+      // Keep bucket-index.json current for store gateways (docs/bucket-index.md). The block is already
+      // visible through a listing, so a failure here only delays its discovery: logged, not fatal.
+      await updateBucketIndex(this.o.bucket, { add: [out as BlockMeta] })
+        .catch((e) => log.warn("shipper: updating the bucket index failed; store gateways find the block by listing", { block: id, err: errorMessage(e) }));
     } finally {
       await rm(dst, { recursive: true, force: true });
     }

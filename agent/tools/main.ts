@@ -7,6 +7,8 @@ export const commands: Record<string, Command> = {
   "tsdb dump": { summary: "print every sample of the blocks under a TSDB path, like promtool tsdb dump", load: () => import("./tsdb/dump.ts") },
   "tsdb list": { summary: "the blocks under a TSDB path with their time ranges and stats, like promtool tsdb list", load: () => import("./tsdb/list.ts") },
   "tsdb analyze": { summary: "series, chunk, sample counts and label cardinality per block", load: () => import("./tsdb/analyze.ts") },
+  "bucket ls": { summary: "the blocks in a bucket (-o wide|json), by listing or from bucket-index.json", load: () => import("./bucket-ls.ts") },
+  "bucket index": { summary: "rebuild bucket-index.json from a listing of the bucket", load: () => import("./bucket-index.ts") },
   "tsdb create-blocks-from": { summary: "backfill blocks from OpenMetrics text (create-blocks-from openmetrics <file> <dir>)", load: () => import("./tsdb/create-blocks.ts") },
 };
 

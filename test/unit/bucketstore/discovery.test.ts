@@ -1,0 +1,116 @@
+// Block discovery: listing vs bucket index, partial uploads, consistency delay, deletion marks, index
+// staleness and corruption, updateBucketIndex as the shipper calls it.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { MemoryBucket } from "../../../shared/objstore/memory.ts";
+import {
+  BUCKET_INDEX_FILE, discoverBlocks, filterBlocks, listBucketBlocks, readBucketIndex, rebuildBucketIndex, updateBucketIndex,
+} from "../../../shared/bucketstore/discovery.ts";
+import { encodeBlockMeta, type BlockMeta } from "../../../shared/tsdb/meta.ts";
+import { newUlid } from "../../../shared/tsdb/ulid.ts";
+import { ByteLru } from "../../../shared/bucketstore/cache.ts";
+
+const enc = new TextEncoder();
+const NOW = Date.UTC(2026, 0, 10);
+
+function meta(ulid: string, minTime: number, maxTime: number, source = "sidecar"): BlockMeta {
+  return {
+    ulid, minTime, maxTime, version: 1, stats: { numSamples: 1, numSeries: 1, numChunks: 1 },
+    compaction: { level: 1, sources: [ulid] },
+    thanos: { labels: { cluster: "a" }, downsample: { resolution: 0 }, source, files: [{ rel_path: "index", size_bytes: 10 }] },
+  };
+}
+
+async function put(b: MemoryBucket, m: BlockMeta): Promise<void> {
+  await b.upload(`${m.ulid}/index`, new Uint8Array(10));
+  await b.upload(`${m.ulid}/meta.json`, encodeBlockMeta(m));
+}
+
+const old = newUlid(NOW - 3 * 3600e3), mid = newUlid(NOW - 2 * 3600e3), young = newUlid(NOW - 60e3), partial = newUlid(NOW - 3600e3);
+
+async function bucket(): Promise<MemoryBucket> {
+  const b = new MemoryBucket("mem:disc");
+  await put(b, meta(old, 0, 1000));
+  await put(b, meta(mid, 1000, 2000));
+  await put(b, meta(young, 2000, 3000));
+  await b.upload(`${partial}/index`, new Uint8Array(10)); // no meta.json: upload in progress
+  return b;
+}
+
+test("listing: blocks with meta.json only, file lists dropped, marks read", async () => {
+  const b = await bucket();
+  await b.upload(`${mid}/deletion-mark.json`, enc.encode(JSON.stringify({ id: mid, deletion_time: NOW / 1000 - 7200, version: 1 })));
+  const d = await listBucketBlocks(b);
+  assert.equal(d.metas.map((m) => m.ulid).sort(), [old, mid, young].sort());
+  assert.is(d.metas[0]!.thanos!.files, undefined);
+  assert.is(d.marks.get(mid)!.deletion_time, NOW / 1000 - 7200);
+  assert.equal(d.problems, []);
+});
+
+test("filters: consistency delay by ULID time, deletion marks after the delay, --min/max-time", async () => {
+  const b = await bucket();
+  await b.upload(`${mid}/deletion-mark.json`, enc.encode(JSON.stringify({ id: mid, deletion_time: NOW / 1000 - 7200, version: 1 })));
+  const d = await listBucketBlocks(b);
+  const ids = (o: Partial<Parameters<typeof filterBlocks>[1]>) =>
+    filterBlocks(d, { now: NOW, consistencyDelayMs: 0, ignoreDeletionMarksDelayMs: 24 * 3600e3, minTime: -Infinity, maxTime: Infinity, ...o }).map((m) => m.ulid).sort();
+  assert.equal(ids({}), [old, mid, young].sort());
+  assert.equal(ids({ consistencyDelayMs: 30 * 60e3 }), [old, mid].sort(), "the 1-minute-old block waits");
+  assert.equal(ids({ ignoreDeletionMarksDelayMs: 3600e3 }), [old, young].sort(), "marked 2h ago, delay 1h: dropped");
+  assert.equal(ids({ minTime: 1000, maxTime: 1999 }), [mid]);
+  // Compactor output is complete when visible: no consistency delay.
+  await put(b, meta(newUlid(NOW - 1000), 0, 3000, "compactor"));
+  const d2 = await listBucketBlocks(b);
+  assert.is(filterBlocks(d2, { now: NOW, consistencyDelayMs: 3600e3, ignoreDeletionMarksDelayMs: 24 * 3600e3, minTime: -Infinity, maxTime: Infinity }).length, 3);
+});
+
+test("bucket index: rebuilt from a listing, used while fresh, listing when stale, missing or corrupt", async () => {
+  const b = await bucket();
+  const { index } = await rebuildBucketIndex(b, NOW);
+  assert.is(index.blocks.length, 3);
+  assert.equal((await readBucketIndex(b))!.blocks.map((m) => m.ulid), [old, mid, young].sort());
+  const fresh = await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW + 1000 });
+  assert.is(fresh.source, "index");
+  assert.is(fresh.metas.length, 3);
+  const stale = await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW + 2 * 3600e3 });
+  assert.is(stale.source, "listing");
+  assert.match(stale.problems[0]!, /bucket index is 7200s old/);
+  await b.upload(BUCKET_INDEX_FILE, enc.encode("{"));
+  const bad = await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW });
+  assert.is(bad.source, "listing");
+  assert.match(bad.problems[0]!, /bucket index unreadable: .*not valid JSON/);
+  assert.is(bad.metas.length, 3);
+  await b.delete(BUCKET_INDEX_FILE);
+  assert.match((await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW })).problems[0]!, /no bucket index/);
+});
+
+test("updateBucketIndex: adds a block to an existing index; without one, rebuilds from a listing", async () => {
+  const b = await bucket();
+  const first = await updateBucketIndex(b, { now: NOW });
+  assert.is(first.blocks.length, 3, "no index yet: rebuilt by listing");
+  const added = meta(newUlid(NOW), 3000, 4000);
+  // Not in the bucket: the index is updated without listing (one GET, one PUT).
+  const next = await updateBucketIndex(b, { add: [added], now: NOW + 1 });
+  assert.is(next.blocks.length, 4);
+  assert.is(next.updated_at, NOW + 1);
+  assert.is(next.blocks.find((m) => m.ulid === added.ulid)!.thanos!.files, undefined);
+  const removed = await updateBucketIndex(b, { remove: [old], now: NOW + 2 });
+  assert.equal(removed.blocks.map((m) => m.ulid), [mid, young, added.ulid].sort());
+});
+
+test("ByteLru: bounded by bytes, least recently used evicted first, oversized values not cached", () => {
+  const c = new ByteLru<Uint8Array>(2000, (v) => v.length);
+  c.set("a", new Uint8Array(400));
+  c.set("b", new Uint8Array(400));
+  c.get("a");
+  c.set("c", new Uint8Array(400));
+  c.set("d", new Uint8Array(400));
+  c.set("e", new Uint8Array(400)); // over 2000 with per-entry overhead: "b" (least recent) goes
+  assert.ok(c.bytes <= 2000);
+  assert.is(c.evictions, 1);
+  assert.ok(c.get("a"));
+  assert.is(c.get("b"), undefined);
+  c.set("huge", new Uint8Array(600));
+  assert.is(c.get("huge"), undefined);
+});
+
+test.run();
