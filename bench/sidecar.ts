@@ -39,6 +39,12 @@ async function writeData(file: string): Promise<void> {
   await new Promise<void>((r) => out.end(() => r()));
 }
 
+/** User+system CPU (ms) a process used so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 function vmHWM(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -89,11 +95,15 @@ try {
 
   await direct(); await viaSidecar(); // warm-up (JIT, page cache)
   const td: number[] = [], ts: number[] = [], tc: number[] = [];
+  let cpuGrpc = 0, cpuConnect = 0;
   let counts = { series: 0, samples: 0 };
   for (let r = 0; r < rounds; r++) {
     let a = performance.now(); const d = await direct(); td.push(performance.now() - a);
+    let c0 = cpuMs(sc.child.pid!);
     a = performance.now(); const s = await viaSidecar(); ts.push(performance.now() - a);
+    cpuGrpc += cpuMs(sc.child.pid!) - c0; c0 = cpuMs(sc.child.pid!);
     a = performance.now(); const sc2 = await viaSidecar(connectClient); tc.push(performance.now() - a);
+    cpuConnect += cpuMs(sc.child.pid!) - c0;
     if (sc2.series !== s.series) throw new Error("connect answer differs");
     if (d.series !== s.series || d.samples !== s.samples) throw new Error(`mismatch: direct ${JSON.stringify(d)} vs sidecar ${JSON.stringify(s)}`);
     counts = s;
@@ -108,9 +118,11 @@ try {
   const mn = (x: number[]) => Math.min(...x);
   console.log(`best rounds: direct ${mn(td).toFixed(0)} ms, sidecar gRPC ${mn(ts).toFixed(0)} ms (${(mn(ts) / mn(td)).toFixed(2)}x), Connect ${mn(tc).toFixed(0)} ms (${(mn(tc) / mn(td)).toFixed(2)}x)`);
   console.log(`ratio sidecar(gRPC)/direct: ${(ms / md).toFixed(2)}x   (all rounds direct ${td.map((x) => x.toFixed(0)).join(",")} ms; sidecar ${ts.map((x) => x.toFixed(0)).join(",")} ms)`);
+  console.log(`sidecar CPU per Series call (user+sys, robust to machine load): gRPC ${(cpuGrpc / rounds).toFixed(0)} ms, Connect ${(cpuConnect / rounds).toFixed(0)} ms`);
   console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}`);
   console.log(`sidecar peak RSS (VmHWM): ${vmHWM(sc.child.pid!).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
 } finally {
+  if (process.env.SIDECAR_SHOW_LOG) console.log(sc.output());
   await sc.stop();
   await prom.stop();
 }
