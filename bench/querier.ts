@@ -1,0 +1,187 @@
+// Querier benchmark: the PromQL bench query set (bench/promql.ts) asked of an HA pair through the full
+// read path, Prometheus 2.42 x2 (external labels replica=a/b, copies of the same promtool blocks) ->
+// `bun agent sidecar` x2 -> `bun agent query --endpoint a --endpoint b --query.replica-label replica`
+// (fan-out, merge, penalty dedup, engine, JSON), against replica A's Prometheus asked directly, in the
+// same run. Prints per-query medians, the querier/Prometheus ratio, the querier's peak RSS (VmHWM)
+// after a query returning every series; then the Worker: bundle size (wrangler deploy --dry-run) and
+// cold start (first requests after `wrangler dev` says it is ready).
+//
+//   npx tsx bench/querier.ts [--series 10000] [--hours 2] [--runs 3] [--no-worker]
+import { cpSync, createWriteStream, readFileSync, writeFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { once } from "node:events";
+import { execFileSync } from "node:child_process";
+import { gzipSync } from "node:zlib";
+import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../test/lib/proc.ts";
+import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
+import { generateBenchDataset, openMetricsChunks, T0 } from "../test/promql/data.ts";
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const SERIES = opt("series", 10_000), HOURS = opt("hours", 2), RUNS = opt("runs", 3);
+const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
+const END = T0 + HOURS * 3600_000;
+
+interface Q { name: string; query: string; kind: "instant" | "range"; time?: number; start?: number; end?: number; step?: number }
+const mid = T0 + Math.floor(HOURS / 2) * 3600_000;
+const range = (query: string, step: number): Q => ({ name: query, query, kind: "range", start: T0, end: END, step });
+const instant = (query: string, time = mid): Q => ({ name: query, query, kind: "instant", time });
+// The query set of bench/promql.ts (kept in step by hand), plus one answer with every series.
+const QUERIES: Q[] = [
+  range("sum(rate(bench_requests_total[5m]))", 60_000),
+  range('sum by (job) (rate(bench_requests_total[5m]))', 60_000),
+  range('rate(bench_requests_total{job="job1"}[5m])', 60_000),
+  range('max_over_time(bench_requests_total{shard="3"}[30m])', 300_000),
+  range('bench_requests_total{instance="host-5"}', 15_000),
+  range("quantile(0.9, rate(bench_requests_total[5m]))", 300_000),
+  range('sum by (instance) (bench_requests_total{job="job2"}) / on(instance) group_left count by (instance) (bench_requests_total)', 120_000),
+  instant("topk(10, rate(bench_requests_total[5m]))"),
+  instant("count(bench_requests_total)"),
+  instant("sum by (instance) (increase(bench_requests_total[1h]))"),
+  instant('avg_over_time(rate(bench_requests_total{job="job2"}[5m])[30m:1m])'),
+  instant('bench_requests_total{job="job3"} - on(id) bench_requests_total{job="job3"} offset 1h'),
+  instant('histogram_quantile(0.9, sum by (le) (label_replace(rate(bench_requests_total{job="job4"}[10m]), "le", "$1", "shard", "(.*)")))'),
+  instant("count_values(\"v\", bench_requests_total{job=\"job5\"} % 10)"),
+];
+const ALL_SERIES = instant("bench_requests_total");
+
+async function timeQuery(base: string, q: Q): Promise<{ ms: number; series: number; warnings: number }> {
+  const u = new URL(q.kind === "instant" ? "/api/v1/query" : "/api/v1/query_range", base);
+  const body = new URLSearchParams({ query: q.query });
+  if (q.kind === "instant") body.set("time", String(q.time! / 1000));
+  else { body.set("start", String(q.start! / 1000)); body.set("end", String(q.end! / 1000)); body.set("step", String(q.step! / 1000)); }
+  const t0 = performance.now();
+  const r = await fetch(u, { method: "POST", body });
+  const text = await r.text();
+  const ms = performance.now() - t0;
+  const j = JSON.parse(text);
+  if (j.status !== "success") throw new Error(`${base} ${q.query}: ${text.slice(0, 300)}`);
+  return { ms, series: Array.isArray(j.data.result) && j.data.resultType !== "scalar" ? j.data.result.length : 1, warnings: j.warnings?.length ?? 0 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function vmHWM(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string }> {
+  const hp = await freePort(), gp = await freePort();
+  const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "sidecar",
+    `--prometheus.url=${prom.url}`, `--tsdb.path=${prom.dataDir}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`, "--log.level=warn"]);
+  const url = `http://127.0.0.1:${hp}`;
+  await waitForHttp(`${url}/-/ready`, proc, 60_000);
+  return { proc, url };
+}
+
+async function workerFigures(eps: string[]): Promise<void> {
+  const out = tempDir("bench-worker-dist-").path;
+  execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out], { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: "ignore" });
+  const js = readFileSync(join(out, "index.js"));
+  console.log(`\nWorker bundle (wrangler deploy --dry-run): ${(statSync(join(out, "index.js")).size / 1024).toFixed(1)} KiB, gzip -9 ${(gzipSync(js, { level: 9 }).length / 1024).toFixed(1)} KiB`);
+
+  const dir = tempDir("bench-worker-").path;
+  writeFileSync(join(dir, "wrangler.toml"), [
+    `name = "querier-bench"`, `main = ${JSON.stringify(join(root, "edge/worker/index.ts"))}`,
+    `compatibility_date = "2026-04-01"`, `compatibility_flags = ["nodejs_compat"]`,
+    `[vars]`, `STORE_ENDPOINTS = ${JSON.stringify(eps.join(","))}`, `REPLICA_LABELS = "replica"`, "",
+  ].join("\n"));
+  const port = await freePort(), inspector = await freePort();
+  const t0 = performance.now();
+  const proc = startProcess(join(root, "node_modules/.bin/wrangler"), [
+    "dev", "--config", join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+  ], { cwd: dir, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } });
+  try {
+    while (!/Ready on/.test(proc.output())) {
+      if (performance.now() - t0 > 120_000) throw new Error(`wrangler dev not ready:\n${proc.output()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const ready = performance.now() - t0;
+    const url = `http://127.0.0.1:${port}`;
+    const t1 = performance.now();
+    const first = await fetch(`${url}/-/healthy`);
+    await first.text();
+    const firstMs = performance.now() - t1;
+    const t2 = performance.now();
+    const second = await fetch(`${url}/-/healthy`);
+    await second.text();
+    const secondMs = performance.now() - t2;
+    const q = instant("count(bench_requests_total)");
+    const firstQuery = await timeQuery(url, q);
+    const nextQuery = await timeQuery(url, q);
+    console.log(`wrangler dev: "Ready on" after ${ready.toFixed(0)} ms; first request ${firstMs.toFixed(1)} ms (status ${first.status}), second ${secondMs.toFixed(1)} ms`);
+    console.log(`first query through the sidecars (Info + Series fan-out) ${firstQuery.ms.toFixed(1)} ms, next ${nextQuery.ms.toFixed(1)} ms (${q.query})`);
+  } finally {
+    await proc.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const work = tempDir("bench-querier-").path;
+  const om = join(work, "data.om");
+  let t = performance.now();
+  const ds = generateBenchDataset(SERIES, HOURS);
+  const out = createWriteStream(om);
+  for (const chunk of openMetricsChunks(ds)) if (!out.write(chunk)) await once(out, "drain");
+  out.end();
+  await once(out, "finish");
+  const samples = ds.series.reduce((n, s) => n + s.ts.length, 0);
+  ds.series.length = 0;
+  console.log(`data: ${SERIES} series x ${HOURS}h at 15s = ${samples} samples (${((performance.now() - t) / 1000).toFixed(1)} s to write OpenMetrics)`);
+  t = performance.now();
+  const src = join(work, "blocks");
+  await promtool(["tsdb", "create-blocks-from", "openmetrics", om, src]);
+  console.log(`promtool backfill: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const dirA = join(work, "a"), dirB = join(work, "b");
+  cpSync(src, dirA, { recursive: true });
+  cpSync(src, dirB, { recursive: true });
+  const cfg = (r: string) => `global:\n  scrape_interval: 15s\n  external_labels:\n    cluster: bench\n    replica: ${r}\n`;
+  const [promA, promB] = await Promise.all([startPrometheus({ dataDir: dirA, config: cfg("a") }), startPrometheus({ dataDir: dirB, config: cfg("b") })]);
+  const procs: Proc[] = [];
+  try {
+    const [sa, sb] = await Promise.all([startSidecar(promA), startSidecar(promB)]);
+    procs.push(sa.proc, sb.proc);
+    const port = await freePort();
+    const querier = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query",
+      "--endpoint", sa.url, "--endpoint", sb.url, "--query.replica-label", "replica", `--http-address=127.0.0.1:${port}`, "--log.level=warn"], { cwd: root });
+    procs.push(querier);
+    const qUrl = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${qUrl}/-/ready`, querier, 60_000);
+
+    console.log(`\n${"query".padEnd(70)} ${"prom ms".padStart(9)} ${"querier".padStart(9)} ${"ratio".padStart(6)}`);
+    const ratios: number[] = [];
+    for (const q of QUERIES) {
+      await timeQuery(promA.url, q);
+      const w = await timeQuery(qUrl, q);
+      if (w.warnings) throw new Error(`${q.query}: ${w.warnings} warnings through the querier`);
+      const a: number[] = [], b: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        a.push((await timeQuery(promA.url, q)).ms);
+        b.push((await timeQuery(qUrl, q)).ms);
+      }
+      const pa = median(a), pb = median(b);
+      ratios.push(pb / pa);
+      const label = `${q.kind === "range" ? `[range ${q.step! / 1000}s] ` : "[instant] "}${q.name}`;
+      console.log(`${label.slice(0, 70).padEnd(70)} ${pa.toFixed(1).padStart(9)} ${pb.toFixed(1).padStart(9)} ${(pb / pa).toFixed(2).padStart(6)}`);
+    }
+    console.log(`\nratio querier/prometheus over ${QUERIES.length} queries: median ${median(ratios).toFixed(2)}x, worst ${Math.max(...ratios).toFixed(2)}x`);
+    const before = vmHWM(querier.child.pid!);
+    const all = await timeQuery(qUrl, ALL_SERIES);
+    const direct = await timeQuery(promA.url, ALL_SERIES);
+    console.log(`${ALL_SERIES.query} (instant): ${all.series} series in ${all.ms.toFixed(0)} ms via the querier, ${direct.ms.toFixed(0)} ms from Prometheus`);
+    console.log(`querier peak RSS (VmHWM): ${before.toFixed(0)} MiB after the query set, ${vmHWM(querier.child.pid!).toFixed(0)} MiB after the ${all.series}-series answer; Prometheus A ${vmHWM(promA.proc.child.pid!).toFixed(0)} MiB`);
+    if (!args.includes("--no-worker")) await workerFigures([sa.url, sb.url]);
+  } finally {
+    for (const p of procs.reverse()) await p.stop();
+    await Promise.all([promA.stop(), promB.stop()]);
+  }
+}
+
+await main();
