@@ -1,63 +1,70 @@
-// The same UI module hosted by workerd (wrangler dev, offline) and by Deno (Deno.serve), next to the
-// query API over in-memory series (ui-fixture.ts), driven in headless Chromium the same way on both:
-// a typed range query is drawn with one path per series of the API's answer and one point per
-// sample, the table equals /api/v1/query, the stores page copes with the missing endpoint.
-// (ui-query.test.ts does the full walk against Bun's `agent query` over real blocks.)
+// The UI on the three querier deployments, driven the same way in headless Chromium:
+//   bun     `agent query --tsdb.path BLOCKS --endpoint DEAD` (fan-out: local blocks + a store that is down)
+//   deno    `deno run edge/deno.ts --endpoint BUN`            (stacked on the Bun querier)
+//   workerd `wrangler dev` of the repo's Worker with STORE_ENDPOINTS=BUN
+// Each deployment's own API is the oracle: the graph draws one path per series of its query_range
+// answer with one point per sample, its warnings (the dead store, passed up the stack) are listed,
+// the table equals its /api/v1/query, partial_response=false shows what it answers then, and the
+// stores page lists its /api/v1/stores. Screenshots: test/output/ui-<runtime>*.png.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { freePort, requireBinary, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
-import { FIXTURE_END } from "./ui-fixture.ts";
+import { promtoolBackfill } from "../lib/prometheus.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outDir = join(root, "test", "output");
-const fixture = join(root, "test", "integration", "ui-fixture.ts");
+const bin = (n: string) => join(root, "node_modules", ".bin", n);
+const END = 1_700_007_200; // last sample, Unix seconds
 const servers: Record<string, { proc: Proc; url: string }> = {};
 let ctx: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
 
-async function startWorkerd(): Promise<{ proc: Proc; url: string }> {
-  const dir = tempDir("ui-workerd-").path;
-  writeFileSync(join(dir, "entry.ts"), `import { uiFixtureApp } from ${JSON.stringify(fixture)};\nexport default uiFixtureApp("workerd");\n`);
-  writeFileSync(join(dir, "wrangler.toml"), `name = "ui-smoke"\nmain = "entry.ts"\ncompatibility_date = "2026-04-01"\n`);
-  const port = await freePort(), inspector = await freePort();
-  const proc = startProcess(join(root, "node_modules/.bin/wrangler"), [
-    "dev", "--config", join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-  ], { cwd: dir, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ready`, proc, 60_000);
-  return { proc, url };
-}
-
-async function startDeno(): Promise<{ proc: Proc; url: string }> {
-  const dir = tempDir("ui-deno-").path;
-  const port = await freePort();
-  writeFileSync(join(dir, "entry.ts"), `import { uiFixtureApp } from ${JSON.stringify(fixture)};\n` +
-    `Deno.serve({ hostname: "127.0.0.1", port: ${port}, onListen() {} }, uiFixtureApp("deno").fetch);\n`);
-  // --config: the repo's deno.json (node_modules resolution) is not found from a temp dir.
-  const proc = startProcess(join(root, "node_modules/.bin/deno"), ["run", "-A", "--config", join(root, "deno.json"), join(dir, "entry.ts")], { cwd: root });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ready`, proc, 60_000);
-  return { proc, url };
+/** Four gauges over the two hours before END at 15 s; h4 misses 12.5 minutes. */
+function openMetrics(): string {
+  const lines = ["# TYPE ui_load gauge"];
+  for (let i = 0; i <= 480; i++) {
+    for (const [h, k] of [["h1", 1], ["h2", 2], ["h3", 3], ["h4", 5]] as const) {
+      if (h === "h4" && i >= 350 && i < 400) continue;
+      lines.push(`ui_load{host="${h}",dc="${k % 2 ? "odd" : "even"}"} ${(k * 10 + Math.sin(i / (8 * k)) * k).toFixed(3)} ${END - 7200 + i * 15}`);
+    }
+  }
+  lines.push("# EOF");
+  return lines.join("\n") + "\n";
 }
 
 test.before(async () => {
   requireBinary("chromium");
   mkdirSync(outDir, { recursive: true });
-  const [w, d] = await Promise.all([startWorkerd(), startDeno()]);
-  servers.workerd = w;
-  servers.deno = d;
+  const blocks = tempDir("ui-rt-blocks-").path;
+  await promtoolBackfill(openMetrics(), blocks);
+  const [dead, pBun, pDeno, pWorkerd, pInspector] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const bunUrl = `http://127.0.0.1:${pBun}`;
+  const bun = startProcess(bin("bun"), [join(root, "agent", "main.ts"), "query", "--tsdb.path", blocks, "--endpoint", `http://127.0.0.1:${dead}`,
+    "--http-address", `127.0.0.1:${pBun}`, "--log.level", "warn"], { cwd: root });
+  servers.bun = { proc: bun, url: bunUrl };
+  servers.deno = {
+    proc: startProcess(bin("deno"), ["run", "-A", join(root, "edge", "deno.ts"), "--endpoint", bunUrl, "--http-address", `127.0.0.1:${pDeno}`], { cwd: root }),
+    url: `http://127.0.0.1:${pDeno}`,
+  };
+  servers.workerd = {
+    proc: startProcess(bin("wrangler"), ["dev", "--config", join(root, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(pWorkerd),
+      "--inspector-port", String(pInspector), "--persist-to", tempDir("ui-rt-wrangler-").path, "--var", `STORE_ENDPOINTS:${bunUrl}`],
+    { cwd: root, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } }),
+    url: `http://127.0.0.1:${pWorkerd}`,
+  };
+  await Promise.all(Object.values(servers).map((s) => waitForHttp(`${s.url}/-/ready`, s.proc, 60_000)));
   ctx = await chromium.launchPersistentContext(tempDir("ui-chromium-").path, {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    viewport: { width: 1280, height: 800 },
+    viewport: { width: 1280, height: 900 },
   });
-  ctx.setDefaultTimeout(15_000);
+  ctx.setDefaultTimeout(20_000);
   page = ctx.pages()[0] ?? await ctx.newPage();
   page.on("pageerror", (e) => pageErrors.push(e.message));
 });
@@ -73,20 +80,27 @@ function metricText(m: Record<string, string>): string {
   return parts.length || !name ? `${name}{${parts.join(", ")}}` : name;
 }
 
-for (const runtime of ["workerd", "deno"]) {
-  test(`${runtime}: graph, table and stores page`, async () => {
+/** Click Execute and return the form the page sent to `path`, replayed as GET on the same server. */
+async function executeAndReplay(url: string, path: string): Promise<{ params: URLSearchParams; api: any }> {
+  const sent = page.waitForRequest((r) => new URL(r.url()).pathname === path);
+  await page.click("#execute");
+  const params = new URLSearchParams((await sent).postData() ?? "");
+  const api = await (await fetch(`${url}${path}?${params}`)).json();
+  await page.waitForFunction(() => !document.getElementById("execute")!.hasAttribute("disabled"));
+  return { params, api };
+}
+
+for (const runtime of ["bun", "deno", "workerd"]) {
+  test(`${runtime}: graph, warnings, table, partial response and stores`, async () => {
     const { url } = servers[runtime]!;
     await page.goto(`${url}/`);
-    assert.is(await page.title(), runtime);
     await page.click("#tab-graph");
     await page.fill("#range", "2h");
-    await page.fill("#end", String(FIXTURE_END));
-    await page.locator("#expr").pressSequentially("fixture_load");
-    const sent = page.waitForRequest((r) => new URL(r.url()).pathname === "/api/v1/query_range");
-    await page.click("#execute");
-    const params = new URLSearchParams((await sent).postData() ?? "");
+    await page.fill("#end", String(END));
+    await page.locator("#expr").pressSequentially("ui_load");
+    const { params, api } = await executeAndReplay(url, "/api/v1/query_range");
     assert.is(params.get("step"), "28");
-    const api = await (await fetch(`${url}/api/v1/query_range?${params}`)).json();
+    assert.is(api.status, "success", JSON.stringify(api).slice(0, 300));
     const series: { metric: Record<string, string>; values: [number, string][] }[] = api.data.result;
     assert.is(series.length, 4);
     await page.waitForFunction((n) => document.querySelectorAll("#chart svg path.series").length === n, series.length);
@@ -96,22 +110,47 @@ for (const runtime of ["workerd", "deno"]) {
       assert.is((d.match(/M/g) ?? []).length, series[i]!.metric.host === "h4" ? 2 : 1, `segments of series ${i}`);
     }
     assert.equal(await page.$$eval("#legend .legend-label", (ls) => ls.map((l) => l.textContent)), series.map((s) => metricText(s.metric)));
+    // The dead store behind the Bun querier is a warning on every deployment.
+    assert.ok((api.warnings ?? []).length > 0, "the API warns about the dead store");
+    assert.equal(await page.$$eval("#warnings li", (ls) => ls.map((l) => l.textContent)), api.warnings);
     await page.screenshot({ path: join(outDir, `ui-${runtime}.png`), fullPage: true });
 
     await page.click("#tab-table");
-    await page.fill("#expr", "avg by (dc) (fixture_load)");
-    const sentI = page.waitForRequest((r) => new URL(r.url()).pathname === "/api/v1/query");
-    await page.click("#execute");
-    const paramsI = new URLSearchParams((await sentI).postData() ?? "");
-    const inst = await (await fetch(`${url}/api/v1/query?${paramsI}`)).json();
-    await page.waitForSelector("#result-table tr.sample");
+    await page.fill("#expr", "avg by (dc) (ui_load)");
+    const inst = await executeAndReplay(url, "/api/v1/query");
     const rows = await page.$$eval("#result-table tr.sample", (trs) => trs.map((tr) => [tr.querySelector(".metric")!.textContent, tr.querySelector(".value")!.textContent]));
-    assert.equal(rows, inst.data.result.map((s: any) => [metricText(s.metric), s.value[1]]));
+    assert.equal(rows, inst.api.data.result.map((s: any) => [metricText(s.metric), s.value[1]]));
     assert.is(rows.length, 2);
 
+    // Without partial response the page shows whatever the server answers instead.
+    await page.uncheck("#partial-response");
+    const abort = await executeAndReplay(url, "/api/v1/query");
+    assert.is(abort.params.get("partial_response"), "false");
+    if (abort.api.status === "error") {
+      assert.is(await page.textContent("#error"), `${abort.api.errorType}: ${abort.api.error}`);
+      assert.is(await page.locator("#result-table tr.sample").count(), 0);
+    } else {
+      assert.is(await page.locator("#result-table tr.sample").count(), abort.api.data.result.length);
+    }
+    await page.check("#partial-response");
+
     await page.click("#nav-stores");
-    await page.waitForSelector("#stores-unavailable");
-    assert.ok(await page.locator("#stores-error").isHidden());
+    const stores = await (await fetch(`${url}/api/v1/stores`)).json();
+    const want: [string, string, string][] = [];
+    for (const type of Object.keys(stores.data).sort()) {
+      for (const s of stores.data[type]) want.push([s.name, s.healthy ? "UP" : "DOWN", s.lastError ?? ""]);
+    }
+    assert.ok(want.length > 0);
+    await page.waitForFunction((n) => document.querySelectorAll("#stores tr.store").length === n, want.length);
+    const got = await page.$$eval("#stores tr.store", (trs) => trs.map((tr) => [tr.querySelector(".store-name")!.textContent, tr.children[1]!.textContent, tr.querySelector(".store-error")!.textContent]));
+    // lastError texts are compared too; a store's health could change between the two reads, so
+    // allow one retry of the page.
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      await page.click("#stores-refresh");
+      await page.waitForTimeout(500);
+    }
+    assert.equal(await page.$$eval("#stores tr.store", (trs) => trs.map((tr) => [tr.querySelector(".store-name")!.textContent, tr.children[1]!.textContent, tr.querySelector(".store-error")!.textContent])), want);
+    await page.screenshot({ path: join(outDir, `ui-${runtime}-stores.png`), fullPage: true });
   });
 }
 
