@@ -156,9 +156,13 @@ test("select hints reach the stores: step, range, func, grouping, max_resolution
   assert.is(r.range, 300_000n);
   assert.is(r.maxResolutionWindow, 300_000n);
   assert.is(r.queryHints?.func?.name, "rate");
-  assert.equal(r.queryHints?.grouping?.labels, ["job"]);
-  assert.is(r.queryHints?.grouping?.by, true);
   assert.equal(r.aggregates, [5]); // COUNTER
+  // Grouping travels for a selector directly under an aggregation (the engine's rule, as Prometheus').
+  await new Engine().instantQuery(new FanoutQuerier(proxy), "sum by (job) (x)", 100 * S);
+  const g = a.calls.series[1]!;
+  assert.equal(g.queryHints?.grouping?.labels, ["job"]);
+  assert.is(g.queryHints?.grouping?.by, true);
+  assert.is(g.queryHints?.func?.name, "sum");
   assert.is(maxSourceResolution("auto", 600_000, 0, () => 0), 120_000);
   assert.is(maxSourceResolution("1h", 0, 0, () => 3_600_000), 3_600_000);
   assert.is(maxSourceResolution("", 0, 7, () => 0), 7);
