@@ -37,7 +37,7 @@ export function uiPage(title: string): string {
     <label><input type="checkbox" id="partial-response" checked> Use partial response</label>
     <label>Max source resolution
       <select id="max-source-resolution">
-        <option value="auto">auto</option><option value="0s">raw</option><option value="5m">5m</option><option value="1h">1h</option>
+        <option value="">server default</option><option value="auto">auto</option><option value="0s">raw only</option><option value="5m">up to 5m</option><option value="1h">up to 1h</option>
       </select></label>
   </div>
   <div class="views" role="tablist">

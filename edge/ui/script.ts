@@ -127,12 +127,13 @@ function showWarnings(list) {
 // ---- query page ----
 const state = { view: "table", ctrl: null, graph: null };
 
+// Sent with every query, as Thanos' UI sends them. An empty resolution leaves the choice to the
+// querier (its --query.auto-downsampling default).
 function options() {
-  return {
-    dedup: String($("dedup").checked),
-    partial_response: String($("partial-response").checked),
-    max_source_resolution: $("max-source-resolution").value,
-  };
+  const o = { dedup: String($("dedup").checked), partial_response: String($("partial-response").checked) };
+  const r = $("max-source-resolution").value;
+  if (r) o.max_source_resolution = r;
+  return o;
 }
 function autoStep(rangeMs) { return Math.max(Math.floor(rangeMs / 250 / 1000), 1) * 1000; }
 
@@ -152,7 +153,7 @@ function writeUrl() {
   const o = options();
   if (o.dedup === "false") q.set("dedup", "false");
   if (o.partial_response === "false") q.set("partial_response", "false");
-  if (o.max_source_resolution !== "auto") q.set("max_source_resolution", o.max_source_resolution);
+  if (o.max_source_resolution) q.set("max_source_resolution", o.max_source_resolution);
   history.replaceState(null, "", "?" + q.toString() + location.hash);
 }
 
@@ -526,7 +527,7 @@ function showPage() {
 function init() {
   readUrl();
   $("token").value = token;
-  $("token").addEventListener("change", () => {
+  $("token").addEventListener("input", () => {
     token = $("token").value.trim();
     try { sessionStorage.setItem("thanots.token", token); } catch (e) { /* storage disabled */ }
   });

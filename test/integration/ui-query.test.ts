@@ -101,7 +101,7 @@ test("graph: a typed range query draws one path per series, every sample a point
   // Prometheus' UI default resolution: range/250, whole seconds.
   assert.equal(Object.fromEntries(params), {
     query: "rate(ui_requests_total[5m])", start: String(END - 3600), end: String(END), step: "14",
-    dedup: "true", partial_response: "true", max_source_resolution: "auto",
+    dedup: "true", partial_response: "true",
   });
   const api = await apiGet("/api/v1/query_range", params);
   assert.is(api.status, "success");

@@ -5,7 +5,7 @@
 // Each deployment's own API is the oracle: the graph draws one path per series of its query_range
 // answer with one point per sample, its warnings (the dead store, passed up the stack) are listed,
 // the table equals its /api/v1/query, partial_response=false shows what it answers then, and the
-// stores page lists its /api/v1/stores. Screenshots: test/output/ui-<runtime>*.png.
+// stores page lists its /api/v1/stores; on Deno the API wants a bearer token, typed into the page. Screenshots: test/output/ui-<runtime>*.png.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdirSync } from "node:fs";
@@ -23,6 +23,9 @@ const servers: Record<string, { proc: Proc; url: string }> = {};
 let ctx: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
+/** The Deno querier requires this bearer token on /api/* (QUERY_TOKEN); the page sends what is typed in #token. */
+const DENO_TOKEN = "ui-test-token";
+const authFor = (runtime: string): Record<string, string> => (runtime === "deno" ? { Authorization: `Bearer ${DENO_TOKEN}` } : {});
 
 /** Four gauges over the two hours before END at 15 s; h4 misses 12.5 minutes. */
 function openMetrics(): string {
@@ -48,7 +51,7 @@ test.before(async () => {
     "--http-address", `127.0.0.1:${pBun}`, "--log.level", "warn"], { cwd: root });
   servers.bun = { proc: bun, url: bunUrl };
   servers.deno = {
-    proc: startProcess(bin("deno"), ["run", "-A", join(root, "edge", "deno.ts"), "--endpoint", bunUrl, "--http-address", `127.0.0.1:${pDeno}`], { cwd: root }),
+    proc: startProcess(bin("deno"), ["run", "-A", join(root, "edge", "deno.ts"), "--endpoint", bunUrl, "--http-address", `127.0.0.1:${pDeno}`], { cwd: root, env: { QUERY_TOKEN: DENO_TOKEN } }),
     url: `http://127.0.0.1:${pDeno}`,
   };
   servers.workerd = {
@@ -81,11 +84,11 @@ function metricText(m: Record<string, string>): string {
 }
 
 /** Click Execute and return the form the page sent to `path`, replayed as GET on the same server. */
-async function executeAndReplay(url: string, path: string): Promise<{ params: URLSearchParams; api: any }> {
+async function executeAndReplay(url: string, path: string, headers: Record<string, string> = {}): Promise<{ params: URLSearchParams; api: any }> {
   const sent = page.waitForRequest((r) => new URL(r.url()).pathname === path);
   await page.click("#execute");
   const params = new URLSearchParams((await sent).postData() ?? "");
-  const api = await (await fetch(`${url}${path}?${params}`)).json();
+  const api = await (await fetch(`${url}${path}?${params}`, { headers })).json();
   await page.waitForFunction(() => !document.getElementById("execute")!.hasAttribute("disabled"));
   return { params, api };
 }
@@ -98,7 +101,15 @@ for (const runtime of ["bun", "deno", "workerd"]) {
     await page.fill("#range", "2h");
     await page.fill("#end", String(END));
     await page.locator("#expr").pressSequentially("ui_load");
-    const { params, api } = await executeAndReplay(url, "/api/v1/query_range");
+    if (runtime === "deno") {
+      // Without the token: the API's 401 answer is shown, nothing drawn; then type the token.
+      const denied = await executeAndReplay(url, "/api/v1/query_range");
+      assert.is(denied.api.status, "error");
+      assert.is(await page.textContent("#error"), `${denied.api.errorType}: ${denied.api.error} (set a bearer token in the header)`);
+      assert.is(await page.locator("#chart svg").count(), 0);
+      await page.fill("#token", DENO_TOKEN);
+    }
+    const { params, api } = await executeAndReplay(url, "/api/v1/query_range", authFor(runtime));
     assert.is(params.get("step"), "28");
     assert.is(api.status, "success", JSON.stringify(api).slice(0, 300));
     const series: { metric: Record<string, string>; values: [number, string][] }[] = api.data.result;
@@ -117,14 +128,14 @@ for (const runtime of ["bun", "deno", "workerd"]) {
 
     await page.click("#tab-table");
     await page.fill("#expr", "avg by (dc) (ui_load)");
-    const inst = await executeAndReplay(url, "/api/v1/query");
+    const inst = await executeAndReplay(url, "/api/v1/query", authFor(runtime));
     const rows = await page.$$eval("#result-table tr.sample", (trs) => trs.map((tr) => [tr.querySelector(".metric")!.textContent, tr.querySelector(".value")!.textContent]));
     assert.equal(rows, inst.api.data.result.map((s: any) => [metricText(s.metric), s.value[1]]));
     assert.is(rows.length, 2);
 
     // Without partial response the page shows whatever the server answers instead.
     await page.uncheck("#partial-response");
-    const abort = await executeAndReplay(url, "/api/v1/query");
+    const abort = await executeAndReplay(url, "/api/v1/query", authFor(runtime));
     assert.is(abort.params.get("partial_response"), "false");
     if (abort.api.status === "error") {
       assert.is(await page.textContent("#error"), `${abort.api.errorType}: ${abort.api.error}`);
@@ -135,7 +146,7 @@ for (const runtime of ["bun", "deno", "workerd"]) {
     await page.check("#partial-response");
 
     await page.click("#nav-stores");
-    const stores = await (await fetch(`${url}/api/v1/stores`)).json();
+    const stores = await (await fetch(`${url}/api/v1/stores`, { headers: authFor(runtime) })).json();
     const want: [string, string, string][] = [];
     for (const type of Object.keys(stores.data).sort()) {
       for (const s of stores.data[type]) want.push([s.name, s.healthy ? "UP" : "DOWN", s.lastError ?? ""]);
