@@ -77,43 +77,73 @@ class Reader {
   }
 }
 
-function decodeLabel(b: Uint8Array, what: string): Label {
-  const r = new Reader(b, what);
+const EMPTY = new Uint8Array(0);
+
+// Label names and values are short and almost always ASCII: building those strings directly avoids a
+// subarray view plus a TextDecoder call per string, which dominated decoding in profiles.
+function str(b: Uint8Array, start: number, end: number): string {
+  if (end - start <= 48) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) return utf8.decode(b.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8.decode(b.subarray(start, end));
+}
+
+/** Length of the length-delimited field at r.pos; returns its end offset, checked against `limit`. */
+function lenEnd(r: Reader, limit: number): number {
+  const n = r.varint();
+  const end = r.pos + n;
+  if (end > limit) r.fail(`length ${n} runs past the end of its message (${limit - r.pos} bytes left)`);
+  return end;
+}
+
+function skipTo(r: Reader, wire: number, limit: number): void {
+  r.skip(wire);
+  if (r.pos > limit) r.fail("field runs past the end of its message");
+}
+
+function decodeLabel(r: Reader, end: number): Label {
   let name = "", value = "";
-  while (r.pos < b.length) {
+  while (r.pos < end) {
     const tag = r.varint();
     const f = tag >>> 3, w = tag & 7;
-    if (f === 1 && w === 2) name = utf8.decode(r.bytes());
-    else if (f === 2 && w === 2) value = utf8.decode(r.bytes());
-    else r.skip(w);
+    if (w === 2 && (f === 1 || f === 2)) {
+      const e = lenEnd(r, end);
+      const v = str(r.b, r.pos, e);
+      r.pos = e;
+      if (f === 1) name = v; else value = v;
+    } else skipTo(r, w, end);
   }
   return { name, value };
 }
 
-function decodeChunk(b: Uint8Array, what: string): RawChunk {
-  const r = new Reader(b, what);
-  const c: RawChunk = { minTime: 0, maxTime: 0, type: 0, data: b.subarray(0, 0) };
-  while (r.pos < b.length) {
+function decodeChunk(r: Reader, end: number): RawChunk {
+  const c: RawChunk = { minTime: 0, maxTime: 0, type: 0, data: EMPTY };
+  while (r.pos < end) {
     const tag = r.varint();
     const f = tag >>> 3, w = tag & 7;
     if (f === 1 && w === 0) c.minTime = r.varint();
     else if (f === 2 && w === 0) c.maxTime = r.varint();
     else if (f === 3 && w === 0) c.type = r.varint();
-    else if (f === 4 && w === 2) c.data = r.bytes();
-    else r.skip(w);
+    else if (f === 4 && w === 2) { const e = lenEnd(r, end); c.data = r.b.subarray(r.pos, e); r.pos = e; }
+    else skipTo(r, w, end);
   }
   return c;
 }
 
-function decodeChunkedSeries(b: Uint8Array, what: string): RawSeries {
-  const r = new Reader(b, what);
+function decodeChunkedSeries(r: Reader, end: number): RawSeries {
   const s: RawSeries = { labels: [], chunks: [] };
-  while (r.pos < b.length) {
+  while (r.pos < end) {
     const tag = r.varint();
     const f = tag >>> 3, w = tag & 7;
-    if (f === 1 && w === 2) s.labels.push(decodeLabel(r.bytes(), what));
-    else if (f === 2 && w === 2) s.chunks.push(decodeChunk(r.bytes(), what));
-    else r.skip(w);
+    if (f === 1 && w === 2) { const e = lenEnd(r, end); s.labels.push(decodeLabel(r, e)); }
+    else if (f === 2 && w === 2) { const e = lenEnd(r, end); s.chunks.push(decodeChunk(r, e)); }
+    else skipTo(r, w, end);
   }
   return s;
 }
@@ -126,7 +156,7 @@ export function decodeChunkedReadResponse(b: Uint8Array, what = "ChunkedReadResp
   while (r.pos < b.length) {
     const tag = r.varint();
     const f = tag >>> 3, w = tag & 7;
-    if (f === 1 && w === 2) out.push(decodeChunkedSeries(r.bytes(), what));
+    if (f === 1 && w === 2) { const e = lenEnd(r, b.length); out.push(decodeChunkedSeries(r, e)); }
     else if (f === 2 && w === 0) queryIndex = r.varint();
     else r.skip(w);
   }
@@ -156,13 +186,24 @@ class Writer {
     while (v >= 128) { b[this.pos++] = (v % 128) | 0x80; v = Math.floor(v / 128); }
     b[this.pos++] = v;
   }
-  bytes(x: Uint8Array): void { this.varint(x.length); this.b.set(x, this.pos); this.pos += x.length; }
+  bytes(x: Uint8Array | string): void {
+    this.varint(x.length);
+    if (typeof x === "string") { for (let i = 0; i < x.length; i++) this.b[this.pos++] = x.charCodeAt(i); return; }
+    this.b.set(x, this.pos);
+    this.pos += x.length;
+  }
 }
 
 // proto3: empty strings/bytes and zero numbers are not written (as protobuf-es and Go do), so our bytes
 // equal the reference encoders' byte for byte.
 function bytesLen(n: number): number { return n === 0 ? 0 : 1 + varintLen(n) + n; }
-function labelLen(n: Uint8Array, v: Uint8Array): number { return bytesLen(n.length) + bytesLen(v.length); }
+function labelLen(n: Uint8Array | string, v: Uint8Array | string): number { return bytesLen(n.length) + bytesLen(v.length); }
+
+/** ASCII strings stay strings (written char by char, length = byte length); others become UTF-8 bytes. */
+function asciiOrBytes(s: string): Uint8Array | string {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return utf8enc.encode(s);
+  return s;
+}
 
 export interface OutChunk { minTime: number; maxTime: number; /** Thanos numbering (XOR = 0). */ type: number; data: Uint8Array }
 
@@ -171,10 +212,10 @@ export interface OutChunk { minTime: number; maxTime: number; /** Thanos numberi
  * unknown field's `data`): uvarint(len) | Series bytes.
  */
 export function encodeSeriesField(labels: Labels, chunks: readonly OutChunk[]): Uint8Array {
-  const names: Uint8Array[] = [], values: Uint8Array[] = [];
+  const names: (Uint8Array | string)[] = [], values: (Uint8Array | string)[] = [];
   let size = 0;
   for (const l of labels) {
-    const n = utf8enc.encode(l.name), v = utf8enc.encode(l.value);
+    const n = asciiOrBytes(l.name), v = asciiOrBytes(l.value);
     names.push(n); values.push(v);
     size += 1 + varintLen(labelLen(n, v)) + labelLen(n, v);
   }

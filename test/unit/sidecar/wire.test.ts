@@ -15,7 +15,7 @@ test("decodeChunkedReadResponse equals protobuf-es fromBinary, chunk data is a v
   const msg = create(ChunkedReadResponseSchema, {
     queryIndex: 3n,
     chunkedSeries: times.map((t, i) => ({
-      labels: [{ name: "__name__", value: "m" }, { name: "k", value: `v${i}é` }],
+      labels: [{ name: "__name__", value: "m" }, { name: "k", value: `v${i}é` }, { name: "long", value: "x".repeat(40 * i) }, { name: "u", value: "ü".repeat(30 * i) }],
       chunks: [{ minTimeMs: BigInt(t), maxTimeMs: BigInt(t + 5), type: 1, data: bytes(i * 50, i) }, { minTimeMs: 0n, maxTimeMs: 0n, type: 0, data: new Uint8Array() }],
     })),
   });
