@@ -14,8 +14,8 @@ import { aggrNumSamples, decodeAggrChunk } from "../chunkenc/aggr.ts";
 import { decodeXorInto, XorAppender } from "../chunkenc/xor.ts";
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
 import { xxhash64 } from "../encoding/xxhash64.ts";
-import { compareLabels, compareStrings, labelsFrom, labelsString, type Labels } from "../labels/labels.ts";
-import { newMatcher, type Matcher, type MatchType } from "../labels/matcher.ts";
+import { compareLabels, compareStrings, getLabel, labelsFrom, labelsString, type Labels } from "../labels/labels.ts";
+import { newMatcher, setMatches, type Matcher, type MatchType } from "../labels/matcher.ts";
 import type { Bucket } from "../objstore/bucket.ts";
 import { bucketBlockFiles } from "../objstore/blockfiles.ts";
 import { withRetries } from "../objstore/retry.ts";
@@ -74,6 +74,9 @@ export interface LoadedBlock {
   ext: Labels;
   extKey: string;
   resolution: number;
+  /** Bytes to read per series entry / per chunk when their length is not known yet (from averages). */
+  seriesEstimate: number;
+  chunkEstimate: number;
 }
 
 export interface SyncResult {
@@ -349,7 +352,51 @@ export class BucketStore implements StoreImpl, InfoImpl {
     const metaBytes = encodeBlockMeta(meta);
     const block = await openBlock({ ...files, meta: async () => metaBytes });
     const ext = labelsFrom(meta.thanos?.labels ?? {});
-    return { meta, block, ext, extKey: labelsString(ext), resolution: meta.thanos?.downsample?.resolution ?? 0 };
+    // Range-read sizes from this block's averages: a read sized for the average entry plus a margin
+    // fetches most entries whole in one GET without dragging in kilobytes of neighbours (the readers'
+    // fixed default is 512 bytes, 3-4x a typical 120-sample chunk). A longer entry costs a second read.
+    const toc = block.index.toc;
+    const seriesEnd = Math.min(...[toc.labelIndices, toc.postings, toc.labelIndicesTable, toc.postingsTable, block.index.size].filter((v) => v > toc.series));
+    const nSeries = Math.max(1, meta.stats.numSeries);
+    const seriesEstimate = clamp(Math.ceil(((seriesEnd - toc.series) / nSeries) * 1.25), 64, 1024);
+    let chunkEstimate = 512;
+    try {
+      // Also warms the size the chunk reader asks for (CachingBucket keeps it).
+      const seg = await this.bucket.attributes(`${meta.ulid}/chunks/000001`);
+      const segs = meta.thanos?.segment_files?.length ?? 1;
+      if (segs === 1 && meta.stats.numChunks > 0) chunkEstimate = clamp(Math.ceil(((seg.size - 8) / meta.stats.numChunks) * 1.2) + 8, 48, 2048);
+    } catch { /* no segment (empty block) or unknown: keep the default */ }
+    return { meta, block, ext, extKey: labelsString(ext), resolution: meta.thanos?.downsample?.resolution ?? 0, seriesEstimate, chunkEstimate };
+  }
+
+  /**
+   * Series refs for the matchers, fetching only the postings lists worth their bytes (Thanos' lazy
+   * expanded postings): the smallest list among the matchers that need one is always read; another is
+   * read only when it is smaller than the series entries it would spare us reading. The matchers not
+   * resolved by postings are applied to the series' labels after the entries are read.
+   */
+  private async candidates(lb: LoadedBlock, ms: Matcher[]): Promise<{ refs: number[]; lazy: Matcher[] }> {
+    const ix = lb.block.index;
+    const sized: { m: Matcher; bytes: number }[] = [];
+    for (const m of ms) {
+      if (m.matches("")) continue;
+      const values = m.type === "=" ? [m.value] : m.type === "=~" ? setMatches(m) : null;
+      if (!values || values.length === 0) continue;
+      let bytes = 0;
+      for (const r of ix.postingsRanges(m.name, values)) bytes += r.end - r.start;
+      sized.push({ m, bytes });
+    }
+    if (sized.length === 0) return { refs: expandPostings(await lb.block.postingsForMatchers(ms)), lazy: [] };
+    sized.sort((a, b) => a.bytes - b.bytes);
+    // A list is len(4) count(4) refs(4 each) crc(4), padded to 4: its byte size bounds its series count.
+    const candidates = Math.max(1, (sized[0]!.bytes - 12) / 4);
+    const fetch = new Set<Matcher>([sized[0]!.m]);
+    for (const s of sized.slice(1)) if (s.bytes <= candidates * lb.seriesEstimate) fetch.add(s.m);
+    // Matchers without a sized list (negations, regexes over many values) keep the postings path: they
+    // read no list of their own for "!=" / "!~" beyond the values they reject.
+    for (const m of ms) if (!sized.some((s) => s.m === m)) fetch.add(m);
+    const lazy = ms.filter((m) => !fetch.has(m));
+    return { refs: expandPostings(await lb.block.postingsForMatchers([...fetch])), lazy };
   }
 
   /**
@@ -498,7 +545,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
     limiter: RequestLimiter, bytes: { chunks: number }, signal: AbortSignal,
   ): AsyncGenerator<OutSeries[]> {
     const b = lb.block;
-    const refs = expandPostings(await b.postingsForMatchers(ms));
+    const { refs, lazy } = await this.candidates(lb, ms);
     // Like Thanos, fail on the postings count before fetching anything: more series in one block than
     // the limit can only end over it.
     const maxSeries = this.o.maxSeries ?? 0;
@@ -510,16 +557,17 @@ export class BucketStore implements StoreImpl, InfoImpl {
     const ro = new PrefixReorderer<OutSeries>((into, from) => { into.chunks.push(...from.chunks); });
     for (let i = 0; i < refs.length; i += batch) {
       signal.throwIfAborted();
-      const entries = await b.index.series(refs.slice(i, i + batch));
+      const entries = await b.index.series(refs.slice(i, i + batch), lb.seriesEstimate);
       const keep: { labels: Labels; key: Labels; metas: { minTime: number; maxTime: number; ref: number }[] }[] = [];
       const chunkRefs: number[] = [];
       for (const s of entries) {
+        if (lazy.length && !lazy.every((m) => m.matches(getLabel(s.labels, m.name)))) continue;
         const metas = s.chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt);
         if (metas.length === 0) continue;
         keep.push({ key: s.labels, labels: extendLabels(dropLabelNames(s.labels, drop), outExt), metas });
         if (!skipChunks) for (const c of metas) chunkRefs.push(c.ref);
       }
-      const datas = skipChunks || chunkRefs.length === 0 ? [] : await b.chunks.chunks(chunkRefs);
+      const datas = skipChunks || chunkRefs.length === 0 ? [] : await b.chunks.chunks(chunkRefs, lb.chunkEstimate);
       let k = 0;
       const ready: OutSeries[] = [];
       for (const s of keep) {
@@ -554,11 +602,14 @@ export class BucketStore implements StoreImpl, InfoImpl {
 
   /** Label sets of series matching `ms` in a block (at most `limit` series read). */
   private async seriesLabels(lb: LoadedBlock, ms: Matcher[]): Promise<Labels[]> {
-    const refs = expandPostings(await lb.block.postingsForMatchers(ms));
+    const { refs, lazy } = await this.candidates(lb, ms);
     const out: Labels[] = [];
     const batch = this.o.batchSize ?? 256;
     for (let i = 0; i < refs.length; i += batch) {
-      for (const s of await lb.block.index.series(refs.slice(i, i + batch))) out.push(s.labels);
+      for (const s of await lb.block.index.series(refs.slice(i, i + batch), lb.seriesEstimate)) {
+        if (lazy.length && !lazy.every((m) => m.matches(getLabel(s.labels, m.name)))) continue;
+        out.push(s.labels);
+      }
     }
     return out;
   }
@@ -631,6 +682,10 @@ export class BucketStore implements StoreImpl, InfoImpl {
     for (const b of this.blocks.values()) n += b.block.index.heldBytes();
     return n;
   }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : hi;
 }
 
 function wireChunk(c: OutSeries["chunks"][number], aggrs: number[]): WireChunk {
