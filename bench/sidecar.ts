@@ -95,12 +95,17 @@ try {
 
   await direct(); await viaSidecar(); // warm-up (JIT, page cache)
   const td: number[] = [], ts: number[] = [], tc: number[] = [];
-  let cpuGrpc = 0, cpuConnect = 0;
+  let cpuGrpc = 0, cpuConnect = 0, clientDirect = 0, clientGrpc = 0;
+  const clientCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   let counts = { series: 0, samples: 0 };
   for (let r = 0; r < rounds; r++) {
+    let k0 = clientCpu();
     let a = performance.now(); const d = await direct(); td.push(performance.now() - a);
+    clientDirect += clientCpu() - k0;
     let c0 = cpuMs(sc.child.pid!);
+    k0 = clientCpu();
     a = performance.now(); const s = await viaSidecar(); ts.push(performance.now() - a);
+    clientGrpc += clientCpu() - k0;
     cpuGrpc += cpuMs(sc.child.pid!) - c0; c0 = cpuMs(sc.child.pid!);
     a = performance.now(); const sc2 = await viaSidecar(connectClient); tc.push(performance.now() - a);
     cpuConnect += cpuMs(sc.child.pid!) - c0;
@@ -119,6 +124,7 @@ try {
   console.log(`best rounds: direct ${mn(td).toFixed(0)} ms, sidecar gRPC ${mn(ts).toFixed(0)} ms (${(mn(ts) / mn(td)).toFixed(2)}x), Connect ${mn(tc).toFixed(0)} ms (${(mn(tc) / mn(td)).toFixed(2)}x)`);
   console.log(`ratio sidecar(gRPC)/direct: ${(ms / md).toFixed(2)}x   (all rounds direct ${td.map((x) => x.toFixed(0)).join(",")} ms; sidecar ${ts.map((x) => x.toFixed(0)).join(",")} ms)`);
   console.log(`sidecar CPU per Series call (user+sys, robust to machine load): gRPC ${(cpuGrpc / rounds).toFixed(0)} ms, Connect ${(cpuConnect / rounds).toFixed(0)} ms`);
+  console.log(`client CPU per call: direct remote read ${(clientDirect / rounds).toFixed(0)} ms, Series via sidecar gRPC ${(clientGrpc / rounds).toFixed(0)} ms`);
   console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}`);
   console.log(`sidecar peak RSS (VmHWM): ${vmHWM(sc.child.pid!).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
 } finally {
