@@ -223,8 +223,11 @@ function renderTable(data) {
   const tbody = $("result-table").tBodies[0];
   const rows = [];
   const r = data.result;
-  if (data.resultType === "vector") for (const s of r) rows.push([metricText(s.metric), s.value[1]]);
-  else if (data.resultType === "matrix") for (const s of r) rows.push([metricText(s.metric), s.values.map((v) => v[1] + " @" + v[0]).join("\n")]);
+  // Native histogram samples (Prometheus' "histogram"/"histograms" fields) are not drawn; say so.
+  if (data.resultType === "vector") for (const s of r) rows.push([metricText(s.metric), s.value ? s.value[1] : "(native histogram)"]);
+  else if (data.resultType === "matrix") {
+    for (const s of r) rows.push([metricText(s.metric), (s.values || []).map((v) => v[1] + " @" + v[0]).concat(s.histograms ? ["(" + s.histograms.length + " native histograms)"] : []).join("\n")]);
+  }
   else rows.push([data.resultType, r[1]]);
   if (!rows.length) {
     tbody.append(el("tr", null, el("td", { class: "empty", colspan: 2, text: "Empty query result" })));
@@ -248,9 +251,10 @@ function renderGraph(data, startMs, endMs, stepMs) {
   if (data.resultType !== "matrix") throw new Error("expected a matrix from query_range, got " + data.resultType);
   const all = data.result;
   const series = all.slice(0, MAX_SERIES).map((s, i) => {
-    const n = s.values.length;
+    const vs = s.values || [];
+    const n = vs.length;
     const xs = new Float64Array(n), ys = new Float64Array(n), raw = new Array(n);
-    for (let j = 0; j < n; j++) { xs[j] = Math.round(s.values[j][0] * 1000); raw[j] = s.values[j][1]; ys[j] = num(raw[j]); }
+    for (let j = 0; j < n; j++) { xs[j] = Math.round(vs[j][0] * 1000); raw[j] = vs[j][1]; ys[j] = num(raw[j]); }
     return { label: metricText(s.metric), color: color(i), xs, ys, raw, on: true };
   });
   state.graph = { series, startMs, endMs, stepMs, omitted: all.length - series.length };

@@ -212,6 +212,64 @@ test("errors show the API's message; toggles are sent as dedup and partial_respo
   assert.is(await page.inputValue("#max-source-resolution"), "5m");
 });
 
+test("time controls: RFC 3339 or Unix end, duration range and step, bad input caught before any request", async () => {
+  await page.goto(`${base}/`);
+  await page.click("#tab-graph");
+  await page.fill("#expr", "ui_temperature");
+  const cases: [end: string, range: string, step: string, want: Record<string, string>][] = [
+    ["2023-11-15T00:13:20Z", "1h30m", "1m", { start: String(END - 5400), end: String(END), step: "60" }],
+    ["2023-11-15 00:13:20", "90m", "", { start: String(END - 5400), end: String(END), step: "21" }], // no zone: UTC
+    ["1700007200.5", "2h", "15", { start: "1700000000.5", end: "1700007200.5", step: "15" }],
+    ["2023-11-15T01:13:20+01:00", "250s", "1s", { start: String(END - 250), end: String(END), step: "1" }],
+  ];
+  for (const [end, range, step, want] of cases) {
+    await page.fill("#end", end);
+    await page.fill("#range", range);
+    await page.fill("#step", step);
+    const sent = nextRequest("/api/v1/query_range");
+    await page.click("#execute");
+    const { params } = await sent;
+    assert.equal({ start: params.get("start"), end: params.get("end"), step: params.get("step") }, want, `${end} ${range} ${step}`);
+    // (attached, not visible: a flat line has an empty box, which Playwright calls invisible)
+    await page.waitForSelector("#chart svg path.series", { state: "attached" });
+  }
+  // The range buttons walk Prometheus' list of ranges and run the query again.
+  await page.fill("#range", "1h");
+  await page.fill("#step", "");
+  await page.fill("#end", String(END));
+  let sent = nextRequest("/api/v1/query_range");
+  await page.click("#range-more");
+  assert.is((await sent).params.get("start"), String(END - 7200));
+  assert.is(await page.inputValue("#range"), "2h");
+  sent = nextRequest("/api/v1/query_range");
+  await page.click("#range-less");
+  await page.waitForFunction(() => (document.getElementById("range") as HTMLInputElement).value === "1h");
+  assert.is((await sent).params.get("start"), String(END - 3600));
+
+  let requests = 0;
+  const count = (r: PwRequest) => { if (new URL(r.url()).pathname.startsWith("/api/")) requests++; };
+  page.on("request", count);
+  try {
+    for (const [field, value, message] of [
+      ["#end", "yesterday", 'Cannot read the time "yesterday"'],
+      ["#range", "1 hour", 'Cannot read the range "1 hour"'],
+      ["#step", "0s", 'Cannot read the step "0s"'],
+      ["#expr", "  ", "Enter an expression."],
+    ] as const) {
+      await page.fill("#end", String(END));
+      await page.fill("#range", "1h");
+      await page.fill("#step", "");
+      await page.fill("#expr", "ui_temperature");
+      await page.fill(field, value);
+      await page.click("#execute");
+      assert.ok(((await page.textContent("#error")) ?? "").startsWith(message), `${field}=${value}: ${await page.textContent("#error")}`);
+    }
+  } finally {
+    page.off("request", count);
+  }
+  assert.is(requests, 0, "no API request for unreadable controls");
+});
+
 test("warnings from the API are listed above the result", async () => {
   // agent query over local blocks never warns; add warnings to its real answer on the way.
   const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
