@@ -61,6 +61,12 @@ export interface BucketStoreOptions {
   openConcurrency?: number;
   /** Attempts per bucket operation (default 2: bucket errors are retried once). */
   bucketAttempts?: number;
+  /**
+   * Nearby ranges closer than this are read in one GET (fewer requests, more bytes): series entries
+   * (default 64 KiB) and chunks (default 16 KiB), the block reader's defaults.
+   */
+  seriesGapBytes?: number;
+  chunksGapBytes?: number;
   /** Series entries read per batch per block. Default 256. */
   batchSize?: number;
   log?: LogFn;
@@ -557,7 +563,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
     const ro = new PrefixReorderer<OutSeries>((into, from) => { into.chunks.push(...from.chunks); });
     for (let i = 0; i < refs.length; i += batch) {
       signal.throwIfAborted();
-      const entries = await b.index.series(refs.slice(i, i + batch), lb.seriesEstimate);
+      const entries = await b.index.series(refs.slice(i, i + batch), lb.seriesEstimate, this.o.seriesGapBytes);
       const keep: { labels: Labels; key: Labels; metas: { minTime: number; maxTime: number; ref: number }[] }[] = [];
       const chunkRefs: number[] = [];
       for (const s of entries) {
@@ -567,7 +573,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
         keep.push({ key: s.labels, labels: extendLabels(dropLabelNames(s.labels, drop), outExt), metas });
         if (!skipChunks) for (const c of metas) chunkRefs.push(c.ref);
       }
-      const datas = skipChunks || chunkRefs.length === 0 ? [] : await b.chunks.chunks(chunkRefs, lb.chunkEstimate);
+      const datas = skipChunks || chunkRefs.length === 0 ? [] : await b.chunks.chunks(chunkRefs, lb.chunkEstimate, this.o.chunksGapBytes);
       let k = 0;
       const ready: OutSeries[] = [];
       for (const s of keep) {
@@ -606,7 +612,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
     const out: Labels[] = [];
     const batch = this.o.batchSize ?? 256;
     for (let i = 0; i < refs.length; i += batch) {
-      for (const s of await lb.block.index.series(refs.slice(i, i + batch), lb.seriesEstimate)) {
+      for (const s of await lb.block.index.series(refs.slice(i, i + batch), lb.seriesEstimate, this.o.seriesGapBytes)) {
         if (lazy.length && !lazy.every((m) => m.matches(getLabel(s.labels, m.name)))) continue;
         out.push(s.labels);
       }

@@ -81,7 +81,7 @@ export class ChunkReader {
   }
 
   /** Read chunks by ref (same order as refs), coalescing refs close together into one range read. */
-  async chunks(refs: ArrayLike<number>, estimate = 512): Promise<ChunkData[]> {
+  async chunks(refs: ArrayLike<number>, estimate = 512, maxGap = 16 * 1024): Promise<ChunkData[]> {
     const out: ChunkData[] = new Array(refs.length);
     const bySeg = new Map<number, number[]>();
     for (let i = 0; i < refs.length; i++) {
@@ -99,7 +99,7 @@ export class ChunkReader {
         const off = refOffset(refs[i]!);
         if (off < SEGMENT_HEADER || off >= seg.size) throw new CodedError("corrupt", `${where}: chunk ref ${refs[i]} points at offset ${off}, outside the segment (size ${seg.size})`);
         const g = groups[groups.length - 1];
-        if (g && off - g.end <= 16 * 1024 && off + estimate - g.start <= 8 << 20) {
+        if (g && off - g.end <= maxGap && off + estimate - g.start <= 8 << 20) {
           g.end = Math.min(Math.max(g.end, off + estimate), seg.size);
           g.members.push(i);
         } else {

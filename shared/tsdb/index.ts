@@ -472,7 +472,7 @@ export class IndexReader {
   }
 
   /** Read series entries by ref, in the given order, coalescing nearby refs into few range reads. */
-  async series(refs: ArrayLike<number>, estimate = 512): Promise<SeriesEntry[]> {
+  async series(refs: ArrayLike<number>, estimate = 512, maxGap = 64 * 1024): Promise<SeriesEntry[]> {
     const n = refs.length;
     const out: SeriesEntry[] = new Array(n);
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => refs[a]! - refs[b]!);
@@ -481,7 +481,7 @@ export class IndexReader {
       const off = refs[i]! * 16;
       if (off < this.toc.series || off >= this.seriesEnd) throw new CodedError("corrupt", `${this.what}: series ref ${refs[i]} (offset ${off}) outside the series section [${this.toc.series}, ${this.seriesEnd})`);
       const last = ranges[ranges.length - 1];
-      if (last && off - last.end <= 64 * 1024 && off + estimate - last.start <= 4 << 20) {
+      if (last && off - last.end <= maxGap && off + estimate - last.start <= 4 << 20) {
         last.end = Math.min(Math.max(last.end, off + estimate), this.seriesEnd);
         last.members.push(i);
       } else {
