@@ -1,0 +1,61 @@
+// agent/sidecar/remoteread.ts readFrames: Prometheus' chunked remote-read framing
+// (uvarint length | big-endian CRC-32C | payload), fed awkwardly.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFrames } from "../../../agent/sidecar/remoteread.ts";
+import { crc32c } from "../../../shared/encoding/crc32c.ts";
+import { errorCode } from "../../../shared/encoding/errors.ts";
+
+function frame(payload: Uint8Array): Uint8Array {
+  const len: number[] = [];
+  let n = payload.length;
+  while (n >= 128) { len.push((n & 0x7f) | 0x80); n >>>= 7; }
+  len.push(n);
+  const out = new Uint8Array(len.length + 4 + payload.length);
+  out.set(len, 0);
+  new DataView(out.buffer).setUint32(len.length, crc32c(payload));
+  out.set(payload, len.length + 4);
+  return out;
+}
+
+const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(0), Uint8Array.from({ length: 300 }, (_, i) => i & 0xff), new Uint8Array([9])];
+const stream = (() => { const parts = payloads.map(frame); const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0)); let o = 0; for (const p of parts) { all.set(p, o); o += p.length; } return all; })();
+
+async function* split(b: Uint8Array, size: number) { for (let i = 0; i < b.length; i += size) yield b.slice(i, i + size); }
+
+async function collect(src: AsyncIterable<Uint8Array>, limit?: number): Promise<number[][]> {
+  const out: number[][] = [];
+  for await (const p of readFrames(src, "test stream", limit)) out.push([...p]);
+  return out;
+}
+
+test("frames come out whole whatever the network chunking (1 byte, 7 bytes, all at once)", async () => {
+  for (const size of [1, 2, 7, 64, stream.length]) {
+    assert.equal(await collect(split(stream, size)), payloads.map((p) => [...p]), `chunks of ${size}`);
+  }
+});
+
+test("a payload inside one network chunk is a view, not a copy", async () => {
+  const src = (async function* () { yield stream; })();
+  const views: Uint8Array[] = [];
+  for await (const p of readFrames(src, "s")) views.push(p);
+  assert.is(views[2]!.buffer, stream.buffer);
+});
+
+test("corrupt CRC, truncation and oversized frames are corrupt errors naming the stream and offset", async () => {
+  const bad = stream.slice();
+  bad[frame(payloads[0]!).length + frame(payloads[1]!).length + 4] ^= 1; // a byte of the third payload
+  const cases: [AsyncIterable<Uint8Array>, RegExp, number?][] = [
+    [split(bad, 5), /^test stream: frame at stream offset 13: CRC-32C mismatch/],
+    [split(stream.subarray(0, stream.length - 1), 3), /^test stream: stream ends inside a frame/],
+    [split(stream, 10), /over the 100-byte limit/, 100],
+  ];
+  for (const [src, re, limit] of cases) {
+    try { await collect(src, limit); assert.unreachable(String(re)); } catch (e) {
+      assert.is(errorCode(e), "corrupt");
+      assert.match((e as Error).message, re);
+    }
+  }
+});
+
+test.run();
