@@ -4,7 +4,7 @@
 //   workerd `wrangler dev` of the repo's Worker with STORE_ENDPOINTS=BUN
 // Each deployment's own API is the oracle: the graph draws one path per series of its query_range
 // answer with one point per sample, its warnings (the dead store, passed up the stack) are listed,
-// the table equals its /api/v1/query, partial_response=false shows what it answers then, and the
+// dedup on and off draw its answers for an HA pair, the table equals its /api/v1/query, partial_response=false shows what it answers then, and the
 // stores page lists its /api/v1/stores; on Deno the API wants a bearer token, typed into the page. Screenshots: test/output/ui-<runtime>*.png.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -27,7 +27,8 @@ const pageErrors: string[] = [];
 const DENO_TOKEN = "ui-test-token";
 const authFor = (runtime: string): Record<string, string> => (runtime === "deno" ? { Authorization: `Bearer ${DENO_TOKEN}` } : {});
 
-/** Four gauges over the two hours before END at 15 s; h4 misses 12.5 minutes. */
+/** Four gauges over the two hours before END at 15 s; h4 misses 12.5 minutes. An HA pair ui_ha
+ *  (replica a and b, b missing the first half hour) for the dedup toggle. */
 function openMetrics(): string {
   const lines = ["# TYPE ui_load gauge"];
   for (let i = 0; i <= 480; i++) {
@@ -35,6 +36,10 @@ function openMetrics(): string {
       if (h === "h4" && i >= 350 && i < 400) continue;
       lines.push(`ui_load{host="${h}",dc="${k % 2 ? "odd" : "even"}"} ${(k * 10 + Math.sin(i / (8 * k)) * k).toFixed(3)} ${END - 7200 + i * 15}`);
     }
+  }
+  lines.push("# TYPE ui_ha gauge");
+  for (let i = 0; i <= 480; i++) {
+    for (const r of ["a", "b"]) if (r === "a" || i >= 120) lines.push(`ui_ha{job="ha",replica="${r}"} ${i % 60} ${END - 7200 + i * 15}`);
   }
   lines.push("# EOF");
   return lines.join("\n") + "\n";
@@ -47,11 +52,11 @@ test.before(async () => {
   await promtoolBackfill(openMetrics(), blocks);
   const [dead, pBun, pDeno, pWorkerd, pInspector] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const bunUrl = `http://127.0.0.1:${pBun}`;
-  const bun = startProcess(bin("bun"), [join(root, "agent", "main.ts"), "query", "--tsdb.path", blocks, "--endpoint", `http://127.0.0.1:${dead}`,
+  const bun = startProcess(bin("bun"), [join(root, "agent", "main.ts"), "query", "--tsdb.path", blocks, "--endpoint", `http://127.0.0.1:${dead}`, "--query.replica-label", "replica",
     "--http-address", `127.0.0.1:${pBun}`, "--log.level", "warn"], { cwd: root });
   servers.bun = { proc: bun, url: bunUrl };
   servers.deno = {
-    proc: startProcess(bin("deno"), ["run", "-A", join(root, "edge", "deno.ts"), "--endpoint", bunUrl, "--http-address", `127.0.0.1:${pDeno}`], { cwd: root, env: { QUERY_TOKEN: DENO_TOKEN } }),
+    proc: startProcess(bin("deno"), ["run", "-A", join(root, "edge", "deno.ts"), "--endpoint", bunUrl, "--query.replica-label", "replica", "--http-address", `127.0.0.1:${pDeno}`], { cwd: root, env: { QUERY_TOKEN: DENO_TOKEN } }),
     url: `http://127.0.0.1:${pDeno}`,
   };
   servers.workerd = {
@@ -111,6 +116,7 @@ for (const runtime of ["bun", "deno", "workerd"]) {
     }
     const { params, api } = await executeAndReplay(url, "/api/v1/query_range", authFor(runtime));
     assert.is(params.get("step"), "28");
+    assert.is(params.get("dedup"), "true");
     assert.is(api.status, "success", JSON.stringify(api).slice(0, 300));
     const series: { metric: Record<string, string>; values: [number, string][] }[] = api.data.result;
     assert.is(series.length, 4);
@@ -125,6 +131,21 @@ for (const runtime of ["bun", "deno", "workerd"]) {
     assert.ok((api.warnings ?? []).length > 0, "the API warns about the dead store");
     assert.equal(await page.$$eval("#warnings li", (ls) => ls.map((l) => l.textContent)), api.warnings);
     await page.screenshot({ path: join(outDir, `ui-${runtime}.png`), fullPage: true });
+
+    // Dedup toggle: the HA pair is one series with dedup (every deployment is told replica is the
+    // replica label), both replicas without; each drawn as that deployment answers.
+    await page.fill("#expr", "ui_ha");
+    for (const dedup of [true, false]) {
+      await page.setChecked("#dedup", dedup);
+      const ha = await executeAndReplay(url, "/api/v1/query_range", authFor(runtime));
+      assert.is(ha.params.get("dedup"), String(dedup));
+      const want = ha.api.data.result.map((s: any) => metricText(s.metric));
+      assert.equal(want, dedup ? ['ui_ha{job="ha"}'] : ['ui_ha{job="ha", replica="a"}', 'ui_ha{job="ha", replica="b"}'], `API with dedup=${dedup}`);
+      assert.equal(await page.$$eval("#legend .legend-label", (ls) => ls.map((l) => l.textContent)), want);
+      const d = await page.$$eval("#chart svg path.series", (ps) => ps.map((p) => (p.getAttribute("d")!.match(/[ML]/g) ?? []).length));
+      assert.equal(d, ha.api.data.result.map((s: any) => s.values.length));
+    }
+    await page.check("#dedup");
 
     await page.click("#tab-table");
     await page.fill("#expr", "avg by (dc) (ui_load)");
