@@ -107,13 +107,12 @@ export class Engine {
       hints.start -= vs.offset;
       hints.end -= vs.offset;
       jobs.push(q.select(hints, vs.matchers as Matcher[]).then((r) => {
-        const prev = selections.get(vs);
-        selections.set(vs, prev ? mergeSeries(prev, r.series) : r.series);
+        selections.set(vs, r.series);
         warnings.push(...r.warnings);
       }));
     });
     try {
-      await Promise.all(jobs);
+      await withDeadline(Promise.all(jobs), ctl);
     } catch (e) {
       if (signal?.aborted) throw new CodedError("canceled", "query was canceled in query execution", { cause: e });
       throw e;
@@ -143,8 +142,21 @@ export class Engine {
   }
 }
 
-function mergeSeries(a: StorageSeries[], b: StorageSeries[]): StorageSeries[] {
-  return a === b ? a : b;
+/**
+ * Wait for the select phase, but no longer than the query deadline and not past cancellation: a
+ * store that never answers must not hang the query (it still sees the signal in its hints).
+ */
+function withDeadline<T>(p: Promise<T>, c: Control): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const finish = () => { done = true; clearTimeout(timer); c.signal?.removeEventListener("abort", onAbort); };
+    const onAbort = () => { if (!done) { finish(); reject(new CodedError("canceled", "query was canceled in query execution")); } };
+    const timer = setTimeout(() => {
+      if (!done) { finish(); reject(new CodedError("timeout", "query timed out in query execution")); }
+    }, Math.max(0, c.deadline - Date.now()));
+    c.signal?.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => { if (!done) { finish(); resolve(v); } }, (e) => { if (!done) { finish(); reject(e); } });
+  });
 }
 
 interface Control {

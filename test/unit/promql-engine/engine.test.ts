@@ -125,6 +125,11 @@ test("limits: max samples gives Prometheus' error text; timeout; cancellation", 
 
   const hurried = new Engine({ timeoutMs: 50 });
   await rejects(hurried.instantQuery(slowQ, "flap", 5 * M), "timeout", /timed out/);
+  // A store that never answers: the deadline still ends the query.
+  const stuck: Querier = { select: () => new Promise(() => {}), labelNames: q.labelNames.bind(q), labelValues: q.labelValues.bind(q) };
+  const t0 = Date.now();
+  await rejects(hurried.instantQuery(stuck, "flap", 5 * M), "timeout", "query timed out in query execution");
+  assert.ok(Date.now() - t0 < 1000);
 });
 
 test("cancellation and timeout also interrupt a long evaluation (it yields to the event loop)", async () => {
