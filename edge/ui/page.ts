@@ -33,6 +33,7 @@ export function uiPage(title: string): string {
     <button type="submit" id="execute">Execute</button>
   </form>
   <div class="options">
+    <select id="metric-insert" aria-label="Insert metric at cursor"><option value="">insert metric at cursor…</option></select>
     <label><input type="checkbox" id="dedup" checked> Use deduplication</label>
     <label><input type="checkbox" id="partial-response" checked> Use partial response</label>
     <label>Max source resolution

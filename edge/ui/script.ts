@@ -431,6 +431,31 @@ function toggleSeries(i, multi) {
   drawLegend();
 }
 
+// Metric names for the "insert at cursor" list, fetched on first use (a large fleet has many) and
+// again after a failure (e.g. a 401 before the token was typed).
+const MAX_NAMES = 10000;
+let names = null;
+async function loadNames() {
+  if (names) return;
+  const sel = $("metric-insert");
+  names = call("api/v1/label/__name__/values", {}, undefined, "GET").then((res) => {
+    const list = res.data || [];
+    sel.append(...list.slice(0, MAX_NAMES).map((n) => el("option", { value: n, text: n })));
+    if (list.length > MAX_NAMES) sel.append(el("option", { disabled: true, text: (list.length - MAX_NAMES) + " more not listed" }));
+    sel.options[0].textContent = "insert metric at cursor… (" + list.length + ")";
+  }, (e) => {
+    names = null;
+    sel.options[0].textContent = "metric names unavailable: " + (e && e.message ? e.message : String(e));
+  });
+}
+function insertMetric() {
+  const sel = $("metric-insert"), ta = $("expr");
+  if (!sel.value) return;
+  ta.setRangeText(sel.value, ta.selectionStart, ta.selectionEnd, "end");
+  sel.value = "";
+  ta.focus();
+}
+
 function setView(v, run) {
   state.view = v;
   $("tab-table").setAttribute("aria-selected", String(v === "table"));
@@ -545,6 +570,8 @@ function init() {
   $("range-more").addEventListener("click", () => stepRange(1));
   for (const id of ["range", "end", "step"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); execute(); } });
   $("stores-refresh").addEventListener("click", loadStores);
+  for (const ev of ["focus", "mousedown"]) $("metric-insert").addEventListener(ev, loadNames);
+  $("metric-insert").addEventListener("change", insertMetric);
   window.addEventListener("hashchange", showPage);
   let resizeTimer = 0;
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawGraph, 100); });

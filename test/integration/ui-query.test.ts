@@ -270,6 +270,20 @@ test("time controls: RFC 3339 or Unix end, duration range and step, bad input ca
   assert.is(requests, 0, "no API request for unreadable controls");
 });
 
+test("metric names from the API are offered and inserted at the cursor", async () => {
+  await page.goto(`${base}/`);
+  await page.fill("#expr", "rate([5m])");
+  await page.locator("#expr").evaluate((ta: HTMLTextAreaElement) => ta.setSelectionRange(5, 5));
+  await page.focus("#metric-insert");
+  const api = await apiGet("/api/v1/label/__name__/values", {});
+  assert.equal(api.data, ["ui_requests_total", "ui_temperature"]);
+  await page.waitForFunction((n) => (document.getElementById("metric-insert") as HTMLSelectElement).options.length === n + 1, api.data.length);
+  assert.equal(await page.$$eval("#metric-insert option", (os) => os.slice(1).map((o) => o.textContent)), api.data);
+  await page.selectOption("#metric-insert", "ui_requests_total");
+  assert.is(await page.inputValue("#expr"), "rate(ui_requests_total[5m])");
+  assert.is(await page.inputValue("#metric-insert"), "");
+});
+
 test("warnings from the API are listed above the result", async () => {
   // agent query over local blocks never warns; add warnings to its real answer on the way.
   const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
