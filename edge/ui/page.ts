@@ -31,6 +31,7 @@ export function uiPage(title: string): string {
   <form id="query-form" autocomplete="off">
     <textarea id="expr" rows="2" spellcheck="false" placeholder="Expression (Enter runs it, Shift+Enter adds a line)" aria-label="Expression"></textarea>
     <button type="submit" id="execute">Execute</button>
+    <button type="button" id="cancel" hidden>Cancel</button>
   </form>
   <div class="options">
     <select id="metric-insert" aria-label="Insert metric at cursor"><option value="">insert metric at cursor…</option></select>

@@ -170,8 +170,7 @@ async function execute() {
   const expr = $("expr").value.trim();
   showError("error", "");
   showWarnings([]);
-  if (state.ctrl) state.ctrl.abort();
-  state.ctrl = null;
+  if (state.ctrl) { state.ctrl.abort(); idle(); }
   if (!expr) { clearResults(); setStatus("status", ""); showError("error", "Enter an expression."); return; }
   const end = parseTime($("end").value);
   if (Number.isNaN(end)) {
@@ -197,6 +196,7 @@ async function execute() {
   state.ctrl = ctrl;
   setStatus("status", "Loading…");
   $("execute").disabled = true;
+  $("cancel").hidden = false;
   const t0 = performance.now();
   try {
     const res = await call(req.path, req.p, ctrl.signal);
@@ -215,8 +215,21 @@ async function execute() {
     showError("error", e && e.message ? e.message : String(e));
     setStatus("status", "");
   } finally {
-    if (state.ctrl === ctrl) { state.ctrl = null; $("execute").disabled = false; }
+    if (state.ctrl === ctrl) idle();
   }
+}
+function idle() {
+  state.ctrl = null;
+  $("execute").disabled = false;
+  $("cancel").hidden = true;
+}
+// Aborting the fetch closes the connection, which the querier takes as the client going away and
+// stops the query (and its store streams).
+function cancel() {
+  if (!state.ctrl) return;
+  state.ctrl.abort();
+  idle();
+  setStatus("status", "Canceled.");
 }
 
 function renderTable(data) {
@@ -570,6 +583,7 @@ function init() {
   $("range-more").addEventListener("click", () => stepRange(1));
   for (const id of ["range", "end", "step"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); execute(); } });
   $("stores-refresh").addEventListener("click", loadStores);
+  $("cancel").addEventListener("click", cancel);
   for (const ev of ["focus", "mousedown"]) $("metric-insert").addEventListener(ev, loadNames);
   $("metric-insert").addEventListener("change", insertMetric);
   window.addEventListener("hashchange", showPage);

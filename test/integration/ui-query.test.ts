@@ -284,6 +284,32 @@ test("metric names from the API are offered and inserted at the cursor", async (
   assert.is(await page.inputValue("#metric-insert"), "");
 });
 
+test("a slow query can be canceled; its late answer is not shown", async () => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  await page.route("**/api/v1/query", async (route) => {
+    await held;
+    await route.continue().catch(() => { /* the page aborted it */ });
+  });
+  try {
+    await page.goto(`${base}/?expr=ui_temperature&end=${END}`);
+    await page.waitForSelector("#cancel:not([hidden])");
+    assert.is(await page.textContent("#status"), "Loading…");
+    assert.ok(await page.isDisabled("#execute"));
+    await page.click("#cancel");
+    assert.is(await page.textContent("#status"), "Canceled.");
+    assert.ok(await page.isEnabled("#execute"));
+    assert.ok(await page.locator("#cancel").isHidden());
+    release();
+    await page.waitForTimeout(300);
+    assert.is(await page.locator("#result-table tr.sample").count(), 0);
+    assert.ok(await page.locator("#error").isHidden());
+  } finally {
+    release();
+    await page.unroute("**/api/v1/query");
+  }
+});
+
 test("warnings from the API are listed above the result", async () => {
   // agent query over local blocks never warns; add warnings to its real answer on the way.
   const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
