@@ -77,6 +77,12 @@ function toPbLabels(ls: Labels): PbLabel[] {
   return ls.map((l: Label) => create(LabelSchema, { name: l.name, value: l.value }));
 }
 
+function withoutExternal(ls: Labels, ext: Labels): Labels {
+  let hit = false;
+  for (const l of ls) if (ext.some((e) => e.name === l.name && e.value === l.value)) { hit = true; break; }
+  return hit ? ls.filter((l) => !ext.some((e) => e.name === l.name && e.value === l.value)) : ls;
+}
+
 function isAbort(strategy: PartialResponseStrategy, disabled: boolean): boolean {
   return disabled || strategy === PartialResponseStrategy.ABORT;
 }
@@ -175,7 +181,9 @@ export class SidecarStore {
         for await (const payload of res.payloads) {
           for (const s of decodeChunkedReadResponse(payload, `remote read frame ${i++}`).series) {
             const got = labelsFromPb(s.labels);
-            const key = extNames.size ? dropLabelNames(got, extNames) : got;
+            // Prometheus sorted by the stored labels: what it sent minus the external labels it merged in
+            // (a stored label with an external name but another value is the series' own: it stays).
+            const key = extNames.size ? withoutExternal(got, ext) : got;
             const labels = finalLabels(got);
             const chunks: OutChunk[] = new Array(s.chunks.length);
             for (let j = 0; j < s.chunks.length; j++) {
