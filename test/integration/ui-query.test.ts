@@ -310,6 +310,20 @@ test("a slow query can be canceled; its late answer is not shown", async () => {
   }
 });
 
+test("a non-JSON failure (e.g. a proxy's 502 page) is shown with its status and text", async () => {
+  await page.route("**/api/v1/query", (route) => route.fulfill({ status: 502, contentType: "text/html", body: "<html><b>upstream</b> unreachable</html>" }));
+  try {
+    await page.goto(`${base}/?expr=ui_temperature&end=${END}`);
+    await page.waitForSelector("#error:not([hidden])");
+    const text = (await page.textContent("#error")) ?? "";
+    assert.match(text, /^HTTP 502\b/);
+    assert.ok(text.endsWith(": <html><b>upstream</b> unreachable</html>"), text);
+    assert.is(await page.locator("#error b").count(), 0, "shown as text, not markup");
+  } finally {
+    await page.unroute("**/api/v1/query");
+  }
+});
+
 test("warnings from the API are listed above the result", async () => {
   // agent query over local blocks never warns; add warnings to its real answer on the way.
   const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
@@ -380,8 +394,8 @@ test("stores page: a querier without /api/v1/stores says so; a Thanos-style list
 });
 
 test("no script errors in the page", () => {
-  // The browser logs each 4xx answer (the bad query's 400, the stores 404); nothing else may appear.
-  assert.equal((globalThis as any).__uiConsoleErrors.filter((e: string) => !/status of 40[04]/.test(e)), []);
+  // The browser logs each failed answer (the bad query's 400, the stores 404, the stubbed 502); nothing else may appear.
+  assert.equal((globalThis as any).__uiConsoleErrors.filter((e: string) => !/status of (400|404|502)/.test(e)), []);
 });
 
 test.run();
