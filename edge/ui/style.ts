@@ -49,8 +49,13 @@ td.value{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-
 .stores-head h2{font-size:16px;margin:0}
 h3{font-size:14px;margin:16px 0 4px;text-transform:capitalize}
 .badge{display:inline-block;white-space:nowrap;margin:1px 4px 1px 0;padding:0 6px;border-radius:3px;background:#eef1f6;font:12px ui-monospace,Menlo,Consolas,monospace}
-.stores-table td{white-space:nowrap}
-.stores-table td.store-error{white-space:normal}
+.stores-table{table-layout:fixed}
+.stores-table td{overflow-wrap:anywhere}
+.stores-table th:nth-child(1){width:18%}
+.stores-table th:nth-child(2){width:6%}
+.stores-table th:nth-child(3){width:18%}
+.stores-table th:nth-child(4),.stores-table th:nth-child(5){width:14%}
+.stores-table th:nth-child(6){width:7%}
 .up{color:#1c7a3d;font-weight:600}
 .down{color:#b02a2a;font-weight:600}
 `;
