@@ -218,6 +218,29 @@ misc("/metrics counts StoreAPI requests by code and shows the last external-labe
   assert.is((await fetch(`${plain.http}/-/ready`)).status, 200);
 });
 
+misc("clients that cancel mid-stream leave the sidecar answering (30 cancels, then full answers on every protocol)", async () => {
+  // Prometheus allows 10 concurrent remote reads (--storage.remote.read-concurrent-limit): a read left
+  // open per cancel would make later calls wait or fail. (A smoke test: this answer is small enough that
+  // Prometheus may have finished sending before the cancel arrives.)
+  const ms: M[] = [["__name__", "=~", "demo_.*"]];
+  for (let i = 0; i < 30; i++) {
+    const mk = [transports.grpc, transports.connect, transports.grpcWeb][i % 3]!;
+    const c = createClient(Store, mk(plain));
+    const ctl = new AbortController();
+    let n = 0;
+    try {
+      for await (const r of c.series(seriesRequest(ms, hMinMs, hMaxMs), { signal: ctl.signal })) {
+        if (r.result.case === "series" && ++n === 2) ctl.abort();
+      }
+    } catch { /* canceled */ }
+    assert.ok(n >= 2);
+  }
+  for (const mk of [transports.grpc, transports.connect, transports.grpcWeb]) {
+    const got = await collectSeries(createClient(Store, mk(plain)), seriesRequest(ms, hMinMs, hMaxMs));
+    assert.is(got.raw.length, gauges.length + 40);
+  }
+});
+
 misc("external labels are re-read periodically: a Prometheus config reload shows up in Info and Series", async () => {
   const s = await startSidecar(["--prometheus.get_config_interval=200ms"]);
   try {
