@@ -94,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     maxSamples: nonNegInt("store.limits.request-samples", f.get("store.limits.request-samples")!),
     maxChunkBytes: nonNegInt("store.limits.request-chunk-bytes", f.get("store.limits.request-chunk-bytes")!),
     maxConcurrency: nonNegInt("store.grpc.series-max-concurrency", f.get("store.grpc.series-max-concurrency")!),
+    preEncode: true,
     log: (lv, msg, kv) => log[lv](msg, kv as Record<string, string>),
   });
 

@@ -49,6 +49,6 @@ export function createEdgeStore(bucket: Bucket, opts: Omit<BucketStoreOptions, "
 
 /** A hono app serving the store over Connect and gRPC-Web (mount it in a Worker or Deno.serve). */
 export function storeApp(bucket: Bucket, opts: Omit<BucketStoreOptions, "bucket"> = {}, mount: MountOptions = {}): { app: Hono; edge: EdgeStore } {
-  const edge = createEdgeStore(bucket, opts);
+  const edge = createEdgeStore(bucket, { preEncode: true, ...opts });
   return { app: storeApiApp(edge.services, mount), edge };
 }

@@ -9,6 +9,8 @@
 //
 // Runtime-free: agent/store (Bun/Node) and edge/store (Workers/Deno) only supply the Bucket and serve it.
 
+import { create } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { Encoding } from "../chunkenc/chunk.ts";
 import { aggrNumSamples, decodeAggrChunk } from "../chunkenc/aggr.ts";
 import { decodeXorInto, XorAppender } from "../chunkenc/xor.ts";
@@ -23,7 +25,7 @@ import { MAX_INT64, MIN_INT64, msFromProto, msToProto } from "../rpc/time.ts";
 import type {
   CallContext, InfoImpl, InfoResponseInit, LabelNamesResponseInit, LabelValuesResponseInit, SeriesResponseInit, StoreImpl,
 } from "../rpc/store.ts";
-import { Aggr, type LabelNamesRequest, type LabelValuesRequest, type SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
+import { Aggr, type LabelNamesRequest, type LabelValuesRequest, type SeriesRequest, SeriesResponseSchema } from "../gen/thanos/storepb/rpc_pb.ts";
 import { type LabelMatcher, LabelMatcher_Type, PartialResponseStrategy } from "../gen/thanos/storepb/types_pb.ts";
 import { chunkSampleCount, RequestLimiter } from "../store/limits.ts";
 import { dropLabelNames, extendLabels, externalLabelsWithout, matchExternalLabels } from "../store/labels.ts";
@@ -33,6 +35,7 @@ import { encodeBlockMeta, type BlockMeta } from "../tsdb/meta.ts";
 import { expandPostings } from "../tsdb/postings.ts";
 import { CachingBucket, type BucketStats } from "./cache.ts";
 import { type Discovered, discoverBlocks, filterBlocks } from "./discovery.ts";
+import { encodeRawSeries } from "./wire.ts";
 
 export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
@@ -67,6 +70,11 @@ export interface BucketStoreOptions {
    */
   seriesGapBytes?: number;
   chunksGapBytes?: number;
+  /**
+   * Yield raw-chunk series as pre-encoded protobuf (SeriesResponse with the series in an unknown field)
+   * instead of message objects: for serving over the wire. In-process callers want objects (default).
+   */
+  preEncode?: boolean;
   /** Series entries read per batch per block. Default 256. */
   batchSize?: number;
   log?: LogFn;
@@ -536,7 +544,13 @@ export class BucketStore implements StoreImpl, InfoImpl {
         let chunks = first.cur!.chunks;
         if (same.length > 1 && !req.skipChunks) chunks = mergeOverlappingChunks(same.flatMap((c) => c.cur!.chunks));
         limiter.addSeries();
-        yield { result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: req.skipChunks ? [] : chunks.map((c) => wireChunk(c, aggrs)) } } };
+        if (this.o.preEncode && !req.skipChunks && chunks.every((c) => c.encoding !== Encoding.Aggr)) {
+          const m = create(SeriesResponseSchema);
+          m.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: encodeRawSeries(labels, chunks) }];
+          yield m;
+        } else {
+          yield { result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: req.skipChunks ? [] : chunks.map((c) => wireChunk(c, aggrs)) } } };
+        }
         await Promise.all(same.map(step));
         for (const w of warnings.splice(0)) yield { result: { case: "warning", value: w } };
       }
