@@ -137,8 +137,21 @@ function options() {
 }
 function autoStep(rangeMs) { return Math.max(Math.floor(rangeMs / 250 / 1000), 1) * 1000; }
 
+// Prometheus/Thanos panel links (/graph?g0.expr=...&g0.tab=1&g0.range_input=1h), as alert
+// generator URLs and Grafana's "explore" links carry them; tab 0 is the graph, 1 the table.
+function fromPanelLink(q) {
+  const out = new URLSearchParams();
+  const map = { "g0.expr": "expr", "g0.range_input": "range", "g0.end_input": "end", "g0.moment_input": "end", "g0.step_input": "step", "g0.max_source_resolution": "max_source_resolution" };
+  for (const k of Object.keys(map)) if (q.has(k)) out.set(map[k], q.get(k));
+  if (q.has("g0.tab")) out.set("tab", q.get("g0.tab") === "0" ? "graph" : "table");
+  if (q.get("g0.deduplicate") === "0") out.set("dedup", "false");
+  if (q.get("g0.partial_response") === "0") out.set("partial_response", "false");
+  return out;
+}
+
 function readUrl() {
-  const q = new URLSearchParams(location.search);
+  let q = new URLSearchParams(location.search);
+  if (!q.has("expr") && q.has("g0.expr")) q = fromPanelLink(q);
   if (q.has("expr")) $("expr").value = q.get("expr");
   if (q.get("tab") === "graph") state.view = "graph";
   for (const k of ["range", "end", "step"]) if (q.has(k)) $(k).value = q.get(k);

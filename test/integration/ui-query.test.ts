@@ -324,6 +324,20 @@ test("a non-JSON failure (e.g. a proxy's 502 page) is shown with its status and 
   }
 });
 
+test("Prometheus/Thanos panel links (alert generator URLs) open the query", async () => {
+  // A table link as a Thanos ruler's generatorURL has it, then a graph link with range and end.
+  await page.goto(`${base}/graph?g0.expr=${encodeURIComponent("ui_temperature > 10")}&g0.tab=1&g0.moment_input=${encodeURIComponent("2023-11-15 00:13:20")}`);
+  await page.waitForSelector("#result-table tr.sample");
+  assert.is(await page.getAttribute("#tab-table", "aria-selected"), "true");
+  const api = await apiGet("/api/v1/query", { query: "ui_temperature > 10", time: String(END) });
+  assert.equal(await page.$$eval("#result-table tr.sample .value", (tds) => tds.map((td) => td.textContent)), api.data.result.map((s: any) => s.value[1]));
+  const sent = nextRequest("/api/v1/query_range");
+  await page.goto(`${base}/graph?g0.expr=ui_temperature&g0.tab=0&g0.range_input=30m&g0.end_input=${encodeURIComponent("2023-11-15 00:13:20")}&g0.deduplicate=0`);
+  const { params } = await sent;
+  assert.equal([params.get("start"), params.get("end"), params.get("step"), params.get("dedup")], [String(END - 1800), String(END), "7", "false"]);
+  await page.waitForFunction(() => document.querySelectorAll("#chart svg path.series").length === 2);
+});
+
 test("warnings from the API are listed above the result", async () => {
   // agent query over local blocks never warns; add warnings to its real answer on the way.
   const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
