@@ -389,11 +389,45 @@ function drawGraph() {
   });
   const hair = sv("line", { class: "crosshair", y1: T, y2: T + ph, visibility: "hidden" });
   const dot = sv("circle", { r: 4, visibility: "hidden", stroke: "#fff", "stroke-width": 1.5 });
+  const band = sv("rect", { class: "selection", y: T, height: ph, visibility: "hidden" });
   const overlay = sv("rect", { x: L, y: T, width: pw, height: ph, fill: "transparent" });
-  svg.append(hair, dot, overlay);
+  svg.append(hair, dot, band, overlay);
   box.append(svg);
-  overlay.addEventListener("mousemove", (ev) => hover(ev, svg, W, H, hair, dot));
+  // Drag across the plot to zoom: the band's ends become the new end time and range.
+  const plotX = (ev) => {
+    const r = svg.getBoundingClientRect();
+    return Math.min(L + pw, Math.max(L, (ev.clientX - r.left) * W / r.width));
+  };
+  let drag = null;
+  overlay.addEventListener("mousedown", (ev) => {
+    if (ev.button !== 0) return;
+    drag = plotX(ev);
+    ev.preventDefault();
+  });
+  overlay.addEventListener("mousemove", (ev) => {
+    if (drag !== null) {
+      const x = plotX(ev);
+      band.setAttribute("x", Math.min(drag, x));
+      band.setAttribute("width", Math.abs(x - drag));
+      band.setAttribute("visibility", "visible");
+    }
+    hover(ev, svg, W, H, hair, dot);
+  });
+  overlay.addEventListener("mouseup", (ev) => {
+    if (drag === null) return;
+    const a = Math.min(drag, plotX(ev)), b = Math.max(drag, plotX(ev));
+    drag = null;
+    band.setAttribute("visibility", "hidden");
+    const t = (px) => Math.round((x0 + (px - L) / pw * (x1 - x0)) / 1000) * 1000;
+    if (b - a < 4 || t(b) - t(a) < 1000) return; // a click, not a drag
+    $("end").value = new Date(t(b)).toISOString().replace(".000Z", "Z");
+    $("range").value = formatDuration(t(b) - t(a));
+    $("step").value = "";
+    execute();
+  });
   overlay.addEventListener("mouseleave", () => {
+    drag = null;
+    band.setAttribute("visibility", "hidden");
     hair.setAttribute("visibility", "hidden");
     dot.setAttribute("visibility", "hidden");
     $("tooltip").hidden = true;

@@ -39,6 +39,7 @@ td.value{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-
 .chart .grid line{stroke:#e9ecf1}
 .chart .series{fill:none;stroke-width:1.5;stroke-linejoin:round;stroke-linecap:round}
 .chart .crosshair{stroke:#8a93a5;stroke-dasharray:3 3}
+.chart .selection{fill:rgba(47,111,222,.15);stroke:#2f6fde;stroke-width:1}
 .tooltip{position:absolute;pointer-events:none;background:rgba(29,35,48,.92);color:#fff;padding:6px 8px;border-radius:4px;font-size:12px;max-width:480px;word-break:break-all}
 .legend{margin-top:8px;max-height:280px;overflow:auto}
 .legend-item{display:flex;align-items:center;gap:8px;padding:1px 4px;cursor:pointer;font:12px ui-monospace,Menlo,Consolas,monospace}

@@ -137,6 +137,27 @@ test("graph: a typed range query draws one path per series, every sample a point
   assert.ok(value !== undefined && series.some((s) => s.values.some((v) => v[1] === value)), tip);
   await page.screenshot({ path: join(outDir, "ui-graph.png"), fullPage: true });
 
+  // Dragging across the middle half of the plot zooms to it (one pixel is 3600/plot-width seconds).
+  const viewBox = (await page.getAttribute("#chart svg", "viewBox"))!.split(" ").map(Number);
+  const scale = box.width / viewBox[2]!, plotLeft = box.x + 64 * scale, plotWidth = (viewBox[2]! - 64 - 16) * scale;
+  const zoom = nextRequest("/api/v1/query_range");
+  await page.mouse.move(plotLeft + plotWidth * 0.25, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(plotLeft + plotWidth * 0.5, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.move(plotLeft + plotWidth * 0.75, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.up();
+  const z = (await zoom).params;
+  const secPerPx = 3600 / (viewBox[2]! - 64 - 16);
+  assert.ok(Math.abs(Number(z.get("end")) - (END - 900)) <= 2 * secPerPx, `zoom end ${z.get("end")}`);
+  assert.ok(Math.abs(Number(z.get("start")) - (END - 2700)) <= 2 * secPerPx, `zoom start ${z.get("start")}`);
+  assert.is(await page.inputValue("#end"), new Date(Number(z.get("end")) * 1000).toISOString().replace(".000Z", "Z"));
+  await page.waitForFunction((n) => document.querySelectorAll("#chart svg path.series").length === n, series.length);
+  // Back to the full hour for the legend checks.
+  await page.fill("#range", "1h");
+  await page.fill("#end", String(END));
+  await page.click("#execute");
+  await page.waitForFunction(() => /Resolution: 14s/.test(document.getElementById("status")!.textContent ?? ""));
+
   // Legend: a click isolates a series, a second click shows all again.
   await page.click("#legend .legend-item[data-index='1']");
   assert.equal(await page.$$eval("#chart svg path.series", (ps) => ps.map((p) => p.getAttribute("data-index"))), ["1"]);
