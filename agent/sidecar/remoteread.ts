@@ -87,7 +87,7 @@ function concat(parts: Uint8Array[], n: number): Uint8Array {
 
 export type RemoteReadResult =
   | { type: "streamed"; frames: AsyncGenerator<ChunkedReadResponse>; payloads: AsyncGenerator<Uint8Array>; cancel(): Promise<void> }
-  | { type: "samples"; response: ReadResponse };
+  | { type: "samples"; /** Decompressed ReadResponse bytes. */ raw: Uint8Array; decode(): ReadResponse };
 
 export interface RemoteReadOptions {
   /** Response types to accept, in preference order (default: streamed chunks, then samples). */
@@ -153,11 +153,17 @@ export async function remoteRead(base: string, query: Query, opts: RemoteReadOpt
     } catch (e) {
       throw new CodedError("corrupt", `${what}: SAMPLES answer of ${buf.length} bytes does not decompress (snappy, limit ${limit} bytes): ${(e as Error).message}`);
     }
-    try {
-      return { type: "samples", response: fromBinary(ReadResponseSchema, raw) };
-    } catch (e) {
-      throw new CodedError("corrupt", `${what}: SAMPLES answer is not a ReadResponse: ${(e as Error).message}`);
-    }
+    return {
+      type: "samples",
+      raw,
+      decode: () => {
+        try {
+          return fromBinary(ReadResponseSchema, raw);
+        } catch (e) {
+          throw new CodedError("corrupt", `${what}: SAMPLES answer is not a ReadResponse: ${(e as Error).message}`);
+        }
+      },
+    };
   }
   throw new CodedError("execution", `${what}: unsupported content type ${JSON.stringify(ct)}`);
 }

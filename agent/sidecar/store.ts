@@ -5,7 +5,7 @@
 import { create } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { CodedError, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
-import { floatBits, STALE_HI, STALE_LO, XorAppender } from "../../shared/chunkenc/xor.ts";
+import { XorAppender } from "../../shared/chunkenc/xor.ts";
 import { labelsFrom, labelsString, type Label, type Labels } from "../../shared/labels/labels.ts";
 import { newMatcher, type Matcher, type MatchType } from "../../shared/labels/matcher.ts";
 import { msFromProto, msToProto, MAX_INT64 } from "../../shared/rpc/time.ts";
@@ -14,7 +14,7 @@ import {
 } from "../../shared/store/labels.ts";
 import { chunkSampleCount, RequestLimiter } from "../../shared/store/limits.ts";
 import { PrefixReorderer } from "../../shared/store/reorder.ts";
-import { decodeChunkedReadResponse, encodeSeriesField, type OutChunk } from "../../shared/store/wire.ts";
+import { decodeChunkedReadResponse, decodeReadResponseSamples, encodeSeriesField, type OutChunk, type RawSampleSeries } from "../../shared/store/wire.ts";
 import { compareLabels } from "../../shared/labels/labels.ts";
 import { type InfoResponse, InfoResponseSchema, StoreInfoSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { LabelSetSchema, type Label as PbLabel, LabelSchema } from "../../shared/gen/thanos/labelpb/types_pb.ts";
@@ -165,14 +165,16 @@ export class SidecarStore {
       }), { accept: this.o.accept, signal });
       if (res.type === "samples") {
         stop?.();
-        const r = res.response.results[0];
-        const ss = (r?.timeseries ?? []).filter((t) => t.samples.length > 0)
+        // Prometheus sends SAMPLES whole (and unsorted); decoded by hand so value bits, stale markers
+        // included, reach the XOR encoder without passing through a JS number.
+        const ss = decodeReadResponseSamples(res.raw, `SAMPLES answer from ${this.o.prom.base}`)
+          .filter((t) => t.ts.length > 0)
           .map((t) => ({ labels: finalLabels(labelsFromPb(t.labels)), t }))
           .sort((a, b) => compareLabels(a.labels, b.labels));
         for (const { labels, t } of ss) {
           limiter.addSeries();
-          limiter.addSamples(t.samples.length);
-          yield out({ labels, chunks: samplesToChunks(t.samples) });
+          limiter.addSamples(t.ts.length);
+          yield out({ labels, chunks: samplesToChunks(t) });
         }
         return;
       }
@@ -286,26 +288,15 @@ function hintsOf(req: SeriesRequest, mint: number, maxt: number) {
   };
 }
 
-function samplesToChunks(samples: readonly { timestamp: bigint; value: number }[]): AggrChunk[] {
+function samplesToChunks(s: RawSampleSeries): AggrChunk[] {
   const out: AggrChunk[] = [];
-  for (let i = 0; i < samples.length; i += SAMPLES_PER_CHUNK) {
-    const end = Math.min(samples.length, i + SAMPLES_PER_CHUNK);
+  for (let i = 0; i < s.ts.length; i += SAMPLES_PER_CHUNK) {
+    const end = Math.min(s.ts.length, i + SAMPLES_PER_CHUNK);
     const app = new XorAppender();
-    for (let j = i; j < end; j++) {
-      const v = samples[j]!.value;
-      const t = Number(samples[j]!.timestamp);
-      // The staleness NaN (0x7ff0000000000002) reaches us through a decoded object field: Node keeps the
-      // payload but sets the quiet bit, Bun drops the payload (then it is lost: a known limit of this
-      // fallback; the streamed path forwards chunk bytes untouched).
-      if (v !== v) {
-        const [hi, lo] = floatBits(v);
-        if (lo === STALE_LO && (hi & 0x7ff7ffff) === STALE_HI) { app.appendStale(t); continue; }
-      }
-      app.append(t, v);
-    }
+    for (let j = i; j < end; j++) app.appendBits(s.ts[j]!, s.bits[2 * j]!, s.bits[2 * j + 1]!);
     out.push(create(AggrChunkSchema, {
-      minTime: samples[i]!.timestamp,
-      maxTime: samples[end - 1]!.timestamp,
+      minTime: msToProto(s.ts[i]!),
+      maxTime: msToProto(s.ts[end - 1]!),
       raw: create(ChunkSchema, { type: Chunk_Encoding.XOR, data: app.bytes() }),
     }));
   }

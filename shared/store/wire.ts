@@ -250,3 +250,67 @@ export function encodeSeriesField(labels: Labels, chunks: readonly OutChunk[]): 
   if (w.pos !== out.length) throw new CodedError("internal", `encode Series: wrote ${w.pos} bytes, sized ${out.length}`);
   return out;
 }
+
+// ---- SAMPLES answers (the remote-read fallback) ----
+//   ReadResponse { repeated QueryResult results = 1; }   QueryResult { repeated TimeSeries timeseries = 1; }
+//   TimeSeries   { repeated Label labels = 1; repeated Sample samples = 2; … }
+//   Sample       { double value = 1; int64 timestamp = 2; }
+
+export interface RawSampleSeries {
+  labels: Label[];
+  ts: number[];
+  /** Value bits as (hi, lo) uint32 pairs: the staleness NaN's payload must not pass through a number. */
+  bits: Uint32Array;
+}
+
+function decodeTimeSeries(r: Reader, end: number): RawSampleSeries {
+  const labels: Label[] = [];
+  const ts: number[] = [];
+  const hi: number[] = [], lo: number[] = [];
+  const v = new DataView(r.b.buffer, r.b.byteOffset, r.b.byteLength);
+  while (r.pos < end) {
+    const tag = r.varint();
+    const f = tag >>> 3, w = tag & 7;
+    if (f === 1 && w === 2) { const e = lenEnd(r, end); labels.push(decodeLabel(r, e)); }
+    else if (f === 2 && w === 2) {
+      const e = lenEnd(r, end);
+      let t = 0, h = 0, l = 0;
+      while (r.pos < e) {
+        const tg = r.varint();
+        const ff = tg >>> 3, ww = tg & 7;
+        if (ff === 1 && ww === 1) {
+          if (r.pos + 8 > e) r.fail("truncated double");
+          l = v.getUint32(r.pos, true); h = v.getUint32(r.pos + 4, true); // little-endian fixed64
+          r.pos += 8;
+        } else if (ff === 2 && ww === 0) t = r.varint();
+        else skipTo(r, ww, e);
+      }
+      ts.push(t); hi.push(h); lo.push(l);
+    } else skipTo(r, w, end);
+  }
+  const bits = new Uint32Array(ts.length * 2);
+  for (let i = 0; i < ts.length; i++) { bits[2 * i] = hi[i]!; bits[2 * i + 1] = lo[i]!; }
+  return { labels, ts, bits };
+}
+
+/** Every series of the first query result of a (decompressed) SAMPLES ReadResponse. */
+export function decodeReadResponseSamples(b: Uint8Array, what = "ReadResponse"): RawSampleSeries[] {
+  const r = new Reader(b, what);
+  const out: RawSampleSeries[] = [];
+  let results = 0;
+  while (r.pos < b.length) {
+    const tag = r.varint();
+    const f = tag >>> 3, w = tag & 7;
+    if (f === 1 && w === 2) {
+      const e = lenEnd(r, b.length);
+      if (results++ > 0) { r.pos = e; continue; } // one query per request: later results are not ours
+      while (r.pos < e) {
+        const tg = r.varint();
+        const ff = tg >>> 3, ww = tg & 7;
+        if (ff === 1 && ww === 2) { const e2 = lenEnd(r, e); out.push(decodeTimeSeries(r, e2)); }
+        else skipTo(r, ww, e);
+      }
+    } else r.skip(w);
+  }
+  return out;
+}

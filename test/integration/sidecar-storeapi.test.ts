@@ -67,7 +67,9 @@ function setup(): Promise<void> {
     target = createServer((_req, res) => {
       scrapes++;
       res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
-      res.end(`# TYPE live_requests_total counter\nlive_requests_total{path="/a"} ${scrapes}\nlive_requests_total{path="/b"} ${scrapes * 2}\n`);
+      // path="/b" disappears after the third scrape, so Prometheus writes a staleness marker for it.
+      const b = scrapes <= 3 ? `live_requests_total{path="/b"} ${scrapes * 2}\n` : "";
+      res.end(`# TYPE live_requests_total counter\nlive_requests_total{path="/a"} ${scrapes}\n${b}`);
     });
     await new Promise<void>((r) => target.listen(0, "127.0.0.1", () => r()));
     const targetPort = (target.address() as { port: number }).port;
@@ -83,7 +85,7 @@ function setup(): Promise<void> {
     ]);
     // Prometheus applies discovered targets after up to 5 s; wait for a few scrapes, then freeze "now"
     // for the live cases.
-    for (let i = 0; scrapes < 3; i++) {
+    for (let i = 0; scrapes < 6; i++) {
       if (i > 300) throw new Error("Prometheus did not scrape the loopback target within 30 s");
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -216,6 +218,17 @@ misc("/metrics counts StoreAPI requests by code and shows the last external-labe
   assert.ok(!g.includes(token) && !guarded.proc.output().includes(token), "the token appears in no metric or log");
   assert.is((await fetch(`${plain.http}/-/healthy`)).status, 200);
   assert.is((await fetch(`${plain.http}/-/ready`)).status, 200);
+});
+
+misc("staleness markers survive streamed chunks and the SAMPLES fallback (Bun sidecar), matching remote read", async () => {
+  const ms: M[] = [["__name__", "=", "live_requests_total"], ["path", "=", "/b"]];
+  const want = await promRemoteReadOracle(prom.url, ms, liveMin, liveMax);
+  assert.is(want.length, 1);
+  assert.is(want[0]!.vs.at(-1), "stale", "Prometheus recorded a staleness marker");
+  for (const s of [plain, samples]) {
+    const got = await collectSeries(createClient(Store, transports.grpc(s)), seriesRequest(ms, liveMin, liveMax));
+    assert.equal(got.series.map((x) => x.vs), want.map((x) => x.vs));
+  }
 });
 
 misc("clients that cancel mid-stream leave the sidecar answering (30 cancels, then full answers on every protocol)", async () => {
