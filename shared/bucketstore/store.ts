@@ -492,7 +492,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
     await this.gate.acquire(signal);
     this.counters.seriesCalls++;
     try {
-      yield* this.seriesLocked(req, ms, mint, maxt, signal);
+      yield* this.seriesLocked(req, ms, mint, maxt, signal, this.o.preEncode === true && binaryCall(ctx));
     } catch (e) {
       if (errorCode(e) === "resource_exhausted") this.counters.limitErrors++;
       if (signal.aborted && !isRequestError(e)) throw new CodedError("canceled", "Series: canceled by the caller", { cause: e });
@@ -502,7 +502,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
     }
   }
 
-  private async *seriesLocked(req: SeriesRequest, ms: Matcher[], mint: number, maxt: number, signal: AbortSignal): AsyncGenerator<SeriesResponseInit> {
+  private async *seriesLocked(req: SeriesRequest, ms: Matcher[], mint: number, maxt: number, signal: AbortSignal, preEncode: boolean): AsyncGenerator<SeriesResponseInit> {
     const abort = isAbort(req.partialResponseStrategy, req.partialResponseDisabled);
     const limiter = new RequestLimiter(this.o.maxSeries ?? 0, this.o.maxSamples ?? 0);
     const drop = new Set(req.withoutReplicaLabels);
@@ -544,7 +544,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
         let chunks = first.cur!.chunks;
         if (same.length > 1 && !req.skipChunks) chunks = mergeOverlappingChunks(same.flatMap((c) => c.cur!.chunks));
         limiter.addSeries();
-        if (this.o.preEncode && !req.skipChunks && chunks.every((c) => c.encoding !== Encoding.Aggr)) {
+        if (preEncode && !req.skipChunks && chunks.every((c) => c.encoding !== Encoding.Aggr)) {
           const m = create(SeriesResponseSchema);
           m.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: encodeRawSeries(labels, chunks) }];
           yield m;
@@ -702,6 +702,17 @@ export class BucketStore implements StoreImpl, InfoImpl {
     for (const b of this.blocks.values()) n += b.block.index.heldBytes();
     return n;
   }
+}
+
+/**
+ * Whether the call is served in the protobuf binary format: pre-encoded series travel as unknown fields,
+ * which a JSON codec (Connect JSON, curl) would silently drop. Connect handlers pass their HandlerContext
+ * as the CallContext, with the request headers; in-process calls have none and get objects.
+ */
+function binaryCall(ctx: CallContext): boolean {
+  const h = (ctx as { requestHeader?: { get(k: string): string | null } }).requestHeader;
+  const ct = h?.get("content-type")?.toLowerCase() ?? "";
+  return ct !== "" && !ct.includes("json");
 }
 
 function clamp(v: number, lo: number, hi: number): number {
