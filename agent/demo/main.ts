@@ -23,8 +23,23 @@ querier with its UI. Ctrl-C stops everything; the next start reuses --data-dir.
 flags:
 ${flagsHelp(FLAGS)}`;
 
-function banner(s: Stack, edge: boolean): string {
-  const m = Object.entries(s.urls.metrics).map(([k, v]) => `    ${k.padEnd(13)} ${v}`).join("\n");
+/** Each component's /metrics URL, marked when it does not answer (a component that has no /metrics yet). */
+async function metricsLines(s: Stack): Promise<string> {
+  const lines = await Promise.all(Object.entries(s.urls.metrics).map(async ([k, v]) => {
+    let note = "";
+    try {
+      const r = await fetch(v, { signal: AbortSignal.timeout(3000) });
+      await r.arrayBuffer();
+      if (!r.ok) note = `   (HTTP ${r.status}: not served by this build yet)`;
+    } catch (e) {
+      note = `   (${(e as Error).message})`;
+    }
+    return `    ${k.padEnd(13)} ${v}${note}`;
+  }));
+  return lines.join("\n");
+}
+
+function banner(s: Stack, edge: boolean, m: string): string {
   const missing = Object.entries(s.missing).map(([k, v]) => `  NOT RUNNING   ${k}: ${v}`).join("\n");
   return `
   thanots demo is up (querier on ${edge ? "workerd via wrangler dev" : "Bun"}).
@@ -76,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     return err.code === "missing_prometheus" ? 3 : 1;
   }
   if (stopping) return 0;
-  console.log(banner(stack, edge));
+  console.log(banner(stack, edge, await metricsLines(stack)));
   // A component that dies on its own is reported; the rest keeps running (Ctrl-C still stops all).
   for (const [name, c] of Object.entries(stack.children)) {
     void c.exited.then((code) => { if (!stopping) console.error(`demo: ${name} exited with ${code ?? c.proc.signalCode}; the rest keeps running`); });

@@ -50,6 +50,8 @@ export interface StackOptions {
   blockDuration?: string;
   /** How often sidecars look for new blocks to ship. */
   shipInterval?: string;
+  /** How often the store gateway re-lists the bucket for new blocks. */
+  storeSyncInterval?: string;
   /** History to seed into the bucket when dataDir has none yet; false: none. */
   seed?: { durationMs: number; stepMs: number; replicaOffsetMs?: number } | false;
   /** Output of every component, line by line; default: printed with a name prefix. */
@@ -150,6 +152,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const scrapeInterval = opts.scrapeInterval ?? "5s";
   const blockDuration = opts.blockDuration ?? "2m";
   const shipInterval = opts.shipInterval ?? "10s";
+  const storeSync = opts.storeSyncInterval ?? "30s";
 
   const prom = which("prometheus");
   if (!prom) {
@@ -272,7 +275,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         `--objstore.config-file=${bucketFile}`,
         `--grpc-address=${addr("store-grpc")}`,
         `--http-address=${addr("store-http")}`,
-        "--sync-block-duration=10s",
+        `--sync-block-duration=${storeSync}`,
       ]);
     } else {
       missing.store = storeAvail.why;
@@ -287,7 +290,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const endpoints = [url("sidecar-a-http"), url("sidecar-b-http"), ...(children.store ? [url("store-http")] : [])];
     if (opts.edge) {
-      const c = startChild("query-edge", bunCommand(), [
+      // wrangler refuses to run under Bun; it wants Node (which npm itself needs anyway).
+      const node = (process.versions as Record<string, string | undefined>).bun ? which("node") ?? "node" : process.execPath;
+      const c = startChild("query-edge", node, [
         join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "dev",
         "--ip", host, "--port", String(ports.query), "--inspector-port", String(ports["query-inspector"]),
         "--persist-to", join(dataDir, "wrangler"),

@@ -79,6 +79,7 @@ test.before(async () => {
     scrapeInterval: "1s",
     blockDuration: "20s",
     shipInterval: "2s",
+    storeSyncInterval: "5s",
     seed: { durationMs: SEED_MS, stepMs: SEED_STEP, replicaOffsetMs: SEED_OFFSET },
     onLine: (c, l) => { logs.push(`${c} | ${l}`); if (logs.length > 5000) logs.splice(0, 1000); },
   });
