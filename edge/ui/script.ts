@@ -292,7 +292,8 @@ function renderGraph(data, startMs, endMs, stepMs) {
 // About n "nice" ticks (1, 2, 5 x 10^k) covering [lo, hi].
 function niceTicks(lo, hi, n) {
   const span = hi - lo;
-  if (!Number.isFinite(span) || span <= 0) return { ticks: [lo, hi], step: Math.abs(hi) || 1, lo, hi };
+  // Values near ±MAX_VALUE overflow the span: label just the ends and zero.
+  if (!Number.isFinite(span) || span <= 0) return { ticks: lo < 0 && hi > 0 ? [lo, 0, hi] : [lo, hi], step: Math.abs(hi) || 1, lo, hi };
   const raw = span / n;
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const f = raw / mag;
@@ -348,7 +349,7 @@ function drawGraph() {
   lo = yt.lo; hi = yt.hi;
   const x0 = g.startMs, x1 = g.endMs > g.startMs ? g.endMs : g.startMs + 1;
   const X = (t) => L + (t - x0) / (x1 - x0) * pw;
-  const Y = (v) => T + (hi - v) / (hi - lo) * ph;
+  const Y = (v) => T + (hi / 2 - v / 2) / (hi / 2 - lo / 2) * ph; // halves: hi - lo may overflow
   const drawn = g.series.filter((s) => s.on).length;
   const svg = sv("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img", "aria-label": "graph of " + drawn + " series" });
   const grid = sv("g", { class: "grid" }), axis = sv("g", { class: "axis" });

@@ -359,6 +359,43 @@ test("Prometheus/Thanos panel links (alert generator URLs) open the query", asyn
   await page.waitForFunction(() => document.querySelectorAll("#chart svg path.series").length === 2);
 });
 
+test("awkward values draw without script errors: NaN/Inf gaps, lone points, extreme and constant values", async () => {
+  const t = (i: number) => END - 3600 + i * 14;
+  const values = (f: (i: number) => string | null) => Array.from({ length: 258 }, (_, i) => [t(i), f(i)] as const).filter(([, v]) => v !== null);
+  const result = [
+    { metric: { k: "nan-inf" }, values: values((i) => (i % 50 === 10 ? "NaN" : i % 50 === 20 ? "+Inf" : i % 50 === 30 ? "-Inf" : String(i))) },
+    { metric: { k: "lone" }, values: values((i) => (i === 100 || i === 200 ? "5" : null)) },
+    { metric: { k: "extreme" }, values: values((i) => (i % 2 ? "1.7976931348623157e+308" : "-1.7976931348623157e+308")) },
+  ];
+  const cases: [string, unknown[], number][] = [
+    ["mixed", result, 3],
+    ["constant", [{ metric: { __name__: "c" }, values: values(() => "42") }], 1],
+    ["all NaN", [{ metric: { __name__: "n" }, values: values(() => "NaN") }], 0],
+    ["empty", [], 0],
+  ];
+  for (const [name, res, paths] of cases) {
+    await page.route("**/api/v1/query_range", (route) => route.fulfill({ json: { status: "success", data: { resultType: "matrix", result: res } } }));
+    try {
+      await page.goto(`${base}/?expr=${encodeURIComponent(name)}&tab=graph&range=1h&end=${END}`);
+      await page.waitForFunction(() => /Result series/.test(document.getElementById("status")!.textContent ?? ""));
+      assert.is(await page.locator("#chart svg path.series").count(), paths, name);
+      assert.is(await page.locator("#legend .legend-item").count(), res.length, name);
+      const ds = await page.$$eval("#chart svg path.series", (ps) => ps.map((p) => p.getAttribute("d")!));
+      for (const d of ds) assert.not.match(d, /NaN|Infinity/, `${name}: ${d.slice(0, 100)}`);
+      if (name === "mixed") {
+        // NaN and ±Inf break the line (5 gaps x 3 kinds + the start = 16 segments); lone points are dots.
+        assert.is((ds[0]!.match(/M/g) ?? []).length, 16);
+        assert.is(ds[1], ds[1]!.replace(/[^Mh0-9. ]/g, ""), "lone points: M x y h0 only");
+        assert.is((ds[1]!.match(/h0/g) ?? []).length, 2);
+      }
+      const ticks = await page.$$eval("#chart svg .axis text", (ts) => ts.map((x) => x.textContent));
+      assert.ok(ticks.every((x) => x && !/NaN|Infinity/.test(x)), `${name} ticks: ${ticks.join(" ")}`);
+    } finally {
+      await page.unroute("**/api/v1/query_range");
+    }
+  }
+});
+
 test("warnings from the API are listed above the result", async () => {
   // agent query over local blocks never warns; add warnings to its real answer on the way.
   const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
