@@ -54,7 +54,7 @@ test("corpus over HTTP: agent query answers what Prometheus 2.42 answers", async
   const known = readKnown(join(root, "test/known-differences.txt"));
   const failures = new Map<string, string>();
   let runs = 0, successes = 0;
-  await pool(corpus, 4, async (q) => {
+  await pool(corpus, Number(process.env.PROMQL_DIFF_CONCURRENCY ?? 4), async (q) => {
     for (const m of DIFF_MODES) {
       const [want, got] = await Promise.all([promQuery(prom!.url, q, m), promQuery(oursUrl, q, m)]);
       runs++;

@@ -44,7 +44,7 @@ test("corpus: our engine answers what Prometheus 2.42 answers", async () => {
   if (!filter) assert.ok(corpus.length >= 600, `corpus has ${corpus.length} queries`);
   const failures = new Map<string, string>();
   let runs = 0, successes = 0;
-  await pool(corpus, 4, async (q) => {
+  await pool(corpus, Number(process.env.PROMQL_DIFF_CONCURRENCY ?? 4), async (q) => {
     for (const m of MODES) {
       const want = await promQuery(prom!.url, q, m);
       const got = await ourQuery(engine, querier, q, m);
