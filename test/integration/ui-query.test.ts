@@ -396,6 +396,28 @@ test("awkward values draw without script errors: NaN/Inf gaps, lone points, extr
   }
 });
 
+test("render limits: at most 10000 table rows and 1000 drawn series, with a note saying so", async () => {
+  const vector = Array.from({ length: 10_005 }, (_, i) => ({ metric: { i: String(i) }, value: [END, String(i)] }));
+  const matrix = Array.from({ length: 1003 }, (_, i) => ({ metric: { i: String(i) }, values: [[END - 60, "1"], [END - 30, String(i)]] }));
+  await page.route("**/api/v1/query", (route) => route.fulfill({ json: { status: "success", data: { resultType: "vector", result: vector } } }));
+  await page.route("**/api/v1/query_range", (route) => route.fulfill({ json: { status: "success", data: { resultType: "matrix", result: matrix } } }));
+  try {
+    await page.goto(`${base}/?expr=many&end=${END}`);
+    await page.waitForSelector("#table-note:not([hidden])");
+    assert.is(await page.locator("#result-table tr.sample").count(), 10_000);
+    assert.is(await page.textContent("#table-note"), "Showing the first 10000 of 10005 rows.");
+    assert.match((await page.textContent("#status")) ?? "", /Result series: 10005$/);
+    await page.click("#tab-graph");
+    await page.waitForFunction(() => /Result series: 1003$/.test(document.getElementById("status")!.textContent ?? ""));
+    assert.is(await page.locator("#chart svg path.series").count(), 1000);
+    assert.is(await page.locator("#legend .legend-item").count(), 1000);
+    assert.is(await page.textContent("#legend .note"), "3 more series not drawn (at most 1000).");
+  } finally {
+    await page.unroute("**/api/v1/query");
+    await page.unroute("**/api/v1/query_range");
+  }
+});
+
 test("warnings from the API are listed above the result", async () => {
   // agent query over local blocks never warns; add warnings to its real answer on the way.
   const warnings = ["receive store 10.0.0.7:10901: rpc error: code = Unavailable", "partial <b>response</b>"];
