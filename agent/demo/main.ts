@@ -11,6 +11,7 @@ const FLAGS: FlagSpec[] = [
   { name: "scrape-interval", help: "Prometheus scrape interval", default: "5s" },
   { name: "block-duration", help: "Prometheus block length (min = max); each completed block is shipped to the bucket", default: "2m" },
   { name: "seed-days", help: "days of history written into the bucket on the first start (0: none)", default: "3" },
+  { name: "agent-bin", help: "run the components from this single binary (bun build --compile agent/main.ts --outfile dist/thanots) instead of `bun agent/main.ts`" },
   { name: "help", help: "show this help", boolean: true },
 ];
 
@@ -83,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       ports: "defaults",
       scrapeInterval: f.get("scrape-interval"),
       blockDuration: f.get("block-duration"),
+      agentBin: f.get("agent-bin"),
       seed: days > 0 ? { durationMs: days * 86_400_000, stepMs: 30_000 } : false,
     });
   } catch (e) {

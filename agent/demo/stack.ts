@@ -56,6 +56,8 @@ export interface StackOptions {
   seed?: { durationMs: number; stepMs: number; replicaOffsetMs?: number } | false;
   /** Output of every component, line by line; default: printed with a name prefix. */
   onLine?: LineSink;
+  /** Run sidecars, store and querier from this single binary (`bun build --compile`) instead of `bun agent/main.ts`. */
+  agentBin?: string;
   /** Progress messages of the launcher itself. */
   onStatus?: (msg: string) => void;
 }
@@ -107,8 +109,10 @@ export function which(bin: string): string | null {
 }
 
 /** Whether an agent component exists in this checkout (a placeholder answers its --help with "not implemented"). */
-export function componentAvailable(name: string): { ok: boolean; why: string } {
-  const r = spawnSync(bunCommand(), [join(REPO_ROOT, "agent/main.ts"), name, "--help"], { encoding: "utf8", timeout: 30_000 });
+export function componentAvailable(name: string, agentBin?: string): { ok: boolean; why: string } {
+  const r = agentBin
+    ? spawnSync(resolve(agentBin), [name, "--help"], { encoding: "utf8", timeout: 30_000 })
+    : spawnSync(bunCommand(), [join(REPO_ROOT, "agent/main.ts"), name, "--help"], { encoding: "utf8", timeout: 30_000 });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
   if (r.status === 0) return { ok: true, why: "" };
   return { ok: false, why: out.split("\n")[0] || `exit ${r.status}` };
@@ -194,7 +198,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   const bun = bunCommand();
   const agent = (name: string, component: string, args: string[]) => {
-    const c = startChild(name, bun, [join(REPO_ROOT, "agent/main.ts"), component, ...args], { cwd: REPO_ROOT, onLine });
+    const c = opts.agentBin
+      ? startChild(name, resolve(opts.agentBin), [component, ...args], { cwd: REPO_ROOT, onLine })
+      : startChild(name, bun, [join(REPO_ROOT, "agent/main.ts"), component, ...args], { cwd: REPO_ROOT, onLine });
     children[name] = c;
     order.push(name);
     return c;
@@ -269,7 +275,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ]);
     }
 
-    const storeAvail = componentAvailable("store");
+    const storeAvail = componentAvailable("store", opts.agentBin);
     if (storeAvail.ok) {
       agent("store", "store", [
         `--objstore.config-file=${bucketFile}`,
