@@ -78,10 +78,12 @@ function start(cmd: string, args: string[]): ChildProcess {
   return spawn(cmd, args, { stdio: ["ignore", "ignore", "inherit"] });
 }
 
-type Q = { name: string; ms: [string, "=" | "=~", string][]; mint: number; maxt: number };
+type Q = { name: string; ms: [string, "=" | "=~", string][]; mint: number; maxt: number; batch?: number };
 const queries: Q[] = [
   { name: "selective (1 series, last 24h = 12 blocks)", ms: [["__name__", "=", "bench_metric"], ["instance", "=", "i1234"]], mint: END - 86400_000, maxt: END },
   { name: "broad (1000 series, last 24h = 12 blocks)", ms: [["__name__", "=", "bench_metric"], ["job", "=", "j3"]], mint: END - 86400_000, maxt: END },
+  // Prometheus packs many series per remote-read frame; response_batch_size is the StoreAPI's equivalent.
+  { name: "broad, response_batch_size 100", ms: [["__name__", "=", "bench_metric"], ["job", "=", "j4"]], mint: END - 86400_000, maxt: END, batch: 100 },
 ];
 const OPS = { "=": LabelMatcher_Type.EQ, "=~": LabelMatcher_Type.RE } as const;
 const POPS = { "=": PromType.EQ, "=~": PromType.RE } as const;
@@ -102,12 +104,15 @@ async function main(): Promise<void> {
   // Memory per opened block (in process): heap before and after opening every block.
   {
     const before = heap();
+    const rss0 = process.memoryUsage().rss;
     const s = new BucketStore({ bucket: new FilesystemBucket(bucketDir), bucketIndexMaxStaleMs: 0 });
     t0 = performance.now();
     const r = await s.sync();
     const openMs = performance.now() - t0;
     const after = heap();
-    console.log(`open ${r.loaded} blocks in process: ${ms(openMs)} ms; heap +${mib(after - before)} MiB = ${mib((after - before) / r.loaded)} MiB per block; index-header bytes held ${mib(s.headerBytes() / r.loaded)} MiB per block`);
+    const rss1 = process.memoryUsage().rss;
+    console.log(`open ${r.loaded} blocks in process: ${ms(openMs)} ms; heap +${mib(after - before)} MiB = ${mib((after - before) / r.loaded)} MiB per block; ` +
+      `RSS +${mib(rss1 - rss0)} MiB = ${mib((rss1 - rss0) / r.loaded)} MiB per block; index-header bytes held ${mib(s.headerBytes() / r.loaded)} MiB per block`);
     (globalThis as { keep?: unknown }).keep = s;
   }
 
@@ -133,10 +138,12 @@ async function main(): Promise<void> {
     await fetch(`http://127.0.0.1:${pp}/api/v1/status/buildinfo`).then((r) => r.text());
     const viaStore = async (q: Q) => {
       let series = 0, samples = 0, bytes = 0;
-      for await (const r of gw.store.series({ minTime: BigInt(q.mint), maxTime: BigInt(q.maxt), matchers: q.ms.map(([n, o, v]) => ({ name: n, type: OPS[o], value: v })) })) {
-        if (r.result.case !== "series") continue;
-        series++;
-        for (const c of r.result.value.chunks) { bytes += c.raw!.data.length; samples += (c.raw!.data[0]! << 8) | c.raw!.data[1]!; }
+      for await (const r of gw.store.series({ minTime: BigInt(q.mint), maxTime: BigInt(q.maxt), responseBatchSize: BigInt(q.batch ?? 0), matchers: q.ms.map(([n, o, v]) => ({ name: n, type: OPS[o], value: v })) })) {
+        const list = r.result.case === "series" ? [r.result.value] : r.result.case === "batch" ? r.result.value.series : [];
+        for (const s of list) {
+          series++;
+          for (const c of s.chunks) { bytes += c.raw!.data.length; samples += (c.raw!.data[0]! << 8) | c.raw!.data[1]!; }
+        }
       }
       return { series, samples, bytes };
     };

@@ -36,6 +36,7 @@ import { expandPostings } from "../tsdb/postings.ts";
 import { CachingBucket, type BucketStats } from "./cache.ts";
 import { type Discovered, discoverBlocks, filterBlocks } from "./discovery.ts";
 import { encodeRawSeries } from "./wire.ts";
+import { MAX_RESPONSE_BATCH_SIZE } from "../rpc/series.ts";
 
 export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
@@ -532,6 +533,21 @@ export class BucketStore implements StoreImpl, InfoImpl {
         fail(c, e);
       }
     };
+    // Pre-encoded series are batched here (routes' batchSeries only sees message objects): a batch is
+    // SeriesResponse field 4, SeriesBatch { repeated Series series = 1 }.
+    const batchSize = Math.min(Number(req.responseBatchSize), MAX_RESPONSE_BATCH_SIZE);
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = (): SeriesResponseInit => {
+      const body = new Uint8Array(pendingBytes);
+      let o = 0;
+      for (const e of pending) { body[o++] = 0x0a; body.set(e, o); o += e.length; }
+      const m = create(SeriesResponseSchema);
+      m.$unknown = [{ no: 4, wireType: WireType.LengthDelimited, data: withLength(body) }];
+      pending = [];
+      pendingBytes = 0;
+      return m;
+    };
     try {
       await Promise.all(cursors.map(step));
       for (const w of warnings.splice(0)) yield { result: { case: "warning", value: w } };
@@ -545,15 +561,25 @@ export class BucketStore implements StoreImpl, InfoImpl {
         if (same.length > 1 && !req.skipChunks) chunks = mergeOverlappingChunks(same.flatMap((c) => c.cur!.chunks));
         limiter.addSeries();
         if (preEncode && !req.skipChunks && chunks.every((c) => c.encoding !== Encoding.Aggr)) {
-          const m = create(SeriesResponseSchema);
-          m.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: encodeRawSeries(labels, chunks) }];
-          yield m;
+          const enc = encodeRawSeries(labels, chunks);
+          if (batchSize > 1) {
+            pending.push(enc);
+            pendingBytes += 1 + enc.length;
+            if (pending.length >= batchSize) yield flush();
+          } else {
+            const m = create(SeriesResponseSchema);
+            m.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: enc }];
+            yield m;
+          }
         } else {
+          if (pending.length) yield flush();
           yield { result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: req.skipChunks ? [] : chunks.map((c) => wireChunk(c, aggrs)) } } };
         }
         await Promise.all(same.map(step));
+        if (warnings.length && pending.length) yield flush();
         for (const w of warnings.splice(0)) yield { result: { case: "warning", value: w } };
       }
+      if (pending.length) yield flush();
     } finally {
       await Promise.all(cursors.map((c) => c.close().catch(() => {})));
     }
@@ -713,6 +739,17 @@ function binaryCall(ctx: CallContext): boolean {
   const h = (ctx as { requestHeader?: { get(k: string): string | null } }).requestHeader;
   const ct = h?.get("content-type")?.toLowerCase() ?? "";
   return ct !== "" && !ct.includes("json");
+}
+
+function withLength(body: Uint8Array): Uint8Array {
+  let n = body.length, k = 1;
+  while (n >= 128) { n = Math.floor(n / 128); k++; }
+  const out = new Uint8Array(k + body.length);
+  let v = body.length, i = 0;
+  while (v >= 128) { out[i++] = (v % 128) | 0x80; v = Math.floor(v / 128); }
+  out[i++] = v;
+  out.set(body, i);
+  return out;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

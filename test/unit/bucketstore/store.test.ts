@@ -158,6 +158,15 @@ test("edge entry: Connect over the hono app (app.request), lazy sync on the firs
       assert.is(r.result.value.chunks[0]!.raw!.data.length > 0, true);
     }
     assert.is(n, 1, `binary ${useBinaryFormat}`);
+    // Batched: pre-encoded series go out as SeriesBatch messages of up to 2 series.
+    const cases: string[] = [], labels: string[] = [];
+    for await (const r of c.series(req([["__name__", "up"]], T0, T0 + H2 - 1, { responseBatchSize: 2n }))) {
+      cases.push(r.result.case ?? "");
+      if (r.result.case === "batch") for (const x of r.result.value.series) labels.push(labelsString(x.labels));
+      if (r.result.case === "series") labels.push(labelsString(r.result.value.labels));
+    }
+    assert.equal(cases, ["batch", "batch"], `binary ${useBinaryFormat}`);
+    assert.equal(labels, ['{__name__="up", cluster="a", instance="1", job="x"}', '{__name__="up", cluster="a", instance="2", job="x"}', '{__name__="up", cluster="b", instance="9", job="y"}']);
   }
   const e = createEdgeStore(bkt);
   const ln = await e.services.store!.labelNames(req([], T0, T0 + H2), ctx());
