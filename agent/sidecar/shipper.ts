@@ -168,11 +168,11 @@ export class Shipper {
       const labels: Record<string, string> = {};
       for (const l of ext) labels[l.name] = l.value;
       const files: BlockFile[] = [];
-      const sizes: { rel_path: string; size_in_bytes: number }[] = [];
+      const sizes: { rel_path: string; size_bytes: number }[] = [];
       for (const rel of rels) {
         if (rel === META_FILE || rel === "tombstones") continue;
         const size = (await stat(join(dst, rel))).size;
-        sizes.push({ rel_path: rel, size_in_bytes: size });
+        sizes.push({ rel_path: rel, size_bytes: size });
         files.push({ path: rel, data: () => createReadStream(join(dst, rel)) as AsyncIterable<Uint8Array> });
       }
       const segments = rels.filter((r) => r.startsWith("chunks/")).map((r) => r.slice("chunks/".length)).sort();
