@@ -37,6 +37,7 @@ export function uiPage(title: string): string {
     <select id="metric-insert" aria-label="Insert metric at cursor"><option value="">insert metric at cursor…</option></select>
     <label><input type="checkbox" id="dedup" checked> Use deduplication</label>
     <label><input type="checkbox" id="partial-response" checked> Use partial response</label>
+    <label title="Show times in this browser's time zone instead of UTC"><input type="checkbox" id="local-time"> Use local time</label>
     <label>Max source resolution
       <select id="max-source-resolution">
         <option value="">server default</option><option value="auto">auto</option><option value="0s">raw only</option><option value="5m">up to 5m</option><option value="1h">up to 1h</option>

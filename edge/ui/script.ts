@@ -66,14 +66,28 @@ function parseTime(s) {
   if (!s) return null;
   if (/^-?\d+(\.\d+)?$/.test(s)) return Math.round(parseFloat(s) * 1000);
   let iso = s.replace(" ", "T");
-  if (/T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(iso)) iso += "Z";
+  // Without a zone: UTC, or the browser's zone under "Use local time" (Date.parse reads a zone-less
+  // date-time as local).
+  if (!localTime && /T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(iso)) iso += "Z";
   const t = Date.parse(iso);
   return Number.isNaN(t) ? NaN : t;
 }
 function secs(ms) { return String(ms / 1000); }
+// Times are shown in UTC unless "Use local time" is ticked (kept in localStorage, as Prometheus does).
+let localTime = false;
+try { localTime = localStorage.getItem("thanots.localTime") === "1"; } catch (e) { /* storage disabled */ }
+function fields(d) {
+  return localTime
+    ? [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds(), d.getMilliseconds()]
+    : [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()];
+}
 function iso(ms) {
   const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+  if (Number.isNaN(d.getTime())) return String(ms);
+  if (!localTime) return d.toISOString();
+  const f = fields(d), off = -d.getTimezoneOffset(), a = Math.abs(off);
+  const zone = off === 0 ? "Z" : (off > 0 ? "+" : "-") + pad(Math.floor(a / 60)) + ":" + pad(a % 60);
+  return pad(f[0], 4) + "-" + pad(f[1]) + "-" + pad(f[2]) + "T" + pad(f[3]) + ":" + pad(f[4]) + ":" + pad(f[5]) + "." + pad(f[6], 3) + zone;
 }
 // Sample values arrive as Go-formatted strings; "+Inf"/"-Inf" are not JS number syntax.
 function num(s) { return s === "+Inf" ? Infinity : s === "-Inf" ? -Infinity : Number(s); }
@@ -324,12 +338,12 @@ function timeTicks(x0, x1, n) {
 }
 function pad(n, w) { return String(n).padStart(w || 2, "0"); }
 function fmtTime(t, step, span) {
-  const d = new Date(t);
-  const day = pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate());
-  const hm = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
-  if (step >= 864e5) return span > 31536e6 ? d.getUTCFullYear() + "-" + day : day;
-  if (step < 1e3) return hm + ":" + pad(d.getUTCSeconds()) + "." + pad(d.getUTCMilliseconds(), 3);
-  const time = step < 6e4 ? hm + ":" + pad(d.getUTCSeconds()) : hm;
+  const f = fields(new Date(t));
+  const day = pad(f[1]) + "-" + pad(f[2]);
+  const hm = pad(f[3]) + ":" + pad(f[4]);
+  if (step >= 864e5) return span > 31536e6 ? f[0] + "-" + day : day;
+  if (step < 1e3) return hm + ":" + pad(f[5]) + "." + pad(f[6], 3);
+  const time = step < 6e4 ? hm + ":" + pad(f[5]) : hm;
   return span > 864e5 ? day + " " + time : time;
 }
 
@@ -632,6 +646,12 @@ function init() {
   for (const id of ["range", "end", "step"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); execute(); } });
   $("stores-refresh").addEventListener("click", loadStores);
   $("cancel").addEventListener("click", cancel);
+  $("local-time").checked = localTime;
+  $("local-time").addEventListener("change", () => {
+    localTime = $("local-time").checked;
+    try { localStorage.setItem("thanots.localTime", localTime ? "1" : "0"); } catch (e) { /* storage disabled */ }
+    drawGraph();
+  });
   for (const ev of ["focus", "mousedown"]) $("metric-insert").addEventListener(ev, loadNames);
   $("metric-insert").addEventListener("change", insertMetric);
   window.addEventListener("hashchange", showPage);

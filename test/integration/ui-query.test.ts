@@ -67,6 +67,9 @@ test.before(async () => {
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 900 },
+    // A zone with a half-hour offset: times must still show (and zone-less input be read) in UTC
+    // unless "Use local time" is ticked.
+    timezoneId: "Asia/Kolkata",
   });
   ctx.setDefaultTimeout(15_000);
   page = ctx.pages()[0] ?? await ctx.newPage();
@@ -416,6 +419,33 @@ test("render limits: at most 10000 table rows and 1000 drawn series, with a note
     await page.unroute("**/api/v1/query");
     await page.unroute("**/api/v1/query_range");
   }
+});
+
+test("Use local time shifts axis and tooltip times into the browser's zone (UTC+05:30 here) and back", async () => {
+  await page.goto(`${base}/?expr=ui_temperature&tab=graph&range=1h&end=${END}`);
+  await page.waitForSelector("#chart svg path.series", { state: "attached" });
+  const axis = () => page.$$eval("#chart svg .axis text[text-anchor=middle]", (ts) => ts.map((x) => x.textContent));
+  const utc = await axis();
+  assert.equal(utc, ["23:20", "23:30", "23:40", "23:50", "00:00", "00:10"]);
+  await page.check("#local-time");
+  assert.equal(await axis(), ["04:50", "05:00", "05:10", "05:20", "05:30", "05:40"]);
+  const box = (await page.locator("#chart svg").boundingBox())!;
+  await page.mouse.move(box.x + box.width - 20, box.y + box.height / 2);
+  await page.waitForSelector("#tooltip:not([hidden])");
+  assert.match((await page.textContent("#tooltip")) ?? "", /^2023-11-15T05:4\d:\d\d\.000\+05:30/);
+  // Zone-less input now means local time: 05:43:20 local is END.
+  const sent = nextRequest("/api/v1/query_range");
+  await page.fill("#end", "2023-11-15 05:43:20");
+  await page.click("#execute");
+  assert.is((await sent).params.get("end"), String(END));
+  // The choice survives a reload; unticking goes back to UTC.
+  await page.reload();
+  assert.ok(await page.isChecked("#local-time"));
+  await page.uncheck("#local-time");
+  await page.fill("#end", String(END));
+  await page.click("#execute");
+  await page.waitForFunction(() => document.querySelector("#chart svg .axis text[text-anchor=middle]")?.textContent === "23:20");
+  assert.equal(await axis(), utc);
 });
 
 test("warnings from the API are listed above the result", async () => {
