@@ -160,7 +160,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   const prom = which("prometheus");
   if (!prom) {
-    throw Object.assign(new Error("prometheus is not on PATH. Install Prometheus 2.42 from Debian with:\n\n  sudo apt-get install -y prometheus\n\n(the demo runs two real Prometheus servers as an HA pair)"), { code: "missing_prometheus" });
+    throw Object.assign(new Error("prometheus is not on PATH. Install Prometheus 2.42 from Debian (as root, or with sudo):\n\n  apt-get install -y prometheus\n\n(the demo runs two real Prometheus servers as an HA pair; the package also brings promtool, which the tests use)"), { code: "missing_prometheus" });
   }
 
   // Ports first: a clash should be settled before anything starts.

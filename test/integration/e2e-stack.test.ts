@@ -100,6 +100,9 @@ test("every component is up and the seeded history is in the bucket", async () =
     assert.is(r.status, 200, `${name} ${u}`);
     await r.text();
   }
+  const ui = await fetch(stack.urls.ui);
+  assert.is(ui.status, 200, "UI page");
+  assert.match(await ui.text(), /<html/i);
   const target = await (await fetch(`${stack.urls.target}/metrics`)).text();
   assert.match(target, /http_request_duration_seconds_bucket\{handler="\/api\/checkout",le="\+Inf"\} \d+/);
 });
