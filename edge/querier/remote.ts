@@ -8,6 +8,7 @@ import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
 import { storeInfoFrom, type StoreEndpoint } from "../../shared/query/store.ts";
 import { callError, createStoreApiClients, type ClientOptions } from "../rpc/client.ts";
+import { connectSeries } from "./connect-stream.ts";
 
 /** Series messages per response batch asked of remote stores (fewer envelopes for large answers). */
 const BATCH = 64;
@@ -39,8 +40,13 @@ export function remoteStore(url: string, opts: RemoteStoreOptions = {}): StoreEn
       }
     },
     series: (req, signal) => (async function* (): AsyncGenerator<SeriesResponseInit> {
+      const r = req.responseBatchSize > 0n ? req : { ...req, responseBatchSize: BigInt(BATCH) };
+      if (opts.protocol !== "grpc-web") {
+        // Connect: our own streaming call with the direct decoder (errors already name the store).
+        yield* connectSeries(base.origin + base.pathname.replace(/\/+$/, ""), r, signal, { name, token: opts.token, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+        return;
+      }
       try {
-        const r = req.responseBatchSize > 0n ? req : { ...req, responseBatchSize: BigInt(BATCH) };
         for await (const m of c.store.series(r, { signal }) as AsyncIterable<SeriesResponse>) yield m;
       } catch (e) {
         throw callError(e, name, "thanos.Store/Series");

@@ -31,7 +31,8 @@ import { matchersFromPb, type StoreEndpoint, type StoreInfo } from "./store.ts";
 /** A chunk as it arrives (protobuf message or init shape): only the fields read here. */
 export interface WireChunk { type?: number; data?: Uint8Array }
 export interface WireAggrChunk {
-  minTime?: bigint; maxTime?: bigint;
+  /** bigint from protobuf-es messages, number from the direct decoder (wire.ts). */
+  minTime?: bigint | number; maxTime?: bigint | number;
   raw?: WireChunk; count?: WireChunk; sum?: WireChunk; min?: WireChunk; max?: WireChunk; counter?: WireChunk;
 }
 
@@ -139,7 +140,7 @@ function sameChunk(a: WireChunk | undefined, b: WireChunk | undefined): boolean 
 
 /** Same time range and the same bytes in every aggregate: the same chunk reached us twice. */
 export function identicalChunks(a: WireAggrChunk, b: WireAggrChunk): boolean {
-  return (a.minTime ?? 0n) === (b.minTime ?? 0n) && (a.maxTime ?? 0n) === (b.maxTime ?? 0n) &&
+  return Number(a.minTime ?? 0) === Number(b.minTime ?? 0) && Number(a.maxTime ?? 0) === Number(b.maxTime ?? 0) &&
     sameChunk(a.raw, b.raw) && sameChunk(a.count, b.count) && sameChunk(a.sum, b.sum) &&
     sameChunk(a.min, b.min) && sameChunk(a.max, b.max) && sameChunk(a.counter, b.counter);
 }
@@ -373,7 +374,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
           for (let k = 1; k < same.length; k++) {
             for (const c of same[k]!.cursor.cur!.chunks) if (!chunks.some((d) => identicalChunks(c, d))) chunks.push(c);
           }
-          chunks.sort((a, b) => Number((a.minTime ?? 0n) - (b.minTime ?? 0n)));
+          chunks.sort((a, b) => Number(a.minTime ?? 0) - Number(b.minTime ?? 0));
           out = { labels: min, chunks };
         }
         for (const c of out.chunks) samples.addSamples(wireSamples(c));
@@ -433,7 +434,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     let sent = 0;
     for await (const s of this.fanoutSeries(req, { signal: ctx.signal, warnings })) {
       while (sent < warnings.length) yield { result: { case: "warning", value: warnings[sent++]! } };
-      yield { result: { case: "series", value: { labels: s.labels as { name: string; value: string }[], chunks: s.chunks as never } } };
+      yield { result: { case: "series", value: { labels: s.labels as { name: string; value: string }[], chunks: s.chunks.map(pbChunk) } } };
     }
     while (sent < warnings.length) yield { result: { case: "warning", value: warnings[sent++]! } };
   }
@@ -472,6 +473,15 @@ export class ProxyStore implements StoreImpl, InfoImpl {
       store: { minTime: msToProto(mint), maxTime: msToProto(maxt), supportsWithoutReplicaLabels: true, supportsSharding: false },
     };
   }
+}
+
+/** A merged chunk as a protobuf init (int64 times as bigint, whichever decoder produced it). */
+function pbChunk(c: WireAggrChunk) {
+  const ch = (x: WireChunk | undefined) => (x ? { type: x.type ?? 0, data: x.data ?? new Uint8Array(0) } : undefined);
+  return {
+    minTime: BigInt(c.minTime ?? 0), maxTime: BigInt(c.maxTime ?? 0),
+    raw: ch(c.raw), count: ch(c.count), sum: ch(c.sum), min: ch(c.min), max: ch(c.max), counter: ch(c.counter),
+  };
 }
 
 async function* failing(e: unknown): AsyncGenerator<SeriesResponseInit> {

@@ -1,0 +1,124 @@
+// thanos.Store/Series over the Connect protocol on plain fetch, decoding each message with the direct
+// decoder (shared/query/wire.ts) instead of the connect-web client's protobuf-es path. Used by
+// remoteStore for protocol "connect" (the default); gRPC-Web keeps the connect-web client.
+//
+// Connect server streaming, as spoken by @connectrpc/connect servers (and Thanos' Connect peers):
+//   POST {base}/thanos.Store/Series, content-type application/connect+proto, body = one envelope
+//   envelope = flags (1 byte) + length (big-endian uint32) + message; flag 0x02 marks the end-of-stream
+//   JSON ({"error": {"code", "message"}} on failure); flag 0x01 = compressed (never asked for here).
+//   An error before the stream starts is a non-200 answer with a JSON {"code", "message"} body.
+
+import { toBinary } from "@bufbuild/protobuf";
+import { CodedError, type ErrorCode } from "../../shared/encoding/errors.ts";
+import { SeriesRequestSchema, type SeriesRequest } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { decodeSeriesResponse } from "../../shared/query/wire.ts";
+import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
+import type { FetchFn } from "../rpc/client.ts";
+
+/** Most bytes one message may claim (a corrupt length must not make us buffer gigabytes). */
+const MAX_MESSAGE = 256 << 20;
+
+const CONNECT_CODES: Record<string, ErrorCode> = {
+  canceled: "canceled", unknown: "internal", invalid_argument: "bad_data", deadline_exceeded: "timeout",
+  not_found: "not_found", already_exists: "bad_data", permission_denied: "unauthenticated",
+  resource_exhausted: "resource_exhausted", failed_precondition: "bad_data", aborted: "unavailable",
+  out_of_range: "bad_data", unimplemented: "internal", internal: "internal", unavailable: "unavailable",
+  data_loss: "corrupt", unauthenticated: "unauthenticated",
+};
+
+export interface ConnectSeriesOptions {
+  name: string;
+  token?: string;
+  fetch?: FetchFn;
+  timeoutMs?: number;
+}
+
+function endError(json: unknown, where: string): CodedError | null {
+  const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
+  if (!err) return null;
+  return new CodedError(CONNECT_CODES[err.code ?? ""] ?? "internal", `${where}: [${err.code ?? "unknown"}] ${err.message ?? ""}`);
+}
+
+export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal: AbortSignal, o: ConnectSeriesOptions): AsyncGenerator<SeriesResponseInit> {
+  const where = `thanos.Store/Series on ${o.name}`;
+  const msg = toBinary(SeriesRequestSchema, req);
+  const body = new Uint8Array(5 + msg.length);
+  new DataView(body.buffer).setUint32(1, msg.length);
+  body.set(msg, 5);
+  const headers: Record<string, string> = { "content-type": "application/connect+proto", "connect-protocol-version": "1" };
+  if (o.token) headers.authorization = `Bearer ${o.token}`;
+  if (o.timeoutMs) headers["connect-timeout-ms"] = String(o.timeoutMs);
+  const f: FetchFn = o.fetch ?? ((i, init) => globalThis.fetch(i, init));
+  let res: Response;
+  try {
+    // redirect "manual": workerd rejects "error"; a 3xx is not a valid RPC answer either way.
+    res = await f(`${baseUrl}/thanos.Store/Series`, { method: "POST", headers, body, signal, redirect: "manual" });
+  } catch (e) {
+    if (signal.aborted) throw new CodedError("canceled", `${where}: canceled`, { cause: e });
+    throw new CodedError("unavailable", `${where}: ${(e as Error).message}`, { cause: e });
+  }
+  if (res.status !== 200) {
+    const text = await res.text().catch(() => "");
+    let j: { code?: string; message?: string } | null = null;
+    try { j = JSON.parse(text); } catch { /* not Connect JSON */ }
+    const code = j?.code ?? (res.status === 401 ? "unauthenticated" : res.status === 503 ? "unavailable" : "unknown");
+    throw new CodedError(CONNECT_CODES[code] ?? "internal", `${where}: [${code}] ${j?.message ?? `HTTP ${res.status}: ${text.slice(0, 200)}`}`);
+  }
+  if (!res.body) throw new CodedError("unavailable", `${where}: response without a body`);
+  const reader = res.body.getReader();
+  let buf: Uint8Array = new Uint8Array(0);
+  let pos = 0;
+  let ended = false;
+  try {
+    for (;;) {
+      // Parse every whole envelope in the buffer.
+      while (buf.length - pos >= 5) {
+        const flags = buf[pos]!;
+        const len = ((buf[pos + 1]! << 24) >>> 0) + (buf[pos + 2]! << 16) + (buf[pos + 3]! << 8) + buf[pos + 4]!;
+        if (len > MAX_MESSAGE) throw new CodedError("corrupt", `${where}: message of ${len} bytes announced, more than ${MAX_MESSAGE}`);
+        if (buf.length - pos - 5 < len) break;
+        const s = pos + 5, e = s + len;
+        pos = e;
+        if (flags & 0x02) {
+          ended = true;
+          let j: unknown = null;
+          try { j = JSON.parse(new TextDecoder().decode(buf.subarray(s, e))); } catch { throw new CodedError("corrupt", `${where}: end of stream is not JSON`); }
+          const err = endError(j, where);
+          if (err) throw err;
+          return;
+        }
+        if (flags & 0x01) throw new CodedError("corrupt", `${where}: compressed message, but no compression was offered`);
+        const m = decodeSeriesResponse(buf, s, e, where);
+        switch (m.kind) {
+          case "series": yield { result: { case: "series", value: { labels: m.labels, chunks: m.chunks as never } } }; break;
+          case "batch": yield { result: { case: "batch", value: { series: m.series.map((x) => ({ labels: x.labels, chunks: x.chunks as never })) } } }; break;
+          case "warning": yield { result: { case: "warning", value: m.warning } }; break;
+          default: break;
+        }
+      }
+      let r: { done: boolean; value?: Uint8Array };
+      try {
+        r = await reader.read();
+      } catch (e) {
+        if (signal.aborted) throw new CodedError("canceled", `${where}: canceled`, { cause: e });
+        throw new CodedError("unavailable", `${where}: reading the stream: ${(e as Error).message}`, { cause: e });
+      }
+      if (r.done) break;
+      const chunk = r.value ?? new Uint8Array(0);
+      // Keep chunk bytes as they come (decoded chunk data are views into them); copy only the
+      // unparsed tail of the previous read when a message straddles two reads.
+      if (pos >= buf.length) buf = chunk;
+      else {
+        const rest = buf.subarray(pos);
+        const merged = new Uint8Array(rest.length + chunk.length);
+        merged.set(rest, 0);
+        merged.set(chunk, rest.length);
+        buf = merged;
+      }
+      pos = 0;
+    }
+    if (!ended) throw new CodedError("unavailable", `${where}: stream ended without an end-of-stream message (${buf.length - pos} bytes left)`);
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
