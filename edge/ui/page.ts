@@ -13,6 +13,7 @@ export function uiPage(title: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${t}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="static/ui.css">
 <script src="static/ui.js" defer></script>
 </head>
