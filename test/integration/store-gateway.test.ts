@@ -5,6 +5,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -51,11 +52,13 @@ interface Gw { proc: Proc; http: string; grpc: string }
 const gws: Gw[] = [];
 let fsGw: Gw, s3Gw: Gw, limitedGw: Gw;
 let blockCount = 0;
+let fsCfgFile = "";
 
 async function startStore(cfg: string, args: string[] = []): Promise<Gw> {
   const dir = tempDir("store-cfg-").path;
   const file = join(dir, "bucket.yml");
   writeFileSync(file, cfg);
+  if (cfg.includes("FILESYSTEM")) fsCfgFile = file;
   const hp = await freePort(), gp = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "store",
     `--objstore.config-file=${file}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`, "--log.level=warn", ...args]);
@@ -186,6 +189,16 @@ extra("raw chunks carry their xxhash64", async () => {
     for (const c of r.result.value.chunks) { assert.is(typeof c.raw?.hash, "bigint"); n++; }
   }
   assert.ok(n > 0);
+});
+extra("tools bucket index writes bucket-index.json; tools bucket ls lists the same blocks from it and by listing", async () => {
+  const bun = join(root, "node_modules/.bin/bun");
+  const run = (args: string[]) => execFileSync(bun, [join(root, "agent/main.ts"), "tools", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  assert.match(run(["bucket", "index", `--objstore.config-file=${fsCfgFile}`]), new RegExp(`${blockCount} blocks, 0 deletion marks`));
+  const listed = run(["bucket", "ls", `--objstore.config-file=${fsCfgFile}`]).trim().split("\n");
+  assert.is(listed.length, blockCount);
+  const wide = run(["bucket", "ls", "-o", "wide", "--bucket-index", `--objstore.config-file=${fsCfgFile}`]).trim().split("\n");
+  assert.equal(wide.map((l) => l.split("\t")[0]), listed);
+  for (const l of wide) assert.match(l, '{cluster="eu-1",replica="r1"}');
 });
 extra.after(async () => {
   for (const g of gws) await g.proc.stop();
