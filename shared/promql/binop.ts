@@ -89,6 +89,8 @@ function resultMetric(lhs: Labels, rhs: Labels, op: BinaryOp, m: VectorMatching,
 
 export function vectorBinop(op: BinaryOp, lhs: Vector, rhs: Vector, m: VectorMatching, returnBool: boolean, cache: BinopCache): Vector {
   if (m.card === "many-to-many") throw new CodedError("execution", "many-to-many only allowed for set operators");
+  // 2.42 returns before building the match table, so an empty side hides duplicate-match errors.
+  if (lhs.length === 0 || rhs.length === 0) return [];
   const swap = m.card === "one-to-many";
   if (swap) [lhs, rhs] = [rhs, lhs];
   const sideL = swap ? "R" : "L", sideR = swap ? "L" : "R";

@@ -210,17 +210,29 @@ export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
     return n;
   },
   avg_over_time: (w) => {
-    let mean = 0, count = 0;
+    // Incremental mean with a compensated (Kahan/Neumaier) running sum, as 2.42 computes it.
+    let mean = 0, count = 0, c = 0;
     for (let i = w.lo; i < w.hi; i++) {
+      const v = w.vs[i]!;
       count++;
-      mean = meanStepOverTime(mean, w.vs[i]!, count);
+      if (mean === Infinity || mean === -Infinity) {
+        if ((v === Infinity || v === -Infinity) && mean > 0 === v > 0) continue;
+        if (v !== Infinity && v !== -Infinity && !Number.isNaN(v)) continue;
+      }
+      kahanInc(v / count - mean / count, mean, c, kbuf, 0);
+      mean = kbuf[0]!; c = kbuf[1]!;
     }
-    return mean;
+    if (mean === Infinity || mean === -Infinity) return mean;
+    return mean + c;
   },
   sum_over_time: (w) => {
-    let s = 0;
-    for (let i = w.lo; i < w.hi; i++) s += w.vs[i]!;
-    return s;
+    let sum = 0, c = 0;
+    for (let i = w.lo; i < w.hi; i++) {
+      kahanInc(w.vs[i]!, sum, c, kbuf, 0);
+      sum = kbuf[0]!; c = kbuf[1]!;
+    }
+    if (sum === Infinity || sum === -Infinity) return sum;
+    return sum + c;
   },
   count_over_time: (w) => w.hi - w.lo,
   min_over_time: (w) => {
@@ -246,16 +258,21 @@ export const RANGE_FUNCTIONS: Record<string, RangeFn> = {
   stdvar_over_time: (w) => variance(w),
 };
 
+const kbuf = new Float64Array(2);
+
+/** Welford's variance with compensated mean and sum of squares (2.42 stddev/stdvar_over_time). */
 function variance(w: RangeWindow): number {
-  let aux = 0, count = 0, mean = 0;
+  let count = 0, mean = 0, cMean = 0, aux = 0, cAux = 0;
   for (let i = w.lo; i < w.hi; i++) {
     const v = w.vs[i]!;
     count++;
-    const delta = v - mean;
-    mean += delta / count;
-    aux += delta * (v - mean);
+    const delta = v - (mean + cMean);
+    kahanInc(delta / count, mean, cMean, kbuf, 0);
+    mean = kbuf[0]!; cMean = kbuf[1]!;
+    kahanInc(delta * (v - (mean + cMean)), aux, cAux, kbuf, 0);
+    aux = kbuf[0]!; cAux = kbuf[1]!;
   }
-  return aux / count;
+  return (aux + cAux) / count;
 }
 
 // ---------------------------------------------------------------------------------------------
