@@ -4,7 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { InfoRequestSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import type { SeriesRequest, SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
 import { storeInfoFrom, type StoreEndpoint } from "../../shared/query/store.ts";
 import { callError, createStoreApiClients, type ClientOptions } from "../rpc/client.ts";
@@ -29,7 +29,15 @@ export function remoteStore(url: string, opts: RemoteStoreOptions = {}): StoreEn
     throw new CodedError("bad_data", `store endpoint ${JSON.stringify(url)}: only http and https are served over Connect/gRPC-Web`);
   }
   const name = opts.name ?? url;
-  const c = createStoreApiClients(url.replace(/\/+$/, ""), opts);
+  const baseUrl = url.replace(/\/+$/, "");
+  const c = createStoreApiClients(baseUrl, opts);
+  async function* grpcWebSeries(r: SeriesRequest, signal: AbortSignal): AsyncGenerator<SeriesResponseInit> {
+    try {
+      for await (const m of c.store.series(r, { signal }) as AsyncIterable<SeriesResponse>) yield m;
+    } catch (e) {
+      throw callError(e, name, "thanos.Store/Series");
+    }
+  }
   return {
     name,
     info: async (signal) => {
@@ -39,19 +47,13 @@ export function remoteStore(url: string, opts: RemoteStoreOptions = {}): StoreEn
         throw callError(e, name, "thanos.info.Info/Info");
       }
     },
-    series: (req, signal) => (async function* (): AsyncGenerator<SeriesResponseInit> {
+    series: (req, signal) => {
       const r = req.responseBatchSize > 0n ? req : { ...req, responseBatchSize: BigInt(BATCH) };
-      if (opts.protocol !== "grpc-web") {
-        // Connect: our own streaming call with the direct decoder (errors already name the store).
-        yield* connectSeries(base.origin + base.pathname.replace(/\/+$/, ""), r, signal, { name, token: opts.token, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
-        return;
-      }
-      try {
-        for await (const m of c.store.series(r, { signal }) as AsyncIterable<SeriesResponse>) yield m;
-      } catch (e) {
-        throw callError(e, name, "thanos.Store/Series");
-      }
-    })(),
+      // Connect: our own streaming call with the direct decoder (its errors already name the store).
+      if (opts.protocol !== "grpc-web") return connectSeries(baseUrl, r, signal, { name, token: opts.token, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
+      return grpcWebSeries(r, signal);
+    },
+
     labelNames: async (req, signal) => {
       try {
         const r = await c.store.labelNames(req, { signal });

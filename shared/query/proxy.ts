@@ -361,10 +361,23 @@ export class ProxyStore implements StoreImpl, InfoImpl {
           if (x.cursor.cur === null) live = [];
           continue;
         }
-        let min = live[0]!.cursor.cur!.labels;
+        // The smallest head, and whether another cursor holds the same labels (then merge).
+        let first = live[0]!;
+        let min = first.cursor.cur!.labels;
+        let ties = false;
         for (let i = 1; i < live.length; i++) {
           const l = live[i]!.cursor.cur!.labels;
-          if (compareLabels(l, min) < 0) min = l;
+          const c = compareLabels(l, min);
+          if (c < 0) { min = l; first = live[i]!; ties = false; } else if (c === 0) ties = true;
+        }
+        if (!ties) {
+          // The common case (replicas differ in their replica label): one series, one stream to advance.
+          const s = first.cursor.cur!;
+          for (const c of s.chunks) samples.addSamples(wireSamples(c));
+          yield s;
+          await step(first);
+          if (first.cursor.cur === null) live = live.filter((x) => x.cursor.cur !== null);
+          continue;
         }
         const same = live.filter((x) => compareLabels(x.cursor.cur!.labels, min) === 0);
         let out: MergedSeries;

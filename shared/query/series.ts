@@ -60,7 +60,15 @@ export class StoreSeries implements StorageSeries {
   ) {}
 
   iterator(): SampleIterator {
-    const what = `chunk of ${labelsString(this.labels)} from ${this.from}`;
+    const it = this.build(`chunk from ${this.from}`);
+    // ChunksIterator decodes in its constructor, so a corrupt chunk is known here; only then is the
+    // series named (building the label string for every series showed in profiles).
+    const e = it.err();
+    if (e) return this.build(`chunk of ${labelsString(this.labels)} from ${this.from}`);
+    return it;
+  }
+
+  private build(what: string): SampleIterator {
     const raw: SeriesChunk[] = [];
     let aggr: WireAggrChunk[] | null = null;
     for (const c of this.chunks) {

@@ -23,9 +23,10 @@ export type DecodedSeriesResponse =
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** One cursor per message; nested messages are read with the same cursor up to their own end. */
 class Reader {
   pos: number;
-  constructor(readonly b: Uint8Array, start: number, readonly end: number, readonly what: string) {
+  constructor(readonly b: Uint8Array, start: number, public end: number, readonly what: string) {
     this.pos = start;
   }
 
@@ -94,30 +95,37 @@ function str(b: Uint8Array, s: number, e: number): string {
   return utf8.decode(b.subarray(s, e));
 }
 
-function chunk(b: Uint8Array, s: number, e: number, what: string): WireChunk {
-  const r = new Reader(b, s, e, what);
-  let type = 0, data: Uint8Array = b.subarray(0, 0);
+// Each reads fields until `e`, with the caller's cursor positioned at the nested message's start;
+// the cursor's `end` bounds the varint/length reads of the nested message and is restored after.
+
+function chunk(r: Reader, e: number): WireChunk {
+  const b = r.b, outer = r.end;
+  r.end = e;
+  let type = 0, data: Uint8Array | undefined;
   while (r.pos < e) {
     const tag = r.varint();
-    const f = Math.floor(tag / 8), w = tag & 7;
-    if (f === 1 && w === 0) type = r.varint();
-    else if (f === 2 && w === 2) { const [ds, de] = r.bytes(); data = b.subarray(ds, de); }
-    else r.skip(w);
+    if (tag === 8) type = r.varint();
+    else if (tag === 18) { const [ds, de] = r.bytes(); data = b.subarray(ds, de); }
+    else r.skip(tag & 7);
   }
-  return { type, data };
+  r.end = outer;
+  return { type, data: data ?? b.subarray(0, 0) };
 }
 
-function aggrChunk(b: Uint8Array, s: number, e: number, what: string): WireAggrChunk {
-  const r = new Reader(b, s, e, what);
+function aggrChunk(r: Reader, e: number): WireAggrChunk {
+  const outer = r.end;
+  r.end = e;
   const out: { minTime: number; maxTime: number; raw?: WireChunk; count?: WireChunk; sum?: WireChunk; min?: WireChunk; max?: WireChunk; counter?: WireChunk } = { minTime: 0, maxTime: 0 };
   while (r.pos < e) {
     const tag = r.varint();
-    const f = Math.floor(tag / 8), w = tag & 7;
+    const f = tag >>> 3, w = tag & 7;
     if (w === 0 && f === 1) out.minTime = r.varint();
     else if (w === 0 && f === 2) out.maxTime = r.varint();
     else if (w === 2 && f >= 3 && f <= 8) {
-      const [cs, ce] = r.bytes();
-      const c = chunk(b, cs, ce, what);
+      const n = r.varint();
+      const ce = r.pos + n;
+      if (n < 0 || ce > e) r.fail(`length ${n} runs past the end (${e - r.pos} bytes left)`);
+      const c = chunk(r, ce);
       switch (f) {
         case 3: out.raw = c; break;
         case 4: out.count = c; break;
@@ -128,32 +136,39 @@ function aggrChunk(b: Uint8Array, s: number, e: number, what: string): WireAggrC
       }
     } else r.skip(w);
   }
+  r.end = outer;
   return out as unknown as WireAggrChunk;
 }
 
-function series(b: Uint8Array, s: number, e: number, what: string): { labels: Label[]; chunks: WireAggrChunk[] } {
-  const r = new Reader(b, s, e, what);
+function series(r: Reader, e: number): { labels: Label[]; chunks: WireAggrChunk[] } {
+  const b = r.b, outer = r.end;
+  r.end = e;
   const labels: Label[] = [];
   const chunks: WireAggrChunk[] = [];
   while (r.pos < e) {
     const tag = r.varint();
-    const f = Math.floor(tag / 8), w = tag & 7;
-    if (w === 2 && f === 1) {
-      const [ls, le] = r.bytes();
-      const lr = new Reader(b, ls, le, what);
+    if (tag === 10) {
+      const n = r.varint();
+      const le = r.pos + n;
+      if (n < 0 || le > e) r.fail(`length ${n} runs past the end (${e - r.pos} bytes left)`);
+      r.end = le;
       let name = "", value = "";
-      while (lr.pos < le) {
-        const t = lr.varint();
-        if (t === 10) { const [a, z] = lr.bytes(); name = str(b, a, z); }
-        else if (t === 18) { const [a, z] = lr.bytes(); value = str(b, a, z); }
-        else lr.skip(t & 7);
+      while (r.pos < le) {
+        const t = r.varint();
+        if (t === 10) { const [a, z] = r.bytes(); name = str(b, a, z); }
+        else if (t === 18) { const [a, z] = r.bytes(); value = str(b, a, z); }
+        else r.skip(t & 7);
       }
+      r.end = e;
       labels.push({ name, value });
-    } else if (w === 2 && f === 2) {
-      const [cs, ce] = r.bytes();
-      chunks.push(aggrChunk(b, cs, ce, what));
-    } else r.skip(w);
+    } else if (tag === 18) {
+      const n = r.varint();
+      const ce = r.pos + n;
+      if (n < 0 || ce > e) r.fail(`length ${n} runs past the end (${e - r.pos} bytes left)`);
+      chunks.push(aggrChunk(r, ce));
+    } else r.skip(tag & 7);
   }
+  r.end = outer;
   return { labels, chunks };
 }
 
@@ -163,20 +178,28 @@ export function decodeSeriesResponse(b: Uint8Array, start = 0, end = b.length, w
   let out: DecodedSeriesResponse = { kind: "hints" };
   while (r.pos < end) {
     const tag = r.varint();
-    const f = Math.floor(tag / 8), w = tag & 7;
+    const f = tag >>> 3, w = tag & 7;
     if (w !== 2) { r.skip(w); continue; }
-    const [s, e] = r.bytes();
-    if (f === 1) out = { kind: "series", ...series(b, s, e, what) };
-    else if (f === 2) out = { kind: "warning", warning: str(b, s, e) };
+    const n = r.varint();
+    const s = r.pos, e = s + n;
+    if (n < 0 || e > end) r.fail(`length ${n} runs past the end (${end - s} bytes left)`);
+    if (f === 1) out = { kind: "series", ...series(r, e) };
+    else if (f === 2) { out = { kind: "warning", warning: str(b, s, e) }; r.pos = e; }
     else if (f === 4) {
-      const br = new Reader(b, s, e, what);
       const list: { labels: Label[]; chunks: WireAggrChunk[] }[] = [];
-      while (br.pos < e) {
-        const t = br.varint();
-        if (t === 10) { const [ss, se] = br.bytes(); list.push(series(b, ss, se, what)); } else br.skip(t & 7);
+      r.end = e;
+      while (r.pos < e) {
+        const t = r.varint();
+        if (t === 10) {
+          const m = r.varint();
+          const se = r.pos + m;
+          if (m < 0 || se > e) r.fail(`length ${m} runs past the end (${e - r.pos} bytes left)`);
+          list.push(series(r, se));
+        } else r.skip(t & 7);
       }
+      r.end = end;
       out = { kind: "batch", series: list };
-    } else out = { kind: "hints" };
+    } else { out = { kind: "hints" }; r.pos = e; }
   }
   return out;
 }
