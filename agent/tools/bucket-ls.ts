@@ -21,6 +21,7 @@ export async function run(argv: string[]): Promise<number> {
   const bkt = await bucketFromFlags(f, "tools bucket ls");
   if (!bkt) throw new FlagError("tools bucket ls: --objstore.config-file or --objstore.config is required");
   const d = await discoverBlocks(bkt, { indexMaxStaleMs: f.bool("bucket-index") ? Number.MAX_SAFE_INTEGER : 0, now: Date.now() });
+  if (d.fallback && f.bool("bucket-index")) console.error(`listing the bucket: ${d.fallback}`);
   for (const p of d.problems) console.error(`warning: ${p}`);
   const metas = [...d.metas].sort((a, b) => (a.ulid < b.ulid ? -1 : 1));
   for (const m of metas) {

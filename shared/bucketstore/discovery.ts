@@ -38,6 +38,8 @@ export interface Discovered {
   problems: string[];
   /** The index's updated_at when source is "index". */
   indexUpdatedAt?: number;
+  /** Why the listing was used although an index was wanted ("no bucket index", "… old", "unreadable: …"). */
+  fallback?: string;
 }
 
 const enc = new TextEncoder();
@@ -194,7 +196,7 @@ export async function discoverBlocks(bkt: Bucket, o: DiscoverOptions): Promise<D
       why = `bucket index unreadable: ${errorMessage(e)}`;
     }
     const d = await listBucketBlocks(bkt);
-    d.problems.unshift(`listing the bucket: ${why}`);
+    d.fallback = why;
     return d;
   }
   return listBucketBlocks(bkt);

@@ -325,6 +325,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
   private async doSync(): Promise<SyncResult> {
     const now = this.now();
     const d: Discovered = await discoverBlocks(this.bucket, { indexMaxStaleMs: this.o.bucketIndexMaxStaleMs ?? 3_600_000, now });
+    if (d.fallback) this.log(d.fallback === "no bucket index" ? "debug" : "info", "discovered blocks by listing the bucket", { reason: d.fallback });
     for (const p of d.problems) this.log("warn", "block discovery", { problem: p });
     const want = filterBlocks(d, {
       now,

@@ -73,14 +73,15 @@ test("bucket index: rebuilt from a listing, used while fresh, listing when stale
   assert.is(fresh.metas.length, 3);
   const stale = await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW + 2 * 3600e3 });
   assert.is(stale.source, "listing");
-  assert.match(stale.problems[0]!, /bucket index is 7200s old/);
+  assert.match(stale.fallback!, /bucket index is 7200s old/);
+  assert.equal(stale.problems, []);
   await b.upload(BUCKET_INDEX_FILE, enc.encode("{"));
   const bad = await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW });
   assert.is(bad.source, "listing");
-  assert.match(bad.problems[0]!, /bucket index unreadable: .*not valid JSON/);
+  assert.match(bad.fallback!, /bucket index unreadable: .*not valid JSON/);
   assert.is(bad.metas.length, 3);
   await b.delete(BUCKET_INDEX_FILE);
-  assert.match((await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW })).problems[0]!, /no bucket index/);
+  assert.is((await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW })).fallback, "no bucket index");
 });
 
 test("updateBucketIndex: adds a block to an existing index; without one, rebuilds from a listing", async () => {
