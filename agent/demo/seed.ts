@@ -10,6 +10,8 @@ import { Encoding } from "../../shared/chunkenc/chunk.ts";
 import { encodeXor } from "../../shared/chunkenc/xor.ts";
 import { compareLabels, labelsFrom, type Labels } from "../../shared/labels/labels.ts";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
+import { deleteBlock, listBlocks } from "../../shared/objstore/block.ts";
+import { parseBlockMeta } from "../../shared/tsdb/meta.ts";
 import { streamingSink, BlockWriter, type WriterChunk } from "../../shared/tsdb/writer.ts";
 import type { BlockMeta } from "../../shared/tsdb/meta.ts";
 import { newUlid } from "../../shared/tsdb/ulid.ts";
@@ -90,7 +92,7 @@ async function seedBlock(bkt: Bucket, lo: number, hi: number, step: number, rep:
     minTime: lo,
     maxTime: hi,
     compaction: { level: 1, sources: [ulid] },
-    thanos: { labels: { ...rep.labels }, downsample: { resolution: 0 }, source: "blockgen" },
+    thanos: { labels: { ...rep.labels }, downsample: { resolution: 0 }, source: SEED_SOURCE },
   });
   const syms = new Set<string>();
   for (const s of series) for (const l of s.labels) { syms.add(l.name); syms.add(l.value); }
@@ -106,6 +108,22 @@ function chunksOf(ts: number[], vs: Float64Array): WriterChunk[] {
     out.push({ minTime: ts[i]!, maxTime: ts[j - 1]!, encoding: Encoding.XOR, data: encodeXor(ts.slice(i, j), vs.subarray(i, j)) });
   }
   return out;
+}
+
+/** Source tag of seeded blocks in meta.json (Thanos' name for generated blocks). */
+export const SEED_SOURCE = "blockgen";
+
+/**
+ * Deletes the blocks an earlier, interrupted seeding left (complete ones carry SEED_SOURCE). A new seed
+ * covers a different range, so keeping them would leave overlapping copies of one replica's series.
+ */
+export async function removeSeeded(bkt: Bucket): Promise<string[]> {
+  const removed: string[] = [];
+  for (const id of await listBlocks(bkt)) {
+    const meta = parseBlockMeta(await bkt.get(`${id}/meta.json`), `block ${id} in bucket ${bkt.name}`);
+    if (meta.thanos?.source === SEED_SOURCE) { await deleteBlock(bkt, id); removed.push(id); }
+  }
+  return removed;
 }
 
 /** The labels a seeded series carries inside the block (external labels come from meta.json). */

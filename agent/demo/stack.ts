@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
 import { FilesystemBucket } from "../objstore/fs.ts";
-import { seedHistory } from "./seed.ts";
+import { removeSeeded, seedHistory } from "./seed.ts";
 import { startDemoTarget, type DemoTarget } from "./target.ts";
 import { pickPort, startChild, waitReady, type Child, type LineSink } from "./proc.ts";
 
@@ -222,7 +222,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const off = s.replicaOffsetMs ?? Math.min(7000, Math.floor(s.stepMs / 3));
       const t0 = Date.now();
       status(`seeding ${(s.durationMs / 3_600_000).toFixed(1)} h of history at ${s.stepMs / 1000} s steps into ${bucketDir} ...`);
-      const metas = await seedHistory(new FilesystemBucket(bucketDir), {
+      const bkt = new FilesystemBucket(bucketDir);
+      const stale = await removeSeeded(bkt);
+      if (stale.length > 0) status(`removed ${stale.length} blocks of an interrupted earlier seeding`);
+      const metas = await seedHistory(bkt, {
         startMs, endMs, stepMs: s.stepMs,
         replicas: REPLICAS.map((r, i) => ({ labels: { cluster: CLUSTER, [REPLICA_LABEL]: r }, offsetMs: i * off })),
       });
