@@ -168,6 +168,30 @@ export function diff(query: string, want: Norm, got: Norm): string | null {
   return null;
 }
 
+/**
+ * Range queries with topk/bottomk over tied values: Prometheus feeds each step's vector in Go map
+ * order, so which of the tied series it keeps changes between identical requests (checked by
+ * repeating them). What stays fixed is the multiset of values at each timestamp; compare that.
+ */
+export function tieRelaxed(query: string, m: Mode, want: Norm, got: Norm): boolean {
+  if (m.kind !== "range" || !/\b(topk|bottomk)\s*\(/.test(query)) return false;
+  if (want.status !== "success" || got.status !== "success" || want.resultType !== "matrix" || got.resultType !== "matrix") return false;
+  const byTime = (n: Norm) => {
+    const out = new Map<number, number[]>();
+    for (const s of n.result!) for (const [t, v] of s.points) { const l = out.get(t) ?? []; l.push(v); out.set(t, l); }
+    for (const l of out.values()) l.sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b));
+    return out;
+  };
+  const w = byTime(want), g = byTime(got);
+  if (w.size !== g.size) return false;
+  for (const [t, wv] of w) {
+    const gv = g.get(t);
+    if (!gv || gv.length !== wv.length) return false;
+    for (let i = 0; i < wv.length; i++) if (!sameValue(wv[i]!, gv[i]!)) return false;
+  }
+  return true;
+}
+
 function samePoints(a: [number, number][], b: [number, number][]): string | null {
   if (a.length !== b.length) {
     const at = new Set(a.map((p) => p[0]));
