@@ -2,7 +2,7 @@
 // answer it, the sorted Series streams merged as they arrive.
 //
 // - Store selection: each store's Info is cached for a TTL and refreshed lazily on the next request
-//   (Workers have no background timers). A store is asked only when its time range overlaps the request
+//   (Workers have no background timers), the stale answer serving that request meanwhile. A store is asked only when its time range overlaps the request
 //   and one of its external label sets can match the matchers, and when storeMatch[] (matchers on
 //   `__address__`, i.e. the store's name) lets it. A store whose Info never answered is asked anyway:
 //   its failure then shows up as a partial-response warning instead of silently missing data.
@@ -270,7 +270,9 @@ export class ProxyStore implements StoreImpl, InfoImpl {
   /** Stores that may hold data for these matchers and times (see the header). */
   async storesFor(mint: number, maxt: number, matchers: readonly Matcher[], storeMatchers?: Matcher[][]): Promise<Entry[]> {
     const cands = this.entries.filter((e) => storeMatches(e.ep.name, storeMatchers));
-    await Promise.all(cands.map((e) => this.refresh(e)));
+    // Stale Info is used while it is refreshed (a hung endpoint must not delay every query by the Info
+    // deadline); only a store never heard from is waited for.
+    await Promise.all(cands.map((e) => (e.info === null ? this.refresh(e) : (void this.refresh(e), undefined))));
     return cands.filter((e) => {
       const i = e.info;
       if (i === null) return true; // never reached: ask, so its failure is reported

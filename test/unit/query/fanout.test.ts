@@ -80,6 +80,20 @@ test("Info is cached for its TTL, refreshed after; a store whose Info fails is s
   assert.match(st[1]!.lastError!, /connection refused/);
 });
 
+test("a store whose Info hangs after answering once does not delay queries: its stale Info is used", async () => {
+  let now = 1_000_000;
+  const a = new FixStore("a", [sampled({ __name__: "up" }, 0, S, S, () => 1)]);
+  const proxy = new ProxyStore([a], { infoTtlMs: 1000, infoTimeoutMs: 300, now: () => now });
+  await collect(proxy);
+  (a.o as { infoHang?: boolean }).infoHang = true;
+  now += 5000;
+  const t0 = Date.now();
+  const r = await collect(proxy);
+  assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
+  assert.equal(r.names, ['{__name__="up"}']);
+  assert.is(a.calls.info, 2);
+});
+
 test("partial response: WARN keeps what arrived plus a warning naming the store; ABORT fails naming it", async () => {
   const good = new FixStore("good", [sampled({ __name__: "up", i: "1" }, 0, S, S, () => 1)]);
   const bad = new FixStore("bad", [sampled({ __name__: "up", i: "0" }, 0, S, S, () => 1), sampled({ __name__: "up", i: "2" }, 0, S, S, () => 1)], { fail: new Error("stream reset"), failAfter: 1 });

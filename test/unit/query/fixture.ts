@@ -24,6 +24,8 @@ export interface FixStoreOptions {
   /** Downsampled: chunks carry count/sum/min/max per `res` ms window instead of raw. */
   downsample?: number;
   infoFails?: boolean;
+  /** Info never answers (until aborted). */
+  infoHang?: boolean;
 }
 
 export class FixStore implements StoreEndpoint {
@@ -34,8 +36,9 @@ export class FixStore implements StoreEndpoint {
     this.ext = labelsFrom(o.ext ?? {});
   }
 
-  async info(): Promise<StoreInfo> {
+  async info(signal?: AbortSignal): Promise<StoreInfo> {
     this.calls.info++;
+    if (this.o.infoHang) await new Promise<void>((_, rej) => signal?.addEventListener("abort", () => rej(new Error("Info aborted")), { once: true }));
     if (this.o.infoFails) throw new CodedError("unavailable", `Info on ${this.name}: connection refused`);
     let mint = Infinity, maxt = -Infinity;
     for (const s of this.data) { mint = Math.min(mint, s.ts[0]!); maxt = Math.max(maxt, s.ts.at(-1)!); }
