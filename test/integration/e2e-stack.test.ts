@@ -189,6 +189,22 @@ test("seeded history is exact per replica (dedup=false), and dedup halves the se
   assert.is(ok(await query("query", { query: "http_requests_total", time: now }), "live dedup").length, REQUESTS.length);
 });
 
+test("replica b through the querier answers exactly as prometheus-b itself (live and shipped range)", async () => {
+  const stores = (await (await fetch(`${api}/stores`)).json() as { data: Record<string, { name: string; minTime: number }[]> }).data;
+  const liveStart = Math.max(...Object.values(stores).flat().filter((s) => s.name !== stack.urls.store).map((s) => s.minTime));
+  const start = Math.ceil(liveStart / 1000) + 12, end = Math.floor(Date.now() / 1000) - 1;
+  assert.ok(end - start > 10, `enough live data (${end - start} s)`);
+  for (const q of ['http_requests_total{handler="/api/products"}', 'sum by (le) (rate(http_request_duration_seconds_bucket{handler="/"}[10s]))']) {
+    const ours = ok(await query("query_range", { query: q.replace("{handler=", '{replica="b",handler='), start, end, step: 1, dedup: false }), `querier: ${q}`);
+    const u = new URL(`${stack.urls.prometheus.b}/api/v1/query_range`);
+    for (const [k, v] of Object.entries({ query: q, start, end, step: 1 })) u.searchParams.set(k, String(v));
+    const theirs = (await (await fetch(u)).json() as ApiAnswer).data!.result;
+    const strip = (rs: Series[]) => rs.map((r) => { const { cluster: _c, replica: _r, ...m } = r.metric; return JSON.stringify(m) + JSON.stringify(r.values); }).sort();
+    assert.ok(theirs.length > 0, `prometheus-b has ${q}`);
+    assert.equal(strip(ours), strip(theirs), q);
+  }
+});
+
 test("histogram buckets: bucket share over the seeded range is the latency CDF", async () => {
   const t = (stack.seed!.endMs - 3600_000) / 1000;
   for (const h of ["/api/checkout", "/"]) {
