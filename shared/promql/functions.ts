@@ -8,7 +8,7 @@ import { getLabel, METRIC_NAME } from "../labels/labels.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { Expr } from "./ast.ts";
 import type { Sample, Vector } from "./value.ts";
-import { dropMetricName, formatPercentF, goLog10, goLog2, goMax, goMin, goParseFloat, labelsKey, setLabel } from "./value.ts";
+import { dropMetricName, formatPercentF, goLog, goLog10, goLog2, goMax, goMin, goParseFloat, labelsKey, setLabel } from "./value.ts";
 import { RE2JS } from "re2js";
 
 // ---------------------------------------------------------------------------------------------
@@ -546,7 +546,7 @@ export const VECTOR_FUNCTIONS: Record<string, VectorFn> = {
   floor: simple(Math.floor),
   exp: simple(Math.exp),
   sqrt: simple(Math.sqrt),
-  ln: simple(Math.log),
+  ln: simple(goLog),
   log2: simple(goLog2),
   log10: simple(goLog10),
   sin: simple(Math.sin), cos: simple(Math.cos), tan: simple(Math.tan),

@@ -140,8 +140,6 @@ export function goMin(x: number, y: number): number {
   return Math.min(x, y);
 }
 
-const LN2 = 0.693147180559945309417232121458176568;
-const LN10 = 2.30258509299404568401799145468436421;
 
 /** Go math.Frexp: x = frac * 2^exp with frac in [0.5, 1). */
 function frexp(x: number): [number, number] {
@@ -162,16 +160,45 @@ function frexp(x: number): [number, number] {
   return [buf.getFloat64(0), exp];
 }
 
+// Go's math.Log (FreeBSD e_log.c, which Go's amd64 assembly also implements), so ln/log2/log10
+// agree with Prometheus to the last bit where JS Math.log may differ by an ulp.
+const LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+const L1 = 6.666666666666735130e-01, L2 = 3.999999999940941908e-01, L3 = 2.857142874366239149e-01;
+const L4 = 2.222219843214978396e-01, L5 = 1.818357216161805012e-01, L6 = 1.531383769920937332e-01;
+const L7 = 1.479819860511658591e-01;
+
+export function goLog(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x < 0) return NaN;
+  if (x === 0) return -Infinity;
+  let [f1, ki] = frexp(x);
+  if (f1 < Math.SQRT2 / 2) { f1 *= 2; ki--; }
+  const f = f1 - 1;
+  const k = ki;
+  const s = f / (2 + f);
+  const s2 = s * s;
+  const s4 = s2 * s2;
+  const t1 = s2 * (L1 + s4 * (L3 + s4 * (L5 + s4 * L7)));
+  const t2 = s4 * (L2 + s4 * (L4 + s4 * L6));
+  const R = t1 + t2;
+  const hfsq = 0.5 * f * f;
+  return k * LN2_HI - ((hfsq - (s * (hfsq + R) + k * LN2_LO)) - f);
+}
+
+// Go folds 1/Ln2 and 1/Ln10 exactly at compile time; these are those constants rounded once.
+const LOG2_E = 1.442695040888963407359924681001892137426645954152985934135;
+const LOG10_E = 0.434294481903251827651128918916605081841936686615305002635;
+
 /** Go math.Log2 (exact for powers of two, Log(frac)/Ln2 + exp otherwise). */
 export function goLog2(x: number): number {
   const [frac, exp] = frexp(x);
   if (frac === 0.5) return exp - 1;
-  return Math.log(frac) * (1 / LN2) + exp;
+  return goLog(frac) * LOG2_E + exp;
 }
 
-/** Go math.Log10 is Log2(x) * (Ln2/Ln10), which is not always JS Math.log10. */
+/** Go math.Log10 is Log(x) * (1/Ln10), which is not always JS Math.log10. */
 export function goLog10(x: number): number {
-  return goLog2(x) * (LN2 / LN10);
+  return goLog(x) * LOG10_E;
 }
 
 /** strconv.FormatFloat(v, 'f', -1, 64) ("NaN", "+Inf", "-Inf" for the specials). */

@@ -23,13 +23,16 @@ test("goMax/goMin: Go's math.Max/Min let an infinity win over NaN", () => {
   assert.ok(Object.is(goMin(0, -0), -0));
 });
 
-test("goLog2/goLog10: exact for powers of two; Go's Log10 is Log2*(Ln2/Ln10)", () => {
+test("goLog2/goLog10: exact for powers of two; Go's Log10 is Log(x)*(1/Ln10)", () => {
   assert.is(goLog2(8), 3);
   assert.is(goLog2(0.125), -3);
   assert.is(goLog2(0), -Infinity);
   assert.ok(Number.isNaN(goLog2(-1)));
   assert.is(goLog2(Infinity), Infinity);
-  assert.ok(Math.abs(goLog10(1000) - 3) < 1e-15);
+  assert.is(goLog10(1000), 3);
+  // Values Prometheus 2.42 answered for log10(vector(3.3)) and log2(vector(12345)).
+  assert.is(goLog10(3.3), 0.5185139398778875);
+  assert.is(goLog2(12345), 13.591639216030144);
 });
 
 test("formatFloatF: strconv.FormatFloat(v, 'f', -1, 64)", () => {
