@@ -1,5 +1,5 @@
 // `npm start` (= bun agent/demo/main.ts) and `npm run start:edge` (--edge): the demo stack in the
-// foreground until Ctrl-C / SIGTERM. Also reachable as `bun run agent demo`.
+// foreground until Ctrl-C / SIGTERM.
 
 import { resolve } from "node:path";
 import { flagsHelp, parseFlags, type FlagSpec } from "../flags.ts";
