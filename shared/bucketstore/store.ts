@@ -294,6 +294,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
   private readonly now: () => number;
   private readonly log: LogFn;
   private lastSync = -Infinity;
+  private lastFailedSync = -Infinity;
   private syncing: Promise<SyncResult> | null = null;
   /** Seen by metrics: series calls, warnings emitted. */
   readonly counters = { seriesCalls: 0, blockWarnings: 0, limitErrors: 0 };
@@ -312,8 +313,16 @@ export class BucketStore implements StoreImpl, InfoImpl {
 
   /** Sync when the last one is older than the TTL (what a Worker calls per request). */
   async ensureSynced(): Promise<void> {
-    if (this.now() - this.lastSync < (this.o.syncTtlMs ?? 60_000)) return;
-    await this.sync();
+    const ttl = this.o.syncTtlMs ?? 60_000;
+    if (this.now() - this.lastSync < ttl || this.now() - this.lastFailedSync < Math.min(ttl, 10_000)) return;
+    try {
+      await this.sync();
+    } catch (e) {
+      // With blocks from an earlier sync, keep serving them; a first sync that fails fails the request.
+      this.lastFailedSync = this.now();
+      if (this.lastSync === -Infinity) throw e;
+      this.log("warn", "block sync failed; serving the blocks of the previous sync", { err: errorMessage(e) });
+    }
   }
 
   /** Discover blocks, open new ones, drop gone ones. Concurrent calls share one run. */
@@ -596,7 +605,9 @@ export class BucketStore implements StoreImpl, InfoImpl {
     // Like Thanos, fail on the postings count before fetching anything: more series in one block than
     // the limit can only end over it.
     const maxSeries = this.o.maxSeries ?? 0;
-    if (maxSeries > 0 && refs.length > maxSeries) {
+    // Only when every matcher was resolved by postings: with lazy matchers the refs are candidates, and
+    // the labels check may still drop most of them.
+    if (maxSeries > 0 && lazy.length === 0 && refs.length > maxSeries) {
       throw new CodedError("resource_exhausted", `exceeded series limit: limit ${maxSeries} violated (got ${refs.length} series in block ${lb.meta.ulid})`);
     }
     const batch = this.o.batchSize ?? 256;

@@ -17,6 +17,7 @@ import { createEdgeStore, storeApp } from "../../../edge/store/index.ts";
 import { Aggr, Store } from "../../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { LabelMatcher_Type } from "../../../shared/gen/thanos/storepb/types_pb.ts";
 import { errorCode, errorMessage } from "../../../shared/encoding/errors.ts";
+import { FaultyBucket } from "../../../shared/objstore/faulty.ts";
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 7_200_000);
 const H2 = 7_200_000;
@@ -171,6 +172,20 @@ test("edge entry: Connect over the hono app (app.request), lazy sync on the firs
   const e = createEdgeStore(bkt);
   const ln = await e.services.store!.labelNames(req([], T0, T0 + H2), ctx());
   assert.ok((ln.names ?? []).includes("cluster"));
+});
+
+test("edge: a failing re-sync keeps serving the blocks of the last good sync; a failing first sync fails the call", async () => {
+  const faulty = new FaultyBucket(bkt, { failEvery: 0, ops: ["iter", "get"] });
+  const e = createEdgeStore(faulty, { syncTtlMs: 0 });
+  const first = await collect(e.services.store!.series(req([["job", "y"]], T0, T0 + H2 - 1), ctx()));
+  assert.is(first.series.length, 1);
+  faulty.opts.failEvery = 1;
+  const again = await collect(e.services.store!.series(req([["job", "y"]], T0, T0 + H2 - 1), ctx()));
+  assert.is(again.series.length, 1, "served from the blocks opened before");
+  const cold = createEdgeStore(faulty, { syncTtlMs: 0 });
+  try { await collect(cold.services.store!.series(req([["job", "y"]], T0, T0 + H2 - 1), ctx())); assert.unreachable(); } catch (err) {
+    assert.is(errorCode(err), "unavailable");
+  }
 });
 
 test("limits: chunk bytes and samples name the limit and its value", async () => {
