@@ -7,7 +7,7 @@ import { METRIC_NAME } from "../labels/labels.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { BinaryOp, VectorMatching } from "./ast.ts";
 import type { Vector } from "./value.ts";
-import { dropMetricName, goPow, labelsKey, labelsToString, setLabel, signature } from "./value.ts";
+import { dropMetricName, goAtan2, goPow, labelsKey, labelsToString, setLabel, signature } from "./value.ts";
 
 export class BinopCache {
   sigL = new WeakMap<Labels, string>();
@@ -35,7 +35,7 @@ function elemBinop(op: BinaryOp, l: number, r: number): [number, boolean] {
     case "/": return [l / r, true];
     case "^": return [goPow(l, r), true];
     case "%": return [l % r, true];
-    case "atan2": return [Math.atan2(l, r), true];
+    case "atan2": return [goAtan2(l, r), true];
     case "==": return [l, l === r];
     case "!=": return [l, l !== r];
     case ">": return [l, l > r];

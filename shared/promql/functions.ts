@@ -8,7 +8,7 @@ import { getLabel, METRIC_NAME } from "../labels/labels.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { Expr } from "./ast.ts";
 import type { Sample, Vector } from "./value.ts";
-import { dropMetricName, formatPercentF, goLog, goLog10, goLog2, goMax, goMin, goParseFloat, labelsKey, setLabel } from "./value.ts";
+import { dropMetricName, formatPercentF, goAcos, goAsin, goAtan, goCos, goSin, goTan, goLog, goLog10, goLog2, goMax, goMin, goParseFloat, labelsKey, setLabel } from "./value.ts";
 import { RE2JS } from "re2js";
 
 // ---------------------------------------------------------------------------------------------
@@ -549,8 +549,8 @@ export const VECTOR_FUNCTIONS: Record<string, VectorFn> = {
   ln: simple(goLog),
   log2: simple(goLog2),
   log10: simple(goLog10),
-  sin: simple(Math.sin), cos: simple(Math.cos), tan: simple(Math.tan),
-  asin: simple(Math.asin), acos: simple(Math.acos), atan: simple(Math.atan),
+  sin: simple(goSin), cos: simple(goCos), tan: simple(goTan),
+  asin: simple(goAsin), acos: simple(goAcos), atan: simple(goAtan),
   sinh: simple(Math.sinh), cosh: simple(Math.cosh), tanh: simple(Math.tanh),
   asinh: simple(Math.asinh), acosh: simple(Math.acosh), atanh: simple(Math.atanh),
   deg: simple((v) => (v * 180) / Math.PI),

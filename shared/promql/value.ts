@@ -121,11 +121,67 @@ export function goQuoteString(s: string): string {
 
 // ---- Go float semantics ----
 
-/** Go math.Pow special cases that differ from JS `**`: Pow(x, ±0) = 1, Pow(1, y) = 1, Pow(-1, ±Inf) = 1. */
+function isOddInt(x: number): boolean {
+  return Number.isInteger(x) && Math.abs(x) < 2 ** 53 && Math.abs(x % 2) === 1;
+}
+
+/** x * 2^e without overflowing in the intermediate power (Go's Ldexp for normal results). */
+function ldexp(x: number, e: number): number {
+  if (e > 1000) return x * 2 ** 1000 * 2 ** (e - 1000);
+  if (e < -1000) return x * 2 ** -1000 * 2 ** (e + 1000);
+  return x * 2 ** e;
+}
+
+/**
+ * Go math.Pow: its special cases (Pow(x, ±0) = 1, Pow(1, y) = 1, Pow(-1, ±Inf) = 1 where JS gives
+ * NaN) and its algorithm: integer powers by repeated squaring of the mantissa, so they agree with
+ * Prometheus to the last bit; fractional powers go through exp(yf*log(x)) (JS exp: may differ by an ulp).
+ */
 export function goPow(x: number, y: number): number {
   if (y === 0 || x === 1) return 1;
-  if (x === -1 && (y === Infinity || y === -Infinity)) return 1;
-  return x ** y;
+  if (y === 1) return x;
+  if (Number.isNaN(x) || Number.isNaN(y)) return NaN;
+  if (x === 0) {
+    const neg = Object.is(x, -0);
+    if (y < 0) return neg && isOddInt(y) ? -Infinity : Infinity;
+    return neg && isOddInt(y) ? x : 0;
+  }
+  if (y === Infinity || y === -Infinity) {
+    if (x === -1) return 1;
+    return (Math.abs(x) < 1) === (y === Infinity) ? 0 : Infinity;
+  }
+  if (x === Infinity || x === -Infinity) {
+    if (x === -Infinity) return goPow(1 / x, -y);
+    return y < 0 ? 0 : Infinity;
+  }
+  if (y === 0.5) return Math.sqrt(x);
+  if (y === -0.5) return 1 / Math.sqrt(x);
+  let yi = Math.trunc(Math.abs(y));
+  let yf = Math.abs(y) - yi;
+  if (yf !== 0 && x < 0) return NaN;
+  if (yi >= 2 ** 63) {
+    if (x === -1) return 1;
+    return (Math.abs(x) < 1) === (y > 0) ? 0 : Infinity;
+  }
+  let a1 = 1;
+  let ae = 0;
+  if (yf !== 0) {
+    if (yf > 0.5) { yf--; yi++; }
+    a1 = Math.exp(yf * goLog(x));
+  }
+  let [x1, xe] = frexp(x);
+  for (let i = yi; i !== 0; i = Math.floor(i / 2)) {
+    if (xe < -(1 << 12) || 1 << 12 < xe) {
+      ae += xe;
+      break;
+    }
+    if (i % 2 === 1) { a1 *= x1; ae += xe; }
+    x1 *= x1;
+    xe *= 2;
+    if (x1 < 0.5) { x1 += x1; xe--; }
+  }
+  if (y < 0) { a1 = 1 / a1; ae = -ae; }
+  return ldexp(a1, ae);
 }
 
 /** Go math.Max: +Inf wins over NaN (JS Math.max gives NaN). */
@@ -199,6 +255,133 @@ export function goLog2(x: number): number {
 /** Go math.Log10 is Log(x) * (1/Ln10), which is not always JS Math.log10. */
 export function goLog10(x: number): number {
   return goLog(x) * LOG10_E;
+}
+
+// Go's math.Atan/Atan2/Asin/Acos (Cephes atan.c; pure Go on amd64), which differ from JS Math's in
+// the last bits.
+const P0 = -8.750608600031904122785e-01, P1 = -1.615753718733365076637e+01, P2 = -7.500855792314704667340e+01;
+const P3 = -1.228866684490136173410e+02, P4 = -6.485021904942025371773e+01;
+const Q0 = +2.485846490142306297962e+01, Q1 = +1.650270098316988542046e+02, Q2 = +4.328810604912902668951e+02;
+const Q3 = +4.853903996359136964868e+02, Q4 = +1.945506571482613964425e+02;
+const MOREBITS = 6.123233995736765886130e-17;
+const TAN3PIO8 = 2.41421356237309504880;
+
+function xatan(x: number): number {
+  let z = x * x;
+  z = (z * ((((P0 * z + P1) * z + P2) * z + P3) * z + P4)) / (((((z + Q0) * z + Q1) * z + Q2) * z + Q3) * z + Q4);
+  return x * z + x;
+}
+
+function satan(x: number): number {
+  if (x <= 0.66) return xatan(x);
+  if (x > TAN3PIO8) return Math.PI / 2 - xatan(1 / x) + MOREBITS;
+  return Math.PI / 4 + xatan((x - 1) / (x + 1)) + 0.5 * MOREBITS;
+}
+
+export function goAtan(x: number): number {
+  if (x === 0) return x;
+  return x > 0 ? satan(x) : -satan(-x);
+}
+
+function copysign(x: number, y: number): number {
+  const neg = y < 0 || Object.is(y, -0);
+  return neg ? -Math.abs(x) : Math.abs(x);
+}
+
+export function goAtan2(y: number, x: number): number {
+  if (Number.isNaN(y) || Number.isNaN(x)) return NaN;
+  if (y === 0) return x >= 0 && !Object.is(x, -0) ? copysign(0, y) : copysign(Math.PI, y);
+  if (x === 0) return copysign(Math.PI / 2, y);
+  if (x === Infinity) return y === Infinity || y === -Infinity ? copysign(Math.PI / 4, y) : copysign(0, y);
+  if (x === -Infinity) return y === Infinity || y === -Infinity ? copysign((3 * Math.PI) / 4, y) : copysign(Math.PI, y);
+  if (y === Infinity || y === -Infinity) return copysign(Math.PI / 2, y);
+  const q = goAtan(y / x);
+  if (x < 0) return q <= 0 ? q + Math.PI : q - Math.PI;
+  return q;
+}
+
+export function goAsin(x: number): number {
+  if (x === 0) return x;
+  let sign = false;
+  if (x < 0) { x = -x; sign = true; }
+  if (x > 1) return NaN;
+  let temp = Math.sqrt(1 - x * x);
+  temp = x > 0.7 ? Math.PI / 2 - satan(temp / x) : satan(x / temp);
+  return sign ? -temp : temp;
+}
+
+export function goAcos(x: number): number {
+  return Math.PI / 2 - goAsin(x);
+}
+
+// Go's math.Sin/Cos/Tan (Cephes sin.c/tan.c with Cody-Waite reduction by Pi/4). Arguments beyond
+// 2^29 need Payne-Hanek reduction in Go; there we fall back to JS Math (last-bit differences only).
+const SIN = [1.58962301576546568060e-10, -2.50507477628578072866e-8, 2.75573136213857245213e-6, -1.98412698295895385996e-4, 8.33333333332211858878e-3, -1.66666666666666307295e-1];
+const COS = [-1.13585365213876817300e-11, 2.08757008419747316778e-9, -2.75573141792967388112e-7, 2.48015872888517045348e-5, -1.38888888888730564116e-3, 4.16666666666665929218e-2];
+const TANP = [-1.30936939181383777646e4, 1.15351664838587416140e6, -1.79565251976484877988e7];
+const TANQ = [1.0, 1.36812963470692954678e4, -1.32089234440210967447e6, 2.50083801823357915839e7, -5.38695755929454629881e7];
+const PI4A = 7.85398125648498535156e-1, PI4B = 3.77489470793079817668e-8, PI4C = 2.69515142907905952645e-15;
+const FOUR_OVER_PI = 1.27323954473516268615107010698011489627567716592365;
+const REDUCE_THRESHOLD = 1 << 29;
+
+function octant(x: number): [number, number] {
+  let j = Math.floor(x * FOUR_OVER_PI);
+  let y = j;
+  if (j % 2 === 1) { j++; y++; }
+  j %= 8;
+  return [j, ((x - y * PI4A) - y * PI4B) - y * PI4C];
+}
+
+function sinPoly(z: number, zz: number): number {
+  return z + z * zz * ((((((SIN[0]! * zz) + SIN[1]!) * zz + SIN[2]!) * zz + SIN[3]!) * zz + SIN[4]!) * zz + SIN[5]!);
+}
+
+function cosPoly(zz: number): number {
+  return 1.0 - 0.5 * zz + zz * zz * ((((((COS[0]! * zz) + COS[1]!) * zz + COS[2]!) * zz + COS[3]!) * zz + COS[4]!) * zz + COS[5]!);
+}
+
+export function goSin(x: number): number {
+  if (x === 0 || Number.isNaN(x)) return x;
+  if (x === Infinity || x === -Infinity) return NaN;
+  let sign = false;
+  if (x < 0) { x = -x; sign = true; }
+  if (x >= REDUCE_THRESHOLD) return sign ? -Math.sin(x) : Math.sin(x);
+  let [j, z] = octant(x);
+  if (j > 3) { sign = !sign; j -= 4; }
+  const zz = z * z;
+  const y = j === 1 || j === 2 ? cosPoly(zz) : sinPoly(z, zz);
+  return sign ? -y : y;
+}
+
+export function goCos(x: number): number {
+  if (Number.isNaN(x) || x === Infinity || x === -Infinity) return NaN;
+  x = Math.abs(x);
+  if (x >= REDUCE_THRESHOLD) return Math.cos(x);
+  let sign = false;
+  let [j, z] = octant(x);
+  if (j > 3) { j -= 4; sign = !sign; }
+  if (j > 1) sign = !sign;
+  const zz = z * z;
+  const y = j === 1 || j === 2 ? sinPoly(z, zz) : cosPoly(zz);
+  return sign ? -y : y;
+}
+
+export function goTan(x: number): number {
+  if (x === 0 || Number.isNaN(x)) return x;
+  if (x === Infinity || x === -Infinity) return NaN;
+  let sign = false;
+  if (x < 0) { x = -x; sign = true; }
+  if (x >= REDUCE_THRESHOLD) return sign ? -Math.tan(x) : Math.tan(x);
+  let j = Math.floor(x * FOUR_OVER_PI);
+  let y = j;
+  if (j % 2 === 1) { j++; y++; }
+  const z = ((x - y * PI4A) - y * PI4B) - y * PI4C;
+  const zz = z * z;
+  if (zz > 1e-14) {
+    y = z + z * ((zz * (((TANP[0]! * zz) + TANP[1]!) * zz + TANP[2]!)) / ((((zz + TANQ[1]!) * zz + TANQ[2]!) * zz + TANQ[3]!) * zz + TANQ[4]!));
+  } else y = z;
+  if ((j & 2) === 2) y = -1 / y;
+  return sign ? -y : y;
 }
 
 /** strconv.FormatFloat(v, 'f', -1, 64) ("NaN", "+Inf", "-Inf" for the specials). */
