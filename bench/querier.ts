@@ -15,6 +15,19 @@ import { gzipSync } from "node:zlib";
 import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../test/lib/proc.ts";
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
 import { generateBenchDataset, openMetricsChunks, T0 } from "../test/promql/data.ts";
+import { connectSeries } from "../edge/querier/connect-stream.ts";
+import { seriesRequest } from "../shared/query/proxy.ts";
+import { matchersToPb } from "../shared/query/store.ts";
+import { newMatcher } from "../shared/labels/matcher.ts";
+
+/** The transport floor: one Series call for every series over [t-5m, t] straight from a sidecar. */
+async function rawSeries(url: string, t: number): Promise<{ ms: number; n: number }> {
+  const req = seriesRequest({ minTime: BigInt(t - 300_000), maxTime: BigInt(t), matchers: matchersToPb([newMatcher("=", "__name__", "bench_requests_total")]) });
+  const t0 = performance.now();
+  let n = 0;
+  for await (const _ of connectSeries(url, req, new AbortController().signal, { name: url })) n++;
+  return { ms: performance.now() - t0, n };
+}
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
@@ -172,6 +185,17 @@ async function main(): Promise<void> {
       console.log(`${label.slice(0, 70).padEnd(70)} ${pa.toFixed(1).padStart(9)} ${pb.toFixed(1).padStart(9)} ${(pb / pa).toFixed(2).padStart(6)}`);
     }
     console.log(`\nratio querier/prometheus over ${QUERIES.length} queries: median ${median(ratios).toFixed(2)}x, worst ${Math.max(...ratios).toFixed(2)}x`);
+    const floor: number[] = [], floor2: number[] = [];
+    let nmsg = 0;
+    for (let i = 0; i < RUNS + 1; i++) {
+      const r = await rawSeries(sa.url, mid);
+      nmsg = r.n;
+      if (i > 0) floor.push(r.ms);
+      const t0 = performance.now();
+      await Promise.all([rawSeries(sa.url, mid), rawSeries(sb.url, mid)]);
+      if (i > 0) floor2.push(performance.now() - t0);
+    }
+    console.log(`transport floor, Series {__name__="bench_requests_total"} over the instant window: one sidecar ${median(floor).toFixed(1)} ms (${nmsg} messages), both in parallel ${median(floor2).toFixed(1)} ms`);
     const before = vmHWM(querier.child.pid!);
     const all = await timeQuery(qUrl, ALL_SERIES);
     const direct = await timeQuery(promA.url, ALL_SERIES);
