@@ -2,7 +2,7 @@
 // as documented, and for goUnixTime what Prometheus 2.42 answered for year(vector(NaN)) & co.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { formatFloatF, goLog10, goLog2, goMax, goMin, goParseFloat, goPow } from "../../../shared/promql/value.ts";
+import { formatFloatF, goAcos, goAsin, goAtan, goAtan2, goCos, goLog, goLog10, goLog2, goMax, goMin, goParseFloat, goPow, goSin, goTan } from "../../../shared/promql/value.ts";
 import { bucketQuantile, goUnixTime, quantile } from "../../../shared/promql/functions.ts";
 
 test("goPow: Go math.Pow special cases where JS ** differs", () => {
@@ -12,6 +12,22 @@ test("goPow: Go math.Pow special cases where JS ** differs", () => {
   assert.is(goPow(NaN, 0), 1);
   assert.is(goPow(2, 10), 1024);
   assert.ok(Number.isNaN(goPow(-8, 1 / 3)));
+});
+
+test("Go math ports give Prometheus 2.42's exact answers (recorded from its HTTP API)", () => {
+  assert.is(goSin(1), 0.8414709848078965);
+  assert.is(goSin(-7.5), -0.9379999767747389);
+  assert.is(goCos(100), 0.8623188722876839);
+  assert.is(goTan(1.5), 14.101419947171719);
+  assert.is(goTan(-0.3), -0.30933624960962325);
+  assert.is(goAtan(0.7), 0.6107259643892086);
+  assert.is(goAsin(0.75), 0.848062078981481);
+  assert.is(goAcos(-0.2), 1.7721542475852274);
+  assert.is(goAtan2(3, -4), 2.498091544796509);
+  assert.is(goLog(0.3), -1.2039728043259361);
+  assert.is(goPow(1.1, 37), 34.003948586157826);
+  assert.is(goAtan2(0, -0), Math.PI);
+  assert.ok(Object.is(goSin(-0), -0));
 });
 
 test("goMax/goMin: Go's math.Max/Min let an infinity win over NaN", () => {
