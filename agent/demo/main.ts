@@ -67,11 +67,14 @@ export async function run(argv: string[]): Promise<number> {
 
   let stack: Stack | null = null;
   let stopping = false;
+  const starting = new AbortController();
   const onSignal = async (sig: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${sig}: stopping the demo stack ...`);
-    await stack?.stop();
+    // Still starting: startStack stops what it started and rejects; run() returns from there.
+    if (!stack) { starting.abort(); return; }
+    await stack.stop();
     process.exit(0);
   };
   process.on("SIGINT", () => void onSignal("SIGINT"));
@@ -85,10 +88,12 @@ export async function run(argv: string[]): Promise<number> {
       scrapeInterval: f.get("scrape-interval"),
       blockDuration: f.get("block-duration"),
       agentBin: f.get("agent-bin"),
+      signal: starting.signal,
       seed: days > 0 ? { durationMs: days * 86_400_000, stepMs: 30_000 } : false,
     });
   } catch (e) {
     const err = e as { code?: string; message?: string };
+    if (err.code === "canceled") return 0;
     console.error(`\ndemo: ${err.message ?? String(e)}`);
     return err.code === "missing_prometheus" ? 3 : 1;
   }

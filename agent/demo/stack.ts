@@ -60,6 +60,8 @@ export interface StackOptions {
   agentBin?: string;
   /** Progress messages of the launcher itself. */
   onStatus?: (msg: string) => void;
+  /** Aborting during startup stops what already runs; startStack then rejects with code "canceled". */
+  signal?: AbortSignal;
 }
 
 export interface SeedInfo { startMs: number; endMs: number; stepMs: number; replicaOffsetMs: number; blocks: string[] }
@@ -196,8 +198,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await target?.close();
   };
 
+  // A signal during startup (Ctrl-C while seeding or waiting) must not leave Prometheus servers behind.
+  const canceled = () => Object.assign(new Error("demo start canceled"), { code: "canceled" });
+  const checkAborted = () => { if (opts.signal?.aborted || stopped) throw canceled(); };
+  opts.signal?.addEventListener("abort", () => { void stop(); }, { once: true });
+
   const bun = bunCommand();
   const agent = (name: string, component: string, args: string[]) => {
+    checkAborted();
     const c = opts.agentBin
       ? startChild(name, resolve(opts.agentBin), [component, ...args], { cwd: REPO_ROOT, onLine })
       : startChild(name, bun, [join(REPO_ROOT, "agent/main.ts"), component, ...args], { cwd: REPO_ROOT, onLine });
@@ -243,6 +251,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     if (!opts.edge) selfTargets.query = addr("query");
 
     // Prometheus pair.
+    checkAborted();
     for (const r of REPLICAS) {
       const name = `prometheus-${r}` as const;
       const dir = join(dataDir, name);
@@ -297,6 +306,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ]);
     status(`sidecars${children.store ? " and store gateway" : ""} ready`);
 
+    checkAborted();
     const endpoints = [url("sidecar-a-http"), url("sidecar-b-http"), ...(children.store ? [url("store-http")] : [])];
     if (opts.edge) {
       // wrangler refuses to run under Bun; it wants Node (which npm itself needs anyway).
@@ -320,6 +330,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ]);
       await waitReady(`${url("query")}/-/ready`, c, "query");
     }
+    checkAborted();
     status("querier ready");
 
     const metrics: Record<string, string> = {
@@ -350,7 +361,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       stop,
     };
   } catch (e) {
+    const aborted = opts.signal?.aborted ?? false;
     await stop();
-    throw e;
+    throw aborted ? canceled() : e;
   }
 }
