@@ -15,6 +15,7 @@ import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
 import { startGrpcServer } from "../grpc/server.ts";
 import { parseDurationMs, parseTimeOrDuration } from "../sidecar/flags.ts";
 import { listenHttp } from "../sidecar/server.ts";
+import { FileHeaderCache } from "./header-cache.ts";
 
 export const STORE_TOKEN_ENV = "THANOTS_STORE_BEARER_TOKEN";
 
@@ -28,6 +29,7 @@ export const STORE_FLAGS: FlagSpec[] = [
   { name: "ignore-deletion-marks-delay", help: "ignore blocks marked for deletion longer ago than this", default: "24h" },
   { name: "sync-block-duration", help: "how often to re-discover blocks in the bucket", default: "15m" },
   { name: "bucket-index.max-stale", help: "use bucket-index.json when younger than this, else list the bucket (0s: always list)", default: "1h" },
+  { name: "data-dir", help: "directory for index headers saved across restarts (none: rebuilt from the bucket at every start)" },
   { name: "index-cache-size", help: "bytes of index ranges (postings, series) cached in memory, e.g. 250MB", default: "250MB" },
   { name: "chunks-cache-size", help: "bytes of chunk ranges cached in memory", default: "250MB" },
   { name: "store.series-gap", help: "series entries closer than this in the index are read in one GET", default: "64KiB" },
@@ -95,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     maxChunkBytes: nonNegInt("store.limits.request-chunk-bytes", f.get("store.limits.request-chunk-bytes")!),
     maxConcurrency: nonNegInt("store.grpc.series-max-concurrency", f.get("store.grpc.series-max-concurrency")!),
     preEncode: true,
+    headerCache: f.get("data-dir") ? new FileHeaderCache(f.get("data-dir")!) : undefined,
     log: (lv, msg, kv) => log[lv](msg, kv as Record<string, string>),
   });
 

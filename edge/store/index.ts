@@ -9,6 +9,7 @@
 import type { Hono } from "hono";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { BucketStore, type BucketStoreOptions } from "../../shared/bucketstore/store.ts";
+import type { HeaderCache } from "../../shared/bucketstore/header.ts";
 import type { CallContext, StoreApiServices } from "../../shared/rpc/store.ts";
 import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import type { InfoRequest } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -45,6 +46,28 @@ export function createEdgeStore(bucket: Bucket, opts: Omit<BucketStoreOptions, "
     },
   };
   return { store, services };
+}
+
+/** The part of the Workers Cache API (caches.default) used to keep index headers. */
+export interface CacheLike {
+  match(req: Request): Promise<Response | undefined>;
+  put(req: Request, res: Response): Promise<void>;
+}
+
+/**
+ * Index headers in the Workers Cache API, so a cold isolate in the same colo opens blocks with one
+ * cache read each. Cache entries can vanish at any time: a miss only means reading the index again.
+ */
+export function cacheApiHeaderCache(cache: CacheLike, base = "https://index-header.thanots.invalid/"): HeaderCache {
+  return {
+    async get(ulid) {
+      const r = await cache.match(new Request(base + ulid));
+      return r ? new Uint8Array(await r.arrayBuffer()) : null;
+    },
+    async put(ulid, b) {
+      await cache.put(new Request(base + ulid), new Response(b as Uint8Array<ArrayBuffer>, { headers: { "cache-control": "max-age=604800", "content-type": "application/octet-stream" } }));
+    },
+  };
 }
 
 /** A hono app serving the store over Connect and gRPC-Web (mount it in a Worker or Deno.serve). */

@@ -7,7 +7,7 @@
 import type { Hono } from "hono";
 import { R2Bucket, type R2BucketLike } from "../objstore/r2.ts";
 import { bucketHandler } from "../worker-test/protocol.ts";
-import { storeApp } from "./index.ts";
+import { type CacheLike, cacheApiHeaderCache, storeApp } from "./index.ts";
 
 interface Env {
   BUCKET: R2BucketLike;
@@ -25,7 +25,10 @@ export default {
     if (path.startsWith("/bucket/") && env.TEST_BUCKET_API === "1") return bucketHandler(new R2Bucket(env.BUCKET, { name: "BUCKET" }))(req);
     if (!app) {
       const cache = env.CACHE_BYTES ? Number(env.CACHE_BYTES) : 16 << 20;
-      app = storeApp(new R2Bucket(env.BUCKET, { name: "BUCKET" }), { indexCacheBytes: cache, chunksCacheBytes: cache, syncTtlMs: 60_000 }).app;
+      const cf = (globalThis as { caches?: { default?: CacheLike } }).caches?.default;
+      app = storeApp(new R2Bucket(env.BUCKET, { name: "BUCKET" }), {
+        indexCacheBytes: cache, chunksCacheBytes: cache, syncTtlMs: 60_000, headerCache: cf ? cacheApiHeaderCache(cf) : undefined,
+      }).app;
     }
     return app.fetch(req);
   },

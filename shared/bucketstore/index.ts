@@ -6,3 +6,4 @@ export {
   readBucketIndex, rebuildBucketIndex, updateBucketIndex, type UpdateBucketIndexOptions,
 } from "./discovery.ts";
 export { ByteLru, CachingBucket, type BucketStats, diffStats, requestCount } from "./cache.ts";
+export { type HeaderCache, MemoryHeaderCache, encodeHeader, decodeHeader } from "./header.ts";

@@ -36,6 +36,7 @@ import { expandPostings } from "../tsdb/postings.ts";
 import { CachingBucket, type BucketStats } from "./cache.ts";
 import { type Discovered, discoverBlocks, filterBlocks } from "./discovery.ts";
 import { encodeRawSeries } from "./wire.ts";
+import { decodeHeader, encodeHeader, type HeaderCache, PrefilledSource, RecordingSource } from "./header.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../rpc/series.ts";
 
 export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
@@ -76,6 +77,8 @@ export interface BucketStoreOptions {
    * instead of message objects: for serving over the wire. In-process callers want objects (default).
    */
   preEncode?: boolean;
+  /** Where opened index headers are saved and found again (a cold start then skips the header reads). */
+  headerCache?: HeaderCache;
   /** Series entries read per batch per block. Default 256. */
   batchSize?: number;
   log?: LogFn;
@@ -375,7 +378,32 @@ export class BucketStore implements StoreImpl, InfoImpl {
   private async open(meta: BlockMeta): Promise<LoadedBlock> {
     const files = bucketBlockFiles(this.bucket, meta.ulid);
     const metaBytes = encodeBlockMeta(meta);
-    const block = await openBlock({ ...files, meta: async () => metaBytes });
+    const hc = this.o.headerCache;
+    let index = files.index;
+    let recorder: RecordingSource | null = null;
+    if (hc) {
+      let saved: ReturnType<typeof decodeHeader> | null = null;
+      try {
+        const b = await hc.get(meta.ulid);
+        if (b) saved = decodeHeader(b, `saved index header of block ${meta.ulid}`);
+      } catch (e) {
+        this.log("warn", "saved index header unusable; reading the index instead", { block: meta.ulid, err: errorMessage(e) });
+      }
+      if (saved) {
+        const s = saved;
+        index = () => new PrefilledSource(files.index(), s.size, s.ranges);
+      } else {
+        const r = (recorder = new RecordingSource(files.index()));
+        index = () => r;
+      }
+    }
+    const block = await openBlock({ ...files, index, meta: async () => metaBytes });
+    if (recorder && hc) {
+      const r = recorder;
+      r.stop();
+      await hc.put(meta.ulid, encodeHeader(r.sizeSeen, r.ranges))
+        .catch((e) => this.log("warn", "saving the index header failed", { block: meta.ulid, err: errorMessage(e) }));
+    }
     const ext = labelsFrom(meta.thanos?.labels ?? {});
     // Range-read sizes from this block's averages: a read sized for the average entry plus a margin
     // fetches most entries whole in one GET without dragging in kilobytes of neighbours (the readers'

@@ -205,11 +205,14 @@ t("a bucket failing every 3rd call: retried once; what still fails is named, nev
   const store = new BucketStore({ bucket: faulty });
   // Concurrent requests can put a call and its retry both on a multiple of 3: such a block is named in
   // the sync result and opened at the next sync.
-  for (let i = 0; i < 10 && store.loadedBlocks().length < ulids.length; i++) await store.sync();
-  assert.is(store.loadedBlocks().length, ulids.length);
+  let last: string[] = [];
+  for (let i = 0; i < 30 && store.loadedBlocks().length < ulids.length; i++) last = (await store.sync()).failed;
+  assert.is(store.loadedBlocks().length, ulids.length, `blocks loaded after 30 syncs; last problems: ${last.join("; ")}`);
   let complete = false;
-  for (let i = 0; i < 10 && !complete; i++) {
+  let lastWarnings: string[] = [];
+  for (let i = 0; i < 30 && !complete; i++) {
     const got = await run(store, ALL);
+    lastWarnings = got.warnings;
     for (const w of got.warnings) assert.ok(ulids.some((u) => w.includes(u)), `warning names a block: ${w}`);
     if (got.warnings.length === 0) {
       assert.equal(got.series, want.series);
@@ -219,7 +222,7 @@ t("a bucket failing every 3rd call: retried once; what still fails is named, nev
       for (const [k, n] of got.samples) assert.ok(n <= want.samples.get(k)!, `${k}: no extra samples`);
     }
   }
-  assert.ok(complete, "a repeated query completes (ranges fetched before are cached)");
+  assert.ok(complete, `a repeated query completes (ranges fetched before are cached); last warnings: ${lastWarnings.join("; ")}`);
   assert.ok(faulty.failures > 0, "faults were injected");
 });
 

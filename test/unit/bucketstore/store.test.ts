@@ -18,6 +18,7 @@ import { Aggr, Store } from "../../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { LabelMatcher_Type } from "../../../shared/gen/thanos/storepb/types_pb.ts";
 import { errorCode, errorMessage } from "../../../shared/encoding/errors.ts";
 import { FaultyBucket } from "../../../shared/objstore/faulty.ts";
+import { decodeHeader, MemoryHeaderCache } from "../../../shared/bucketstore/header.ts";
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 7_200_000);
 const H2 = 7_200_000;
@@ -186,6 +187,32 @@ test("edge: a failing re-sync keeps serving the blocks of the last good sync; a 
   try { await collect(cold.services.store!.series(req([["job", "y"]], T0, T0 + H2 - 1), ctx())); assert.unreachable(); } catch (err) {
     assert.is(errorCode(err), "unavailable");
   }
+});
+
+test("saved index headers: a second store opens every block without reading index headers; a damaged one is rebuilt", async () => {
+  const hc = new MemoryHeaderCache();
+  const a = new BucketStore({ bucket: bkt, headerCache: hc });
+  await a.sync();
+  assert.is(hc.m.size, 5);
+  assert.is(a.stats.rangeGets, 15, "TOC, header+symbols, postings offset table for each of 5 blocks");
+  const b = new BucketStore({ bucket: bkt, headerCache: hc });
+  await b.sync();
+  assert.is(b.loadedBlocks().length, 5);
+  assert.is(b.stats.rangeGets, 0, "no index header reads");
+  const want = await collect(a.series(req([["__name__", "up"]], T0 - H2, T0 + 2 * H2), ctx()));
+  const got = await collect(b.series(req([["__name__", "up"]], T0 - H2, T0 + 2 * H2), ctx()));
+  assert.equal(got, want);
+  // Flip a byte: the CRC catches it, the block is opened from the index and the header saved again.
+  const [ulid, bytes] = [...hc.m][0]!;
+  const bad = bytes.slice();
+  bad[30] ^= 0xff;
+  hc.m.set(ulid, bad);
+  const c = new BucketStore({ bucket: bkt, headerCache: hc });
+  await c.sync();
+  assert.is(c.loadedBlocks().length, 5);
+  assert.is(c.stats.rangeGets, 3);
+  assert.equal(hc.m.get(ulid), bytes);
+  assert.throws(() => decodeHeader(bad, "h"), /crc mismatch/);
 });
 
 test("limits: chunk bytes and samples name the limit and its value", async () => {
