@@ -7,7 +7,7 @@
 //                └─ scrape ─ prometheus-b ── sidecar-b ─┘                 ▲ seeded history           │
 //   query (UI + API) ─── StoreAPI (Connect over HTTP) ──▶ sidecar-a, sidecar-b, store ◀───────────────┘
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync } from "node:child_process";
@@ -150,6 +150,37 @@ ${self}
 `;
 }
 
+const PIDS_FILE = "pids.json";
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/**
+ * Components of an earlier run on this data dir that outlived their launcher (it was SIGKILLed): they hold
+ * the TSDB locks and ports, so the new run would fail. Only processes whose command line is still the one
+ * recorded are stopped, so a recycled pid is left alone. Returns "name (pid)" of each one stopped.
+ */
+async function stopLeftovers(dataDir: string): Promise<string[]> {
+  const file = join(dataDir, PIDS_FILE);
+  if (!existsSync(file)) return [];
+  let pids: Record<string, { pid: number; args: string }> = {};
+  try { pids = JSON.parse(readFileSync(file, "utf8")) as typeof pids; } catch { /* torn write: nothing to do */ }
+  const stopped: string[] = [];
+  for (const [name, { pid, args }] of Object.entries(pids)) {
+    if (!Number.isInteger(pid) || !alive(pid)) continue;
+    let cmd = "";
+    try { cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1).join(" ").trim(); } catch { continue; }
+    if (!args || cmd !== args) continue;
+    process.kill(pid, "SIGTERM");
+    for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive(pid)) process.kill(pid, "SIGKILL");
+    stopped.push(`${name} (pid ${pid})`);
+  }
+  rmSync(file, { force: true });
+  return stopped;
+}
+
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const dataDir = resolve(opts.dataDir);
   const host = "127.0.0.1";
@@ -165,7 +196,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     throw Object.assign(new Error("prometheus is not on PATH. Install Prometheus 2.42 from Debian (as root, or with sudo):\n\n  apt-get install -y prometheus\n\n(the demo runs two real Prometheus servers as an HA pair; the package also brings promtool, which the tests use)"), { code: "missing_prometheus" });
   }
 
-  // Ports first: a clash should be settled before anything starts.
+  // Leftovers of a killed earlier run hold ports and the TSDB locks: gone before ports are picked.
+  mkdirSync(dataDir, { recursive: true });
+  const leftovers = await stopLeftovers(dataDir);
+  if (leftovers.length > 0) status(`stopped components an earlier run left behind: ${leftovers.join(", ")}`);
+
+  // Ports next: a clash should be settled before anything starts.
   const taken = new Set<number>();
   const ports = {} as Record<PortName, number>;
   for (const [name, def] of Object.entries(DEFAULT_PORTS) as [PortName, number][]) {
@@ -175,7 +211,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const addr = (p: PortName) => `${host}:${ports[p]}`;
   const url = (p: PortName) => `http://${addr(p)}`;
 
-  mkdirSync(dataDir, { recursive: true });
   const bucketDir = join(dataDir, "bucket");
   mkdirSync(bucketDir, { recursive: true });
   const bucketFile = join(dataDir, "bucket.yml");
@@ -196,6 +231,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await c?.stop();
     }
     await target?.close();
+    rmSync(join(dataDir, PIDS_FILE), { force: true });
+  };
+  // Written after every start, so a launcher killed without cleanup leaves a record for the next run.
+  const recordPids = () => {
+    const pids: Record<string, { pid: number; args: string }> = {};
+    for (const [n, c] of Object.entries(children)) if (c.proc.pid !== undefined) pids[n] = { pid: c.proc.pid, args: c.proc.spawnargs.slice(1).join(" ") };
+    writeFileSync(join(dataDir, PIDS_FILE), JSON.stringify(pids) + "\n");
   };
 
   // A signal during startup (Ctrl-C while seeding or waiting) must not leave Prometheus servers behind.
@@ -211,6 +253,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       : startChild(name, bun, [join(REPO_ROOT, "agent/main.ts"), component, ...args], { cwd: REPO_ROOT, onLine });
     children[name] = c;
     order.push(name);
+    recordPids();
     return c;
   };
 
@@ -271,6 +314,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ], { onLine });
       children[name] = c;
       order.push(name);
+      recordPids();
     }
     await Promise.all(REPLICAS.map((r) => waitReady(`${url(`prometheus-${r}`)}/-/ready`, children[`prometheus-${r}`]!, `prometheus-${r}`)));
     status("prometheus-a and prometheus-b ready");
@@ -320,6 +364,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ], { cwd: REPO_ROOT, onLine, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } });
       children["query-edge"] = c;
       order.push("query-edge");
+      recordPids();
       await waitReady(`${url("query")}/-/healthy`, c, "querier under wrangler dev", 120_000);
     } else {
       const c = agent("query", "query", [
