@@ -679,7 +679,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
   private labelBlocks(ms: Matcher[], start: number, end: number): { lb: LoadedBlock; rest: Matcher[] }[] {
     const out: { lb: LoadedBlock; rest: Matcher[] }[] = [];
     for (const lb of this.blocks.values()) {
-      if (lb.meta.maxTime < start || lb.meta.minTime > end) continue;
+      if (lb.meta.maxTime <= start || lb.meta.minTime > end) continue; // maxTime is exclusive
       const { match, rest } = matchExternalLabels(ms, lb.ext);
       if (match) out.push({ lb, rest });
     }
