@@ -4,7 +4,8 @@
 // Deno (edge/deno.ts) and workerd (`wrangler dev` of edge/worker/index.ts).
 // Oracle: a third Prometheus holding the history without gaps (the single-replica truth), and
 // promtool's query client. Then, mid-test, one Prometheus stops (answers stay complete) and one
-// sidecar stops (warning under WARN, error under ABORT).
+// sidecar stops (warning under WARN, error under ABORT). Sidecar B requires a bearer token, which each
+// querier is given as a per-store token.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
@@ -40,11 +41,16 @@ let sidecarA: { proc: Proc; url: string }, sidecarB: { proc: Proc; url: string }
 let queriers: Querier[] = [];
 let target: ReturnType<typeof createServer>;
 
-async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string }> {
+// Sidecar B requires a bearer token: every querier must send it (per-store tokens from a file, the
+// environment or a Worker var, depending on the runtime).
+const STORE_TOKEN = "b-s3cret";
+let storeTokens = "";
+
+async function startSidecar(prom: Prometheus, token?: string): Promise<{ proc: Proc; url: string }> {
   const hp = await freePort(), gp = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "sidecar",
     `--prometheus.url=${prom.url}`, `--tsdb.path=${prom.dataDir}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`,
-    "--prometheus.ready_timeout=30s", "--prometheus.get_config_interval=2s", "--log.level=warn"]);
+    "--prometheus.ready_timeout=30s", "--prometheus.get_config_interval=2s", "--log.level=warn"], { env: token ? { THANOTS_SIDECAR_BEARER_TOKEN: token } : {} });
   const url = `http://127.0.0.1:${hp}`;
   await waitForHttp(`${url}/-/ready`, proc, 30_000);
   return { proc, url };
@@ -52,7 +58,9 @@ async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string
 
 async function startBunQuerier(eps: string[]): Promise<Querier> {
   const port = await freePort();
-  const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query",
+  const tokensFile = join(tempDir("querier-tokens-").path, "tokens.json");
+  writeFileSync(tokensFile, storeTokens);
+  const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query", `--endpoint.tokens-file=${tokensFile}`,
     ...eps.flatMap((e) => ["--endpoint", e]), "--query.replica-label", "replica", "--store.info-ttl=2s",
     `--http-address=127.0.0.1:${port}`, "--log.level=warn"]);
   const url = `http://127.0.0.1:${port}`;
@@ -63,7 +71,7 @@ async function startBunQuerier(eps: string[]): Promise<Querier> {
 async function startDenoQuerier(eps: string[]): Promise<Querier> {
   const port = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/deno"), ["run", "-A", join(root, "edge/deno.ts"),
-    ...eps.flatMap((e) => ["--endpoint", e]), "--query.replica-label", "replica", "--store.info-ttl", "2s", "--http-address", `127.0.0.1:${port}`], { cwd: root });
+    ...eps.flatMap((e) => ["--endpoint", e]), "--query.replica-label", "replica", "--store.info-ttl", "2s", "--http-address", `127.0.0.1:${port}`], { cwd: root, env: { STORE_TOKENS: storeTokens } });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/-/ready`, proc, 60_000);
   return { name: "deno", url, proc };
@@ -74,7 +82,7 @@ async function startWorkerdQuerier(eps: string[]): Promise<Querier> {
   writeFileSync(join(dir, "wrangler.toml"), [
     `name = "querier-test"`, `main = ${JSON.stringify(join(root, "edge/worker/index.ts"))}`,
     `compatibility_date = "2026-04-01"`, `compatibility_flags = ["nodejs_compat"]`,
-    `[vars]`, `STORE_ENDPOINTS = ${JSON.stringify(eps.join(","))}`, `REPLICA_LABELS = "replica"`, `INFO_TTL = "2s"`, "",
+    `[vars]`, `STORE_ENDPOINTS = ${JSON.stringify(eps.join(","))}`, `REPLICA_LABELS = "replica"`, `INFO_TTL = "2s"`, `STORE_TOKENS = ${JSON.stringify(storeTokens)}`, "",
   ].join("\n"));
   const port = await freePort(), inspector = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/wrangler"), [
@@ -101,8 +109,9 @@ test.before(async () => {
     startPrometheus({ dataDir: dirB, config: cfg("b") }),
     startPrometheus({ dataDir: dirT }),
   ]);
-  [sidecarA, sidecarB] = await Promise.all([startSidecar(promA), startSidecar(promB)]);
+  [sidecarA, sidecarB] = await Promise.all([startSidecar(promA), startSidecar(promB, STORE_TOKEN)]);
   const eps = [sidecarA.url, sidecarB.url];
+  storeTokens = JSON.stringify({ [sidecarB.url]: STORE_TOKEN });
   queriers = await Promise.all([startBunQuerier(eps), startDenoQuerier(eps), startWorkerdQuerier(eps)]);
 });
 
@@ -161,6 +170,23 @@ test("dedup=false shows both replicas; /api/v1/stores lists both sidecars with t
     assert.equal(rows.map((r) => [r.name, r.healthy, r.lastError]).sort(), [[sidecarA.url, true, null], [sidecarB.url, true, null]].sort(), q.name);
     assert.equal(rows.find((r) => r.name === sidecarA.url).labelSets, [{ cluster: "c1", replica: "a" }]);
     assert.ok(rows.every((r) => r.minTime <= hStart * 1000), `${q.name}: minTime ${rows.map((r) => r.minTime)}`);
+  }
+});
+
+test("without sidecar B's token, its answer is a partial-response warning naming it (unauthenticated)", async () => {
+  const port = await freePort();
+  const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query",
+    "--endpoint", sidecarA.url, "--endpoint", sidecarB.url, "--query.replica-label", "replica", `--http-address=127.0.0.1:${port}`, "--log.level=warn"]);
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/-/ready`, proc, 30_000);
+    const r = await promApi(`http://127.0.0.1:${port}`, "/api/v1/query", { query: "demo_gauge", time: String(hEnd) });
+    assert.is(r.status, "success");
+    assert.is(r.data.result.length, 3);
+    assert.is(r.warnings?.length, 1, JSON.stringify(r.warnings));
+    assert.match(r.warnings[0], sidecarB.url);
+    assert.match(r.warnings[0], /unauthenticated/);
+  } finally {
+    await proc.stop();
   }
 });
 
