@@ -303,7 +303,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     const code = errorCode(e);
     if (code === "resource_exhausted" && !timedOut) throw new CodedError(code, `${call} from store ${ep.name}: ${errorMessage(e)}`, { cause: e });
     const why = timedOut ? `timed out after ${this.o.storeTimeoutMs} ms` : errorMessage(e);
-    const msg = why.includes(ep.name) ? `${call}: ${why}` : `${call} from store ${ep.name}: ${why}`;
+    const msg = why.includes(ep.name) ? why : `${call} from store ${ep.name}: ${why}`;
     // A store that fails for its own reasons (down, reset, internal error) is unavailable to this query;
     // only the caller's mistakes and deadlines keep their own code.
     if (abort) throw new CodedError(timedOut ? "timeout" : code === "bad_data" || code === "unauthenticated" ? code : "unavailable", msg, { cause: e });
