@@ -119,6 +119,18 @@ test("queriers stack: a querier over another querier's StoreAPI answers the same
   }
 });
 
+test("a client that goes away cancels the store streams", async () => {
+  const hung = new FixStore("http://slow:1", [sampled({ __name__: "up", job: "j" }, 0, END, S, f)], { hang: true });
+  const app = createQuerierApp({ proxy: new ProxyStore([hung]) });
+  const ctl = new AbortController();
+  const t0 = Date.now();
+  setTimeout(() => ctl.abort(), 50);
+  const res = await Promise.resolve(app.fetch(new Request(`http://q${q("up")}`, { signal: ctl.signal }))).catch((e) => e);
+  assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+  assert.is(hung.aborted, 1, "the store's stream saw the abort");
+  if (res instanceof Response) assert.is(res.status, 503);
+});
+
 test("config from env and flags: flags win, lists split, bad values name the setting", () => {
   const env = envWithFlags({ STORE_ENDPOINTS: "http://x:1", REPLICA_LABELS: "r" }, ["--endpoint", "http://a:1", "--endpoint=http://b:2", "--query.replica-label", "replica", "--no-query.partial-response"]);
   assert.is(env.STORE_ENDPOINTS, "http://a:1,http://b:2");
