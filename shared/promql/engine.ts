@@ -12,7 +12,7 @@ import { CodedError, errorCode } from "../encoding/errors.ts";
 import type { Querier, StorageSeries } from "../storage/types.ts";
 import type { AggregateExpr, AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, ValueType, VectorSelector } from "./ast.ts";
 import type { EvalValue, Sample, Series, Vector } from "./value.ts";
-import { compareSeries, dropMetricName, goPow, labelsKey, labelsToString, signature } from "./value.ts";
+import { compareSeries, dropMetricName, withoutMetricName, goPow, labelsKey, labelsToString, signature } from "./value.ts";
 import { absentLabels, RANGE_FUNCTIONS, VECTOR_FUNCTIONS, type RangeWindow, type StepArg, type StepCtx } from "./functions.ts";
 import { aggregate, AggrCache } from "./aggregate.ts";
 import { vectorBinop, vectorScalarBinop, scalarBinop, setOp, BinopCache } from "./binop.ts";
@@ -523,7 +523,7 @@ class Evaluator {
       }
       if (ts.length > 0) {
         this.addSamples(ts.length);
-        out.push({ metric: dropMetricName(s.labels), ts, vs });
+        out.push({ metric: withoutMetricName(s.labels), ts, vs });
       }
     }
     checkDuplicates(out, this.series(e));
@@ -602,7 +602,7 @@ class Evaluator {
       }
       if (ts.length > 0) {
         this.addSamples(ts.length);
-        out.push({ metric: keepName ? input.metric : dropMetricName(input.metric), ts, vs });
+        out.push({ metric: keepName ? input.metric : withoutMetricName(input.metric), ts, vs });
       }
     }
     if (e.func === "absent_over_time") {

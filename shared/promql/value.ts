@@ -28,6 +28,15 @@ export type EvalValue = { kind: "matrix"; series: Series[] } | { kind: "string";
 // stable output object lets later caches (signatures, series keys) hit.
 const dropped = new WeakMap<Labels, Labels>();
 
+/** dropMetricName without the memo, for callers that see each label set once (per-series paths). */
+export function withoutMetricName(ls: Labels): Labels {
+  for (let i = 0; i < ls.length; i++) {
+    if (ls[i]!.name === METRIC_NAME) return ls.slice(0, i).concat(ls.slice(i + 1));
+    if (compareStrings(ls[i]!.name, METRIC_NAME) > 0) break;
+  }
+  return ls;
+}
+
 export function dropMetricName(ls: Labels): Labels {
   const hit = dropped.get(ls);
   if (hit) return hit;
