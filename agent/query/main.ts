@@ -30,7 +30,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
   { name: "query.max-samples", help: "most samples a single query may hold in memory", default: "50000000" },
   { name: "query.timeout", help: "longest a query may run", default: "2m" },
-  { name: "endpoint", help: "StoreAPI endpoint URL (Connect/gRPC-Web, e.g. http://sidecar:10902) to fan queries out to; repeatable", repeatable: true },
+  { name: "endpoint", help: "StoreAPI endpoint to fan queries out to: http(s)://host:port (Connect/gRPC-Web, e.g. a sidecar's HTTP port) or grpc://host:port (gRPC, e.g. a Go Thanos component); repeatable", repeatable: true },
   { name: "endpoint.tokens-file", help: `JSON file {"<endpoint URL>": "<bearer token>"} for endpoints that require a token (or $${STORE_TOKENS_ENV})` },
   { name: "endpoint.protocol", help: "connect or grpc-web", default: "connect" },
   { name: "query.replica-label", help: "label telling HA replicas apart; series differing only in it are deduplicated; repeatable", repeatable: true },

@@ -13,6 +13,9 @@ import { configFromEnv } from "../../edge/querier/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
+import { storeFromClients } from "../../edge/querier/remote.ts";
+import { createGrpcClients } from "../grpc/client.ts";
+import { parseTokens } from "../../edge/querier/config.ts";
 import type { Logger } from "../log.ts";
 
 export interface QueryConfig {
@@ -97,9 +100,16 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     extra.push(blocksEndpoint(`tsdb ${cfg.tsdbPath}`, local.querier));
     closeLocal = () => local.close();
   }
+  // gRPC proper (HTTP/2, what Go Thanos components serve on their gRPC port): `grpc://host:port`.
+  const grpcEps = cfg.endpoints!.filter((e) => e.startsWith("grpc://"));
+  const httpEps = cfg.endpoints!.filter((e) => !e.startsWith("grpc://"));
+  const tokens = parseTokens(cfg.storeTokens, "--endpoint.tokens-file");
+  const grpcClients = grpcEps.map((e) => createGrpcClients(e.slice("grpc://".length), { token: tokens[e] }));
+  grpcEps.forEach((e, i) => extra.push(storeFromClients(e, grpcClients[i]!)));
+  const httpTokens = Object.fromEntries(Object.entries(tokens).filter(([u]) => !u.startsWith("grpc://")));
   const env = {
-    STORE_ENDPOINTS: cfg.endpoints!.join(","),
-    STORE_TOKENS: cfg.storeTokens,
+    STORE_ENDPOINTS: httpEps.join(","),
+    STORE_TOKENS: JSON.stringify(httpTokens),
     STORE_PROTOCOL: cfg.protocol,
     REPLICA_LABELS: (cfg.replicaLabels ?? []).join(","),
     DEDUP_FUNC: cfg.dedupFunc,
@@ -129,6 +139,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     port: listening.port,
     close: async () => {
       await listening.close();
+      for (const c of grpcClients) c.close();
       await closeLocal();
     },
   };

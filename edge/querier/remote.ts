@@ -7,7 +7,7 @@ import { InfoRequestSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import type { SeriesRequest, SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
 import { storeInfoFrom, type StoreEndpoint } from "../../shared/query/store.ts";
-import { callError, createStoreApiClients, type ClientOptions } from "../rpc/client.ts";
+import { callError, createStoreApiClients, type ClientOptions, type InfoClient, type StoreClient } from "../rpc/client.ts";
 import { connectSeries } from "./connect-stream.ts";
 
 /** Series messages per response batch asked of remote stores (fewer envelopes for large answers). */
@@ -31,13 +31,24 @@ export function remoteStore(url: string, opts: RemoteStoreOptions = {}): StoreEn
   const name = opts.name ?? url;
   const baseUrl = url.replace(/\/+$/, "");
   const c = createStoreApiClients(baseUrl, opts);
-  async function* grpcWebSeries(r: SeriesRequest, signal: AbortSignal): AsyncGenerator<SeriesResponseInit> {
-    try {
-      for await (const m of c.store.series(r, { signal }) as AsyncIterable<SeriesResponse>) yield m;
-    } catch (e) {
-      throw callError(e, name, "thanos.Store/Series");
-    }
-  }
+  const generic = storeFromClients(name, c);
+  if (opts.protocol === "grpc-web") return generic;
+  // Connect: Series through our own streaming call with the direct decoder (its errors name the store).
+  return {
+    ...generic,
+    series: (req, signal) => connectSeries(baseUrl, withBatch(req), signal, { name, token: opts.token, fetch: opts.fetch, timeoutMs: opts.timeoutMs }),
+  };
+}
+
+function withBatch(req: SeriesRequest): SeriesRequest {
+  return req.responseBatchSize > 0n ? req : { ...req, responseBatchSize: BigInt(BATCH) };
+}
+
+/**
+ * A store over generated Store + Info clients of any transport (gRPC-Web here; gRPC over HTTP/2 from
+ * agent/grpc/client.ts for Go Thanos peers). Errors name the store and the call.
+ */
+export function storeFromClients(name: string, c: { store: StoreClient; info: InfoClient }): StoreEndpoint {
   return {
     name,
     info: async (signal) => {
@@ -47,13 +58,13 @@ export function remoteStore(url: string, opts: RemoteStoreOptions = {}): StoreEn
         throw callError(e, name, "thanos.info.Info/Info");
       }
     },
-    series: (req, signal) => {
-      const r = req.responseBatchSize > 0n ? req : { ...req, responseBatchSize: BigInt(BATCH) };
-      // Connect: our own streaming call with the direct decoder (its errors already name the store).
-      if (opts.protocol !== "grpc-web") return connectSeries(baseUrl, r, signal, { name, token: opts.token, fetch: opts.fetch, timeoutMs: opts.timeoutMs });
-      return grpcWebSeries(r, signal);
-    },
-
+    series: (req, signal) => (async function* (): AsyncGenerator<SeriesResponseInit> {
+      try {
+        for await (const m of c.store.series(withBatch(req), { signal }) as AsyncIterable<SeriesResponse>) yield m;
+      } catch (e) {
+        throw callError(e, name, "thanos.Store/Series");
+      }
+    })(),
     labelNames: async (req, signal) => {
       try {
         const r = await c.store.labelNames(req, { signal });

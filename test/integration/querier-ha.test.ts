@@ -37,7 +37,7 @@ function history(gap: [number, number] | null): string {
 
 interface Querier { name: string; url: string; proc: Proc }
 let promA: Prometheus, promB: Prometheus, truth: Prometheus;
-let sidecarA: { proc: Proc; url: string }, sidecarB: { proc: Proc; url: string };
+let sidecarA: { proc: Proc; url: string; grpc: string }, sidecarB: { proc: Proc; url: string; grpc: string };
 let queriers: Querier[] = [];
 let target: ReturnType<typeof createServer>;
 
@@ -46,14 +46,14 @@ let target: ReturnType<typeof createServer>;
 const STORE_TOKEN = "b-s3cret";
 let storeTokens = "";
 
-async function startSidecar(prom: Prometheus, token?: string): Promise<{ proc: Proc; url: string }> {
+async function startSidecar(prom: Prometheus, token?: string): Promise<{ proc: Proc; url: string; grpc: string }> {
   const hp = await freePort(), gp = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "sidecar",
     `--prometheus.url=${prom.url}`, `--tsdb.path=${prom.dataDir}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`,
     "--prometheus.ready_timeout=30s", "--prometheus.get_config_interval=2s", "--log.level=warn"], { env: token ? { THANOTS_SIDECAR_BEARER_TOKEN: token } : {} });
   const url = `http://127.0.0.1:${hp}`;
   await waitForHttp(`${url}/-/ready`, proc, 30_000);
-  return { proc, url };
+  return { proc, url, grpc: `grpc://127.0.0.1:${gp}` };
 }
 
 async function startBunQuerier(eps: string[]): Promise<Querier> {
@@ -158,6 +158,28 @@ test("dedup=true: range and instant answers equal the single-replica truth (gaps
         assert.equal(normalized(await promApi(q.url, "/api/v1/query", inst)), normalized(await promApi(truth.url, "/api/v1/query", inst)), `${q.name} instant ${query} @${t}`);
       }
     }
+  }
+});
+
+test("gRPC endpoints (grpc://, HTTP/2 as Go Thanos speaks) answer as the Connect ones do", async () => {
+  const port = await freePort();
+  const tokensFile = join(tempDir("querier-grpc-tokens-").path, "tokens.json");
+  writeFileSync(tokensFile, JSON.stringify({ [sidecarB.grpc]: STORE_TOKEN }));
+  const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query", `--endpoint.tokens-file=${tokensFile}`,
+    "--endpoint", sidecarA.grpc, "--endpoint", sidecarB.grpc, "--query.replica-label", "replica", `--http-address=127.0.0.1:${port}`, "--log.level=warn"]);
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/-/ready`, proc, 30_000);
+    for (const query of ["rate(demo_counter_total[5m])", "demo_gauge"]) {
+      const range = { query, start: String(hStart), end: String(hEnd), step: "120" };
+      const got = await promApi(url, "/api/v1/query_range", range);
+      assert.equal(got.warnings, undefined, JSON.stringify(got.warnings));
+      assert.equal(normalized(got), normalized(await promApi(truth.url, "/api/v1/query_range", range)), query);
+    }
+    const st = await promApi(url, "/api/v1/stores");
+    assert.equal(st.data.sidecar.map((r: any) => [r.name, r.healthy]).sort(), [[sidecarA.grpc, true], [sidecarB.grpc, true]].sort());
+  } finally {
+    await proc.stop();
   }
 });
 
