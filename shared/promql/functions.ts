@@ -116,19 +116,6 @@ function linearRegression(w: RangeWindow, interceptTime: number): [number, numbe
   return [slope, intercept];
 }
 
-/**
- * avg_over_time's step, unchanged: rounded left to right. Neither this nor Go's grouping matches 2.42 to
- * the last bit on every input (seen on sine-wave gauges in test/integration/querier-ha.test.ts); left
- * to the engine's owner.
- */
-function meanStepOverTime(mean: number, v: number, count: number): number {
-  if (mean === Infinity || mean === -Infinity) {
-    if ((v === Infinity || v === -Infinity) && mean > 0 === v > 0) return mean;
-    if (v !== Infinity && v !== -Infinity && !Number.isNaN(v)) return mean;
-  }
-  return mean + v / count - mean / count;
-}
-
 /** Incremental mean with Prometheus' Inf handling (the avg aggregation). */
 export function meanStep(mean: number, v: number, count: number): number {
   if (mean === Infinity || mean === -Infinity) {
