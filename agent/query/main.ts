@@ -26,6 +26,7 @@ async function fileText(flag: string, path: string): Promise<string> {
 
 export const FLAGS: FlagSpec[] = [
   { name: "http-address", help: "listen host:port for the HTTP API", default: "0.0.0.0:10902" },
+  { name: "grpc-address", help: "with --endpoint: also serve the fan-out as a gRPC StoreAPI (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
   { name: "tsdb.path", help: "TSDB directory whose blocks to serve read-only (e.g. a Prometheus --storage.tsdb.path)" },
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
   { name: "query.max-samples", help: "most samples a single query may hold in memory", default: "50000000" },
@@ -94,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     maxSeriesPerStore: countFlag("store.limits.request-series", f.get("store.limits.request-series")!),
     maxStoreSamples: countFlag("store.limits.request-samples", f.get("store.limits.request-samples")!),
     httpToken: httpToken || undefined,
+    grpcAddress: f.get("grpc-address") !== undefined ? parseAddress("grpc-address", f.get("grpc-address")!) : undefined,
     log,
   });
   await new Promise<void>((resolve) => {

@@ -15,6 +15,7 @@ import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
 import { storeFromClients } from "../../edge/querier/remote.ts";
 import { createGrpcClients } from "../grpc/client.ts";
+import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
 import { parseTokens } from "../../edge/querier/config.ts";
 import type { Logger } from "../log.ts";
 
@@ -41,6 +42,8 @@ export interface QueryConfig {
   maxStoreSamples?: number;
   /** Bearer token required by /api/* and the StoreAPI. */
   httpToken?: string;
+  /** Also serve the fan-out as a gRPC StoreAPI (HTTP/2) here, for Go Thanos queriers. */
+  grpcAddress?: { hostname: string; port: number };
   log: Logger;
 }
 
@@ -130,6 +133,11 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
   });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
+  let grpc: GrpcServer | null = null;
+  if (cfg.grpcAddress) {
+    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken });
+    cfg.log.info("listening for gRPC (StoreAPI of the fan-out)", { address: grpc.address });
+  }
   const listening = await listenHttp(fetchFn, cfg.hostname, cfg.port);
   cfg.log.info("listening for HTTP (fan-out)", {
     address: `${cfg.hostname}:${listening.port}`, stores: c.endpoints.map((e) => e.name).join(","),
@@ -139,6 +147,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     port: listening.port,
     close: async () => {
       await listening.close();
+      await grpc?.close();
       for (const c of grpcClients) c.close();
       await closeLocal();
     },

@@ -161,12 +161,15 @@ test("dedup=true: range and instant answers equal the single-replica truth (gaps
   }
 });
 
-test("gRPC endpoints (grpc://, HTTP/2 as Go Thanos speaks) answer as the Connect ones do", async () => {
-  const port = await freePort();
+test("gRPC endpoints (grpc://, HTTP/2 as Go Thanos speaks) answer as the Connect ones do; a querier stacks on another's gRPC StoreAPI", async () => {
+  const port = await freePort(), grpcPort = await freePort(), upperPort = await freePort();
   const tokensFile = join(tempDir("querier-grpc-tokens-").path, "tokens.json");
   writeFileSync(tokensFile, JSON.stringify({ [sidecarB.grpc]: STORE_TOKEN }));
   const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query", `--endpoint.tokens-file=${tokensFile}`,
-    "--endpoint", sidecarA.grpc, "--endpoint", sidecarB.grpc, "--query.replica-label", "replica", `--http-address=127.0.0.1:${port}`, "--log.level=warn"]);
+    "--endpoint", sidecarA.grpc, "--endpoint", sidecarB.grpc, "--query.replica-label", "replica", `--http-address=127.0.0.1:${port}`,
+    `--grpc-address=127.0.0.1:${grpcPort}`, "--log.level=warn"]);
+  const upper = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query",
+    "--endpoint", `grpc://127.0.0.1:${grpcPort}`, "--query.replica-label", "replica", `--http-address=127.0.0.1:${upperPort}`, "--log.level=warn"]);
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/-/ready`, proc, 30_000);
@@ -178,7 +181,16 @@ test("gRPC endpoints (grpc://, HTTP/2 as Go Thanos speaks) answer as the Connect
     }
     const st = await promApi(url, "/api/v1/stores");
     assert.equal(st.data.sidecar.map((r: any) => [r.name, r.healthy]).sort(), [[sidecarA.grpc, true], [sidecarB.grpc, true]].sort());
+    const upperUrl = `http://127.0.0.1:${upperPort}`;
+    await waitForHttp(`${upperUrl}/-/ready`, upper, 30_000);
+    for (const params of [{ query: "demo_gauge", time: String(hEnd) }, { query: "demo_gauge", time: String(hEnd), dedup: "false" }] as Record<string, string>[]) {
+      const a = await promApi(url, "/api/v1/query", params), b = await promApi(upperUrl, "/api/v1/query", params);
+      assert.equal(b, a, `stacked over gRPC: ${JSON.stringify(params)}`);
+    }
+    const ust = await promApi(upperUrl, "/api/v1/stores");
+    assert.equal(ust.data.query.map((r: any) => r.labelSets.length), [2]);
   } finally {
+    await upper.stop();
     await proc.stop();
   }
 });
