@@ -3,7 +3,9 @@
 // gateway over the filesystem bucket with 6 h of seeded history, and the querier in front of all three.
 //
 // Expected values come from the workload's closed form (agent/demo/model.ts: what the target serves and the
-// seeder writes), never from an earlier answer of ours. Then the failure drills: one Prometheus SIGKILLed
+// seeder writes), never from an earlier answer of ours; for replica b's live range, prometheus-b's own API is
+// the oracle (the querier merging sidecar-b and the store gateway must answer exactly as it does). Then the
+// failure drills: one Prometheus SIGKILLed
 // (answers stay complete from its twin), its sidecar SIGKILLed too (a warning naming it under
 // partial_response, an error without), and promtool as an independent client.
 import { test } from "uvu";
