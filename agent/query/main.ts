@@ -27,6 +27,7 @@ async function fileText(flag: string, path: string): Promise<string> {
 export const FLAGS: FlagSpec[] = [
   { name: "http-address", help: "listen host:port for the HTTP API", default: "0.0.0.0:10902" },
   { name: "grpc-address", help: "with --endpoint: also serve the fan-out as a gRPC StoreAPI (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
+  { name: "objstore.config-file", help: "with --endpoint: Thanos objstore YAML; the bucket's blocks become one more store, read in-process (the store gateway's bucket store)" },
   { name: "tsdb.path", help: "TSDB directory whose blocks to serve read-only (e.g. a Prometheus --storage.tsdb.path)" },
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
   { name: "query.max-samples", help: "most samples a single query may hold in memory", default: "50000000" },
@@ -67,7 +68,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(maxSamples) || maxSamples <= 0) throw new FlagError(`query: --query.max-samples: ${JSON.stringify(f.get("query.max-samples"))} is not a positive integer`);
   const tsdbPath = f.get("tsdb.path");
   const endpoints = f.all("endpoint");
-  if (tsdbPath === undefined && endpoints.length === 0) throw new FlagError("query: no data source: give --tsdb.path and/or --endpoint");
+  if (tsdbPath === undefined && endpoints.length === 0 && f.get("objstore.config-file") === undefined) {
+    throw new FlagError("query: no data source: give --tsdb.path, --endpoint and/or --objstore.config-file");
+  }
   const dedupFunc = f.get("deduplication.func")!;
   if (dedupFunc !== "penalty" && dedupFunc !== "chain") throw new FlagError(`query: --deduplication.func: ${JSON.stringify(dedupFunc)}: want penalty or chain`);
   const protocol = f.get("endpoint.protocol")!;
@@ -95,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     maxSeriesPerStore: countFlag("store.limits.request-series", f.get("store.limits.request-series")!),
     maxStoreSamples: countFlag("store.limits.request-samples", f.get("store.limits.request-samples")!),
     httpToken: httpToken || undefined,
+    objstoreConfigFile: f.get("objstore.config-file"),
     grpcAddress: f.get("grpc-address") !== undefined ? parseAddress("grpc-address", f.get("grpc-address")!) : undefined,
     log,
   });

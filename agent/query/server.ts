@@ -17,6 +17,8 @@ import { storeFromClients } from "../../edge/querier/remote.ts";
 import { createGrpcClients } from "../grpc/client.ts";
 import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
 import { parseTokens } from "../../edge/querier/config.ts";
+import { bucketStoreEndpoint } from "../../edge/querier/bucket.ts";
+import { bucketFromConfigFile } from "../objstore/factory.ts";
 import type { Logger } from "../log.ts";
 
 export interface QueryConfig {
@@ -42,6 +44,8 @@ export interface QueryConfig {
   maxStoreSamples?: number;
   /** Bearer token required by /api/* and the StoreAPI. */
   httpToken?: string;
+  /** Thanos objstore YAML: the bucket's blocks as an in-process store. */
+  objstoreConfigFile?: string;
   /** Also serve the fan-out as a gRPC StoreAPI (HTTP/2) here, for Go Thanos queriers. */
   grpcAddress?: { hostname: string; port: number };
   log: Logger;
@@ -65,7 +69,7 @@ export async function localTsdbSource(dir: string): Promise<QuerySource & { bloc
 }
 
 export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
-  if (cfg.endpoints && cfg.endpoints.length > 0) return await startFanoutServer(cfg);
+  if ((cfg.endpoints && cfg.endpoints.length > 0) || cfg.objstoreConfigFile !== undefined) return await startFanoutServer(cfg);
   const sources: QuerySource[] = [];
   if (cfg.tsdbPath !== undefined) {
     const src = await localTsdbSource(cfg.tsdbPath);
@@ -103,9 +107,14 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     extra.push(blocksEndpoint(`tsdb ${cfg.tsdbPath}`, local.querier));
     closeLocal = () => local.close();
   }
+  if (cfg.objstoreConfigFile !== undefined) {
+    const bkt = await bucketFromConfigFile(cfg.objstoreConfigFile);
+    extra.push(bucketStoreEndpoint(bkt));
+    cfg.log.info("bucket blocks served in-process", { bucket: bkt.name });
+  }
   // gRPC proper (HTTP/2, what Go Thanos components serve on their gRPC port): `grpc://host:port`.
-  const grpcEps = cfg.endpoints!.filter((e) => e.startsWith("grpc://"));
-  const httpEps = cfg.endpoints!.filter((e) => !e.startsWith("grpc://"));
+  const grpcEps = (cfg.endpoints ?? []).filter((e) => e.startsWith("grpc://"));
+  const httpEps = (cfg.endpoints ?? []).filter((e) => !e.startsWith("grpc://"));
   const tokens = parseTokens(cfg.storeTokens, "--endpoint.tokens-file");
   const grpcClients = grpcEps.map((e) => createGrpcClients(e.slice("grpc://".length), { token: tokens[e] }));
   grpcEps.forEach((e, i) => extra.push(storeFromClients(e, grpcClients[i]!)));

@@ -9,6 +9,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { join } from "node:path";
+import { cpSync, writeFileSync } from "node:fs";
 import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
 import { promtoolBackfill, startPrometheus, type Prometheus } from "../lib/prometheus.ts";
 import { generateDataset, openMetrics } from "../promql/data.ts";
@@ -18,6 +19,10 @@ const root = process.cwd();
 let prom: Prometheus | null = null;
 let sidecar: Proc | null = null, querier: Proc | null = null;
 let querierUrl = "";
+// A second querier reads a copy of the same blocks from a filesystem bucket, in-process (the store
+// gateway's bucket store as a querier store, --objstore.config-file).
+let bucketQuerier: Proc | null = null;
+let bucketUrl = "";
 
 test.before(async () => {
   const dir = tempDir("querier-diff-").path;
@@ -30,11 +35,20 @@ test.before(async () => {
   querier = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query", "--endpoint", `http://127.0.0.1:${sp}`,
     "--query.replica-label", "prom_replica", `--http-address=127.0.0.1:${qp}`, "--log.level=warn"]);
   querierUrl = `http://127.0.0.1:${qp}`;
-  await waitForHttp(`${querierUrl}/-/ready`, querier, 30_000);
+  const bucketDir = tempDir("querier-diff-bucket-").path;
+  cpSync(dir, bucketDir, { recursive: true, filter: (src) => !/\/(wal|chunks_head)(\/|$)|\/(lock|queries\.active)$/.test(src) });
+  const cfgFile = join(tempDir("querier-diff-objstore-").path, "bucket.yml");
+  writeFileSync(cfgFile, `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
+  const bp = await freePort();
+  bucketQuerier = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query", `--objstore.config-file=${cfgFile}`,
+    `--http-address=127.0.0.1:${bp}`, "--log.level=warn"]);
+  bucketUrl = `http://127.0.0.1:${bp}`;
+  await Promise.all([waitForHttp(`${querierUrl}/-/ready`, querier, 30_000), waitForHttp(`${bucketUrl}/-/ready`, bucketQuerier, 30_000)]);
 });
 
 test.after(async () => {
   await querier?.stop();
+  await bucketQuerier?.stop();
   await sidecar?.stop();
   await prom?.stop();
 });
@@ -68,6 +82,28 @@ test("corpus slice through Prometheus -> sidecar -> querier answers what Prometh
   console.log(`${corpus.length} queries through the sidecar and querier, ${runs} evaluations (${successes} successful in Prometheus), ${failures.size} differ, ${failures.size - unexpected.length} of them known`);
   assert.ok(successes > runs * 0.8, "most corpus evaluations should succeed (is the data loaded?)");
   assert.equal(unexpected.map(([q]) => q), [], `${unexpected.length} queries differ through the querier and are not in test/known-differences.txt`);
+});
+
+test("corpus slice from a bucket read in-process by the querier answers what Prometheus answers", async () => {
+  const every = Number(process.env.PROMQL_DIFF_EVERY ?? 3) * 2;
+  const corpus = readCorpus(join(root, "test/promql/corpus.txt")).filter((_, i) => i % every === 1);
+  const known = readKnown(join(root, "test/known-differences.txt"));
+  const failures = new Map<string, string>();
+  let runs = 0, successes = 0;
+  await pool(corpus, 4, async (q) => {
+    for (const m of DIFF_MODES) {
+      const [want, got] = await Promise.all([promQuery(prom!.url, q, m), promQuery(bucketUrl, q, m)]);
+      runs++;
+      if (want.status === "success") successes++;
+      const d = diff(q, want, got);
+      if (d !== null && !failures.has(q)) failures.set(q, `${modeLabel(m)}: ${d}`);
+    }
+  });
+  const unexpected = [...failures].filter(([q]) => !known.has(q));
+  for (const [q, d] of unexpected) console.log(`MISMATCH (bucket) ${q}\n    ${d}`);
+  console.log(`${corpus.length} queries from the bucket through the querier, ${runs} evaluations, ${failures.size} differ, ${failures.size - unexpected.length} of them known`);
+  assert.ok(successes > runs * 0.8, "most corpus evaluations should succeed (are the blocks in the bucket?)");
+  assert.equal(unexpected.map(([q]) => q), [], `${unexpected.length} queries differ from the bucket and are not in test/known-differences.txt`);
 });
 
 test.run();
