@@ -9,7 +9,8 @@ import { Aggr } from "../gen/thanos/storepb/rpc_pb.ts";
 import { PartialResponseStrategy } from "../gen/thanos/storepb/types_pb.ts";
 import { msToProto } from "../rpc/time.ts";
 import type { Querier, SelectHints, SelectResult, StorageSeries } from "../storage/types.ts";
-import { labelNamesRequest, labelValuesRequest, seriesRequest, type ProxyStore } from "./proxy.ts";
+import { labelNamesRequest, labelValuesRequest, seriesRequest, type MergedSeries, type ProxyStore } from "./proxy.ts";
+import { compareLabels } from "../labels/labels.ts";
 import { aggrsForFunc, StoreSeries } from "./series.ts";
 import { matchersToPb } from "./store.ts";
 import { AggrType } from "../chunkenc/aggr.ts";
@@ -51,6 +52,27 @@ export function maxSourceResolution(value: string, stepMs: number, dflt: number,
   return ms;
 }
 
+/**
+ * One entry per label set: a store may send a series as back-to-back time slices (the StoreAPI contract
+ * allows it), and a misbehaving store may break label order; the engine needs unique, sorted series.
+ */
+export function joinSlices(list: MergedSeries[]): MergedSeries[] {
+  let sorted = true;
+  for (let i = 1; i < list.length; i++) if (compareLabels(list[i - 1]!.labels, list[i]!.labels) >= 0) { sorted = false; break; }
+  if (sorted) return list;
+  const idx = list.map((_, i) => i).sort((a, b) => compareLabels(list[a]!.labels, list[b]!.labels) || a - b);
+  const out: MergedSeries[] = [];
+  for (const i of idx) {
+    const s = list[i]!;
+    const last = out[out.length - 1];
+    if (last && compareLabels(last.labels, s.labels) === 0) {
+      const chunks = [...last.chunks, ...s.chunks].sort((x, y) => Number(x.minTime ?? 0) - Number(y.minTime ?? 0));
+      out[out.length - 1] = { labels: last.labels, chunks };
+    } else out.push(s);
+  }
+  return out;
+}
+
 export class FanoutQuerier implements Querier {
   private readonly replica: Set<string>;
   private readonly dedup: boolean;
@@ -86,10 +108,9 @@ export class FanoutQuerier implements Querier {
         range: range > 0 ? { millis: BigInt(range) } : undefined,
       },
     });
-    const out: StorageSeries[] = [];
-    for await (const s of this.proxy.fanoutSeries(req, { matchers, storeMatchers: this.o.storeMatchers, signal: hints.signal ?? this.o.signal, warnings })) {
-      out.push(new StoreSeries(s.labels, s.chunks, hints.start, hints.end, hints.func, "the store fan-out"));
-    }
+    const got: MergedSeries[] = [];
+    for await (const s of this.proxy.fanoutSeries(req, { matchers, storeMatchers: this.o.storeMatchers, signal: hints.signal ?? this.o.signal, warnings })) got.push(s);
+    const out: StorageSeries[] = joinSlices(got).map((s) => new StoreSeries(s.labels, s.chunks, hints.start, hints.end, hints.func, "the store fan-out"));
     const series = this.dedup ? dedupSeries(out, this.replica, { algorithm: this.o.dedupFunc ?? "penalty", func: hints.func }) : out;
     return { series, warnings };
   }

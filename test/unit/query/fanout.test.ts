@@ -49,6 +49,18 @@ test("series with the same labels but different chunks are merged by time, throu
   assert.is(m.series[0]!.vs[25], 25 * S / 1000);
 });
 
+test("a series sent as back-to-back slices (as the StoreAPI allows) is one series to the engine", async () => {
+  const data = [sampled({ __name__: "up", job: "a" }, 0, 300 * S, S, (t) => t / 1000), sampled({ __name__: "up", job: "b" }, 0, 300 * S, S, () => 2)];
+  const split = new FixStore("split", data, { split: true });
+  const whole = new FixStore("whole", data);
+  const e = new Engine();
+  for (const q of ["up", "rate(up[5m])", "count(up)"]) {
+    const a = await e.rangeQuery(new FanoutQuerier(new ProxyStore([split])), q, 0, 300 * S, 60_000);
+    const b = await e.rangeQuery(new FanoutQuerier(new ProxyStore([whole])), q, 0, 300 * S, 60_000);
+    assert.equal(a.value, b.value, q);
+  }
+});
+
 test("stores are chosen by time range, external labels and storeMatch[] (__address__)", async () => {
   const mk = (name: string, cluster: string, mint: number, maxt: number) =>
     new FixStore(name, [sampled({ __name__: "up" }, mint, maxt, S, () => 1)], { ext: { cluster } });

@@ -26,6 +26,8 @@ export interface FixStoreOptions {
   infoFails?: boolean;
   /** Info never answers (until aborted). */
   infoHang?: boolean;
+  /** Send each series as two messages (time slices back to back), as the StoreAPI allows. */
+  split?: boolean;
 }
 
 export class FixStore implements StoreEndpoint {
@@ -73,7 +75,14 @@ export class FixStore implements StoreEndpoint {
           chunks.push(self.o.downsample ? downsampled(ts, vs, self.o.downsample) : { minTime: BigInt(ts[0]!), maxTime: BigInt(ts.at(-1)!), raw: { type: 0, data: encodeXor(ts, vs) } });
         }
         n++;
-        yield { result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: req.skipChunks ? [] : chunks } } };
+        const pb = labels.map((l) => ({ name: l.name, value: l.value }));
+        if (self.o.split && chunks.length > 1 && !req.skipChunks) {
+          const h = Math.ceil(chunks.length / 2);
+          yield { result: { case: "series", value: { labels: pb, chunks: chunks.slice(0, h) } } };
+          yield { result: { case: "series", value: { labels: pb, chunks: chunks.slice(h) } } };
+          continue;
+        }
+        yield { result: { case: "series", value: { labels: pb, chunks: req.skipChunks ? [] : chunks } } };
       }
       if (self.o.fail && n >= (self.o.failAfter ?? 0) && out.length === 0) throw self.o.fail;
     })();
