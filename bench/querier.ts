@@ -197,10 +197,18 @@ async function main(): Promise<void> {
     }
     console.log(`transport floor, Series {__name__="bench_requests_total"} over the instant window: one sidecar ${median(floor).toFixed(1)} ms (${nmsg} messages), both in parallel ${median(floor2).toFixed(1)} ms`);
     const before = vmHWM(querier.child.pid!);
-    const all = await timeQuery(qUrl, ALL_SERIES);
+    // Peak memory of one large answer on its own: a fresh querier, RSS before and after.
+    const freshPort = await freePort();
+    const fresh = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query",
+      "--endpoint", sa.url, "--endpoint", sb.url, "--query.replica-label", "replica", `--http-address=127.0.0.1:${freshPort}`, "--log.level=warn"], { cwd: root });
+    procs.push(fresh);
+    const freshUrl = `http://127.0.0.1:${freshPort}`;
+    await waitForHttp(`${freshUrl}/-/ready`, fresh, 60_000);
+    const idle = vmHWM(fresh.child.pid!);
+    const all = await timeQuery(freshUrl, ALL_SERIES);
     const direct = await timeQuery(promA.url, ALL_SERIES);
-    console.log(`${ALL_SERIES.query} (instant): ${all.series} series in ${all.ms.toFixed(0)} ms via the querier, ${direct.ms.toFixed(0)} ms from Prometheus`);
-    console.log(`querier peak RSS (VmHWM): ${before.toFixed(0)} MiB after the query set, ${vmHWM(querier.child.pid!).toFixed(0)} MiB after the ${all.series}-series answer; Prometheus A ${vmHWM(promA.proc.child.pid!).toFixed(0)} MiB`);
+    console.log(`${ALL_SERIES.query} (instant): ${all.series} series in ${all.ms.toFixed(0)} ms via a fresh querier, ${direct.ms.toFixed(0)} ms from Prometheus`);
+    console.log(`peak RSS (VmHWM): fresh querier ${idle.toFixed(0)} MiB idle, ${vmHWM(fresh.child.pid!).toFixed(0)} MiB after the ${all.series}-series answer; querier that ran the query set ${before.toFixed(0)} MiB; Prometheus A ${vmHWM(promA.proc.child.pid!).toFixed(0)} MiB`);
     if (!args.includes("--no-worker")) await workerFigures([sa.url, sb.url]);
   } finally {
     for (const p of procs.reverse()) await p.stop();
