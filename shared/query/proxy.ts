@@ -268,7 +268,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
   }
 
   /** Stores that may hold data for these matchers and times (see the header). */
-  async storesFor(mint: number, maxt: number, matchers: readonly Matcher[], storeMatchers?: Matcher[][]): Promise<Entry[]> {
+  private async storesFor(mint: number, maxt: number, matchers: readonly Matcher[], storeMatchers?: Matcher[][]): Promise<Entry[]> {
     const cands = this.entries.filter((e) => storeMatches(e.ep.name, storeMatchers));
     // Stale Info is used while it is refreshed (a hung endpoint must not delay every query by the Info
     // deadline); only a store never heard from is waited for.
