@@ -9,6 +9,7 @@ import { createQueryApi, type RequestContext } from "../../edge/api/query-api.ts
 import { mountUi } from "../../edge/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
 import { createQuerierApp } from "../../edge/querier/app.ts";
+import { withMetrics } from "./metrics.ts";
 import { configFromEnv } from "../../edge/querier/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
@@ -86,7 +87,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
   });
   mountUi(api); // the query page at `/` (edge/ui)
-  const listening = await listenHttp(api.fetch, cfg.hostname, cfg.port);
+  const listening = await listenHttp(withMetrics(api.fetch), cfg.hostname, cfg.port);
   cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
   return {
     port: listening.port,
@@ -147,7 +148,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken });
     cfg.log.info("listening for gRPC (StoreAPI of the fan-out)", { address: grpc.address });
   }
-  const listening = await listenHttp(fetchFn, cfg.hostname, cfg.port);
+  const listening = await listenHttp(withMetrics(fetchFn, () => c.proxy.status()), cfg.hostname, cfg.port);
   cfg.log.info("listening for HTTP (fan-out)", {
     address: `${cfg.hostname}:${listening.port}`, stores: c.endpoints.map((e) => e.name).join(","),
     replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
