@@ -62,8 +62,10 @@ export async function* envelopeBatches(src: AsyncIterable<SeriesResponse>): Asyn
       if (r.done) break;
       const m = r.value;
       const u = m.$unknown;
-      // The sidecar's series arrive pre-encoded as SeriesResponse field 1 (see store.ts rawSeries).
-      const pre = m.result.case === undefined && u?.length === 1 && u[0]!.no === 1 ? u[0]!.data : null;
+      // The sidecar's series arrive pre-encoded as SeriesResponse field 1 (series) or 4 (batch), see
+      // store.ts preEncoded; the field's tag byte is (no << 3) | 2.
+      const no = m.result.case === undefined && u?.length === 1 ? u[0]!.no : 0;
+      const pre = no === 1 || no === 4 ? u![0]!.data : null;
       const bytes = pre ? null : toBinary(SeriesResponseSchema, m);
       const len = pre ? 1 + pre.length : bytes!.length;
       if (fill + 5 + len > buf.length) {
@@ -72,7 +74,7 @@ export async function* envelopeBatches(src: AsyncIterable<SeriesResponse>): Asyn
       }
       buf[fill] = 0;
       buf[fill + 1] = len >>> 24; buf[fill + 2] = (len >>> 16) & 0xff; buf[fill + 3] = (len >>> 8) & 0xff; buf[fill + 4] = len & 0xff;
-      if (pre) { buf[fill + 5] = 0x0a; buf.set(pre, fill + 6); } else buf.set(bytes!, fill + 5);
+      if (pre) { buf[fill + 5] = (no << 3) | 2; buf.set(pre, fill + 6); } else buf.set(bytes!, fill + 5);
       fill += 5 + len;
     }
     if (fill > 0) yield buf.subarray(0, fill);

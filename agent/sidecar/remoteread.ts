@@ -41,6 +41,15 @@ function uvarintAt(b: Uint8Array, pos: number): { v: number; n: number } | null 
  * (chunk bytes are forwarded without copying). Only a frame that spans network chunks is copied.
  */
 export async function* readFrames(body: AsyncIterable<Uint8Array>, what: string, limit = DEFAULT_FRAME_LIMIT): AsyncGenerator<Uint8Array> {
+  for await (const group of readFrameGroups(body, what, limit)) yield* group;
+}
+
+/**
+ * As readFrames, but every frame completed by one network read comes out together: a consumer awaits
+ * once per read instead of once per frame (Prometheus sends one frame per series, so per-frame awaits
+ * were a cost per series).
+ */
+export async function* readFrameGroups(body: AsyncIterable<Uint8Array>, what: string, limit = DEFAULT_FRAME_LIMIT): AsyncGenerator<Uint8Array[]> {
   let parts: Uint8Array[] = [];
   let have = 0;
   let need = 1; // bytes needed before the next parse attempt is worth it
@@ -52,11 +61,14 @@ export async function* readFrames(body: AsyncIterable<Uint8Array>, what: string,
     if (have < need) continue;
     let data = parts.length === 1 ? parts[0]! : concat(parts, have);
     let pos = 0;
+    const group: Uint8Array[] = [];
+    let bad: CodedError | null = null;
     for (;;) {
       const h = uvarintAt(data, pos);
       if (!h) { need = data.length - pos + 1; break; }
       if (h.v > limit) {
-        throw new CodedError("corrupt", `${what}: frame at stream offset ${offset + pos} is ${h.v} bytes, over the ${limit}-byte limit`);
+        bad = new CodedError("corrupt", `${what}: frame at stream offset ${offset + pos} is ${h.v} bytes, over the ${limit}-byte limit`);
+        break;
       }
       const end = pos + h.n + 4 + h.v;
       if (end > data.length) { need = end - pos; break; }
@@ -64,11 +76,15 @@ export async function* readFrames(body: AsyncIterable<Uint8Array>, what: string,
       const want = ((data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!) >>> 0;
       const got = crc32c(data, p + 4, end);
       if (got !== want) {
-        throw new CodedError("corrupt", `${what}: frame at stream offset ${offset + pos}: CRC-32C mismatch (frame says 0x${want.toString(16)}, data has 0x${got.toString(16)})`);
+        bad = new CodedError("corrupt", `${what}: frame at stream offset ${offset + pos}: CRC-32C mismatch (frame says 0x${want.toString(16)}, data has 0x${got.toString(16)})`);
+        break;
       }
-      yield data.subarray(p + 4, end);
+      group.push(data.subarray(p + 4, end));
       pos = end;
     }
+    // Frames before a bad one are delivered first (they are valid data, e.g. for a partial response).
+    if (group.length) yield group;
+    if (bad) throw bad;
     offset += pos;
     data = data.subarray(pos);
     parts = data.length ? [data] : [];
@@ -86,7 +102,12 @@ function concat(parts: Uint8Array[], n: number): Uint8Array {
 }
 
 export type RemoteReadResult =
-  | { type: "streamed"; frames: AsyncGenerator<ChunkedReadResponse>; payloads: AsyncGenerator<Uint8Array>; cancel(): Promise<void> }
+  | {
+    type: "streamed"; frames: AsyncGenerator<ChunkedReadResponse>; payloads: AsyncGenerator<Uint8Array>;
+    /** The verified payloads grouped by network read (see readFrameGroups). */
+    payloadBatches: AsyncGenerator<Uint8Array[]>;
+    cancel(): Promise<void>;
+  }
   | { type: "samples"; /** Decompressed ReadResponse bytes. */ raw: Uint8Array; decode(): ReadResponse };
 
 export interface RemoteReadOptions {
@@ -138,9 +159,10 @@ export async function remoteRead(base: string, query: Query, opts: RemoteReadOpt
     const iterable = body as unknown as AsyncIterable<Uint8Array>;
     return {
       type: "streamed",
-      // Use one of the two: decoded messages, or the raw verified payloads (for a hand decoder).
+      // Use one of the three: decoded messages, or the raw verified payloads (for a hand decoder), alone or grouped.
       frames: decodeFrames(iterable, what, opts.frameLimit),
       payloads: readFrames(iterable, what, opts.frameLimit),
+      payloadBatches: readFrameGroups(iterable, what, opts.frameLimit),
       cancel: async () => { try { await body.cancel(); } catch { /* already closed */ } },
     };
   }

@@ -11,7 +11,7 @@ import { callError, createStoreApiClients, type ClientOptions, type InfoClient, 
 import { connectSeries } from "./connect-stream.ts";
 
 /** Series messages per response batch asked of remote stores (fewer envelopes for large answers). */
-const BATCH = 64;
+const BATCH = 256;
 
 export interface RemoteStoreOptions extends ClientOptions {
   /** Name in warnings and /api/v1/stores; default the URL. */

@@ -14,6 +14,10 @@
 import { CodedError } from "../encoding/errors.ts";
 import type { Label } from "../labels/labels.ts";
 import type { WireAggrChunk, WireChunk } from "./proxy.ts";
+import { StringInterner } from "../store/intern.ts";
+
+/** Label names and values repeat across series: interned (see shared/store/intern.ts). */
+const labelStrings = new StringInterner();
 
 export type DecodedSeriesResponse =
   | { kind: "series"; labels: Label[]; chunks: WireAggrChunk[] }
@@ -155,8 +159,8 @@ function series(r: Reader, e: number): { labels: Label[]; chunks: WireAggrChunk[
       let name = "", value = "";
       while (r.pos < le) {
         const t = r.varint();
-        if (t === 10) { const [a, z] = r.bytes(); name = str(b, a, z); }
-        else if (t === 18) { const [a, z] = r.bytes(); value = str(b, a, z); }
+        if (t === 10) { const [a, z] = r.bytes(); name = labelStrings.get(b, a, z); }
+        else if (t === 18) { const [a, z] = r.bytes(); value = labelStrings.get(b, a, z); }
         else r.skip(t & 7);
       }
       r.end = e;

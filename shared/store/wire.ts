@@ -16,6 +16,7 @@
 
 import { CodedError } from "../encoding/errors.ts";
 import type { Label, Labels } from "../labels/labels.ts";
+import { StringInterner } from "./intern.ts";
 
 export interface RawChunk {
   minTime: number;
@@ -28,7 +29,6 @@ export interface RawChunk {
 
 export interface RawSeries { labels: Label[]; chunks: RawChunk[] }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 const utf8enc = new TextEncoder();
 
 class Reader {
@@ -79,20 +79,8 @@ class Reader {
 
 const EMPTY = new Uint8Array(0);
 
-// Label names and values are short and almost always ASCII: building those strings directly avoids a
-// subarray view plus a TextDecoder call per string, which dominated decoding in profiles.
-function str(b: Uint8Array, start: number, end: number): string {
-  if (end - start <= 48) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) return utf8.decode(b.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return utf8.decode(b.subarray(start, end));
-}
+/** Label names and values repeat across series: interned (see intern.ts). */
+const labelStrings = new StringInterner();
 
 /** Length of the length-delimited field at r.pos; returns its end offset, checked against `limit`. */
 function lenEnd(r: Reader, limit: number): number {
@@ -114,7 +102,7 @@ function decodeLabel(r: Reader, end: number): Label {
     const f = tag >>> 3, w = tag & 7;
     if (w === 2 && (f === 1 || f === 2)) {
       const e = lenEnd(r, end);
-      const v = str(r.b, r.pos, e);
+      const v = labelStrings.get(r.b, r.pos, e);
       r.pos = e;
       if (f === 1) name = v; else value = v;
     } else skipTo(r, w, end);

@@ -206,6 +206,34 @@ misc("grpc-js with descriptors loaded from proto/ gets the same Series as connec
   }
 });
 
+misc("response_batch_size: batches of at most N series on every protocol and answer type, flattening to the unbatched answer", async () => {
+  const ms: M[] = [["__name__", "=~", "demo_.*"]];
+  const flat = (r: { labels: { name: string; value: string }[]; chunks: { minTime: bigint; maxTime: bigint; raw?: { data: Uint8Array } }[] }) =>
+    `${labelsString(r.labels)} ${r.chunks.map((c) => `${c.minTime}-${c.maxTime}:${Buffer.from(c.raw?.data ?? []).toString("hex")}`).join(",")}`;
+  for (const [sc, mk] of [[plain, transports.grpc], [plain, transports.connect], [plain, transports.grpcWeb], [samples, transports.connect]] as const) {
+    for (const skipChunks of [false, true]) {
+      const c = createClient(Store, mk(sc));
+      const want: string[] = [];
+      for await (const r of c.series(seriesRequest(ms, hMinMs, hMaxMs, { skipChunks }))) {
+        assert.is(r.result.case, "series");
+        if (r.result.case === "series") want.push(flat(r.result.value));
+      }
+      assert.is(want.length, gauges.length + 40);
+      const got: string[] = [];
+      let batches = 0;
+      for await (const r of c.series(seriesRequest(ms, hMinMs, hMaxMs, { skipChunks, responseBatchSize: 4n }))) {
+        assert.is(r.result.case, "batch");
+        if (r.result.case !== "batch") continue;
+        batches++;
+        assert.ok(r.result.value.series.length >= 1 && r.result.value.series.length <= 4, `batch of ${r.result.value.series.length}`);
+        for (const x of r.result.value.series) got.push(flat(x));
+      }
+      assert.is(batches, Math.ceil(want.length / 4));
+      assert.equal(got, want);
+    }
+  }
+});
+
 misc("/metrics counts StoreAPI requests by code and shows the last external-label refresh; health endpoints", async () => {
   const text = await (await fetch(`${plain.http}/metrics`)).text();
   assert.match(text, /thanos_sidecar_grpc_requests_total\{method="Series",code="OK"\} \d+/);
