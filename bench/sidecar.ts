@@ -12,7 +12,9 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { freePort, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
-import { Store } from "../shared/gen/thanos/storepb/rpc_pb.ts";
+import { create } from "@bufbuild/protobuf";
+import { SeriesRequestSchema, Store } from "../shared/gen/thanos/storepb/rpc_pb.ts";
+import { connectSeries } from "../edge/querier/connect-stream.ts";
 import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromType } from "../shared/gen/prometheus/types_pb.ts";
 import { remoteRead, newQuery } from "../agent/sidecar/remoteread.ts";
@@ -83,19 +85,35 @@ try {
     for await (const f of res.frames) for (const s of f.chunkedSeries) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.type, c.data); }
     return { series, samples };
   }
-  async function viaSidecar(c = client): Promise<{ series: number; samples: number }> {
+  async function viaSidecar(c = client, responseBatchSize = 0n): Promise<{ series: number; samples: number }> {
     let series = 0, samples = 0;
-    for await (const r of c.series({ minTime: BigInt(mint), maxTime: BigInt(maxt), matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] })) {
-      if (r.result.case !== "series") continue;
-      series++;
-      for (const c of r.result.value.chunks) samples += chunkSampleCount(c.raw!.type + 1, c.raw!.data);
+    for await (const r of c.series({ minTime: BigInt(mint), maxTime: BigInt(maxt), responseBatchSize, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] })) {
+      const list = r.result.case === "series" ? [r.result.value] : r.result.case === "batch" ? r.result.value.series : [];
+      for (const x of list) {
+        series++;
+        for (const c of x.chunks) samples += chunkSampleCount(c.raw!.type + 1, c.raw!.data);
+      }
+    }
+    return { series, samples };
+  }
+  /** What the querier does: Connect with response_batch_size=256, decoded by its direct decoder. */
+  async function viaQuerierClient(): Promise<{ series: number; samples: number }> {
+    let series = 0, samples = 0;
+    const req = create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), responseBatchSize: 256n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] });
+    for await (const r of connectSeries(`http://127.0.0.1:${hp}`, req, new AbortController().signal, { name: "sidecar" })) {
+      const res = r.result!;
+      const list = res.case === "series" ? [res.value] : res.case === "batch" ? res.value.series ?? [] : [];
+      for (const x of list) {
+        series++;
+        for (const c of x.chunks ?? []) samples += chunkSampleCount((c.raw!.type ?? 0) + 1, c.raw!.data!);
+      }
     }
     return { series, samples };
   }
 
   await direct(); await viaSidecar(); // warm-up (JIT, page cache)
-  const td: number[] = [], ts: number[] = [], tc: number[] = [];
-  let cpuGrpc = 0, cpuConnect = 0, clientDirect = 0, clientGrpc = 0;
+  const td: number[] = [], ts: number[] = [], tc: number[] = [], tb: number[] = [], tq: number[] = [];
+  let cpuGrpc = 0, cpuConnect = 0, clientDirect = 0, clientGrpc = 0, cpuBatch = 0, cpuQuerier = 0;
   const clientCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   let counts = { series: 0, samples: 0 };
   for (let r = 0; r < rounds; r++) {
@@ -110,6 +128,12 @@ try {
     a = performance.now(); const sc2 = await viaSidecar(connectClient); tc.push(performance.now() - a);
     cpuConnect += cpuMs(sc.child.pid!) - c0;
     if (sc2.series !== s.series) throw new Error("connect answer differs");
+    c0 = cpuMs(sc.child.pid!);
+    a = performance.now(); const sb = await viaSidecar(client, 256n); tb.push(performance.now() - a);
+    cpuBatch += cpuMs(sc.child.pid!) - c0; c0 = cpuMs(sc.child.pid!);
+    a = performance.now(); const sq = await viaQuerierClient(); tq.push(performance.now() - a);
+    cpuQuerier += cpuMs(sc.child.pid!) - c0;
+    if (sb.series !== s.series || sb.samples !== s.samples || sq.series !== s.series || sq.samples !== s.samples) throw new Error("batched answers differ");
     if (d.series !== s.series || d.samples !== s.samples) throw new Error(`mismatch: direct ${JSON.stringify(d)} vs sidecar ${JSON.stringify(s)}`);
     counts = s;
   }
@@ -123,7 +147,8 @@ try {
   const mn = (x: number[]) => Math.min(...x);
   console.log(`best rounds: direct ${mn(td).toFixed(0)} ms, sidecar gRPC ${mn(ts).toFixed(0)} ms (${(mn(ts) / mn(td)).toFixed(2)}x), Connect ${mn(tc).toFixed(0)} ms (${(mn(tc) / mn(td)).toFixed(2)}x)`);
   console.log(`ratio sidecar(gRPC)/direct: ${(ms / md).toFixed(2)}x   (all rounds direct ${td.map((x) => x.toFixed(0)).join(",")} ms; sidecar ${ts.map((x) => x.toFixed(0)).join(",")} ms)`);
-  console.log(`sidecar CPU per Series call (user+sys, robust to machine load): gRPC ${(cpuGrpc / rounds).toFixed(0)} ms, Connect ${(cpuConnect / rounds).toFixed(0)} ms`);
+  console.log(`gRPC, response_batch_size=256: ${med(tb).toFixed(0)} ms (${(med(tb) / md).toFixed(2)}x); Connect + the querier's direct decoder, batch 256: ${med(tq).toFixed(0)} ms (${(med(tq) / md).toFixed(2)}x)`);
+  console.log(`sidecar CPU per Series call (user+sys, robust to machine load): gRPC ${(cpuGrpc / rounds).toFixed(0)} ms, Connect ${(cpuConnect / rounds).toFixed(0)} ms; batched: gRPC ${(cpuBatch / rounds).toFixed(0)} ms, Connect ${(cpuQuerier / rounds).toFixed(0)} ms`);
   console.log(`client CPU per call: direct remote read ${(clientDirect / rounds).toFixed(0)} ms, Series via sidecar gRPC ${(clientGrpc / rounds).toFixed(0)} ms`);
   console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}`);
   console.log(`sidecar peak RSS (VmHWM): ${vmHWM(sc.child.pid!).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);

@@ -138,11 +138,13 @@ class SeriesBatcher {
   private fields: Uint8Array[] = [];
   private bytes = 0;
   readonly out: SeriesResponse[] = [];
+  /** Bytes of the messages in `out` (the owner yields them once this grows, to bound memory). */
+  outBytes = 0;
   constructor(private readonly size: number) {}
 
   add(s: RawOut): void {
     const f = encodeSeriesField(s.labels, s.chunks); // uvarint(len) | Series
-    if (this.size <= 1) { this.out.push(preEncoded(1, f)); return; }
+    if (this.size <= 1) { this.out.push(preEncoded(1, f)); this.outBytes += f.length; return; }
     this.fields.push(f);
     this.bytes += 1 + f.length;
     if (this.fields.length >= this.size || this.bytes >= MAX_BATCH_BYTES) this.flush();
@@ -159,15 +161,18 @@ class SeriesBatcher {
     this.fields = [];
     this.bytes = 0;
     this.out.push(preEncoded(4, data));
+    this.outBytes += data.length;
   }
 
   /** Messages ready to send (taken). */
   take(): SeriesResponse[] {
     if (this.out.length === 0) return EMPTY_OUT;
+    this.outBytes = 0;
     return this.out.splice(0, this.out.length);
   }
 }
 const EMPTY_OUT: SeriesResponse[] = [];
+const OUT_YIELD_BYTES = 256 * 1024;
 
 export class SidecarStore {
   constructor(private readonly o: SidecarStoreOptions) {}
@@ -268,6 +273,9 @@ export class SidecarStore {
                 batch.add(ready);
               }
             }
+            // A network read can hold megabytes of frames: hand over encoded messages as they pile up,
+            // so the copies held at once stay small (peak RSS), with the writer's back-pressure between.
+            if (batch.outBytes >= OUT_YIELD_BYTES) yield* batch.take();
           }
           yield* batch.take();
         }
