@@ -19,10 +19,25 @@ import { connectSeries } from "../edge/querier/connect-stream.ts";
 import { seriesRequest } from "../shared/query/proxy.ts";
 import { matchersToPb } from "../shared/query/store.ts";
 import { newMatcher } from "../shared/labels/matcher.ts";
+import { newQuery, remoteRead } from "../agent/sidecar/remoteread.ts";
+import { LabelMatcher_Type as PromMatchType } from "../shared/gen/prometheus/types_pb.ts";
+import { ReadRequest_ResponseType } from "../shared/gen/prometheus/remote_pb.ts";
 
-/** The transport floor: one Series call for every series over [t-5m, t] straight from a sidecar. */
+/** Below the floor: Prometheus' own streamed remote read of the same window (frames read, CRC checked). */
+async function promRemoteRead(url: string, t: number): Promise<number> {
+  const t0 = performance.now();
+  const r = await remoteRead(url, newQuery({ startTimestampMs: BigInt(t - 300_000), endTimestampMs: BigInt(t), matchers: [{ type: PromMatchType.EQ, name: "__name__", value: "bench_requests_total" }] }), { accept: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS] });
+  if (r.type !== "streamed") throw new Error("expected a streamed remote-read answer");
+  for await (const _ of r.payloadBatches) { /* read it all */ }
+  return performance.now() - t0;
+}
+
+/**
+ * The transport floor: one Series call for every series over [t-5m, t] straight from a sidecar, asking
+ * for 256-series batches as the querier does (edge/querier/remote.ts).
+ */
 async function rawSeries(url: string, t: number): Promise<{ ms: number; n: number }> {
-  const req = seriesRequest({ minTime: BigInt(t - 300_000), maxTime: BigInt(t), matchers: matchersToPb([newMatcher("=", "__name__", "bench_requests_total")]) });
+  const req = seriesRequest({ minTime: BigInt(t - 300_000), maxTime: BigInt(t), responseBatchSize: 256n, matchers: matchersToPb([newMatcher("=", "__name__", "bench_requests_total")]) });
   const t0 = performance.now();
   let n = 0;
   for await (const _ of connectSeries(url, req, new AbortController().signal, { name: url })) n++;
@@ -196,6 +211,14 @@ async function main(): Promise<void> {
       if (i > 0) floor2.push(performance.now() - t0);
     }
     console.log(`transport floor, Series {__name__="bench_requests_total"} over the instant window: one sidecar ${median(floor).toFixed(1)} ms (${nmsg} messages), both in parallel ${median(floor2).toFixed(1)} ms`);
+    const rr: number[] = [], rr2: number[] = [];
+    for (let i = 0; i < RUNS + 1; i++) {
+      const one = await promRemoteRead(promA.url, mid);
+      const t0 = performance.now();
+      await Promise.all([promRemoteRead(promA.url, mid), promRemoteRead(promB.url, mid)]);
+      if (i > 0) { rr.push(one); rr2.push(performance.now() - t0); }
+    }
+    console.log(`below that, Prometheus' own streamed remote read of the same window: one ${median(rr).toFixed(1)} ms, both Prometheus in parallel ${median(rr2).toFixed(1)} ms`);
     const before = vmHWM(querier.child.pid!);
     // Peak memory of one large answer on its own: a fresh querier, RSS before and after.
     const freshPort = await freePort();

@@ -2,7 +2,7 @@
 // (uvarint length | big-endian CRC-32C | payload), fed awkwardly.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFrames } from "../../../agent/sidecar/remoteread.ts";
+import { readFrameGroups, readFrames } from "../../../agent/sidecar/remoteread.ts";
 import { crc32c } from "../../../shared/encoding/crc32c.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
@@ -56,6 +56,31 @@ test("corrupt CRC, truncation and oversized frames are corrupt errors naming the
       assert.match((e as Error).message, re);
     }
   }
+});
+
+test("readFrameGroups: one group per network read, same frames; frames before a corrupt one still arrive", async () => {
+  for (const size of [1, 7, 64, stream.length]) {
+    const flat: number[][] = [];
+    let groups = 0;
+    for await (const g of readFrameGroups(split(stream, size), "test stream")) {
+      assert.ok(g.length > 0, "no empty groups");
+      groups++;
+      for (const p of g) flat.push([...p]);
+    }
+    assert.equal(flat, payloads.map((p) => [...p]), `chunks of ${size}`);
+    if (size === stream.length) assert.is(groups, 1);
+  }
+  const bad = stream.slice();
+  bad[bad.length - 1] ^= 0xff; // last payload byte: the last frame's CRC no longer matches
+  const got: number[][] = [];
+  try {
+    for await (const g of readFrameGroups((async function* () { yield bad; })(), "test stream")) for (const p of g) got.push([...p]);
+    assert.unreachable("corrupt frame accepted");
+  } catch (e) {
+    assert.is(errorCode(e), "corrupt");
+    assert.match((e as Error).message, /CRC-32C mismatch/);
+  }
+  assert.equal(got, payloads.slice(0, -1).map((p) => [...p]));
 });
 
 test.run();
