@@ -10,6 +10,7 @@ import { mountUi } from "../../edge/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
 import { createQuerierApp } from "../../edge/querier/app.ts";
 import { withMetrics } from "./metrics.ts";
+import { listenHttp } from "../http.ts";
 import { configFromEnv } from "../../edge/querier/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
@@ -179,27 +180,3 @@ function runtimeVersion(): string {
   return g.Bun ? `bun${g.Bun.version}` : `node${g.process?.version ?? ""}`;
 }
 
-interface Listening {
-  port: number;
-  close(): Promise<void>;
-}
-
-async function listenHttp(fetchFn: (r: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<Listening> {
-  const bun = (globalThis as { Bun?: { serve(o: unknown): { port: number; stop(force?: boolean): void } } }).Bun;
-  if (bun) {
-    const s = bun.serve({ fetch: fetchFn, hostname, port, idleTimeout: 0 });
-    return { port: s.port, close: async () => { s.stop(true); } };
-  }
-  const { serve } = await import("@hono/node-server");
-  return await new Promise<Listening>((resolve) => {
-    const s = serve({ fetch: fetchFn, hostname, port }, (info) => {
-      resolve({
-        port: info.port,
-        close: () => new Promise<void>((r) => {
-          (s as unknown as { closeAllConnections?(): void }).closeAllConnections?.();
-          s.close(() => r());
-        }),
-      });
-    });
-  });
-}

@@ -5,6 +5,7 @@
 // No response compression: XOR chunks barely compress, and gzip per message cost a third of the CPU of a
 // Series call in profiles (clients offer gzip by default; Go Thanos' sidecar does not compress either).
 
+import { listenHttp } from "../http.ts";
 import { createServer as createH2Server, type Http2Server } from "node:http2";
 import { timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
@@ -145,7 +146,8 @@ export function grpcServer(o: ServeOptions, opts: { fastSeries?: boolean } = {})
   return createH2Server((req, res) => { if (!handleSeriesFast(req, res, fast)) handler(req, res); });
 }
 
-export interface Listening { port: number; close(): Promise<void> }
+export type { Listening } from "../http.ts";
+import type { Listening } from "../http.ts";
 
 export async function listenGrpc(server: Http2Server, hostname: string, port: number): Promise<Listening> {
   await new Promise<void>((resolve, reject) => {
@@ -163,23 +165,5 @@ export async function listenGrpc(server: Http2Server, hostname: string, port: nu
   };
 }
 
-/** Serves a fetch handler with Bun.serve under Bun, @hono/node-server under Node. */
-export async function listenHttp(fetchFn: (r: Request) => Response | Promise<Response>, hostname: string, port: number): Promise<Listening> {
-  const bun = (globalThis as { Bun?: { serve(o: unknown): { port: number; stop(force?: boolean): void } } }).Bun;
-  if (bun) {
-    const s = bun.serve({ fetch: fetchFn, hostname, port, idleTimeout: 0 });
-    return { port: s.port, close: async () => { s.stop(true); } };
-  }
-  const { serve } = await import("@hono/node-server");
-  return await new Promise<Listening>((resolve) => {
-    const s = serve({ fetch: fetchFn, hostname, port }, (info) => {
-      resolve({
-        port: info.port,
-        close: () => new Promise<void>((r) => {
-          (s as unknown as { closeAllConnections?(): void }).closeAllConnections?.();
-          s.close(() => r());
-        }),
-      });
-    });
-  });
-}
+
+export { listenHttp };

@@ -163,33 +163,5 @@ export function unquoteString(s: string): string {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
-/** Go strconv.Quote (fmt %q): printable Unicode kept, the rest escaped. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (c) {
-      case 0x22: out += '\\"'; continue;
-      case 0x5c: out += "\\\\"; continue;
-      case 0x07: out += "\\a"; continue;
-      case 0x08: out += "\\b"; continue;
-      case 0x0c: out += "\\f"; continue;
-      case 0x0a: out += "\\n"; continue;
-      case 0x0d: out += "\\r"; continue;
-      case 0x09: out += "\\t"; continue;
-      case 0x0b: out += "\\v"; continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd"; // lone surrogate: Go would see invalid UTF-8
-    else if (!isGoPrintable(c)) out += c > 0xffff ? "\\U" + c.toString(16).padStart(8, "0") : "\\u" + c.toString(16).padStart(4, "0");
-    else out += ch;
-  }
-  return out + '"';
-}
-
-// unicode.IsPrint approximated: control, format and separator characters other than ASCII space.
-const NON_PRINT = /[\u0080-\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb]/u;
-function isGoPrintable(c: number): boolean {
-  if (c < 0x80) return c >= 0x20 && c !== 0x7f;
-  return !NON_PRINT.test(String.fromCodePoint(c)) && !(c >= 0xe000 && c <= 0xf8ff) && !(c >= 0xf0000);
-}
+/** Go strconv.Quote (fmt %q): one implementation for the whole code base, with Go's printable-rune tables. */
+export { goQuote } from "../labels/labels.ts";

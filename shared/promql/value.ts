@@ -2,7 +2,7 @@
 // Go's math and strconv). Times are milliseconds.
 
 import type { Label, Labels } from "../labels/labels.ts";
-import { compareStrings, METRIC_NAME } from "../labels/labels.ts";
+import { compareStrings, goQuote, METRIC_NAME } from "../labels/labels.ts";
 
 /** One series of an evaluated node: points sorted by time, one per step at most. */
 export interface Series {
@@ -108,25 +108,8 @@ export function labelsToString(ls: Labels): string {
   return s + "}";
 }
 
-/** Go strconv.Quote for the printable-ASCII-and-UTF-8 cases label values usually hold. */
-export function goQuoteString(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"') out += '\\"';
-    else if (ch === "\\") out += "\\\\";
-    else if (c === 0x07) out += "\\a";
-    else if (c === 0x08) out += "\\b";
-    else if (c === 0x0c) out += "\\f";
-    else if (c === 0x0a) out += "\\n";
-    else if (c === 0x0d) out += "\\r";
-    else if (c === 0x09) out += "\\t";
-    else if (c === 0x0b) out += "\\v";
-    else if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else out += ch;
-  }
-  return out + '"';
-}
+/** Go strconv.Quote (kept as a name for callers; the implementation lives in shared/labels). */
+export const goQuoteString = goQuote;
 
 // ---- Go float semantics ----
 
