@@ -2,12 +2,11 @@
 // scalarBinop). Per-node caches are keyed by metric identity: the same Labels object recurs at every
 // step, so signatures and result label sets are computed once per series, not once per sample.
 
-import type { Labels } from "../labels/labels.ts";
-import { METRIC_NAME } from "../labels/labels.ts";
+import { labelsString, METRIC_NAME, type Labels } from "../labels/labels.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { BinaryOp, VectorMatching } from "./ast.ts";
 import type { Vector } from "./value.ts";
-import { dropMetricName, goAtan2, goPow, labelsKey, labelsToString, setLabel, signature } from "./value.ts";
+import { dropMetricName, goAtan2, goPow, labelsKey, setLabel, signature } from "./value.ts";
 
 export class BinopCache {
   sigL = new WeakMap<Labels, string>();
@@ -101,8 +100,8 @@ export function vectorBinop(op: BinaryOp, lhs: Vector, rhs: Vector, m: VectorMat
     if (dup) {
       const oneSide = swap ? "left" : "right";
       throw new CodedError("execution",
-        `found duplicate series for the match group ${labelsToString(matchLabels(rs.metric, m.on, m.matchingLabels))} on the ${oneSide} hand-side of the operation: ` +
-        `[${labelsToString(rs.metric)}, ${labelsToString(dup.metric)}];many-to-many matching not allowed: matching labels must be unique on one side`);
+        `found duplicate series for the match group ${labelsString(matchLabels(rs.metric, m.on, m.matchingLabels))} on the ${oneSide} hand-side of the operation: ` +
+        `[${labelsString(rs.metric)}, ${labelsString(dup.metric)}];many-to-many matching not allowed: matching labels must be unique on one side`);
     }
     right.set(s, rs);
   }

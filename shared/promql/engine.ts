@@ -6,13 +6,13 @@
 // `@` is handled directly (a selector with `@ t` reads at t - offset at every step) rather than by
 // Prometheus' step-invariant rewrite; the answers are the same.
 
-import type { Labels } from "../labels/labels.ts";
+import { labelsString, type Labels } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import { CodedError, errorCode } from "../encoding/errors.ts";
 import type { Querier, StorageSeries } from "../storage/types.ts";
 import type { AggregateExpr, AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, ValueType, VectorSelector } from "./ast.ts";
 import type { EvalValue, Sample, Series, Vector } from "./value.ts";
-import { compareSeries, dropMetricName, withoutMetricName, goPow, labelsKey, labelsToString, signature } from "./value.ts";
+import { compareSeries, dropMetricName, withoutMetricName, goPow, labelsKey, signature } from "./value.ts";
 import { absentLabels, RANGE_FUNCTIONS, VECTOR_FUNCTIONS, type RangeWindow, type StepArg, type StepCtx } from "./functions.ts";
 import { aggregate, AggrCache } from "./aggregate.ts";
 import { vectorBinop, vectorScalarBinop, scalarBinop, setOp, BinopCache } from "./binop.ts";
@@ -365,7 +365,7 @@ class Evaluator {
     const err = it.err();
     if (err) {
       if (errorCode(err)) throw err;
-      throw new CodedError("internal", `read series ${labelsToString(s.labels)}: ${err.message}`, { cause: err });
+      throw new CodedError("internal", `read series ${labelsString(s.labels)}: ${err.message}`, { cause: err });
     }
   }
 

@@ -2,7 +2,7 @@
 // Go's math and strconv). Times are milliseconds.
 
 import type { Label, Labels } from "../labels/labels.ts";
-import { compareStrings, goQuote, METRIC_NAME } from "../labels/labels.ts";
+import { compareStrings, METRIC_NAME } from "../labels/labels.ts";
 
 /** One series of an evaluated node: points sorted by time, one per step at most. */
 export interface Series {
@@ -98,18 +98,6 @@ export function signature(ls: Labels, on: boolean, names: ReadonlySet<string>): 
   return s;
 }
 
-/** Prometheus labels.String(). */
-export function labelsToString(ls: Labels): string {
-  let s = "{";
-  for (let i = 0; i < ls.length; i++) {
-    if (i > 0) s += ", ";
-    s += ls[i]!.name + "=" + goQuoteString(ls[i]!.value);
-  }
-  return s + "}";
-}
-
-/** Go strconv.Quote (kept as a name for callers; the implementation lives in shared/labels). */
-export const goQuoteString = goQuote;
 
 // ---- Go float semantics ----
 

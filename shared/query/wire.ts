@@ -14,7 +14,7 @@
 import { CodedError } from "../encoding/errors.ts";
 import type { Label } from "../labels/labels.ts";
 import type { WireAggrChunk, WireChunk } from "./proxy.ts";
-import { StringInterner } from "../store/intern.ts";
+import { decodeString, StringInterner } from "../store/intern.ts";
 
 /** Label names and values repeat across series: interned (see shared/store/intern.ts). */
 const labelStrings = new StringInterner();
@@ -24,8 +24,6 @@ export type DecodedSeriesResponse =
   | { kind: "batch"; series: { labels: Label[]; chunks: WireAggrChunk[] }[] }
   | { kind: "warning"; warning: string }
   | { kind: "hints" };
-
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** One cursor per message; nested messages are read with the same cursor up to their own end. */
 class Reader {
@@ -85,19 +83,6 @@ class Reader {
   }
 }
 
-function str(b: Uint8Array, s: number, e: number): string {
-  // Short ASCII (nearly every label name and value) without TextDecoder's per-call cost.
-  if (e - s <= 32) {
-    let out = "";
-    for (let i = s; i < e; i++) {
-      const c = b[i]!;
-      if (c >= 0x80) return utf8.decode(b.subarray(s, e));
-      out += String.fromCharCode(c);
-    }
-    return out;
-  }
-  return utf8.decode(b.subarray(s, e));
-}
 
 // Each reads fields until `e`, with the caller's cursor positioned at the nested message's start;
 // the cursor's `end` bounds the varint/length reads of the nested message and is restored after.
@@ -188,7 +173,7 @@ export function decodeSeriesResponse(b: Uint8Array, start = 0, end = b.length, w
     const s = r.pos, e = s + n;
     if (n < 0 || e > end) r.fail(`length ${n} runs past the end (${end - s} bytes left)`);
     if (f === 1) out = { kind: "series", ...series(r, e) };
-    else if (f === 2) { out = { kind: "warning", warning: str(b, s, e) }; r.pos = e; }
+    else if (f === 2) { out = { kind: "warning", warning: decodeString(b, s, e) }; r.pos = e; }
     else if (f === 4) {
       const list: { labels: Label[]; chunks: WireAggrChunk[] }[] = [];
       r.end = e;

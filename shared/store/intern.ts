@@ -14,7 +14,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Longer strings are decoded without caching (rare in labels, and costly to hash and compare). */
 const MAX_LEN = 64;
 
-function decode(b: Uint8Array, s: number, e: number): string {
+/** UTF-8 bytes b[s,e) as a string; short ASCII without TextDecoder's per-call cost. */
+export function decodeString(b: Uint8Array, s: number, e: number): string {
   if (e - s <= 32) {
     let out = "";
     for (let i = s; i < e; i++) {
@@ -55,7 +56,7 @@ export class StringInterner {
       while (i < n && k[i] === b[s + i]) i++;
       if (i === n) return this.vals[slot]!;
     }
-    const v = decode(b, s, e);
+    const v = decodeString(b, s, e);
     this.keys[slot] = b.slice(s, e);
     this.vals[slot] = v;
     return v;

@@ -1,7 +1,7 @@
 // `tools tsdb dump <dir>`: every sample as `{labels} value timestamp`, byte for byte what
 // `promtool tsdb dump` prints (labels.String() with Go-quoted values, %g values), series in label order.
 import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
-import { goQuote, type Labels } from "../../../shared/labels/labels.ts";
+import { labelsString, type Labels } from "../../../shared/labels/labels.ts";
 import type { Matcher } from "../../../shared/labels/matcher.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
 import { parseMetricSelector } from "../../../shared/promql/parser.ts";
@@ -16,14 +16,6 @@ const specs: FlagSpec[] = [
   { name: "help", help: "show this help", boolean: true },
 ];
 
-export function labelsGoString(ls: Labels): string {
-  let s = "{";
-  for (let i = 0; i < ls.length; i++) {
-    if (i > 0) s += ", ";
-    s += ls[i]!.name + "=" + goQuote(ls[i]!.value);
-  }
-  return s + "}";
-}
 
 function selectorMatchers(sel: string): Matcher[] {
   // The default selects everything: no matchers means all postings, no regex needed.
@@ -51,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const out = writeOut();
     for await (const s of querier.selectStream({ start: mint, end: maxt }, matchers)) {
-      const prefix = labelsGoString(s.labels) + " ";
+      const prefix = labelsString(s.labels) + " ";
       const it = s.iterator();
       while (it.next()) await out.write(prefix + goFormatG(it.value()) + " " + it.at() + "\n");
       const e = it.err();
