@@ -17,6 +17,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type SeriesRequest, SeriesRequestSchema, SeriesResponseSchema, type SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { concatBytes } from "../../shared/encoding/bytes.ts";
 import type { SidecarStore } from "./store.ts";
 
 const BATCH = 64 * 1024;
@@ -103,7 +104,7 @@ async function readBody(src: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
     if (n > MAX_REQUEST) throw new ConnectError(`Series request larger than ${MAX_REQUEST} bytes`, Code.ResourceExhausted);
     parts.push(c);
   }
-  return concat(parts, n);
+  return concatBytes(parts, n);
 }
 
 function grpcMessage(s: string): string {
@@ -237,10 +238,3 @@ export async function handleSeriesFetch(req: Request, o: FastSeriesOptions): Pro
   return new Response(body, { status: 200, headers });
 }
 
-function concat(parts: Uint8Array[], n: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}

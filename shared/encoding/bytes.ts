@@ -162,9 +162,11 @@ export class Encbuf {
   pad(align: number): void { while (this.len % align !== 0) this.byte(0); }
 }
 
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
+/** The parts joined; a single part is returned as is (no copy). `total` when the caller already summed it. */
+export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = total ?? 0;
+  if (total === undefined) for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }

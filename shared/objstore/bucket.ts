@@ -16,6 +16,7 @@
 // - Errors say what was done, on which bucket and key. Transient failures (5xx, resets, timeouts) carry
 //   the code "unavailable", which is what `withRetries` retries on; 4xx-like failures never do.
 
+import { concatBytes } from "../encoding/bytes.ts";
 import { CodedError, errorCode } from "../encoding/errors.ts";
 
 export interface ObjectAttributes {
@@ -142,14 +143,7 @@ export async function collectBytes(data: UploadData, limit = Number.MAX_SAFE_INT
   return concatBytes(parts, total);
 }
 
-export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const n = total ?? parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
+export { concatBytes };
 
 /**
  * Re-chunks an upload body into pieces of exactly `size` bytes (the last may be shorter, or empty when the

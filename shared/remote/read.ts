@@ -5,6 +5,7 @@
 //   SAMPLES: application/x-protobuf, snappy block compressed prometheus.ReadResponse;
 //   STREAMED_XOR_CHUNKS: the framed stream parsed in stream.ts.
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { concatBytes } from "../encoding/bytes.ts";
 import { CodedError, errorMessage } from "../encoding/errors.ts";
 import {
   ReadRequestSchema, ReadResponseSchema, ReadRequest_ResponseType,
@@ -177,8 +178,5 @@ async function readAll(res: ResponseLike, maxBytes: number, url: string): Promis
     }
     parts.push(c);
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  return concatBytes(parts, n);
 }

@@ -5,6 +5,7 @@
 import { aggrNumSamples } from "../chunkenc/aggr.ts";
 import { Encoding } from "../chunkenc/chunk.ts";
 import { xorNumSamples } from "../chunkenc/xor.ts";
+import { concatBytes } from "../encoding/bytes.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { Labels } from "../labels/labels.ts";
 import { ChunkWriter, DEFAULT_SEGMENT_SIZE } from "./chunks.ts";
@@ -159,13 +160,7 @@ export class MemorySink implements BlockSink {
   async abort(): Promise<void> { this.aborted = true; this.files.clear(); }
   file(name: string): Uint8Array | undefined {
     const parts = this.files.get(name);
-    if (!parts) return undefined;
-    let n = 0;
-    for (const p of parts) n += p.length;
-    const out = new Uint8Array(n);
-    let o = 0;
-    for (const p of parts) { out.set(p, o); o += p.length; }
-    return out;
+    return parts ? concatBytes(parts) : undefined;
   }
 }
 
@@ -219,11 +214,7 @@ export function streamingSink(
     async commit() {
       for (const s of streams.values()) { s.ended = true; s.wake?.(); }
       await Promise.all([...streams.values()].map((s) => s.done));
-      let n = 0;
-      for (const p of meta) n += p.length;
-      const m = new Uint8Array(n);
-      let o = 0;
-      for (const p of meta) { m.set(p, o); o += p.length; }
+      const m = concatBytes(meta);
       await upload("meta.json", (async function* () { yield m; })());
     },
     async abort() {
