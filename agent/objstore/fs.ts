@@ -140,14 +140,17 @@ export class FilesystemBucket implements Bucket {
     const tmp = join(parent, TMP_PREFIX + randomBytes(8).toString("hex"));
     try {
       // A concurrent delete removes directories it empties (see delete), which can pull the parent away
-      // between (or during) mkdir and open: then both are tried again.
+      // between (or during) mkdir and open: then both are tried again. Bun's recursive mkdir reports that
+      // race as EEXIST as well as ENOENT. A file really standing where a directory must be fails every try,
+      // and ends in the "parent is an object" error below.
       for (let i = 0; ; i++) {
         try {
           await mkdir(parent, { recursive: true });
           await writeAll(tmp, data); // ENOENT can only come from its open, before the body is read
           break;
         } catch (e) {
-          if ((e as { code?: string }).code !== "ENOENT" || i >= 10) throw e;
+          const c = (e as { code?: string }).code;
+          if ((c !== "ENOENT" && c !== "EEXIST") || i >= 10) throw e;
         }
       }
       // Once the temp file is in it, the parent cannot be removed (rmdir fails on a non-empty directory).
