@@ -6,7 +6,8 @@
 // after a query returning every series; then the Worker: bundle size (wrangler deploy --dry-run) and
 // cold start (first requests after `wrangler dev` says it is ready).
 //
-//   npx tsx bench/querier.ts [--series 10000] [--hours 2] [--runs 3] [--no-worker]
+//   npx tsx bench/querier.ts [--series 10000] [--hours 2] [--runs 3] [--no-worker] [--hold]
+// --hold starts the stack, prints its URLs and waits (for probing by hand) instead of measuring.
 import { cpSync, createWriteStream, readFileSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -182,6 +183,12 @@ async function main(): Promise<void> {
     procs.push(querier);
     const qUrl = `http://127.0.0.1:${port}`;
     await waitForHttp(`${qUrl}/-/ready`, querier, 60_000);
+    if (args.includes("--hold")) {
+      // Keep the stack up for probing by hand (profiles, curl); SIGINT/SIGTERM tears it down.
+      console.log(`holding: prometheus ${promA.url} ${promB.url}; sidecars ${sa.url} ${sb.url}; querier ${qUrl}; mid=${mid / 1000}`);
+      await new Promise<void>((r) => { process.once("SIGINT", () => r()); process.once("SIGTERM", () => r()); });
+      return;
+    }
 
     console.log(`\n${"query".padEnd(70)} ${"prom ms".padStart(9)} ${"querier".padStart(9)} ${"ratio".padStart(6)}`);
     const ratios: number[] = [];

@@ -65,6 +65,7 @@ const prom = await startPrometheus({
   args: ["--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h"],
 });
 const gp = await freePort(), hp = await freePort();
+// SIDECAR_HOLD=1 starts Prometheus and the sidecar, prints their URLs and waits (probing by hand).
 // SIDECAR_RUNTIME=node runs the same sidecar under Node (tsx) for comparison.
 const runtime = process.env.SIDECAR_RUNTIME === "node" ? [join(root, "node_modules/.bin/tsx")] : [join(root, "node_modules/.bin/bun")];
 // SIDECAR_RUNTIME_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" profiles the sidecar.
@@ -74,15 +75,23 @@ const sc = startProcess(runtime[0]!, [...rtFlags, join(root, "agent/main.ts"), "
 try {
   await waitForHttp(`http://127.0.0.1:${hp}/-/ready`, sc, 30_000);
   const rssIdle = vmHWM(sc.child.pid!);
+  if (process.env.SIDECAR_HOLD) {
+    // Keep Prometheus and the sidecar up for probing by hand; SIGINT/SIGTERM tears them down.
+    console.log(`holding: prometheus ${prom.url}; sidecar http://127.0.0.1:${hp} grpc 127.0.0.1:${gp} pid ${sc.child.pid}; mint=${start * 1000} maxt=${end * 1000}`);
+    await new Promise<void>((r) => { process.once("SIGINT", () => r()); process.once("SIGTERM", () => r()); });
+    await sc.stop(); await prom.stop();
+    process.exit(0);
+  }
   const client = createClient(Store, createGrpcTransport({ baseUrl: `http://127.0.0.1:${gp}` }));
   const connectClient = createClient(Store, createConnectTransport({ baseUrl: `http://127.0.0.1:${hp}`, httpVersion: "1.1" }));
   const mint = start * 1000, maxt = end * 1000;
 
+  let chunkBytes = 0;
   async function direct(): Promise<{ series: number; samples: number }> {
     const res = await remoteRead(prom.url, newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
     if (res.type !== "streamed") throw new Error("expected a streamed answer");
     let series = 0, samples = 0;
-    for await (const f of res.frames) for (const s of f.chunkedSeries) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.type, c.data); }
+    for await (const f of res.frames) for (const s of f.chunkedSeries) { series++; for (const c of s.chunks) { samples += chunkSampleCount(c.type, c.data); chunkBytes += c.data.length; } }
     return { series, samples };
   }
   async function viaSidecar(c = client, responseBatchSize = 0n): Promise<{ series: number; samples: number }> {
@@ -140,7 +149,7 @@ try {
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
   const md = med(td), ms = med(ts), mc = med(tc);
   const rate = (n: number, msec: number) => `${(n / (msec / 1000) / 1e6).toFixed(2)} M/s`;
-  console.log(`series=${counts.series} samples=${counts.samples} rounds=${rounds} (median)`);
+  console.log(`series=${counts.series} samples=${counts.samples} chunk bytes=${(chunkBytes / (rounds + 1) / 1e6).toFixed(1)} MB rounds=${rounds} (median)`);
   console.log(`direct remote read: ${md.toFixed(0)} ms  ${(counts.series / (md / 1000)).toFixed(0)} series/s  ${rate(counts.samples, md)} samples`);
   console.log(`through sidecar:    ${ms.toFixed(0)} ms  ${(counts.series / (ms / 1000)).toFixed(0)} series/s  ${rate(counts.samples, ms)} samples`);
   console.log(`via Connect (HTTP/1.1): ${mc.toFixed(0)} ms  ${(counts.series / (mc / 1000)).toFixed(0)} series/s  ${rate(counts.samples, mc)} samples (${(mc / md).toFixed(2)}x)`);
