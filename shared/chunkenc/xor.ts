@@ -427,6 +427,19 @@ export function decodeXorInto(data: Uint8Array, ts: Float64Array, vals: Float64A
   return decodeCore(data, n, ts, valsAlias(vals), what);
 }
 
+/**
+ * Decode a whole chunk into ts[off..] and the raw value bits into bits[2*off..] (bits: a Uint32Array
+ * alias of a Float64Array, native byte order, so NaN payloads such as the staleness marker survive).
+ * Returns the number of samples.
+ */
+export function decodeXorAt(data: Uint8Array, ts: Float64Array, bits: Uint32Array, off: number, what = "XOR chunk"): number {
+  const n = xorNumSamples(data, what);
+  if (ts.length < off + n || bits.length < 2 * (off + n)) {
+    throw new CodedError("internal", `${what}: output arrays hold ${Math.min(ts.length, bits.length >>> 1) - off} samples past offset ${off}, chunk has ${n}`);
+  }
+  return decodeCore(data, n, ts, bits, what, off);
+}
+
 let aliasFor: Float64Array | null = null;
 let alias: Uint32Array = new Uint32Array(0);
 function valsAlias(vals: Float64Array): Uint32Array {
@@ -437,7 +450,7 @@ function valsAlias(vals: Float64Array): Uint32Array {
   return alias;
 }
 
-function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Array, what: string): number {
+function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Array, what: string, off = 0): number {
   decodedBeforeError = 0;
   if (n === 0) return 0;
   let p = readVarint(data, 2, what);
@@ -446,7 +459,7 @@ function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Ar
   let vh = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
   let vl = (data[p + 4]! << 24) | (data[p + 5]! << 16) | (data[p + 6]! << 8) | data[p + 7]!;
   p += 8;
-  ts[0] = t; out[HI] = vh; out[LO] = vl;
+  ts[off] = t; out[2 * off + HI] = vh; out[2 * off + LO] = vl;
   if (n === 1) {
     endPos = (p - 2) * 8; endL = 0; endT = 0; endTDelta = 0; endSig = 64;
     return 1;
@@ -501,9 +514,9 @@ function decodeCore(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Ar
       pos += sig;
     }
     if (pos > totalBits) fail(what, `truncated value: needs ${pos - totalBits} bits past the end`, data.length, i);
-    out[2 * i + HI] = vh;
-    out[2 * i + LO] = vl;
-    ts[i] = t;
+    out[2 * (off + i) + HI] = vh;
+    out[2 * (off + i) + LO] = vl;
+    ts[off + i] = t;
     if (++i === n) {
       endPos = pos; endL = L; endT = T; endTDelta = tDelta; endSig = sig;
       return n;

@@ -17,6 +17,7 @@
 
 import { METRIC_NAME, compareLabels, getLabel, type Labels } from "../labels/labels.ts";
 import type { SampleIterator, StorageSeries } from "../storage/types.ts";
+import { drainInto, isArraySeries, SampleBuffer, setStale, staleAt, type ArraySeries, type SampleArrays } from "../tsdb/querier.ts";
 
 export type DedupAlgorithm = "penalty" | "chain";
 
@@ -52,10 +53,15 @@ export function dedupSeries(series: StorageSeries[], replicaLabels: ReadonlySet<
     while (j < stripped.length && compareLabels(stripped[j]!.labels, stripped[i]!.labels) === 0) j++;
     const labels = stripped[i]!.labels;
     const group = stripped.slice(i, j).map((x) => x.s);
-    out.push(group.length === 1 ? { labels, iterator: () => group[0]!.iterator() } : mergedSeries(labels, group, opts));
+    out.push(group.length === 1 ? single(labels, group[0]!) : mergedSeries(labels, group, opts));
     i = j;
   }
   return out;
+}
+
+function single(labels: Labels, s: StorageSeries): StorageSeries {
+  if (isArraySeries(s)) return { labels, iterator: () => s.iterator(), samplesInto: (out: SampleBuffer) => s.samplesInto(out) } as ArraySeries;
+  return { labels, iterator: () => s.iterator() };
 }
 
 function mergedSeries(labels: Labels, replicas: StorageSeries[], opts: DedupOptions): StorageSeries {
@@ -63,7 +69,150 @@ function mergedSeries(labels: Labels, replicas: StorageSeries[], opts: DedupOpti
     return { labels, iterator: () => new ChainIterator(replicas.map((r) => r.iterator())) };
   }
   const counter = looksLikeCounter(labels, opts.func);
-  return { labels, iterator: () => new PenaltyIterator(replicas.map((r) => r.iterator()), counter) };
+  const iterator = () => new PenaltyIterator(replicas.map((r) => r.iterator()), counter);
+  const series: ArraySeries = {
+    labels,
+    iterator,
+    samplesInto(out: SampleBuffer): void {
+      // Each replica decodes into a scratch buffer of this nesting level, then one merge pass.
+      const level = scratchDepth++;
+      try {
+        const bufs = (scratch[level] ??= []);
+        for (let i = 0; i < replicas.length; i++) {
+          const b = (bufs[i] ??= new SampleBuffer(1024));
+          const r = replicas[i]!;
+          if (isArraySeries(r)) r.samplesInto(b);
+          else { const e = drainInto(r.iterator(), b); if (e) throw e; }
+        }
+        penaltyMerge(bufs, replicas.length, counter, out);
+      } finally {
+        scratchDepth--;
+      }
+    },
+  };
+  return series;
+}
+
+/** Per-replica decode buffers, one set per nesting level of samplesInto (reused across series). */
+const scratch: SampleBuffer[][] = [];
+let scratchDepth = 0;
+
+/**
+ * PenaltyIterator's output, computed over whole decoded replicas into `out` in one pass: the same
+ * decisions sample for sample (the iterator's seek on a decoded series is "first sample at or after"),
+ * without a virtual call per sample and replica.
+ */
+export function penaltyMerge(reps: readonly SampleArrays[], k: number, counter: boolean, out: SampleBuffer): void {
+  let cap = 0;
+  for (let i = 0; i < k; i++) cap += reps[i]!.n;
+  out.n = 0;
+  out.reserve(cap);
+  const pos = new Int32Array(k);
+  const offset = new Float64Array(k);
+  let cur = -1;
+  let lastT = Number.NEGATIVE_INFINITY;
+  let lastV = 0;
+  let lastStale = false;
+  let interval = 0;
+  let n = 0;
+  const ots = out.ts, ovs = out.vs, obits = out.bits;
+  for (let first = true; ; first = false) {
+    if (!first) {
+      const half = (interval || INITIAL_INTERVAL) / 2;
+      for (let i = 0; i < k; i++) {
+        const a = reps[i]!;
+        let p = pos[i]!;
+        if (p >= a.n) continue;
+        const target = i === cur ? lastT + 1 : lastT + half;
+        const ts = a.ts;
+        while (p < a.n && ts[p]! < target) p++;
+        pos[i] = p;
+      }
+    }
+    let pick = -1;
+    const c = cur;
+    if (c >= 0 && pos[c]! < reps[c]!.n) {
+      const t = reps[c]!.ts[pos[c]!]!;
+      if (interval === 0 || t - lastT <= 2 * interval) pick = c;
+    }
+    if (pick < 0) {
+      let best = Number.POSITIVE_INFINITY;
+      if (c >= 0 && pos[c]! < reps[c]!.n) { best = reps[c]!.ts[pos[c]!]!; pick = c; }
+      for (let i = 0; i < k; i++) {
+        if (i === c || pos[i]! >= reps[i]!.n) continue;
+        const t = reps[i]!.ts[pos[i]!]!;
+        if (t < best) { best = t; pick = i; }
+      }
+    }
+    if (pick < 0) break;
+
+    const a = reps[pick]!;
+    const p = pos[pick]!;
+    const t = a.ts[p]!;
+    let v = a.vs[p]!;
+    const stale = v !== v && staleAt(a, p);
+    if (pick !== cur && cur >= 0 && counter && !stale && !lastStale) {
+      if (v + offset[pick]! < lastV) offset[pick] = lastV - v;
+    }
+    if (!stale) v += offset[pick]!;
+
+    if (pick === cur && lastT !== Number.NEGATIVE_INFINITY) {
+      const d = t - lastT;
+      if (interval === 0 || d <= 2 * interval || !otherEarlier(reps, pos, k, pick, t)) interval = d;
+    }
+    cur = pick;
+    lastT = t;
+    lastV = v;
+    lastStale = stale;
+    ots[n] = t;
+    if (stale) setStale(obits, n);
+    else ovs[n] = v;
+    n++;
+
+    // Staying on `cur` while its next sample comes within twice the interval (no gap) needs nothing of
+    // the other replicas: emit that run in a tight loop. The others' positions only ever move forward
+    // to "first sample at or after lastT + half an interval"; the largest of those targets over the run
+    // is applied once at its end, which lands them where per-sample advancing would have.
+    if (interval === 0) continue;
+    const ca = reps[cur]!, cts = ca.ts, cvs = ca.vs, cn = ca.n, off = offset[cur]!;
+    let cp = pos[cur]!;
+    let maxOther = Number.NEGATIVE_INFINITY;
+    for (;;) {
+      const tgt = lastT + interval / 2;
+      if (tgt > maxOther) maxOther = tgt;
+      const next = lastT + 1;
+      while (cp < cn && cts[cp]! < next) cp++;
+      if (cp >= cn) break;
+      const t2 = cts[cp]!;
+      const d = t2 - lastT;
+      if (d > 2 * interval) break;
+      let v2 = cvs[cp]!;
+      const st2 = v2 !== v2 && staleAt(ca, cp);
+      if (!st2) v2 += off;
+      interval = d;
+      lastT = t2;
+      lastV = v2;
+      lastStale = st2;
+      ots[n] = t2;
+      if (st2) setStale(obits, n);
+      else ovs[n] = v2;
+      n++;
+    }
+    pos[cur] = cp;
+    for (let i = 0; i < k; i++) {
+      if (i === cur) continue;
+      const oa = reps[i]!, ots2 = oa.ts;
+      let op = pos[i]!;
+      while (op < oa.n && ots2[op]! < maxOther) op++;
+      pos[i] = op;
+    }
+  }
+  out.n = n;
+}
+
+function otherEarlier(reps: readonly SampleArrays[], pos: Int32Array, k: number, pick: number, t: number): boolean {
+  for (let i = 0; i < k; i++) if (i !== pick && pos[i]! < reps[i]!.n && reps[i]!.ts[pos[i]!]! < t) return true;
+  return false;
 }
 
 /**

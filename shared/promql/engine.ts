@@ -17,6 +17,7 @@ import { absentLabels, RANGE_FUNCTIONS, VECTOR_FUNCTIONS, type RangeWindow, type
 import { aggregate, AggrCache } from "./aggregate.ts";
 import { vectorBinop, vectorScalarBinop, scalarBinop, setOp, BinopCache } from "./binop.ts";
 import { parseExpr } from "./parser.ts";
+import { isArraySeries, SampleBuffer, staleAt } from "../tsdb/querier.ts";
 
 export type PromValue =
   | { type: "scalar"; t: number; v: number }
@@ -48,6 +49,7 @@ export interface QueryOptions {
 export const TOO_MANY_SAMPLES = "query processing would load too many samples into memory in query execution";
 
 const DAY_MS = 86_400_000;
+
 
 export class Engine {
   readonly lookbackDelta: number;
@@ -279,18 +281,14 @@ function walkSelectors(e: Expr, span: Span, func: string | null, grouping: { gro
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 
-/** Reusable per-series sample buffers (one series is loaded at a time). */
+/**
+ * Reusable per-series sample buffer (one series is loaded at a time): the samples to evaluate are
+ * [lo, hi) of the buffer's arrays; staleness is in the value bits (staleAt).
+ */
 class SampleBuf {
-  ts = new Float64Array(256);
-  vs = new Float64Array(256);
-  stale = new Uint8Array(256);
-  n = 0;
-  grow(): void {
-    const n = this.ts.length * 2;
-    const ts = new Float64Array(n); ts.set(this.ts); this.ts = ts;
-    const vs = new Float64Array(n); vs.set(this.vs); this.vs = vs;
-    const st = new Uint8Array(n); st.set(this.stale); this.stale = st;
-  }
+  readonly b = new SampleBuffer(1024);
+  lo = 0;
+  hi = 0;
 }
 
 function lowerBound(ts: Float64Array, lo: number, hi: number, t: number): number {
@@ -345,8 +343,32 @@ class Evaluator {
     if (this.ctl.samples > this.ctl.maxSamples) throw tooMany();
   }
 
-  /** Load one storage series' samples in [mint, maxt] (stale markers flagged) into `b`. */
-  private load(s: StorageSeries, mint: number, maxt: number, b: SampleBuf, dropStale: boolean): void {
+  /** Load one storage series' samples in [mint, maxt] (stale markers kept in the bits, or dropped) into `w`. */
+  private load(s: StorageSeries, mint: number, maxt: number, w: SampleBuf, dropStale: boolean): void {
+    const b = w.b;
+    if (isArraySeries(s)) {
+      // The whole series at once into the reused buffer, then the window by binary search.
+      try {
+        s.samplesInto(b);
+      } catch (e) {
+        readError(s, e as Error);
+      }
+      const lo = lowerBound(b.ts, 0, b.n, mint);
+      let hi = upperBound(b.ts, lo, b.n, maxt);
+      if (dropStale) {
+        const vs = b.vs;
+        let m = lo;
+        for (let j = lo; j < hi; j++) {
+          const v = vs[j]!;
+          if (v !== v && staleAt(b, j)) continue;
+          if (m !== j) { b.ts[m] = b.ts[j]!; b.bits[2 * m] = b.bits[2 * j]!; b.bits[2 * m + 1] = b.bits[2 * j + 1]!; }
+          m++;
+        }
+        hi = m;
+      }
+      w.lo = lo; w.hi = hi;
+      return;
+    }
     const it = s.iterator();
     b.n = 0;
     if (it.seek(mint)) {
@@ -355,18 +377,12 @@ class Evaluator {
         if (t > maxt) break;
         const st = it.isStale();
         if (st && dropStale) continue;
-        if (b.n === b.ts.length) b.grow();
-        b.ts[b.n] = t;
-        b.vs[b.n] = it.value();
-        b.stale[b.n] = st ? 1 : 0;
-        b.n++;
+        b.push(t, it.value(), st);
       } while (it.next());
     }
+    w.lo = 0; w.hi = b.n;
     const err = it.err();
-    if (err) {
-      if (errorCode(err)) throw err;
-      throw new CodedError("internal", `read series ${labelsString(s.labels)}: ${err.message}`, { cause: err });
-    }
+    if (err) readError(s, err);
   }
 
   private series(vs: VectorSelector): StorageSeries[] {
@@ -416,21 +432,22 @@ class Evaluator {
     const out: Series[] = [];
     const mint = (at ?? this.start) - e.offset - this.lookback;
     const maxt = (at ?? this.end) - e.offset;
-    const b = this.buf;
+    const w = this.buf, b = w.b;
     for (const s of this.series(e)) {
       if (tick(this.ctl)) await yieldNow(this.ctl);
-      this.load(s, mint, maxt, b, false);
-      if (b.n === 0) continue;
+      this.load(s, mint, maxt, w, false);
+      const lo = w.lo, hi = w.hi;
+      if (hi === lo) continue;
       const ts: number[] = [], vs: number[] = [];
-      let j = 0; // index of first sample > refTime
+      let j = lo; // index of first sample > refTime
       for (let i = 0; i < n; i++) {
         const step = this.start + i * this.interval;
         const ref = (at ?? step) - e.offset;
-        if (at !== null) j = upperBound(b.ts, 0, b.n, ref);
-        else while (j < b.n && b.ts[j]! <= ref) j++;
-        if (j === 0) continue;
+        if (at !== null) j = upperBound(b.ts, lo, hi, ref);
+        else while (j < hi && b.ts[j]! <= ref) j++;
+        if (j === lo) continue;
         const k = j - 1;
-        if (b.ts[k]! < ref - this.lookback || b.stale[k]) continue;
+        if (b.ts[k]! < ref - this.lookback || staleAt(b, k)) continue;
         ts.push(step);
         vs.push(b.vs[k]!);
       }
@@ -449,13 +466,13 @@ class Evaluator {
     const maxt = (at ?? this.start) - e.vs.offset;
     const mint = maxt - e.range;
     const out: Series[] = [];
-    const b = this.buf;
+    const w = this.buf, b = w.b;
     for (const s of this.series(e.vs)) {
       if (tick(this.ctl)) await yieldNow(this.ctl);
-      this.load(s, mint, maxt, b, true);
-      if (b.n === 0) continue;
-      this.addSamples(b.n);
-      out.push({ metric: s.labels, ts: Array.from(b.ts.subarray(0, b.n)), vs: Array.from(b.vs.subarray(0, b.n)) });
+      this.load(s, mint, maxt, w, true);
+      if (w.hi === w.lo) continue;
+      this.addSamples(w.hi - w.lo);
+      out.push({ metric: s.labels, ts: Array.from(b.ts.subarray(w.lo, w.hi)), vs: Array.from(b.vs.subarray(w.lo, w.hi)) });
     }
     return out;
   }
@@ -505,19 +522,19 @@ class Evaluator {
     const out: Series[] = [];
     const mint = (at ?? this.start) - e.offset - this.lookback;
     const maxt = (at ?? this.end) - e.offset;
-    const b = this.buf;
+    const w = this.buf, b = w.b;
     for (const s of this.series(e)) {
       if (tick(this.ctl)) await yieldNow(this.ctl);
-      this.load(s, mint, maxt, b, false);
-      if (b.n === 0) continue;
+      this.load(s, mint, maxt, w, false);
+      if (w.hi === w.lo) continue;
       const ts: number[] = [], vs: number[] = [];
       for (let i = 0; i < n; i++) {
         const step = this.start + i * this.interval;
         const ref = (at ?? step) - e.offset;
-        const j = upperBound(b.ts, 0, b.n, ref);
-        if (j === 0) continue;
+        const j = upperBound(b.ts, w.lo, w.hi, ref);
+        if (j === w.lo) continue;
         const k = j - 1;
-        if (b.ts[k]! < ref - this.lookback || b.stale[k]) continue;
+        if (b.ts[k]! < ref - this.lookback || staleAt(b, k)) continue;
         ts.push(step);
         vs.push(b.ts[k]! / 1000);
       }
@@ -553,20 +570,21 @@ class Evaluator {
       range = arg.range; offset = arg.offset; at = this.atOf(arg.at);
       inputs = (await this.subquery(arg)).map((s) => ({
         metric: s.metric,
-        fill: (b) => {
+        fill: (w) => {
+          const b = w.b;
           b.n = 0;
-          for (let i = 0; i < s.ts.length; i++) {
-            if (b.n === b.ts.length) b.grow();
-            b.ts[b.n] = s.ts[i]!; b.vs[b.n] = s.vs[i]!; b.stale[b.n] = 0; b.n++;
-          }
+          b.reserve(s.ts.length);
+          for (let i = 0; i < s.ts.length; i++) { b.ts[i] = s.ts[i]!; b.vs[i] = s.vs[i]!; }
+          b.n = s.ts.length;
+          w.lo = 0; w.hi = b.n;
         },
       }));
     }
     const keepName = e.func === "last_over_time";
     const slide = e.func === "predict_linear";
     const out: Series[] = [];
-    const w = this.win;
-    const win: RangeWindow = { ts: w.ts, vs: w.vs, lo: 0, hi: 0 };
+    const w = this.win, b = w.b;
+    const win: RangeWindow = { ts: b.ts, vs: b.vs, lo: 0, hi: 0 };
     const scalars: number[] = new Array(scalarArgs.length);
     const rc = { stepTs: 0, rangeStart: 0, rangeEnd: 0, rangeMs: range, scalars };
     const mintAll = (at ?? this.start) - offset - range;
@@ -574,21 +592,23 @@ class Evaluator {
     for (const input of inputs) {
       if (tick(this.ctl)) await yieldNow(this.ctl);
       input.fill(w, mintAll, maxtAll);
-      if (w.n === 0) continue;
-      win.ts = w.ts; win.vs = w.vs;
+      const wlo = w.lo, whi = w.hi;
+      if (whi === wlo) continue;
+      const wts = b.ts;
+      win.ts = wts; win.vs = b.vs;
       const ts: number[] = [], vs: number[] = [];
-      let lo = 0, hi = 0;
+      let lo = wlo, hi = wlo;
       for (let i = 0; i < n; i++) {
         const step = this.start + i * this.interval;
         // predict_linear is "@-unsafe" in Prometheus: its @ argument is read once (at the query start)
         // but the window still moves with the step over those points; 2.42 answers exactly so.
         const maxt = at === null ? step - offset : slide ? at - offset + (step - this.start) : at - offset;
         const mint = maxt - range;
-        if (at !== null) { lo = lowerBound(w.ts, 0, w.n, mint); hi = upperBound(w.ts, lo, w.n, maxt); }
+        if (at !== null) { lo = lowerBound(wts, wlo, whi, mint); hi = upperBound(wts, lo, whi, maxt); }
         else {
-          while (lo < w.n && w.ts[lo]! < mint) lo++;
+          while (lo < whi && wts[lo]! < mint) lo++;
           if (hi < lo) hi = lo;
-          while (hi < w.n && w.ts[hi]! <= maxt) hi++;
+          while (hi < whi && wts[hi]! <= maxt) hi++;
         }
         if (hi === lo) continue;
         if (this.ctl.samples + (hi - lo) > this.ctl.maxSamples) throw tooMany();
@@ -630,6 +650,10 @@ class Evaluator {
   private async rangeEval(args: (Expr | null)[], f: (args: StepArg[], c: { ts: number; step: number }) => Vector): Promise<Series[]> {
     const vals: (EvalValue | null)[] = [];
     for (const a of args) vals.push(a === null ? null : await this.eval(a));
+    return await this.rangeEvalValues(vals, f);
+  }
+
+  private async rangeEvalValues(vals: (EvalValue | null)[], f: (args: StepArg[], c: { ts: number; step: number }) => Vector): Promise<Series[]> {
     const n = this.steps;
     const cursors = vals.map((v) => (v && v.kind === "matrix" ? new Int32Array(v.series.length) : null));
     const stepArgs: StepArg[] = new Array(vals.length);
@@ -737,6 +761,11 @@ function oneName(ss: readonly { labels?: Labels; metric?: Labels }[]): boolean {
     else if (n !== name) return false;
   }
   return true;
+}
+
+function readError(s: StorageSeries, err: Error): never {
+  if (errorCode(err)) throw err;
+  throw new CodedError("internal", `read series ${labelsString(s.labels)}: ${err.message}`, { cause: err });
 }
 
 function checkDuplicates(out: { metric: Labels }[], inputs?: readonly { labels?: Labels; metric?: Labels }[]): void {

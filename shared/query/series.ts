@@ -13,7 +13,7 @@ import { AggrType } from "../chunkenc/aggr.ts";
 import { ChainIterator } from "../dedup/dedup.ts";
 import { labelsString, type Labels } from "../labels/labels.ts";
 import type { SampleIterator, StorageSeries } from "../storage/types.ts";
-import { ChunksIterator, type SeriesChunk } from "../tsdb/querier.ts";
+import { ChunksIterator, decodeChunksInto, drainInto, type SampleBuffer, type SeriesChunk } from "../tsdb/querier.ts";
 import type { WireAggrChunk, WireChunk } from "./proxy.ts";
 
 /** Thanos' aggrsFromFunc: which aggregates a selector under this function reads. */
@@ -66,6 +66,24 @@ export class StoreSeries implements StorageSeries {
     const e = it.err();
     if (e) return this.build(`chunk of ${labelsString(this.labels)} from ${this.from}`);
     return it;
+  }
+
+  /** All samples into `out` (the engine's reused buffer): raw chunks decode straight into it. */
+  samplesInto(out: SampleBuffer): void {
+    let allRaw = true;
+    for (const c of this.chunks) if (!c.raw?.data) { allRaw = false; break; }
+    if (allRaw) {
+      const what = `chunk from ${this.from}`;
+      const raw: SeriesChunk[] = this.chunks.map((c) => seriesChunk(c, c.raw!, what));
+      try {
+        decodeChunksInto(raw, this.mint, this.maxt, out);
+        return;
+      } catch {
+        // Fall through: the iterator names the series in its error.
+      }
+    }
+    const e = drainInto(this.iterator(), out);
+    if (e) throw e;
   }
 
   private build(what: string): SampleIterator {

@@ -3,7 +3,7 @@
 // selectStream() reads in batches of series so a dump of a large block stays bounded in memory.
 
 import { Encoding } from "../chunkenc/chunk.ts";
-import { decodeXorInto, isStaleBits, xorNumSamples } from "../chunkenc/xor.ts";
+import { decodeXorAt, isStaleBits, STALE_HI, STALE_LO } from "../chunkenc/xor.ts";
 import { unsupportedEncoding } from "../chunkenc/chunk.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { compareLabels, compareStrings, type Labels } from "../labels/labels.ts";
@@ -32,92 +32,201 @@ export class BlockSeries implements StorageSeries {
     readonly maxt: number,
   ) {}
   iterator(): SampleIterator { return new ChunksIterator(this.chunks, this.mint, this.maxt); }
+  samplesInto(out: SampleBuffer): void { decodeChunksInto(this.chunks, this.mint, this.maxt, out); }
 }
 
-// Scratch arrays for decoding one chunk (sync use only).
-let scratchT = new Float64Array(256);
-let scratchV = new Float64Array(256);
-let scratchBits = new Uint32Array(scratchV.buffer);
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const HI = LE ? 1 : 0, LO = 1 - HI;
 
 /**
- * Decodes every chunk of a series up front into typed arrays (values kept as raw bits so staleness
- * survives), trimmed to [mint, maxt] and minus deleted intervals. Overlapping chunks (blocks that overlap
- * in time) are merged by timestamp, the first chunk's sample winning a tie.
+ * A series' decoded samples in time order: ts[i], vs[i] for i < n. `bits` aliases `vs` (native byte
+ * order) so a value's raw bits survive, and the staleness marker (a NaN payload) with them: test it with
+ * `staleAt`. Borrowed: readers must not write to the arrays.
  */
-export class ChunksIterator implements SampleIterator {
-  private ts: Float64Array;
-  private vs: Float64Array;
-  private bits: Uint32Array;
-  private n = 0;
-  private i = -1;
-  private e: Error | null = null;
+export interface SampleArrays {
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+  readonly bits: Uint32Array;
+  readonly n: number;
+}
 
+/** Whether sample i of `a` is a staleness marker. */
+export function staleAt(a: SampleArrays, i: number): boolean {
+  const v = a.vs[i]!;
+  return v !== v && isStaleBits(a.bits[2 * i + HI]!, a.bits[2 * i + LO]!);
+}
+
+/** Write the staleness marker's bits as sample i's value. */
+export function setStale(bits: Uint32Array, i: number): void {
+  bits[2 * i + HI] = STALE_HI;
+  bits[2 * i + LO] = STALE_LO;
+}
+
+/**
+ * Growable sample arrays, reused from series to series by readers that take one series at a time (the
+ * PromQL engine): allocating typed arrays per series was a large share of a whole-metric query's CPU.
+ * The value arrays share one explicit ArrayBuffer (asking a typed array for `.buffer` is slow in Bun).
+ */
+export class SampleBuffer implements SampleArrays {
+  ts: Float64Array;
+  vs: Float64Array;
+  bits: Uint32Array;
+  n = 0;
+  constructor(cap = 256) {
+    cap = Math.max(cap, 1);
+    this.ts = new Float64Array(cap);
+    const buf = new ArrayBuffer(cap * 8);
+    this.vs = new Float64Array(buf);
+    this.bits = new Uint32Array(buf);
+  }
+  /** Room for `cap` samples; keeps the first n. */
+  reserve(cap: number): void {
+    if (this.ts.length >= cap) return;
+    const c = Math.max(cap, this.ts.length * 2);
+    const ts = new Float64Array(c);
+    const buf = new ArrayBuffer(c * 8);
+    const vs = new Float64Array(buf), bits = new Uint32Array(buf);
+    if (this.n > 0) {
+      ts.set(this.ts.subarray(0, this.n));
+      bits.set(this.bits.subarray(0, 2 * this.n));
+    }
+    this.ts = ts; this.vs = vs; this.bits = bits;
+  }
+  /** Append one sample; a stale one gets the staleness marker's bits (a stored NaN may lose them). */
+  push(t: number, v: number, stale: boolean): void {
+    if (this.n === this.ts.length) this.reserve(this.n + 1);
+    const i = this.n++;
+    this.ts[i] = t;
+    if (stale) setStale(this.bits, i);
+    else this.vs[i] = v;
+  }
+}
+
+/** Read a whole iterator into `out` (the generic path for iterators that have no arrays). */
+export function drainInto(it: SampleIterator, out: SampleBuffer): Error | null {
+  out.n = 0;
+  while (it.next()) out.push(it.at(), it.value(), it.isStale());
+  return it.err();
+}
+
+/**
+ * Decode every chunk of a series into `out` (reused; out.n = samples kept), trimmed to [mint, maxt] and
+ * minus deleted intervals. Overlapping chunks (blocks that overlap in time) are merged by timestamp, the
+ * first chunk's sample winning a tie. Throws on a corrupt or unsupported chunk.
+ */
+export function decodeChunksInto(chunks: readonly SeriesChunk[], mint: number, maxt: number, out: SampleBuffer): void {
+  let cap = 0;
+  for (const c of chunks) cap += c.data.length >= 2 ? xorNumSamplesSafe(c.data) : 0;
+  out.n = 0;
+  out.reserve(cap);
+  const ts = out.ts, bits = out.bits;
+  let sorted = true;
+  let n = 0;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const c of chunks) {
+    if (c.encoding !== Encoding.XOR) throw unsupportedEncoding(c.encoding, c.what);
+    // Decoded in place after what is kept so far, then compacted over trimmed/deleted samples.
+    const got = decodeXorAt(c.data, ts, bits, n, c.what);
+    const end = n + got;
+    const del = c.deleted;
+    let m = n;
+    for (let j = n; j < end; j++) {
+      const t = ts[j]!;
+      if (t < mint || t > maxt) continue;
+      if (del && isDeleted(del, t)) continue;
+      if (t <= last) sorted = false;
+      last = t;
+      if (m !== j) {
+        ts[m] = t;
+        bits[2 * m] = bits[2 * j]!;
+        bits[2 * m + 1] = bits[2 * j + 1]!;
+      }
+      m++;
+    }
+    n = m;
+  }
+  out.n = n;
+  if (!sorted) sortDedup(out);
+}
+
+function sortDedup(b: SampleBuffer): void {
+  const n = b.n;
+  const idx = Array.from({ length: n }, (_, i) => i);
+  idx.sort((x, y) => b.ts[x]! - b.ts[y]! || x - y); // stable: earlier chunk wins a tie
+  const ts = new Float64Array(n), bits = new Uint32Array(2 * n);
+  let m = 0;
+  for (const i of idx) {
+    if (m > 0 && ts[m - 1] === b.ts[i]) continue;
+    ts[m] = b.ts[i]!;
+    bits[2 * m] = b.bits[2 * i]!;
+    bits[2 * m + 1] = b.bits[2 * i + 1]!;
+    m++;
+  }
+  b.ts.set(ts.subarray(0, m));
+  b.bits.set(bits.subarray(0, 2 * m));
+  b.n = m;
+}
+
+/** A SampleIterator over SampleArrays (positions only; the arrays are not copied). */
+export class ArrayIterator implements SampleIterator {
+  protected i = -1;
+  constructor(protected a: SampleArrays, protected e: Error | null = null) {}
+  next(): boolean { return ++this.i < this.a.n; }
+  seek(t: number): boolean {
+    if (this.i < 0) this.i = 0;
+    const ts = this.a.ts, n = this.a.n;
+    if (this.i < n && ts[this.i]! < t) {
+      let lo = this.i + 1, hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ts[mid]! < t) lo = mid + 1;
+        else hi = mid;
+      }
+      this.i = lo;
+    }
+    return this.i < n;
+  }
+  at(): number { return this.a.ts[this.i]!; }
+  value(): number { return this.a.vs[this.i]!; }
+  isStale(): boolean { return isStaleBits(this.a.bits[2 * this.i + HI]!, this.a.bits[2 * this.i + LO]!); }
+  /** Raw bits of the current value: [hi, lo]. */
+  valueBits(): [number, number] { return [this.a.bits[2 * this.i + HI]!, this.a.bits[2 * this.i + LO]!]; }
+  err(): Error | null { return this.e; }
+  /** Number of samples after trimming. */
+  get length(): number { return this.a.n; }
+}
+
+/**
+ * Decodes every chunk of a series up front (see decodeChunksInto); on a corrupt chunk it yields nothing
+ * and err() holds the error.
+ */
+export class ChunksIterator extends ArrayIterator {
   constructor(chunks: readonly SeriesChunk[], mint: number, maxt: number) {
     let cap = 0;
     for (const c of chunks) cap += c.data.length >= 2 ? xorNumSamplesSafe(c.data) : 0;
-    this.ts = new Float64Array(Math.max(cap, 1));
-    this.vs = new Float64Array(Math.max(cap, 1));
-    this.bits = new Uint32Array(this.vs.buffer);
-    let sorted = true;
+    const b = new SampleBuffer(cap);
+    let e: Error | null = null;
     try {
-      for (const c of chunks) {
-        if (c.encoding !== Encoding.XOR) throw unsupportedEncoding(c.encoding, c.what);
-        const k = xorNumSamples(c.data, c.what);
-        if (scratchT.length < k) {
-          scratchT = new Float64Array(k * 2);
-          scratchV = new Float64Array(k * 2);
-          scratchBits = new Uint32Array(scratchV.buffer);
-        }
-        const got = decodeXorInto(c.data, scratchT, scratchV, c.what);
-        for (let j = 0; j < got; j++) {
-          const t = scratchT[j]!;
-          if (t < mint || t > maxt) continue;
-          if (c.deleted && isDeleted(c.deleted, t)) continue;
-          if (this.n > 0 && t <= this.ts[this.n - 1]!) sorted = false;
-          this.ts[this.n] = t;
-          this.bits[2 * this.n] = scratchBits[2 * j]!;
-          this.bits[2 * this.n + 1] = scratchBits[2 * j + 1]!;
-          this.n++;
-        }
-      }
-    } catch (e) {
-      this.e = e as Error;
-      this.n = 0;
+      decodeChunksInto(chunks, mint, maxt, b);
+    } catch (err) {
+      e = err as Error;
+      b.n = 0;
     }
-    if (!sorted) this.sortDedup();
+    super(b, e);
   }
+}
 
-  private sortDedup(): void {
-    const idx = Array.from({ length: this.n }, (_, i) => i);
-    idx.sort((a, b) => this.ts[a]! - this.ts[b]! || a - b); // stable: earlier chunk wins a tie
-    const ts = new Float64Array(this.n), vs = new Float64Array(this.n), bits = new Uint32Array(vs.buffer);
-    let m = 0;
-    for (const i of idx) {
-      if (m > 0 && ts[m - 1] === this.ts[i]) continue;
-      ts[m] = this.ts[i]!;
-      bits[2 * m] = this.bits[2 * i]!;
-      bits[2 * m + 1] = this.bits[2 * i + 1]!;
-      m++;
-    }
-    this.ts = ts; this.vs = vs; this.bits = bits; this.n = m;
-  }
+/**
+ * A series that can write all its samples into a caller's reused buffer at once, instead of handing
+ * out an iterator (the PromQL engine's fast path; see shared/dedup for the merged replicas).
+ */
+export interface ArraySeries extends StorageSeries {
+  /** All samples into `out` (out.n set); throws what the iterator's err() would report. */
+  samplesInto(out: SampleBuffer): void;
+}
 
-  next(): boolean { return ++this.i < this.n; }
-  seek(t: number): boolean {
-    if (this.i < 0) this.i = 0;
-    while (this.i < this.n && this.ts[this.i]! < t) this.i++;
-    return this.i < this.n;
-  }
-  at(): number { return this.ts[this.i]!; }
-  value(): number { return this.vs[this.i]!; }
-  isStale(): boolean { return isStaleBits(this.bits[2 * this.i + HI]!, this.bits[2 * this.i + LO]!); }
-  /** Raw bits of the current value: [hi, lo]. */
-  valueBits(): [number, number] { return [this.bits[2 * this.i + HI]!, this.bits[2 * this.i + LO]!]; }
-  err(): Error | null { return this.e; }
-  /** Number of samples after trimming. */
-  get length(): number { return this.n; }
+export function isArraySeries(s: StorageSeries): s is ArraySeries {
+  return typeof (s as Partial<ArraySeries>).samplesInto === "function";
 }
 
 function xorNumSamplesSafe(b: Uint8Array): number { return (b[0]! << 8) | b[1]!; }

@@ -2,7 +2,9 @@
 // by each replica at its own times), never from our output.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ChainIterator, PenaltyIterator, dedupSeries } from "../../../shared/dedup/dedup.ts";
+import { ChainIterator, PenaltyIterator, dedupSeries, penaltyMerge } from "../../../shared/dedup/dedup.ts";
+import { SampleBuffer, staleAt } from "../../../shared/tsdb/querier.ts";
+import { bitsFloat, STALE_HI, STALE_LO } from "../../../shared/chunkenc/xor.ts";
 import { labelsFrom } from "../../../shared/labels/labels.ts";
 import type { SampleIterator } from "../../../shared/storage/types.ts";
 
@@ -151,3 +153,52 @@ test("dedupSeries groups by labels without the replica label, sorted", () => {
 });
 
 test.run();
+
+test("penaltyMerge (whole decoded replicas at once) equals PenaltyIterator sample for sample", () => {
+  // Seeded random replicas: jittered scrape times, gaps, interval changes, counter resets, stale
+  // markers and NaNs; 1 to 3 replicas; counter and gauge handling.
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const staleNaN = bitsFloat(STALE_HI, STALE_LO);
+  for (let round = 0; round < 400; round++) {
+    const k = 1 + Math.floor(rnd() * 3);
+    const counter = rnd() < 0.5;
+    const reps: { ts: number[]; vs: number[]; stale: boolean[] }[] = [];
+    for (let r = 0; r < k; r++) {
+      const ts: number[] = [], vs: number[] = [], stale: boolean[] = [];
+      let t = Math.floor(rnd() * 20_000), v = rnd() * 100, step = [1000, 5000, 15_000, 30_000][Math.floor(rnd() * 4)]!;
+      const n = Math.floor(rnd() * 200);
+      for (let i = 0; i < n; i++) {
+        const x = rnd();
+        if (x < 0.03) t += step * (2 + Math.floor(rnd() * 10)); // gap
+        else if (x < 0.05) step = [1000, 5000, 15_000, 30_000][Math.floor(rnd() * 4)]!;
+        t += Math.max(1, step + Math.floor((rnd() - 0.5) * step * 1.8));
+        const y = rnd();
+        if (y < 0.03) { ts.push(t); vs.push(staleNaN); stale.push(true); continue; }
+        if (y < 0.05) v = rnd() * 10; // reset
+        else if (y < 0.06) { ts.push(t); vs.push(NaN); stale.push(false); continue; }
+        else v += rnd() * 10;
+        ts.push(t); vs.push(v); stale.push(false);
+      }
+      reps.push({ ts, vs, stale });
+    }
+    const its = reps.map((r) => {
+      const it = new ArrayIt(r.ts, r.vs);
+      it.isStale = () => r.stale[it.i]!;
+      return it;
+    });
+    const want: { ts: number[]; vs: number[]; st: boolean[] } = { ts: [], vs: [], st: [] };
+    const pit = new PenaltyIterator(its, counter);
+    while (pit.next()) { want.ts.push(pit.at()); want.vs.push(pit.value()); want.st.push(pit.isStale()); }
+    const bufs = reps.map((r) => {
+      const b = new SampleBuffer(r.ts.length);
+      r.ts.forEach((t, i) => b.push(t, r.vs[i]!, r.stale[i]!));
+      return b;
+    });
+    const out = new SampleBuffer(4);
+    penaltyMerge(bufs, k, counter, out);
+    const got: { ts: number[]; vs: number[]; st: boolean[] } = { ts: [], vs: [], st: [] };
+    for (let i = 0; i < out.n; i++) { got.ts.push(out.ts[i]!); got.vs.push(out.vs[i]!); got.st.push(staleAt(out, i)); }
+    assert.equal(got, want, `round ${round} (k=${k}, counter=${counter})`);
+  }
+});
