@@ -3,9 +3,10 @@
 //
 // Why: a Series answer is thousands of small messages. Through connect's generic pipeline each one
 // passes five async-iterator stages and its own socket write; in profiles that, not the data, was most of
-// the sidecar's time (2-3x a direct remote read). Here responses are enveloped by hand (pre-encoded series
-// bytes are not re-serialized) and written in batches, with back-pressure from the stream. Everything
-// else (other methods, compressed requests) goes to connect.
+// the sidecar's time (2-3x a direct remote read). Here the store writes enveloped messages straight into
+// output buffers (SidecarStore.seriesEnveloped), handed over once per network read from Prometheus, and
+// they go to the socket as they are, with back-pressure from the stream. Everything else (other methods,
+// compressed requests) goes to connect.
 //
 // Wire facts:
 // - every protocol frames messages as flags(1) | length(4, big-endian) | message;
@@ -14,13 +15,12 @@
 // - Connect streaming: a last frame with flags 0x02 and JSON `{}` or `{"error":{"code","message"}}`.
 
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type SeriesRequest, SeriesRequestSchema, SeriesResponseSchema, type SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { type SeriesRequest, SeriesRequestSchema } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { concatBytes } from "../../shared/encoding/bytes.ts";
 import type { SidecarStore } from "./store.ts";
 
-const BATCH = 64 * 1024;
 const MAX_REQUEST = 4 * 1024 * 1024;
 export const SERIES_PATH = "/thanos.Store/Series";
 
@@ -30,58 +30,6 @@ export interface FastSeriesOptions {
   authorize(header: string | undefined | null): void;
   count(code: Code | undefined): void;
   toConnectError(e: unknown): ConnectError;
-}
-
-const TICK = Symbol("tick");
-let tick: Promise<typeof TICK> | null = null;
-/** Resolves on the next macrotask: everything already decoded has been handed over by then. */
-function nextTick(): Promise<typeof TICK> {
-  return (tick ??= new Promise((r) => setImmediate(() => { tick = null; r(TICK); })));
-}
-
-/**
- * Enveloped SeriesResponses in batches of up to BATCH bytes. A batch is cut when full or when the source
- * has nothing more ready in this turn of the event loop (it waits on Prometheus), so batching adds no
- * latency: it only merges what one network read from Prometheus produced.
- */
-export async function* envelopeBatches(src: AsyncIterable<SeriesResponse>): AsyncGenerator<Uint8Array> {
-  const it = src[Symbol.asyncIterator]();
-  let buf = new Uint8Array(BATCH);
-  let fill = 0;
-  let pending: Promise<IteratorResult<SeriesResponse>> | null = null;
-  try {
-    for (;;) {
-      pending ??= it.next();
-      let r: IteratorResult<SeriesResponse> | typeof TICK;
-      if (fill > 0) {
-        r = await Promise.race([pending, nextTick()]);
-        if (r === TICK) { yield buf.subarray(0, fill); buf = new Uint8Array(BATCH); fill = 0; continue; }
-      } else {
-        r = await pending;
-      }
-      pending = null;
-      if (r.done) break;
-      const m = r.value;
-      const u = m.$unknown;
-      // The sidecar's series arrive pre-encoded as SeriesResponse field 1 (series) or 4 (batch), see
-      // store.ts preEncoded; the field's tag byte is (no << 3) | 2.
-      const no = m.result.case === undefined && u?.length === 1 ? u[0]!.no : 0;
-      const pre = no === 1 || no === 4 ? u![0]!.data : null;
-      const bytes = pre ? null : toBinary(SeriesResponseSchema, m);
-      const len = pre ? 1 + pre.length : bytes!.length;
-      if (fill + 5 + len > buf.length) {
-        if (fill > 0) { yield buf.subarray(0, fill); fill = 0; }
-        buf = new Uint8Array(Math.max(BATCH, 5 + len));
-      }
-      buf[fill] = 0;
-      buf[fill + 1] = len >>> 24; buf[fill + 2] = (len >>> 16) & 0xff; buf[fill + 3] = (len >>> 8) & 0xff; buf[fill + 4] = len & 0xff;
-      if (pre) { buf[fill + 5] = (no << 3) | 2; buf.set(pre, fill + 6); } else buf.set(bytes!, fill + 5);
-      fill += 5 + len;
-    }
-    if (fill > 0) yield buf.subarray(0, fill);
-  } finally {
-    await it.return?.();
-  }
 }
 
 function parseRequest(body: Uint8Array): SeriesRequest {
@@ -148,16 +96,16 @@ async function serveGrpc(req: Http2ServerRequest, res: Http2ServerResponse, o: F
     const auth = req.headers["authorization"];
     o.authorize(Array.isArray(auth) ? auth[0] : auth);
     const request = parseRequest(await readBody(req as AsyncIterable<Uint8Array>));
-    for await (const b of envelopeBatches(o.store.series(request, abort.signal))) {
+    // Output buffers are recycled (reuse): each piece is written and its write completed (the stream no
+    // longer holds it) before the store is asked for more; that wait is also the back-pressure.
+    for await (const b of o.store.seriesEnveloped(request, abort.signal, { reuse: true })) {
       if (abort.signal.aborted) break;
       sendHeaders();
-      if (!res.write(b)) {
-        await new Promise<void>((resolve) => {
-          const done = () => { res.off("drain", done); res.off("close", done); resolve(); };
-          res.on("drain", done);
-          res.on("close", done);
-        });
-      }
+      await new Promise<void>((resolve) => {
+        const done = () => { res.off("close", done); resolve(); };
+        res.on("close", done);
+        res.write(b, () => done());
+      });
     }
     finish(undefined);
   } catch (e) {
@@ -171,6 +119,10 @@ async function serveGrpc(req: Http2ServerRequest, res: Http2ServerResponse, o: F
 // ---- Connect streaming and gRPC-Web on a fetch-style server ----
 
 const CONNECT_CT = "application/connect+proto";
+
+/** Bun's `type: "direct"` ReadableStream (write straight into the response, copying). */
+interface DirectController { write(b: Uint8Array): number | Promise<number>; flush(): number | Promise<number>; close(): void }
+const BUN_DIRECT = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const GRPC_WEB_CT = /^application\/grpc-web(\+proto)?$/;
 
 function snake(c: Code): string {
@@ -208,10 +160,38 @@ export async function handleSeriesFetch(req: Request, o: FastSeriesOptions): Pro
   try {
     o.authorize(req.headers.get("authorization"));
     const request = parseRequest(req.body ? await readBody(req.body as unknown as AsyncIterable<Uint8Array>) : new Uint8Array());
-    batches = envelopeBatches(o.store.series(request, abort.signal));
+    batches = o.store.seriesEnveloped(request, abort.signal, { reuse: BUN_DIRECT });
   } catch (e) {
     const ce = o.toConnectError(e);
     return new Response(end(ce.code, ce.rawMessage) as Uint8Array<ArrayBuffer>, { status: 200, headers });
+  }
+  const fail = (e: unknown) => { const ce = o.toConnectError(e); return end(ce.code, ce.rawMessage); };
+  const cancel = async () => { abort.abort(); await batches.return(undefined).catch(() => {}); };
+  if (BUN_DIRECT) {
+    // Bun's direct stream copies what write() is given into the response (checked by a test), so the
+    // store's output buffers are recycled; awaiting flush() is the back-pressure.
+    let pieces: AsyncGenerator<Uint8Array> | null = batches;
+    req.signal?.addEventListener("abort", () => void cancel(), { once: true });
+    const body = new ReadableStream({
+      type: "direct",
+      async pull(ctl: DirectController) {
+        if (!pieces) return;
+        try {
+          for await (const b of pieces) {
+            const w = ctl.write(b);
+            if (typeof w !== "number") await w;
+            await ctl.flush();
+          }
+          ctl.write(end(undefined));
+        } catch (e) {
+          ctl.write(fail(e));
+        }
+        pieces = null;
+        ctl.close();
+      },
+      cancel,
+    } as unknown as UnderlyingDefaultSource<Uint8Array>);
+    return new Response(body, { status: 200, headers });
   }
   let done = false;
   const body = new ReadableStream<Uint8Array>({
@@ -224,15 +204,13 @@ export async function handleSeriesFetch(req: Request, o: FastSeriesOptions): Pro
         ctl.enqueue(end(undefined));
       } catch (e) {
         done = true;
-        const ce = o.toConnectError(e);
-        ctl.enqueue(end(ce.code, ce.rawMessage));
+        ctl.enqueue(fail(e));
       }
       ctl.close();
     },
     async cancel() {
       done = true;
-      abort.abort();
-      await batches.return(undefined).catch(() => {});
+      await cancel();
     },
   }, { highWaterMark: 0 });
   return new Response(body, { status: 200, headers });

@@ -2,7 +2,7 @@
 // forwarded; SAMPLES re-encoded as a fallback), skip_chunks and the label calls through the JSON API,
 // Info from the external labels. Transport-free: server.ts mounts it on Connect/gRPC-Web and gRPC.
 
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { CodedError, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import { XorAppender } from "../../shared/chunkenc/xor.ts";
@@ -15,7 +15,10 @@ import {
 import { chunkSampleCount, RequestLimiter } from "../../shared/store/limits.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../../shared/rpc/series.ts";
 import { PrefixReorderer } from "../../shared/store/reorder.ts";
-import { decodeChunkedReadResponse, decodeReadResponseSamples, encodeSeriesField, type OutChunk, type RawSampleSeries } from "../../shared/store/wire.ts";
+import {
+  decodeChunkedReadResponse, decodeReadResponseSamples, encodeLabels, envelopedMessages, type OutSeries, type RawChunk,
+  type RawSampleSeries, SeriesResponseWriter,
+} from "../../shared/store/wire.ts";
 import { compareLabels } from "../../shared/labels/labels.ts";
 import { type InfoResponse, InfoResponseSchema, StoreInfoSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { LabelSetSchema, type Label as PbLabel, LabelSchema } from "../../shared/gen/thanos/labelpb/types_pb.ts";
@@ -24,7 +27,7 @@ import {
   type LabelValuesResponse, LabelValuesResponseSchema, type SeriesRequest, type SeriesResponse, SeriesResponseSchema,
 } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import {
-  Chunk_Encoding, type LabelMatcher, LabelMatcher_Type, PartialResponseStrategy,
+  type LabelMatcher, LabelMatcher_Type, PartialResponseStrategy,
 } from "../../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromMatchType, ReadHintsSchema } from "../../shared/gen/prometheus/types_pb.ts";
 import { ReadRequest_ResponseType } from "../../shared/gen/prometheus/remote_pb.ts";
@@ -105,73 +108,38 @@ function isRequestError(e: unknown): boolean {
   return c === "bad_data" || c === "resource_exhausted" || c === "canceled" || c === "unauthenticated";
 }
 
-interface RawOut { labels: Labels; chunks: OutChunk[] }
+/** A series on its way out: final labels (for ordering), their encoding when already known, chunks. */
+interface RawOut { labels: Labels; labelBytes: Uint8Array | null; chunks: RawChunk[] }
 
-/**
- * A SeriesResponse whose `series` (field 1) or `batch` (field 4) is pre-encoded bytes, carried as an
- * unknown field: protobuf-es writes unknown fields verbatim (the generic connect path), grpcfast.ts
- * envelopes them directly, so chunk bytes are copied once and nothing is reflected over. Receivers
- * decode an ordinary SeriesResponse.
- */
+function outSeries(s: RawOut): OutSeries {
+  return { labelBytes: s.labelBytes ?? encodeLabels(s.labels), chunks: s.chunks };
+}
+
+/** True when every external label is in `ls` with its value (both sorted; strings interned, so === is cheap). */
+function hasAllLabels(ls: Labels, ext: Labels): boolean {
+  let i = 0;
+  for (let j = 0; j < ext.length; j++) {
+    const e = ext[j]!;
+    while (i < ls.length && ls[i]!.name < e.name) i++;
+    if (i >= ls.length || ls[i]!.name !== e.name || ls[i]!.value !== e.value) return false;
+  }
+  return true;
+}
+
+function hasAnyName(ls: Labels, names: ReadonlySet<string>): boolean {
+  if (names.size === 0) return false;
+  for (let i = 0; i < ls.length; i++) if (names.has(ls[i]!.name)) return true;
+  return false;
+}
+
+/** A SeriesResponse whose field 1 (series) or 4 (batch) is pre-encoded bytes, carried as an unknown field. */
 function preEncoded(field: 1 | 4, data: Uint8Array): SeriesResponse {
   const m = create(SeriesResponseSchema);
   m.$unknown = [{ no: field, wireType: WireType.LengthDelimited, data }];
   return m;
 }
 
-/** A batch closes at this many bytes even below response_batch_size (bounds what the sidecar holds). */
-const MAX_BATCH_BYTES = 1 << 20;
-
-function uvarint(v: number, out: Uint8Array, pos: number): number {
-  while (v >= 128) { out[pos++] = (v % 128) | 0x80; v = Math.floor(v / 128); }
-  out[pos++] = v;
-  return pos;
-}
-
-/**
- * SeriesRequest.response_batch_size on the sidecar: consecutive series go out as one SeriesResponse
- * `batch` (SeriesBatch { repeated Series series = 1 }) of up to `size` series, so a client decodes and
- * awaits once per batch instead of once per series. size <= 1: one message per series (the default,
- * what older clients expect). Warnings are never batched: the owner flushes before yielding one.
- */
-class SeriesBatcher {
-  private fields: Uint8Array[] = [];
-  private bytes = 0;
-  readonly out: SeriesResponse[] = [];
-  /** Bytes of the messages in `out` (the owner yields them once this grows, to bound memory). */
-  outBytes = 0;
-  constructor(private readonly size: number) {}
-
-  add(s: RawOut): void {
-    const f = encodeSeriesField(s.labels, s.chunks); // uvarint(len) | Series
-    if (this.size <= 1) { this.out.push(preEncoded(1, f)); this.outBytes += f.length; return; }
-    this.fields.push(f);
-    this.bytes += 1 + f.length;
-    if (this.fields.length >= this.size || this.bytes >= MAX_BATCH_BYTES) this.flush();
-  }
-
-  flush(): void {
-    if (this.fields.length === 0) return;
-    const n = this.bytes;
-    let lenBytes = 1;
-    for (let v = n; v >= 128; v = Math.floor(v / 128)) lenBytes++;
-    const data = new Uint8Array(lenBytes + n);
-    let pos = uvarint(n, data, 0);
-    for (const f of this.fields) { data[pos++] = 0x0a; data.set(f, pos); pos += f.length; } // SeriesBatch.series = 1
-    this.fields = [];
-    this.bytes = 0;
-    this.out.push(preEncoded(4, data));
-    this.outBytes += data.length;
-  }
-
-  /** Messages ready to send (taken). */
-  take(): SeriesResponse[] {
-    if (this.out.length === 0) return EMPTY_OUT;
-    this.outBytes = 0;
-    return this.out.splice(0, this.out.length);
-  }
-}
-const EMPTY_OUT: SeriesResponse[] = [];
+/** Hand the written messages over once this many bytes are ready inside one network read. */
 const OUT_YIELD_BYTES = 256 * 1024;
 
 export class SidecarStore {
@@ -191,7 +159,27 @@ export class SidecarStore {
     });
   }
 
+  /**
+   * Series as SeriesResponse messages (connect's generic path and tests). The messages are the ones
+   * seriesEnveloped writes: pre-encoded series/batches travel as unknown fields, never re-encoded.
+   */
   async *series(req: SeriesRequest, signal?: AbortSignal): AsyncGenerator<SeriesResponse> {
+    for await (const b of this.seriesEnveloped(req, signal)) {
+      for (const m of envelopedMessages(b, "Series")) {
+        const tag = m[0];
+        if (tag === 0x0a || tag === 0x22) yield preEncoded(tag === 0x0a ? 1 : 4, m.subarray(1));
+        else yield fromBinary(SeriesResponseSchema, m);
+      }
+    }
+  }
+
+  /**
+   * Series as enveloped SeriesResponse bytes (flags | length | message, the framing of gRPC, gRPC-Web and
+   * Connect streaming), handed over once per network read from Prometheus: the fast transports write
+   * these straight to the socket. With `reuse`, output buffers are recycled: a yielded piece is valid
+   * only until the generator is resumed, so the caller must have copied or sent it by then.
+   */
+  async *seriesEnveloped(req: SeriesRequest, signal?: AbortSignal, opts: { reuse?: boolean } = {}): AsyncGenerator<Uint8Array> {
     const ext = this.o.externalLabels();
     const { match, rest } = matchExternalLabels(matchersFromProto(req.matchers), ext);
     if (!match) return;
@@ -208,7 +196,11 @@ export class SidecarStore {
     // Final labels: what Prometheus returned (stored labels + its external labels) without the replica
     // labels being dropped, with our external labels set on top.
     const finalLabels = (ls: Labels) => extendLabels(dropLabelNames(ls, drop), outExt);
-    const batch = new SeriesBatcher(Math.min(Number(req.responseBatchSize), MAX_RESPONSE_BATCH_SIZE));
+    const w = new SeriesResponseWriter(Math.min(Number(req.responseBatchSize), MAX_RESPONSE_BATCH_SIZE), { reuse: opts.reuse });
+    const add = (s: RawOut) => { limiter.addSeries(); w.add(outSeries(s)); };
+    // Labels go out as Prometheus sent them (bytes copied verbatim) unless a replica label is dropped or
+    // an external label is missing or differs (then they are re-encoded from the final label set).
+    const asIs = (ls: Labels) => !hasAnyName(ls, drop) && hasAllLabels(ls, outExt);
 
     const ro = new PrefixReorderer<RawOut>((into, from) => { into.chunks.push(...from.chunks); });
     try {
@@ -216,12 +208,11 @@ export class SidecarStore {
         const maps = await this.o.prom.series(rest, mint, maxt, signal);
         const all = maps.map((m) => finalLabels(labelsFrom(m))).sort(compareLabels);
         for (const ls of all) {
-          limiter.addSeries();
-          batch.add({ labels: ls, chunks: [] });
-          yield* batch.take();
+          add({ labels: ls, labelBytes: null, chunks: [] });
+          if (w.bytes >= OUT_YIELD_BYTES) yield* w.take();
         }
-        batch.flush();
-        yield* batch.take();
+        w.flush();
+        yield* w.take();
         return;
       }
       const stop = this.o.metrics?.remoteReadSeconds.startTimer();
@@ -240,13 +231,12 @@ export class SidecarStore {
           .map((t) => ({ labels: finalLabels(labelsFromPb(t.labels)), t }))
           .sort((a, b) => compareLabels(a.labels, b.labels));
         for (const { labels, t } of ss) {
-          limiter.addSeries();
           limiter.addSamples(t.ts.length);
-          batch.add({ labels, chunks: samplesToChunks(t) });
-          yield* batch.take();
+          add({ labels, labelBytes: null, chunks: samplesToChunks(t) });
+          if (w.bytes >= OUT_YIELD_BYTES) yield* w.take();
         }
-        batch.flush();
-        yield* batch.take();
+        w.flush();
+        yield* w.take();
         return;
       }
       try {
@@ -260,28 +250,26 @@ export class SidecarStore {
               // Prometheus sorted by the stored labels: what it sent minus the external labels it merged in
               // (a stored label with an external name but another value is the series' own: it stays).
               const key = extNames.size ? withoutExternal(got, ext) : got;
-              const labels = finalLabels(got);
-              const chunks: OutChunk[] = new Array(s.chunks.length);
-              for (let j = 0; j < s.chunks.length; j++) {
-                const c = s.chunks[j]!;
+              const verbatim = got === s.labels && s.labelBytes !== null && asIs(got);
+              const labels = verbatim ? got : finalLabels(got);
+              const chunks = s.chunks;
+              for (let j = 0; j < chunks.length; j++) {
+                const c = chunks[j]!;
                 if (c.type < 1 || c.type > 3) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.type}`);
                 limiter.addSamples(chunkSampleCount(c.type, c.data));
-                chunks[j] = { minTime: c.minTime, maxTime: c.maxTime, type: c.type - 1, data: c.data };
               }
-              for (const ready of ro.push(key, labels, { labels, chunks })) {
-                limiter.addSeries();
-                batch.add(ready);
-              }
+              const ready = ro.push(key, labels, { labels, labelBytes: verbatim ? s.labelBytes : null, chunks });
+              for (let j = 0; j < ready.length; j++) add(ready[j]!);
             }
             // A network read can hold megabytes of frames: hand over encoded messages as they pile up,
             // so the copies held at once stay small (peak RSS), with the writer's back-pressure between.
-            if (batch.outBytes >= OUT_YIELD_BYTES) yield* batch.take();
+            if (w.bytes >= OUT_YIELD_BYTES) yield* w.take();
           }
-          yield* batch.take();
+          yield* w.take();
         }
-        for (const ready of ro.flush()) { limiter.addSeries(); batch.add(ready); }
-        batch.flush();
-        yield* batch.take();
+        for (const ready of ro.flush()) add(ready);
+        w.flush();
+        yield* w.take();
         stop?.();
         if (ro.outOfOrder > 0) {
           this.o.log.warn("series left out of label order (stored labels clash with external label names)", { count: ro.outOfOrder });
@@ -298,10 +286,9 @@ export class SidecarStore {
       if (abort) throw e instanceof CodedError ? new CodedError(e.code, msg, { cause: e }) : new CodedError("unavailable", msg, { cause: e });
       this.o.log.warn("Series failed, answering with a partial-response warning", { err: errorMessage(e) });
       // Series complete before the failure are still valid data; send them, then the warning.
-      for (const ready of ro.flush()) batch.add(ready);
-      batch.flush();
-      yield* batch.take();
-      yield create(SeriesResponseSchema, { result: { case: "warning", value: msg } });
+      for (const ready of ro.flush()) w.add(outSeries(ready));
+      w.warning(msg);
+      yield* w.take();
     }
   }
 
@@ -371,13 +358,13 @@ function hintsOf(req: SeriesRequest, mint: number, maxt: number) {
   };
 }
 
-function samplesToChunks(s: RawSampleSeries): OutChunk[] {
-  const out: OutChunk[] = [];
+function samplesToChunks(s: RawSampleSeries): RawChunk[] {
+  const out: RawChunk[] = [];
   for (let i = 0; i < s.ts.length; i += SAMPLES_PER_CHUNK) {
     const end = Math.min(s.ts.length, i + SAMPLES_PER_CHUNK);
     const app = new XorAppender();
     for (let j = i; j < end; j++) app.appendBits(s.ts[j]!, s.bits[2 * j]!, s.bits[2 * j + 1]!);
-    out.push({ minTime: s.ts[i]!, maxTime: s.ts[end - 1]!, type: Chunk_Encoding.XOR, data: app.bytes() });
+    out.push({ minTime: s.ts[i]!, maxTime: s.ts[end - 1]!, type: 1 /* Prometheus' XOR */, data: app.bytes() });
   }
   return out;
 }

@@ -83,4 +83,19 @@ test("readFrameGroups: one group per network read, same frames; frames before a 
   assert.equal(got, payloads.slice(0, -1).map((p) => [...p]));
 });
 
+test("readFrameGroups: every network split size, and a corrupt frame's offset is the same whatever the split", async () => {
+  for (let size = 1; size <= stream.length; size++) {
+    const flat: number[][] = [];
+    for await (const g of readFrameGroups(split(stream, size), "s")) for (const p of g) flat.push([...p]);
+    assert.equal(flat, payloads.map((p) => [...p]), `chunks of ${size}`);
+  }
+  const bad = stream.slice();
+  bad[frame(payloads[0]!).length + frame(payloads[1]!).length + 4] ^= 1;
+  for (let size = 1; size <= bad.length; size += 3) {
+    try { for await (const _ of readFrameGroups(split(bad, size), "s")) { /* drain */ } assert.unreachable(); } catch (e) {
+      assert.match((e as Error).message, /^s: frame at stream offset 13: CRC-32C mismatch/, `chunks of ${size}`);
+    }
+  }
+});
+
 test.run();

@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ChunkedReadResponseSchema, ReadResponseSchema } from "../../../shared/gen/prometheus/remote_pb.ts";
 import { SeriesResponseSchema } from "../../../shared/gen/thanos/storepb/rpc_pb.ts";
-import { decodeChunkedReadResponse, decodeReadResponseSamples, encodeSeriesField } from "../../../shared/store/wire.ts";
+import { decodeChunkedReadResponse, decodeReadResponseSamples, encodeLabels, envelopedMessages, SeriesResponseWriter } from "../../../shared/store/wire.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
@@ -39,31 +39,82 @@ test("decodeChunkedReadResponse: truncation and bad lengths are corrupt errors w
   }
 });
 
-test("encodeSeriesField is byte-identical to protobuf-es for SeriesResponse{series}", () => {
-  for (const [i, t] of times.entries()) {
-    const labels = [{ name: "__name__", value: "up" }, { name: "cluster", value: "eu" }, { name: "z", value: "ünïcode ✓".repeat(i) }];
-    const chunks = [
-      { minTime: t, maxTime: t + 119, type: 0, data: bytes(100 + i, i) },
-      { minTime: 0, maxTime: 0, type: 1, data: new Uint8Array() },
-      { minTime: t, maxTime: t, type: 2, data: bytes(300, 9) },
-    ];
-    const field = encodeSeriesField(labels, chunks);
-    const ref = toBinary(SeriesResponseSchema, create(SeriesResponseSchema, {
-      result: { case: "series", value: {
-        labels,
-        chunks: chunks.map((c) => ({ minTime: BigInt(c.minTime), maxTime: BigInt(c.maxTime), raw: { type: c.type, data: c.data } })),
-      } },
-    }));
-    const ours = new Uint8Array(1 + field.length);
-    ours[0] = 0x0a; // SeriesResponse.series = 1, length-delimited
-    ours.set(field, 1);
-    assert.equal([...ours], [...ref], `timestamps ${t}`);
-    // And through an unknown field, as the sidecar sends it.
-    const m = create(SeriesResponseSchema);
-    m.$unknown = [{ no: 1, wireType: 2, data: field }];
-    assert.equal([...toBinary(SeriesResponseSchema, m)], [...ref]);
+function envelope(msg: Uint8Array): number[] {
+  return [0, msg.length >>> 24, (msg.length >>> 16) & 0xff, (msg.length >>> 8) & 0xff, msg.length & 0xff, ...msg];
+}
+
+const writerCases = times.map((t, i) => ({
+  labels: [{ name: "__name__", value: "up" }, { name: "cluster", value: "eu" }, { name: "z", value: "ünïcode ✓".repeat(i) }],
+  // Prometheus' numbering (XOR = 1), as remote read sends it.
+  chunks: [
+    { minTime: t, maxTime: t + 119, type: 1, data: bytes(100 + i, i) },
+    { minTime: 0, maxTime: 0, type: 2, data: new Uint8Array() },
+    { minTime: t, maxTime: t, type: 3, data: bytes(300, 9) },
+  ],
+}));
+const refSeries = (c: (typeof writerCases)[number]) => ({
+  labels: c.labels,
+  chunks: c.chunks.map((x) => ({ minTime: BigInt(x.minTime), maxTime: BigInt(x.maxTime), raw: { type: x.type - 1, data: x.data } })),
+});
+const flat = (parts: Uint8Array[]) => parts.flatMap((p) => [...p]);
+
+test("SeriesResponseWriter: one enveloped SeriesResponse{series} per series, byte-identical to protobuf-es", () => {
+  // A small output buffer forces messages across buffer boundaries.
+  const w = new SeriesResponseWriter(0, { bufferSize: 64 });
+  const want: number[] = [];
+  for (const c of writerCases) {
+    w.add({ labelBytes: encodeLabels(c.labels), chunks: c.chunks });
+    want.push(...envelope(toBinary(SeriesResponseSchema, create(SeriesResponseSchema, { result: { case: "series", value: refSeries(c) } }))));
   }
-  assert.equal([...encodeSeriesField([], [])], [0]);
+  w.warning("careful: ✓");
+  want.push(...envelope(toBinary(SeriesResponseSchema, create(SeriesResponseSchema, { result: { case: "warning", value: "careful: ✓" } }))));
+  assert.is(w.bytes, want.length);
+  assert.equal(flat(w.take()), want);
+  assert.is(w.bytes, 0);
+  assert.equal(w.take(), []);
+});
+
+test("SeriesResponseWriter: batches of N series as SeriesResponse{batch}, the last partial one on flush", () => {
+  const w = new SeriesResponseWriter(3);
+  for (const c of writerCases) w.add({ labelBytes: encodeLabels(c.labels), chunks: c.chunks });
+  w.flush();
+  const want: number[] = [];
+  for (let i = 0; i < writerCases.length; i += 3) {
+    want.push(...envelope(toBinary(SeriesResponseSchema, create(SeriesResponseSchema, {
+      result: { case: "batch", value: { series: writerCases.slice(i, i + 3).map(refSeries) } },
+    }))));
+  }
+  assert.equal(flat(w.take()), want);
+  // Every message decodes with the reference decoder.
+  const msgs = [...envelopedMessages(Uint8Array.from(want), "test")].map((m) => fromBinary(SeriesResponseSchema, m));
+  assert.equal(msgs.map((m) => m.result.case === "batch" ? m.result.value.series.length : -1), [3, 3, 1]);
+});
+
+test("SeriesResponseWriter with reuse: buffers come back only after their pieces were taken and written past", () => {
+  const w = new SeriesResponseWriter(0, { bufferSize: 2048, reuse: true });
+  const want: number[] = [];
+  const got: number[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  for (let round = 0; round < 40; round++) {
+    // Several messages per take, some rolling over into a new buffer before the take.
+    for (let k = 0; k < 3; k++) {
+      const c = writerCases[(round + k) % writerCases.length]!;
+      w.add({ labelBytes: encodeLabels(c.labels), chunks: c.chunks });
+      want.push(...envelope(toBinary(SeriesResponseSchema, create(SeriesResponseSchema, { result: { case: "series", value: refSeries(c) } }))));
+    }
+    // The consumer copies what it takes before the writer goes on (the contract).
+    for (const p of w.take()) { got.push(...p); buffers.add(p.buffer); }
+  }
+  assert.equal(got, want);
+  assert.ok(buffers.size < 8, `buffers are recycled (${buffers.size} distinct for ${want.length} bytes)`);
+});
+
+test("decodeChunkedReadResponse: labelBytes are the label records verbatim, the same bytes a Series carries", () => {
+  const labels = [{ name: "__name__", value: "m" }, { name: "k", value: "vé" }];
+  const b = toBinary(ChunkedReadResponseSchema, create(ChunkedReadResponseSchema, { chunkedSeries: [{ labels, chunks: [{ type: 1, data: bytes(20, 3) }] }, { labels: [], chunks: [] }] }));
+  const got = decodeChunkedReadResponse(b);
+  assert.equal([...got.series[0]!.labelBytes!], [...encodeLabels(labels)]);
+  assert.equal([...got.series[1]!.labelBytes!], []);
 });
 
 test("decodeReadResponseSamples equals protobuf-es and keeps the staleness NaN's bits", () => {
