@@ -6,15 +6,16 @@
 // `@` is handled directly (a selector with `@ t` reads at t - offset at every step) rather than by
 // Prometheus' step-invariant rewrite; the answers are the same.
 
-import { labelsString, type Labels } from "../labels/labels.ts";
+import { labelsString, METRIC_NAME, type Labels } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import { CodedError, errorCode } from "../encoding/errors.ts";
 import type { Querier, StorageSeries } from "../storage/types.ts";
 import type { AggregateExpr, AtModifier, BinaryExpr, Call, Expr, MatrixSelector, SubqueryExpr, ValueType, VectorSelector } from "./ast.ts";
 import type { EvalValue, Sample, Series, Vector } from "./value.ts";
-import { compareSeries, dropMetricName, withoutMetricName, goPow, labelsKey, signature } from "./value.ts";
+import { compareSeries, dropMetricName, withoutMetricName, goPow, keepLabels, labelsKey, signature } from "./value.ts";
 import { absentLabels, RANGE_FUNCTIONS, VECTOR_FUNCTIONS, type RangeWindow, type StepArg, type StepCtx } from "./functions.ts";
-import { aggregate, AggrCache } from "./aggregate.ts";
+import { aggregate, AggrCache, type AggrSpec } from "./aggregate.ts";
+import { meanStep } from "./functions.ts";
 import { vectorBinop, vectorScalarBinop, scalarBinop, setOp, BinopCache } from "./binop.ts";
 import { parseExpr } from "./parser.ts";
 import { isArraySeries, SampleBuffer, staleAt } from "../tsdb/querier.ts";
@@ -50,6 +51,10 @@ export const TOO_MANY_SAMPLES = "query processing would load too many samples in
 
 const DAY_MS = 86_400_000;
 
+/** Aggregations without a parameter that aggregateSeries evaluates series by series. */
+const SERIES_MAJOR_OPS: ReadonlySet<string> = new Set(["sum", "avg", "count", "min", "max", "group", "stddev", "stdvar"]);
+const EMPTY_F64 = new Float64Array(0);
+const SERIES_MAJOR_MAX_CELLS = 4_000_000;
 
 export class Engine {
   readonly lookbackDelta: number;
@@ -717,6 +722,14 @@ class Evaluator {
   private async aggregation(e: AggregateExpr): Promise<Series[]> {
     const cache = new AggrCache();
     const spec = { op: e.op, grouping: [...e.grouping].sort(), without: e.without };
+    if (!e.param && SERIES_MAJOR_OPS.has(e.op)) {
+      const v = await this.eval(e.expr);
+      if (v.kind === "matrix") {
+        const out = await this.aggregateSeries(spec, v.series);
+        if (out) return out;
+      }
+      return await this.rangeEvalValues([v], (args, c) => aggregate(spec, null, args[0] as Vector, c.ts, cache));
+    }
     if (e.param) {
       const p = unwrap(e.param);
       if (p.kind === "StringLiteral") {
@@ -728,6 +741,100 @@ class Evaluator {
       });
     }
     return await this.rangeEval([e.expr], (args, c) => aggregate(spec, null, args[0] as Vector, c.ts, cache));
+  }
+
+  /**
+   * sum/avg/count/min/max/group/stddev/stdvar over all steps at once, series by series: each input
+   * series' group is found once (not once per step and sample), and each (group, step) accumulates in
+   * the input order, exactly as the step-wise aggregate() does. Output groups come in the order the
+   * step-wise path gives them (by first step with a value, then first input series at that step).
+   */
+  private async aggregateSeries(spec: AggrSpec, input: Series[]): Promise<Series[] | null> {
+    const n = this.steps;
+    const op = spec.op;
+    const names = new Set(spec.grouping);
+    const byKey = new Map<string, number>();
+    const groups: { labels: Labels; value: Float64Array; mean: Float64Array; count: Float64Array; firstStep: number; firstSeries: number }[] = [];
+    const needMean = op === "avg" || op === "stddev" || op === "stdvar";
+    const start = this.start, interval = this.interval;
+    for (let si = 0; si < input.length; si++) {
+      if (tick(this.ctl)) await yieldNow(this.ctl);
+      const s = input[si]!;
+      if (s.ts.length === 0) continue;
+      const metric = s.metric;
+      const key = spec.without ? signature(metric, false, names) : signature(metric, true, names);
+      let gi = byKey.get(key);
+      if (gi === undefined) {
+        // Per-group arrays span every step: past a bound, the step-wise path (null) holds less.
+        if ((groups.length + 1) * n > SERIES_MAJOR_MAX_CELLS) return null;
+        gi = groups.length;
+        byKey.set(key, gi);
+        const labels = spec.without ? metric.filter((l) => !names.has(l.name) && l.name !== METRIC_NAME) : keepLabels(metric, names);
+        groups.push({ labels, value: new Float64Array(n), mean: needMean ? new Float64Array(n) : EMPTY_F64, count: new Float64Array(n), firstStep: n, firstSeries: 0 });
+      }
+      const g = groups[gi]!;
+      const value = g.value, mean = g.mean, count = g.count;
+      const ts = s.ts, vs = s.vs;
+      for (let p = 0; p < ts.length; p++) {
+        const t = ts[p]!;
+        const i = Math.round((t - start) / interval);
+        if (i < 0 || i >= n || start + i * interval !== t) continue; // not on this evaluator's steps
+        const v = vs[p]!;
+        const c = count[i]!;
+        if (c === 0) {
+          count[i] = 1;
+          if (i < g.firstStep) { g.firstStep = i; g.firstSeries = si; }
+          switch (op) {
+            case "stddev": case "stdvar": value[i] = 0; mean[i] = v; break;
+            case "group": value[i] = 1; break;
+            case "avg": mean[i] = v; value[i] = v; break;
+            default: value[i] = v;
+          }
+          continue;
+        }
+        count[i] = c + 1;
+        switch (op) {
+          case "sum": value[i] = value[i]! + v; break;
+          case "avg": mean[i] = meanStep(mean[i]!, v, c + 1); break;
+          case "max": { const x = value[i]!; if (x < v || x !== x) value[i] = v; break; }
+          case "min": { const x = value[i]!; if (x > v || x !== x) value[i] = v; break; }
+          case "stddev": case "stdvar": {
+            const m = mean[i]!;
+            const delta = v - m;
+            const nm = m + delta / (c + 1);
+            mean[i] = nm;
+            value[i] = value[i]! + delta * (v - nm);
+            break;
+          }
+          default: break; // group, count
+        }
+      }
+    }
+    const order = groups.filter((g) => g.firstStep < n).sort((a, b) => a.firstStep - b.firstStep || a.firstSeries - b.firstSeries);
+    const out: Series[] = [];
+    let produced = 0;
+    for (const g of order) {
+      const ts: number[] = [], vs: number[] = [];
+      const { value, mean, count } = g;
+      for (let i = g.firstStep; i < n; i++) {
+        const c = count[i]!;
+        if (c === 0) continue;
+        let r: number;
+        switch (op) {
+          case "avg": r = mean[i]!; break;
+          case "count": r = c; break;
+          case "stdvar": r = value[i]! / c; break;
+          case "stddev": r = Math.sqrt(value[i]! / c); break;
+          default: r = value[i]!;
+        }
+        ts.push(start + i * interval);
+        vs.push(r);
+      }
+      produced += ts.length;
+      out.push({ metric: g.labels, ts, vs });
+    }
+    this.addSamples(produced);
+    return out;
   }
 
   private async binary(e: BinaryExpr): Promise<Series[]> {
