@@ -3,9 +3,15 @@
 //   npx tsx bench/sidecar.ts [series=10000] [interval_s=15] [rounds=3]
 //
 // Data: promtool-backfilled `bench_metric{i="…", job="bench"}`, `series` series over 2h at `interval_s`.
-// Direct: POST /api/v1/read (STREAMED_XOR_CHUNKS), every frame CRC-checked and decoded (what any client
-// must do at least). Sidecar: the real `bun agent/main.ts sidecar` process, Series over gRPC with a
-// connect-node client decoding every response. The sidecar's peak RSS is VmHWM from /proc.
+// Every mode reads and decodes the whole answer in this (Node) process, alternating in each round:
+// - direct: POST /api/v1/read (STREAMED_XOR_CHUNKS), every frame CRC-checked and decoded, with protobuf-es
+//   or with the hand decoder (shared/store/wire.ts);
+// - the real `bun agent/main.ts sidecar` process: Series over gRPC / Connect decoded with protobuf-es
+//   (connect-node clients), and over Connect with response_batch_size=256 through the querier's own client
+//   and decoder (edge/querier/connect-stream.ts), the read path our querier uses.
+// Per mode: median wall time, its ratio to the direct read decoded the same way, and the CPU per call of
+// Prometheus, the sidecar and the client (on a 2-core machine the three share two cores, so the sum
+// bounds the wall time). The sidecar's peak RSS is VmHWM from /proc.
 import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
@@ -19,6 +25,7 @@ import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromType } from "../shared/gen/prometheus/types_pb.ts";
 import { remoteRead, newQuery } from "../agent/sidecar/remoteread.ts";
 import { chunkSampleCount } from "../shared/store/limits.ts";
+import { decodeChunkedReadResponse } from "../shared/store/wire.ts";
 
 const nSeries = Number(process.argv[2] ?? 10_000);
 const interval = Number(process.argv[3] ?? 15);
@@ -120,47 +127,52 @@ try {
     return { series, samples };
   }
 
-  await direct(); await viaSidecar(); // warm-up (JIT, page cache)
-  const td: number[] = [], ts: number[] = [], tc: number[] = [], tb: number[] = [], tq: number[] = [];
-  let cpuGrpc = 0, cpuConnect = 0, clientDirect = 0, clientGrpc = 0, cpuBatch = 0, cpuQuerier = 0;
+  /** The direct read decoded by hand (shared/store/wire.ts), the counterpart of the querier's decoder. */
+  async function directHand(): Promise<{ series: number; samples: number }> {
+    const res = await remoteRead(prom.url, newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
+    if (res.type !== "streamed") throw new Error("expected a streamed answer");
+    let series = 0, samples = 0;
+    for await (const g of res.payloadBatches) for (const p of g) for (const s of decodeChunkedReadResponse(p).series) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.type, c.data); }
+    return { series, samples };
+  }
+
+  interface Mode { name: string; run(): Promise<{ series: number; samples: number }>; wall: number[]; sidecar: number; client: number; prom: number }
+  const mode = (name: string, run: Mode["run"]): Mode => ({ name, run, wall: [], sidecar: 0, client: 0, prom: 0 });
+  const modes: Mode[] = [
+    mode("direct remote read (protobuf-es decode)", direct),
+    mode("sidecar, gRPC (protobuf-es decode)", () => viaSidecar()),
+    mode("sidecar, Connect (protobuf-es decode)", () => viaSidecar(connectClient)),
+    mode("sidecar, gRPC, batch 256 (protobuf-es)", () => viaSidecar(client, 256n)),
+    mode("direct remote read (hand decoder)", directHand),
+    mode("sidecar, Connect, batch 256 (querier's decoder)", viaQuerierClient),
+  ];
+  for (const m of modes) await m.run(); // warm-up (JIT, page cache)
   const clientCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const promPid = prom.proc.child.pid!, scPid = sc.child.pid!;
   let counts = { series: 0, samples: 0 };
   for (let r = 0; r < rounds; r++) {
-    let k0 = clientCpu();
-    let a = performance.now(); const d = await direct(); td.push(performance.now() - a);
-    clientDirect += clientCpu() - k0;
-    let c0 = cpuMs(sc.child.pid!);
-    k0 = clientCpu();
-    a = performance.now(); const s = await viaSidecar(); ts.push(performance.now() - a);
-    clientGrpc += clientCpu() - k0;
-    cpuGrpc += cpuMs(sc.child.pid!) - c0; c0 = cpuMs(sc.child.pid!);
-    a = performance.now(); const sc2 = await viaSidecar(connectClient); tc.push(performance.now() - a);
-    cpuConnect += cpuMs(sc.child.pid!) - c0;
-    if (sc2.series !== s.series) throw new Error("connect answer differs");
-    c0 = cpuMs(sc.child.pid!);
-    a = performance.now(); const sb = await viaSidecar(client, 256n); tb.push(performance.now() - a);
-    cpuBatch += cpuMs(sc.child.pid!) - c0; c0 = cpuMs(sc.child.pid!);
-    a = performance.now(); const sq = await viaQuerierClient(); tq.push(performance.now() - a);
-    cpuQuerier += cpuMs(sc.child.pid!) - c0;
-    if (sb.series !== s.series || sb.samples !== s.samples || sq.series !== s.series || sq.samples !== s.samples) throw new Error("batched answers differ");
-    if (d.series !== s.series || d.samples !== s.samples) throw new Error(`mismatch: direct ${JSON.stringify(d)} vs sidecar ${JSON.stringify(s)}`);
-    counts = s;
+    for (const m of modes) {
+      const k0 = clientCpu(), s0 = cpuMs(scPid), p0 = cpuMs(promPid);
+      const a = performance.now();
+      const got = await m.run();
+      m.wall.push(performance.now() - a);
+      m.client += clientCpu() - k0; m.sidecar += cpuMs(scPid) - s0; m.prom += cpuMs(promPid) - p0;
+      if (m === modes[0]) counts = got;
+      else if (got.series !== counts.series || got.samples !== counts.samples) throw new Error(`${m.name}: ${JSON.stringify(got)} vs direct ${JSON.stringify(counts)}`);
+    }
   }
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
-  const md = med(td), ms = med(ts), mc = med(tc);
-  const rate = (n: number, msec: number) => `${(n / (msec / 1000) / 1e6).toFixed(2)} M/s`;
-  console.log(`series=${counts.series} samples=${counts.samples} chunk bytes=${(chunkBytes / (rounds + 1) / 1e6).toFixed(1)} MB rounds=${rounds} (median)`);
-  console.log(`direct remote read: ${md.toFixed(0)} ms  ${(counts.series / (md / 1000)).toFixed(0)} series/s  ${rate(counts.samples, md)} samples`);
-  console.log(`through sidecar:    ${ms.toFixed(0)} ms  ${(counts.series / (ms / 1000)).toFixed(0)} series/s  ${rate(counts.samples, ms)} samples`);
-  console.log(`via Connect (HTTP/1.1): ${mc.toFixed(0)} ms  ${(counts.series / (mc / 1000)).toFixed(0)} series/s  ${rate(counts.samples, mc)} samples (${(mc / md).toFixed(2)}x)`);
-  const mn = (x: number[]) => Math.min(...x);
-  console.log(`best rounds: direct ${mn(td).toFixed(0)} ms, sidecar gRPC ${mn(ts).toFixed(0)} ms (${(mn(ts) / mn(td)).toFixed(2)}x), Connect ${mn(tc).toFixed(0)} ms (${(mn(tc) / mn(td)).toFixed(2)}x)`);
-  console.log(`ratio sidecar(gRPC)/direct: ${(ms / md).toFixed(2)}x   (all rounds direct ${td.map((x) => x.toFixed(0)).join(",")} ms; sidecar ${ts.map((x) => x.toFixed(0)).join(",")} ms)`);
-  console.log(`gRPC, response_batch_size=256: ${med(tb).toFixed(0)} ms (${(med(tb) / md).toFixed(2)}x); Connect + the querier's direct decoder, batch 256: ${med(tq).toFixed(0)} ms (${(med(tq) / md).toFixed(2)}x)`);
-  console.log(`sidecar CPU per Series call (user+sys, robust to machine load): gRPC ${(cpuGrpc / rounds).toFixed(0)} ms, Connect ${(cpuConnect / rounds).toFixed(0)} ms; batched: gRPC ${(cpuBatch / rounds).toFixed(0)} ms, Connect ${(cpuQuerier / rounds).toFixed(0)} ms`);
-  console.log(`client CPU per call: direct remote read ${(clientDirect / rounds).toFixed(0)} ms, Series via sidecar gRPC ${(clientGrpc / rounds).toFixed(0)} ms`);
-  console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}`);
-  console.log(`sidecar peak RSS (VmHWM): ${vmHWM(sc.child.pid!).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
+  const md = med(modes[0]!.wall), mh = med(modes[4]!.wall);
+  console.log(`series=${counts.series} samples=${counts.samples} chunk bytes=${(chunkBytes / (rounds + 1) / 1e6).toFixed(1)} MB rounds=${rounds} (median wall; CPU per call from /proc and process.cpuUsage)`);
+  console.log(`${"".padEnd(48)} ${"wall ms".padStart(8)} ${"x direct".padStart(9)} ${"series/s".padStart(9)} ${"samples/s".padStart(10)} ${"CPU ms: prom".padStart(13)} ${"sidecar".padStart(8)} ${"client".padStart(7)}`);
+  for (const [i, m] of modes.entries()) {
+    const w = med(m.wall);
+    const base = i >= 4 ? mh : md;
+    console.log(`${m.name.padEnd(48)} ${w.toFixed(0).padStart(8)} ${(w / base).toFixed(2).padStart(8)}x ${(counts.series / (w / 1000)).toFixed(0).padStart(9)} ${((counts.samples / (w / 1000)) / 1e6).toFixed(2).padStart(8)} M ${(m.prom / rounds).toFixed(0).padStart(13)} ${(m.sidecar / rounds).toFixed(0).padStart(8)} ${(m.client / rounds).toFixed(0).padStart(7)}`);
+  }
+  console.log("(x direct: the protobuf-es rows against the protobuf-es direct read, the hand-decoder rows against the hand-decoded direct read)");
+  console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  console.log(`sidecar peak RSS (VmHWM): ${vmHWM(scPid).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
 } finally {
   if (process.env.SIDECAR_SHOW_LOG) console.log(sc.output());
   await sc.stop();

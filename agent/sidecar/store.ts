@@ -139,8 +139,15 @@ function preEncoded(field: 1 | 4, data: Uint8Array): SeriesResponse {
   return m;
 }
 
-/** Hand the written messages over once this many bytes are ready inside one network read. */
-const OUT_YIELD_BYTES = 256 * 1024;
+/** Hand the written messages over once this many bytes are ready. */
+const OUT_YIELD_BYTES = 128 * 1024;
+
+const IDLE = Symbol("idle");
+let idleTick: Promise<typeof IDLE> | null = null;
+/** Resolves on the next macrotask: whatever the network already delivered has been seen by then. */
+function idle(): Promise<typeof IDLE> {
+  return (idleTick ??= new Promise((r) => setImmediate(() => { idleTick = null; r(IDLE); })));
+}
 
 export class SidecarStore {
   constructor(private readonly o: SidecarStoreOptions) {}
@@ -242,30 +249,45 @@ export class SidecarStore {
       try {
         let i = 0;
         // Frames come in groups (every frame complete in one network read): one await per group, not
-        // per series, and only ready messages are yielded.
-        for await (const payloads of res.payloadBatches) {
-          for (const payload of payloads) {
-            for (const s of decodeChunkedReadResponse(payload, `remote read frame ${i++}`).series) {
-              const got = labelsFromPb(s.labels);
-              // Prometheus sorted by the stored labels: what it sent minus the external labels it merged in
-              // (a stored label with an external name but another value is the series' own: it stays).
-              const key = extNames.size ? withoutExternal(got, ext) : got;
-              const verbatim = got === s.labels && s.labelBytes !== null && asIs(got);
-              const labels = verbatim ? got : finalLabels(got);
-              const chunks = s.chunks;
-              for (let j = 0; j < chunks.length; j++) {
-                const c = chunks[j]!;
-                if (c.type < 1 || c.type > 3) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.type}`);
-                limiter.addSamples(chunkSampleCount(c.type, c.data));
+        // per series. Written messages are handed over when 128 KiB are ready, or when the next group is
+        // not there yet (Prometheus is the bottleneck): fewer, larger socket writes, and no added latency.
+        const groups = res.payloadBatches;
+        let pending: Promise<IteratorResult<Uint8Array[]>> | null = null;
+        try {
+          for (;;) {
+            pending ??= groups.next();
+            let r: IteratorResult<Uint8Array[]> | typeof IDLE;
+            if (w.bytes > 0) {
+              r = await Promise.race([pending, idle()]);
+              if (r === IDLE) { yield* w.take(); continue; }
+            } else r = await pending;
+            pending = null;
+            if (r.done) break;
+            for (const payload of r.value) {
+              for (const s of decodeChunkedReadResponse(payload, `remote read frame ${i++}`).series) {
+                const got = labelsFromPb(s.labels);
+                // Prometheus sorted by the stored labels: what it sent minus the external labels it merged in
+                // (a stored label with an external name but another value is the series' own: it stays).
+                const key = extNames.size ? withoutExternal(got, ext) : got;
+                const verbatim = got === s.labels && s.labelBytes !== null && asIs(got);
+                const labels = verbatim ? got : finalLabels(got);
+                const chunks = s.chunks;
+                for (let j = 0; j < chunks.length; j++) {
+                  const c = chunks[j]!;
+                  if (c.type < 1 || c.type > 3) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.type}`);
+                  limiter.addSamples(chunkSampleCount(c.type, c.data));
+                }
+                const ready = ro.push(key, labels, { labels, labelBytes: verbatim ? s.labelBytes : null, chunks });
+                for (let j = 0; j < ready.length; j++) add(ready[j]!);
               }
-              const ready = ro.push(key, labels, { labels, labelBytes: verbatim ? s.labelBytes : null, chunks });
-              for (let j = 0; j < ready.length; j++) add(ready[j]!);
+              // A network read can hold megabytes of frames: hand over encoded messages as they pile up,
+              // so the copies held at once stay small (peak RSS), with the writer's back-pressure between.
+              if (w.bytes >= OUT_YIELD_BYTES) yield* w.take();
             }
-            // A network read can hold megabytes of frames: hand over encoded messages as they pile up,
-            // so the copies held at once stay small (peak RSS), with the writer's back-pressure between.
-            if (w.bytes >= OUT_YIELD_BYTES) yield* w.take();
           }
-          yield* w.take();
+        } finally {
+          // Left early (error, cancel): the read in flight fails once the body is canceled; not unhandled.
+          pending?.catch(() => {});
         }
         for (const ready of ro.flush()) add(ready);
         w.flush();
