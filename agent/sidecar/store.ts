@@ -182,8 +182,8 @@ export class SidecarStore {
 
   /**
    * Series as enveloped SeriesResponse bytes (flags | length | message, the framing of gRPC, gRPC-Web and
-   * Connect streaming), handed over once per network read from Prometheus: the fast transports write
-   * these straight to the socket. With `reuse`, output buffers are recycled: a yielded piece is valid
+   * Connect streaming), handed over in pieces of up to ~128 KiB as they are written: the fast transports
+   * write these straight to the socket. With `reuse`, output buffers are recycled: a yielded piece is valid
    * only until the generator is resumed, so the caller must have copied or sent it by then.
    */
   async *seriesEnveloped(req: SeriesRequest, signal?: AbortSignal, opts: { reuse?: boolean } = {}): AsyncGenerator<Uint8Array> {
