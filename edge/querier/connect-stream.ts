@@ -69,6 +69,12 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
   let buf: Uint8Array = new Uint8Array(0);
   let pos = 0;
   let ended = false;
+  // Bytes the next envelope needs in one buffer (5 for its header, then header + message).
+  let need = 5;
+  // Reads held back until the envelope they belong to is whole: joining the unparsed tail with each
+  // read as it came copied a large batch message once per network read (quadratic in its size).
+  const held: Uint8Array[] = [];
+  let heldLen = 0;
   try {
     for (;;) {
       // Parse every whole envelope in the buffer.
@@ -76,7 +82,8 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
         const flags = buf[pos]!;
         const len = ((buf[pos + 1]! << 24) >>> 0) + (buf[pos + 2]! << 16) + (buf[pos + 3]! << 8) + buf[pos + 4]!;
         if (len > MAX_MESSAGE) throw new CodedError("corrupt", `${where}: message of ${len} bytes announced, more than ${MAX_MESSAGE}`);
-        if (buf.length - pos - 5 < len) break;
+        if (buf.length - pos - 5 < len) { need = 5 + len; break; }
+        need = 5;
         const s = pos + 5, e = s + len;
         pos = e;
         if (flags & 0x02) {
@@ -105,16 +112,30 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
       }
       if (r.done) break;
       const chunk = r.value ?? new Uint8Array(0);
-      // Keep chunk bytes as they come (decoded chunk data are views into them); copy only the
-      // unparsed tail of the previous read when a message straddles two reads.
-      if (pos >= buf.length) buf = chunk;
-      else {
-        const rest = buf.subarray(pos);
-        const merged = new Uint8Array(rest.length + chunk.length);
-        merged.set(rest, 0);
-        merged.set(chunk, rest.length);
-        buf = merged;
-      }
+      if (chunk.length === 0) continue;
+      // Keep chunk bytes as they come (decoded chunk data are views into them); when an envelope
+      // straddles reads, hold the reads until it is whole, then copy the tail and them once.
+      if (pos >= buf.length) { buf = chunk; pos = 0; continue; }
+      held.push(chunk);
+      heldLen += chunk.length;
+      const rest = buf.length - pos;
+      if (rest + heldLen < need) continue;
+      const merged = new Uint8Array(rest + heldLen);
+      merged.set(buf.subarray(pos), 0);
+      let o = rest;
+      for (const h of held) { merged.set(h, o); o += h.length; }
+      held.length = 0;
+      heldLen = 0;
+      buf = merged;
+      pos = 0;
+    }
+    if (heldLen > 0) {
+      // The stream ended inside an envelope: keep the bytes for the message below.
+      const merged = new Uint8Array(buf.length - pos + heldLen);
+      merged.set(buf.subarray(pos), 0);
+      let o = buf.length - pos;
+      for (const h of held) { merged.set(h, o); o += h.length; }
+      buf = merged;
       pos = 0;
     }
     if (!ended) throw new CodedError("unavailable", `${where}: stream ended without an end-of-stream message (${buf.length - pos} bytes left)`);

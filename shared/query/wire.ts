@@ -62,13 +62,13 @@ class Reader {
     return Number(BigInt.asIntN(64, v));
   }
 
-  /** Length-delimited field: returns [start, end) of its bytes. */
-  bytes(): [number, number] {
+  /** Length-delimited field: returns the start of its bytes; they end at the new `pos` (no tuple allocated). */
+  bytes(): number {
     const n = this.varint();
     if (n < 0 || this.pos + n > this.end) this.fail(`length ${n} runs past the end (${this.end - this.pos} bytes left)`);
     const s = this.pos;
     this.pos += n;
-    return [s, this.pos];
+    return s;
   }
 
   skip(wire: number): void {
@@ -94,7 +94,7 @@ function chunk(r: Reader, e: number): WireChunk {
   while (r.pos < e) {
     const tag = r.varint();
     if (tag === 8) type = r.varint();
-    else if (tag === 18) { const [ds, de] = r.bytes(); data = b.subarray(ds, de); }
+    else if (tag === 18) { const ds = r.bytes(); data = b.subarray(ds, r.pos); }
     else r.skip(tag & 7);
   }
   r.end = outer;
@@ -144,8 +144,8 @@ function series(r: Reader, e: number): { labels: Label[]; chunks: WireAggrChunk[
       let name = "", value = "";
       while (r.pos < le) {
         const t = r.varint();
-        if (t === 10) { const [a, z] = r.bytes(); name = labelStrings.get(b, a, z); }
-        else if (t === 18) { const [a, z] = r.bytes(); value = labelStrings.get(b, a, z); }
+        if (t === 10) { const a = r.bytes(); name = labelStrings.get(b, a, r.pos); }
+        else if (t === 18) { const a = r.bytes(); value = labelStrings.get(b, a, r.pos); }
         else r.skip(t & 7);
       }
       r.end = e;
