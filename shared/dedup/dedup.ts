@@ -17,7 +17,10 @@
 
 import { METRIC_NAME, compareLabels, getLabel, type Labels } from "../labels/labels.ts";
 import type { SampleIterator, StorageSeries } from "../storage/types.ts";
-import { drainInto, isArraySeries, SampleBuffer, setStale, staleAt, type ArraySeries, type SampleArrays } from "../tsdb/querier.ts";
+import { drainInto, isArraySeries, isChunkedSeries, SampleBuffer, setStale, staleAt, type ArraySeries, type SampleArrays, type SeriesChunk } from "../tsdb/querier.ts";
+import { decodeXorAt } from "../chunkenc/xor.ts";
+import { Encoding } from "../chunkenc/chunk.ts";
+import { CodedError } from "../encoding/errors.ts";
 
 export type DedupAlgorithm = "penalty" | "chain";
 
@@ -74,17 +77,31 @@ function mergedSeries(labels: Labels, replicas: StorageSeries[], opts: DedupOpti
     labels,
     iterator,
     samplesInto(out: SampleBuffer): void {
-      // Each replica decodes into a scratch buffer of this nesting level, then one merge pass.
+      // Each replica goes into a scratch buffer of this nesting level, then one merge pass. Replicas
+      // that hand out their chunks are decoded lazily, chunk by chunk, as the merge reaches them.
       const level = scratchDepth++;
       try {
-        const bufs = (scratch[level] ??= []);
-        for (let i = 0; i < replicas.length; i++) {
-          const b = (bufs[i] ??= new SampleBuffer(1024));
+        const reps = (scratch[level] ??= []);
+        const k = replicas.length;
+        let lazy = false;
+        for (let i = 0; i < k; i++) {
+          const rep = (reps[i] ??= new Replica());
           const r = replicas[i]!;
-          if (isArraySeries(r)) r.samplesInto(b);
-          else { const e = drainInto(r.iterator(), b); if (e) throw e; }
+          const list = isChunkedSeries(r) ? r.chunkList() : null;
+          if (list && rep.resetLazy(list.chunks, list.mint, list.maxt)) lazy = true;
+          else fullInto(r, rep);
         }
-        penaltyMerge(bufs, replicas.length, counter, out);
+        if (lazy) {
+          try {
+            mergeReplicas(reps, k, counter, out);
+            return;
+          } catch {
+            // A chunk did not match its time range or order, or was corrupt: decode everything (which
+            // also names the series in a decode error).
+            for (let i = 0; i < k; i++) fullInto(replicas[i]!, reps[i]!);
+          }
+        }
+        mergeReplicas(reps, k, counter, out);
       } finally {
         scratchDepth--;
       }
@@ -93,9 +110,103 @@ function mergedSeries(labels: Labels, replicas: StorageSeries[], opts: DedupOpti
   return series;
 }
 
-/** Per-replica decode buffers, one set per nesting level of samplesInto (reused across series). */
-const scratch: SampleBuffer[][] = [];
+function fullInto(r: StorageSeries, rep: Replica): void {
+  if (isArraySeries(r)) r.samplesInto(rep.b);
+  else { const e = drainInto(r.iterator(), rep.b); if (e) throw e; }
+  rep.resetFull();
+}
+
+/** Per-replica buffers, one set per nesting level of samplesInto (reused across series). */
+const scratch: Replica[][] = [];
 let scratchDepth = 0;
+
+/**
+ * One replica in a penalty merge: samples decoded so far (b, in time order), the position `pos`, a
+ * pending seek target `tgt` (the merge moves replicas it is not reading only when it needs them: the
+ * position is always "first sample at or after the largest target so far", as with iterator seeks),
+ * and, when decoded lazily, the chunks not decoded yet. A chunk whose whole time range lies before the
+ * target is skipped without decoding: while one replica has no gaps, the others' middle chunks are
+ * never decoded. Relies on the chunks' min/max times (checked on every chunk that is decoded).
+ */
+class Replica {
+  readonly b = new SampleBuffer(1024);
+  pos = 0;
+  tgt = Number.NEGATIVE_INFINITY;
+  private chunks: readonly SeriesChunk[] = [];
+  private next = 0;
+  private mint = 0;
+  private maxt = 0;
+
+  resetFull(): void {
+    this.pos = 0; this.tgt = Number.NEGATIVE_INFINITY;
+    this.chunks = []; this.next = 0;
+  }
+
+  /** Lazy decoding of `chunks` trimmed to [mint, maxt]; false if their time ranges overlap or are out of order. */
+  resetLazy(chunks: readonly SeriesChunk[], mint: number, maxt: number): boolean {
+    let cap = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
+      if (c.encoding !== Encoding.XOR || c.data.length < 2 || c.deleted || !(c.minTime <= c.maxTime)) return false;
+      if (i > 0 && !(chunks[i - 1]!.maxTime < c.minTime)) return false;
+      cap += (c.data[0]! << 8) | c.data[1]!;
+    }
+    this.b.n = 0;
+    this.b.reserve(cap);
+    this.pos = 0; this.tgt = Number.NEGATIVE_INFINITY;
+    this.chunks = chunks; this.next = 0; this.mint = mint; this.maxt = maxt;
+    return true;
+  }
+
+  /**
+   * Apply the pending target within what is decoded; then the sample time there (exact), or a lower
+   * bound of it from the next chunk that may hold it (not decoded), or +Infinity when none is left.
+   */
+  lb(): number {
+    const b = this.b, ts = b.ts, n = b.n, tgt = this.tgt;
+    let p = this.pos;
+    while (p < n && ts[p]! < tgt) p++;
+    this.pos = p;
+    if (p < n) return ts[p]!;
+    const cs = this.chunks;
+    while (this.next < cs.length) {
+      const c = cs[this.next]!;
+      if (c.maxTime < tgt || c.maxTime < this.mint || c.minTime > this.maxt) { this.next++; continue; }
+      return Math.max(c.minTime, tgt, this.mint);
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** The exact time of the sample at the position (decoding as needed); +Infinity when none is left. */
+  at(): number {
+    for (;;) {
+      const x = this.lb();
+      if (this.pos < this.b.n || x === Number.POSITIVE_INFINITY) return x;
+      this.decodeNext();
+    }
+  }
+
+  /** Append the next chunk's samples in [mint, maxt]; throws if they break its time range or the order. */
+  private decodeNext(): void {
+    const c = this.chunks[this.next++]!;
+    const b = this.b;
+    const start = b.n;
+    b.reserve(start + ((c.data[0]! << 8) | c.data[1]!));
+    const ts = b.ts, bits = b.bits;
+    const got = decodeXorAt(c.data, ts, bits, start, c.what);
+    let last = start > 0 ? ts[start - 1]! : Number.NEGATIVE_INFINITY;
+    let m = start;
+    for (let j = start; j < start + got; j++) {
+      const t = ts[j]!;
+      if (t < c.minTime || t > c.maxTime || t <= last) throw new CodedError("internal", `${c.what}: samples outside the chunk's time range or order`);
+      last = t;
+      if (t < this.mint || t > this.maxt) continue;
+      if (m !== j) { ts[m] = t; bits[2 * m] = bits[2 * j]!; bits[2 * m + 1] = bits[2 * j + 1]!; }
+      m++;
+    }
+    b.n = m;
+  }
+}
 
 /**
  * PenaltyIterator's output, computed over whole decoded replicas into `out` in one pass: the same
@@ -103,11 +214,34 @@ let scratchDepth = 0;
  * without a virtual call per sample and replica.
  */
 export function penaltyMerge(reps: readonly SampleArrays[], k: number, counter: boolean, out: SampleBuffer): void {
+  const rs: Replica[] = [];
+  for (let i = 0; i < k; i++) {
+    const r = new Replica();
+    const a = reps[i]!;
+    r.b.reserve(a.n);
+    r.b.ts.set(a.ts.subarray(0, a.n));
+    r.b.bits.set(a.bits.subarray(0, 2 * a.n));
+    r.b.n = a.n;
+    rs.push(r);
+  }
+  mergeReplicas(rs, k, counter, out);
+}
+
+/** penaltyMerge over replicas given as chunks, decoded lazily (for tests: the chunk skipping path). */
+export function penaltyMergeChunks(reps: readonly { chunks: SeriesChunk[]; mint: number; maxt: number }[], counter: boolean, out: SampleBuffer): void {
+  const rs = reps.map((x) => {
+    const r = new Replica();
+    if (!r.resetLazy(x.chunks, x.mint, x.maxt)) throw new Error("chunks overlap");
+    return r;
+  });
+  mergeReplicas(rs, rs.length, counter, out);
+}
+
+function mergeReplicas(reps: readonly Replica[], k: number, counter: boolean, out: SampleBuffer): void {
   let cap = 0;
-  for (let i = 0; i < k; i++) cap += reps[i]!.n;
+  for (let i = 0; i < k; i++) cap += reps[i]!.b.ts.length;
   out.n = 0;
   out.reserve(cap);
-  const pos = new Int32Array(k);
   const offset = new Float64Array(k);
   let cur = -1;
   let lastT = Number.NEGATIVE_INFINITY;
@@ -118,36 +252,36 @@ export function penaltyMerge(reps: readonly SampleArrays[], k: number, counter: 
   const ots = out.ts, ovs = out.vs, obits = out.bits;
   for (let first = true; ; first = false) {
     if (!first) {
+      // Move every replica past what was emitted; the others also past half an interval (pending
+      // targets: applied when a replica is looked at).
       const half = (interval || INITIAL_INTERVAL) / 2;
       for (let i = 0; i < k; i++) {
-        const a = reps[i]!;
-        let p = pos[i]!;
-        if (p >= a.n) continue;
+        const r = reps[i]!;
         const target = i === cur ? lastT + 1 : lastT + half;
-        const ts = a.ts;
-        while (p < a.n && ts[p]! < target) p++;
-        pos[i] = p;
+        if (target > r.tgt) r.tgt = target;
       }
     }
     let pick = -1;
     const c = cur;
-    if (c >= 0 && pos[c]! < reps[c]!.n) {
-      const t = reps[c]!.ts[pos[c]!]!;
-      if (interval === 0 || t - lastT <= 2 * interval) pick = c;
+    if (c >= 0) {
+      const t = reps[c]!.at();
+      if (t !== Number.POSITIVE_INFINITY && (interval === 0 || t - lastT <= 2 * interval)) pick = c;
     }
     if (pick < 0) {
       let best = Number.POSITIVE_INFINITY;
-      if (c >= 0 && pos[c]! < reps[c]!.n) { best = reps[c]!.ts[pos[c]!]!; pick = c; }
+      if (c >= 0) { const t = reps[c]!.at(); if (t !== Number.POSITIVE_INFINITY) { best = t; pick = c; } }
       for (let i = 0; i < k; i++) {
-        if (i === c || pos[i]! >= reps[i]!.n) continue;
-        const t = reps[i]!.ts[pos[i]!]!;
+        if (i === c) continue;
+        const r = reps[i]!;
+        if (r.lb() >= best) continue; // cannot be earlier: not decoded
+        const t = r.at();
         if (t < best) { best = t; pick = i; }
       }
     }
     if (pick < 0) break;
 
-    const a = reps[pick]!;
-    const p = pos[pick]!;
+    const r = reps[pick]!, a = r.b;
+    const p = r.pos;
     const t = a.ts[p]!;
     let v = a.vs[p]!;
     const stale = v !== v && staleAt(a, p);
@@ -158,7 +292,7 @@ export function penaltyMerge(reps: readonly SampleArrays[], k: number, counter: 
 
     if (pick === cur && lastT !== Number.NEGATIVE_INFINITY) {
       const d = t - lastT;
-      if (interval === 0 || d <= 2 * interval || !otherEarlier(reps, pos, k, pick, t)) interval = d;
+      if (interval === 0 || d <= 2 * interval || !otherEarlier(reps, k, pick, t)) interval = d;
     }
     cur = pick;
     lastT = t;
@@ -172,17 +306,25 @@ export function penaltyMerge(reps: readonly SampleArrays[], k: number, counter: 
     // Staying on `cur` while its next sample comes within twice the interval (no gap) needs nothing of
     // the other replicas: emit that run in a tight loop. The others' positions only ever move forward
     // to "first sample at or after lastT + half an interval"; the largest of those targets over the run
-    // is applied once at its end, which lands them where per-sample advancing would have.
+    // becomes their pending target, which lands them where per-sample advancing would have.
     if (interval === 0) continue;
-    const ca = reps[cur]!, cts = ca.ts, cvs = ca.vs, cn = ca.n, off = offset[cur]!;
-    let cp = pos[cur]!;
+    const ca = r.b, off = offset[cur]!;
+    let cts = ca.ts, cvs = ca.vs, cn = ca.n;
+    let cp = r.pos;
     let maxOther = Number.NEGATIVE_INFINITY;
     for (;;) {
       const tgt = lastT + interval / 2;
       if (tgt > maxOther) maxOther = tgt;
       const next = lastT + 1;
       while (cp < cn && cts[cp]! < next) cp++;
-      if (cp >= cn) break;
+      if (cp >= cn) {
+        // End of what is decoded: the next chunk, if any.
+        r.pos = cp;
+        if (next > r.tgt) r.tgt = next;
+        if (r.at() === Number.POSITIVE_INFINITY) break;
+        cts = ca.ts; cvs = ca.vs; cn = ca.n; cp = r.pos;
+        continue;
+      }
       const t2 = cts[cp]!;
       const d = t2 - lastT;
       if (d > 2 * interval) break;
@@ -193,25 +335,28 @@ export function penaltyMerge(reps: readonly SampleArrays[], k: number, counter: 
       lastT = t2;
       lastV = v2;
       lastStale = st2;
+      if (n === ots.length) throw new CodedError("internal", "penalty merge: more samples than the replicas hold");
       ots[n] = t2;
       if (st2) setStale(obits, n);
       else ovs[n] = v2;
       n++;
     }
-    pos[cur] = cp;
+    r.pos = cp;
     for (let i = 0; i < k; i++) {
       if (i === cur) continue;
-      const oa = reps[i]!, ots2 = oa.ts;
-      let op = pos[i]!;
-      while (op < oa.n && ots2[op]! < maxOther) op++;
-      pos[i] = op;
+      const o = reps[i]!;
+      if (maxOther > o.tgt) o.tgt = maxOther;
     }
   }
   out.n = n;
 }
 
-function otherEarlier(reps: readonly SampleArrays[], pos: Int32Array, k: number, pick: number, t: number): boolean {
-  for (let i = 0; i < k; i++) if (i !== pick && pos[i]! < reps[i]!.n && reps[i]!.ts[pos[i]!]! < t) return true;
+function otherEarlier(reps: readonly Replica[], k: number, pick: number, t: number): boolean {
+  for (let i = 0; i < k; i++) {
+    if (i === pick) continue;
+    const r = reps[i]!;
+    if (r.lb() < t && r.at() < t) return true;
+  }
   return false;
 }
 

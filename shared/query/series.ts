@@ -68,6 +68,13 @@ export class StoreSeries implements StorageSeries {
     return it;
   }
 
+  /** The raw chunks (null when some are downsampled): the dedup merge decodes them as it needs them. */
+  chunkList(): { chunks: SeriesChunk[]; mint: number; maxt: number } | null {
+    for (const c of this.chunks) if (!c.raw?.data) return null;
+    const what = `chunk from ${this.from}`;
+    return { chunks: this.chunks.map((c) => seriesChunk(c, c.raw!, what)), mint: this.mint, maxt: this.maxt };
+  }
+
   /** All samples into `out` (the engine's reused buffer): raw chunks decode straight into it. */
   samplesInto(out: SampleBuffer): void {
     let allRaw = true;

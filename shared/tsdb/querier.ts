@@ -225,6 +225,16 @@ export interface ArraySeries extends StorageSeries {
   samplesInto(out: SampleBuffer): void;
 }
 
+/** A series that can hand out its raw chunks (for decoding only the chunks a reader needs). */
+export interface ChunkedSeries extends StorageSeries {
+  /** Its chunks, trimmed to [mint, maxt] when decoded; null when not plain raw chunks. */
+  chunkList(): { chunks: SeriesChunk[]; mint: number; maxt: number } | null;
+}
+
+export function isChunkedSeries(s: StorageSeries): s is ChunkedSeries {
+  return typeof (s as Partial<ChunkedSeries>).chunkList === "function";
+}
+
 export function isArraySeries(s: StorageSeries): s is ArraySeries {
   return typeof (s as Partial<ArraySeries>).samplesInto === "function";
 }

@@ -2,9 +2,10 @@
 // by each replica at its own times), never from our output.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ChainIterator, PenaltyIterator, dedupSeries, penaltyMerge } from "../../../shared/dedup/dedup.ts";
-import { SampleBuffer, staleAt } from "../../../shared/tsdb/querier.ts";
-import { bitsFloat, STALE_HI, STALE_LO } from "../../../shared/chunkenc/xor.ts";
+import { ChainIterator, PenaltyIterator, dedupSeries, penaltyMerge, penaltyMergeChunks } from "../../../shared/dedup/dedup.ts";
+import { SampleBuffer, staleAt, type SeriesChunk } from "../../../shared/tsdb/querier.ts";
+import { bitsFloat, STALE_HI, STALE_LO, XorAppender } from "../../../shared/chunkenc/xor.ts";
+import { Encoding } from "../../../shared/chunkenc/chunk.ts";
 import { labelsFrom } from "../../../shared/labels/labels.ts";
 import type { SampleIterator } from "../../../shared/storage/types.ts";
 
@@ -152,9 +153,7 @@ test("dedupSeries groups by labels without the replica label, sorted", () => {
   assert.equal(drain(out[0]!.iterator()).ts, [0, 15_000, 33_000]);
 });
 
-test.run();
-
-test("penaltyMerge (whole decoded replicas at once) equals PenaltyIterator sample for sample", () => {
+test("penaltyMerge (whole decoded replicas, or chunks decoded as reached) equals PenaltyIterator sample for sample", () => {
   // Seeded random replicas: jittered scrape times, gaps, interval changes, counter resets, stale
   // markers and NaNs; 1 to 3 replicas; counter and gauge handling.
   let seed = 12345;
@@ -200,5 +199,27 @@ test("penaltyMerge (whole decoded replicas at once) equals PenaltyIterator sampl
     const got: { ts: number[]; vs: number[]; st: boolean[] } = { ts: [], vs: [], st: [] };
     for (let i = 0; i < out.n; i++) { got.ts.push(out.ts[i]!); got.vs.push(out.vs[i]!); got.st.push(staleAt(out, i)); }
     assert.equal(got, want, `round ${round} (k=${k}, counter=${counter})`);
+    // The same replicas as XOR chunks of random sizes, decoded lazily (chunks skipped by time range).
+    const chunked = reps.map((r) => {
+      const chunks: SeriesChunk[] = [];
+      for (let i = 0; i < r.ts.length; ) {
+        const m = 1 + Math.floor(rnd() * 40);
+        const a = new XorAppender();
+        const from = i;
+        for (; i < r.ts.length && i < from + m; i++) {
+          if (r.stale[i]) a.appendStale(r.ts[i]!);
+          else a.append(r.ts[i]!, r.vs[i]!);
+        }
+        chunks.push({ minTime: r.ts[from]!, maxTime: r.ts[i - 1]!, encoding: Encoding.XOR, data: a.bytes(), what: "test chunk" });
+      }
+      return { chunks, mint: -1e15, maxt: 1e15 };
+    });
+    const out2 = new SampleBuffer(4);
+    penaltyMergeChunks(chunked, counter, out2);
+    const got2: { ts: number[]; vs: number[]; st: boolean[] } = { ts: [], vs: [], st: [] };
+    for (let i = 0; i < out2.n; i++) { got2.ts.push(out2.ts[i]!); got2.vs.push(out2.vs[i]!); got2.st.push(staleAt(out2, i)); }
+    assert.equal(got2, want, `lazy chunks, round ${round} (k=${k}, counter=${counter})`);
   }
 });
+
+test.run();
