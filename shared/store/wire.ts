@@ -391,14 +391,16 @@ export class SeriesResponseWriter {
       for (const b of this.takenBufs) this.recycle(b);
       this.takenBufs = [];
       if (hasReady) this.readyBufs.push(this.buf); else this.recycle(this.buf);
-      if (need <= this.bufferSize) nb = this.free.pop();
+      const i = this.free.findIndex((b) => b.length >= need);
+      if (i >= 0) nb = this.free.splice(i, 1)[0];
     }
     this.buf = nb ?? new Uint8Array(Math.max(this.bufferSize, need));
     this.pos = this.start = 0;
   }
 
+  /** Keeps a few buffers, batch-sized ones included (a batch is one message of up to MAX_BATCH_BYTES). */
   private recycle(b: Uint8Array): void {
-    if (b.length === this.bufferSize && this.free.length < 4) this.free.push(b);
+    if (this.free.length < 4 && b.length <= 2 * MAX_BATCH_BYTES + 64) this.free.push(b);
   }
 
   private cut(): void {
