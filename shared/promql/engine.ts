@@ -553,7 +553,7 @@ class Evaluator {
   }
 
   /** A function over a range vector (selector or subquery), one series at a time. */
-  private async rangeCall(e: Call, mi: number): Promise<Series[]> {
+  private async rangeCall(e: Call, mi: number, sink?: SeriesAggregator): Promise<Series[]> {
     const fn = RANGE_FUNCTIONS[e.func];
     if (!fn) throw new CodedError("bad_data", `function ${JSON.stringify(e.func)} does not take a range vector`);
     const n = this.steps;
@@ -594,6 +594,11 @@ class Evaluator {
     const rc = { stepTs: 0, rangeStart: 0, rangeEnd: 0, rangeMs: range, scalars };
     const mintAll = (at ?? this.start) - offset - range;
     const maxtAll = (at ?? this.end) - offset;
+    // One series' results: step indexes and values (scratch), then arrays of exactly that size (or
+    // straight into an aggregation: `sink`).
+    if (this.outIdx.length < n) { this.outIdx = new Int32Array(n); this.outVals = new Float64Array(n); }
+    const oIdx = this.outIdx, oVals = this.outVals;
+    const sunk: { metric: Labels }[] = [];
     for (const input of inputs) {
       if (tick(this.ctl)) await yieldNow(this.ctl);
       input.fill(w, mintAll, maxtAll);
@@ -601,7 +606,7 @@ class Evaluator {
       if (whi === wlo) continue;
       const wts = b.ts;
       win.ts = wts; win.vs = b.vs;
-      const ts: number[] = [], vs: number[] = [];
+      let k = 0;
       let lo = wlo, hi = wlo;
       for (let i = 0; i < n; i++) {
         const step = this.start + i * this.interval;
@@ -622,13 +627,26 @@ class Evaluator {
         rc.stepTs = step; rc.rangeStart = mint; rc.rangeEnd = maxt;
         const r = fn(win, rc);
         if (r === null) continue;
-        ts.push(step);
-        vs.push(r);
+        oIdx[k] = i;
+        oVals[k] = r;
+        k++;
       }
-      if (ts.length > 0) {
-        this.addSamples(ts.length);
-        out.push({ metric: keepName ? input.metric : withoutMetricName(input.metric), ts, vs });
+      if (k > 0) {
+        this.addSamples(k);
+        const metric = keepName ? input.metric : withoutMetricName(input.metric);
+        if (sink) {
+          sink.add(metric, sunk.length, oIdx, oVals, k);
+          sunk.push({ metric });
+          continue;
+        }
+        const ts: number[] = new Array(k), vs: number[] = new Array(k);
+        for (let p = 0; p < k; p++) { ts[p] = this.start + oIdx[p]! * this.interval; vs[p] = oVals[p]!; }
+        out.push({ metric, ts, vs });
       }
+    }
+    if (sink) {
+      checkDuplicates(sunk, inputs);
+      return [];
     }
     if (e.func === "absent_over_time") {
       // 0 or 1 series: 1 at every step where no input series had a sample in its window.
@@ -645,6 +663,9 @@ class Evaluator {
     checkDuplicates(out, inputs);
     return out;
   }
+
+  private outIdx = new Int32Array(0);
+  private outVals = new Float64Array(0);
 
   // ---- step-wise evaluation of instant-vector operations ----
 
@@ -723,6 +744,8 @@ class Evaluator {
     const cache = new AggrCache();
     const spec = { op: e.op, grouping: [...e.grouping].sort(), without: e.without };
     if (!e.param && SERIES_MAJOR_OPS.has(e.op)) {
+      const fused = await this.aggregateRangeCall(spec, e.expr);
+      if (fused) return fused;
       const v = await this.eval(e.expr);
       if (v.kind === "matrix") {
         const out = await this.aggregateSeries(spec, v.series);
@@ -744,96 +767,54 @@ class Evaluator {
   }
 
   /**
-   * sum/avg/count/min/max/group/stddev/stdvar over all steps at once, series by series: each input
-   * series' group is found once (not once per step and sample), and each (group, step) accumulates in
-   * the input order, exactly as the step-wise aggregate() does. Output groups come in the order the
-   * step-wise path gives them (by first step with a value, then first input series at that step).
+   * An aggregation straight over a range function of a selector (sum(rate(x[5m])) and the like): each
+   * series' results go into the aggregation as they are computed, never into per-series arrays. Null
+   * when `expr` is not that shape or the (group, step) cells could pass the bound.
    */
+  private async aggregateRangeCall(spec: AggrSpec, expr: Expr): Promise<Series[] | null> {
+    const c = unwrap(expr);
+    if (c.kind !== "Call" || c.func === "absent_over_time" || c.func === "timestamp" || !RANGE_FUNCTIONS[c.func]) return null;
+    let mi = -1;
+    for (let i = 0; i < c.args.length; i++) {
+      const a = unwrap(c.args[i]!);
+      if (a.kind === "MatrixSelector") { mi = i; break; }
+      if (a.kind === "SubqueryExpr") return null;
+    }
+    if (mi < 0) return null;
+    const n = this.steps;
+    const inputs = this.series((unwrap(c.args[mi]!) as MatrixSelector).vs).length;
+    if (inputs * n > SERIES_MAJOR_MAX_CELLS) return null;
+    if (tick(this.ctl)) await yieldNow(this.ctl);
+    const agg = new SeriesAggregator(spec, n);
+    await this.rangeCall(c, mi, agg);
+    const out = agg.finish(this.start, this.interval);
+    this.addSamples(agg.produced);
+    return out;
+  }
+
+  /** Series-major aggregation of evaluated series (see SeriesAggregator); null past its cell bound. */
   private async aggregateSeries(spec: AggrSpec, input: Series[]): Promise<Series[] | null> {
     const n = this.steps;
-    const op = spec.op;
-    const names = new Set(spec.grouping);
-    const byKey = new Map<string, number>();
-    const groups: { labels: Labels; value: Float64Array; mean: Float64Array; count: Float64Array; firstStep: number; firstSeries: number }[] = [];
-    const needMean = op === "avg" || op === "stddev" || op === "stdvar";
+    const agg = new SeriesAggregator(spec, n);
     const start = this.start, interval = this.interval;
+    let idx = new Int32Array(64), vals = new Float64Array(64);
     for (let si = 0; si < input.length; si++) {
       if (tick(this.ctl)) await yieldNow(this.ctl);
       const s = input[si]!;
-      if (s.ts.length === 0) continue;
-      const metric = s.metric;
-      const key = spec.without ? signature(metric, false, names) : signature(metric, true, names);
-      let gi = byKey.get(key);
-      if (gi === undefined) {
-        // Per-group arrays span every step: past a bound, the step-wise path (null) holds less.
-        if ((groups.length + 1) * n > SERIES_MAJOR_MAX_CELLS) return null;
-        gi = groups.length;
-        byKey.set(key, gi);
-        const labels = spec.without ? metric.filter((l) => !names.has(l.name) && l.name !== METRIC_NAME) : keepLabels(metric, names);
-        groups.push({ labels, value: new Float64Array(n), mean: needMean ? new Float64Array(n) : EMPTY_F64, count: new Float64Array(n), firstStep: n, firstSeries: 0 });
-      }
-      const g = groups[gi]!;
-      const value = g.value, mean = g.mean, count = g.count;
       const ts = s.ts, vs = s.vs;
+      if (ts.length === 0) continue;
+      if (idx.length < ts.length) { idx = new Int32Array(ts.length); vals = new Float64Array(ts.length); }
+      let k = 0;
       for (let p = 0; p < ts.length; p++) {
         const t = ts[p]!;
         const i = Math.round((t - start) / interval);
         if (i < 0 || i >= n || start + i * interval !== t) continue; // not on this evaluator's steps
-        const v = vs[p]!;
-        const c = count[i]!;
-        if (c === 0) {
-          count[i] = 1;
-          if (i < g.firstStep) { g.firstStep = i; g.firstSeries = si; }
-          switch (op) {
-            case "stddev": case "stdvar": value[i] = 0; mean[i] = v; break;
-            case "group": value[i] = 1; break;
-            case "avg": mean[i] = v; value[i] = v; break;
-            default: value[i] = v;
-          }
-          continue;
-        }
-        count[i] = c + 1;
-        switch (op) {
-          case "sum": value[i] = value[i]! + v; break;
-          case "avg": mean[i] = meanStep(mean[i]!, v, c + 1); break;
-          case "max": { const x = value[i]!; if (x < v || x !== x) value[i] = v; break; }
-          case "min": { const x = value[i]!; if (x > v || x !== x) value[i] = v; break; }
-          case "stddev": case "stdvar": {
-            const m = mean[i]!;
-            const delta = v - m;
-            const nm = m + delta / (c + 1);
-            mean[i] = nm;
-            value[i] = value[i]! + delta * (v - nm);
-            break;
-          }
-          default: break; // group, count
-        }
+        idx[k] = i; vals[k] = vs[p]!; k++;
       }
+      if (!agg.add(s.metric, si, idx, vals, k)) return null;
     }
-    const order = groups.filter((g) => g.firstStep < n).sort((a, b) => a.firstStep - b.firstStep || a.firstSeries - b.firstSeries);
-    const out: Series[] = [];
-    let produced = 0;
-    for (const g of order) {
-      const ts: number[] = [], vs: number[] = [];
-      const { value, mean, count } = g;
-      for (let i = g.firstStep; i < n; i++) {
-        const c = count[i]!;
-        if (c === 0) continue;
-        let r: number;
-        switch (op) {
-          case "avg": r = mean[i]!; break;
-          case "count": r = c; break;
-          case "stdvar": r = value[i]! / c; break;
-          case "stddev": r = Math.sqrt(value[i]! / c); break;
-          default: r = value[i]!;
-        }
-        ts.push(start + i * interval);
-        vs.push(r);
-      }
-      produced += ts.length;
-      out.push({ metric: g.labels, ts, vs });
-    }
-    this.addSamples(produced);
+    const out = agg.finish(start, interval);
+    this.addSamples(agg.produced);
     return out;
   }
 
@@ -854,6 +835,105 @@ class Evaluator {
       return await this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[0] as Vector, (args[1] as Vector)[0]!.v, false, e.returnBool, cache));
     }
     return await this.rangeEval([e.lhs, e.rhs], (args) => vectorScalarBinop(e.op, args[1] as Vector, (args[0] as Vector)[0]!.v, true, e.returnBool, cache));
+  }
+}
+
+/**
+ * sum/avg/count/min/max/group/stddev/stdvar over all steps at once, series by series: each input
+ * series' group is found once (not once per step and sample), and each (group, step) accumulates in
+ * the input order, exactly as the step-wise aggregate() does. Output groups come in the order the
+ * step-wise path gives them (by first step with a value, then first input series at that step).
+ */
+class SeriesAggregator {
+  private readonly names: Set<string>;
+  private readonly byKey = new Map<string, number>();
+  private readonly groups: { labels: Labels; value: Float64Array; mean: Float64Array; count: Float64Array; firstStep: number; firstSeries: number }[] = [];
+  private readonly needMean: boolean;
+  produced = 0;
+
+  constructor(private readonly spec: AggrSpec, private readonly n: number) {
+    this.names = new Set(spec.grouping);
+    this.needMean = spec.op === "avg" || spec.op === "stddev" || spec.op === "stdvar";
+  }
+
+  /**
+   * Input series number `si` (increasing) with values vals[p] at step indexes idx[p] (increasing), p < k.
+   * False when a new group would pass the cell bound (per-group arrays span every step).
+   */
+  add(metric: Labels, si: number, idx: Int32Array, vals: Float64Array, k: number): boolean {
+    if (k === 0) return true;
+    const spec = this.spec, names = this.names, n = this.n, op = spec.op;
+    const key = spec.without ? signature(metric, false, names) : signature(metric, true, names);
+    let gi = this.byKey.get(key);
+    if (gi === undefined) {
+      if ((this.groups.length + 1) * n > SERIES_MAJOR_MAX_CELLS) return false;
+      gi = this.groups.length;
+      this.byKey.set(key, gi);
+      const labels = spec.without ? metric.filter((l) => !names.has(l.name) && l.name !== METRIC_NAME) : keepLabels(metric, names);
+      this.groups.push({ labels, value: new Float64Array(n), mean: this.needMean ? new Float64Array(n) : EMPTY_F64, count: new Float64Array(n), firstStep: n, firstSeries: 0 });
+    }
+    const g = this.groups[gi]!;
+    const value = g.value, mean = g.mean, count = g.count;
+    if (idx[0]! < g.firstStep) { g.firstStep = idx[0]!; g.firstSeries = si; }
+    for (let p = 0; p < k; p++) {
+      const i = idx[p]!;
+      const v = vals[p]!;
+      const c = count[i]!;
+      if (c === 0) {
+        count[i] = 1;
+        switch (op) {
+          case "stddev": case "stdvar": value[i] = 0; mean[i] = v; break;
+          case "group": value[i] = 1; break;
+          case "avg": mean[i] = v; value[i] = v; break;
+          default: value[i] = v;
+        }
+        continue;
+      }
+      count[i] = c + 1;
+      switch (op) {
+        case "sum": value[i] = value[i]! + v; break;
+        case "avg": mean[i] = meanStep(mean[i]!, v, c + 1); break;
+        case "max": { const x = value[i]!; if (x < v || x !== x) value[i] = v; break; }
+        case "min": { const x = value[i]!; if (x > v || x !== x) value[i] = v; break; }
+        case "stddev": case "stdvar": {
+          const m = mean[i]!;
+          const delta = v - m;
+          const nm = m + delta / (c + 1);
+          mean[i] = nm;
+          value[i] = value[i]! + delta * (v - nm);
+          break;
+        }
+        default: break; // group, count
+      }
+    }
+    return true;
+  }
+
+  finish(start: number, interval: number): Series[] {
+    const n = this.n, op = this.spec.op;
+    const order = this.groups.filter((g) => g.firstStep < n).sort((a, b) => a.firstStep - b.firstStep || a.firstSeries - b.firstSeries);
+    const out: Series[] = [];
+    for (const g of order) {
+      const ts: number[] = [], vs: number[] = [];
+      const { value, mean, count } = g;
+      for (let i = g.firstStep; i < n; i++) {
+        const c = count[i]!;
+        if (c === 0) continue;
+        let r: number;
+        switch (op) {
+          case "avg": r = mean[i]!; break;
+          case "count": r = c; break;
+          case "stdvar": r = value[i]! / c; break;
+          case "stddev": r = Math.sqrt(value[i]! / c); break;
+          default: r = value[i]!;
+        }
+        ts.push(start + i * interval);
+        vs.push(r);
+      }
+      this.produced += ts.length;
+      out.push({ metric: g.labels, ts, vs });
+    }
+    return out;
   }
 }
 
