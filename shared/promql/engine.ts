@@ -431,19 +431,22 @@ class Evaluator {
     }
   }
 
-  private async vectorSelector(e: VectorSelector): Promise<Series[]> {
+  private async vectorSelector(e: VectorSelector, sink?: SeriesAggregator): Promise<Series[]> {
     const at = this.atOf(e.at);
     const n = this.steps;
     const out: Series[] = [];
     const mint = (at ?? this.start) - e.offset - this.lookback;
     const maxt = (at ?? this.end) - e.offset;
     const w = this.buf, b = w.b;
+    if (this.outIdx.length < n) { this.outIdx = new Int32Array(n); this.outVals = new Float64Array(n); }
+    const oIdx = this.outIdx, oVals = this.outVals;
+    let sunk = 0;
     for (const s of this.series(e)) {
       if (tick(this.ctl)) await yieldNow(this.ctl);
       this.load(s, mint, maxt, w, false);
       const lo = w.lo, hi = w.hi;
       if (hi === lo) continue;
-      const ts: number[] = [], vs: number[] = [];
+      let m = 0;
       let j = lo; // index of first sample > refTime
       for (let i = 0; i < n; i++) {
         const step = this.start + i * this.interval;
@@ -453,11 +456,15 @@ class Evaluator {
         if (j === lo) continue;
         const k = j - 1;
         if (b.ts[k]! < ref - this.lookback || staleAt(b, k)) continue;
-        ts.push(step);
-        vs.push(b.vs[k]!);
+        oIdx[m] = i;
+        oVals[m] = b.vs[k]!;
+        m++;
       }
-      if (ts.length > 0) {
-        this.addSamples(ts.length);
+      if (m > 0) {
+        this.addSamples(m);
+        if (sink) { sink.add(s.labels, sunk++, oIdx, oVals, m); continue; }
+        const ts: number[] = new Array(m), vs: number[] = new Array(m);
+        for (let p = 0; p < m; p++) { ts[p] = this.start + oIdx[p]! * this.interval; vs[p] = oVals[p]!; }
         out.push({ metric: s.labels, ts, vs });
       }
     }
@@ -773,6 +780,17 @@ class Evaluator {
    */
   private async aggregateRangeCall(spec: AggrSpec, expr: Expr): Promise<Series[] | null> {
     const c = unwrap(expr);
+    if (c.kind === "VectorSelector") {
+      // count(x), sum by (job) (x): the selector's points go straight into the aggregation.
+      const n = this.steps;
+      if (this.series(c).length * n > SERIES_MAJOR_MAX_CELLS) return null;
+      if (tick(this.ctl)) await yieldNow(this.ctl);
+      const agg = new SeriesAggregator(spec, n);
+      await this.vectorSelector(c, agg);
+      const out = agg.finish(this.start, this.interval);
+      this.addSamples(agg.produced);
+      return out;
+    }
     if (c.kind !== "Call" || c.func === "absent_over_time" || c.func === "timestamp" || !RANGE_FUNCTIONS[c.func]) return null;
     let mi = -1;
     for (let i = 0; i < c.args.length; i++) {
