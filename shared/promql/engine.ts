@@ -15,7 +15,7 @@ import type { EvalValue, Sample, Series, Vector } from "./value.ts";
 import { compareSeries, dropMetricName, withoutMetricName, goPow, keepLabels, labelsKey, signature } from "./value.ts";
 import { absentLabels, RANGE_FUNCTIONS, VECTOR_FUNCTIONS, type RangeWindow, type StepArg, type StepCtx } from "./functions.ts";
 import { aggregate, AggrCache, type AggrSpec } from "./aggregate.ts";
-import { meanStep } from "./functions.ts";
+import { meanStep, quantile } from "./functions.ts";
 import { vectorBinop, vectorScalarBinop, scalarBinop, setOp, BinopCache } from "./binop.ts";
 import { parseExpr } from "./parser.ts";
 import { isArraySeries, SampleBuffer, staleAt } from "../tsdb/querier.ts";
@@ -750,15 +750,17 @@ class Evaluator {
   private async aggregation(e: AggregateExpr): Promise<Series[]> {
     const cache = new AggrCache();
     const spec = { op: e.op, grouping: [...e.grouping].sort(), without: e.without };
-    if (!e.param && SERIES_MAJOR_OPS.has(e.op)) {
-      const fused = await this.aggregateRangeCall(spec, e.expr);
+    // quantile with a literal φ: the same series-major path (each step's values in input order).
+    const literalQ = e.op === "quantile" && e.param && unwrap(e.param).kind === "NumberLiteral" ? (unwrap(e.param) as { val: number }).val : null;
+    if ((!e.param && SERIES_MAJOR_OPS.has(e.op)) || literalQ !== null) {
+      const fused = await this.aggregateRangeCall(spec, e.expr, literalQ ?? 0);
       if (fused) return fused;
       const v = await this.eval(e.expr);
       if (v.kind === "matrix") {
-        const out = await this.aggregateSeries(spec, v.series);
+        const out = await this.aggregateSeries(spec, v.series, literalQ ?? 0);
         if (out) return out;
       }
-      return await this.rangeEvalValues([v], (args, c) => aggregate(spec, null, args[0] as Vector, c.ts, cache));
+      return await this.rangeEvalValues([v], (args, c) => aggregate(spec, literalQ, args[0] as Vector, c.ts, cache));
     }
     if (e.param) {
       const p = unwrap(e.param);
@@ -778,14 +780,14 @@ class Evaluator {
    * series' results go into the aggregation as they are computed, never into per-series arrays. Null
    * when `expr` is not that shape or the (group, step) cells could pass the bound.
    */
-  private async aggregateRangeCall(spec: AggrSpec, expr: Expr): Promise<Series[] | null> {
+  private async aggregateRangeCall(spec: AggrSpec, expr: Expr, q: number): Promise<Series[] | null> {
     const c = unwrap(expr);
     if (c.kind === "VectorSelector") {
       // count(x), sum by (job) (x): the selector's points go straight into the aggregation.
       const n = this.steps;
       if (this.series(c).length * n > SERIES_MAJOR_MAX_CELLS) return null;
       if (tick(this.ctl)) await yieldNow(this.ctl);
-      const agg = new SeriesAggregator(spec, n);
+      const agg = new SeriesAggregator(spec, n, q);
       await this.vectorSelector(c, agg);
       const out = agg.finish(this.start, this.interval);
       this.addSamples(agg.produced);
@@ -803,7 +805,7 @@ class Evaluator {
     const inputs = this.series((unwrap(c.args[mi]!) as MatrixSelector).vs).length;
     if (inputs * n > SERIES_MAJOR_MAX_CELLS) return null;
     if (tick(this.ctl)) await yieldNow(this.ctl);
-    const agg = new SeriesAggregator(spec, n);
+    const agg = new SeriesAggregator(spec, n, q);
     await this.rangeCall(c, mi, agg);
     const out = agg.finish(this.start, this.interval);
     this.addSamples(agg.produced);
@@ -811,9 +813,9 @@ class Evaluator {
   }
 
   /** Series-major aggregation of evaluated series (see SeriesAggregator); null past its cell bound. */
-  private async aggregateSeries(spec: AggrSpec, input: Series[]): Promise<Series[] | null> {
+  private async aggregateSeries(spec: AggrSpec, input: Series[], q: number): Promise<Series[] | null> {
     const n = this.steps;
-    const agg = new SeriesAggregator(spec, n);
+    const agg = new SeriesAggregator(spec, n, q);
     const start = this.start, interval = this.interval;
     let idx = new Int32Array(64), vals = new Float64Array(64);
     for (let si = 0; si < input.length; si++) {
@@ -865,11 +867,12 @@ class Evaluator {
 class SeriesAggregator {
   private readonly names: Set<string>;
   private readonly byKey = new Map<string, number>();
-  private readonly groups: { labels: Labels; value: Float64Array; mean: Float64Array; count: Float64Array; firstStep: number; firstSeries: number }[] = [];
+  private readonly groups: { labels: Labels; value: Float64Array; mean: Float64Array; count: Float64Array; firstStep: number; firstSeries: number; vals: (number[] | null)[] | null }[] = [];
   private readonly needMean: boolean;
   produced = 0;
 
-  constructor(private readonly spec: AggrSpec, private readonly n: number) {
+  /** `q`: φ of quantile (the only op with a parameter taken here). */
+  constructor(private readonly spec: AggrSpec, private readonly n: number, private readonly q = 0) {
     this.names = new Set(spec.grouping);
     this.needMean = spec.op === "avg" || spec.op === "stddev" || spec.op === "stdvar";
   }
@@ -888,11 +891,21 @@ class SeriesAggregator {
       gi = this.groups.length;
       this.byKey.set(key, gi);
       const labels = spec.without ? metric.filter((l) => !names.has(l.name) && l.name !== METRIC_NAME) : keepLabels(metric, names);
-      this.groups.push({ labels, value: new Float64Array(n), mean: this.needMean ? new Float64Array(n) : EMPTY_F64, count: new Float64Array(n), firstStep: n, firstSeries: 0 });
+      this.groups.push({ labels, value: new Float64Array(n), mean: this.needMean ? new Float64Array(n) : EMPTY_F64, count: new Float64Array(n), firstStep: n, firstSeries: 0, vals: op === "quantile" ? new Array(n).fill(null) : null });
     }
     const g = this.groups[gi]!;
     const value = g.value, mean = g.mean, count = g.count;
     if (idx[0]! < g.firstStep) { g.firstStep = idx[0]!; g.firstSeries = si; }
+    if (g.vals) {
+      // quantile: every value of the step, in input order.
+      const lists = g.vals;
+      for (let p = 0; p < k; p++) {
+        const i = idx[p]!;
+        count[i] = count[i]! + 1;
+        (lists[i] ??= []).push(vals[p]!);
+      }
+      return true;
+    }
     for (let p = 0; p < k; p++) {
       const i = idx[p]!;
       const v = vals[p]!;
@@ -943,6 +956,7 @@ class SeriesAggregator {
           case "count": r = c; break;
           case "stdvar": r = value[i]! / c; break;
           case "stddev": r = Math.sqrt(value[i]! / c); break;
+          case "quantile": r = quantile(this.q, g.vals![i]!); break;
           default: r = value[i]!;
         }
         ts.push(start + i * interval);
