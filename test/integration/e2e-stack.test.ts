@@ -266,6 +266,14 @@ test("a sidecar killed: a warning naming it under partial_response, an error wit
 test("replica a's shipped blocks still answer through the store gateway after its sidecar died", async () => {
   const b = shippedMetas().find((m) => m.replica === "a")!;
   const t = Math.floor((b.maxTime - 1) / 1000);
+  // The bucket is read directly above; the store gateway loads new blocks on its sync interval (5 s
+  // here), so wait until this block's own samples come back through the querier (seen failing in CI
+  // once in three runs: the instant value was then the seeded sample a minute older).
+  await until(`the store gateway serves replica a's shipped block ${b.ulid}`, 60_000, async () => {
+    const a = await query("query", { query: 'http_requests_total{replica="a",handler="/",code="200"}[2m]', time: t, dedup: false, partial_response: true });
+    const vals = a.status === "success" ? a.data!.result[0]?.values ?? [] : [];
+    return vals.some(([ts]) => Number(ts) * 1000 >= b.minTime) ? vals : null;
+  });
   const r = ok(await query("query", { query: 'http_requests_total{replica="a",handler="/",code="200"}', time: t, dedup: false, partial_response: true }), "replica a via store");
   assert.is(r.length, 1, `replica a's series from the shipped block ${b.ulid}`);
   // The sample is a scrape within the block; its value is the counter at a time within lookback before t.
