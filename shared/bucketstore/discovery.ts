@@ -150,15 +150,56 @@ export interface UpdateBucketIndexOptions {
   /** Deletion marks just written. */
   marks?: DeletionMark[];
   now?: number;
+  /**
+   * Wait before reading the index back to check the change survived (ms; default 100-400, jittered).
+   * Two writers (two sidecars shipping at once) can each read the old index and overwrite the other's
+   * addition; the read-back catches that and writes again.
+   */
+  verifyDelayMs?: number;
+  /** Write attempts before giving up (default 5). */
+  attempts?: number;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => { setTimeout(() => r(), ms); });
+}
+
+/** True when `idx` reflects the change (added blocks and marks present, removed blocks gone). */
+function hasChange(idx: BucketIndex, o: UpdateBucketIndexOptions): boolean {
+  const blocks = new Set(idx.blocks.map((m) => m.ulid));
+  const marks = new Set(idx.deletion_marks.map((m) => m.id));
+  return (o.add ?? []).every((m) => blocks.has(m.ulid)) &&
+    (o.marks ?? []).every((m) => marks.has(m.id) || !blocks.has(m.id)) &&
+    (o.remove ?? []).every((id) => !blocks.has(id));
 }
 
 /**
  * What a writer calls after changing the bucket (the shipper after an upload; later the compactor):
  * read-modify-write of the index. A missing or unreadable index is rebuilt from a listing instead.
- * Two writers racing can lose one update (last write wins): readers bound that by re-listing when the
- * index is older than their max staleness, and `tools bucket index` rebuilds it.
+ *
+ * Object stores offer no lock here, and several sidecars write the same index: a write that lands
+ * between another writer's read and write is lost (seen in the e2e stack: a shipped block invisible to
+ * the store gateway). So after writing, the index is read back after a short jittered pause, and the
+ * change is applied again if a concurrent writer's version replaced it; each retry starts from that
+ * newer version, so both writers' blocks end up in it. A persistent failure throws (the caller logs it:
+ * the block is still found by listing once the index is older than --bucket-index.max-stale).
  */
 export async function updateBucketIndex(bkt: Bucket, opts: UpdateBucketIndexOptions = {}): Promise<BucketIndex> {
+  const attempts = opts.attempts ?? 5;
+  for (let i = 1; ; i++) {
+    const written = await updateOnce(bkt, opts);
+    const delay = opts.verifyDelayMs ?? 100 + Math.floor(Math.random() * 300);
+    if (delay > 0) await sleep(delay);
+    let now: BucketIndex | null = null;
+    try { now = await readBucketIndex(bkt); } catch { now = null; }
+    if (now && hasChange(now, opts)) return now.updated_at === written.updated_at ? written : now;
+    if (i >= attempts) {
+      throw new CodedError("unavailable", `bucket index: the change (${(opts.add ?? []).length} added, ${(opts.remove ?? []).length} removed) did not survive ${attempts} writes: other writers keep replacing ${BUCKET_INDEX_FILE}`);
+    }
+  }
+}
+
+async function updateOnce(bkt: Bucket, opts: UpdateBucketIndexOptions): Promise<BucketIndex> {
   const now = opts.now ?? Date.now();
   let idx: BucketIndex | null = null;
   try { idx = await readBucketIndex(bkt); } catch { idx = null; }

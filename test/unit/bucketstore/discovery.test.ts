@@ -84,6 +84,47 @@ test("bucket index: rebuilt from a listing, used while fresh, listing when stale
   assert.is((await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW })).fallback, "no bucket index");
 });
 
+test("updateBucketIndex: two writers racing (both read the old index, then both write) both end up in it", async () => {
+  const b = await bucket();
+  await updateBucketIndex(b, { now: NOW, verifyDelayMs: 0 });
+  // The first two reads of the index wait for each other: the classic lost update.
+  let waiting: (() => void) | null = null;
+  let reads = 0;
+  const racy = Object.create(b) as MemoryBucket;
+  racy.get = async (key: string) => {
+    const v = await b.get(key);
+    if (key === BUCKET_INDEX_FILE && ++reads <= 2) {
+      if (waiting) { waiting(); waiting = null; } else await new Promise<void>((r) => { waiting = r; });
+    }
+    return v;
+  };
+  const a1 = meta(newUlid(NOW + 1), 3000, 4000), a2 = meta(newUlid(NOW + 2), 3000, 4000);
+  await put(b, a1); await put(b, a2);
+  await Promise.all([
+    updateBucketIndex(racy, { add: [a1], now: NOW + 1, verifyDelayMs: 5 }),
+    updateBucketIndex(racy, { add: [a2], now: NOW + 2, verifyDelayMs: 20 }),
+  ]);
+  const idx = (await readBucketIndex(b))!;
+  assert.ok(idx.blocks.some((m) => m.ulid === a1.ulid) && idx.blocks.some((m) => m.ulid === a2.ulid), "both racing additions survive");
+  assert.ok(reads > 2, "a writer noticed its change was overwritten and wrote again");
+});
+
+test("updateBucketIndex: a change that never survives is an error after the set attempts", async () => {
+  const b = await bucket();
+  await updateBucketIndex(b, { now: NOW, verifyDelayMs: 0 });
+  const hostile = Object.create(b) as MemoryBucket;
+  const pristine = await b.get(BUCKET_INDEX_FILE);
+  // Another writer that always puts its own (older) version back right after ours.
+  hostile.upload = async (key: string, data) => { await b.upload(key, data); if (key === BUCKET_INDEX_FILE) await b.upload(key, pristine); };
+  const add = meta(newUlid(NOW + 3), 3000, 4000);
+  try {
+    await updateBucketIndex(hostile, { add: [add], now: NOW + 3, verifyDelayMs: 0, attempts: 3 });
+    assert.unreachable("the lost change was reported as written");
+  } catch (e) {
+    assert.match((e as Error).message, /did not survive 3 writes/);
+  }
+});
+
 test("updateBucketIndex: adds a block to an existing index; without one, rebuilds from a listing", async () => {
   const b = await bucket();
   const first = await updateBucketIndex(b, { now: NOW });
