@@ -222,6 +222,12 @@ export interface DiscoverOptions {
   /** Use the bucket index when present and younger than this (ms); 0 = always list. */
   indexMaxStaleMs: number;
   now: number;
+  /**
+   * When this reader last listed the bucket (ms). A listing older than indexMaxStaleMs forces a new one
+   * even with a fresh index: an index that writers keep refreshing never goes stale, so a block a racing
+   * writer dropped from it would otherwise stay invisible for good.
+   */
+  lastListedAt?: number;
 }
 
 /** Blocks and marks from the index when usable, else from a listing (reason in problems). */
@@ -232,6 +238,7 @@ export async function discoverBlocks(bkt: Bucket, o: DiscoverOptions): Promise<D
       const idx = await readBucketIndex(bkt);
       if (!idx) why = "no bucket index";
       else if (o.now - idx.updated_at > o.indexMaxStaleMs) why = `bucket index is ${Math.round((o.now - idx.updated_at) / 1000)}s old (max ${Math.round(o.indexMaxStaleMs / 1000)}s)`;
+      else if (o.lastListedAt !== undefined && o.now - o.lastListedAt > o.indexMaxStaleMs) why = `last listing ${Math.round((o.now - o.lastListedAt) / 1000)}s ago (listed at least every ${Math.round(o.indexMaxStaleMs / 1000)}s, for blocks a racing index writer dropped)`;
       else return { metas: idx.blocks, marks: new Map(idx.deletion_marks.map((m) => [m.id, m])), source: "index", problems: [], indexUpdatedAt: idx.updated_at };
     } catch (e) {
       why = `bucket index unreadable: ${errorMessage(e)}`;

@@ -334,9 +334,13 @@ export class BucketStore implements StoreImpl, InfoImpl {
     return this.syncing;
   }
 
+  private lastListedAt: number | undefined;
+
   private async doSync(): Promise<SyncResult> {
     const now = this.now();
-    const d: Discovered = await discoverBlocks(this.bucket, { indexMaxStaleMs: this.o.bucketIndexMaxStaleMs ?? 3_600_000, now });
+    this.lastListedAt ??= now; // the index may serve the first syncs; a listing follows within max-stale
+    const d: Discovered = await discoverBlocks(this.bucket, { indexMaxStaleMs: this.o.bucketIndexMaxStaleMs ?? 3_600_000, now, lastListedAt: this.lastListedAt });
+    if (d.source === "listing") this.lastListedAt = now;
     if (d.fallback) this.log(d.fallback === "no bucket index" ? "debug" : "info", "discovered blocks by listing the bucket", { reason: d.fallback });
     for (const p of d.problems) this.log("warn", "block discovery", { problem: p });
     const want = filterBlocks(d, {

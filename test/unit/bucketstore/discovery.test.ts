@@ -84,6 +84,23 @@ test("bucket index: rebuilt from a listing, used while fresh, listing when stale
   assert.is((await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW })).fallback, "no bucket index");
 });
 
+test("a fresh index is still checked by a listing once the last listing is older than the max staleness", async () => {
+  const b = await bucket();
+  await updateBucketIndex(b, { now: NOW, verifyDelayMs: 0 });
+  // A block a racing writer dropped from the index: in the bucket, not in the index.
+  const dropped = meta(newUlid(NOW + 5), 3000, 4000);
+  await put(b, dropped);
+  // Another writer keeps the index fresh (an update that adds nothing of ours).
+  await updateBucketIndex(b, { now: NOW + 3600e3, verifyDelayMs: 0 });
+  const recent = await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW + 3600e3, lastListedAt: NOW + 60e3 });
+  assert.is(recent.source, "index");
+  assert.not.ok(recent.metas.some((m) => m.ulid === dropped.ulid));
+  const due = await discoverBlocks(b, { indexMaxStaleMs: 3600e3, now: NOW + 3601e3, lastListedAt: NOW });
+  assert.is(due.source, "listing");
+  assert.match(due.fallback!, /last listing 3601s ago/);
+  assert.ok(due.metas.some((m) => m.ulid === dropped.ulid), "the dropped block is found again");
+});
+
 test("updateBucketIndex: two writers racing (both read the old index, then both write) both end up in it", async () => {
   const b = await bucket();
   await updateBucketIndex(b, { now: NOW, verifyDelayMs: 0 });
