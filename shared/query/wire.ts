@@ -11,7 +11,7 @@
 //   AggrChunk { int64 min_time = 1; int64 max_time = 2; Chunk raw = 3, count = 4, sum = 5, min = 6, max = 7, counter = 8 }
 //   Chunk { Encoding type = 1; bytes data = 2; optional uint64 hash = 3 }
 
-import { CodedError } from "../encoding/errors.ts";
+import { ProtoReader } from "../encoding/protoreader.ts";
 import type { Label } from "../labels/labels.ts";
 import type { WireAggrChunk, WireChunk } from "./proxy.ts";
 import { decodeString, StringInterner } from "../store/intern.ts";
@@ -25,69 +25,10 @@ export type DecodedSeriesResponse =
   | { kind: "warning"; warning: string }
   | { kind: "hints" };
 
-/** One cursor per message; nested messages are read with the same cursor up to their own end. */
-class Reader {
-  pos: number;
-  constructor(readonly b: Uint8Array, start: number, public end: number, readonly what: string) {
-    this.pos = start;
-  }
-
-  fail(msg: string): never {
-    throw new CodedError("corrupt", `${this.what}: ${msg} at byte ${this.pos}`);
-  }
-
-  /** Varint as a number; exact below 2^53 (times in ms, lengths), negatives via the 10-byte form. */
-  varint(): number {
-    const b = this.b;
-    const start = this.pos;
-    let x = 0, mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) this.fail("truncated varint");
-      const c = b[this.pos++]!;
-      if (c < 0x80) {
-        if (i < 7) return x + c * mul; // up to 7 bytes = 49 bits: exact as a double
-        return this.wide(start, i);
-      }
-      x += (c & 0x7f) * mul;
-      mul *= 128;
-    }
-    return this.fail("varint longer than 10 bytes");
-  }
-
-  /** An 8- to 10-byte varint: possibly beyond double precision; 10 bytes means a negative int64. */
-  private wide(start: number, last: number): number {
-    let v = 0n;
-    for (let i = last; i >= 0; i--) v = (v << 7n) | BigInt(this.b[start + i]! & 0x7f);
-    if (v >= 1n << 64n) this.fail("varint overflows 64 bits");
-    return Number(BigInt.asIntN(64, v));
-  }
-
-  /** Length-delimited field: returns the start of its bytes; they end at the new `pos` (no tuple allocated). */
-  bytes(): number {
-    const n = this.varint();
-    if (n < 0 || this.pos + n > this.end) this.fail(`length ${n} runs past the end (${this.end - this.pos} bytes left)`);
-    const s = this.pos;
-    this.pos += n;
-    return s;
-  }
-
-  skip(wire: number): void {
-    switch (wire) {
-      case 0: this.varint(); return;
-      case 1: this.pos += 8; break;
-      case 2: this.bytes(); return;
-      case 5: this.pos += 4; break;
-      default: this.fail(`unsupported wire type ${wire}`);
-    }
-    if (this.pos > this.end) this.fail("truncated fixed-width field");
-  }
-}
-
-
 // Each reads fields until `e`, with the caller's cursor positioned at the nested message's start;
 // the cursor's `end` bounds the varint/length reads of the nested message and is restored after.
 
-function chunk(r: Reader, e: number): WireChunk {
+function chunk(r: ProtoReader, e: number): WireChunk {
   const b = r.b, outer = r.end;
   r.end = e;
   let type = 0, data: Uint8Array | undefined;
@@ -101,7 +42,7 @@ function chunk(r: Reader, e: number): WireChunk {
   return { type, data: data ?? b.subarray(0, 0) };
 }
 
-function aggrChunk(r: Reader, e: number): WireAggrChunk {
+function aggrChunk(r: ProtoReader, e: number): WireAggrChunk {
   const outer = r.end;
   r.end = e;
   const out: { minTime: number; maxTime: number; raw?: WireChunk; count?: WireChunk; sum?: WireChunk; min?: WireChunk; max?: WireChunk; counter?: WireChunk } = { minTime: 0, maxTime: 0 };
@@ -129,7 +70,7 @@ function aggrChunk(r: Reader, e: number): WireAggrChunk {
   return out as unknown as WireAggrChunk;
 }
 
-function series(r: Reader, e: number): { labels: Label[]; chunks: WireAggrChunk[] } {
+function series(r: ProtoReader, e: number): { labels: Label[]; chunks: WireAggrChunk[] } {
   const b = r.b, outer = r.end;
   r.end = e;
   const labels: Label[] = [];
@@ -163,7 +104,7 @@ function series(r: Reader, e: number): { labels: Label[]; chunks: WireAggrChunk[
 
 /** Decode one SeriesResponse message occupying b[start, end). */
 export function decodeSeriesResponse(b: Uint8Array, start = 0, end = b.length, what = "SeriesResponse"): DecodedSeriesResponse {
-  const r = new Reader(b, start, end, what);
+  const r = new ProtoReader(b, start, end, what, "byte");
   let out: DecodedSeriesResponse = { kind: "hints" };
   while (r.pos < end) {
     const tag = r.varint();

@@ -15,6 +15,7 @@
 //   storepb.Chunk       { Encoding type = 1; bytes data = 2; optional uint64 hash = 3; }                  (XOR = 0)
 
 import { CodedError } from "../encoding/errors.ts";
+import { ProtoReader } from "../encoding/protoreader.ts";
 import type { Label, Labels } from "../labels/labels.ts";
 import { StringInterner } from "./intern.ts";
 
@@ -40,71 +41,25 @@ export interface RawSeries {
 
 const utf8enc = new TextEncoder();
 
-class Reader {
-  pos = 0;
-  constructor(readonly b: Uint8Array, readonly what: string) {}
-  fail(msg: string): never { throw new CodedError("corrupt", `${this.what}: ${msg} at offset ${this.pos}`); }
-  varint(): number {
-    const b = this.b;
-    let x = 0, mul = 1;
-    // Seven bytes carry 49 bits, exact in a double; longer varints (>= 2^49, or negative int64 as ten
-    // two's-complement bytes) continue in BigInt. Millisecond timestamps need six.
-    for (let i = 0; i < 7; i++) {
-      if (this.pos >= b.length) this.fail("truncated varint");
-      const c = b[this.pos++]!;
-      x += (c & 0x7f) * mul;
-      if ((c & 0x80) === 0) return x;
-      mul *= 128;
-    }
-    let big = BigInt(x), shift = 49n;
-    for (;;) {
-      if (this.pos >= b.length) this.fail("truncated varint");
-      if (shift > 63n) this.fail("varint longer than 10 bytes");
-      const c = b[this.pos++]!;
-      big |= BigInt(c & 0x7f) << shift;
-      shift += 7n;
-      if ((c & 0x80) === 0) break;
-    }
-    return Number(BigInt.asIntN(64, big));
-  }
-  bytes(): Uint8Array {
-    const n = this.varint();
-    if (this.pos + n > this.b.length) this.fail(`length ${n} runs past the end (${this.b.length - this.pos} bytes left)`);
-    const v = this.b.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return v;
-  }
-  skip(wire: number): void {
-    switch (wire) {
-      case 0: this.varint(); return;
-      case 1: this.pos += 8; break;
-      case 2: this.bytes(); return;
-      case 5: this.pos += 4; break;
-      default: this.fail(`unsupported wire type ${wire}`);
-    }
-    if (this.pos > this.b.length) this.fail("truncated fixed-size field");
-  }
-}
-
 const EMPTY = new Uint8Array(0);
 
 /** Label names and values repeat across series: interned (see intern.ts). */
 const labelStrings = new StringInterner();
 
 /** Length of the length-delimited field at r.pos; returns its end offset, checked against `limit`. */
-function lenEnd(r: Reader, limit: number): number {
+function lenEnd(r: ProtoReader, limit: number): number {
   const n = r.varint();
   const end = r.pos + n;
   if (end > limit) r.fail(`length ${n} runs past the end of its message (${limit - r.pos} bytes left)`);
   return end;
 }
 
-function skipTo(r: Reader, wire: number, limit: number): void {
+function skipTo(r: ProtoReader, wire: number, limit: number): void {
   r.skip(wire);
   if (r.pos > limit) r.fail("field runs past the end of its message");
 }
 
-function decodeLabel(r: Reader, end: number): Label {
+function decodeLabel(r: ProtoReader, end: number): Label {
   let name = "", value = "";
   while (r.pos < end) {
     const tag = r.varint();
@@ -119,7 +74,7 @@ function decodeLabel(r: Reader, end: number): Label {
   return { name, value };
 }
 
-function decodeChunk(r: Reader, end: number): RawChunk {
+function decodeChunk(r: ProtoReader, end: number): RawChunk {
   const c: RawChunk = { minTime: 0, maxTime: 0, type: 0, data: EMPTY };
   while (r.pos < end) {
     const tag = r.varint();
@@ -133,7 +88,7 @@ function decodeChunk(r: Reader, end: number): RawChunk {
   return c;
 }
 
-function decodeChunkedSeries(r: Reader, end: number): RawSeries {
+function decodeChunkedSeries(r: ProtoReader, end: number): RawSeries {
   const s: RawSeries = { labels: [], chunks: [], labelBytes: null };
   // Label records [lStart, lEnd) while they are contiguous; -2 once anything came between them.
   let lStart = -1, lEnd = -1;
@@ -157,7 +112,7 @@ function decodeChunkedSeries(r: Reader, end: number): RawSeries {
 
 /** One remote-read frame. Chunk data stays a view into `b`. */
 export function decodeChunkedReadResponse(b: Uint8Array, what = "ChunkedReadResponse"): { series: RawSeries[]; queryIndex: number } {
-  const r = new Reader(b, what);
+  const r = new ProtoReader(b, 0, b.length, what);
   const out: RawSeries[] = [];
   let queryIndex = 0;
   while (r.pos < b.length) {
@@ -439,7 +394,7 @@ export interface RawSampleSeries {
   bits: Uint32Array;
 }
 
-function decodeTimeSeries(r: Reader, end: number): RawSampleSeries {
+function decodeTimeSeries(r: ProtoReader, end: number): RawSampleSeries {
   const labels: Label[] = [];
   const ts: number[] = [];
   const hi: number[] = [], lo: number[] = [];
@@ -471,7 +426,7 @@ function decodeTimeSeries(r: Reader, end: number): RawSampleSeries {
 
 /** Every series of the first query result of a (decompressed) SAMPLES ReadResponse. */
 export function decodeReadResponseSamples(b: Uint8Array, what = "ReadResponse"): RawSampleSeries[] {
-  const r = new Reader(b, what);
+  const r = new ProtoReader(b, 0, b.length, what);
   const out: RawSampleSeries[] = [];
   let results = 0;
   while (r.pos < b.length) {
