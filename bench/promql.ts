@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { freePort, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
-import { generateBenchDataset, openMetricsChunks, T0 } from "../test/promql/data.ts";
+import { generateBenchDataset, openMetricsChunks } from "../test/promql/data.ts";
+import { benchQueries, type Q } from "./queryset.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
@@ -18,28 +19,8 @@ const opt = (name: string, def: number) => {
 };
 const SERIES = opt("series", 10_000), HOURS = opt("hours", 6), RUNS = opt("runs", 5);
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
-const END = T0 + HOURS * 3600_000;
 
-interface Q { name: string; query: string; kind: "instant" | "range"; time?: number; start?: number; end?: number; step?: number }
-const mid = T0 + Math.floor(HOURS / 2) * 3600_000;
-const range = (query: string, step: number): Q => ({ name: query, query, kind: "range", start: T0, end: END, step });
-const instant = (query: string, time = mid): Q => ({ name: query, query, kind: "instant", time });
-const QUERIES: Q[] = [
-  range("sum(rate(bench_requests_total[5m]))", 60_000),
-  range('sum by (job) (rate(bench_requests_total[5m]))', 60_000),
-  range('rate(bench_requests_total{job="job1"}[5m])', 60_000),
-  range('max_over_time(bench_requests_total{shard="3"}[30m])', 300_000),
-  range('bench_requests_total{instance="host-5"}', 15_000),
-  range("quantile(0.9, rate(bench_requests_total[5m]))", 300_000),
-  range('sum by (instance) (bench_requests_total{job="job2"}) / on(instance) group_left count by (instance) (bench_requests_total)', 120_000),
-  instant("topk(10, rate(bench_requests_total[5m]))"),
-  instant("count(bench_requests_total)"),
-  instant("sum by (instance) (increase(bench_requests_total[1h]))"),
-  instant('avg_over_time(rate(bench_requests_total{job="job2"}[5m])[30m:1m])'),
-  instant('bench_requests_total{job="job3"} - on(id) bench_requests_total{job="job3"} offset 1h'),
-  instant('histogram_quantile(0.9, sum by (le) (label_replace(rate(bench_requests_total{job="job4"}[10m]), "le", "$1", "shard", "(.*)")))'),
-  instant("count_values(\"v\", bench_requests_total{job=\"job5\"} % 10)"),
-];
+const { queries: QUERIES } = benchQueries(HOURS);
 
 async function timeQuery(base: string, q: Q): Promise<number> {
   const u = new URL(q.kind === "instant" ? "/api/v1/query" : "/api/v1/query_range", base);
