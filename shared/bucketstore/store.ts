@@ -33,6 +33,7 @@ import { PrefixReorderer } from "../store/reorder.ts";
 import { type Block, openBlock } from "../tsdb/block.ts";
 import { encodeBlockMeta, type BlockMeta } from "../tsdb/meta.ts";
 import { expandPostings } from "../tsdb/postings.ts";
+import { BatchCursor } from "../tsdb/querier.ts";
 import { CachingBucket, type BucketStats } from "./cache.ts";
 import { type Discovered, discoverBlocks, filterBlocks } from "./discovery.ts";
 import { encodeRawSeries } from "./wire.ts";
@@ -170,22 +171,8 @@ interface OutSeries {
 }
 
 /** A block's contribution to one Series call: series in final-label order, pulled one at a time. */
-class BlockCursor {
-  cur: OutSeries | null = null;
-  private buf: OutSeries[] = [];
-  private i = 0;
-  constructor(readonly lb: LoadedBlock, private readonly gen: AsyncGenerator<OutSeries[]>) {}
-  async advance(): Promise<boolean> {
-    while (this.i >= this.buf.length) {
-      const r = await this.gen.next();
-      if (r.done) { this.cur = null; return false; }
-      this.buf = r.value;
-      this.i = 0;
-    }
-    this.cur = this.buf[this.i++]!;
-    return true;
-  }
-  async close(): Promise<void> { await this.gen.return(undefined); }
+class BlockCursor extends BatchCursor<OutSeries> {
+  constructor(readonly lb: LoadedBlock, gen: AsyncGenerator<OutSeries[]>) { super(gen); }
 }
 
 /** Binary min-heap of cursors by their current series' labels. */

@@ -274,12 +274,12 @@ function coversAllSafe(ivs: readonly Interval[], mint: number, maxt: number): bo
   return false;
 }
 
-/** Pulls series one at a time out of a block's batches. */
-class Cursor {
-  private buf: BlockBatchSeries[] = [];
+/** Pulls items one at a time out of a generator of batches (a block's series, a store's answer). */
+export class BatchCursor<T> {
+  private buf: T[] = [];
   private i = 0;
-  cur: BlockBatchSeries | null = null;
-  constructor(private readonly gen: AsyncGenerator<BlockBatchSeries[]>) {}
+  cur: T | null = null;
+  constructor(private readonly gen: AsyncGenerator<T[]>) {}
   async advance(): Promise<boolean> {
     while (this.i >= this.buf.length) {
       const r = await this.gen.next();
@@ -290,6 +290,7 @@ class Cursor {
     this.cur = this.buf[this.i++]!;
     return true;
   }
+  async close(): Promise<void> { await this.gen.return(undefined); }
 }
 
 export interface BlocksQuerierOptions {
@@ -309,7 +310,7 @@ export class BlocksQuerier implements Querier {
   /** Series in label order, merged across blocks; chunks read in batches as the caller pulls. */
   async *selectStream(hints: SelectHints, matchers: readonly Matcher[], withChunks = true): AsyncGenerator<BlockSeries> {
     const { start: mint, end: maxt } = hints;
-    const cursors = this.overlapping(mint, maxt).map((b) => new Cursor(blockSeries(b, mint, maxt, matchers, this.opts.batchSize ?? 1024, withChunks)));
+    const cursors = this.overlapping(mint, maxt).map((b) => new BatchCursor(blockSeries(b, mint, maxt, matchers, this.opts.batchSize ?? 1024, withChunks)));
     await Promise.all(cursors.map((c) => c.advance()));
     let live = cursors.filter((c) => c.cur !== null);
     while (live.length > 0) {
