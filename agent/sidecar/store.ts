@@ -16,8 +16,7 @@ import { chunkSampleCount, RequestLimiter } from "../../shared/store/limits.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../../shared/rpc/series.ts";
 import { PrefixReorderer } from "../../shared/store/reorder.ts";
 import {
-  decodeChunkedReadResponse, decodeReadResponseSamples, encodeLabels, envelopedMessages, type OutSeries, type RawChunk,
-  type RawSampleSeries, SeriesResponseWriter,
+  decodeChunkedReadResponse, encodeLabels, envelopedMessages, type OutSeries, type RawChunk, SeriesResponseWriter,
 } from "../../shared/store/wire.ts";
 import { compareLabels } from "../../shared/labels/labels.ts";
 import { type InfoResponse, InfoResponseSchema, StoreInfoSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -32,6 +31,7 @@ import {
 import { LabelMatcher_Type as PromMatchType, ReadHintsSchema } from "../../shared/gen/prometheus/types_pb.ts";
 import { ReadRequest_ResponseType } from "../../shared/gen/prometheus/remote_pb.ts";
 import { newQuery, remoteRead } from "./remoteread.ts";
+import { decodeRawReadResponse, type RawSeries as RawSampleSeries } from "../../shared/remote/samples.ts";
 import type { PromClient } from "./prom.ts";
 import type { Logger } from "../log.ts";
 import type { Counter, Histogram } from "../metrics.ts";
@@ -233,7 +233,8 @@ export class SidecarStore {
         stop?.();
         // Prometheus sends SAMPLES whole (and unsorted); decoded by hand so value bits, stale markers
         // included, reach the XOR encoder without passing through a JS number.
-        const ss = decodeReadResponseSamples(res.raw, `SAMPLES answer from ${this.o.prom.base}`)
+        // One query per request: later results are not ours.
+        const ss = (decodeRawReadResponse(res.raw, `SAMPLES answer from ${this.o.prom.base}`)[0]?.series ?? [])
           .filter((t) => t.ts.length > 0)
           .map((t) => ({ labels: finalLabels(labelsFromPb(t.labels)), t }))
           .sort((a, b) => compareLabels(a.labels, b.labels));
@@ -382,10 +383,13 @@ function hintsOf(req: SeriesRequest, mint: number, maxt: number) {
 
 function samplesToChunks(s: RawSampleSeries): RawChunk[] {
   const out: RawChunk[] = [];
+  // The values' exact bits (a staleness NaN's payload must not pass through a number): little-endian
+  // words of the Float64Array, as floatBitsAt reads them.
+  const bits = new Uint32Array(s.vals.buffer, s.vals.byteOffset, 2 * s.vals.length);
   for (let i = 0; i < s.ts.length; i += SAMPLES_PER_CHUNK) {
     const end = Math.min(s.ts.length, i + SAMPLES_PER_CHUNK);
     const app = new XorAppender();
-    for (let j = i; j < end; j++) app.appendBits(s.ts[j]!, s.bits[2 * j]!, s.bits[2 * j + 1]!);
+    for (let j = i; j < end; j++) app.appendBits(s.ts[j]!, bits[2 * j + 1]!, bits[2 * j]!);
     out.push({ minTime: s.ts[i]!, maxTime: s.ts[end - 1]!, type: 1 /* Prometheus' XOR */, data: app.bytes() });
   }
   return out;

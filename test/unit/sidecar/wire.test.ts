@@ -2,9 +2,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { ChunkedReadResponseSchema, ReadResponseSchema } from "../../../shared/gen/prometheus/remote_pb.ts";
+import { ChunkedReadResponseSchema } from "../../../shared/gen/prometheus/remote_pb.ts";
 import { SeriesResponseSchema } from "../../../shared/gen/thanos/storepb/rpc_pb.ts";
-import { decodeChunkedReadResponse, decodeReadResponseSamples, encodeLabels, envelopedMessages, SeriesResponseWriter } from "../../../shared/store/wire.ts";
+import { decodeChunkedReadResponse, encodeLabels, envelopedMessages, SeriesResponseWriter } from "../../../shared/store/wire.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
@@ -115,32 +115,6 @@ test("decodeChunkedReadResponse: labelBytes are the label records verbatim, the 
   const got = decodeChunkedReadResponse(b);
   assert.equal([...got.series[0]!.labelBytes!], [...encodeLabels(labels)]);
   assert.equal([...got.series[1]!.labelBytes!], []);
-});
-
-test("decodeReadResponseSamples equals protobuf-es and keeps the staleness NaN's bits", () => {
-  const series = [0, 1, 2].map((i) => ({
-    labels: [{ name: "__name__", value: "m" }, { name: "i", value: String(i) }],
-    samples: [1, 2, 3].map((k) => ({ timestamp: BigInt(1_700_000_000_000 + k * 15_000), value: k === 2 && i === 1 ? 1234.5 : k * i + 0.25 })),
-  }));
-  const b = toBinary(ReadResponseSchema, create(ReadResponseSchema, { results: [{ timeseries: series }, { timeseries: series.slice(0, 1) }] }));
-  // Patch the 1234.5 (little-endian double) into the staleness marker 0x7ff0000000000002.
-  const f = new Float64Array([1234.5]), pat = new Uint8Array(f.buffer);
-  const at = b.findIndex((_, i) => pat.every((x, j) => b[i + j] === x));
-  assert.ok(at > 0);
-  b.set([2, 0, 0, 0, 0, 0, 0xf0, 0x7f], at);
-  const got = decodeReadResponseSamples(b);
-  assert.is(got.length, 3, "only the first query result");
-  const ref = fromBinary(ReadResponseSchema, b).results[0]!.timeseries;
-  for (let i = 0; i < 3; i++) {
-    assert.equal(got[i]!.labels, ref[i]!.labels.map((l) => ({ name: l.name, value: l.value })));
-    assert.equal(got[i]!.ts, ref[i]!.samples.map((x) => Number(x.timestamp)));
-    for (let k = 0; k < 3; k++) {
-      const [hi, lo] = [got[i]!.bits[2 * k]!, got[i]!.bits[2 * k + 1]!];
-      if (i === 1 && k === 1) { assert.equal([hi, lo], [0x7ff00000, 2], "stale marker bits"); continue; }
-      const v = new Float64Array(new Uint32Array([lo, hi]).buffer)[0];
-      assert.is(v, ref[i]!.samples[k]!.value);
-    }
-  }
 });
 
 test.run();
