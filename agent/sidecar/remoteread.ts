@@ -5,12 +5,13 @@
 //   in the next frame(s) with the same labels.
 // - SAMPLES: one snappy-compressed ReadResponse with every sample (the fallback; held in memory whole).
 //
-// Runtime-free apart from fetch, so this could move to shared/remote once that codec exists.
+// Runtime-free apart from its HTTP client (fetch, or on Bun the raw socket client of rawhttp.ts).
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { compress, uncompress } from "snappyjs";
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { crc32c } from "../../shared/encoding/crc32c.ts";
+import { type HttpPost, type HttpResponse, rawHttpPost } from "./rawhttp.ts";
 import {
   type ChunkedReadResponse, ChunkedReadResponseSchema, type Query, QuerySchema, ReadRequest_ResponseType,
   ReadRequestSchema, type ReadResponse, ReadResponseSchema,
@@ -143,8 +144,19 @@ export interface RemoteReadOptions {
   headers?: Record<string, string>;
   frameLimit?: number;
   samplesLimit?: number;
-  fetch?: typeof fetch;
+  /** The HTTP client; default: the raw socket client on Bun (agent/sidecar/rawhttp.ts), else fetch. */
+  fetch?: typeof fetch | HttpPost;
 }
+
+/**
+ * The default client. On Bun, the raw socket client unless THANOTS_REMOTE_READ_CLIENT=fetch
+ * (a switch kept for comparison and as a way out).
+ */
+const defaultPost: HttpPost = (() => {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const raw = env.THANOTS_REMOTE_READ_CLIENT === "fetch" ? null : rawHttpPost();
+  return raw ?? ((url, init) => fetch(url, init as RequestInit) as unknown as Promise<HttpResponse>);
+})();
 
 /** POST one query to `<base>/api/v1/read` and negotiate the answer type from the Content-Type. */
 export async function remoteRead(base: string, query: Query, opts: RemoteReadOptions = {}): Promise<RemoteReadResult> {
@@ -154,9 +166,9 @@ export async function remoteRead(base: string, query: Query, opts: RemoteReadOpt
     queries: [query],
     acceptedResponseTypes: opts.accept ?? [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS, ReadRequest_ResponseType.SAMPLES],
   });
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await (opts.fetch ?? fetch)(url, {
+    res = await ((opts.fetch as HttpPost | undefined) ?? defaultPost)(url, {
       method: "POST",
       body: compress(toBinary(ReadRequestSchema, req)) as Uint8Array<ArrayBuffer>,
       headers: {
@@ -182,7 +194,7 @@ export async function remoteRead(base: string, query: Query, opts: RemoteReadOpt
     if (!ct.startsWith(STREAMED_CONTENT_TYPE)) throw new CodedError("execution", `${what}: unsupported streamed content type ${JSON.stringify(ct)}`);
     const body = res.body;
     if (!body) throw new CodedError("execution", `${what}: streamed answer without a body`);
-    const iterable = body as unknown as AsyncIterable<Uint8Array>;
+    const iterable = body as AsyncIterable<Uint8Array>;
     return {
       type: "streamed",
       // Use one of the three: decoded messages, or the raw verified payloads (for a hand decoder), alone or grouped.
