@@ -18,7 +18,8 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { freePort, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { encodeReadRequest, REMOTE_READ_HEADERS, ResponseType } from "../shared/remote/read.ts";
 import { SeriesRequestSchema, Store } from "../shared/gen/thanos/storepb/rpc_pb.ts";
 import { connectSeries } from "../edge/querier/connect-stream.ts";
 import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
@@ -46,6 +47,37 @@ async function writeData(file: string): Promise<void> {
   }
   await write("# EOF\n");
   await new Promise<void>((r) => out.end(() => r()));
+}
+
+// Field paths from a frame's message down to a chunk's data: ChunkedReadResponse.chunked_series(1)
+// .chunks(2).data(4); SeriesResponse.batch(4).series(1).chunks(2).raw(3).data(2). The level above the
+// chunk counts series.
+const RR_PATH = { fields: [1, 2, 4], seriesLevel: 0 };
+const CONNECT_PATH = { fields: [4, 1, 2, 3, 2], seriesLevel: 1 };
+
+/** Walk b[s, e) along `path`, counting series and (from XOR chunk headers) samples. */
+function walk(b: Uint8Array, s: number, e: number, path: { fields: number[]; seriesLevel: number }, depth: number, count: { series: number; samples: number }): void {
+  const want = path.fields[depth]!, last = depth === path.fields.length - 1;
+  let p = s;
+  while (p < e) {
+    let tag = 0, shift = 0, x: number;
+    do { x = b[p++]!; tag += (x & 0x7f) * 2 ** shift; shift += 7; } while (x >= 0x80);
+    const wt = tag & 7;
+    if (wt === 1) { p += 8; continue; }
+    if (wt === 5) { p += 4; continue; }
+    let n = 0; shift = 0;
+    do { x = b[p++]!; n += (x & 0x7f) * 2 ** shift; shift += 7; } while (x >= 0x80);
+    if (wt === 0) continue; // the varint just read was the value
+    if (wt !== 2) throw new Error(`wire type ${wt} at ${p}`);
+    if (tag >>> 3 === want) {
+      if (last) count.samples += (b[p]! << 8) | b[p + 1]!;
+      else {
+        if (depth === path.seriesLevel) count.series++;
+        walk(b, p, p + n, path, depth + 1, count);
+      }
+    }
+    p += n;
+  }
 }
 
 /** User+system CPU (ms) a process used so far, from /proc (clock ticks of 10 ms). */
@@ -136,6 +168,62 @@ try {
     return { series, samples };
   }
 
+  // The light client, the same for both paths: one fetch, the body's frames cut as they arrive, series
+  // and samples counted from the messages (sample counts from chunk headers), nothing decoded into
+  // objects and no CRC check. It isolates what the sidecar costs from what a client spends on decoding,
+  // which on this 2-core machine competes with Prometheus and the sidecar for the same cores.
+  const rrBody = encodeReadRequest({ queries: [newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] })], acceptedResponseTypes: [ResponseType.STREAMED_XOR_CHUNKS] });
+  const seriesReq = toBinary(SeriesRequestSchema, create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), responseBatchSize: 256n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] }));
+  const connectBody = new Uint8Array(5 + seriesReq.length);
+  new DataView(connectBody.buffer).setUint32(1, seriesReq.length);
+  connectBody.set(seriesReq, 5);
+  async function light(url: string, init: RequestInit, kind: "rr" | "connect"): Promise<{ series: number; samples: number }> {
+    const res = await fetch(url, init);
+    if (res.status !== 200 || !res.body) throw new Error(`${url}: HTTP ${res.status}`);
+    const count = { series: 0, samples: 0 };
+    let buf: Uint8Array = new Uint8Array(0);
+    let pos = 0;
+    // Reads held back until the frame they complete is whole (then joined once, not once per read).
+    const held: Uint8Array[] = [];
+    let heldLen = 0, need = 0;
+    const rd = res.body.getReader();
+    for (;;) {
+      const r = await rd.read();
+      if (r.done) break;
+      if (pos >= buf.length) { buf = r.value; pos = 0; }
+      else {
+        held.push(r.value);
+        heldLen += r.value.length;
+        if (buf.length - pos + heldLen < need) continue;
+        const joined = new Uint8Array(buf.length - pos + heldLen);
+        joined.set(buf.subarray(pos), 0);
+        let o = buf.length - pos;
+        for (const h of held) { joined.set(h, o); o += h.length; }
+        held.length = 0; heldLen = 0; buf = joined; pos = 0;
+      }
+      for (;;) {
+        // A frame: uvarint length + CRC32 + message (remote read), or flags + u32 length + message (Connect).
+        let s: number, len: number;
+        if (kind === "rr") {
+          let v = 0, shift = 0, i = pos;
+          for (; i < buf.length && i < pos + 5; i++) { v += (buf[i]! & 0x7f) * 2 ** shift; shift += 7; if (buf[i]! < 0x80) break; }
+          if (i >= buf.length) { need = 10; break; }
+          s = i + 1 + 4; len = v;
+        } else {
+          if (buf.length - pos < 5) { need = 5; break; }
+          if (buf[pos]! & 2) { pos = buf.length; break; } // end of stream (checked by the other modes)
+          s = pos + 5; len = ((buf[pos + 1]! << 24) >>> 0) + (buf[pos + 2]! << 16) + (buf[pos + 3]! << 8) + buf[pos + 4]!;
+        }
+        if (s + len > buf.length) { need = s + len - pos; break; }
+        walk(buf, s, s + len, kind === "rr" ? RR_PATH : CONNECT_PATH, 0, count);
+        pos = s + len;
+      }
+    }
+    return count;
+  }
+  const lightDirect = () => light(`${prom.url}/api/v1/read`, { method: "POST", headers: REMOTE_READ_HEADERS as Record<string, string>, body: rrBody as BodyInit }, "rr");
+  const lightSidecar = () => light(`http://127.0.0.1:${hp}/thanos.Store/Series`, { method: "POST", headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1" }, body: connectBody }, "connect");
+
   interface Mode { name: string; run(): Promise<{ series: number; samples: number }>; wall: number[]; sidecar: number; client: number; prom: number }
   const mode = (name: string, run: Mode["run"]): Mode => ({ name, run, wall: [], sidecar: 0, client: 0, prom: 0 });
   const modes: Mode[] = [
@@ -145,6 +233,8 @@ try {
     mode("sidecar, gRPC, batch 256 (protobuf-es)", () => viaSidecar(client, 256n)),
     mode("direct remote read (hand decoder)", directHand),
     mode("sidecar, Connect, batch 256 (querier's decoder)", viaQuerierClient),
+    mode("direct remote read (light client)", lightDirect),
+    mode("sidecar, Connect, batch 256 (light client)", lightSidecar),
   ];
   for (const m of modes) await m.run(); // warm-up (JIT, page cache)
   const clientCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
@@ -162,15 +252,15 @@ try {
     }
   }
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
-  const md = med(modes[0]!.wall), mh = med(modes[4]!.wall);
+  const md = med(modes[0]!.wall), mh = med(modes[4]!.wall), ml = med(modes[6]!.wall);
   console.log(`series=${counts.series} samples=${counts.samples} chunk bytes=${(chunkBytes / (rounds + 1) / 1e6).toFixed(1)} MB rounds=${rounds} (median wall; CPU per call from /proc and process.cpuUsage)`);
   console.log(`${"".padEnd(48)} ${"wall ms".padStart(8)} ${"x direct".padStart(9)} ${"series/s".padStart(9)} ${"samples/s".padStart(10)} ${"CPU ms: prom".padStart(13)} ${"sidecar".padStart(8)} ${"client".padStart(7)}`);
   for (const [i, m] of modes.entries()) {
     const w = med(m.wall);
-    const base = i >= 4 ? mh : md;
+    const base = i >= 6 ? ml : i >= 4 ? mh : md;
     console.log(`${m.name.padEnd(48)} ${w.toFixed(0).padStart(8)} ${(w / base).toFixed(2).padStart(8)}x ${(counts.series / (w / 1000)).toFixed(0).padStart(9)} ${((counts.samples / (w / 1000)) / 1e6).toFixed(2).padStart(8)} M ${(m.prom / rounds).toFixed(0).padStart(13)} ${(m.sidecar / rounds).toFixed(0).padStart(8)} ${(m.client / rounds).toFixed(0).padStart(7)}`);
   }
-  console.log("(x direct: the protobuf-es rows against the protobuf-es direct read, the hand-decoder rows against the hand-decoded direct read)");
+  console.log("(x direct: each pair against its own direct read: protobuf-es rows, hand-decoder rows, light-client rows)");
   console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
   console.log(`sidecar peak RSS (VmHWM): ${vmHWM(scPid).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
 } finally {
