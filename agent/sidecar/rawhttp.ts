@@ -8,7 +8,8 @@
 // chunks (Prometheus faster, larger reads) fetch used ~8 % less CPU but more wall time. The sidecar's
 // CPU per Series call is the price of every query, and the first case is the common one.
 //
-// Scope, on purpose: plain http:// (https:// and any other URL go through fetch), one request per
+// Scope, on purpose: plain http:// (https://, any other URL, and any URL an http_proxy applies to go
+// through fetch; credentials in the URL become Basic auth, as with fetch), one request per
 // connection (`Connection: close`: nothing pooled, no state across calls), responses framed by
 // chunked transfer coding, Content-Length, or the connection's end. The body comes out as one piece
 // per network read (the payload of every HTTP chunk in it, joined), in buffers owned by the caller.
@@ -49,9 +50,23 @@ export function rawHttpPost(): HttpPost | null {
   if (!bun || typeof bun.connect !== "function") return null;
   return (url, init) => {
     const u = new URL(url);
-    if (u.protocol !== "http:") return fetch(url, init as RequestInit) as unknown as Promise<HttpResponse>;
-    return new RawExchange(bun, u, init).start();
+    if (u.protocol !== "http:" || proxied(u)) return fetch(url, init as RequestInit) as unknown as Promise<HttpResponse>;
+    let headers = init.headers;
+    if ((u.username || u.password) && !Object.keys(headers).some((k) => k.toLowerCase() === "authorization")) {
+      // Credentials in --prometheus.url, as fetch would send them.
+      const cred = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+      headers = { ...headers, Authorization: `Basic ${btoa(String.fromCharCode(...enc.encode(cred)))}` };
+    }
+    return new RawExchange(bun, u, { ...init, headers }).start();
   };
+}
+
+/** An HTTP proxy configured for this URL (http_proxy / HTTP_PROXY, minus no_proxy): fetch knows proxies. */
+export function proxied(u: URL, env: Record<string, string | undefined> = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {}): boolean {
+  if (!(env.http_proxy || env.HTTP_PROXY)) return false;
+  const no = (env.no_proxy ?? env.NO_PROXY ?? "").split(",").map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const host = u.hostname.toLowerCase();
+  return !no.some((n) => n === "*" || host === n.replace(/^\./, "") || host.endsWith(n.startsWith(".") ? n : `.${n}`));
 }
 
 const enc = new TextEncoder();

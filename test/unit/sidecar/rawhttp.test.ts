@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { rawHttpPost, type HttpPost } from "../../../agent/sidecar/rawhttp.ts";
+import { proxied, rawHttpPost, type HttpPost } from "../../../agent/sidecar/rawhttp.ts";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const enc = new TextEncoder();
@@ -84,6 +84,17 @@ async function readAll(post: HttpPost, url: string, signal?: AbortSignal): Promi
 
 const HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/x-streamed-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n";
 
+test("a URL an http_proxy applies to is left to fetch (no_proxy exempts hosts and domains)", () => {
+  const u = (h: string) => new URL(`http://${h}:9090/api/v1/read`);
+  assert.is(proxied(u("prom"), {}), false);
+  assert.is(proxied(u("prom"), { http_proxy: "http://proxy:3128" }), true);
+  assert.is(proxied(u("prom"), { HTTP_PROXY: "http://proxy:3128", NO_PROXY: "prom" }), false);
+  assert.is(proxied(u("prom.internal"), { http_proxy: "http://proxy:3128", no_proxy: ".internal" }), false);
+  assert.is(proxied(u("prom.internal"), { http_proxy: "http://proxy:3128", no_proxy: "internal, other" }), false);
+  assert.is(proxied(u("prominternal"), { http_proxy: "http://proxy:3128", no_proxy: "internal" }), true);
+  assert.is(proxied(u("127.0.0.1"), { http_proxy: "http://proxy:3128", no_proxy: "*" }), false);
+});
+
 if (!isBun) {
   test("under Node there is no raw client (remoteRead uses fetch)", () => {
     assert.is(rawHttpPost(), null);
@@ -106,6 +117,21 @@ if (!isBun) {
       assert.match(req, /\r\nContent-Length: 12\r\n/);
       assert.match(req, /\r\nX-Test: 1\r\n/);
       assert.ok(req.endsWith("\r\n\r\nrequest-body"), "body after the head");
+    } finally { s.server.close(); }
+  });
+
+  test("credentials in the URL are sent as Basic auth; a given Authorization header wins", async () => {
+    const s = await serve(() => ({ pieces: [enc.encode("HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")] }));
+    try {
+      const u = new URL(s.url);
+      u.username = "pr%C3%B6m";
+      u.password = "s3cr%3At";
+      const r = await post(u.toString(), { method: "POST", headers: {}, body: new Uint8Array(0) });
+      assert.is(r.status, 204);
+      assert.match(s.requests[0]!, /\r\nAuthorization: Basic cHLDtm06czNjcjp0\r\n/); // "pröm:s3cr:t"
+      await post(u.toString(), { method: "POST", headers: { authorization: "Bearer x" }, body: new Uint8Array(0) });
+      assert.match(s.requests[1]!, /\r\nauthorization: Bearer x\r\n/);
+      assert.not.match(s.requests[1]!, /Basic/);
     } finally { s.server.close(); }
   });
 
