@@ -44,13 +44,16 @@ interface BunLike {
   connect(o: { hostname: string; port: number; socket: Record<string, (...a: never[]) => void> }): Promise<BunSocket>;
 }
 
+/** fetch as an HttpPost (what the raw client is measured against, and its fallback). */
+export const fetchPost: HttpPost = (url, init) => fetch(url, init as RequestInit) as unknown as Promise<HttpResponse>;
+
 /** The raw client when running on Bun with socket pause/resume, else null (use fetch). */
 export function rawHttpPost(): HttpPost | null {
   const bun = (globalThis as { Bun?: BunLike }).Bun;
   if (!bun || typeof bun.connect !== "function") return null;
   return (url, init) => {
     const u = new URL(url);
-    if (u.protocol !== "http:" || proxied(u)) return fetch(url, init as RequestInit) as unknown as Promise<HttpResponse>;
+    if (u.protocol !== "http:" || proxied(u)) return fetchPost(url, init);
     let headers = init.headers;
     if ((u.username || u.password) && !Object.keys(headers).some((k) => k.toLowerCase() === "authorization")) {
       // Credentials in --prometheus.url, as fetch would send them.
@@ -91,8 +94,8 @@ class RawExchange {
   private wake: (() => void) | null = null;
   private resolveHead!: (r: HttpResponse) => void;
   private rejectHead!: (e: Error) => void;
-  private headDone = false;
   private status = 0;
+  private onAbort: (() => void) | null = null;
   private readonly hdrs = new Map<string, string>();
 
   constructor(private readonly bun: BunLike, private readonly u: URL, private readonly init: { headers: Record<string, string>; body: Uint8Array; signal?: AbortSignal }) {
@@ -113,8 +116,10 @@ class RawExchange {
     const signal = this.init.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const p = new Promise<HttpResponse>((res, rej) => { this.resolveHead = res; this.rejectHead = rej; });
-    const onAbort = () => this.fail(abortError(signal!));
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal) {
+      this.onAbort = () => this.fail(abortError(signal));
+      signal.addEventListener("abort", this.onAbort, { once: true });
+    }
     this.bun.connect({
       hostname: this.u.hostname.replace(/^\[|\]$/g, ""),
       port: Number(this.u.port || 80),
@@ -132,7 +137,7 @@ class RawExchange {
       if (this.failure) this.closeSocket();
       else this.flushRequest();
     }, (e: Error) => this.fail(e));
-    return p.finally(() => { if (this.phase === "done" || this.failure) signal?.removeEventListener("abort", onAbort); });
+    return p;
   }
 
   private flushRequest(): void {
@@ -144,19 +149,15 @@ class RawExchange {
   private onData(d: Uint8Array): void {
     if (this.failure || this.phase === "done") return;
     try {
-      let pos = 0;
-      if (this.phase === "head") {
-        pos = this.readHead(d);
-        if (pos < 0) return;
-      }
-      this.readBody(d, pos);
+      if (this.phase === "head") this.readHead(d);
+      else this.readBody(d, 0);
     } catch (e) {
       this.fail(e as Error);
     }
   }
 
-  /** Collect the response head; returns where the body starts in d, or -1 when the head goes on. */
-  private readHead(d: Uint8Array): number {
+  /** Collect the response head; once whole, resolve the response and feed the rest of the read to the body. */
+  private readHead(d: Uint8Array): void {
     this.head.push(d);
     this.headLen += d.length;
     const all = this.head.length === 1 ? d : join(this.head, this.headLen);
@@ -167,7 +168,7 @@ class RawExchange {
     if (end < 0) {
       if (this.headLen > MAX_HEAD) throw new HttpError(`response head longer than ${MAX_HEAD} bytes`);
       this.head = [all === d ? d.slice() : all]; // the socket's buffer is not ours to keep
-      return -1;
+      return;
     }
     const lines = dec.decode(all.subarray(0, end - 4)).split("\r\n");
     const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? "");
@@ -185,8 +186,8 @@ class RawExchange {
     this.headLen = 0;
     if (status >= 100 && status < 200) {
       // An interim answer (100 Continue): the real head follows.
-      if (rest.length > 0) return this.readHead(rest.slice());
-      return -1;
+      if (rest.length > 0) this.readHead(rest.slice());
+      return;
     }
     this.status = status;
     for (const [k, v] of hdrs) this.hdrs.set(k, v);
@@ -200,12 +201,10 @@ class RawExchange {
       this.left = Number(cl);
       this.phase = this.left === 0 ? "done" : "length";
     } else this.phase = "close";
-    this.headDone = true;
     this.resolveHead(this.response());
     // The rest of this read is body: feed it from `all` (d may not hold the whole head).
     if (rest.length > 0) this.readBody(rest, 0);
     else if (this.phase === "done") this.finish();
-    return -1;
   }
 
   /** De-chunk b[pos..] into one piece (a copy: the socket's buffer is not ours to keep). */
@@ -291,14 +290,14 @@ class RawExchange {
 
   private finish(): void {
     this.phase = "done";
-    this.closeSocket();
+    this.end();
     this.notify();
   }
 
   private onClose(): void {
     if (this.phase === "done" || this.failure) return;
-    if (this.phase === "close" && this.headDone) { this.finish(); return; }
-    this.fail(new HttpError(this.headDone
+    if (this.phase === "close") { this.finish(); return; }
+    this.fail(new HttpError(this.phase !== "head"
       ? `connection closed inside the body (${this.received} bytes received)`
       : "connection closed before a response"));
   }
@@ -306,9 +305,16 @@ class RawExchange {
   private fail(e: Error): void {
     if (this.failure || this.phase === "done") return;
     this.failure = e;
-    this.closeSocket();
-    if (!this.headDone) this.rejectHead(e);
+    this.end();
+    if (this.phase === "head") this.rejectHead(e);
     this.notify();
+  }
+
+  /** The exchange is over (done or failed): release the socket and the caller's signal. */
+  private end(): void {
+    if (this.onAbort) this.init.signal?.removeEventListener("abort", this.onAbort);
+    this.onAbort = null;
+    this.closeSocket();
   }
 
   private closeSocket(): void {

@@ -11,7 +11,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { compress, uncompress } from "snappyjs";
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { crc32c } from "../../shared/encoding/crc32c.ts";
-import { type HttpPost, type HttpResponse, rawHttpPost } from "./rawhttp.ts";
+import { fetchPost, type HttpPost, type HttpResponse, rawHttpPost } from "./rawhttp.ts";
 import {
   type ChunkedReadResponse, ChunkedReadResponseSchema, type Query, QuerySchema, ReadRequest_ResponseType,
   ReadRequestSchema, type ReadResponse, ReadResponseSchema,
@@ -155,7 +155,7 @@ export interface RemoteReadOptions {
 const defaultPost: HttpPost = (() => {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
   const raw = env.THANOTS_REMOTE_READ_CLIENT === "fetch" ? null : rawHttpPost();
-  return raw ?? ((url, init) => fetch(url, init as RequestInit) as unknown as Promise<HttpResponse>);
+  return raw ?? fetchPost;
 })();
 
 /** POST one query to `<base>/api/v1/read` and negotiate the answer type from the Content-Type. */

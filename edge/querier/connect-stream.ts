@@ -75,6 +75,17 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
   // read as it came copied a large batch message once per network read (quadratic in its size).
   const held: Uint8Array[] = [];
   let heldLen = 0;
+  /** The unparsed tail and the held reads, copied once into one buffer. */
+  const joinHeld = () => {
+    const merged = new Uint8Array(buf.length - pos + heldLen);
+    merged.set(buf.subarray(pos), 0);
+    let o = buf.length - pos;
+    for (const h of held) { merged.set(h, o); o += h.length; }
+    held.length = 0;
+    heldLen = 0;
+    buf = merged;
+    pos = 0;
+  };
   try {
     for (;;) {
       // Parse every whole envelope in the buffer.
@@ -118,26 +129,10 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
       if (pos >= buf.length) { buf = chunk; pos = 0; continue; }
       held.push(chunk);
       heldLen += chunk.length;
-      const rest = buf.length - pos;
-      if (rest + heldLen < need) continue;
-      const merged = new Uint8Array(rest + heldLen);
-      merged.set(buf.subarray(pos), 0);
-      let o = rest;
-      for (const h of held) { merged.set(h, o); o += h.length; }
-      held.length = 0;
-      heldLen = 0;
-      buf = merged;
-      pos = 0;
+      if (buf.length - pos + heldLen >= need) joinHeld();
     }
-    if (heldLen > 0) {
-      // The stream ended inside an envelope: keep the bytes for the message below.
-      const merged = new Uint8Array(buf.length - pos + heldLen);
-      merged.set(buf.subarray(pos), 0);
-      let o = buf.length - pos;
-      for (const h of held) { merged.set(h, o); o += h.length; }
-      buf = merged;
-      pos = 0;
-    }
+    // The stream ended inside an envelope: keep the bytes for the message below.
+    if (heldLen > 0) joinHeld();
     if (!ended) throw new CodedError("unavailable", `${where}: stream ended without an end-of-stream message (${buf.length - pos} bytes left)`);
   } finally {
     reader.cancel().catch(() => {});

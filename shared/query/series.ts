@@ -77,13 +77,10 @@ export class StoreSeries implements StorageSeries {
 
   /** All samples into `out` (the engine's reused buffer): raw chunks decode straight into it. */
   samplesInto(out: SampleBuffer): void {
-    let allRaw = true;
-    for (const c of this.chunks) if (!c.raw?.data) { allRaw = false; break; }
-    if (allRaw) {
-      const what = `chunk from ${this.from}`;
-      const raw: SeriesChunk[] = this.chunks.map((c) => seriesChunk(c, c.raw!, what));
+    const raw = this.chunkList();
+    if (raw) {
       try {
-        decodeChunksInto(raw, this.mint, this.maxt, out);
+        decodeChunksInto(raw.chunks, raw.mint, raw.maxt, out);
         return;
       } catch {
         // Fall through: the iterator names the series in its error.
