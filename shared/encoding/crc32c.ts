@@ -1,22 +1,37 @@
 // CRC-32C (Castagnoli), as used by the Prometheus TSDB index, chunk segments and the remote-read
-// chunked stream. Slicing-by-8 tables built once at module load.
+// chunked stream.
+//
+// Two implementations with one answer:
+// - a WebAssembly slicing-by-16 loop, assembled below from its opcodes and compiled once at module
+//   load. It is about twice as fast as the JavaScript one on Bun, Node and Deno (`bun bench/crc32c.ts`),
+//   and the sidecar checks every byte Prometheus streams to it (34 MB for 10k series x 2 h), so this is
+//   its largest single cost;
+// - plain JavaScript slicing-by-8, used where the embedder forbids compiling WebAssembly from bytes
+//   (Cloudflare workerd) and for short inputs, where copying into the module's memory costs more than
+//   it saves.
 
 const POLY = 0x82f63b78; // reversed Castagnoli polynomial
-const T = new Uint32Array(256 * 8);
-for (let i = 0; i < 256; i++) {
-  let c = i;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-  T[i] = c >>> 0;
-}
-for (let i = 0; i < 256; i++) {
-  for (let s = 1; s < 8; s++) {
-    const prev = T[(s - 1) * 256 + i]!;
-    T[s * 256 + i] = (prev >>> 8) ^ T[prev & 0xff]!;
+
+/** Slicing tables: table k maps a byte to its CRC contribution k bytes before the end of a block. */
+function tables(n: number, into: Uint32Array): Uint32Array {
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+    into[i] = c >>> 0;
   }
+  for (let i = 0; i < 256; i++) {
+    for (let s = 1; s < n; s++) {
+      const prev = into[(s - 1) * 256 + i]!;
+      into[s * 256 + i] = (prev >>> 8) ^ into[prev & 0xff]!;
+    }
+  }
+  return into;
 }
 
-/** Continue a CRC over b[start,end); pass the previous result as `crc` (0 to begin). */
-export function crc32c(b: Uint8Array, start = 0, end = b.length, crc = 0): number {
+const T = tables(8, new Uint32Array(256 * 8));
+
+/** Continue a CRC over b[start,end) in JavaScript (slicing-by-8); `crc` is the previous result (0 to begin). */
+export function crc32cJs(b: Uint8Array, start = 0, end = b.length, crc = 0): number {
   let c = ~crc >>> 0;
   let i = start;
   for (; i + 8 <= end; i += 8) {
@@ -29,4 +44,138 @@ export function crc32c(b: Uint8Array, start = 0, end = b.length, crc = 0): numbe
   }
   for (; i < end; i++) c = T[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
+}
+
+// ---- WebAssembly: crc(ptr, len, crc) -> crc over memory[ptr, ptr+len) ----
+//
+// Memory (2 pages, 128 KiB): 16 tables of 256 u32 at 0 (16 KiB), then the scratch area the input is
+// copied into. The loop takes 16 bytes per turn as two little-endian i64 loads split into four u32
+// words; the first word is xored with the running CRC, and each of the 16 bytes indexes its own table
+// (byte j of the block uses table 15 - j). The lookups of words 2-4 do not depend on the running CRC,
+// so the CPU overlaps them with the previous turn (slicing-by-8 waits on the CRC every 8 bytes).
+
+const SLICES = 16;
+const TABLE_BYTES = SLICES * 1024;
+const PAGES = 2;
+const SCRATCH = PAGES * 65536 - TABLE_BYTES;
+/** Below this many bytes the JavaScript loop is as fast as copying in and calling out (measured: 96-128). */
+const WASM_MIN_BYTES = 128;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+}
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+// The opcodes used (WebAssembly core spec, binary format).
+const I32 = 0x7f, I64 = 0x7e, FUNC = 0x60, VOID = 0x40;
+const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d;
+const GET = (i: number) => [0x20, ...uleb(i)], SET = (i: number) => [0x21, ...uleb(i)], TEE = (i: number) => [0x22, ...uleb(i)];
+const CONST = (v: number) => [0x41, ...sleb(v)];
+const LOAD32 = (offset: number) => [0x28, 2, ...uleb(offset)]; // i32.load align=4
+const LOAD64 = (offset: number) => [0x29, 3, ...uleb(offset)]; // i64.load align=8
+const LOAD8U = [0x2d, 0, 0]; // i32.load8_u
+const GE_U = 0x4f, ADD = 0x6a, AND = 0x71, XOR = 0x73, SHL = 0x74, SHR_U = 0x76;
+const WRAP = 0xa7, I64_SHR_U_32 = [0x42, 32, 0x88]; // i32.wrap_i64; i64.const 32, i64.shr_u
+
+function crcModule(): Uint8Array {
+  // Locals: 0 ptr, 1 len, 2 crc (params); 3 end; 4..7 the block's four words; 8 an i64.
+  const PTR = 0, LEN = 1, CRC = 2, END_ = 3, WORD = 4, X = 8;
+  /** table[k][(word >>> shift) & 0xff] */
+  const lookup = (k: number, word: number, shift: number) => [
+    ...GET(word), ...(shift === 24 ? [...CONST(24), SHR_U] : [...(shift ? [...CONST(shift), SHR_U] : []), ...CONST(255), AND]),
+    ...CONST(2), SHL, ...LOAD32(k * 1024),
+  ];
+  const turn: number[] = [...GET(PTR), ...GET(END_), GE_U, BR_IF, 1];
+  for (let q = 0; q < 2; q++) {
+    turn.push(...GET(PTR), ...LOAD64(8 * q), ...TEE(X), WRAP, ...SET(WORD + 2 * q));
+    turn.push(...GET(X), ...I64_SHR_U_32, WRAP, ...SET(WORD + 2 * q + 1));
+  }
+  turn.push(...GET(WORD), ...GET(CRC), XOR, ...SET(WORD));
+  // Last word first: its lookups do not wait for the CRC.
+  for (let w = 3, first = true; w >= 0; w--) {
+    for (let j = 0; j < 4; j++, first = false) turn.push(...lookup(SLICES - 1 - (4 * w + j), WORD + w, 8 * j), ...(first ? [] : [XOR]));
+  }
+  turn.push(...SET(CRC), ...GET(PTR), ...CONST(SLICES), ADD, ...SET(PTR), BR, 0);
+  const tail = [
+    ...GET(PTR), ...GET(END_), GE_U, BR_IF, 1,
+    ...GET(CRC), ...GET(PTR), ...LOAD8U, XOR, ...CONST(255), AND, ...CONST(2), SHL, ...LOAD32(0),
+    ...GET(CRC), ...CONST(8), SHR_U, XOR, ...SET(CRC),
+    ...GET(PTR), ...CONST(1), ADD, ...SET(PTR), BR, 0,
+  ];
+  const body = [
+    ...GET(CRC), ...CONST(-1), XOR, ...SET(CRC),
+    ...GET(PTR), ...GET(LEN), ...CONST(-SLICES), AND, ADD, ...SET(END_),
+    BLOCK, VOID, LOOP, VOID, ...turn, END, END,
+    ...GET(END_), ...GET(LEN), ...CONST(SLICES - 1), AND, ADD, ...SET(END_),
+    BLOCK, VOID, LOOP, VOID, ...tail, END, END,
+    ...GET(CRC), ...CONST(-1), XOR, END,
+  ];
+  const code = [...vec([[5, I32], [1, I64]]), ...body];
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    ...section(1, vec([[FUNC, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])]])), // type: (i32 i32 i32) -> i32
+    ...section(3, vec([[0]])), // function 0 has type 0
+    ...section(5, vec([[0, ...uleb(PAGES)]])), // memory: min PAGES, no max
+    ...section(7, vec([[...name("crc"), 0, 0], [...name("mem"), 2, 0]])), // exports
+    ...section(10, vec([[...uleb(code.length), ...code]])),
+  ]);
+}
+
+interface WasmGlobal {
+  WebAssembly?: {
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+  };
+}
+
+function loadWasm(): ((b: Uint8Array, start: number, end: number, crc: number) => number) | null {
+  const wa = (globalThis as WasmGlobal).WebAssembly;
+  if (!wa) return null;
+  let exports: Record<string, unknown>;
+  try {
+    exports = new wa.Instance(new wa.Module(crcModule()), {}).exports;
+  } catch {
+    return null; // e.g. workerd: "Wasm code generation disallowed by embedder"
+  }
+  const run = exports.crc as (ptr: number, len: number, crc: number) => number;
+  const heap = new Uint8Array((exports.mem as { buffer: ArrayBuffer }).buffer);
+  tables(SLICES, new Uint32Array(heap.buffer, 0, 256 * SLICES));
+  return (b, start, end, crc) => {
+    let c = crc;
+    for (let s = start; s < end;) {
+      const n = Math.min(SCRATCH, end - s);
+      heap.set(n === b.length ? b : b.subarray(s, s + n), TABLE_BYTES);
+      c = run(TABLE_BYTES, n, c) >>> 0;
+      s += n;
+    }
+    return c;
+  };
+}
+
+const wasm = loadWasm();
+
+/** Which implementation `crc32c` uses for long inputs here: "wasm", or "js" where WebAssembly cannot be compiled. */
+export const crc32cImpl: "wasm" | "js" = wasm ? "wasm" : "js";
+
+/** Continue a CRC over b[start,end); pass the previous result as `crc` (0 to begin). */
+export function crc32c(b: Uint8Array, start = 0, end = b.length, crc = 0): number {
+  return wasm !== null && end - start >= WASM_MIN_BYTES ? wasm(b, start, end, crc) : crc32cJs(b, start, end, crc);
 }

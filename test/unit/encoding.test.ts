@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { crc32c } from "../../shared/encoding/crc32c.ts";
+import { crc32c, crc32cImpl, crc32cJs } from "../../shared/encoding/crc32c.ts";
 import { Decbuf, Encbuf } from "../../shared/encoding/bytes.ts";
 import { errorCode } from "../../shared/encoding/errors.ts";
 
@@ -19,6 +19,42 @@ test("crc32c: incremental equals one-shot at every split", () => {
   const b = Uint8Array.from({ length: 100 }, (_, i) => (i * 37 + 11) & 0xff);
   const whole = crc32c(b);
   for (let k = 0; k <= b.length; k++) assert.is(crc32c(b, k, b.length, crc32c(b, 0, k)), whole);
+});
+
+/** The textbook bit-at-a-time CRC-32C: an oracle sharing no tables or code with either implementation. */
+function crc32cBitwise(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const x of b) {
+    c ^= x;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+test("crc32c: the WebAssembly path is the one in use on this runtime (Node, Bun)", () => {
+  assert.is(crc32cImpl, "wasm");
+});
+
+test("crc32c: WebAssembly and JavaScript paths equal the bitwise oracle at every length 0-700 and offset", () => {
+  let seed = 12345;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+  const buf = Uint8Array.from({ length: 1024 }, rnd);
+  for (let n = 0; n <= 700; n++) {
+    const off = n % 19; // unaligned starts: the loop loads 8-byte words from any address
+    const want = crc32cBitwise(buf.subarray(off, off + n));
+    assert.is(crc32c(buf, off, off + n), want, `length ${n} at offset ${off}`);
+    assert.is(crc32cJs(buf, off, off + n), want, `js, length ${n} at offset ${off}`);
+  }
+});
+
+test("crc32c: inputs larger than the module's scratch memory, whole and continued across its boundary", () => {
+  const big = Uint8Array.from({ length: 300_001 }, (_, i) => Math.imul(i, 0x9e3779b1) >>> 24);
+  const want = crc32cBitwise(big);
+  assert.is(crc32c(big), want);
+  assert.is(crc32cJs(big), want);
+  for (const k of [1, 127, 128, 114_687, 114_688, 114_689, 229_376, 300_000]) {
+    assert.is(crc32c(big, k, big.length, crc32c(big, 0, k)), want, `split at ${k}`);
+  }
 });
 
 test("uvarint/varint round trip incl. 2^53-1 and negatives; Go encoding bytes", () => {
