@@ -3,16 +3,21 @@
 //   npx tsx bench/sidecar.ts [series=10000] [interval_s=15] [rounds=3]
 //
 // Data: promtool-backfilled `bench_metric{i="…", job="bench"}`, `series` series over 2h at `interval_s`.
-// Every mode reads and decodes the whole answer in this (Node) process, alternating in each round:
+// Modes, in pairs (each sidecar mode against the direct read done the same way), alternating in each round:
 // - direct: POST /api/v1/read (STREAMED_XOR_CHUNKS), every frame CRC-checked and decoded, with protobuf-es
 //   or with the hand decoder (shared/store/wire.ts);
 // - the real `bun agent/main.ts sidecar` process: Series over gRPC / Connect decoded with protobuf-es
 //   (connect-node clients), and over Connect with response_batch_size=256 through the querier's own client
-//   and decoder (edge/querier/connect-stream.ts), the read path our querier uses.
+//   and decoder (edge/querier/connect-stream.ts), the read path our querier uses;
+// - a light client on both paths: frames cut, series and samples counted from the bytes, nothing decoded;
+// - curl (its own transfer time) on both paths: the client that costs nothing, so the pair shows what the
+//   sidecar itself adds.
 // Per mode: median wall time, its ratio to the direct read decoded the same way, and the CPU per call of
 // Prometheus, the sidecar and the client (on a 2-core machine the three share two cores, so the sum
-// bounds the wall time). The sidecar's peak RSS is VmHWM from /proc.
-import { createWriteStream, readFileSync } from "node:fs";
+// bounds the wall time). The sidecar's peak RSS is VmHWM from /proc, reset before every call, so each
+// mode shows the peak its own calls reached.
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -84,6 +89,11 @@ function walk(b: Uint8Array, s: number, e: number, path: { fields: number[]; ser
 function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** Resets the kernel's peak-RSS mark of pid (clear_refs 5), so VmHWM then shows the peak since now. */
+function resetHWM(pid: number): void {
+  try { writeFileSync(`/proc/${pid}/clear_refs`, "5"); } catch { /* not permitted: the peak stays cumulative */ }
 }
 
 function vmHWM(pid: number): number {
@@ -224,8 +234,34 @@ try {
   const lightDirect = () => light(`${prom.url}/api/v1/read`, { method: "POST", headers: REMOTE_READ_HEADERS as Record<string, string>, body: rrBody as BodyInit }, "rr");
   const lightSidecar = () => light(`http://127.0.0.1:${hp}/thanos.Store/Series`, { method: "POST", headers: { "content-type": "application/connect+proto", "connect-protocol-version": "1" }, body: connectBody }, "connect");
 
-  interface Mode { name: string; run(): Promise<{ series: number; samples: number }>; wall: number[]; sidecar: number; client: number; prom: number }
-  const mode = (name: string, run: Mode["run"]): Mode => ({ name, run, wall: [], sidecar: 0, client: 0, prom: 0 });
+  // curl, the lightest client there is: it reads the answer to /dev/null and times the transfer itself
+  // (%{time_total}, so its own start-up is not counted). Both paths pay the same nothing, so this pair
+  // shows what the sidecar adds to the wall time. Its answer is checked by size: every call must
+  // bring the same number of bytes as the first.
+  const curlBytes = new Map<string, number>();
+  const curlWall = new Map<string, number>();
+  async function curl(url: string, headers: Record<string, string>, body: Uint8Array): Promise<null> {
+    const bodyFile = join(dir, `body-${curlBytes.size}-${url.length}`);
+    writeFileSync(bodyFile, body);
+    const args = ["-s", "-S", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", "-X", "POST", "--data-binary", `@${bodyFile}`];
+    for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+    const out = await new Promise<string>((res, rej) => execFile("curl", [...args, url], (e, so) => (e ? rej(e) : res(so))));
+    const [code, size, secs] = out.trim().split(" ");
+    if (code !== "200") throw new Error(`curl ${url}: HTTP ${code}`);
+    const want = curlBytes.get(url);
+    if (want === undefined) curlBytes.set(url, Number(size));
+    else if (want !== Number(size)) throw new Error(`curl ${url}: ${size} bytes, an earlier call brought ${want}`);
+    curlWall.set(url, Number(secs) * 1000);
+    return null;
+  }
+  const rrUrl = `${prom.url}/api/v1/read`, seriesUrl = `http://127.0.0.1:${hp}/thanos.Store/Series`;
+  const curlDirect = () => curl(rrUrl, REMOTE_READ_HEADERS as Record<string, string>, rrBody);
+  const curlSidecar = () => curl(seriesUrl, { "content-type": "application/connect+proto", "connect-protocol-version": "1" }, connectBody);
+
+  type Counts = { series: number; samples: number };
+  /** run() gives counts to check against the first mode, or null when it checks its answer itself (curl). */
+  interface Mode { name: string; run(): Promise<Counts | null>; wall: number[]; sidecar: number; client: number; prom: number; rss: number; wallOf?: () => number }
+  const mode = (name: string, run: Mode["run"], wallOf?: () => number): Mode => ({ name, run, wall: [], sidecar: 0, client: 0, prom: 0, rss: 0, wallOf });
   const modes: Mode[] = [
     mode("direct remote read (protobuf-es decode)", direct),
     mode("sidecar, gRPC (protobuf-es decode)", () => viaSidecar()),
@@ -235,6 +271,8 @@ try {
     mode("sidecar, Connect, batch 256 (querier's decoder)", viaQuerierClient),
     mode("direct remote read (light client)", lightDirect),
     mode("sidecar, Connect, batch 256 (light client)", lightSidecar),
+    mode("direct remote read (curl)", curlDirect, () => curlWall.get(rrUrl)!),
+    mode("sidecar, Connect, batch 256 (curl)", curlSidecar, () => curlWall.get(seriesUrl)!),
   ];
   for (const m of modes) await m.run(); // warm-up (JIT, page cache)
   const clientCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
@@ -242,27 +280,32 @@ try {
   let counts = { series: 0, samples: 0 };
   for (let r = 0; r < rounds; r++) {
     for (const m of modes) {
+      resetHWM(scPid);
       const k0 = clientCpu(), s0 = cpuMs(scPid), p0 = cpuMs(promPid);
       const a = performance.now();
       const got = await m.run();
-      m.wall.push(performance.now() - a);
+      m.wall.push(m.wallOf ? m.wallOf() : performance.now() - a);
       m.client += clientCpu() - k0; m.sidecar += cpuMs(scPid) - s0; m.prom += cpuMs(promPid) - p0;
+      m.rss = Math.max(m.rss, vmHWM(scPid));
+      if (got === null) continue;
       if (m === modes[0]) counts = got;
       else if (got.series !== counts.series || got.samples !== counts.samples) throw new Error(`${m.name}: ${JSON.stringify(got)} vs direct ${JSON.stringify(counts)}`);
     }
   }
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
-  const md = med(modes[0]!.wall), mh = med(modes[4]!.wall), ml = med(modes[6]!.wall);
+  const md = med(modes[0]!.wall), mh = med(modes[4]!.wall), ml = med(modes[6]!.wall), mc = med(modes[8]!.wall);
   console.log(`series=${counts.series} samples=${counts.samples} chunk bytes=${(chunkBytes / (rounds + 1) / 1e6).toFixed(1)} MB rounds=${rounds} (median wall; CPU per call from /proc and process.cpuUsage)`);
-  console.log(`${"".padEnd(48)} ${"wall ms".padStart(8)} ${"x direct".padStart(9)} ${"series/s".padStart(9)} ${"samples/s".padStart(10)} ${"CPU ms: prom".padStart(13)} ${"sidecar".padStart(8)} ${"client".padStart(7)}`);
+  console.log(`${"".padEnd(48)} ${"wall ms".padStart(8)} ${"x direct".padStart(9)} ${"series/s".padStart(9)} ${"samples/s".padStart(10)} ${"CPU ms: prom".padStart(13)} ${"sidecar".padStart(8)} ${"client".padStart(7)} ${"sidecar peak RSS".padStart(17)}`);
   for (const [i, m] of modes.entries()) {
     const w = med(m.wall);
-    const base = i >= 6 ? ml : i >= 4 ? mh : md;
-    console.log(`${m.name.padEnd(48)} ${w.toFixed(0).padStart(8)} ${(w / base).toFixed(2).padStart(8)}x ${(counts.series / (w / 1000)).toFixed(0).padStart(9)} ${((counts.samples / (w / 1000)) / 1e6).toFixed(2).padStart(8)} M ${(m.prom / rounds).toFixed(0).padStart(13)} ${(m.sidecar / rounds).toFixed(0).padStart(8)} ${(m.client / rounds).toFixed(0).padStart(7)}`);
+    const base = i >= 8 ? mc : i >= 6 ? ml : i >= 4 ? mh : md;
+    const client = m.wallOf ? "-" : (m.client / rounds).toFixed(0);
+    console.log(`${m.name.padEnd(48)} ${w.toFixed(0).padStart(8)} ${(w / base).toFixed(2).padStart(8)}x ${(counts.series / (w / 1000)).toFixed(0).padStart(9)} ${((counts.samples / (w / 1000)) / 1e6).toFixed(2).padStart(8)} M ${(m.prom / rounds).toFixed(0).padStart(13)} ${(m.sidecar / rounds).toFixed(0).padStart(8)} ${client.padStart(7)} ${(m.rss.toFixed(0) + " MB").padStart(17)}`);
   }
-  console.log("(x direct: each pair against its own direct read: protobuf-es rows, hand-decoder rows, light-client rows)");
+  console.log("(x direct: each pair against its own direct read: protobuf-es rows, hand-decoder rows, light-client rows, curl rows;");
+  console.log(" curl rows: wall time as curl measured the transfer, its CPU is not counted)");
   console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
-  console.log(`sidecar peak RSS (VmHWM): ${vmHWM(scPid).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
+  console.log(`sidecar peak RSS (VmHWM, the highest of the modes): ${Math.max(...modes.map((m) => m.rss)).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
 } finally {
   if (process.env.SIDECAR_SHOW_LOG) console.log(sc.output());
   await sc.stop();
