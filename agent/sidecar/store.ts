@@ -51,7 +51,16 @@ export interface SidecarStoreOptions {
   accept?: ReadRequest_ResponseType[];
   log: Logger;
   metrics?: { remoteReadSeconds: Histogram; remoteReadErrors: Counter; outOfOrder?: Counter };
+  /**
+   * Called once a Series call has streamed at least `largeAnswerBytes` (default LARGE_ANSWER_BYTES) from
+   * Prometheus, after its last piece (main.ts: a garbage collection on Bun, see there).
+   */
+  afterLargeAnswer?: () => void;
+  largeAnswerBytes?: number;
 }
+
+/** What counts as a large answer for afterLargeAnswer. */
+export const LARGE_ANSWER_BYTES = 16 * 1024 * 1024;
 
 const MATCH_TYPES: Record<number, MatchType> = {
   [LabelMatcher_Type.EQ]: "=", [LabelMatcher_Type.NEQ]: "!=", [LabelMatcher_Type.RE]: "=~", [LabelMatcher_Type.NRE]: "!~",
@@ -247,6 +256,7 @@ export class SidecarStore {
         yield* w.take();
         return;
       }
+      let streamed = 0;
       try {
         let i = 0;
         // Frames come in groups (every frame complete in one network read): one await per group, not
@@ -265,6 +275,7 @@ export class SidecarStore {
             pending = null;
             if (r.done) break;
             for (const payload of r.value) {
+              streamed += payload.length;
               for (const s of decodeChunkedReadResponse(payload, `remote read frame ${i++}`).series) {
                 const got = labelsFromPb(s.labels);
                 // Prometheus sorted by the stored labels: what it sent minus the external labels it merged in
@@ -300,6 +311,7 @@ export class SidecarStore {
         }
       } finally {
         await res.cancel();
+        if (streamed >= (this.o.largeAnswerBytes ?? LARGE_ANSWER_BYTES)) this.o.afterLargeAnswer?.();
       }
     } catch (e) {
       if (signal?.aborted) throw new CodedError("canceled", "Series: canceled by the caller");

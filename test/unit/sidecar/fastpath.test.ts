@@ -3,7 +3,8 @@
 // slow reader checks every byte against protobuf-es. Several megabytes of answer pass through the
 // recycled output buffers (under Bun: its direct stream) while the reader applies back-pressure; labels
 // take both the verbatim path (Prometheus already attached the external labels) and the re-encoded
-// one (a series without them), with the batched and unbatched encodings.
+// one (a series without them), with the batched and unbatched encodings. Also: the after-large-answer
+// hook (a garbage collection on Bun) runs once per answer over its threshold and not under it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
@@ -83,8 +84,11 @@ function envelope(b: Uint8Array): Uint8Array {
 test("Connect Series through the fast path, read slowly: every series and chunk byte arrives intact", async () => {
   const base = await fakePrometheus();
   try {
+    let large = 0;
     const store = new SidecarStore({
       prom: new PromClient(base), externalLabels: () => labelsFrom({ cluster: "eu", replica: "r1" }), minTime: () => 0, log: nopLogger,
+      // The answer's payloads are the stream less each frame's length and CRC (a few bytes per frame).
+      afterLargeAnswer: () => large++, largeAnswerBytes: Math.floor(stream.length * 0.9),
     });
     const opts = { store, authorize: () => {}, count: () => {}, toConnectError: (e: unknown) => (e instanceof ConnectError ? e : new ConnectError(String(e), Code.Internal)) };
     for (const batch of [0n, 64n]) {
@@ -132,6 +136,17 @@ test("Connect Series through the fast path, read slowly: every series and chunk 
       assert.is(seen, N);
       assert.is(buf.length, 0);
     }
+    assert.is(large, 2, "afterLargeAnswer: once per answer over the threshold");
+    // Over the threshold by nothing: a call that streamed less than it is not large.
+    let calls = 0;
+    const strict = new SidecarStore({
+      prom: new PromClient(base), externalLabels: () => labelsFrom({ cluster: "eu", replica: "r1" }), minTime: () => 0, log: nopLogger,
+      afterLargeAnswer: () => calls++, largeAnswerBytes: stream.length,
+    });
+    let n = 0;
+    for await (const _ of strict.series(create(SeriesRequestSchema, { minTime: 0n, maxTime: 2_000_000_000_000n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "m" }] }))) n++;
+    assert.is(n, N);
+    assert.is(calls, 0, "afterLargeAnswer: not for an answer under the threshold");
   } finally {
     server.close();
   }
