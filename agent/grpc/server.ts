@@ -1,12 +1,16 @@
 // StoreAPI over gRPC proper: plaintext HTTP/2 (h2c, prior knowledge) with trailers, what Go Thanos
 // queriers/stores and grpc-js speak. Connect and gRPC-Web are answered on the same port too (over
-// HTTP/2). Runs under Node, Bun and Deno (node:http2).
+// HTTP/2). Runs under Node, Bun and Deno (node:http2); on Bun behind the flow-control shim of
+// h2window.ts, without which Go clients hang on large answers.
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Interceptor } from "@connectrpc/connect";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
 import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../edge/rpc/routes.ts";
+import { listenWithWindowFix } from "./h2window.ts";
+
+const BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 export interface GrpcServerOptions extends ServeOptions {
   /** Listen address; default 127.0.0.1. */
@@ -38,16 +42,23 @@ export async function startGrpcServer(services: StoreApiServices, opts: GrpcServ
     s.on("close", () => sessions.delete(s));
   });
   const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => { server.off("error", reject); resolve(); });
-  });
-  const port = (server.address() as AddressInfo).port;
+  // On Bun, connections reach the HTTP/2 server through the flow-control shim (h2window.ts).
+  const tcp = BUN ? await listenWithWindowFix(server, host, opts.port ?? 0) : null;
+  if (!tcp) {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(opts.port ?? 0, host, () => { server.off("error", reject); resolve(); });
+    });
+  }
+  const port = ((tcp ?? server).address() as AddressInfo).port;
   return {
     address: `${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      if (tcp) {
+        tcp.close(() => resolve());
+        try { server.close(); } catch { /* never listened itself: the shim's server did */ }
+      } else server.close(() => resolve());
       for (const s of sessions) s.destroy();
     }),
   };
