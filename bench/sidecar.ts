@@ -12,16 +12,22 @@
 // - a light client on both paths: frames cut, series and samples counted from the bytes, nothing decoded;
 // - curl (its own transfer time) on both paths: the client that costs nothing, so the pair shows what the
 //   sidecar itself adds.
+// - SIDECAR_GO=1: Go clients built from bench/go/sidecar-client.go (the Go toolchain, first run fetches
+//   modules): the direct read with Prometheus' own ChunkedReader, and Series over gRPC with upstream
+//   storepb + grpc-go, as a Thanos querier reads a sidecar. With THANOS_BIN=/path/to/thanos also a real
+//   Thanos sidecar (same Prometheus) read by the same Go client: the peer.
 // Per mode: median wall time, its ratio to the direct read decoded the same way, and the CPU per call of
 // Prometheus, the sidecar and the client (on a 2-core machine the three share two cores, so the sum
 // bounds the wall time). The sidecar's peak RSS is VmHWM from /proc, reset before every call, so each
 // mode shows the peak its own calls reached.
-import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { freePort, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
+import { freePort, requireBinary, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeReadRequest, REMOTE_READ_HEADERS, ResponseType } from "../shared/remote/read.ts";
@@ -101,6 +107,26 @@ function vmHWM(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+const GO_MOD = "module thanots/benchgo\n\ngo 1.25.0\n\nrequire github.com/thanos-io/thanos v0.41.0\n";
+
+/** Builds bench/go/sidecar-client.go once (cached under the OS temp dir by a hash of its source). */
+async function goClient(): Promise<string> {
+  const go = requireBinary("go");
+  const src = readFileSync(join(root, "bench/go/sidecar-client.go"), "utf8");
+  const bdir = join(tmpdir(), `thanots-bench-go-${createHash("sha256").update(GO_MOD).update(src).digest("hex").slice(0, 12)}`);
+  const bin = join(bdir, "client");
+  if (existsSync(bin)) return bin;
+  mkdirSync(bdir, { recursive: true });
+  writeFileSync(join(bdir, "go.mod"), GO_MOD);
+  writeFileSync(join(bdir, "main.go"), src);
+  const env = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
+  const sh = (args: string[]) => new Promise<void>((res, rej) => execFile(go, args, { cwd: bdir, env, timeout: 900_000, maxBuffer: 1 << 24 }, (e, _so, se) => (e ? rej(new Error(`go ${args.join(" ")}: ${se}`)) : res())));
+  await sh(["mod", "tidy"]);
+  await sh(["build", "-o", `${bin}.tmp`, "."]);
+  renameSync(`${bin}.tmp`, bin);
+  return bin;
+}
+
 const dir = tempDir("bench-sidecar-").path;
 const om = join(dir, "data.om");
 const t0 = performance.now();
@@ -121,6 +147,8 @@ const runtime = process.env.SIDECAR_RUNTIME === "node" ? [join(root, "node_modul
 const rtFlags = (process.env.SIDECAR_RUNTIME_FLAGS ?? "").split(" ").filter(Boolean);
 const sc = startProcess(runtime[0]!, [...rtFlags, join(root, "agent/main.ts"), "sidecar", `--prometheus.url=${prom.url}`,
   `--tsdb.path=${join(dir, "tsdb")}`, `--grpc-address=127.0.0.1:${gp}`, `--http-address=127.0.0.1:${hp}`, "--log.level=warn"]);
+let thanos: ReturnType<typeof startProcess> | null = null;
+const thanosStop = async () => { await thanos?.stop(); };
 try {
   await waitForHttp(`http://127.0.0.1:${hp}/-/ready`, sc, 30_000);
   const rssIdle = vmHWM(sc.child.pid!);
@@ -258,10 +286,43 @@ try {
   const curlDirect = () => curl(rrUrl, REMOTE_READ_HEADERS as Record<string, string>, rrBody);
   const curlSidecar = () => curl(seriesUrl, { "content-type": "application/connect+proto", "connect-protocol-version": "1" }, connectBody);
 
+  // Go clients (SIDECAR_GO=1) and the Thanos sidecar peer (THANOS_BIN): Go times each call itself and
+  // reports its own CPU; the "sidecar" CPU of a Thanos mode is the Thanos process's.
+  const goWall = new Map<string, number>(), goCpu = new Map<string, number>();
+  let goBin = "", thanosGrpc = "";
+  if (process.env.SIDECAR_GO) {
+    goBin = await goClient();
+    if (process.env.THANOS_BIN) {
+      const tg = await freePort(), th = await freePort();
+      thanos = startProcess(process.env.THANOS_BIN, ["sidecar", `--prometheus.url=${prom.url}`, `--tsdb.path=${join(dir, "tsdb")}`,
+        `--grpc-address=127.0.0.1:${tg}`, `--http-address=127.0.0.1:${th}`, "--log.level=warn"]);
+      await waitForHttp(`http://127.0.0.1:${th}/-/ready`, thanos, 30_000);
+      thanosGrpc = `127.0.0.1:${tg}`;
+      const v = await new Promise<string>((res) => execFile(process.env.THANOS_BIN!, ["--version"], (_e, so, se) => res(String(so || se))));
+      console.log(`peer: ${v.split("\n")[0]}`);
+    }
+  }
+  async function go(key: string, args: string[]): Promise<Counts> {
+    const out = await new Promise<string>((res, rej) => execFile(goBin, [...args.slice(0, 4), "1", ...args.slice(4)], (e, so, se) => (e ? rej(new Error(`${goBin} ${args.join(" ")}: ${se || e.message}`)) : res(so))));
+    const r = JSON.parse(out.trim()) as { ms: number; cpu: number; series: number; samples: number };
+    goWall.set(key, r.ms);
+    goCpu.set(key, r.cpu);
+    return { series: r.series, samples: r.samples };
+  }
+
   type Counts = { series: number; samples: number };
   /** run() gives counts to check against the first mode, or null when it checks its answer itself (curl). */
-  interface Mode { name: string; run(): Promise<Counts | null>; wall: number[]; sidecar: number; client: number; prom: number; rss: number; wallOf?: () => number }
-  const mode = (name: string, run: Mode["run"], wallOf?: () => number): Mode => ({ name, run, wall: [], sidecar: 0, client: 0, prom: 0, rss: 0, wallOf });
+  interface Mode {
+    name: string; run(): Promise<Counts | null>; wall: number[]; sidecar: number; client: number; prom: number; rss: number;
+    /** Wall time / client CPU as the client measured them (curl, Go), instead of this process's. */
+    wallOf?: () => number; clientCpuOf?: () => number;
+    /** The sidecar process this mode reads through (default: ours). */
+    pid?: number;
+  }
+  const mode = (name: string, run: Mode["run"], wallOf?: () => number, clientCpuOf?: () => number, pid?: number): Mode =>
+    ({ name, run, wall: [], sidecar: 0, client: 0, prom: 0, rss: 0, wallOf, clientCpuOf, pid });
+  const goMode = (name: string, key: string, args: string[], pid?: number) =>
+    mode(name, () => go(key, args), () => goWall.get(key)!, () => goCpu.get(key)!, pid);
   const modes: Mode[] = [
     mode("direct remote read (protobuf-es decode)", direct),
     mode("sidecar, gRPC (protobuf-es decode)", () => viaSidecar()),
@@ -274,40 +335,50 @@ try {
     mode("direct remote read (curl)", curlDirect, () => curlWall.get(rrUrl)!),
     mode("sidecar, Connect, batch 256 (curl)", curlSidecar, () => curlWall.get(seriesUrl)!),
   ];
+  const pairs = [0, 2, 4, 6, 8]; // index of each pair's direct mode
+  if (goBin) {
+    pairs.push(modes.length);
+    modes.push(goMode("direct remote read (Go ChunkedReader)", "direct", ["direct", prom.url, String(mint), String(maxt)]));
+    modes.push(goMode("sidecar, gRPC, batch 64 (Go Thanos client)", "ours", ["grpc", `127.0.0.1:${gp}`, String(mint), String(maxt), "64"]));
+    if (thanos) modes.push(goMode("Thanos sidecar, gRPC, batch 64 (Go client)", "thanos", ["grpc", thanosGrpc, String(mint), String(maxt), "64"], thanos.child.pid!));
+  }
   for (const m of modes) await m.run(); // warm-up (JIT, page cache)
   const clientCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   const promPid = prom.proc.child.pid!, scPid = sc.child.pid!;
   let counts = { series: 0, samples: 0 };
   for (let r = 0; r < rounds; r++) {
     for (const m of modes) {
-      resetHWM(scPid);
-      const k0 = clientCpu(), s0 = cpuMs(scPid), p0 = cpuMs(promPid);
+      const sPid = m.pid ?? scPid;
+      resetHWM(sPid);
+      const k0 = clientCpu(), s0 = cpuMs(sPid), p0 = cpuMs(promPid);
       const a = performance.now();
       const got = await m.run();
       m.wall.push(m.wallOf ? m.wallOf() : performance.now() - a);
-      m.client += clientCpu() - k0; m.sidecar += cpuMs(scPid) - s0; m.prom += cpuMs(promPid) - p0;
-      m.rss = Math.max(m.rss, vmHWM(scPid));
+      m.client += m.clientCpuOf ? m.clientCpuOf() : clientCpu() - k0; m.sidecar += cpuMs(sPid) - s0; m.prom += cpuMs(promPid) - p0;
+      m.rss = Math.max(m.rss, vmHWM(sPid));
       if (got === null) continue;
       if (m === modes[0]) counts = got;
       else if (got.series !== counts.series || got.samples !== counts.samples) throw new Error(`${m.name}: ${JSON.stringify(got)} vs direct ${JSON.stringify(counts)}`);
     }
   }
   const med = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)]!;
-  const md = med(modes[0]!.wall), mh = med(modes[4]!.wall), ml = med(modes[6]!.wall), mc = med(modes[8]!.wall);
+
   console.log(`series=${counts.series} samples=${counts.samples} chunk bytes=${(chunkBytes / (rounds + 1) / 1e6).toFixed(1)} MB rounds=${rounds} (median wall; CPU per call from /proc and process.cpuUsage)`);
   console.log(`${"".padEnd(48)} ${"wall ms".padStart(8)} ${"x direct".padStart(9)} ${"series/s".padStart(9)} ${"samples/s".padStart(10)} ${"CPU ms: prom".padStart(13)} ${"sidecar".padStart(8)} ${"client".padStart(7)} ${"sidecar peak RSS".padStart(17)}`);
   for (const [i, m] of modes.entries()) {
     const w = med(m.wall);
-    const base = i >= 8 ? mc : i >= 6 ? ml : i >= 4 ? mh : md;
-    const client = m.wallOf ? "-" : (m.client / rounds).toFixed(0);
+    const base = med(modes[Math.max(...pairs.filter((p) => p <= i))]!.wall);
+    const client = m.wallOf && !m.clientCpuOf ? "-" : (m.client / rounds).toFixed(0);
     console.log(`${m.name.padEnd(48)} ${w.toFixed(0).padStart(8)} ${(w / base).toFixed(2).padStart(8)}x ${(counts.series / (w / 1000)).toFixed(0).padStart(9)} ${((counts.samples / (w / 1000)) / 1e6).toFixed(2).padStart(8)} M ${(m.prom / rounds).toFixed(0).padStart(13)} ${(m.sidecar / rounds).toFixed(0).padStart(8)} ${client.padStart(7)} ${(m.rss.toFixed(0) + " MB").padStart(17)}`);
   }
-  console.log("(x direct: each pair against its own direct read: protobuf-es rows, hand-decoder rows, light-client rows, curl rows;");
-  console.log(" curl rows: wall time as curl measured the transfer, its CPU is not counted)");
+  console.log("(x direct: each group against its own direct read: protobuf-es rows, hand-decoder rows, light-client rows, curl rows, Go rows;");
+  console.log(" curl rows: wall time as curl measured the transfer, its CPU is not counted; Go rows: wall and CPU as the Go client measured them;");
+  console.log(" the Thanos row's sidecar CPU and RSS are the Thanos process's)");
   console.log(`sidecar runtime: ${process.env.SIDECAR_RUNTIME === "node" ? "node (tsx)" : "bun"}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
-  console.log(`sidecar peak RSS (VmHWM, the highest of the modes): ${Math.max(...modes.map((m) => m.rss)).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
+  console.log(`sidecar peak RSS (VmHWM, the highest of the modes through ours): ${Math.max(...modes.filter((m) => !m.pid).map((m) => m.rss)).toFixed(0)} MB (after startup: ${rssIdle.toFixed(0)} MB)`);
 } finally {
   if (process.env.SIDECAR_SHOW_LOG) console.log(sc.output());
+  await thanosStop();
   await sc.stop();
   await prom.stop();
 }
