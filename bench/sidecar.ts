@@ -335,7 +335,7 @@ try {
     mode("direct remote read (curl)", curlDirect, () => curlWall.get(rrUrl)!),
     mode("sidecar, Connect, batch 256 (curl)", curlSidecar, () => curlWall.get(seriesUrl)!),
   ];
-  const pairs = [0, 2, 4, 6, 8]; // index of each pair's direct mode
+  const pairs = [0, 4, 6, 8]; // index of each group's direct mode
   if (goBin) {
     pairs.push(modes.length);
     modes.push(goMode("direct remote read (Go ChunkedReader)", "direct", ["direct", prom.url, String(mint), String(maxt)]));
