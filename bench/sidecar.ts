@@ -20,14 +20,13 @@
 // Prometheus, the sidecar and the client (on a 2-core machine the three share two cores, so the sum
 // bounds the wall time). The sidecar's peak RSS is VmHWM from /proc, reset before every call, so each
 // mode shows the peak its own calls reached.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { freePort, requireBinary, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
+import { freePort, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
+import { buildGo } from "../test/lib/gobuild.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeReadRequest, REMOTE_READ_HEADERS, ResponseType } from "../shared/remote/read.ts";
@@ -110,22 +109,7 @@ function vmHWM(pid: number): number {
 const GO_MOD = "module thanots/benchgo\n\ngo 1.25.0\n\nrequire github.com/thanos-io/thanos v0.41.0\n";
 
 /** Builds bench/go/sidecar-client.go once (cached under the OS temp dir by a hash of its source). */
-async function goClient(): Promise<string> {
-  const go = requireBinary("go");
-  const src = readFileSync(join(root, "bench/go/sidecar-client.go"), "utf8");
-  const bdir = join(tmpdir(), `thanots-bench-go-${createHash("sha256").update(GO_MOD).update(src).digest("hex").slice(0, 12)}`);
-  const bin = join(bdir, "client");
-  if (existsSync(bin)) return bin;
-  mkdirSync(bdir, { recursive: true });
-  writeFileSync(join(bdir, "go.mod"), GO_MOD);
-  writeFileSync(join(bdir, "main.go"), src);
-  const env = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
-  const sh = (args: string[]) => new Promise<void>((res, rej) => execFile(go, args, { cwd: bdir, env, timeout: 900_000, maxBuffer: 1 << 24 }, (e, _so, se) => (e ? rej(new Error(`go ${args.join(" ")}: ${se}`)) : res())));
-  await sh(["mod", "tidy"]);
-  await sh(["build", "-o", `${bin}.tmp`, "."]);
-  renameSync(`${bin}.tmp`, bin);
-  return bin;
-}
+const goClient = () => buildGo("bench-go-client", GO_MOD, readFileSync(join(root, "bench/go/sidecar-client.go"), "utf8"));
 
 const dir = tempDir("bench-sidecar-").path;
 const om = join(dir, "data.om");

@@ -8,13 +8,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { requireBinary, startProcess, tempDir, type Proc } from "../lib/proc.ts";
+import { startProcess, tempDir, type Proc } from "../lib/proc.ts";
+import { buildGo } from "../lib/gobuild.ts";
 import { startGrpcServer, type GrpcServer } from "../../agent/grpc/server.ts";
 import { createGrpcClients } from "../../agent/grpc/client.ts";
 import { flattenSeries } from "../../shared/rpc/series.ts";
@@ -307,21 +306,7 @@ func main() {
 }
 `;
 
-async function goBinary(): Promise<string> {
-  const go = requireBinary("go");
-  const key = createHash("sha256").update(GO_MOD).update(MAIN_GO).digest("hex").slice(0, 12);
-  const dir = join(tmpdir(), `thanots-go-interop-${key}`);
-  const bin = join(dir, "interop");
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "go.mod"), GO_MOD);
-  writeFileSync(join(dir, "main.go"), MAIN_GO);
-  const env = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
-  await run(go, ["mod", "tidy"], { cwd: dir, env, timeout: 600_000, maxBuffer: 1 << 24 });
-  await run(go, ["build", "-o", `${bin}.tmp`, "."], { cwd: dir, env, timeout: 600_000, maxBuffer: 1 << 24 });
-  renameSync(`${bin}.tmp`, bin); // atomic: a concurrent run never sees half a binary
-  return bin;
-}
+const goBinary = () => buildGo("go-interop", GO_MOD, MAIN_GO);
 
 let bin: string;
 let ours: GrpcServer;
