@@ -514,6 +514,8 @@ test("stores page: a querier without /api/v1/stores says so; a Thanos-style list
   }
   // Back to the query page through the nav link.
   await page.click("#nav-query");
+  // The switch happens in the click's handler; wait for it rather than sampling once.
+  await page.locator("#query-page").waitFor({ state: "visible", timeout: 5000 });
   assert.ok(await page.locator("#query-page").isVisible());
 });
 
