@@ -5,10 +5,13 @@
 //   THANOS_BIN=/path/to/thanos npx tsx test/interop/thanos.ts [series=2000]
 //
 // One Prometheus 2.42 with backfilled data and external labels {cluster, replica}; beside it our sidecar
-// (bun) and a Thanos sidecar; our querier with --grpc-address over our sidecar. Three Thanos queriers:
-// A over our sidecar, B over Thanos' sidecar (the reference), C over our querier's gRPC StoreAPI. Every
-// query, instant and range, must give A == B and C == B (results sorted by labels). Exit 1 otherwise.
-import { writeFileSync } from "node:fs";
+// (bun), which also ships the blocks to a filesystem bucket, and a Thanos sidecar; our querier with
+// --grpc-address over our sidecar; a Thanos store gateway and ours over the bucket. Thanos queriers:
+// B over Thanos' sidecar (the reference); A over our sidecar, C over our querier's gRPC StoreAPI, D over
+// Thanos' store gateway reading the blocks our sidecar uploaded, E over our store gateway. Every query,
+// instant and range, must give the same answer through A, C, D and E as through B (results sorted by
+// labels). Exit 1 otherwise.
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
 import { promtool, startPrometheus } from "../lib/prometheus.ts";
@@ -40,9 +43,14 @@ try {
   const port = async () => freePort();
   const [ourHttp, ourGrpc, tsHttp, tsGrpc, oqHttp, oqGrpc] = await Promise.all([port(), port(), port(), port(), port(), port()]);
   const bun = join(root, "node_modules/.bin/bun");
+  const bucketDir = join(dir, "bucket");
+  mkdirSync(bucketDir);
+  const bucketYml = join(dir, "bucket.yml");
+  writeFileSync(bucketYml, `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
+  const localBlocks = readdirSync(join(dir, "tsdb")).filter((f) => /^[0-9A-HJKMNP-TV-Z]{26}$/.test(f));
   const start_ = (cmd: string, args: string[]) => { const p = startProcess(cmd, args, { cwd: root }); procs.push(p); return p; };
   const ours = start_(bun, ["agent/main.ts", "sidecar", `--prometheus.url=${prom.url}`, `--tsdb.path=${join(dir, "tsdb")}`,
-    `--grpc-address=127.0.0.1:${ourGrpc}`, `--http-address=127.0.0.1:${ourHttp}`, "--log.level=warn"]);
+    `--grpc-address=127.0.0.1:${ourGrpc}`, `--http-address=127.0.0.1:${ourHttp}`, `--objstore.config-file=${bucketYml}`, "--log.level=warn"]);
   const theirs = start_(thanosBin, ["sidecar", `--prometheus.url=${prom.url}`, `--tsdb.path=${join(dir, "tsdb")}`,
     `--grpc-address=127.0.0.1:${tsGrpc}`, `--http-address=127.0.0.1:${tsHttp}`, "--log.level=warn"]);
   await waitForHttp(`http://127.0.0.1:${ourHttp}/-/ready`, ours);
@@ -63,7 +71,22 @@ try {
     }
     return `http://127.0.0.1:${h}`;
   };
-  const [A, B, C] = [await querier(ourGrpc), await querier(tsGrpc), await querier(oqGrpc)];
+  // Our sidecar ships every block (meta.json last); then both store gateways read that bucket.
+  for (let i = 0; ; i++) {
+    const shipped = readdirSync(bucketDir).filter((b) => existsSync(join(bucketDir, b, "meta.json")));
+    if (shipped.length >= localBlocks.length) break;
+    if (i > 300) throw new Error(`our sidecar shipped ${shipped.length} of ${localBlocks.length} blocks in 60 s: ${ours.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const [sgHttp, sgGrpc, osHttp, osGrpc] = await Promise.all([port(), port(), port(), port()]);
+  const theirStore = start_(thanosBin, ["store", `--objstore.config-file=${bucketYml}`, `--data-dir=${join(dir, "thanos-store")}`,
+    `--grpc-address=127.0.0.1:${sgGrpc}`, `--http-address=127.0.0.1:${sgHttp}`, "--log.level=warn"]);
+  const ourStore = start_(bun, ["agent/main.ts", "store", `--objstore.config-file=${bucketYml}`,
+    `--grpc-address=127.0.0.1:${osGrpc}`, `--http-address=127.0.0.1:${osHttp}`, "--log.level=warn"]);
+  await waitForHttp(`http://127.0.0.1:${sgHttp}/-/ready`, theirStore, 60_000);
+  await waitForHttp(`http://127.0.0.1:${osHttp}/-/ready`, ourStore, 60_000);
+  const [A, B, C, D, E] = [await querier(ourGrpc), await querier(tsGrpc), await querier(oqGrpc), await querier(sgGrpc), await querier(osGrpc)];
+  const paths: [string, string][] = [["our sidecar", A], ["our querier", C], ["Thanos store over our shipped blocks", D], ["our store gateway", E]];
 
   const queries = [
     "count(interop_metric)", "sum by (job) (interop_metric)", 'avg_over_time(interop_metric{i="42"}[1h])',
@@ -82,16 +105,17 @@ try {
   let same = 0, differ = 0, empty = 0;
   for (const q of queries) {
     for (const kind of ["query", "query_range"] as const) {
-      const [a, b, c] = await Promise.all([ask(A, kind, q), ask(B, kind, q), ask(C, kind, q)]);
+      const b = await ask(B, kind, q);
+      const answers = await Promise.all(paths.map(([who, base]) => ask(base, kind, q).then((a) => [who, a] as const)));
       // A reference that failed or found nothing proves nothing (absent() of a missing series excepted).
       if (b.startsWith("error") || (b === "[]" && !q.startsWith("absent"))) empty++;
-      for (const [who, got] of [["our sidecar", a], ["our querier", c]] as const) {
+      for (const [who, got] of answers) {
         if (got === b) same++;
         else { differ++; console.log(`DIFF ${kind} ${q} via ${who}:\n  got  ${got.slice(0, 300)}\n  want ${b.slice(0, 300)}`); }
       }
     }
   }
-  console.log(`Thanos querier through ours vs through Thanos' sidecar: ${same} answers equal, ${differ} differ (${queries.length} queries x instant/range x 2 paths, ${n} series)`);
+  console.log(`Thanos querier through ours vs through Thanos' sidecar: ${same} answers equal, ${differ} differ (${queries.length} queries x instant/range x ${paths.length} paths: ${paths.map((p) => p[0]).join(", ")}; ${n} series, ${localBlocks.length} blocks)`);
   if (empty > 0) console.log(`${empty} reference answers were errors or empty: the comparison is void for them`);
   process.exitCode = differ === 0 && empty === 0 ? 0 : 1;
 } finally {
