@@ -73,6 +73,8 @@ export class ClientFrames {
   clientWindow = DEFAULT_WINDOW;
   bunWindow = DEFAULT_WINDOW;
   private streamOpened = false;
+  /** The highest stream id the client has opened: ids only grow (RFC 9113 §5.1.1), an older one never reopens. */
+  private lastStream = 0;
   /** A stream whose header block is still open (HEADERS without END_HEADERS): credit it at its end. */
   private headerBlock = 0;
 
@@ -138,7 +140,8 @@ export class ClientFrames {
       }
     }
     out.push(whole);
-    if (type === HEADERS && stream !== 0 && !this.open.has(stream)) {
+    if (type === HEADERS && stream > this.lastStream) {
+      this.lastStream = stream;
       this.open.add(stream);
       this.streamOpened = true;
       this.headerBlock = stream;

@@ -71,6 +71,15 @@ test("several raises, several open streams; a stream opened later is credited af
   assert.is(through(input), hex(concat(want)));
 });
 
+test("a HEADERS frame on an ended stream (trailers, a confused client) does not reopen it for credit", () => {
+  const c = new ClientFrames();
+  const s = new ServerFrames((id) => c.open.delete(id));
+  c.push(concat([PREFACE, settings(), headers(1), headers(3)]));
+  s.scan(concat([frame(1, 0x5, 1, [0x88])])); // stream 1 ended by the server
+  const out = hex(concat(c.push(concat([headers(1), settings(setting(4, 70000))]))));
+  assert.is(out, hex(concat([headers(1), settings(), windowUpdate(3, 70000 - 65535)])));
+});
+
 test("a lowered initial window passes unchanged (it cannot be taken back with WINDOW_UPDATE)", () => {
   const input = [PREFACE, settings(), headers(1), settings(setting(4, 1000))];
   assert.is(through(input), hex(concat(input)));
