@@ -252,9 +252,9 @@ try {
   // bring the same number of bytes as the first.
   const curlBytes = new Map<string, number>();
   const curlWall = new Map<string, number>();
-  async function curl(url: string, headers: Record<string, string>, body: Uint8Array): Promise<null> {
-    const bodyFile = join(dir, `body-${curlBytes.size}-${url.length}`);
-    writeFileSync(bodyFile, body);
+  /** A request body in a file for curl, written once. */
+  const bodyFile = (name: string, body: Uint8Array) => { const f = join(dir, name); writeFileSync(f, body); return f; };
+  async function curl(url: string, headers: Record<string, string>, bodyFile: string): Promise<null> {
     const args = ["-s", "-S", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", "-X", "POST", "--data-binary", `@${bodyFile}`];
     for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
     const out = await new Promise<string>((res, rej) => execFile("curl", [...args, url], (e, so) => (e ? rej(e) : res(so))));
@@ -267,8 +267,9 @@ try {
     return null;
   }
   const rrUrl = `${prom.url}/api/v1/read`, seriesUrl = `http://127.0.0.1:${hp}/thanos.Store/Series`;
-  const curlDirect = () => curl(rrUrl, REMOTE_READ_HEADERS as Record<string, string>, rrBody);
-  const curlSidecar = () => curl(seriesUrl, { "content-type": "application/connect+proto", "connect-protocol-version": "1" }, connectBody);
+  const rrFile = bodyFile("read-request.bin", rrBody), seriesFile = bodyFile("series-request.bin", connectBody);
+  const curlDirect = () => curl(rrUrl, REMOTE_READ_HEADERS as Record<string, string>, rrFile);
+  const curlSidecar = () => curl(seriesUrl, { "content-type": "application/connect+proto", "connect-protocol-version": "1" }, seriesFile);
 
   // Go clients (SIDECAR_GO=1) and the Thanos sidecar peer (THANOS_BIN): Go times each call itself and
   // reports its own CPU; the "sidecar" CPU of a Thanos mode is the Thanos process's.

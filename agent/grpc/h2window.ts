@@ -72,8 +72,10 @@ export class ClientFrames {
   /** The initial window the client set, and the one Bun was told. */
   clientWindow = DEFAULT_WINDOW;
   bunWindow = DEFAULT_WINDOW;
-  private streamOpened = false;
-  /** The highest stream id the client has opened: ids only grow (RFC 9113 §5.1.1), an older one never reopens. */
+  /**
+   * The highest stream id the client has opened (0: none yet). Ids only grow (RFC 9113 §5.1.1), so an
+   * older one never reopens.
+   */
   private lastStream = 0;
   /** A stream whose header block is still open (HEADERS without END_HEADERS): credit it at its end. */
   private headerBlock = 0;
@@ -111,7 +113,7 @@ export class ClientFrames {
   }
 
   private frame(type: number, flags: number, stream: number, whole: Uint8Array, out: Uint8Array[]): void {
-    if (type === SETTINGS && !(flags & ACK) && this.streamOpened) {
+    if (type === SETTINGS && !(flags & ACK) && this.lastStream > 0) {
       const payload = whole.subarray(HEADER_LEN);
       const kept: Uint8Array[] = [];
       let raised = 0, lowered = false;
@@ -143,7 +145,6 @@ export class ClientFrames {
     if (type === HEADERS && stream > this.lastStream) {
       this.lastStream = stream;
       this.open.add(stream);
-      this.streamOpened = true;
       this.headerBlock = stream;
     }
     if ((type === HEADERS || type === CONTINUATION) && flags & END_HEADERS && this.headerBlock !== 0) {

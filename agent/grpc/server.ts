@@ -29,6 +29,35 @@ export interface GrpcServer {
   close(): Promise<void>;
 }
 
+/** An HTTP/2 server listening on host:port: its bound port, and close(), which stops accepting. */
+export interface H2Listener { port: number; close(): Promise<void> }
+
+/**
+ * Listens with `server` on host:port; on Bun, connections reach it through the flow-control shim
+ * (h2window.ts). close() resolves once the listening socket is closed, which waits for open
+ * connections: callers end their sessions or stop waiting.
+ */
+export async function listenH2(server: http2.Http2Server, host: string, port: number): Promise<H2Listener> {
+  if (BUN) {
+    const tcp = await listenWithWindowFix(server, host, port);
+    return {
+      port: (tcp.address() as AddressInfo).port,
+      close: () => new Promise<void>((resolve) => {
+        tcp.close(() => resolve());
+        try { server.close(); } catch { /* never listened itself: the shim's server did */ }
+      }),
+    };
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => { server.off("error", reject); resolve(); });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 export async function startGrpcServer(services: StoreApiServices, opts: GrpcServerOptions = {}): Promise<GrpcServer> {
   const handler = connectNodeAdapter({
     routes: (router) => registerStoreApi(router, services),
@@ -42,24 +71,15 @@ export async function startGrpcServer(services: StoreApiServices, opts: GrpcServ
     s.on("close", () => sessions.delete(s));
   });
   const host = opts.host ?? "127.0.0.1";
-  // On Bun, connections reach the HTTP/2 server through the flow-control shim (h2window.ts).
-  const tcp = BUN ? await listenWithWindowFix(server, host, opts.port ?? 0) : null;
-  if (!tcp) {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(opts.port ?? 0, host, () => { server.off("error", reject); resolve(); });
-    });
-  }
-  const port = ((tcp ?? server).address() as AddressInfo).port;
+  const listener = await listenH2(server, host, opts.port ?? 0);
+  const port = listener.port;
   return {
     address: `${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      if (tcp) {
-        tcp.close(() => resolve());
-        try { server.close(); } catch { /* never listened itself: the shim's server did */ }
-      } else server.close(() => resolve());
+    close: () => {
+      const closed = listener.close();
       for (const s of sessions) s.destroy();
-    }),
+      return closed;
+    },
   };
 }

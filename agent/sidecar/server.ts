@@ -7,7 +7,7 @@
 
 import { listenHttp } from "../http.ts";
 import { createServer as createH2Server, type Http2Server } from "node:http2";
-import { listenWithWindowFix } from "../grpc/h2window.ts";
+import { listenH2 } from "../grpc/server.ts";
 import { timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
@@ -148,32 +148,14 @@ export function grpcServer(o: ServeOptions, opts: { fastSeries?: boolean } = {})
 }
 
 export type { Listening } from "../http.ts";
-const BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 import type { Listening } from "../http.ts";
 
 export async function listenGrpc(server: Http2Server, hostname: string, port: number): Promise<Listening> {
-  if (BUN) {
-    // Connections reach the HTTP/2 server through the flow-control shim (grpc/h2window.ts).
-    const tcp = await listenWithWindowFix(server, hostname, port);
-    const addr = tcp.address();
-    return {
-      port: typeof addr === "object" && addr ? addr.port : port,
-      close: () => new Promise<void>((resolve) => {
-        tcp.close(() => resolve());
-        try { server.close(); } catch { /* never listened itself: the shim's server did */ }
-        setTimeout(resolve, 2000).unref?.();
-      }),
-    };
-  }
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, hostname, () => { server.off("error", reject); resolve(); });
-  });
-  const addr = server.address();
+  const listener = await listenH2(server, hostname, port);
   return {
-    port: typeof addr === "object" && addr ? addr.port : port,
+    port: listener.port,
     close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      void listener.close().then(resolve);
       // Open HTTP/2 sessions keep close() waiting; give streams a moment, then resolve anyway.
       setTimeout(resolve, 2000).unref?.();
     }),
