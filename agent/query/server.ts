@@ -9,6 +9,7 @@ import { createQueryApi, type RequestContext } from "../../edge/api/query-api.ts
 import { mountUi } from "../../edge/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
 import { createQuerierApp } from "../../edge/querier/app.ts";
+import { fastCompressor } from "./compress.ts";
 import { withMetrics } from "./metrics.ts";
 import { listenHttp } from "../http.ts";
 import { configFromEnv } from "../../edge/querier/config.ts";
@@ -86,6 +87,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     engine,
     querier: (ctx) => sources[0]!.querier(ctx),
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
+    compress: fastCompressor,
   });
   mountUi(api); // the query page at `/` (edge/ui)
   const listening = await listenHttp(withMetrics(api.fetch), cfg.hostname, cfg.port);
@@ -142,6 +144,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     partialResponseDefault: cfg.partialResponse ?? true,
     token: cfg.httpToken,
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
+    compress: fastCompressor,
   });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;

@@ -52,6 +52,52 @@ export interface QueryApiOptions {
   ready?: () => boolean | Promise<boolean>;
   /** Largest (end-start)/step for range queries; Prometheus: 11000. */
   maxPoints?: number;
+  /**
+   * How answers are compressed when the client accepts gzip or deflate (Grafana, promtool and browsers
+   * do; Prometheus and Thanos compress then too). Default: the web CompressionStream (every runtime);
+   * null: never (Workers: Cloudflare compresses at its edge, and in-Worker CPU is billed).
+   */
+  compress?: Compressor | null;
+}
+
+export type ContentEncoding = "gzip" | "deflate";
+export type Compressor = (body: Uint8Array, encoding: ContentEncoding) => Uint8Array | Promise<Uint8Array>;
+
+/** Below this many bytes an answer goes out as it is (the compressed form would barely be smaller). */
+export const COMPRESS_MIN_BYTES = 1024;
+
+/** The web platform's compressor (zlib default level): Bun, Deno, workerd and Node alike. */
+export const streamCompressor: Compressor = async (body, encoding) =>
+  new Uint8Array(await new Response(new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream(encoding))).arrayBuffer());
+
+/**
+ * The encoding to answer with for an Accept-Encoding header, as Prometheus picks it (web/api/v1 via
+ * util/httputil/compression.go): the first of gzip or deflate the client lists; a `;q=0` entry is a
+ * refusal and is skipped.
+ */
+export function acceptedEncoding(header: string | null): ContentEncoding | null {
+  if (!header) return null;
+  for (const part of header.split(",")) {
+    const [name, ...params] = part.split(";");
+    const enc = name!.trim().toLowerCase();
+    if (enc !== "gzip" && enc !== "deflate") continue;
+    if (params.some((x) => /^\s*q\s*=\s*0(\.0*)?\s*$/i.test(x))) continue;
+    return enc;
+  }
+  return null;
+}
+
+/** `res` compressed for `req` when the client accepts it and the body is worth it. */
+async function compressed(req: Request, res: Response, compress: Compressor | null): Promise<Response> {
+  if (compress === null || res.body === null || res.headers.has("Content-Encoding")) return res;
+  const enc = acceptedEncoding(req.headers.get("Accept-Encoding"));
+  if (enc === null) return res;
+  const raw = new Uint8Array(await res.arrayBuffer());
+  const headers = new Headers(res.headers);
+  headers.append("Vary", "Accept-Encoding");
+  if (raw.length < COMPRESS_MIN_BYTES) return new Response(raw, { status: res.status, headers });
+  headers.set("Content-Encoding", enc);
+  return new Response((await compress(raw, enc)) as Uint8Array<ArrayBuffer>, { status: res.status, headers });
 }
 
 const MAX_POINTS = 11_000;
@@ -86,6 +132,7 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
   const app = new Hono();
   const now = opts.now ?? (() => Date.now());
   const maxPoints = opts.maxPoints ?? MAX_POINTS;
+  const compress = opts.compress === undefined ? streamCompressor : opts.compress;
   const build: BuildInfo = {
     version: "0.1.0", revision: "unknown", branch: "", buildUser: "", buildDate: "", goVersion: "",
     ...opts.buildInfo,
@@ -94,11 +141,13 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
   /** GET and POST (form) on one handler; errors become Prometheus error bodies. */
   const route = (path: string, fn: (p: Params, c: Context) => Promise<Response>) => {
     app.on(["GET", "POST"], path, async (c) => {
+      let res: Response;
       try {
-        return await fn(await readParams(c.req.raw), c);
+        res = await fn(await readParams(c.req.raw), c);
       } catch (e) {
-        return errorResponse(e);
+        res = errorResponse(e);
       }
+      return compressed(c.req.raw, res, compress);
     });
     app.all(path, () => new Response("Method Not Allowed\n", { status: 405, headers: { Allow: "GET, OPTIONS, POST", "Content-Type": "text/plain; charset=utf-8" } }));
   };

@@ -14,7 +14,7 @@ import { bearerMatches } from "../../shared/rpc/auth.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
 import type { ProxyStore, StoreStatus } from "../../shared/query/proxy.ts";
 import { FanoutQuerier, maxSourceResolution } from "../../shared/query/querier.ts";
-import { createQueryApi, type BuildInfo, type QueryEngine, type RequestContext } from "../api/query-api.ts";
+import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
 import { labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
@@ -45,6 +45,8 @@ export interface QuerierAppOptions {
   ui?: boolean;
   /** Hook to add more routes before the API's. */
   mount?: (app: Hono) => void;
+  /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
+  compress?: Compressor | null;
 }
 
 function parseBool(p: Params, name: string, dflt: boolean): boolean {
@@ -147,6 +149,6 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     });
   };
 
-  app.route("/", createQueryApi({ engine, querier, buildInfo: o.buildInfo, now: o.now }));
+  app.route("/", createQueryApi({ engine, querier, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
   return app;
 }

@@ -23,7 +23,9 @@ function appFor(env: WorkerEnv): Hono {
   const cfg = configFromEnv(strings, {
     extraStores: env.BUCKET ? [bucketStoreEndpoint(new R2Bucket(env.BUCKET, { name: "BUCKET" }), { syncTtlMs: 60_000 }, "bucket BUCKET")] : [],
   });
-  const app = createQuerierApp({ ...cfg.app, proxy: cfg.proxy, buildInfo: { version: "0.1.0", branch: "main", goVersion: "workerd" } });
+  // compress: null: Cloudflare compresses Worker answers at its edge for clients that accept it, and
+  // CPU spent in the Worker is billed.
+  const app = createQuerierApp({ ...cfg.app, proxy: cfg.proxy, buildInfo: { version: "0.1.0", branch: "main", goVersion: "workerd" }, compress: null });
   cached = { key, app };
   return app;
 }

@@ -149,4 +149,34 @@ test("series, labels and label values", async () => {
   ]);
 });
 
+
+test("answer compression: negotiated as Prometheus does, and the bytes inflate to Prometheus' body", async () => {
+  const { gunzipSync, inflateSync } = await import("node:zlib");
+  const { request } = await import("node:http");
+  // node:http: no automatic Accept-Encoding or decoding, so the negotiation itself is visible.
+  const raw = (base: string, accept: string | null): Promise<{ status: number; enc: string | undefined; body: Buffer }> =>
+    new Promise((res, rej) => {
+      const u = new URL(`${base}/api/v1/query_range?query=req_total&start=${at(0)}&end=${at(7200)}&step=15`);
+      const r = request(u, { headers: accept === null ? {} : { "Accept-Encoding": accept } }, (m) => {
+        const parts: Buffer[] = [];
+        m.on("data", (c: Buffer) => parts.push(c));
+        m.on("end", () => res({ status: m.statusCode ?? 0, enc: m.headers["content-encoding"], body: Buffer.concat(parts) }));
+        m.on("error", rej);
+      });
+      r.on("error", rej);
+      r.end();
+    });
+  const plain = await raw(prom.url, null);
+  assert.is(plain.status, 200);
+  assert.ok(plain.body.length > 4096, `a body worth compressing (${plain.body.length} bytes)`);
+  for (const accept of [null, "gzip", "deflate", "deflate, gzip", "gzip;q=0, deflate", "br", "identity"]) {
+    const [theirs, mine] = await Promise.all([raw(prom.url, accept), raw(oursUrl, accept)]);
+    assert.is(mine.enc, theirs.enc, `Content-Encoding for Accept-Encoding ${accept}`);
+    const inflate = (x: typeof mine) => x.enc === "gzip" ? gunzipSync(x.body) : x.enc === "deflate" ? inflateSync(x.body) : x.body;
+    assert.is(inflate(mine).toString(), plain.body.toString(), `our body for Accept-Encoding ${accept}`);
+    assert.is(inflate(theirs).toString(), plain.body.toString(), `Prometheus' body for Accept-Encoding ${accept}`);
+    if (mine.enc) assert.ok(mine.body.length * 2 < plain.body.length, `compressed: ${mine.body.length} of ${plain.body.length} bytes`);
+  }
+});
+
 test.run();

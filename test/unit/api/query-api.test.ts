@@ -228,4 +228,42 @@ test("health, readiness and build info", async () => {
   assert.is(b.data.version, "9.9.9");
 });
 
+
+test("compression: gzip/deflate as negotiated, small answers as they are, Vary set, off with compress: null", async () => {
+  const { gunzipSync, inflateSync } = await import("node:zlib");
+  const { acceptedEncoding } = await import("../../../edge/api/query-api.ts");
+  assert.is(acceptedEncoding(null), null);
+  assert.is(acceptedEncoding("gzip, deflate, br"), "gzip");
+  assert.is(acceptedEncoding("br, deflate;q=0.5, gzip"), "deflate");
+  assert.is(acceptedEncoding("gzip;q=0, deflate"), "deflate");
+  assert.is(acceptedEncoding("GZIP"), "gzip");
+  assert.is(acceptedEncoding("br, identity"), null);
+  const big = "/api/v1/query_range?query=" + enc("up") + "&start=0&end=30&step=0.01";
+  const plain = await app().request(big);
+  const want = await plain.text();
+  assert.ok(want.length > 4096 && want.startsWith('{"status":"success"'), `a large answer (${want.length} bytes)`);
+  assert.is(plain.headers.get("content-encoding"), null);
+  for (const [accept, unpack] of [["gzip", gunzipSync], ["deflate", inflateSync]] as const) {
+    const r = await app().request(big, { headers: { "Accept-Encoding": accept } });
+    assert.is(r.headers.get("content-encoding"), accept);
+    assert.match(r.headers.get("vary") ?? "", /Accept-Encoding/);
+    assert.is(r.headers.get("content-type"), "application/json");
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    assert.ok(bytes.length * 3 < want.length, `${accept}: ${bytes.length} of ${want.length} bytes`);
+    assert.is(new TextDecoder().decode(unpack(bytes)), want);
+  }
+  // Small answers and errors are not worth it; the status stays.
+  const small = await app().request("/api/v1/query?query=up&time=1", { headers: { "Accept-Encoding": "gzip" } });
+  assert.is(small.headers.get("content-encoding"), null);
+  assert.match(await small.text(), /"status":"success"/);
+  const bad = await app().request("/api/v1/query?query=1%2B", { headers: { "Accept-Encoding": "gzip" } });
+  assert.is(bad.status, 400);
+  assert.match(await bad.text(), /parse error/);
+  // Off: the answer goes out as it is whatever the client accepts.
+  const off = createQueryApi({ engine: new Engine(), querier: () => data, now: () => 1_000_000, compress: null });
+  const r = await off.request(big, { headers: { "Accept-Encoding": "gzip" } });
+  assert.is(r.headers.get("content-encoding"), null);
+  assert.is(await r.text(), want);
+});
+
 test.run();
