@@ -9,12 +9,15 @@
 // that query (both replicas in parallel, as the two sidecars ask), read and CRC-checked, nothing decoded:
 // a lower bound for any querier that reads through remote read.
 //
+// With THANOS_BIN=/path/to/thanos, the peer runs in the same run on the same two Prometheus: two Thanos
+// sidecars and a Thanos querier over them (`--query.replica-label replica`), timed on every query.
+//
 //   npx tsx bench/querier.ts [--series 10000] [--hours 2] [--runs 3] [--no-worker] [--hold]
 // --hold starts the stack, prints its URLs and waits (for probing by hand) instead of measuring.
 import { cpSync, createWriteStream, readFileSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { once } from "node:events";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../test/lib/proc.ts";
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
@@ -131,6 +134,35 @@ async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string
   return { proc, url };
 }
 
+/** The peer: a Thanos sidecar per Prometheus and a Thanos querier over both, deduplicating on `replica`. */
+async function startThanos(bin: string, proms: Prometheus[], procs: Proc[]): Promise<string> {
+  const grpcs: number[] = [];
+  for (const prom of proms) {
+    const gp = await freePort(), hp = await freePort();
+    const p = startProcess(bin, ["sidecar", `--prometheus.url=${prom.url}`, `--tsdb.path=${prom.dataDir}`,
+      `--grpc-address=127.0.0.1:${gp}`, `--http-address=127.0.0.1:${hp}`, "--log.level=warn"]);
+    procs.push(p);
+    await waitForHttp(`http://127.0.0.1:${hp}/-/ready`, p, 60_000);
+    grpcs.push(gp);
+  }
+  const hp = await freePort(), gp = await freePort();
+  const q = startProcess(bin, ["query", ...grpcs.map((g) => `--endpoint=127.0.0.1:${g}`), "--query.replica-label=replica",
+    `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`, "--log.level=warn"]);
+  procs.push(q);
+  const url = `http://127.0.0.1:${hp}`;
+  await waitForHttp(`${url}/-/ready`, q, 60_000);
+  // Ready before its stores are: wait until both are listed without an error.
+  for (let i = 0; ; i++) {
+    const st = await (await fetch(`${url}/api/v1/stores`)).json() as { data?: Record<string, { lastError: string | null }[]> };
+    if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length === proms.length) break;
+    if (i > 150) throw new Error(`Thanos querier: stores not healthy: ${JSON.stringify(st)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const v = await new Promise<string>((res) => execFile(bin, ["--version"], (_e, so, se) => res(String(so || se))));
+  console.log(`peer: Thanos querier + 2 Thanos sidecars (${bin}: ${v.split("\n")[0]!.trim()})`);
+  return url;
+}
+
 async function workerFigures(eps: string[]): Promise<void> {
   const out = tempDir("bench-worker-dist-").path;
   execFileSync(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", out], { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: "ignore" });
@@ -204,23 +236,27 @@ async function main(): Promise<void> {
     procs.push(querier);
     const qUrl = `http://127.0.0.1:${port}`;
     await waitForHttp(`${qUrl}/-/ready`, querier, 60_000);
+    const thanosUrl = process.env.THANOS_BIN ? await startThanos(process.env.THANOS_BIN, [promA, promB], procs) : null;
     if (args.includes("--hold")) {
       // Keep the stack up for probing by hand (profiles, curl); SIGINT/SIGTERM tears it down.
-      console.log(`holding: prometheus ${promA.url} ${promB.url}; sidecars ${sa.url} ${sb.url}; querier ${qUrl}; mid=${mid / 1000}`);
+      console.log(`holding: prometheus ${promA.url} ${promB.url}; sidecars ${sa.url} ${sb.url}; querier ${qUrl}; mid=${mid / 1000}${thanosUrl ? `; thanos querier ${thanosUrl}` : ""}`);
       await new Promise<void>((r) => { process.once("SIGINT", () => r()); process.once("SIGTERM", () => r()); });
       return;
     }
 
-    console.log(`\n${"query".padEnd(70)} ${"prom ms".padStart(9)} ${"querier".padStart(9)} ${"ratio".padStart(6)} ${"rr floor".padStart(9)} ${"floor/prom".padStart(10)}`);
-    const ratios: number[] = [], floors: number[] = [];
+    const th = thanosUrl ? ` ${"thanos".padStart(9)} ${"ratio".padStart(6)}` : "";
+    console.log(`\n${"query".padEnd(70)} ${"prom ms".padStart(9)} ${"querier".padStart(9)} ${"ratio".padStart(6)} ${"rr floor".padStart(9)} ${"floor/prom".padStart(10)}${th}`);
+    const ratios: number[] = [], floors: number[] = [], thanosRatios: number[] = [];
     for (const q of QUERIES) {
       await timeQuery(promA.url, q);
       const w = await timeQuery(qUrl, q);
       if (w.warnings) throw new Error(`${q.query}: ${w.warnings} warnings through the querier`);
-      const a: number[] = [], b: number[] = [];
+      if (thanosUrl) await timeQuery(thanosUrl, q);
+      const a: number[] = [], b: number[] = [], c: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         a.push((await timeQuery(promA.url, q)).ms);
         b.push((await timeQuery(qUrl, q)).ms);
+        if (thanosUrl) c.push((await timeQuery(thanosUrl, q)).ms);
       }
       const sels = await selectionsOf(q);
       const f: number[] = [];
@@ -228,10 +264,17 @@ async function main(): Promise<void> {
       const pa = median(a), pb = median(b), pf = median(f);
       ratios.push(pb / pa);
       floors.push(pf / pa);
+      let peer = "";
+      if (thanosUrl) { const pc = median(c); thanosRatios.push(pc / pa); peer = ` ${pc.toFixed(1).padStart(9)} ${(pc / pa).toFixed(2).padStart(6)}`; }
       const label = `${q.kind === "range" ? `[range ${q.step! / 1000}s] ` : "[instant] "}${q.name}`;
-      console.log(`${label.slice(0, 70).padEnd(70)} ${pa.toFixed(1).padStart(9)} ${pb.toFixed(1).padStart(9)} ${(pb / pa).toFixed(2).padStart(6)} ${pf.toFixed(1).padStart(9)} ${(pf / pa).toFixed(2).padStart(10)}`);
+      console.log(`${label.slice(0, 70).padEnd(70)} ${pa.toFixed(1).padStart(9)} ${pb.toFixed(1).padStart(9)} ${(pb / pa).toFixed(2).padStart(6)} ${pf.toFixed(1).padStart(9)} ${(pf / pa).toFixed(2).padStart(10)}${peer}`);
     }
     console.log(`\nratio querier/prometheus over ${QUERIES.length} queries: median ${median(ratios).toFixed(2)}x, worst ${Math.max(...ratios).toFixed(2)}x`);
+    if (thanosUrl) {
+      console.log(`ratio Thanos querier + sidecars/prometheus, same run: median ${median(thanosRatios).toFixed(2)}x, worst ${Math.max(...thanosRatios).toFixed(2)}x`);
+      const per = ratios.map((r, i) => r / thanosRatios[i]!);
+      console.log(`ours/Thanos per query: median ${median(per).toFixed(2)}x; ours faster on ${per.filter((x) => x < 1).length} of ${per.length}`);
+    }
     console.log(`remote-read floor/prometheus (Prometheus' own remote read of the data each query needs, both replicas in parallel): median ${median(floors).toFixed(2)}x, ${floors.filter((x) => x <= 1.5).length} of ${floors.length} queries at or under 1.5x`);
     const floor: number[] = [], floor2: number[] = [];
     let nmsg = 0;

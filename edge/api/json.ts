@@ -15,10 +15,6 @@ export function labelsJson(ls: Labels): string {
   return s + "}";
 }
 
-function point(t: number, v: number): string {
-  return `[${formatPointTime(t)},"${formatSampleValue(v)}"]`;
-}
-
 /** `{"resultType":...,"result":...}` for a query result. */
 export function queryDataJson(v: PromValue): string {
   switch (v.type) {
@@ -27,19 +23,49 @@ export function queryDataJson(v: PromValue): string {
     case "string":
       return `{"resultType":"string","result":[${formatJsonFloat(v.t / 1000)},${jsonString(v.v)}]}`;
     case "vector": {
-      const parts = v.samples.map((s) => `{"metric":${labelsJson(s.metric)},"value":${point(s.t, s.v)}}`);
-      return `{"resultType":"vector","result":[${parts.join(",")}]}`;
-    }
-    case "matrix": {
-      const parts: string[] = [];
-      for (const s of v.series) {
-        const pts: string[] = new Array(s.ts.length);
-        for (let i = 0; i < s.ts.length; i++) pts[i] = point(s.ts[i]!, s.vs[i]!);
-        parts.push(`{"metric":${labelsJson(s.metric)},"values":[${pts.join(",")}]}`);
+      // Every sample of an instant answer has the query's time: format it once.
+      let out = '{"resultType":"vector","result":[';
+      let lastT = Number.NaN, tStr = "";
+      for (let k = 0; k < v.samples.length; k++) {
+        const x = v.samples[k]!;
+        if (x.t !== lastT) { lastT = x.t; tStr = formatPointTime(x.t); }
+        out += (k === 0 ? '{"metric":' : ',{"metric":') + labelsJson(x.metric) + ',"value":[' + tStr + ',"' + formatSampleValue(x.v) + '"]}';
       }
-      return `{"resultType":"matrix","result":[${parts.join(",")}]}`;
+      return out + "]}";
     }
+    case "matrix":
+      return matrixJson(v.series);
   }
+}
+
+// The last timestamp string written at each point index. A range answer puts every series on the
+// same step grid, so each time is formatted once per answer rather than once per series (a pure
+// function of t: an entry left by an earlier answer is used only when its t matches).
+let gridT = new Float64Array(0);
+let gridS: string[] = [];
+
+function matrixJson(series: Extract<PromValue, { type: "matrix" }>["series"]): string {
+  let out = '{"resultType":"matrix","result":[';
+  for (let k = 0; k < series.length; k++) {
+    const s = series[k]!;
+    const ts = s.ts, vs = s.vs, n = ts.length;
+    if (gridT.length < n) {
+      const g = new Float64Array(Math.max(n, 2 * gridT.length)).fill(NaN);
+      g.set(gridT);
+      gridT = g;
+    }
+    // One flat string per series: concatenation, not an array of point strings joined.
+    let body = "";
+    for (let i = 0; i < n; i++) {
+      const t = ts[i]!;
+      let tStr: string;
+      if (gridT[i] === t) tStr = gridS[i]!;
+      else { tStr = formatPointTime(t); gridT[i] = t; gridS[i] = tStr; }
+      body += (i === 0 ? '[' : ',[') + tStr + ',"' + formatSampleValue(vs[i]!) + '"]';
+    }
+    out += (k === 0 ? '{"metric":' : ',{"metric":') + labelsJson(s.metric) + ',"values":[' + body + "]}";
+  }
+  return out + "]}";
 }
 
 export function stringsJson(xs: readonly string[]): string {
