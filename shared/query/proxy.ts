@@ -153,6 +153,9 @@ function wireSamples(c: WireAggrChunk): number {
   return chunkSampleCount((x.type ?? 0) + 1, x.data);
 }
 
+/** Most series fanoutSeriesBatches hands over per yield. */
+const YIELD_BATCH = 256;
+
 /** One store's stream during a merge. */
 class Cursor {
   cur: MergedSeries | null = null;
@@ -166,6 +169,13 @@ class Cursor {
   constructor(readonly ep: StoreEndpoint, src: AsyncIterable<SeriesResponseInit>, readonly ctl: AbortController, maxSeries: number, private readonly onWarning: (ep: StoreEndpoint, w: string) => void) {
     this.it = src[Symbol.asyncIterator]();
     this.limiter = new RequestLimiter(maxSeries, 0);
+  }
+
+  /** Next series into `cur` from the batch already received; false when the stream must be read. */
+  advanceBuffered(): boolean {
+    if (this.bi >= this.batch.length) return false;
+    this.set(this.batch[this.bi++]!);
+    return true;
   }
 
   /** Next series into `cur` (null at the end). Throws what the store's stream throws. */
@@ -315,6 +325,16 @@ export class ProxyStore implements StoreImpl, InfoImpl {
    * appended to `o.warnings`; under ABORT a failure throws naming the store.
    */
   async *fanoutSeries(req: SeriesRequest, o: FanoutOptions): AsyncGenerator<MergedSeries> {
+    for await (const batch of this.fanoutSeriesBatches(req, o)) yield* batch;
+  }
+
+  /**
+   * fanoutSeries in batches (up to YIELD_BATCH series per yield). Why: per series, an await of the
+   * store's cursor and a yield through an async generator cost more than the merge itself (20 000
+   * series per query for an HA pair over 10 000): here a cursor is awaited only when its received
+   * batch is used up, and the caller resumes once per batch.
+   */
+  async *fanoutSeriesBatches(req: SeriesRequest, o: FanoutOptions): AsyncGenerator<MergedSeries[]> {
     const matchers = o.matchers ?? matchersFromPb(req.matchers, "Series");
     const mint = msFromProto(req.minTime), maxt = msFromProto(req.maxTime);
     const abort = isAbortStrategy(req);
@@ -339,27 +359,46 @@ export class ProxyStore implements StoreImpl, InfoImpl {
       }
       return { cursor, call };
     });
-    const step = async (x: (typeof calls)[number]): Promise<void> => {
+    type Call = (typeof calls)[number];
+    const failed = (x: Call, e: unknown): void => {
+      x.cursor.cur = null;
+      x.call.ctl.abort();
+      this.storeFailure(x.cursor.ep, "Series", e, x.call.timedOut(), abort, o.signal, o.warnings);
+    };
+    const readOn = async (x: Call): Promise<void> => {
       try {
         await x.cursor.advance();
       } catch (e) {
-        x.cursor.cur = null;
-        x.call.ctl.abort();
-        this.storeFailure(x.cursor.ep, "Series", e, x.call.timedOut(), abort, o.signal, o.warnings);
+        failed(x, e);
       }
     };
+    /** Advance one store: from its received batch when it can (no await), else a promise to wait for. */
+    const step = (x: Call): Promise<void> | undefined => {
+      try {
+        if (x.cursor.advanceBuffered()) return undefined;
+      } catch (e) {
+        failed(x, e);
+        return undefined;
+      }
+      return readOn(x);
+    };
+    let out: MergedSeries[] = [];
+    const emit = (s: MergedSeries): void => {
+      for (const c of s.chunks) samples.addSamples(wireSamples(c));
+      out.push(s);
+    };
     try {
-      await Promise.all(calls.map(step));
+      await Promise.all(calls.map(readOn));
       let live = calls.filter((x) => x.cursor.cur !== null);
       while (live.length > 0) {
         if (o.signal?.aborted) throw new CodedError("canceled", "Series: canceled by the caller");
+        if (out.length >= YIELD_BATCH) { yield out; out = []; }
         if (live.length === 1) {
           // One stream left: pass it through.
           const x = live[0]!;
-          const s = x.cursor.cur!;
-          for (const c of s.chunks) samples.addSamples(wireSamples(c));
-          yield s;
-          await step(x);
+          emit(x.cursor.cur!);
+          const p = step(x);
+          if (p) await p;
           if (x.cursor.cur === null) live = [];
           continue;
         }
@@ -374,29 +413,28 @@ export class ProxyStore implements StoreImpl, InfoImpl {
         }
         if (!ties) {
           // The common case (replicas differ in their replica label): one series, one stream to advance.
-          const s = first.cursor.cur!;
-          for (const c of s.chunks) samples.addSamples(wireSamples(c));
-          yield s;
-          await step(first);
+          emit(first.cursor.cur!);
+          const p = step(first);
+          if (p) await p;
           if (first.cursor.cur === null) live = live.filter((x) => x.cursor.cur !== null);
           continue;
         }
         const same = live.filter((x) => compareLabels(x.cursor.cur!.labels, min) === 0);
-        let out: MergedSeries;
-        if (same.length === 1) out = same[0]!.cursor.cur!;
+        if (same.length === 1) emit(same[0]!.cursor.cur!);
         else {
           const chunks: WireAggrChunk[] = [...same[0]!.cursor.cur!.chunks];
           for (let k = 1; k < same.length; k++) {
             for (const c of same[k]!.cursor.cur!.chunks) if (!chunks.some((d) => identicalChunks(c, d))) chunks.push(c);
           }
           chunks.sort((a, b) => Number(a.minTime ?? 0) - Number(b.minTime ?? 0));
-          out = { labels: min, chunks };
+          emit({ labels: min, chunks });
         }
-        for (const c of out.chunks) samples.addSamples(wireSamples(c));
-        yield out;
-        await Promise.all(same.map(step));
+        const waits: Promise<void>[] = [];
+        for (const x of same) { const p = step(x); if (p) waits.push(p); }
+        if (waits.length > 0) await Promise.all(waits);
         live = live.filter((x) => x.cursor.cur !== null);
       }
+      if (out.length > 0) yield out;
     } finally {
       for (const x of calls) x.call.done();
       await Promise.all(calls.map((x) => x.cursor.close()));

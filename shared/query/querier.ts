@@ -109,7 +109,9 @@ export class FanoutQuerier implements Querier {
       },
     });
     const got: MergedSeries[] = [];
-    for await (const s of this.proxy.fanoutSeries(req, { matchers, storeMatchers: this.o.storeMatchers, signal: hints.signal ?? this.o.signal, warnings })) got.push(s);
+    for await (const batch of this.proxy.fanoutSeriesBatches(req, { matchers, storeMatchers: this.o.storeMatchers, signal: hints.signal ?? this.o.signal, warnings })) {
+      for (const s of batch) got.push(s);
+    }
     const out: StorageSeries[] = joinSlices(got).map((s) => new StoreSeries(s.labels, s.chunks, hints.start, hints.end, hints.func, "the store fan-out"));
     const series = this.dedup ? dedupSeries(out, this.replica, { algorithm: this.o.dedupFunc ?? "penalty", func: hints.func }) : out;
     return { series, warnings };
