@@ -1,9 +1,9 @@
 // XOR chunk codec throughput on one core: encode, batch decode, iterator.
-// Run: bun bench/xor.ts   |   npx tsx bench/xor.ts   (optional arg: seconds per figure, default 1.5)
+// Run: bun bench/xor.ts   |   npx tsx bench/xor.ts   |   deno run bench/xor.ts   (optional arg: seconds per figure, default 1.5)
 // Data: 120-sample chunks (Prometheus' target size) of realistic series: counters with integer steps
 // and occasional resets, gauges with float jitter, 15 s scrapes with a few ms of timestamp jitter,
 // plus some constant series. Figures are samples per second (best of 5 rounds).
-import { XorAppender, XorIterator, decodeXorInto } from "../shared/chunkenc/xor.ts";
+import { XorAppender, XorIterator, decodeXorAtJs, decodeXorInto, xorDecoderImpl } from "../shared/chunkenc/xor.ts";
 
 const SERIES = 2000, N = 120;
 let seed = 42;
@@ -73,9 +73,18 @@ measure("encode (XorAppender.append)", () => {
 
 const ot = new Float64Array(N), ov = new Float64Array(N);
 let sink = 0;
-measure("decode (decodeXorInto, batch)", () => {
+measure(`decode (decodeXorInto, ${xorDecoderImpl})`, () => {
   let n = 0;
   for (let s = 0; s < SERIES; s++) n += decodeXorInto(chunks[s]!, ot, ov);
+  sink += ov[N - 1]!;
+  return n;
+});
+
+// The JavaScript decoder alone: what the WebAssembly path (shared/chunkenc/xorwasm.ts) is measured against.
+const ob = new Uint32Array(ov.buffer);
+measure("decode (JavaScript only)", () => {
+  let n = 0;
+  for (let s = 0; s < SERIES; s++) n += decodeXorAtJs(chunks[s]!, ot, ob, 0);
   sink += ov[N - 1]!;
   return n;
 });

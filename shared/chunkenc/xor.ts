@@ -31,6 +31,7 @@
 // raw bits through a Uint32Array alias of the output Float64Array, because JS engines canonicalize NaN
 // payloads of numbers: the staleness marker 0x7ff0000000000002 would otherwise become a plain NaN.
 
+import { xorWasm } from "./xorwasm.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { SampleIterator } from "../storage/types.ts";
 
@@ -424,7 +425,7 @@ export function decodeXorInto(data: Uint8Array, ts: Float64Array, vals: Float64A
   if (ts.length < n || vals.length < n) {
     throw new CodedError("internal", `${what}: output arrays hold ${Math.min(ts.length, vals.length)} samples, chunk has ${n}`);
   }
-  return decodeCore(data, n, ts, valsAlias(vals), what);
+  return decodeFast(data, n, ts, valsAlias(vals), what, 0);
 }
 
 /**
@@ -437,7 +438,33 @@ export function decodeXorAt(data: Uint8Array, ts: Float64Array, bits: Uint32Arra
   if (ts.length < off + n || bits.length < 2 * (off + n)) {
     throw new CodedError("internal", `${what}: output arrays hold ${Math.min(ts.length, bits.length >>> 1) - off} samples past offset ${off}, chunk has ${n}`);
   }
+  return decodeFast(data, n, ts, bits, what, off);
+}
+
+/** decodeXorAt with the JavaScript decoder only (what the WebAssembly path is checked and measured against). */
+export function decodeXorAtJs(data: Uint8Array, ts: Float64Array, bits: Uint32Array, off: number, what = "XOR chunk"): number {
+  const n = xorNumSamples(data, what);
+  if (ts.length < off + n || bits.length < 2 * (off + n)) throw new CodedError("internal", `${what}: output arrays too small`);
   return decodeCore(data, n, ts, bits, what, off);
+}
+
+/** Which decoder decodeXorAt/decodeXorInto/XorIterator use for chunks of 8 samples or more. */
+export const xorDecoderImpl: "wasm" | "js" = xorWasm ? "wasm" : "js";
+
+/** Below this many samples the JavaScript loop is as fast as copying in and out of WebAssembly. */
+const WASM_MIN_SAMPLES = 8;
+
+/**
+ * decodeCore's answer, from the WebAssembly decoder when it takes the chunk (shared/chunkenc/xorwasm.ts:
+ * well-formed chunks only; anything it declines, corrupt input included, is decoded here in JavaScript,
+ * which names the error).
+ */
+function decodeFast(data: Uint8Array, n: number, ts: Float64Array, out: Uint32Array, what: string, off: number): number {
+  if (xorWasm !== null && n >= WASM_MIN_SAMPLES) {
+    const got = xorWasm.decodeAt(data, n, ts, out, off);
+    if (got === n) return n;
+  }
+  return decodeCore(data, n, ts, out, what, off);
 }
 
 let aliasFor: Float64Array | null = null;
@@ -602,7 +629,7 @@ export class XorIterator implements SampleIterator {
       this.bits = new Uint32Array(this.vs.buffer);
     }
     try {
-      this.n = decodeCore(data, n, this.ts, this.bits, what);
+      this.n = decodeFast(data, n, this.ts, this.bits, what, 0);
     } catch (e) {
       this.n = decodedBeforeError;
       this.e = e as Error;

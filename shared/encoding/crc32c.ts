@@ -10,6 +10,8 @@
 //   (Cloudflare workerd) and for short inputs, where copying into the module's memory costs more than
 //   it saves.
 
+import { BLOCK, BR, BR_IF, CONST, END, GET, I32, I64, instantiate, LOOP, moduleOf, SET, TEE, uleb, VOID } from "./wasm.ts";
+
 const POLY = 0x82f63b78; // reversed Castagnoli polynomial
 
 /** Slicing tables: table k maps a byte to its CRC contribution k bytes before the end of a block. */
@@ -61,34 +63,7 @@ const SCRATCH = PAGES * 65536 - TABLE_BYTES;
 /** Below this many bytes the JavaScript loop is as fast as copying in and calling out (measured: 96-128). */
 const WASM_MIN_BYTES = 128;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
-    out.push(b | 0x80);
-  }
-}
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-
-// The opcodes used (WebAssembly core spec, binary format).
-const I32 = 0x7f, I64 = 0x7e, FUNC = 0x60, VOID = 0x40;
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d;
-const GET = (i: number) => [0x20, ...uleb(i)], SET = (i: number) => [0x21, ...uleb(i)], TEE = (i: number) => [0x22, ...uleb(i)];
-const CONST = (v: number) => [0x41, ...sleb(v)];
+// The opcodes used beyond shared/encoding/wasm.ts (WebAssembly core spec, binary format).
 const LOAD32 = (offset: number) => [0x28, 2, ...uleb(offset)]; // i32.load align=4
 const LOAD64 = (offset: number) => [0x29, 3, ...uleb(offset)]; // i64.load align=8
 const LOAD8U = [0x2d, 0, 0]; // i32.load8_u
@@ -128,33 +103,12 @@ function crcModule(): Uint8Array {
     BLOCK, VOID, LOOP, VOID, ...tail, END, END,
     ...GET(CRC), ...CONST(-1), XOR, END,
   ];
-  const code = [...vec([[5, I32], [1, I64]]), ...body];
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-    ...section(1, vec([[FUNC, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])]])), // type: (i32 i32 i32) -> i32
-    ...section(3, vec([[0]])), // function 0 has type 0
-    ...section(5, vec([[0, ...uleb(PAGES)]])), // memory: min PAGES, no max
-    ...section(7, vec([[...name("crc"), 0, 0], [...name("mem"), 2, 0]])), // exports
-    ...section(10, vec([[...uleb(code.length), ...code]])),
-  ]);
-}
-
-interface WasmGlobal {
-  WebAssembly?: {
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-  };
+  return moduleOf("crc", 3, [[5, I32], [1, I64]], body, PAGES);
 }
 
 function loadWasm(): ((b: Uint8Array, start: number, end: number, crc: number) => number) | null {
-  const wa = (globalThis as WasmGlobal).WebAssembly;
-  if (!wa) return null;
-  let exports: Record<string, unknown>;
-  try {
-    exports = new wa.Instance(new wa.Module(crcModule()), {}).exports;
-  } catch {
-    return null; // e.g. workerd: "Wasm code generation disallowed by embedder"
-  }
+  const exports = instantiate(crcModule());
+  if (exports === null) return null;
   const run = exports.crc as (ptr: number, len: number, crc: number) => number;
   const heap = new Uint8Array((exports.mem as { buffer: ArrayBuffer }).buffer);
   tables(SLICES, new Uint32Array(heap.buffer, 0, 256 * SLICES));

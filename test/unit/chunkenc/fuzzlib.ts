@@ -3,7 +3,7 @@
 // inserted/deleted bytes, forged sample counts) to every decoder and checks that each either decodes or
 // throws a CodedError "corrupt" naming the input, never anything else, never slowly; that the batch
 // decoder and the iterator agree; and that valid chunks round-trip to identical bytes.
-import { XorAppender, XorIterator, decodeXorInto, xorNumSamples } from "../../../shared/chunkenc/xor.ts";
+import { XorAppender, XorIterator, decodeXorAtJs, decodeXorInto, xorNumSamples } from "../../../shared/chunkenc/xor.ts";
 import { decodeAggrChunk, encodeAggrChunk, aggrIterator, type AggrType } from "../../../shared/chunkenc/aggr.ts";
 import { chunkIterator } from "../../../shared/chunkenc/chunk.ts";
 import { errorCode, errorMessage } from "../../../shared/encoding/errors.ts";
@@ -35,6 +35,7 @@ export function fuzzChunks(opts: { cases: number; seed?: number; maxViolations?:
   const app = new XorAppender();
   const it = new XorIterator();
   let ts = new Float64Array(256), vs = new Float64Array(256);
+  let jt = new Float64Array(256), jb = new Uint32Array(512);
   const f64 = new Float64Array(1), u32 = new Uint32Array(f64.buffer);
 
   const validChunk = (): Uint8Array => {
@@ -97,6 +98,20 @@ export function fuzzChunks(opts: { cases: number; seed?: number; maxViolations?:
     if (ts.length < n) { ts = new Float64Array(n); vs = new Float64Array(n); }
     let count = -1, err: unknown = null;
     try { count = decodeXorInto(b, ts, vs, "fuzz input"); } catch (e) { err = e; }
+    // decodeXorInto takes the WebAssembly path where it runs: the JavaScript decoder alone must give
+    // the same samples, bit for bit, or the same error.
+    if (jt.length < n) { jt = new Float64Array(n); jb = new Uint32Array(2 * n); }
+    let jc = -1, jerr: unknown = null;
+    try { jc = decodeXorAtJs(b, jt, jb, 0, "fuzz input"); } catch (e) { jerr = e; }
+    if ((err === null) !== (jerr === null) || (err !== null && errorMessage(err) !== errorMessage(jerr))) {
+      violation(`decodeXorInto (${err === null ? "ok" : errorMessage(err)}) != JavaScript decoder (${jerr === null ? "ok" : errorMessage(jerr)}) on ${hex(b)}`);
+    } else if (err === null) {
+      const vb = new Uint32Array(vs.buffer);
+      if (jc !== count) violation(`decodeXorInto decoded ${count}, the JavaScript decoder ${jc} on ${hex(b)}`);
+      else for (let i = 0; i < count; i++) {
+        if (ts[i] !== jt[i] || vb[2 * i] !== jb[2 * i] || vb[2 * i + 1] !== jb[2 * i + 1]) { violation(`sample ${i} differs from the JavaScript decoder's on ${hex(b)}`); break; }
+      }
+    }
     // The iterator must yield the same prefix and report the same error, without throwing.
     let k = 0;
     try {
