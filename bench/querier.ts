@@ -12,7 +12,10 @@
 // With THANOS_BIN=/path/to/thanos, the peer runs in the same run on the same two Prometheus: two Thanos
 // sidecars and a Thanos querier over them (`--query.replica-label replica`), timed on every query.
 //
-//   npx tsx bench/querier.ts [--series 10000] [--hours 2] [--runs 3] [--no-worker] [--hold]
+// Queries are sent as Grafana and promtool send them, accepting gzip: Prometheus, Thanos and our querier
+// then all compress answers (each at its own level). --identity asks for uncompressed answers instead.
+//
+//   npx tsx bench/querier.ts [--series 10000] [--hours 2] [--runs 3] [--no-worker] [--identity] [--hold]
 // --hold starts the stack, prints its URLs and waits (for probing by hand) instead of measuring.
 import { cpSync, createWriteStream, readFileSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -95,6 +98,7 @@ const opt = (name: string, def: number) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const SERIES = opt("series", 10_000), HOURS = opt("hours", 2), RUNS = opt("runs", 3);
+const IDENTITY = args.includes("--identity");
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 
 // The query set of bench/promql.ts (bench/queryset.ts), plus one answer with every series.
@@ -107,7 +111,7 @@ async function timeQuery(base: string, q: Q): Promise<{ ms: number; series: numb
   if (q.kind === "instant") body.set("time", String(q.time! / 1000));
   else { body.set("start", String(q.start! / 1000)); body.set("end", String(q.end! / 1000)); body.set("step", String(q.step! / 1000)); }
   const t0 = performance.now();
-  const r = await fetch(u, { method: "POST", body });
+  const r = await fetch(u, { method: "POST", body, headers: { "Accept-Encoding": IDENTITY ? "identity" : "gzip, deflate" } });
   const text = await r.text();
   const ms = performance.now() - t0;
   const j = JSON.parse(text);
@@ -269,7 +273,8 @@ async function main(): Promise<void> {
       const label = `${q.kind === "range" ? `[range ${q.step! / 1000}s] ` : "[instant] "}${q.name}`;
       console.log(`${label.slice(0, 70).padEnd(70)} ${pa.toFixed(1).padStart(9)} ${pb.toFixed(1).padStart(9)} ${(pb / pa).toFixed(2).padStart(6)} ${pf.toFixed(1).padStart(9)} ${(pf / pa).toFixed(2).padStart(10)}${peer}`);
     }
-    console.log(`\nratio querier/prometheus over ${QUERIES.length} queries: median ${median(ratios).toFixed(2)}x, worst ${Math.max(...ratios).toFixed(2)}x`);
+    console.log(`\nanswers ${IDENTITY ? "uncompressed (Accept-Encoding: identity)" : "compressed where the server does (Accept-Encoding: gzip, deflate)"}`);
+    console.log(`ratio querier/prometheus over ${QUERIES.length} queries: median ${median(ratios).toFixed(2)}x, worst ${Math.max(...ratios).toFixed(2)}x`);
     if (thanosUrl) {
       console.log(`ratio Thanos querier + sidecars/prometheus, same run: median ${median(thanosRatios).toFixed(2)}x, worst ${Math.max(...thanosRatios).toFixed(2)}x`);
       const per = ratios.map((r, i) => r / thanosRatios[i]!);
