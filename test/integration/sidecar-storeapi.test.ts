@@ -16,6 +16,8 @@ import { promApi, promtoolBackfill, startPrometheus, type Prometheus } from "../
 import { labelsFrom, labelsString } from "../../shared/labels/labels.ts";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
+import { ReadRequest_ResponseType } from "../../shared/gen/prometheus/remote_pb.ts";
+import { remoteRead } from "../../shared/remote/read.ts";
 import {
   addStoreApiContract, assertPartialResponse, collectSeries, type M, promRemoteReadOracle, selector, seriesRequest,
   type StoreApiFixture,
@@ -304,6 +306,44 @@ misc("external labels are re-read periodically: a Prometheus config reload shows
   } finally {
     await s.proc.stop();
   }
+});
+
+misc("remote read over whole block ranges: a window cutting chunks gets Prometheus' own whole chunks, only those overlapping it", async () => {
+  // Prometheus' answer over the whole history, streamed (nothing cut, nothing re-encoded): the reference.
+  const ms: M[] = [["__name__", "=", "demo_counter_total"], ["instance", "=", "i3"]];
+  const streamed = async (mint: number, maxt: number) => {
+    const res = await remoteRead((u, init) => fetch(u, init), `${prom.url}/api/v1/read`, {
+      queries: [{ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: ms.map(([name, , value]) => ({ type: 0, name, value })) }],
+      acceptedResponseTypes: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS],
+    });
+    assert.is(res.type, "chunked");
+    const out: { min: number; max: number; hex: string }[] = [];
+    if (res.type === "chunked") for await (const m of res.frames) for (const cs of m.chunkedSeries) for (const c of cs.chunks) out.push({ min: Number(c.minTimeMs), max: Number(c.maxTimeMs), hex: Buffer.from(c.data).toString("hex") });
+    return out;
+  };
+  const whole = await streamed(hMinMs - 3 * 3600_000, hMaxMs + 3 * 3600_000);
+  assert.ok(whole.length >= 4, `${whole.length} chunks over the history`);
+  // A window from inside one chunk to inside a later one (5 min blocks here: chunks end at 5 min multiples).
+  const c0 = whole[1]!, c1 = whole[3]!;
+  const mint = c0.min + 30_000, maxt = c1.max - 30_000;
+  const exact = await streamed(mint, maxt);
+  assert.ok(exact.some((c, i) => c.hex !== whole.find((w) => w.min <= c.min && w.max >= c.max)?.hex) || exact[0]!.min !== c0.min,
+    "Prometheus trims (re-encodes) chunks a window cuts: the case this avoids");
+  const c = createClient(Store, transports.grpc(plain));
+  const got: { min: number; max: number; hex: string }[] = [];
+  for await (const r of c.series(seriesRequest(ms, mint, maxt))) {
+    if (r.result.case !== "series") continue;
+    for (const x of r.result.value.chunks) got.push({ min: Number(x.minTime), max: Number(x.maxTime), hex: Buffer.from(x.raw!.data).toString("hex") });
+  }
+  // Exactly Prometheus' untrimmed chunks that overlap the window, byte for byte.
+  assert.equal(got, whole.filter((w) => w.max >= mint && w.min <= maxt));
+  // And the samples in the window are Prometheus' answer to that exact window (SAMPLES, its own trimming).
+  const samplesGot = await collectSeries(c, seriesRequest(ms, mint, maxt));
+  assert.equal(samplesGot.series.map((x) => [x.ts, x.vs]), (await promRemoteReadOracle(prom.url, ms, mint, maxt)).map((x) => [x.ts, x.vs]));
+  // A series whose chunks all lie outside the window, but inside the widened ranges, is not in the answer.
+  const none = await collectSeries(c, seriesRequest(ms, hMaxMs + 60_000, hMaxMs + 120_000));
+  assert.equal(none.raw, []);
+  assert.equal(await promRemoteReadOracle(prom.url, ms, hMaxMs + 60_000, hMaxMs + 120_000), []);
 });
 
 misc("partial response once Prometheus is stopped: WARN is a warning frame, ABORT an Unavailable error", async () => {
