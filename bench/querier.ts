@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { execFile, execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
-import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../test/lib/proc.ts";
+import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, type Proc } from "../test/lib/proc.ts";
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
 import { generateBenchDataset, openMetricsChunks } from "../test/promql/data.ts";
 import { benchQueries, type Q } from "./queryset.ts";
@@ -155,13 +155,7 @@ async function startThanos(bin: string, proms: Prometheus[], procs: Proc[]): Pro
   procs.push(q);
   const url = `http://127.0.0.1:${hp}`;
   await waitForHttp(`${url}/-/ready`, q, 60_000);
-  // Ready before its stores are: wait until both are listed without an error.
-  for (let i = 0; ; i++) {
-    const st = await (await fetch(`${url}/api/v1/stores`)).json() as { data?: Record<string, { lastError: string | null }[]> };
-    if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length === proms.length) break;
-    if (i > 150) throw new Error(`Thanos querier: stores not healthy: ${JSON.stringify(st)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForHealthyStores(url, proms.length);
   const v = await new Promise<string>((res) => execFile(bin, ["--version"], (_e, so, se) => res(String(so || se))));
   console.log(`peer: Thanos querier + 2 Thanos sidecars (${bin}: ${v.split("\n")[0]!.trim()})`);
   return url;

@@ -235,6 +235,7 @@ export class SidecarStore {
       // Prometheus is asked for whole 2 h ranges (see alignedWindow); what lies outside [mint, maxt] is
       // dropped here, chunk by chunk, without decoding anything.
       const win = alignedWindow(mint, maxt);
+      const inWindow = (c: RawChunk) => c.maxTime >= mint && c.minTime <= maxt;
       const res = await remoteRead(this.o.prom.base, newQuery({
         startTimestampMs: msToProto(win.mint),
         endTimestampMs: msToProto(win.maxt),
@@ -289,11 +290,9 @@ export class SidecarStore {
                 const verbatim = got === s.labels && s.labelBytes !== null && asIs(got);
                 const labels = verbatim ? got : finalLabels(got);
                 let chunks = s.chunks;
-                if (win.widened) {
-                  let keep = 0;
-                  for (let j = 0; j < chunks.length; j++) if (chunks[j]!.maxTime >= mint && chunks[j]!.minTime <= maxt) keep++;
-                  if (keep === 0) continue; // nothing in the asked window: not in Prometheus' answer to it either
-                  if (keep < chunks.length) chunks = chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt);
+                if (win.widened && !chunks.every(inWindow)) {
+                  chunks = chunks.filter(inWindow);
+                  if (chunks.length === 0) continue; // nothing in the asked window: not in Prometheus' answer to it either
                 }
                 for (let j = 0; j < chunks.length; j++) {
                   const c = chunks[j]!;

@@ -434,18 +434,21 @@ export function decodeXorInto(data: Uint8Array, ts: Float64Array, vals: Float64A
  * Returns the number of samples.
  */
 export function decodeXorAt(data: Uint8Array, ts: Float64Array, bits: Uint32Array, off: number, what = "XOR chunk"): number {
-  const n = xorNumSamples(data, what);
-  if (ts.length < off + n || bits.length < 2 * (off + n)) {
-    throw new CodedError("internal", `${what}: output arrays hold ${Math.min(ts.length, bits.length >>> 1) - off} samples past offset ${off}, chunk has ${n}`);
-  }
-  return decodeFast(data, n, ts, bits, what, off);
+  return decodeFast(data, samplesFitting(data, ts, bits, off, what), ts, bits, what, off);
 }
 
 /** decodeXorAt with the JavaScript decoder only (what the WebAssembly path is checked and measured against). */
 export function decodeXorAtJs(data: Uint8Array, ts: Float64Array, bits: Uint32Array, off: number, what = "XOR chunk"): number {
+  return decodeCore(data, samplesFitting(data, ts, bits, off, what), ts, bits, what, off);
+}
+
+/** The chunk's sample count, once checked to fit in ts[off..] and bits[2*off..]. */
+function samplesFitting(data: Uint8Array, ts: Float64Array, bits: Uint32Array, off: number, what: string): number {
   const n = xorNumSamples(data, what);
-  if (ts.length < off + n || bits.length < 2 * (off + n)) throw new CodedError("internal", `${what}: output arrays too small`);
-  return decodeCore(data, n, ts, bits, what, off);
+  if (ts.length < off + n || bits.length < 2 * (off + n)) {
+    throw new CodedError("internal", `${what}: output arrays hold ${Math.min(ts.length, bits.length >>> 1) - off} samples past offset ${off}, chunk has ${n}`);
+  }
+  return n;
 }
 
 /** Which decoder decodeXorAt/decodeXorInto/XorIterator use for chunks of 8 samples or more. */

@@ -24,7 +24,10 @@
 // 5 bits leading zeros + 6 bits significant bits (0 = 64), then the significant bits).
 
 import {
-  BLOCK, BR, BR_IF, CONST, CONST64, ELSE, END, GET, I32, I64, IF, instantiate, LOOP, moduleOf, RETURN, SET, TEE, VOID,
+  BLOCK, BR, BR_IF, CONST, CONST64, ELSE, END, F64_CONVERT_I64_S as F64_FROM_I64, F64_STORE, GET, I32, I32_ADD, I32_AND, I32_EQ,
+  I32_GE_U, I32_GT_U, I32_LOAD8U, I32_SHL, I32_SHR_U, I32_WRAP_I64 as WRAP, I64, I64_ADD, I64_AND, I64_EQZ,
+  I64_EXTEND_I32_U as EXTEND_U, I64_GE_S, I64_GT_S, I64_GT_U, I64_LOAD, I64_LT_S, I64_OR, I64_ROTL, I64_SHL, I64_SHR_U, I64_STORE,
+  I64_SUB, I64_XOR, IF, instantiate, LOOP, moduleOf, RETURN, SET, TEE, VOID,
 } from "../encoding/wasm.ts";
 
 /** Largest chunk (bytes) and sample count this path takes; larger ones go to the JavaScript decoder. */
@@ -38,22 +41,6 @@ const OUT_V = OUT_T + 8 * WASM_MAX_SAMPLES;
 const PAGES = Math.ceil((OUT_V + 8 * WASM_MAX_SAMPLES) / 65536);
 /** Zero bytes after the chunk: the word conversion and the look-ahead reads run past its end. */
 export const PAD_WORDS = 4;
-
-// Opcodes (i32 and i64 arithmetic, memory) beyond shared/encoding/wasm.ts.
-const I32_LOAD8U = (off: number) => [0x2d, 0, ...lebU(off)];
-const I64_LOAD = (off: number) => [0x29, 3, ...lebU(off)];
-const I64_STORE = (off: number) => [0x37, 3, ...lebU(off)];
-const F64_STORE = (off: number) => [0x39, 3, ...lebU(off)];
-const I32_EQ = 0x46, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_GE_U = 0x4f, I32_ADD = 0x6a, I32_SUB = 0x6b, I32_AND = 0x71, I32_SHL = 0x74, I32_SHR_U = 0x76;
-const I64_EQZ = 0x50, I64_LT_S = 0x53, I64_GT_U = 0x56, I64_GE_S = 0x59, I64_GT_S = 0x55;
-const I64_ADD = 0x7c, I64_SUB = 0x7d, I64_AND = 0x83, I64_OR = 0x84, I64_XOR = 0x85, I64_SHL = 0x86, I64_SHR_U = 0x88, I64_ROTL = 0x89;
-const WRAP = 0xa7, EXTEND_U = 0xad, F64_FROM_I64 = 0xb9;
-
-function lebU(n: number): number[] {
-  const out: number[] = [];
-  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
-  return out;
-}
 
 const MAX_SAFE = 2n ** 53n - 1n;
 

@@ -10,7 +10,11 @@
 //   (Cloudflare workerd) and for short inputs, where copying into the module's memory costs more than
 //   it saves.
 
-import { BLOCK, BR, BR_IF, CONST, END, GET, I32, I64, instantiate, LOOP, moduleOf, SET, TEE, uleb, VOID } from "./wasm.ts";
+import {
+  BLOCK, BR, BR_IF, CONST, CONST64, END, GET, I32, I32_ADD as ADD, I32_AND as AND, I32_GE_U as GE_U, I32_LOAD, I32_LOAD8U,
+  I32_SHL as SHL, I32_SHR_U as SHR_U, I32_WRAP_I64 as WRAP, I32_XOR as XOR, I64, I64_LOAD, I64_SHR_U, instantiate, LOOP, moduleOf,
+  SET, TEE, VOID,
+} from "./wasm.ts";
 
 const POLY = 0x82f63b78; // reversed Castagnoli polynomial
 
@@ -63,12 +67,7 @@ const SCRATCH = PAGES * 65536 - TABLE_BYTES;
 /** Below this many bytes the JavaScript loop is as fast as copying in and calling out (measured: 96-128). */
 const WASM_MIN_BYTES = 128;
 
-// The opcodes used beyond shared/encoding/wasm.ts (WebAssembly core spec, binary format).
-const LOAD32 = (offset: number) => [0x28, 2, ...uleb(offset)]; // i32.load align=4
-const LOAD64 = (offset: number) => [0x29, 3, ...uleb(offset)]; // i64.load align=8
-const LOAD8U = [0x2d, 0, 0]; // i32.load8_u
-const GE_U = 0x4f, ADD = 0x6a, AND = 0x71, XOR = 0x73, SHL = 0x74, SHR_U = 0x76;
-const WRAP = 0xa7, I64_SHR_U_32 = [0x42, 32, 0x88]; // i32.wrap_i64; i64.const 32, i64.shr_u
+const I64_SHR_U_32 = [...CONST64(32), I64_SHR_U];
 
 function crcModule(): Uint8Array {
   // Locals: 0 ptr, 1 len, 2 crc (params); 3 end; 4..7 the block's four words; 8 an i64.
@@ -76,11 +75,11 @@ function crcModule(): Uint8Array {
   /** table[k][(word >>> shift) & 0xff] */
   const lookup = (k: number, word: number, shift: number) => [
     ...GET(word), ...(shift === 24 ? [...CONST(24), SHR_U] : [...(shift ? [...CONST(shift), SHR_U] : []), ...CONST(255), AND]),
-    ...CONST(2), SHL, ...LOAD32(k * 1024),
+    ...CONST(2), SHL, ...I32_LOAD(k * 1024),
   ];
   const turn: number[] = [...GET(PTR), ...GET(END_), GE_U, BR_IF, 1];
   for (let q = 0; q < 2; q++) {
-    turn.push(...GET(PTR), ...LOAD64(8 * q), ...TEE(X), WRAP, ...SET(WORD + 2 * q));
+    turn.push(...GET(PTR), ...I64_LOAD(8 * q), ...TEE(X), WRAP, ...SET(WORD + 2 * q));
     turn.push(...GET(X), ...I64_SHR_U_32, WRAP, ...SET(WORD + 2 * q + 1));
   }
   turn.push(...GET(WORD), ...GET(CRC), XOR, ...SET(WORD));
@@ -91,7 +90,7 @@ function crcModule(): Uint8Array {
   turn.push(...SET(CRC), ...GET(PTR), ...CONST(SLICES), ADD, ...SET(PTR), BR, 0);
   const tail = [
     ...GET(PTR), ...GET(END_), GE_U, BR_IF, 1,
-    ...GET(CRC), ...GET(PTR), ...LOAD8U, XOR, ...CONST(255), AND, ...CONST(2), SHL, ...LOAD32(0),
+    ...GET(CRC), ...GET(PTR), ...I32_LOAD8U(0), XOR, ...CONST(255), AND, ...CONST(2), SHL, ...I32_LOAD(0),
     ...GET(CRC), ...CONST(8), SHR_U, XOR, ...SET(CRC),
     ...GET(PTR), ...CONST(1), ADD, ...SET(PTR), BR, 0,
   ];

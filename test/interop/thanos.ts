@@ -13,7 +13,7 @@
 // labels). Exit 1 otherwise.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
+import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, type Proc } from "../lib/proc.ts";
 import { promtool, startPrometheus } from "../lib/prometheus.ts";
 
 const thanosBin = process.env.THANOS_BIN;
@@ -63,12 +63,7 @@ try {
     const p = start_(thanosBin, ["query", `--endpoint=127.0.0.1:${endpoint}`, `--http-address=127.0.0.1:${h}`,
       `--grpc-address=127.0.0.1:${g}`, "--query.replica-label=replica", "--log.level=warn"]);
     await waitForHttp(`http://127.0.0.1:${h}/-/ready`, p);
-    // Ready before its store is: wait until the endpoint is listed as healthy.
-    for (let i = 0; i < 100; i++) {
-      const st = await (await fetch(`http://127.0.0.1:${h}/api/v1/stores`)).json() as { data: Record<string, { lastError: string | null }[]> };
-      if (Object.values(st.data ?? {}).flat().some((x) => x.lastError === null)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForHealthyStores(`http://127.0.0.1:${h}`, 1, 20_000);
     return `http://127.0.0.1:${h}`;
   };
   // Our sidecar ships every block (meta.json last); then both store gateways read that bucket.

@@ -91,6 +91,22 @@ export async function waitForHttp(url: string, proc?: Proc, timeoutMs = 30_000):
 }
 
 /**
+ * Until a querier's /api/v1/stores (ours or Thanos') lists `count` stores without an error: queriers are
+ * ready before their stores' first Info has come back.
+ */
+export async function waitForHealthyStores(url: string, count: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    const st = await (await fetch(`${url}/api/v1/stores`)).json() as { data?: Record<string, { lastError: string | null }[]> };
+    if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length >= count) return;
+    last = JSON.stringify(st);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url}: fewer than ${count} healthy stores after ${timeoutMs} ms: ${last.slice(0, 1000)}`);
+}
+
+/**
  * A required external binary. Locally a missing one is a loud failure too: we never silently skip.
  * (Under CI=true this is also what the issue demands.)
  */
