@@ -26,7 +26,7 @@ import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, typ
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
 import { generateBenchDataset, openMetricsChunks } from "../test/promql/data.ts";
 import { benchQueries, type Q } from "./queryset.ts";
-import { connectSeries } from "../edge/querier/connect-stream.ts";
+import { connectSeries } from "../shared/rpc/connect-series.ts";
 import { seriesRequest } from "../shared/query/proxy.ts";
 import { matchersToPb } from "../shared/query/store.ts";
 import { newMatcher } from "../shared/labels/matcher.ts";
@@ -82,7 +82,7 @@ async function promRemoteRead(url: string, t: number): Promise<number> {
 
 /**
  * The transport floor: one Series call for every series over [t-5m, t] straight from a sidecar, asking
- * for 256-series batches as the querier does (edge/querier/remote.ts).
+ * for 256-series batches as the querier does (shared/query/remote.ts).
  */
 async function rawSeries(url: string, t: number): Promise<{ ms: number; n: number }> {
   const req = seriesRequest({ minTime: BigInt(t - 300_000), maxTime: BigInt(t), responseBatchSize: 256n, matchers: matchersToPb([newMatcher("=", "__name__", "bench_requests_total")]) });

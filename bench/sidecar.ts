@@ -8,7 +8,7 @@
 //   or with the hand decoder (shared/store/wire.ts);
 // - the real `bun agent/main.ts sidecar` process: Series over gRPC / Connect decoded with protobuf-es
 //   (connect-node clients), and over Connect with response_batch_size=256 through the querier's own client
-//   and decoder (edge/querier/connect-stream.ts), the read path our querier uses;
+//   and decoder (shared/rpc/connect-series.ts), the read path our querier uses;
 // - a light client on both paths: frames cut, series and samples counted from the bytes, nothing decoded;
 // - curl (its own transfer time) on both paths: the client that costs nothing, so the pair shows what the
 //   sidecar itself adds.
@@ -31,7 +31,7 @@ import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeReadRequest, REMOTE_READ_HEADERS, ResponseType } from "../shared/remote/read.ts";
 import { SeriesRequestSchema, Store } from "../shared/gen/thanos/storepb/rpc_pb.ts";
-import { connectSeries } from "../edge/querier/connect-stream.ts";
+import { connectSeries } from "../shared/rpc/connect-series.ts";
 import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromType } from "../shared/gen/prometheus/types_pb.ts";
 import { remoteRead, newQuery } from "../agent/sidecar/remoteread.ts";

@@ -1,7 +1,7 @@
 // The querier on Deno: `deno task querier --endpoint http://sidecar:10902 --query.replica-label replica`
 // or the same settings from the environment (names in edge/querier/config.ts; flags win).
-import { createQuerierApp } from "./querier/app.ts";
-import { configFromEnv } from "./querier/config.ts";
+import { createQuerierApp } from "../shared/query/app.ts";
+import { configFromEnv } from "../shared/query/config.ts";
 import { envWithFlags, parseHostPort } from "./querier/flags.ts";
 import { errorMessage } from "../shared/encoding/errors.ts";
 

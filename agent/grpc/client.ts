@@ -5,7 +5,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
-import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type RulesClient, type StoreClient } from "../../edge/rpc/client.ts";
+import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type RulesClient, type StoreClient } from "../../shared/rpc/client.ts";
 
 export interface GrpcClientOptions {
   token?: string;

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Interceptor } from "@connectrpc/connect";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
-import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../edge/rpc/routes.ts";
+import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../shared/rpc/routes.ts";
 import { listenWithWindowFix } from "./h2window.ts";
 
 const BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";

@@ -1,26 +1,26 @@
-// The querier's HTTP side: the Prometheus query API (edge/api) over a set of data sources, served on
+// The querier's HTTP side: the Prometheus query API (shared/api) over a set of data sources, served on
 // Bun (Bun.serve) or Node (@hono/node-server). With only --tsdb.path the API reads the local blocks
 // directly; with --endpoint the querier app (edge/querier) fans out to the StoreAPIs, the local blocks
 // (if any) being one more store, and adds dedup, partial response, /api/v1/stores and its own StoreAPI.
 
 import { Engine } from "../../shared/promql/engine.ts";
 import type { Querier } from "../../shared/storage/types.ts";
-import { createQueryApi, type RequestContext } from "../../edge/api/query-api.ts";
-import { mountUi } from "../../edge/ui/app.ts";
+import { createQueryApi, type RequestContext } from "../../shared/api/query-api.ts";
+import { mountUi } from "../../shared/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
-import { createQuerierApp } from "../../edge/querier/app.ts";
+import { createQuerierApp } from "../../shared/query/app.ts";
 import { fastCompressor } from "./compress.ts";
 import { withMetrics } from "./metrics.ts";
 import { listenHttp } from "../http.ts";
-import { configFromEnv } from "../../edge/querier/config.ts";
+import { configFromEnv } from "../../shared/query/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
-import { storeFromClients } from "../../edge/querier/remote.ts";
+import { storeFromClients } from "../../shared/query/remote.ts";
 import { createGrpcClients } from "../grpc/client.ts";
 import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
-import { parseTokens } from "../../edge/querier/config.ts";
-import { bucketStoreEndpoint } from "../../edge/querier/bucket.ts";
+import { parseTokens } from "../../shared/query/config.ts";
+import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
 import { bucketFromConfigFile } from "../objstore/factory.ts";
 import type { Logger } from "../log.ts";
 
@@ -89,7 +89,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   });
-  mountUi(api); // the query page at `/` (edge/ui)
+  mountUi(api); // the query page at `/` (shared/ui)
   const listening = await listenHttp(withMetrics(api.fetch), cfg.hostname, cfg.port);
   cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
   return {

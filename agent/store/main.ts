@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
 import { BucketStore } from "../../shared/bucketstore/store.ts";
 import type { StoreApiServices } from "../../shared/rpc/store.ts";
-import { mountStoreApi } from "../../edge/rpc/server.ts";
+import { mountStoreApi } from "../../shared/rpc/server.ts";
 import { FlagError, type FlagSpec, flagsHelp, parseAddress, parseFlags } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";

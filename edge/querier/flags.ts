@@ -1,7 +1,7 @@
 // Command-line flags of the edge entries (Deno), mapped onto the env names of config.ts so flags and
 // environment configure the same thing. Flags win over the environment. Runtime-free.
 import { CodedError } from "../../shared/encoding/errors.ts";
-import type { Env } from "./config.ts";
+import type { Env } from "../../shared/query/config.ts";
 
 const FLAGS: Record<string, { env: string; repeatable?: boolean }> = {
   "endpoint": { env: "STORE_ENDPOINTS", repeatable: true },

@@ -5,11 +5,11 @@
 // The app (and with it each store's cached Info) lives as long as the isolate; a change of settings
 // builds a new one.
 import type { Hono } from "hono";
-import { createQuerierApp } from "../querier/app.ts";
-import { configFromEnv, type Env } from "../querier/config.ts";
+import { createQuerierApp } from "../../shared/query/app.ts";
+import { configFromEnv, type Env } from "../../shared/query/config.ts";
 import { errorMessage } from "../../shared/encoding/errors.ts";
 import { R2Bucket, type R2BucketLike } from "../objstore/r2.ts";
-import { bucketStoreEndpoint } from "../querier/bucket.ts";
+import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
 
 type WorkerEnv = Record<string, unknown> & { BUCKET?: R2BucketLike };
 

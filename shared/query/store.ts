@@ -1,5 +1,5 @@
 // What the fan-out needs from one store: its Info and the three StoreAPI calls. Anything serving data
-// is one of these: a remote StoreAPI client (edge/querier/remote.ts), local blocks (blocks.ts), an
+// is one of these: a remote StoreAPI client (shared/query/remote.ts), local blocks (blocks.ts), an
 // in-process StoreImpl (fromServices below), another querier. Runtime-free; requests and answers are
 // the generated StoreAPI messages, so a remote store is a thin wrapper over its client.
 

@@ -1,6 +1,6 @@
 // What a component implements to serve the Thanos StoreAPI (thanos.Store), Info (thanos.info.Info)
 // and Rules (thanos.Rules). Runtime-neutral: no Connect types here. An object of these types is
-// registered as is by edge/rpc/server.ts (Connect + gRPC-Web on hono) and agent/grpc/server.ts
+// registered as is by shared/rpc/server.ts (Connect + gRPC-Web on hono) and agent/grpc/server.ts
 // (gRPC over node:http2); both map thrown CodedErrors to RPC status codes.
 //
 // Series contract (see proto/thanos/storepb/rpc.proto): yield series sorted by labels, each whole

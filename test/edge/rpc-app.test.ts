@@ -1,4 +1,4 @@
-// The hono StoreAPI app (edge/rpc) on the runtime running this file: Node, Bun and Deno (npm test
+// The hono StoreAPI app (shared/rpc) on the runtime running this file: Node, Bun and Deno (npm test
 // runs test/edge under all three). Connect and gRPC-Web clients (connect-web) call it
 //   1. in memory through app.fetch (no socket), and
 //   2. over a real HTTP/1.1 listener of this runtime (Deno.serve, Bun.serve, @hono/node-server),
@@ -6,8 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { storeApiApp } from "../../edge/rpc/server.ts";
-import { createStoreApiClients, proxyStoreApi, type FetchFn } from "../../edge/rpc/client.ts";
+import { storeApiApp } from "../../shared/rpc/server.ts";
+import { createStoreApiClients, proxyStoreApi, type FetchFn } from "../../shared/rpc/client.ts";
 import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { TOKEN, services, expectedSeries, hex, MIN_TIME, MAX_TIME, type NSeriesAnswer } from "../unit/proto/storeapi-fixture.ts";
 

@@ -12,7 +12,7 @@ import { labelsFrom } from "../../shared/labels/labels.ts";
 import type { Bucket, UploadData } from "../../shared/objstore/bucket.ts";
 import { FaultyBucket } from "../../shared/objstore/faulty.ts";
 import { FilesystemBucket } from "../../agent/objstore/fs.ts";
-import { S3Bucket } from "../../edge/objstore/s3.ts";
+import { S3Bucket } from "../../shared/objstore/s3.ts";
 import { Shipper, SHIPPER_STATE_FILE } from "../../agent/sidecar/shipper.ts";
 import { nopLogger } from "../../agent/log.ts";
 import { Registry } from "../../agent/metrics.ts";

@@ -2,11 +2,11 @@
 // stores page, bearer-token auth, stacking (a querier over another querier's StoreAPI), env/flags.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createQuerierApp } from "../../../edge/querier/app.ts";
-import { configFromEnv, parseTokens } from "../../../edge/querier/config.ts";
+import { createQuerierApp } from "../../../shared/query/app.ts";
+import { configFromEnv, parseTokens } from "../../../shared/query/config.ts";
 import { envWithFlags } from "../../../edge/querier/flags.ts";
-import { remoteStore } from "../../../edge/querier/remote.ts";
-import type { FetchFn } from "../../../edge/rpc/client.ts";
+import { remoteStore } from "../../../shared/query/remote.ts";
+import type { FetchFn } from "../../../shared/rpc/client.ts";
 import { ProxyStore } from "../../../shared/query/proxy.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 import { FixStore, sampled } from "../../unit/query/fixture.ts";

@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { bearerMatches, constantTimeEqual } from "../../../shared/rpc/auth.ts";
 import { codeToGrpcStatus, grpcStatusToCode, rpcError } from "../../../shared/rpc/errors.ts";
-import { callError } from "../../../edge/rpc/client.ts";
+import { callError } from "../../../shared/rpc/client.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_INT64, MIN_INT64, msFromProto, msToProto } from "../../../shared/rpc/time.ts";
 

@@ -1,14 +1,14 @@
 // Registering StoreAPI implementations on a Connect router, with the server interceptors both
 // transports share: bearer-token auth and CodedError -> RPC status mapping.
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
-import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
-import { errorCode, errorMessage } from "../../shared/encoding/errors.ts";
-import { codeToGrpcStatus } from "../../shared/rpc/errors.ts";
-import { bearerMatches } from "../../shared/rpc/auth.ts";
-import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
-import { batchSeries } from "../../shared/rpc/series.ts";
+import { Store } from "../gen/thanos/storepb/rpc_pb.ts";
+import { Info } from "../gen/thanos/infopb/rpc_pb.ts";
+import { Rules } from "../gen/thanos/rulespb/rpc_pb.ts";
+import { errorCode, errorMessage } from "../encoding/errors.ts";
+import { codeToGrpcStatus } from "./errors.ts";
+import { bearerMatches } from "./auth.ts";
+import type { ServeOptions, StoreApiServices } from "./store.ts";
+import { batchSeries } from "./series.ts";
 
 export const DEFAULT_READ_MAX_BYTES = 16 << 20;
 

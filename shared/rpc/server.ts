@@ -4,7 +4,7 @@
 import { createConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import { Hono } from "hono";
-import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
+import type { ServeOptions, StoreApiServices } from "./store.ts";
 import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "./routes.ts";
 
 export interface MountOptions extends ServeOptions {

@@ -12,11 +12,11 @@
 //   PARTIAL_RESPONSE  true (default) or false: the partial_response default
 //   LOOKBACK_DELTA, QUERY_TIMEOUT, MAX_SAMPLES   engine settings
 
-import { CodedError } from "../../shared/encoding/errors.ts";
-import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
-import { parseDuration } from "../../shared/promql/parser.ts";
-import { ProxyStore, type ProxyOptions } from "../../shared/query/proxy.ts";
-import type { StoreEndpoint } from "../../shared/query/store.ts";
+import { CodedError } from "../encoding/errors.ts";
+import type { DedupAlgorithm } from "../dedup/dedup.ts";
+import { parseDuration } from "../promql/parser.ts";
+import { ProxyStore, type ProxyOptions } from "./proxy.ts";
+import type { StoreEndpoint } from "./store.ts";
 import type { FetchFn } from "../rpc/client.ts";
 import type { QuerierAppOptions } from "./app.ts";
 import { remoteStore } from "./remote.ts";

@@ -1,14 +1,14 @@
 // A remote StoreAPI (Connect or gRPC-Web over fetch) as a fan-out store. Works on every runtime,
-// Workers included (the client passes redirect: "manual", see edge/rpc/client.ts).
+// Workers included (the client passes redirect: "manual", see shared/rpc/client.ts).
 
 import { create } from "@bufbuild/protobuf";
-import { CodedError } from "../../shared/encoding/errors.ts";
-import { InfoRequestSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import type { SeriesRequest, SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
-import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
-import { storeInfoFrom, type StoreEndpoint } from "../../shared/query/store.ts";
+import { CodedError } from "../encoding/errors.ts";
+import { InfoRequestSchema } from "../gen/thanos/infopb/rpc_pb.ts";
+import type { SeriesRequest, SeriesResponse } from "../gen/thanos/storepb/rpc_pb.ts";
+import type { SeriesResponseInit } from "../rpc/store.ts";
+import { storeInfoFrom, type StoreEndpoint } from "./store.ts";
 import { callError, createStoreApiClients, type ClientOptions, type InfoClient, type StoreClient } from "../rpc/client.ts";
-import { connectSeries } from "./connect-stream.ts";
+import { connectSeries } from "../rpc/connect-series.ts";
 
 /** Series messages per response batch asked of remote stores (fewer envelopes for large answers). */
 const BATCH = 256;

@@ -1,19 +1,19 @@
 // The querier as one hono app, the same on Bun, Deno, Node and Workers:
-// - the Prometheus HTTP API (edge/api) over the fan-out, with Thanos' parameters per request: dedup,
+// - the Prometheus HTTP API (shared/api) over the fan-out, with Thanos' parameters per request: dedup,
 //   partial_response, replicaLabels[], max_source_resolution, storeMatch[];
 // - /api/v1/stores: each store's health, last error, label sets and time range (Thanos' shape);
 // - the fan-out itself served as a StoreAPI (Connect + gRPC-Web), so queriers stack;
 // - optional bearer token on /api/* and the StoreAPI.
 
 import { Hono } from "hono";
-import { errorMessage } from "../../shared/encoding/errors.ts";
-import type { Matcher } from "../../shared/labels/matcher.ts";
-import { Engine, type EngineOptions } from "../../shared/promql/engine.ts";
-import { parseMetricSelector } from "../../shared/promql/parser.ts";
-import { bearerMatches } from "../../shared/rpc/auth.ts";
-import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
-import type { ProxyStore, StoreStatus } from "../../shared/query/proxy.ts";
-import { FanoutQuerier, maxSourceResolution } from "../../shared/query/querier.ts";
+import { errorMessage } from "../encoding/errors.ts";
+import type { Matcher } from "../labels/matcher.ts";
+import { Engine, type EngineOptions } from "../promql/engine.ts";
+import { parseMetricSelector } from "../promql/parser.ts";
+import { bearerMatches } from "../rpc/auth.ts";
+import type { DedupAlgorithm } from "../dedup/dedup.ts";
+import type { ProxyStore, StoreStatus } from "./proxy.ts";
+import { FanoutQuerier, maxSourceResolution } from "./querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
 import { labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
@@ -41,7 +41,7 @@ export interface QuerierAppOptions {
   storeApi?: boolean;
   buildInfo?: Partial<BuildInfo>;
   now?: () => number;
-  /** Serve the query page (edge/ui) at `/` (default true). */
+  /** Serve the query page (shared/ui) at `/` (default true). */
   ui?: boolean;
   /** Hook to add more routes before the API's. */
   mount?: (app: Hono) => void;

@@ -9,11 +9,11 @@
 //   An error before the stream starts is a non-200 answer with a JSON {"code", "message"} body.
 
 import { toBinary } from "@bufbuild/protobuf";
-import { CodedError, type ErrorCode } from "../../shared/encoding/errors.ts";
-import { SeriesRequestSchema, type SeriesRequest } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
-import { decodeSeriesResponse } from "../../shared/query/wire.ts";
-import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
-import type { FetchFn } from "../rpc/client.ts";
+import { CodedError, type ErrorCode } from "../encoding/errors.ts";
+import { SeriesRequestSchema, type SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
+import { decodeSeriesResponse } from "../query/wire.ts";
+import type { SeriesResponseInit } from "./store.ts";
+import type { FetchFn } from "./client.ts";
 
 /** Most bytes one message may claim (a corrupt length must not make us buffer gigabytes). */
 const MAX_MESSAGE = 256 << 20;

@@ -5,14 +5,14 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { CodedError, errorCode, errorMessage, type ErrorCode } from "../../shared/encoding/errors.ts";
-import { compareLabels, compareStrings, type Labels } from "../../shared/labels/labels.ts";
-import type { Matcher } from "../../shared/labels/matcher.ts";
-import type { Expr } from "../../shared/promql/ast.ts";
-import type { QueryOptions, QueryResult } from "../../shared/promql/engine.ts";
-import { exprType, parseExpr, parseMetricSelector } from "../../shared/promql/parser.ts";
-import { documentedType } from "../../shared/promql/signatures.ts";
-import type { Querier } from "../../shared/storage/types.ts";
+import { CodedError, errorCode, errorMessage, type ErrorCode } from "../encoding/errors.ts";
+import { compareLabels, compareStrings, type Labels } from "../labels/labels.ts";
+import type { Matcher } from "../labels/matcher.ts";
+import type { Expr } from "../promql/ast.ts";
+import type { QueryOptions, QueryResult } from "../promql/engine.ts";
+import { exprType, parseExpr, parseMetricSelector } from "../promql/parser.ts";
+import { documentedType } from "../promql/signatures.ts";
+import type { Querier } from "../storage/types.ts";
 import { errorJson, labelsJson, queryDataJson, stringsJson, successJson } from "./json.ts";
 import { invalidParam, MAX_TIME_MS, MIN_TIME_MS, type Params, parseDurationNs, parseTimeMs, readParams, timeParam } from "./params.ts";
 
