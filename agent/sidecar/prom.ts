@@ -2,7 +2,7 @@
 // status, and the JSON series/label APIs used for skip_chunks and the label calls.
 
 import { parse as parseYaml } from "yaml";
-import { CodedError } from "../../shared/encoding/errors.ts";
+import { CodedError, codeFromDependencyHttp } from "../../shared/encoding/errors.ts";
 import { labelsFrom, type Labels } from "../../shared/labels/labels.ts";
 import type { Matcher } from "../../shared/labels/matcher.ts";
 
@@ -61,11 +61,10 @@ export class PromClient {
     try {
       j = JSON.parse(text);
     } catch {
-      throw new CodedError(r.status >= 500 ? "unavailable" : "execution", `GET ${u.pathname} from Prometheus ${this.base}: HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`);
+      throw new CodedError(codeFromDependencyHttp(r.status), `GET ${u.pathname} from Prometheus ${this.base}: HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`);
     }
     if (j.status !== "success") {
-      const code = j.errorType === "bad_data" ? "bad_data" : r.status >= 500 ? "unavailable" : "execution";
-      throw new CodedError(code, `GET ${u.pathname} from Prometheus ${this.base}: ${j.errorType ?? "error"}: ${j.error ?? `HTTP ${r.status}`}`);
+      throw new CodedError(codeFromDependencyHttp(r.status, j.errorType), `GET ${u.pathname} from Prometheus ${this.base}: ${j.errorType ?? "error"}: ${j.error ?? `HTTP ${r.status}`}`);
     }
     return j.data as T;
   }

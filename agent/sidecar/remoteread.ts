@@ -9,7 +9,7 @@
 
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { compress, uncompress } from "snappyjs";
-import { CodedError } from "../../shared/encoding/errors.ts";
+import { CodedError, codeFromDependencyHttp } from "../../shared/encoding/errors.ts";
 import { crc32c } from "../../shared/encoding/crc32c.ts";
 import { fetchPost, type HttpPost, type HttpResponse, rawHttpPost } from "./rawhttp.ts";
 import {
@@ -186,8 +186,7 @@ export async function remoteRead(base: string, query: Query, opts: RemoteReadOpt
   }
   if (!res.ok) {
     const text = (await res.text().catch(() => "")).slice(0, 1000).trim();
-    const code = res.status >= 500 || res.status === 429 ? "unavailable" : res.status === 400 ? "bad_data" : "execution";
-    throw new CodedError(code, `${what}: HTTP ${res.status}: ${text}`);
+    throw new CodedError(codeFromDependencyHttp(res.status), `${what}: HTTP ${res.status}: ${text}`);
   }
   const ct = res.headers.get("content-type") ?? "";
   if (ct.startsWith("application/x-streamed-protobuf")) {

@@ -7,7 +7,8 @@
 import type { Hono } from "hono";
 import { createQuerierApp } from "../../shared/query/app.ts";
 import { configFromEnv, type Env } from "../../shared/query/config.ts";
-import { errorMessage } from "../../shared/encoding/errors.ts";
+import { errorMessage, errorStatus } from "../../shared/encoding/errors.ts";
+import { errorJson } from "../../shared/api/json.ts";
 import { R2Bucket, type R2BucketLike } from "../objstore/r2.ts";
 import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
 
@@ -36,7 +37,8 @@ export default {
     try {
       app = appFor(env);
     } catch (e) {
-      return new Response(JSON.stringify({ status: "error", errorType: "internal", error: `querier configuration: ${errorMessage(e)}` }), { status: 500, headers: { "Content-Type": "application/json" } });
+      const s = errorStatus(e);
+      return new Response(errorJson(s.errorType, `querier configuration: ${errorMessage(e)}`), { status: s.http, headers: { "Content-Type": "application/json" } });
     }
     return await app.fetch(req, env, ctx);
   },

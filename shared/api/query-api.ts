@@ -5,7 +5,7 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { CodedError, errorCode, errorMessage, type ErrorCode } from "../encoding/errors.ts";
+import { CodedError, errorCode, errorMessage, errorStatus } from "../encoding/errors.ts";
 import { compareLabels, compareStrings, type Labels } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import type { Expr } from "../promql/ast.ts";
@@ -102,26 +102,14 @@ async function compressed(req: Request, res: Response, compress: Compressor | nu
 
 const MAX_POINTS = 11_000;
 
-/** HTTP status and Prometheus errorType for an error code (web/api/v1 respondError). */
-export function apiErrorType(code: ErrorCode | undefined): { status: number; type: string } {
-  switch (code) {
-    case "bad_data": return { status: 400, type: "bad_data" };
-    case "timeout": return { status: 503, type: "timeout" };
-    case "canceled": return { status: 503, type: "canceled" };
-    case "unavailable": return { status: 503, type: "unavailable" };
-    case "not_found": return { status: 404, type: "not_found" };
-    case "execution": case "resource_exhausted": return { status: 422, type: "execution" };
-    default: return { status: 500, type: "internal" };
-  }
-}
-
 function json(body: string, status = 200): Response {
   return new Response(body, { status, headers: { "Content-Type": "application/json" } });
 }
 
+/** An error as Prometheus' API answers it: status and errorType from the one table (shared/encoding/errors.ts). */
 function errorResponse(e: unknown): Response {
-  const { status, type } = apiErrorType(errorCode(e));
-  return json(errorJson(type, errorMessage(e)), status);
+  const s = errorStatus(e);
+  return json(errorJson(s.errorType, errorMessage(e)), s.http);
 }
 
 function badData(msg: string): CodedError {

@@ -6,7 +6,7 @@
 // - optional bearer token on /api/* and the StoreAPI.
 
 import { Hono } from "hono";
-import { errorMessage } from "../encoding/errors.ts";
+import { ERROR_TABLE, errorMessage } from "../encoding/errors.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import { Engine, type EngineOptions } from "../promql/engine.ts";
 import { parseMetricSelector } from "../promql/parser.ts";
@@ -15,7 +15,7 @@ import type { DedupAlgorithm } from "../dedup/dedup.ts";
 import type { ProxyStore, StoreStatus } from "./proxy.ts";
 import { FanoutQuerier, maxSourceResolution } from "./querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
-import { labelsJson, stringsJson } from "../api/json.ts";
+import { errorJson, labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
 import { mountUi } from "../ui/app.ts";
@@ -79,8 +79,9 @@ function stepMsOf(p: Params): number {
 }
 
 function unauthorized(): Response {
-  return new Response(JSON.stringify({ status: "error", errorType: "unauthorized", error: "missing or wrong bearer token" }), {
-    status: 401,
+  const s = ERROR_TABLE.unauthenticated;
+  return new Response(errorJson(s.errorType, "missing or wrong bearer token"), {
+    status: s.http,
     headers: { "Content-Type": "application/json", "WWW-Authenticate": 'Bearer realm="thanots"' },
   });
 }

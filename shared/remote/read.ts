@@ -6,7 +6,7 @@
 //   STREAMED_XOR_CHUNKS: the framed stream parsed in stream.ts.
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { concatBytes } from "../encoding/bytes.ts";
-import { CodedError, errorMessage } from "../encoding/errors.ts";
+import { CodedError, codeFromDependencyHttp, errorMessage } from "../encoding/errors.ts";
 import {
   ReadRequestSchema, ReadResponseSchema, ReadRequest_ResponseType,
   type ReadRequest, type ReadResponse, type ChunkedReadResponse,
@@ -100,7 +100,8 @@ export type RemoteReadResult =
 /**
  * POST a ReadRequest and return whichever answer the server chose, by Content-Type. To get the
  * stream, put STREAMED_XOR_CHUNKS first in request.acceptedResponseTypes; Prometheus falls back to
- * SAMPLES when the list is empty. A non-2xx status is "bad_data" (4xx) or "unavailable" (other),
+ * SAMPLES when the list is empty. A non-2xx status is a CodedError by codeFromDependencyHttp (400:
+ * bad_data, 5xx and 429: unavailable, else execution),
  * carrying the server's message.
  */
 export async function remoteRead(fetchFn: FetchLike, url: string, request: ReadRequestInit, opts: RemoteReadOptions = {}): Promise<RemoteReadResult> {
@@ -119,7 +120,7 @@ export async function remoteRead(fetchFn: FetchLike, url: string, request: ReadR
   if (res.status < 200 || res.status > 299) {
     let text = "";
     try { text = (await res.text()).trim().slice(0, 512); } catch { /* the status says enough */ }
-    throw new CodedError(res.status >= 400 && res.status < 500 ? "bad_data" : "unavailable",
+    throw new CodedError(codeFromDependencyHttp(res.status),
       `remote read ${url}: HTTP ${res.status}${text ? `: ${text}` : ""}`);
   }
   const ctype = (res.headers.get("content-type") ?? "").toLowerCase();

@@ -52,7 +52,7 @@ test("range query through the app equals the single-replica truth", async () => 
   assert.is(a.body, b.body);
 });
 
-test("partial_response: a failing store is a warning by default and a 503 with partial_response=false", async () => {
+test("partial_response: a failing store is a warning by default and 422 execution with partial_response=false (as Thanos)", async () => {
   const [a] = replicas();
   const bad = new FixStore("http://down:10902", [sampled({ __name__: "up", job: "j" }, 0, END, S, f)], { ext: { cluster: "x", replica: "b" }, fail: new Error("connection refused") });
   const app = createQuerierApp({ proxy: new ProxyStore([a!, bad]), replicaLabels: ["replica"] });
@@ -60,7 +60,8 @@ test("partial_response: a failing store is a warning by default and a 503 with p
   assert.is(warn.status, "success");
   assert.equal(warn.warnings, ["Series from store http://down:10902: connection refused"]);
   const abort = await get(app, q("up", "&partial_response=false"));
-  assert.is(abort.status, 503);
+  assert.is(abort.status, 422);
+  assert.is(JSON.parse(abort.body).errorType, "execution");
   assert.match(abort.body, /http:\/\/down:10902: connection refused/);
 });
 
