@@ -1,6 +1,7 @@
 // The sidecar's StoreAPI over its Prometheus: Series through remote read (streamed XOR chunks, raw bytes
 // forwarded; SAMPLES re-encoded as a fallback), skip_chunks and the label calls through the JSON API,
-// Info from the external labels. Transport-free: server.ts mounts it on Connect/gRPC-Web and gRPC.
+// Info from the external labels. Transport-free: a StoreImpl + InfoImpl (shared/rpc/store.ts) that the
+// shared server stack serves; seriesEnveloped is its fast path.
 
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
@@ -14,6 +15,7 @@ import {
 } from "../../shared/store/labels.ts";
 import { chunkSampleCount, RequestLimiter } from "../../shared/store/limits.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../../shared/rpc/series.ts";
+import type { CallContext, InfoImpl, StoreImpl } from "../../shared/rpc/store.ts";
 import { PrefixReorderer } from "../../shared/store/reorder.ts";
 import {
   decodeChunkedReadResponse, encodeLabels, envelopedMessages, type OutSeries, type RawChunk, SeriesResponseWriter,
@@ -158,10 +160,10 @@ function idle(): Promise<typeof IDLE> {
   return (idleTick ??= new Promise((r) => setImmediate(() => { idleTick = null; r(IDLE); })));
 }
 
-export class SidecarStore {
+export class SidecarStore implements StoreImpl, InfoImpl {
   constructor(private readonly o: SidecarStoreOptions) {}
 
-  info(): InfoResponse {
+  async info(): Promise<InfoResponse> {
     const ext = this.o.externalLabels();
     return create(InfoResponseSchema, {
       labelSets: ext.length ? [create(LabelSetSchema, { labels: toPbLabels(ext) })] : [],
@@ -179,8 +181,8 @@ export class SidecarStore {
    * Series as SeriesResponse messages (connect's generic path and tests). The messages are the ones
    * seriesEnveloped writes: pre-encoded series/batches travel as unknown fields, never re-encoded.
    */
-  async *series(req: SeriesRequest, signal?: AbortSignal): AsyncGenerator<SeriesResponse> {
-    for await (const b of this.seriesEnveloped(req, signal)) {
+  async *series(req: SeriesRequest, ctx: CallContext): AsyncGenerator<SeriesResponse> {
+    for await (const b of this.seriesEnveloped(req, ctx, { reuse: false })) {
       for (const m of envelopedMessages(b, "Series")) {
         const tag = m[0];
         if (tag === 0x0a || tag === 0x22) yield preEncoded(tag === 0x0a ? 1 : 4, m.subarray(1));
@@ -195,7 +197,8 @@ export class SidecarStore {
    * write these straight to the socket. With `reuse`, output buffers are recycled: a yielded piece is valid
    * only until the generator is resumed, so the caller must have copied or sent it by then.
    */
-  async *seriesEnveloped(req: SeriesRequest, signal?: AbortSignal, opts: { reuse?: boolean } = {}): AsyncGenerator<Uint8Array> {
+  async *seriesEnveloped(req: SeriesRequest, ctx: CallContext, opts: { reuse: boolean }): AsyncGenerator<Uint8Array> {
+    const signal = ctx.signal;
     const ext = this.o.externalLabels();
     const { match, rest } = matchExternalLabels(matchersFromProto(req.matchers), ext);
     if (!match) return;
@@ -337,7 +340,8 @@ export class SidecarStore {
     }
   }
 
-  async labelNames(req: LabelNamesRequest, signal?: AbortSignal): Promise<LabelNamesResponse> {
+  async labelNames(req: LabelNamesRequest, ctx: CallContext): Promise<LabelNamesResponse> {
+    const signal = ctx.signal;
     const ext = this.o.externalLabels();
     const { match, rest } = matchExternalLabels(matchersFromProto(req.matchers), ext);
     if (!match) return create(LabelNamesResponseSchema, {});
@@ -357,7 +361,8 @@ export class SidecarStore {
     }
   }
 
-  async labelValues(req: LabelValuesRequest, signal?: AbortSignal): Promise<LabelValuesResponse> {
+  async labelValues(req: LabelValuesRequest, ctx: CallContext): Promise<LabelValuesResponse> {
+    const signal = ctx.signal;
     if (req.label === "") throw new CodedError("bad_data", "LabelValues: label name is empty");
     const ext = this.o.externalLabels();
     const { match, rest } = matchExternalLabels(matchersFromProto(req.matchers), ext);

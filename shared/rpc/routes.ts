@@ -1,11 +1,15 @@
-// Registering StoreAPI implementations on a Connect router, with the server interceptors both
-// transports share: bearer-token auth and CodedError -> RPC status mapping.
+// The StoreAPI routes every server shares: the services registered on a Connect router, and what every
+// call goes through, outermost first: observation (ServeOptions.observe: metrics, logs; it sees every
+// call, refused ones included, with the status the client gets), bearer-token auth (unauthenticated
+// calls never reach an implementation), CodedError -> status mapping (the table of
+// shared/encoding/errors.ts). The Series fast paths (fastseries.ts here, agent/grpc/fastseries.ts) run
+// the same three steps through callGuard() rather than a copy of them.
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { Store } from "../gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../gen/thanos/infopb/rpc_pb.ts";
 import { Rules } from "../gen/thanos/rulespb/rpc_pb.ts";
-import { errorCode, errorMessage } from "../encoding/errors.ts";
-import { codeToGrpcStatus } from "./errors.ts";
+import { errorMessage } from "../encoding/errors.ts";
+import { grpcStatusOf } from "./errors.ts";
 import { bearerMatches } from "./auth.ts";
 import type { ServeOptions, StoreApiServices } from "./store.ts";
 import { batchSeries } from "./series.ts";
@@ -33,24 +37,68 @@ export function registerStoreApi(router: ConnectRouter, services: StoreApiServic
   }
 }
 
-/**
- * Server interceptors, outermost first: the caller's `extra` (metrics, logging: they see every call,
- * refused ones included, with mapped ConnectErrors), then auth (unauthenticated calls never reach an
- * implementation), then CodedError mapping.
- */
-export function serverInterceptors(opts: ServeOptions, extra: Interceptor[] = []): Interceptor[] {
-  const out: Interceptor[] = [...extra];
-  if (opts.token !== undefined && opts.token !== "") out.push(authInterceptor(opts.token));
+/** The per-call steps of a server, for the interceptors and the fast paths alike. */
+export interface CallGuard {
+  /** Throws a ConnectError (Unauthenticated) unless the Authorization header carries the token. */
+  authorize(header: string | null | undefined): void;
+  /** Report a finished call: `err` undefined for OK, else the error as the client gets it. */
+  done(service: string, method: string, err: ConnectError | undefined): void;
+}
+
+export function callGuard(opts: ServeOptions): CallGuard {
+  const token = opts.token !== undefined && opts.token !== "" ? opts.token : undefined;
+  const observe = opts.observe;
+  return {
+    authorize(header) {
+      if (token !== undefined && !bearerMatches(header, token)) {
+        throw new ConnectError("missing or wrong bearer token", Code.Unauthenticated);
+      }
+    },
+    done(service, method, err) {
+      observe?.({ service, method, status: err === undefined ? 0 : err.code, message: err?.rawMessage });
+    },
+  };
+}
+
+/** Server interceptors, outermost first: observation, auth, CodedError mapping. */
+export function serverInterceptors(opts: ServeOptions): Interceptor[] {
+  const guard = callGuard(opts);
+  const out: Interceptor[] = [];
+  if (opts.observe) out.push(observeInterceptor(guard));
+  if (opts.token !== undefined && opts.token !== "") {
+    out.push((next) => async (req) => {
+      guard.authorize(req.header.get("authorization"));
+      return await next(req);
+    });
+  }
   out.push(errorInterceptor);
   return out;
 }
 
-function authInterceptor(token: string): Interceptor {
+function observeInterceptor(guard: CallGuard): Interceptor {
   return (next) => async (req) => {
-    if (!bearerMatches(req.header.get("authorization"), token)) {
-      throw new ConnectError("missing or wrong bearer token", Code.Unauthenticated);
+    const service = req.service.typeName, method = req.method.name;
+    let res;
+    try {
+      res = await next(req);
+    } catch (e) {
+      guard.done(service, method, toConnectError(e));
+      throw e;
     }
-    return await next(req);
+    if (!res.stream) { guard.done(service, method, undefined); return res; }
+    const inner = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        try {
+          yield* inner;
+        } catch (e) {
+          guard.done(service, method, toConnectError(e));
+          throw e;
+        }
+        guard.done(service, method, undefined);
+      })(),
+    };
   };
 }
 
@@ -76,9 +124,8 @@ const errorInterceptor: Interceptor = (next) => async (req) => {
   };
 };
 
+/** Any thrown value as the ConnectError a client gets (status from the one table). */
 export function toConnectError(e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
-  const code = errorCode(e);
-  if (code === undefined) return new ConnectError(errorMessage(e), Code.Internal, undefined, undefined, e);
-  return new ConnectError(errorMessage(e), codeToGrpcStatus(code) as Code, undefined, undefined, e);
+  return new ConnectError(errorMessage(e), grpcStatusOf(e) as Code, undefined, undefined, e);
 }

@@ -1,7 +1,8 @@
 // Sidecar flag parsing: Thanos names and defaults, durations, --min-time forms, helpful errors.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseDurationMs, parseSidecarFlags, parseTimeOrDuration } from "../../../agent/sidecar/flags.ts";
+import { parseSidecarFlags } from "../../../agent/sidecar/flags.ts";
+import { parseDurationMs, parseTimeOrDuration } from "../../../agent/flags.ts";
 import { parseExternalLabels, selectorString } from "../../../agent/sidecar/prom.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
