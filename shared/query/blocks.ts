@@ -1,7 +1,7 @@
 // Local TSDB blocks (a BlocksQuerier) as one more store of the fan-out. Chunks are forwarded as stored
-// (no re-encoding); the fan-out trims them to the query range.
-// Limits: tombstones are not applied on this path (Prometheus' own blocks on disk rarely carry them;
-// the plain `--tsdb.path`-only querier still reads through BlocksQuerier directly and applies them).
+// (no re-encoding); the fan-out trims them to the query range. Tombstones apply as in BlocksQuerier:
+// a chunk a deleted interval touches is re-encoded without those samples (withoutDeleted), so
+// `--tsdb.path` answers the same alone or beside other stores.
 
 import { Encoding } from "../chunkenc/chunk.ts";
 import { decodeAggrChunk } from "../chunkenc/aggr.ts";
@@ -10,7 +10,7 @@ import { labelsFrom, type Labels } from "../labels/labels.ts";
 import type { SeriesResponseInit } from "../rpc/store.ts";
 import { msFromProto } from "../rpc/time.ts";
 import { extendLabels, matchExternalLabels } from "../store/labels.ts";
-import type { BlocksQuerier, SeriesChunk } from "../tsdb/querier.ts";
+import { type BlocksQuerier, type SeriesChunk, withoutDeleted } from "../tsdb/querier.ts";
 import type { WireAggrChunk } from "./proxy.ts";
 import { matchersFromPb, type StoreEndpoint } from "./store.ts";
 
@@ -48,7 +48,17 @@ export function blocksEndpoint(name: string, q: BlocksQuerier, labels?: Labels):
       const hints = { start: msFromProto(req.minTime), end: msFromProto(req.maxTime), signal };
       for await (const s of q.selectStream(hints, rest, !req.skipChunks)) {
         const ls = extendLabels(s.labels, e);
-        yield { result: { case: "series", value: { labels: ls as { name: string; value: string }[], chunks: s.chunks.map(wireChunk) as never } } };
+        let chunks: WireAggrChunk[];
+        if (req.skipChunks) chunks = s.chunks.map(wireChunk);
+        else {
+          chunks = [];
+          for (const c of s.chunks) {
+            const kept = withoutDeleted(c);
+            if (kept) chunks.push(wireChunk(kept));
+          }
+          if (chunks.length === 0) continue; // every sample deleted: BlocksQuerier has nothing for it either
+        }
+        yield { result: { case: "series", value: { labels: ls as { name: string; value: string }[], chunks: chunks as never } } };
       }
     })(),
     labelNames: async (req) => {

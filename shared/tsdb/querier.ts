@@ -3,7 +3,7 @@
 // selectStream() reads in batches of series so a dump of a large block stays bounded in memory.
 
 import { Encoding } from "../chunkenc/chunk.ts";
-import { decodeXorAt, isStaleBits, STALE_HI, STALE_LO } from "../chunkenc/xor.ts";
+import { decodeXorAt, isStaleBits, STALE_HI, STALE_LO, XorAppender } from "../chunkenc/xor.ts";
 import { unsupportedEncoding } from "../chunkenc/chunk.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { compareLabels, compareStrings, type Labels } from "../labels/labels.ts";
@@ -147,6 +147,33 @@ export function decodeChunksInto(chunks: readonly SeriesChunk[], mint: number, m
   }
   out.n = n;
   if (!sorted) sortDedup(out);
+}
+
+/**
+ * A chunk with its block's deleted intervals applied, for readers that forward chunks rather than
+ * decode them (local blocks as a store of the fan-out, shared/query/blocks.ts): unchanged when no
+ * interval touches it, else re-encoded without the deleted samples, as Prometheus' own querier does;
+ * null when none remain. So a query over --tsdb.path answers the same through the fan-out as through
+ * BlocksQuerier. Value bits are kept exactly (staleness markers included). Only XOR chunks: an
+ * AggrChunk comes from a downsampled block, which carries no tombstones.
+ */
+export function withoutDeleted(c: SeriesChunk): SeriesChunk | null {
+  const del = c.deleted;
+  if (!del || !del.some((iv) => iv.maxTime >= c.minTime && iv.minTime <= c.maxTime) || c.encoding !== Encoding.XOR) return c;
+  const n = xorNumSamplesSafe(c.data);
+  const ts = new Float64Array(n), bits = new Uint32Array(2 * n);
+  const got = decodeXorAt(c.data, ts, bits, 0, c.what);
+  const app = new XorAppender();
+  let first = NaN, last = NaN;
+  for (let j = 0; j < got; j++) {
+    const t = ts[j]!;
+    if (isDeleted(del, t)) continue;
+    if (first !== first) first = t;
+    last = t;
+    app.appendBits(t, bits[2 * j + HI]!, bits[2 * j + LO]!);
+  }
+  if (first !== first) return null;
+  return { minTime: first, maxTime: last, encoding: Encoding.XOR, data: app.bytes(), what: c.what };
 }
 
 function sortDedup(b: SampleBuffer): void {
