@@ -1,5 +1,5 @@
 // The querier as a Cloudflare Worker. Settings come from wrangler.toml [vars] and secrets (names in
-// edge/querier/config.ts): STORE_ENDPOINTS, REPLICA_LABELS, ...; STORE_TOKENS and QUERY_TOKEN as secrets.
+// edge/querier/env.ts): STORE_ENDPOINTS, REPLICA_LABELS, ...; STORE_TOKENS and QUERY_TOKEN as secrets.
 // With an R2 binding named BUCKET, the bucket's blocks are one more store, read in-process (the store
 // gateway's bucket store, edge/store).
 // The app (and with it each store's cached Info) lives as long as the isolate; a change of settings
@@ -21,7 +21,7 @@ function appFor(env: WorkerEnv): Hono {
   for (const [k, v] of Object.entries(env)) if (typeof v === "string") strings[k] = v;
   const key = JSON.stringify(strings);
   if (cached?.key === key) return cached.app;
-  const cfg = configFromEnv(strings, {
+  const cfg = buildQuerier(settingsFromEnv(strings), {
     extraStores: env.BUCKET ? [bucketStoreEndpoint(new R2Bucket(env.BUCKET, { name: "BUCKET" }), { syncTtlMs: 60_000 }, "bucket BUCKET")] : [],
   });
   // compress: null: Cloudflare compresses Worker answers at its edge for clients that accept it, and

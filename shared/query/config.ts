@@ -1,33 +1,55 @@
-// The querier's configuration from a flat string map: Worker vars/secrets, Deno's environment, or
-// flags turned into the same names. One parser, so every runtime reads the same settings the same way.
-//
-//   STORE_ENDPOINTS   comma/space/newline separated StoreAPI URLs (Connect/gRPC-Web), e.g. http://sidecar-a:10902
-//   STORE_TOKENS      JSON object URL -> bearer token sent to that store (a secret)
-//   STORE_PROTOCOL    connect (default) or grpc-web
-//   REPLICA_LABELS    comma separated (--query.replica-label)
-//   DEDUP_FUNC        penalty (default) or chain
-//   QUERY_TOKEN       bearer token required by /api/* and the StoreAPI (a secret); empty = open
-//   STORE_TIMEOUT     per-store call deadline, e.g. 30s (default none)
-//   INFO_TTL          how long a store's Info is trusted, e.g. 30s
-//   PARTIAL_RESPONSE  true (default) or false: the partial_response default
-//   LOOKBACK_DELTA, QUERY_TIMEOUT, MAX_SAMPLES   engine settings
+// The querier's settings as one object, whatever they come from: `agent query` flags
+// (agent/query/main.ts), Deno flags (edge/querier/flags.ts), Worker vars and the environment
+// (edge/querier/env.ts). Each source parses into QuerierSettings with its own names in its errors;
+// buildQuerier turns the settings into the fan-out and the app options, the same for every runtime.
 
 import { CodedError } from "../encoding/errors.ts";
 import type { DedupAlgorithm } from "../dedup/dedup.ts";
-import { parseDuration } from "../promql/parser.ts";
-import { ProxyStore, type ProxyOptions } from "./proxy.ts";
+import { ProxyStore } from "./proxy.ts";
 import type { StoreEndpoint } from "./store.ts";
 import type { FetchFn } from "../rpc/client.ts";
 import type { QuerierAppOptions } from "./app.ts";
 import { remoteStore } from "./remote.ts";
 
-export type Env = Record<string, string | undefined>;
+export interface QuerierSettings {
+  /** StoreAPI base URLs spoken to over Connect or gRPC-Web (fetch), e.g. http://sidecar-a:10902. */
+  endpoints: string[];
+  /** Bearer token per endpoint URL (each key must be one of `endpoints`). */
+  endpointTokens: Record<string, string>;
+  protocol: "connect" | "grpc-web";
+  /** --query.replica-label. */
+  replicaLabels: string[];
+  dedupFunc: DedupAlgorithm;
+  /** partial_response when a request does not say (--query.partial-response). */
+  partialResponse: boolean;
+  /** Bearer token required by /api/* and the StoreAPI; none = open. */
+  queryToken?: string;
+  /** Deadline of one store's call (ms); 0 = none. */
+  storeTimeoutMs: number;
+  /** How long a store's Info is trusted (ms); default 30 s. */
+  infoTtlMs?: number;
+  /** Most series one store may send for one request; 0 = no limit. */
+  maxSeriesPerStore?: number;
+  /** Most samples one request may gather from all stores; 0 = no limit. */
+  maxStoreSamples?: number;
+  /** Engine: --query.lookback-delta, --query.timeout, --query.max-samples (ms, ms, count). */
+  lookbackDeltaMs?: number;
+  queryTimeoutMs?: number;
+  maxSamples?: number;
+}
 
+/** The defaults every source starts from (Thanos' where it has the setting). */
+export function defaultQuerierSettings(): QuerierSettings {
+  return { endpoints: [], endpointTokens: {}, protocol: "connect", replicaLabels: [], dedupFunc: "penalty", partialResponse: true, storeTimeoutMs: 0 };
+}
+
+/** A comma, space or newline separated list. */
 export function splitList(v: string | undefined): string[] {
   return (v ?? "").split(/[\s,]+/).map((s) => s.trim()).filter((s) => s !== "");
 }
 
-export function parseTokens(v: string | undefined, what = "STORE_TOKENS"): Record<string, string> {
+/** JSON {"<endpoint URL>": "<token>"}; `what` names the source in errors (a file, a variable). */
+export function parseTokens(v: string | undefined, what: string): Record<string, string> {
   if (v === undefined || v.trim() === "") return {};
   let o: unknown;
   try {
@@ -41,55 +63,46 @@ export function parseTokens(v: string | undefined, what = "STORE_TOKENS"): Recor
   return o as Record<string, string>;
 }
 
-function duration(env: Env, key: string): number | undefined {
-  const v = env[key];
-  if (v === undefined || v === "") return undefined;
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    throw new CodedError("bad_data", `${key}: ${(e as Error).message}`);
-  }
+export function parseDedupFunc(v: string, what: string): DedupAlgorithm {
+  if (v === "penalty" || v === "chain") return v;
+  throw new CodedError("bad_data", `${what}: ${JSON.stringify(v)}: want penalty or chain`);
 }
 
-function dedupFunc(v: string | undefined): DedupAlgorithm {
-  if (v === undefined || v === "" || v === "penalty") return "penalty";
-  if (v === "chain") return "chain";
-  throw new CodedError("bad_data", `deduplication func ${JSON.stringify(v)}: want penalty or chain`);
+export function parseProtocol(v: string, what: string): "connect" | "grpc-web" {
+  if (v === "connect" || v === "grpc-web") return v;
+  throw new CodedError("bad_data", `${what}: ${JSON.stringify(v)}: want connect or grpc-web`);
 }
 
-export interface EnvConfig {
+export interface BuiltQuerier {
   endpoints: StoreEndpoint[];
   proxy: ProxyStore;
   app: Omit<QuerierAppOptions, "proxy">;
 }
 
-/** Build the stores and app options from an env map; `fetch` overrides the global one (tests, bindings). */
-export function configFromEnv(env: Env, opts: { fetch?: FetchFn; extraStores?: StoreEndpoint[]; proxyOptions?: ProxyOptions } = {}): EnvConfig {
-  const tokens = parseTokens(env.STORE_TOKENS);
-  const protocol = env.STORE_PROTOCOL === "grpc-web" ? "grpc-web" : env.STORE_PROTOCOL === undefined || env.STORE_PROTOCOL === "" || env.STORE_PROTOCOL === "connect" ? "connect" : (() => { throw new CodedError("bad_data", `STORE_PROTOCOL ${JSON.stringify(env.STORE_PROTOCOL)}: want connect or grpc-web`); })();
-  const urls = splitList(env.STORE_ENDPOINTS);
-  for (const u of Object.keys(tokens)) {
-    if (!urls.includes(u)) throw new CodedError("bad_data", `STORE_TOKENS names ${JSON.stringify(u)}, which is not one of STORE_ENDPOINTS`);
+/**
+ * The fan-out over the settings' endpoints (plus `extraStores`: local blocks, a bucket, gRPC peers,
+ * first) and the querier app's options. `fetch` overrides the global one (tests, service bindings).
+ */
+export function buildQuerier(s: QuerierSettings, opts: { fetch?: FetchFn; extraStores?: StoreEndpoint[] } = {}): BuiltQuerier {
+  for (const u of Object.keys(s.endpointTokens)) {
+    if (!s.endpoints.includes(u)) throw new CodedError("bad_data", `a token is given for ${JSON.stringify(u)}, which is not one of the endpoints`);
   }
   const endpoints = [
     ...(opts.extraStores ?? []),
-    ...urls.map((u) => remoteStore(u, { token: tokens[u], protocol, fetch: opts.fetch })),
+    ...s.endpoints.map((u) => remoteStore(u, { token: s.endpointTokens[u], protocol: s.protocol, fetch: opts.fetch })),
   ];
-  const storeTimeoutMs = duration(env, "STORE_TIMEOUT") ?? 0;
-  const proxy = new ProxyStore(endpoints, { storeTimeoutMs, infoTtlMs: duration(env, "INFO_TTL"), ...opts.proxyOptions });
-  const maxSamples = env.MAX_SAMPLES ? Number(env.MAX_SAMPLES) : undefined;
-  if (maxSamples !== undefined && !(Number.isInteger(maxSamples) && maxSamples > 0)) throw new CodedError("bad_data", `MAX_SAMPLES ${JSON.stringify(env.MAX_SAMPLES)} is not a positive integer`);
-  const pr = env.PARTIAL_RESPONSE;
-  if (pr !== undefined && pr !== "" && pr !== "true" && pr !== "false") throw new CodedError("bad_data", `PARTIAL_RESPONSE ${JSON.stringify(pr)}: want true or false`);
+  const proxy = new ProxyStore(endpoints, {
+    storeTimeoutMs: s.storeTimeoutMs, infoTtlMs: s.infoTtlMs, maxSeriesPerStore: s.maxSeriesPerStore, maxSamples: s.maxStoreSamples,
+  });
   return {
     endpoints,
     proxy,
     app: {
-      replicaLabels: splitList(env.REPLICA_LABELS),
-      dedupFunc: dedupFunc(env.DEDUP_FUNC),
-      partialResponseDefault: pr !== "false",
-      token: env.QUERY_TOKEN || undefined,
-      engineOptions: { lookbackDelta: duration(env, "LOOKBACK_DELTA"), timeoutMs: duration(env, "QUERY_TIMEOUT"), maxSamples },
+      replicaLabels: s.replicaLabels,
+      dedupFunc: s.dedupFunc,
+      partialResponseDefault: s.partialResponse,
+      token: s.queryToken || undefined,
+      engineOptions: { lookbackDelta: s.lookbackDeltaMs, timeoutMs: s.queryTimeoutMs, maxSamples: s.maxSamples },
     },
   };
 }

@@ -220,8 +220,10 @@ export class ProxyStore implements StoreImpl, InfoImpl {
   constructor(endpoints: readonly StoreEndpoint[], opts: ProxyOptions = {}) {
     this.o = {
       infoTtlMs: 30_000, infoRetryMs: 5_000, infoTimeoutMs: 5_000, storeTimeoutMs: 0, maxSeriesPerStore: 0, maxSamples: 0,
-      now: () => Date.now(), ...opts,
+      now: () => Date.now(),
     };
+    // Options left undefined keep their defaults (a spread would overwrite them with undefined).
+    for (const [k, v] of Object.entries(opts)) if (v !== undefined) (this.o as unknown as Record<string, unknown>)[k] = v;
     this.setEndpoints(endpoints);
   }
 
