@@ -22,7 +22,7 @@ import { newLogger, type Logger } from "../log.ts";
 import { CONTENT_TYPE, type Counter, Registry } from "../metrics.ts";
 import { parseSidecarFlags, SIDECAR_FLAGS, TOKEN_ENV, type SidecarConfig } from "./flags.ts";
 import { PromClient } from "./prom.ts";
-import { Shipper } from "./shipper.ts";
+import { Shipper } from "../shipper/shipper.ts";
 import { SidecarStore } from "./store.ts";
 
 const HELP = `usage: bun run agent sidecar [flags]
@@ -164,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
       await checkBlockDurations(prom);
       const { bucketFromConfigFile } = await import("../objstore/factory.ts");
       const bucket: Bucket = await bucketFromConfigFile(cfg.objstoreConfigFile);
-      shipper = new Shipper({ dir: cfg.tsdbPath, bucket, externalLabels: () => ext, uploadCompacted: cfg.uploadCompacted, log, registry: reg });
+      shipper = new Shipper({ dir: cfg.tsdbPath, bucket, externalLabels: () => ext, source: "sidecar", uploadCompacted: cfg.uploadCompacted, log, registry: reg });
       log.info("shipper enabled", { bucket: bucket.name, dir: cfg.tsdbPath, uploadCompacted: cfg.uploadCompacted });
     }
 
