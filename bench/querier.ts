@@ -30,7 +30,7 @@ import { connectSeries } from "../shared/rpc/connect-series.ts";
 import { seriesRequest } from "../shared/query/proxy.ts";
 import { matchersToPb } from "../shared/query/store.ts";
 import { newMatcher } from "../shared/labels/matcher.ts";
-import { newQuery, remoteRead } from "../agent/sidecar/remoteread.ts";
+import { PromClient } from "../agent/prom/client.ts";
 import { LabelMatcher_Type as PromMatchType } from "../shared/gen/prometheus/types_pb.ts";
 import { ReadRequest_ResponseType } from "../shared/gen/prometheus/remote_pb.ts";
 import { Engine } from "../shared/promql/engine.ts";
@@ -61,11 +61,11 @@ async function selectionsOf(q: Q): Promise<{ hints: SelectHints; matchers: Match
 async function remoteReadFloor(urls: string[], sels: { hints: SelectHints; matchers: Matcher[] }[]): Promise<number> {
   const t0 = performance.now();
   await Promise.all(urls.flatMap((url) => sels.map(async ({ hints, matchers }) => {
-    const r = await remoteRead(url, newQuery({
+    const r = await new PromClient(url).remoteRead(({
       startTimestampMs: BigInt(hints.start), endTimestampMs: BigInt(hints.end),
       matchers: matchers.map((m) => ({ type: PROM_OPS[m.type], name: m.name, value: m.value })),
     }), { accept: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS] });
-    if (r.type !== "streamed") throw new Error("expected a streamed remote-read answer");
+    if (r.type !== "chunked") throw new Error("expected a streamed remote-read answer");
     for await (const _ of r.payloadBatches) { /* read it all */ }
   })));
   return performance.now() - t0;
@@ -74,8 +74,8 @@ async function remoteReadFloor(urls: string[], sels: { hints: SelectHints; match
 /** Below the floor: Prometheus' own streamed remote read of the same window (frames read, CRC checked). */
 async function promRemoteRead(url: string, t: number): Promise<number> {
   const t0 = performance.now();
-  const r = await remoteRead(url, newQuery({ startTimestampMs: BigInt(t - 300_000), endTimestampMs: BigInt(t), matchers: [{ type: PromMatchType.EQ, name: "__name__", value: "bench_requests_total" }] }), { accept: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS] });
-  if (r.type !== "streamed") throw new Error("expected a streamed remote-read answer");
+  const r = await new PromClient(url).remoteRead(({ startTimestampMs: BigInt(t - 300_000), endTimestampMs: BigInt(t), matchers: [{ type: PromMatchType.EQ, name: "__name__", value: "bench_requests_total" }] }), { accept: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS] });
+  if (r.type !== "chunked") throw new Error("expected a streamed remote-read answer");
   for await (const _ of r.payloadBatches) { /* read it all */ }
   return performance.now() - t0;
 }

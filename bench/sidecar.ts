@@ -34,7 +34,7 @@ import { SeriesRequestSchema, Store } from "../shared/gen/thanos/storepb/rpc_pb.
 import { connectSeries } from "../shared/rpc/connect-series.ts";
 import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromType } from "../shared/gen/prometheus/types_pb.ts";
-import { remoteRead, newQuery } from "../agent/sidecar/remoteread.ts";
+import { PromClient } from "../agent/prom/client.ts";
 import { chunkSampleCount } from "../shared/store/limits.ts";
 import { decodeChunkedReadResponse } from "../shared/store/wire.ts";
 
@@ -149,8 +149,8 @@ try {
 
   let chunkBytes = 0;
   async function direct(): Promise<{ series: number; samples: number }> {
-    const res = await remoteRead(prom.url, newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
-    if (res.type !== "streamed") throw new Error("expected a streamed answer");
+    const res = await new PromClient(prom.url).remoteRead(({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
+    if (res.type !== "chunked") throw new Error("expected a streamed answer");
     let series = 0, samples = 0;
     for await (const f of res.frames) for (const s of f.chunkedSeries) { series++; for (const c of s.chunks) { samples += chunkSampleCount(c.type, c.data); chunkBytes += c.data.length; } }
     return { series, samples };
@@ -183,8 +183,8 @@ try {
 
   /** The direct read decoded by hand (shared/store/wire.ts), the counterpart of the querier's decoder. */
   async function directHand(): Promise<{ series: number; samples: number }> {
-    const res = await remoteRead(prom.url, newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
-    if (res.type !== "streamed") throw new Error("expected a streamed answer");
+    const res = await new PromClient(prom.url).remoteRead(({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
+    if (res.type !== "chunked") throw new Error("expected a streamed answer");
     let series = 0, samples = 0;
     for await (const g of res.payloadBatches) for (const p of g) for (const s of decodeChunkedReadResponse(p).series) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.type, c.data); }
     return { series, samples };
@@ -194,7 +194,7 @@ try {
   // and samples counted from the messages (sample counts from chunk headers), nothing decoded into
   // objects and no CRC check. It isolates what the sidecar costs from what a client spends on decoding,
   // which on this 2-core machine competes with Prometheus and the sidecar for the same cores.
-  const rrBody = encodeReadRequest({ queries: [newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] })], acceptedResponseTypes: [ResponseType.STREAMED_XOR_CHUNKS] });
+  const rrBody = encodeReadRequest({ queries: [({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] })], acceptedResponseTypes: [ResponseType.STREAMED_XOR_CHUNKS] });
   const seriesReq = toBinary(SeriesRequestSchema, create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), responseBatchSize: 256n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] }));
   const connectBody = new Uint8Array(5 + seriesReq.length);
   new DataView(connectBody.buffer).setUint32(1, seriesReq.length);

@@ -21,7 +21,7 @@ import { startGrpcServer } from "../grpc/server.ts";
 import { newLogger, type Logger } from "../log.ts";
 import { CONTENT_TYPE, type Counter, Registry } from "../metrics.ts";
 import { parseSidecarFlags, SIDECAR_FLAGS, TOKEN_ENV, type SidecarConfig } from "./flags.ts";
-import { PromClient } from "./prom.ts";
+import { PromClient } from "../prom/client.ts";
 import { Shipper } from "../shipper/shipper.ts";
 import { SidecarStore } from "./store.ts";
 
@@ -100,7 +100,7 @@ export async function run(argv: string[]): Promise<number> {
   };
   reg.onCollect(() => {});
 
-  const prom = new PromClient(cfg.promUrl, { timeoutMs: cfg.configTimeoutMs });
+  const prom = new PromClient(cfg.promUrl, { timeoutMs: cfg.configTimeoutMs, userAgent: "thanots-sidecar" });
   let ext: Labels = [];
   let minTime = cfg.minTime;
   let ready = false;

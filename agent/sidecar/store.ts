@@ -32,9 +32,8 @@ import {
 } from "../../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromMatchType, ReadHintsSchema } from "../../shared/gen/prometheus/types_pb.ts";
 import { ReadRequest_ResponseType } from "../../shared/gen/prometheus/remote_pb.ts";
-import { newQuery, remoteRead } from "./remoteread.ts";
-import { decodeRawReadResponse, type RawSeries as RawSampleSeries } from "../../shared/remote/samples.ts";
-import type { PromClient } from "./prom.ts";
+import type { RawSeries as RawSampleSeries } from "../../shared/remote/samples.ts";
+import type { PromClient } from "../prom/client.ts";
 import type { Logger } from "../log.ts";
 import type { Counter, Histogram } from "../metrics.ts";
 
@@ -239,19 +238,19 @@ export class SidecarStore implements StoreImpl, InfoImpl {
       // dropped here, chunk by chunk, without decoding anything.
       const win = alignedWindow(mint, maxt);
       const inWindow = (c: RawChunk) => c.maxTime >= mint && c.minTime <= maxt;
-      const res = await remoteRead(this.o.prom.base, newQuery({
+      const res = await this.o.prom.remoteRead({
         startTimestampMs: msToProto(win.mint),
         endTimestampMs: msToProto(win.maxt),
         matchers: rest.map((m) => ({ type: PROM_TYPES[m.type], name: m.name, value: m.value })),
         // The hints' range too: Prometheus' block querier trims to the hints' start and end.
         hints: create(ReadHintsSchema, hintsOf(req, win.mint, win.maxt)),
-      }), { accept: this.o.accept, signal });
-      if (res.type === "samples") {
+      }, { accept: this.o.accept, signal });
+      if (res.type !== "chunked") {
         stop?.();
         // Prometheus sends SAMPLES whole (and unsorted); decoded by hand so value bits, stale markers
         // included, reach the XOR encoder without passing through a JS number.
         // One query per request: later results are not ours.
-        const ss = (decodeRawReadResponse(res.raw, `SAMPLES answer from ${this.o.prom.base}`)[0]?.series ?? [])
+        const ss = (res.results[0]?.series ?? [])
           .map((t) => trimSamples(t, mint, maxt))
           .filter((t) => t.ts.length > 0)
           .map((t) => ({ labels: finalLabels(labelsFromPb(t.labels)), t }))

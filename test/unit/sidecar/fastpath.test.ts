@@ -11,7 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SidecarStore } from "../../../agent/sidecar/store.ts";
-import { PromClient } from "../../../agent/sidecar/prom.ts";
+import { PromClient } from "../../../agent/prom/client.ts";
 import { fetchFastSeries } from "../../../shared/rpc/fastseries.ts";
 import { callGuard } from "../../../shared/rpc/routes.ts";
 import { directBodyWriter } from "../../../agent/http.ts";

@@ -3,7 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseSidecarFlags } from "../../../agent/sidecar/flags.ts";
 import { parseDurationMs, parseTimeOrDuration } from "../../../agent/flags.ts";
-import { parseExternalLabels, selectorString } from "../../../agent/sidecar/prom.ts";
+import { parseExternalLabels, selectorString } from "../../../agent/prom/client.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
 test("defaults are Thanos' (ports 10901/10902, localhost:9090, year-0 min time)", () => {

@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { create } from "@bufbuild/protobuf";
 import { SidecarStore } from "../../../agent/sidecar/store.ts";
-import { PromClient } from "../../../agent/sidecar/prom.ts";
+import { PromClient } from "../../../agent/prom/client.ts";
 import { nopLogger } from "../../../agent/log.ts";
 import { labelsFrom } from "../../../shared/labels/labels.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
