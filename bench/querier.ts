@@ -26,7 +26,7 @@ import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, typ
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
 import { generateBenchDataset, openMetricsChunks } from "../test/promql/data.ts";
 import { benchQueries, type Q } from "./queryset.ts";
-import { connectSeries } from "../shared/rpc/connect-series.ts";
+import { connectSeries } from "../shared/query/connect-series.ts";
 import { seriesRequest } from "../shared/query/proxy.ts";
 import { matchersToPb } from "../shared/query/store.ts";
 import { newMatcher } from "../shared/labels/matcher.ts";

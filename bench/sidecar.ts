@@ -31,7 +31,7 @@ import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeReadRequest, REMOTE_READ_HEADERS, ResponseType } from "../shared/remote/read.ts";
 import { SeriesRequestSchema, Store } from "../shared/gen/thanos/storepb/rpc_pb.ts";
-import { connectSeries } from "../shared/rpc/connect-series.ts";
+import { connectSeries } from "../shared/query/connect-series.ts";
 import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromType } from "../shared/gen/prometheus/types_pb.ts";
 import { PromClient } from "../agent/prom/client.ts";
@@ -171,11 +171,10 @@ try {
     let series = 0, samples = 0;
     const req = create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), responseBatchSize: 256n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] });
     for await (const r of connectSeries(`http://127.0.0.1:${hp}`, req, new AbortController().signal, { name: "sidecar" })) {
-      const res = r.result!;
-      const list = res.case === "series" ? [res.value] : res.case === "batch" ? res.value.series ?? [] : [];
+      const list = r.kind === "series" ? [r] : r.kind === "batch" ? r.series : [];
       for (const x of list) {
         series++;
-        for (const c of x.chunks ?? []) samples += chunkSampleCount((c.raw!.type ?? 0) + 1, c.raw!.data!);
+        for (const c of x.chunks) samples += chunkSampleCount(c.raw!.encoding, c.raw!.data);
       }
     }
     return { series, samples };
@@ -186,7 +185,7 @@ try {
     const res = await new PromClient(prom.url).remoteRead(({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
     if (res.type !== "chunked") throw new Error("expected a streamed answer");
     let series = 0, samples = 0;
-    for await (const g of res.payloadBatches) for (const p of g) for (const s of decodeChunkedReadResponse(p).series) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.type, c.data); }
+    for await (const g of res.payloadBatches) for (const p of g) for (const s of decodeChunkedReadResponse(p).series) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.encoding, c.data); }
     return { series, samples };
   }
 

@@ -12,14 +12,13 @@ import { createQuerierApp } from "../../shared/query/app.ts";
 import { fastCompressor } from "./compress.ts";
 import { withMetrics } from "./metrics.ts";
 import { listenHttp } from "../http.ts";
-import { buildQuerier } from "../../shared/query/config.ts";
+import { buildQuerier, checkEndpointTokens, defaultQuerierSettings } from "../../shared/query/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
 import { storeFromClients } from "../../shared/query/remote.ts";
 import { createGrpcClients } from "../grpc/client.ts";
 import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
-import { FlagError } from "../flags.ts";
 import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
 import { bucketFromConfigFile } from "../objstore/factory.ts";
 import type { Logger } from "../log.ts";
@@ -120,9 +119,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
   const grpcEps = (cfg.endpoints ?? []).filter((e) => e.startsWith("grpc://"));
   const httpEps = (cfg.endpoints ?? []).filter((e) => !e.startsWith("grpc://"));
   const tokens = cfg.storeTokens ?? {};
-  for (const u of Object.keys(tokens)) {
-    if (!(cfg.endpoints ?? []).includes(u)) throw new FlagError(`query: --endpoint.tokens-file names ${JSON.stringify(u)}, which is not one of the --endpoint flags`);
-  }
+  checkEndpointTokens({ ...defaultQuerierSettings(), endpoints: cfg.endpoints ?? [], endpointTokens: tokens }, "query: --endpoint.tokens-file", "the --endpoint flags");
   const grpcClients = grpcEps.map((e) => createGrpcClients(e.slice("grpc://".length), { token: tokens[e] }));
   grpcEps.forEach((e, i) => extra.push(storeFromClients(e, grpcClients[i]!)));
   const c = buildQuerier({

@@ -7,6 +7,7 @@ import { create, fromBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { CodedError, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import { XorAppender } from "../../shared/chunkenc/xor.ts";
+import { type Chunk, Encoding } from "../../shared/chunkenc/chunk.ts";
 import { labelsFrom, labelsString, type Label, type Labels } from "../../shared/labels/labels.ts";
 import { newMatcher, type Matcher, type MatchType } from "../../shared/labels/matcher.ts";
 import { msFromProto, msToProto, MAX_INT64 } from "../../shared/rpc/time.ts";
@@ -18,7 +19,7 @@ import { MAX_RESPONSE_BATCH_SIZE } from "../../shared/rpc/series.ts";
 import type { CallContext, InfoImpl, StoreImpl } from "../../shared/rpc/store.ts";
 import { PrefixReorderer } from "../../shared/store/reorder.ts";
 import {
-  decodeChunkedReadResponse, encodeLabels, envelopedMessages, type OutSeries, type RawChunk, SeriesResponseWriter,
+  decodeChunkedReadResponse, encodeLabels, envelopedMessages, type OutSeries, SeriesResponseWriter,
 } from "../../shared/store/wire.ts";
 import { compareLabels } from "../../shared/labels/labels.ts";
 import { type InfoResponse, InfoResponseSchema, StoreInfoSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -119,7 +120,7 @@ function isRequestError(e: unknown): boolean {
 }
 
 /** A series on its way out: final labels (for ordering), their encoding when already known, chunks. */
-interface RawOut { labels: Labels; labelBytes: Uint8Array | null; chunks: RawChunk[] }
+interface RawOut { labels: Labels; labelBytes: Uint8Array | null; chunks: Chunk[] }
 
 function outSeries(s: RawOut): OutSeries {
   return { labelBytes: s.labelBytes ?? encodeLabels(s.labels), chunks: s.chunks };
@@ -237,7 +238,7 @@ export class SidecarStore implements StoreImpl, InfoImpl {
       // Prometheus is asked for whole 2 h ranges (see alignedWindow); what lies outside [mint, maxt] is
       // dropped here, chunk by chunk, without decoding anything.
       const win = alignedWindow(mint, maxt);
-      const inWindow = (c: RawChunk) => c.maxTime >= mint && c.minTime <= maxt;
+      const inWindow = (c: Chunk) => c.maxTime >= mint && c.minTime <= maxt;
       const res = await this.o.prom.remoteRead({
         startTimestampMs: msToProto(win.mint),
         endTimestampMs: msToProto(win.maxt),
@@ -298,8 +299,8 @@ export class SidecarStore implements StoreImpl, InfoImpl {
                 }
                 for (let j = 0; j < chunks.length; j++) {
                   const c = chunks[j]!;
-                  if (c.type < 1 || c.type > 3) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.type}`);
-                  limiter.addSamples(chunkSampleCount(c.type, c.data));
+                  if (c.encoding < Encoding.XOR || c.encoding > Encoding.FloatHistogram) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.encoding}`);
+                  limiter.addSamples(chunkSampleCount(c.encoding, c.data));
                 }
                 const ready = ro.push(key, labels, { labels, labelBytes: verbatim ? s.labelBytes : null, chunks });
                 for (let j = 0; j < ready.length; j++) add(ready[j]!);
@@ -440,8 +441,8 @@ function hintsOf(req: SeriesRequest, mint: number, maxt: number) {
   };
 }
 
-function samplesToChunks(s: RawSampleSeries): RawChunk[] {
-  const out: RawChunk[] = [];
+function samplesToChunks(s: RawSampleSeries): Chunk[] {
+  const out: Chunk[] = [];
   // The values' exact bits (a staleness NaN's payload must not pass through a number): little-endian
   // words of the Float64Array, as floatBitsAt reads them.
   const bits = new Uint32Array(s.vals.buffer, s.vals.byteOffset, 2 * s.vals.length);
@@ -449,7 +450,7 @@ function samplesToChunks(s: RawSampleSeries): RawChunk[] {
     const end = Math.min(s.ts.length, i + SAMPLES_PER_CHUNK);
     const app = new XorAppender();
     for (let j = i; j < end; j++) app.appendBits(s.ts[j]!, bits[2 * j + 1]!, bits[2 * j]!);
-    out.push({ minTime: s.ts[i]!, maxTime: s.ts[end - 1]!, type: 1 /* Prometheus' XOR */, data: app.bytes() });
+    out.push({ minTime: s.ts[i]!, maxTime: s.ts[end - 1]!, encoding: Encoding.XOR, data: app.bytes() });
   }
   return out;
 }

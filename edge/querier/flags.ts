@@ -2,7 +2,7 @@
 // The flag names are `agent query`'s (Thanos'); errors name the flag. Runtime-free.
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
-import { parseDedupFunc, parseProtocol, type QuerierSettings } from "../../shared/query/config.ts";
+import { checkEndpointTokens, parseDedupFunc, parseProtocol, type QuerierSettings } from "../../shared/query/config.ts";
 
 export const FLAG_NAMES = [
   "endpoint", "endpoint.protocol", "query.replica-label", "deduplication.func", "store.response-timeout", "store.info-ttl",
@@ -66,10 +66,7 @@ export function settingsWithFlags(base: QuerierSettings, argv: readonly string[]
       case "http-address": httpAddress = value; break;
     }
   }
-  // Tokens for endpoints the flags dropped no longer apply.
-  for (const u of Object.keys(s.endpointTokens)) {
-    if (!s.endpoints.includes(u)) fail(`STORE_TOKENS names ${JSON.stringify(u)}, which is not one of the endpoints`);
-  }
+  checkEndpointTokens(s, "STORE_TOKENS", seen.has("endpoint") ? "the --endpoint flags" : "STORE_ENDPOINTS");
   return { settings: s, httpAddress };
 }
 

@@ -6,7 +6,8 @@
 // builds a new one.
 import type { Hono } from "hono";
 import { createQuerierApp } from "../../shared/query/app.ts";
-import { configFromEnv, type Env } from "../../shared/query/config.ts";
+import { buildQuerier, checkEndpointTokens } from "../../shared/query/config.ts";
+import { type Env, settingsFromEnv } from "../querier/env.ts";
 import { errorMessage, errorStatus } from "../../shared/encoding/errors.ts";
 import { errorJson } from "../../shared/api/json.ts";
 import { R2Bucket, type R2BucketLike } from "../objstore/r2.ts";
@@ -21,7 +22,9 @@ function appFor(env: WorkerEnv): Hono {
   for (const [k, v] of Object.entries(env)) if (typeof v === "string") strings[k] = v;
   const key = JSON.stringify(strings);
   if (cached?.key === key) return cached.app;
-  const cfg = buildQuerier(settingsFromEnv(strings), {
+  const settings = settingsFromEnv(strings);
+  checkEndpointTokens(settings, "STORE_TOKENS", "STORE_ENDPOINTS");
+  const cfg = buildQuerier(settings, {
     extraStores: env.BUCKET ? [bucketStoreEndpoint(new R2Bucket(env.BUCKET, { name: "BUCKET" }), { syncTtlMs: 60_000 }, "bucket BUCKET")] : [],
   });
   // compress: null: Cloudflare compresses Worker answers at its edge for clients that accept it, and

@@ -73,6 +73,13 @@ export function parseProtocol(v: string, what: string): "connect" | "grpc-web" {
   throw new CodedError("bad_data", `${what}: ${JSON.stringify(v)}: want connect or grpc-web`);
 }
 
+/** Every endpoint a token is given for must be one of the endpoints (a typo would send no token). */
+export function checkEndpointTokens(s: QuerierSettings, tokensName: string, endpointsName: string): void {
+  for (const u of Object.keys(s.endpointTokens)) {
+    if (!s.endpoints.includes(u)) throw new CodedError("bad_data", `${tokensName} names ${JSON.stringify(u)}, which is not one of ${endpointsName}`);
+  }
+}
+
 export interface BuiltQuerier {
   endpoints: StoreEndpoint[];
   proxy: ProxyStore;
@@ -84,9 +91,7 @@ export interface BuiltQuerier {
  * first) and the querier app's options. `fetch` overrides the global one (tests, service bindings).
  */
 export function buildQuerier(s: QuerierSettings, opts: { fetch?: FetchFn; extraStores?: StoreEndpoint[] } = {}): BuiltQuerier {
-  for (const u of Object.keys(s.endpointTokens)) {
-    if (!s.endpoints.includes(u)) throw new CodedError("bad_data", `a token is given for ${JSON.stringify(u)}, which is not one of the endpoints`);
-  }
+  checkEndpointTokens(s, "the endpoint tokens", "the endpoints");
   const endpoints = [
     ...(opts.extraStores ?? []),
     ...s.endpoints.map((u) => remoteStore(u, { token: s.endpointTokens[u], protocol: s.protocol, fetch: opts.fetch })),

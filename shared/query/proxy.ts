@@ -27,19 +27,13 @@ import { msFromProto, msToProto } from "../rpc/time.ts";
 import { chunkSampleCount, RequestLimiter } from "../store/limits.ts";
 import { mergeSortedStrings } from "../store/labels.ts";
 import { matchersFromPb, type StoreEndpoint, type StoreInfo } from "./store.ts";
+import { type SeriesFrame, toPbAggrChunk } from "./wire.ts";
+import type { ChunkData, StoreChunk } from "../chunkenc/chunk.ts";
 
-/** A chunk as it arrives (protobuf message or init shape): only the fields read here. */
-export interface WireChunk { type?: number; data?: Uint8Array }
-export interface WireAggrChunk {
-  /** bigint from protobuf-es messages, number from the direct decoder (wire.ts). */
-  minTime?: bigint | number; maxTime?: bigint | number;
-  raw?: WireChunk; count?: WireChunk; sum?: WireChunk; min?: WireChunk; max?: WireChunk; counter?: WireChunk;
-}
-
-/** One merged series: labels sorted, chunks sorted by minTime. */
+/** One merged series: labels sorted, chunks sorted by minTime (core representation, see wire.ts). */
 export interface MergedSeries {
   labels: Labels;
-  chunks: WireAggrChunk[];
+  chunks: StoreChunk[];
 }
 
 export interface ProxyOptions {
@@ -119,11 +113,11 @@ export function storeMatches(name: string, sets: readonly Matcher[][] | undefine
   return sets.some((ms) => ms.every((m) => m.name !== "__address__" || m.matches(name)));
 }
 
-function sortedLabels(ls: readonly { name?: string; value?: string }[]): Labels {
+function sortedLabels(ls: Labels): Labels {
   for (let i = 1; i < ls.length; i++) {
-    if (!((ls[i - 1]!.name ?? "") < (ls[i]!.name ?? ""))) return labelsFrom(ls.map((l) => ({ name: l.name ?? "", value: l.value ?? "" })));
+    if (!(ls[i - 1]!.name < ls[i]!.name)) return labelsFrom(ls);
   }
-  return ls as Labels;
+  return ls;
 }
 
 function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -133,24 +127,22 @@ function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boole
   return true;
 }
 
-function sameChunk(a: WireChunk | undefined, b: WireChunk | undefined): boolean {
+function sameChunk(a: ChunkData | undefined, b: ChunkData | undefined): boolean {
   if (!a || !b) return a === b;
-  return (a.type ?? 0) === (b.type ?? 0) && bytesEqual(a.data, b.data);
+  return a.encoding === b.encoding && bytesEqual(a.data, b.data);
 }
 
 /** Same time range and the same bytes in every aggregate: the same chunk reached us twice. */
-export function identicalChunks(a: WireAggrChunk, b: WireAggrChunk): boolean {
-  return Number(a.minTime ?? 0) === Number(b.minTime ?? 0) && Number(a.maxTime ?? 0) === Number(b.maxTime ?? 0) &&
+export function identicalChunks(a: StoreChunk, b: StoreChunk): boolean {
+  return a.minTime === b.minTime && a.maxTime === b.maxTime &&
     sameChunk(a.raw, b.raw) && sameChunk(a.count, b.count) && sameChunk(a.sum, b.sum) &&
     sameChunk(a.min, b.min) && sameChunk(a.max, b.max) && sameChunk(a.counter, b.counter);
 }
 
 /** Samples a chunk holds, from its header (raw, else the first aggregate present). */
-function wireSamples(c: WireAggrChunk): number {
+function chunkSamples(c: StoreChunk): number {
   const x = c.raw ?? c.count ?? c.sum ?? c.counter ?? c.min ?? c.max;
-  if (!x?.data) return 0;
-  // Thanos' Chunk_Encoding starts at XOR = 0, Prometheus' at XOR = 1.
-  return chunkSampleCount((x.type ?? 0) + 1, x.data);
+  return x ? chunkSampleCount(x.encoding, x.data) : 0;
 }
 
 /** Most series fanoutSeriesBatches hands over per yield. */
@@ -159,14 +151,14 @@ const YIELD_BATCH = 256;
 /** One store's stream during a merge. */
 class Cursor {
   cur: MergedSeries | null = null;
-  private readonly it: AsyncIterator<SeriesResponseInit>;
+  private readonly it: AsyncIterator<SeriesFrame>;
   private batch: MergedSeries[] = [];
   private bi = 0;
   private prev: Labels | null = null;
   readonly limiter: RequestLimiter;
   outOfOrder = false;
 
-  constructor(readonly ep: StoreEndpoint, src: AsyncIterable<SeriesResponseInit>, readonly ctl: AbortController, maxSeries: number, private readonly onWarning: (ep: StoreEndpoint, w: string) => void) {
+  constructor(readonly ep: StoreEndpoint, src: AsyncIterable<SeriesFrame>, readonly ctl: AbortController, maxSeries: number, private readonly onWarning: (ep: StoreEndpoint, w: string) => void) {
     this.it = src[Symbol.asyncIterator]();
     this.limiter = new RequestLimiter(maxSeries, 0);
   }
@@ -184,18 +176,17 @@ class Cursor {
       if (this.bi < this.batch.length) { this.set(this.batch[this.bi++]!); return; }
       const r = await this.it.next();
       if (r.done) { this.cur = null; return; }
-      const res = r.value.result;
-      if (!res) continue;
-      if (res.case === "series") {
-        this.set({ labels: sortedLabels(res.value.labels ?? []), chunks: (res.value.chunks ?? []) as WireAggrChunk[] });
+      const f = r.value;
+      if (f.kind === "series") {
+        this.set({ labels: sortedLabels(f.labels), chunks: f.chunks });
         return;
       }
-      if (res.case === "batch") {
-        this.batch = (res.value.series ?? []).map((s) => ({ labels: sortedLabels(s.labels ?? []), chunks: (s.chunks ?? []) as WireAggrChunk[] }));
+      if (f.kind === "batch") {
+        this.batch = f.series.map((s) => ({ labels: sortedLabels(s.labels), chunks: s.chunks }));
         this.bi = 0;
         continue;
       }
-      if (res.case === "warning") this.onWarning(this.ep, res.value);
+      if (f.kind === "warning") this.onWarning(this.ep, f.warning);
       // hints: nothing to do with them here
     }
   }
@@ -386,7 +377,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     };
     let out: MergedSeries[] = [];
     const emit = (s: MergedSeries): void => {
-      for (const c of s.chunks) samples.addSamples(wireSamples(c));
+      for (const c of s.chunks) samples.addSamples(chunkSamples(c));
       out.push(s);
     };
     try {
@@ -424,11 +415,11 @@ export class ProxyStore implements StoreImpl, InfoImpl {
         const same = live.filter((x) => compareLabels(x.cursor.cur!.labels, min) === 0);
         if (same.length === 1) emit(same[0]!.cursor.cur!);
         else {
-          const chunks: WireAggrChunk[] = [...same[0]!.cursor.cur!.chunks];
+          const chunks: StoreChunk[] = [...same[0]!.cursor.cur!.chunks];
           for (let k = 1; k < same.length; k++) {
             for (const c of same[k]!.cursor.cur!.chunks) if (!chunks.some((d) => identicalChunks(c, d))) chunks.push(c);
           }
-          chunks.sort((a, b) => Number(a.minTime ?? 0) - Number(b.minTime ?? 0));
+          chunks.sort((a, b) => a.minTime - b.minTime);
           emit({ labels: min, chunks });
         }
         const waits: Promise<void>[] = [];
@@ -489,7 +480,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     let sent = 0;
     for await (const s of this.fanoutSeries(req, { signal: ctx.signal, warnings })) {
       while (sent < warnings.length) yield { result: { case: "warning", value: warnings[sent++]! } };
-      yield { result: { case: "series", value: { labels: s.labels as { name: string; value: string }[], chunks: s.chunks.map(pbChunk) } } };
+      yield { result: { case: "series", value: { labels: s.labels as { name: string; value: string }[], chunks: s.chunks.map(toPbAggrChunk) } } };
     }
     while (sent < warnings.length) yield { result: { case: "warning", value: warnings[sent++]! } };
   }
@@ -530,16 +521,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
   }
 }
 
-/** A merged chunk as a protobuf init (int64 times as bigint, whichever decoder produced it). */
-function pbChunk(c: WireAggrChunk) {
-  const ch = (x: WireChunk | undefined) => (x ? { type: x.type ?? 0, data: x.data ?? new Uint8Array(0) } : undefined);
-  return {
-    minTime: BigInt(c.minTime ?? 0), maxTime: BigInt(c.maxTime ?? 0),
-    raw: ch(c.raw), count: ch(c.count), sum: ch(c.sum), min: ch(c.min), max: ch(c.max), counter: ch(c.counter),
-  };
-}
-
-async function* failing(e: unknown): AsyncGenerator<SeriesResponseInit> {
+async function* failing(e: unknown): AsyncGenerator<SeriesFrame> {
   throw e;
 }
 

@@ -66,7 +66,7 @@ export function joinSlices(list: MergedSeries[]): MergedSeries[] {
     const s = list[i]!;
     const last = out[out.length - 1];
     if (last && compareLabels(last.labels, s.labels) === 0) {
-      const chunks = [...last.chunks, ...s.chunks].sort((x, y) => Number(x.minTime ?? 0) - Number(y.minTime ?? 0));
+      const chunks = [...last.chunks, ...s.chunks].sort((x, y) => x.minTime - y.minTime);
       out[out.length - 1] = { labels: last.labels, chunks };
     } else out.push(s);
   }

@@ -14,7 +14,7 @@ import { ChainIterator } from "../dedup/dedup.ts";
 import { labelsString, type Labels } from "../labels/labels.ts";
 import type { SampleIterator, StorageSeries } from "../storage/types.ts";
 import { ChunksIterator, decodeChunksInto, drainInto, type SampleBuffer, type SeriesChunk } from "../tsdb/querier.ts";
-import type { WireAggrChunk, WireChunk } from "./proxy.ts";
+import type { ChunkData, StoreChunk } from "../chunkenc/chunk.ts";
 
 /** Thanos' aggrsFromFunc: which aggregates a selector under this function reads. */
 export function aggrsForFunc(func: string | undefined): AggrType[] {
@@ -28,7 +28,7 @@ export function aggrsForFunc(func: string | undefined): AggrType[] {
   return [AggrType.Count, AggrType.Sum];
 }
 
-function pick(c: WireAggrChunk, t: AggrType): WireChunk | undefined {
+function pick(c: StoreChunk, t: AggrType): ChunkData | undefined {
   switch (t) {
     case AggrType.Count: return c.count;
     case AggrType.Sum: return c.sum;
@@ -38,21 +38,14 @@ function pick(c: WireAggrChunk, t: AggrType): WireChunk | undefined {
   }
 }
 
-function seriesChunk(c: WireAggrChunk, x: WireChunk, what: string): SeriesChunk {
-  return {
-    minTime: Number(c.minTime ?? 0n),
-    maxTime: Number(c.maxTime ?? 0n),
-    // Thanos' Chunk_Encoding counts from XOR = 0, Prometheus' (what chunkenc speaks) from XOR = 1.
-    encoding: (x.type ?? 0) + 1,
-    data: x.data ?? new Uint8Array(0),
-    what,
-  };
+function seriesChunk(c: StoreChunk, x: ChunkData, what: string): SeriesChunk {
+  return { minTime: c.minTime, maxTime: c.maxTime, encoding: x.encoding, data: x.data, what };
 }
 
 export class StoreSeries implements StorageSeries {
   constructor(
     readonly labels: Labels,
-    private readonly chunks: readonly WireAggrChunk[],
+    private readonly chunks: readonly StoreChunk[],
     private readonly mint: number,
     private readonly maxt: number,
     private readonly func: string | undefined,
@@ -70,7 +63,7 @@ export class StoreSeries implements StorageSeries {
 
   /** The raw chunks (null when some are downsampled): the dedup merge decodes them as it needs them. */
   chunkList(): { chunks: SeriesChunk[]; mint: number; maxt: number } | null {
-    for (const c of this.chunks) if (!c.raw?.data) return null;
+    for (const c of this.chunks) if (!c.raw) return null;
     const what = `chunk from ${this.from}`;
     return { chunks: this.chunks.map((c) => seriesChunk(c, c.raw!, what)), mint: this.mint, maxt: this.maxt };
   }
@@ -92,9 +85,9 @@ export class StoreSeries implements StorageSeries {
 
   private build(what: string): SampleIterator {
     const raw: SeriesChunk[] = [];
-    let aggr: WireAggrChunk[] | null = null;
+    let aggr: StoreChunk[] | null = null;
     for (const c of this.chunks) {
-      if (c.raw?.data) raw.push(seriesChunk(c, c.raw, what));
+      if (c.raw) raw.push(seriesChunk(c, c.raw, what));
       else (aggr ??= []).push(c);
     }
     if (aggr === null) return new ChunksIterator(raw, this.mint, this.maxt);
@@ -102,12 +95,12 @@ export class StoreSeries implements StorageSeries {
     let down: SampleIterator;
     if (want.length === 1) {
       const t = want[0]!;
-      for (const c of aggr) { const x = pick(c, t); if (x?.data) raw.push(seriesChunk(c, x, what)); }
+      for (const c of aggr) { const x = pick(c, t); if (x) raw.push(seriesChunk(c, x, what)); }
       return new ChunksIterator(raw, this.mint, this.maxt);
     } else {
       const sums: SeriesChunk[] = [], counts: SeriesChunk[] = [];
       for (const c of aggr) {
-        if (c.sum?.data && c.count?.data) { sums.push(seriesChunk(c, c.sum, what)); counts.push(seriesChunk(c, c.count, what)); }
+        if (c.sum && c.count) { sums.push(seriesChunk(c, c.sum, what)); counts.push(seriesChunk(c, c.count, what)); }
       }
       down = new AverageIterator(new ChunksIterator(sums, this.mint, this.maxt), new ChunksIterator(counts, this.mint, this.maxt));
     }

@@ -2,7 +2,7 @@
 // labels and merged across blocks; samples are trimmed to the asked range, with tombstones applied.
 // selectStream() reads in batches of series so a dump of a large block stays bounded in memory.
 
-import { Encoding } from "../chunkenc/chunk.ts";
+import { type Chunk, Encoding } from "../chunkenc/chunk.ts";
 import { decodeXorAt, isStaleBits, STALE_HI, STALE_LO, XorAppender } from "../chunkenc/xor.ts";
 import { unsupportedEncoding } from "../chunkenc/chunk.ts";
 import { CodedError } from "../encoding/errors.ts";
@@ -15,12 +15,9 @@ import { expandPostings } from "./postings.ts";
 import { isDeleted, type Interval } from "./tombstones.ts";
 
 /** One chunk of a selected series, with the deleted intervals of the block it came from. */
-export interface SeriesChunk {
-  minTime: number;
-  maxTime: number;
-  encoding: number;
-  data: Uint8Array;
+export interface SeriesChunk extends Chunk {
   deleted?: readonly Interval[];
+  /** Where it came from, for errors. */
   what: string;
 }
 

@@ -150,7 +150,11 @@ test("config from env and flags: flags win, lists split, bad values name the set
   assert.throws(() => settingsWithFlags(env, ["--nope", "1"]), /unknown flag --nope/);
   assert.throws(() => settingsWithFlags(env, ["--deduplication.func", "mean"]), /--deduplication.func: "mean": want penalty or chain/);
   assert.throws(() => parseTokens("[1]", "STORE_TOKENS"), /STORE_TOKENS: want a JSON object/);
-  assert.throws(() => settingsFromEnv({ STORE_ENDPOINTS: "http://a:1", STORE_TOKENS: '{"http://b:1":"t"}' }), /STORE_TOKENS names "http:\/\/b:1", which is not one of STORE_ENDPOINTS/);
+  assert.throws(() => settingsWithFlags(settingsFromEnv({ STORE_ENDPOINTS: "http://a:1", STORE_TOKENS: '{"http://b:1":"t"}' }), []), /STORE_TOKENS names "http:\/\/b:1", which is not one of STORE_ENDPOINTS/);
+  // Tokens from the environment for endpoints given as flags (what the Deno querier does).
+  const viaFlags = settingsWithFlags(settingsFromEnv({ STORE_TOKENS: '{"http://b:1":"t"}' }), ["--endpoint", "http://b:1"]).settings;
+  assert.equal(viaFlags.endpointTokens, { "http://b:1": "t" });
+  assert.throws(() => settingsWithFlags(settingsFromEnv({ STORE_TOKENS: '{"http://b:1":"t"}' }), ["--endpoint", "http://c:1"]), /STORE_TOKENS names "http:\/\/b:1", which is not one of the --endpoint flags/);
   assert.throws(() => buildQuerier(settingsFromEnv({ STORE_ENDPOINTS: "ftp://a" })), /only http and https/);
   assert.throws(() => settingsFromEnv({ DEDUP_FUNC: "mean" }), /DEDUP_FUNC: "mean": want penalty or chain/);
   assert.throws(() => settingsFromEnv({ MAX_SAMPLES: "-1" }), /MAX_SAMPLES "-1" is not a positive integer/);

@@ -10,11 +10,10 @@
 
 import { toBinary } from "@bufbuild/protobuf";
 import { CodedError } from "../encoding/errors.ts";
-import { codeFromConnectName } from "./errors.ts";
+import { codeFromConnectName } from "../rpc/errors.ts";
 import { SeriesRequestSchema, type SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
-import { decodeSeriesResponse } from "../query/wire.ts";
-import type { SeriesResponseInit } from "./store.ts";
-import type { FetchFn } from "./client.ts";
+import { decodeSeriesResponse, type SeriesFrame } from "./wire.ts";
+import type { FetchFn } from "../rpc/client.ts";
 
 /** Most bytes one message may claim (a corrupt length must not make us buffer gigabytes). */
 const MAX_MESSAGE = 256 << 20;
@@ -32,7 +31,7 @@ function endError(json: unknown, where: string): CodedError | null {
   return new CodedError(codeFromConnectName(err.code ?? ""), `${where}: [${err.code ?? "unknown"}] ${err.message ?? ""}`);
 }
 
-export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal: AbortSignal, o: ConnectSeriesOptions): AsyncGenerator<SeriesResponseInit> {
+export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal: AbortSignal, o: ConnectSeriesOptions): AsyncGenerator<SeriesFrame> {
   const where = `thanos.Store/Series on ${o.name}`;
   const msg = toBinary(SeriesRequestSchema, req);
   const body = new Uint8Array(5 + msg.length);
@@ -100,12 +99,7 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
         }
         if (flags & 0x01) throw new CodedError("corrupt", `${where}: compressed message, but no compression was offered`);
         const m = decodeSeriesResponse(buf, s, e, where);
-        switch (m.kind) {
-          case "series": yield { result: { case: "series", value: { labels: m.labels, chunks: m.chunks as never } } }; break;
-          case "batch": yield { result: { case: "batch", value: { series: m.series.map((x) => ({ labels: x.labels, chunks: x.chunks as never })) } } }; break;
-          case "warning": yield { result: { case: "warning", value: m.warning } }; break;
-          default: break;
-        }
+        if (m.kind !== "hints") yield m;
       }
       let r: { done: boolean; value?: Uint8Array };
       try {
