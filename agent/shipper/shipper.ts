@@ -12,7 +12,7 @@
 //   uploaded (a crash after the upload, before the state write); a block without it is uploaded again.
 
 import { createReadStream } from "node:fs";
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, rm, stat, open } from "node:fs/promises";
 import { join } from "node:path";
 import { CodedError, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import type { Labels } from "../../shared/labels/labels.ts";
@@ -221,9 +221,4 @@ async function hardlinkBlock(src: string, dst: string): Promise<string[]> {
   };
   await walk("");
   return out.sort();
-}
-
-/** Ready-made state writer for tests and tools. */
-export async function writeShipperState(dir: string, uploaded: string[]): Promise<void> {
-  await writeFile(join(dir, SHIPPER_STATE_FILE), JSON.stringify({ version: 1, uploaded }, null, "\t") + "\n");
 }

@@ -98,7 +98,6 @@ export async function run(argv: string[]): Promise<number> {
     promUp: reg.gauge("thanos_sidecar_prometheus_up", "1 when the last config read from Prometheus succeeded."),
     minTime: reg.gauge("thanos_sidecar_min_time_milliseconds", "Oldest time this sidecar serves (Info min time)."),
   };
-  reg.onCollect(() => {});
 
   const prom = new PromClient(cfg.promUrl, { timeoutMs: cfg.configTimeoutMs, userAgent: "thanots-sidecar" });
   let ext: Labels = [];

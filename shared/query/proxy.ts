@@ -6,16 +6,16 @@
 //   and one of its external label sets can match the matchers, and when storeMatch[] (matchers on
 //   `__address__`, i.e. the store's name) lets it. A store whose Info never answered is asked anyway:
 //   its failure then shows up as a partial-response warning instead of silently missing data.
-// - Merge: a k-way merge over the stores' sorted streams. Series with equal labels from several stores
-//   become one, with chunks identical in time range and bytes kept once (replicas behind one querier,
-//   or one block visible through two paths).
+// - Merge: a k-way merge (a loser tree) over the stores' sorted streams. Series with equal labels from
+//   several stores, or time slices of one series, become one, with chunks identical in time range and
+//   bytes kept once (replicas behind one querier, or one block visible through two paths).
 // - Partial response: under WARN a failing or timed-out store becomes a warning naming it (what it sent
 //   before failing is kept); under ABORT the request fails naming it. Limits always fail the request.
 // - Cancellation: the caller's signal aborts every store stream; so does an early return.
 
 import { create } from "@bufbuild/protobuf";
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
-import { compareLabels, labelsFrom, type Labels } from "../labels/labels.ts";
+import { compareLabels, type Label, labelsFrom, type Labels } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import {
   type LabelNamesRequest, LabelNamesRequestSchema, type LabelValuesRequest, LabelValuesRequestSchema,
@@ -28,6 +28,7 @@ import { chunkSampleCount, RequestLimiter } from "../store/limits.ts";
 import { mergeSortedStrings } from "../store/labels.ts";
 import { matchersFromPb, type StoreEndpoint, type StoreInfo } from "./store.ts";
 import { type SeriesFrame, toPbAggrChunk } from "./wire.ts";
+import { LoserTree } from "../merge/losertree.ts";
 import type { ChunkData, StoreChunk } from "../chunkenc/chunk.ts";
 
 /** One merged series: labels sorted, chunks sorted by minTime (core representation, see wire.ts). */
@@ -154,9 +155,7 @@ class Cursor {
   private readonly it: AsyncIterator<SeriesFrame>;
   private batch: MergedSeries[] = [];
   private bi = 0;
-  private prev: Labels | null = null;
   readonly limiter: RequestLimiter;
-  outOfOrder = false;
 
   constructor(readonly ep: StoreEndpoint, src: AsyncIterable<SeriesFrame>, readonly ctl: AbortController, maxSeries: number, private readonly onWarning: (ep: StoreEndpoint, w: string) => void) {
     this.it = src[Symbol.asyncIterator]();
@@ -182,7 +181,10 @@ class Cursor {
         return;
       }
       if (f.kind === "batch") {
-        this.batch = f.series.map((s) => ({ labels: sortedLabels(s.labels), chunks: s.chunks }));
+        // The frame's series are this merge's own (decoded for it): used as they are.
+        const ss = f.series;
+        for (let i = 0; i < ss.length; i++) ss[i]!.labels = sortedLabels(ss[i]!.labels) as Label[];
+        this.batch = ss;
         this.bi = 0;
         continue;
       }
@@ -192,8 +194,6 @@ class Cursor {
   }
 
   private set(s: MergedSeries): void {
-    if (this.prev && compareLabels(this.prev, s.labels) >= 0) this.outOfOrder = true;
-    this.prev = s.labels;
     this.limiter.addSeries();
     this.cur = s;
   }
@@ -382,50 +382,37 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     };
     try {
       await Promise.all(calls.map(readOn));
-      let live = calls.filter((x) => x.cursor.cur !== null);
-      while (live.length > 0) {
+      // The k-way merge: a loser tree over the stores' current series (shared/merge/losertree.ts, as
+      // Thanos' proxy merges). A store's next series is set as its head once read (from its received
+      // batch, or awaited when that is used up).
+      const tree = new LoserTree<MergedSeries>(calls.map((x) => x.cursor.cur ?? undefined), (a, b) => compareLabels(a.labels, b.labels) < 0);
+      for (let w = tree.winner(); w >= 0; w = tree.winner()) {
         if (o.signal?.aborted) throw new CodedError("canceled", "Series: canceled by the caller");
         if (out.length >= YIELD_BATCH) { yield out; out = []; }
-        if (live.length === 1) {
-          // One stream left: pass it through.
-          const x = live[0]!;
-          emit(x.cursor.cur!);
-          const p = step(x);
-          if (p) await p;
-          if (x.cursor.cur === null) live = [];
+        const first = calls[w]!, head = first.cursor.cur!;
+        let p = step(first);
+        if (p) await p;
+        tree.replace(w, first.cursor.cur ?? undefined);
+        let next = tree.winner();
+        if (next < 0 || compareLabels(tree.head(next)!.labels, head.labels) !== 0) {
+          // The common case (replicas differ in their replica label): one series from one store.
+          emit(head);
           continue;
         }
-        // The smallest head, and whether another cursor holds the same labels (then merge).
-        let first = live[0]!;
-        let min = first.cursor.cur!.labels;
-        let ties = false;
-        for (let i = 1; i < live.length; i++) {
-          const l = live[i]!.cursor.cur!.labels;
-          const c = compareLabels(l, min);
-          if (c < 0) { min = l; first = live[i]!; ties = false; } else if (c === 0) ties = true;
-        }
-        if (!ties) {
-          // The common case (replicas differ in their replica label): one series, one stream to advance.
-          emit(first.cursor.cur!);
-          const p = step(first);
+        // The same series again: from another store (replicas behind one querier, a block visible
+        // through two paths) or the next time slice from the same one. One series; chunks identical
+        // in time range and bytes kept once.
+        const chunks: StoreChunk[] = [...head.chunks];
+        do {
+          const x = calls[next]!;
+          for (const c of x.cursor.cur!.chunks) if (!chunks.some((d) => identicalChunks(c, d))) chunks.push(c);
+          p = step(x);
           if (p) await p;
-          if (first.cursor.cur === null) live = live.filter((x) => x.cursor.cur !== null);
-          continue;
-        }
-        const same = live.filter((x) => compareLabels(x.cursor.cur!.labels, min) === 0);
-        if (same.length === 1) emit(same[0]!.cursor.cur!);
-        else {
-          const chunks: StoreChunk[] = [...same[0]!.cursor.cur!.chunks];
-          for (let k = 1; k < same.length; k++) {
-            for (const c of same[k]!.cursor.cur!.chunks) if (!chunks.some((d) => identicalChunks(c, d))) chunks.push(c);
-          }
-          chunks.sort((a, b) => a.minTime - b.minTime);
-          emit({ labels: min, chunks });
-        }
-        const waits: Promise<void>[] = [];
-        for (const x of same) { const p = step(x); if (p) waits.push(p); }
-        if (waits.length > 0) await Promise.all(waits);
-        live = live.filter((x) => x.cursor.cur !== null);
+          tree.replace(next, x.cursor.cur ?? undefined);
+          next = tree.winner();
+        } while (next >= 0 && compareLabels(tree.head(next)!.labels, head.labels) === 0);
+        chunks.sort((a, b) => a.minTime - b.minTime);
+        emit({ labels: head.labels, chunks });
       }
       if (out.length > 0) yield out;
     } finally {

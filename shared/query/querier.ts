@@ -53,8 +53,8 @@ export function maxSourceResolution(value: string, stepMs: number, dflt: number,
 }
 
 /**
- * One entry per label set: a store may send a series as back-to-back time slices (the StoreAPI contract
- * allows it), and a misbehaving store may break label order; the engine needs unique, sorted series.
+ * One entry per label set, sorted: the merge already joins a series' back-to-back time slices, but a
+ * misbehaving store may break label order, and the engine needs unique, sorted series.
  */
 export function joinSlices(list: MergedSeries[]): MergedSeries[] {
   let sorted = true;

@@ -25,8 +25,6 @@ import type { ByteSource } from "./source.ts";
 
 export const INDEX_MAGIC = 0xbaaad700;
 export const TOC_LEN = 52;
-/** The postings list of every series: name "" and value "". */
-export const ALL_POSTINGS_KEY = { name: "", value: "" } as const;
 
 export interface ChunkMeta {
   /** segment index (0 = chunks/000001) * 2^32 + byte offset in that segment. */
@@ -540,7 +538,6 @@ export class IndexWriter {
   private buf = new Encbuf(1 << 16);
   private pos = 0;
   private symRefs = new Map<string, number>();
-  private symList: string[] = [];
   private postings = new Map<string, Map<string, number[]>>();
   private all: number[] = [];
   private last: Labels | null = null;
@@ -567,7 +564,6 @@ export class IndexWriter {
     // "" is always a symbol: Prometheus' head adds it (the all-postings key), so with it our index is
     // byte-identical to one promtool writes for the same series and chunks.
     const list = [...new Set(symbols).add("")].sort(compareStrings);
-    this.symList = list;
     list.forEach((s, i) => this.symRefs.set(s, i));
     this.buf.be32(INDEX_MAGIC);
     this.buf.byte(2);

@@ -12,7 +12,7 @@ import type { Querier, SampleIterator, SelectHints, SelectResult, StorageSeries 
 import type { Block } from "./block.ts";
 import type { ChunkData } from "./chunks.ts";
 import { expandPostings } from "./postings.ts";
-import { isDeleted, type Interval } from "./tombstones.ts";
+import { coversAll, isDeleted, type Interval } from "./tombstones.ts";
 
 /** One chunk of a selected series, with the deleted intervals of the block it came from. */
 export interface SeriesChunk extends Chunk {
@@ -276,7 +276,7 @@ export async function* blockSeries(b: Block, mint: number, maxt: number, ms: rea
     const chunkRefs: number[] = [];
     for (const s of entries) {
       const deleted = b.tombstones.get(s.ref);
-      const metas = s.chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt && !(deleted && coversAllSafe(deleted, c.minTime, c.maxTime)));
+      const metas = s.chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt && !coversAll(deleted, c.minTime, c.maxTime));
       if (metas.length === 0) continue;
       keep.push({ labels: s.labels, metas, deleted });
       if (withChunks) for (const c of metas) chunkRefs.push(c.ref);
@@ -293,10 +293,6 @@ export async function* blockSeries(b: Block, mint: number, maxt: number, ms: rea
   }
 }
 
-function coversAllSafe(ivs: readonly Interval[], mint: number, maxt: number): boolean {
-  for (const iv of ivs) if (mint >= iv.minTime && maxt <= iv.maxTime) return true;
-  return false;
-}
 
 /** Pulls items one at a time out of a generator of batches (a block's series, a store's answer). */
 export class BatchCursor<T> {
