@@ -43,8 +43,6 @@ export interface QuerierAppOptions {
   now?: () => number;
   /** Serve the query page (shared/ui) at `/` (default true). */
   ui?: boolean;
-  /** Hook to add more routes before the API's. */
-  mount?: (app: Hono) => void;
   /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
   compress?: Compressor | null;
 }
@@ -130,7 +128,6 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     return new Response(`{"status":"success","data":${storesJson(st)}}`, { headers: { "Content-Type": "application/json" } });
   });
 
-  o.mount?.(app);
   if (o.ui !== false) mountUi(app);
 
   const querier = (ctx: RequestContext) => {
