@@ -254,7 +254,7 @@ export class Wal {
     mkdirSync(dir, { recursive: true });
     const w = new Wal(dir, opts);
     const segs = listSegments(dir);
-    w.createSegment(segs.length ? segs[segs.length - 1]!.index + 1 : 0);
+    w.createSegment(segs.length ? segs[segs.length - 1]!.index + 1 : 0, true);
     return w;
   }
 
@@ -262,7 +262,8 @@ export class Wal {
   get compress(): boolean { return this.pw.compress; }
   get segmentSize(): number { return this.pw.segmentSize; }
 
-  private createSegment(i: number): void {
+  /** Open segment i for appending; `resume`: take the page position from its size (not on rotation: the PageWriter already moved on). */
+  private createSegment(i: number, resume: boolean): void {
     const path = join(this.dir, segmentName(i));
     try {
       this.fd = openSync(path, "a");
@@ -270,7 +271,7 @@ export class Wal {
       throw new CodedError("unavailable", `create WAL segment ${path}: ${errorMessage(e)}`, { cause: e });
     }
     this.seg = i;
-    this.pw.resumeAt(fstatSync(this.fd).size);
+    if (resume) this.pw.resumeAt(fstatSync(this.fd).size);
   }
 
   /** Close the current segment (fsynced) and continue in a new one; returns its index. */
@@ -320,7 +321,7 @@ export class Wal {
         if (this.policy === "fsync") { fsyncSync(old); this.fsyncs++; }
         closeSync(old);
         this.fd = -1;
-        this.createSegment(this.seg + 1);
+        this.createSegment(this.seg + 1, false);
         continue;
       }
       let off = 0;
