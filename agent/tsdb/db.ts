@@ -84,7 +84,7 @@ export interface TsdbStats {
   head: HeadStats & { series: number; minTime: number; maxTime: number };
   blocks: number;
   wal: { bytesWritten: number; fsyncs: number; segment: number };
-  replay: ReplayResult & { ms: number };
+  replay: ReplayResult & { ms: number; aliases: number };
   blocksCut: number;
   blocksDeleted: number;
   checkpoints: number;
@@ -171,6 +171,8 @@ class Db implements Tsdb, BlockSet {
   private readonly subs = new Set<(b: BlockEvent) => void | Promise<void>>();
   /** Series removed from the head, with the WAL segment current then: checkpoints keep them until past it. */
   private readonly deleted = new Map<number, number>();
+  /** Replay aliases (old ref -> the ref its series has now, last WAL segment that may use the old one). */
+  private readonly aliases = new Map<number, { to: number; seg: number }>();
   private lastWalTruncation = -Infinity;
   private compacting: Promise<void> | null = null;
   private again = false;
@@ -178,7 +180,7 @@ class Db implements Tsdb, BlockSet {
   private closed = false;
   private unlock: () => void = () => {};
   private counters = { blocksCut: 0, blocksDeleted: 0, checkpoints: 0, compactionFailures: 0 };
-  replay!: ReplayResult & { ms: number };
+  replay!: ReplayResult & { ms: number; aliases: number };
 
   constructor(readonly dir: string, private readonly o: TsdbOptions) {
     this.blockDuration = o.blockDurationMs ?? DEFAULT_BLOCK_DURATION;
@@ -256,9 +258,10 @@ class Db implements Tsdb, BlockSet {
         log?.error("skipping undecodable WAL record", { where: what, err: errorMessage(e) });
       }
     }, log);
-    const removed = this.head.finishReplay();
+    const { removed, aliases } = this.head.finishReplay();
     for (const s of removed) this.deleted.set(s.ref, res.lastSegment);
-    this.replay = { ...res, ms: performance.now() - t0 };
+    for (const [from, to] of aliases) this.aliases.set(from, { to, seg: res.lastSegment });
+    this.replay = { ...res, ms: performance.now() - t0, aliases: aliases.size };
     const st = this.head.stats;
     log?.info("WAL replay completed", {
       records: res.records, series: this.head.numSeries, checkpoint: res.checkpoint ?? "none", repairs: res.repairs.length,
@@ -408,14 +411,18 @@ class Db implements Tsdb, BlockSet {
     if (last < 0) return;
     last = first + Math.trunc(((last - first) * 2) / 3);
     if (last <= first) return;
-    const keep = (ref: number) => this.head.series(ref) !== undefined || this.deleted.has(ref);
+    // An alias stays declared while segments after this checkpoint may still use it; within the
+    // checkpoint its samples are rewritten to the series' current ref.
+    const keep = (ref: number) => this.head.series(ref) !== undefined || this.deleted.has(ref) || (this.aliases.get(ref)?.seg ?? -1) > last;
+    const mapRef = (ref: number) => { const a = this.aliases.get(ref); return a !== undefined && a.seg <= last ? a.to : ref; };
     const t0 = performance.now();
     const st = await checkpoint(this.walDir, first, last, keep, mint, {
-      compress: this.wal.compress, segmentSize: this.wal.segmentSize, log: this.o.log,
+      compress: this.wal.compress, segmentSize: this.wal.segmentSize, log: this.o.log, mapRef,
       yieldEvery: () => new Promise((r) => setImmediate(r)),
     });
     this.wal.truncate(last + 1);
     for (const [ref, seg] of this.deleted) if (seg < first) this.deleted.delete(ref);
+    for (const [ref, a] of this.aliases) if (a.seg <= last) this.aliases.delete(ref);
     deleteCheckpoints(this.walDir, last);
     this.counters.checkpoints++;
     this.o.log?.info("WAL checkpoint complete", {

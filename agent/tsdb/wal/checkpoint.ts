@@ -28,6 +28,8 @@ export interface CheckpointOptions {
   compress: boolean;
   segmentSize: number;
   log?: Logger;
+  /** Rewrite a sample's series ref (aliases of one series folded into one ref). */
+  mapRef?: (ref: number) => number;
   /** Called every few thousand records so a long checkpoint does not hold the event loop. */
   yieldEvery?: () => Promise<void>;
 }
@@ -98,7 +100,10 @@ export async function checkpoint(dir: string, from: number, to: number, keep: (r
             case RecordType.Samples: {
               cols.reset(); out.reset();
               decodeSamples(rec, cols, `samples record in ${join(src.dir, s.name)}`);
-              for (let i = 0; i < cols.n; i++) if (cols.ts[i]! >= mint) out.push(cols.refs[i]!, cols.ts[i]!, cols.hi[i]!, cols.lo[i]!);
+              const map = o.mapRef;
+              for (let i = 0; i < cols.n; i++) {
+                if (cols.ts[i]! >= mint) out.push(map ? map(cols.refs[i]!) : cols.refs[i]!, cols.ts[i]!, cols.hi[i]!, cols.lo[i]!);
+              }
               stats.totalSamples += cols.n;
               stats.droppedSamples += cols.n - out.n;
               if (out.n) { const e = encodeSamples(out, buf); pending.push(e); pendingBytes += e.length; }

@@ -200,6 +200,9 @@ export class Head implements Appendable {
   replaySeries(ref: number, labels: Labels): void {
     const ls = normalize(labels);
     const key = keyOf(ls);
+    // Every ref the WAL uses is taken, even one that turns out to be an alias: a new series must never
+    // get a ref older segments use for another (Prometheus bumps lastSeriesID the same way).
+    if (ref > this.lastRef) this.lastRef = ref;
     const have = this.byKey.get(key);
     if (have !== undefined) {
       if (have.ref !== ref) this.multiRef.set(ref, have.ref);
@@ -212,7 +215,6 @@ export class Head implements Appendable {
     }
     const s = this.create(ref, ls, key);
     s.logged = true;
-    if (ref > this.lastRef) this.lastRef = ref;
   }
 
   /** A Samples record's samples. */
@@ -246,11 +248,18 @@ export class Head implements Appendable {
     this.maxTime = maxt;
   }
 
-  /** After replay: drop what replay left empty (Prometheus' Init runs gc()). */
-  finishReplay(): RefSeries[] {
+  /**
+   * After replay: drop what replay left empty (Prometheus' Init runs gc()). Returns the removed series
+   * the WAL knows, and the aliases: refs whose series record repeated labels already held under another
+   * ref (a series removed and created again). The WAL still has samples under an alias; a checkpoint
+   * must keep or rewrite them (Prometheus 2.42 drops the alias' series record at the next checkpoint
+   * and with it every later sample under that ref).
+   */
+  finishReplay(): { removed: RefSeries[]; aliases: Map<number, number> } {
+    const aliases = new Map(this.multiRef);
     this.multiRef.clear();
     if (this.minTime < this.minValidTime) this.minTime = this.minValidTime;
-    return this.gc(this.minTime === Infinity ? -Infinity : this.minTime);
+    return { removed: this.gc(this.minTime === Infinity ? -Infinity : this.minTime), aliases };
   }
 
   // ---- truncation ----

@@ -121,6 +121,49 @@ test("WAL checkpoints: after cuts, old segments are checkpointed and deleted; re
   await db2.close();
 });
 
+test("a series removed and created again keeps its samples through restarts and checkpoints (WAL ref aliases)", async () => {
+  // Process 1 declares `comeback` twice (removed at the first cut, created again at the end); process 2
+  // replays both declarations, cuts one block and checkpoints with the newer samples still in the head.
+  // Prometheus 2.42 drops the second declaration there (its series is held under the first ref), so
+  // process 3 would lose those samples as belonging to an unknown series.
+  const dir = tempDir("tsdb-alias-").path;
+  const o = { blockDurationMs: RANGE, checkIntervalMs: 0, walSegmentSize: 32 * 1024, walCompression: false };
+  const base = Math.floor(T0 / RANGE) * RANGE;
+  const x = labelsFrom({ __name__: "comeback" });
+  const others = Array.from({ length: 20 }, (_, i) => labelsFrom({ __name__: "steady", i: String(i) }));
+  const want: string[] = [];
+  const put = async (db: Tsdb, k: number, withX: boolean) => {
+    const a = db.appender();
+    const t = base + k * STEP;
+    for (const l of others) { a.append(l, t, k); want.push(`${labelsString(l)} ${t} ${k}`); }
+    if (withX) { a.append(x, t, -k); want.push(`${labelsString(x)} ${t} ${-k}`); }
+    await a.commit();
+  };
+  let db = await openTSDB(dir, o);
+  for (let k = 0; k < 7 * 60; k++) await put(db, k, k < 30 || k >= 7 * 60 - 20);
+  await db.compact();
+  assert.is(db.blocks().length, 2);
+  await db.close();
+  db = await openTSDB(dir, o);
+  assert.ok(db.stats().replay.aliases >= 1, "the WAL declares the series under two refs");
+  // Enough WAL in process 2 that process 1's segments are in the older two thirds that get checkpointed.
+  const many = Array.from({ length: 3000 }, (_, i) => labelsFrom({ __name__: "burst", i: String(i) }));
+  for (let k = 7 * 60; k < 7 * 60 + 8; k++) {
+    await put(db, k, false);
+    const a = db.appender();
+    for (const l of many) { a.append(l, base + k * STEP, 1); want.push(`${labelsString(l)} ${base + k * STEP} 1`); }
+    await a.commit();
+  }
+  await db.compact();
+  assert.is(db.blocks().length, 3);
+  assert.ok(db.stats().checkpoints >= 1, "a checkpoint with the re-created series' samples still in the head");
+  await db.close();
+  db = await openTSDB(dir, o);
+  assert.is(db.stats().head.replayUnknownRefs, 0);
+  assert.equal((await dump(db)).sort(), want.sort());
+  await db.close();
+});
+
 test("retention: blocks ending more than the retention before the newest block's end are deleted, after reads finish", async () => {
   const dir = tempDir("tsdb-ret-").path;
   const db = await openTSDB(dir, { blockDurationMs: RANGE, retentionMs: 4 * H, checkIntervalMs: 0 });

@@ -319,7 +319,13 @@ test("WAL replay rebuilds the same head (series refs kept, multi-ref series merg
   c2.push(99, T0 + 60_000, 0x40590000, 0); // 100
   c2.push(77, T0 + 60_000, 0, 0); // unknown ref
   r.replaySamples(c2);
-  r.finishReplay();
+  assert.equal([...r.finishReplay().aliases], [[99, 1]]);
+  // A new series never takes a ref the WAL used, even one that was only an alias.
+  const na = r.appender();
+  na.append(ls({ __name__: "fresh" }), T0 + 70_000, 1);
+  await na.commit();
+  assert.is((await r.select(-Infinity, Infinity, [newMatcher("=", "__name__", "fresh")])).length, 1);
+  assert.ok(r.series(100) !== undefined, "the new series got ref 100, after the alias 99");
   assert.equal((await samples(r, l1)).length, 41);
   assert.equal((await samples(r, l1)).at(-1), [T0 + 60_000, 100]);
   assert.equal((await samples(r, l2)).at(-1), [T0 + 49_000, "stale"]);
