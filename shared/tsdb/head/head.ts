@@ -19,12 +19,13 @@
 
 import { CodedError } from "../../encoding/errors.ts";
 import { STALE_HI, STALE_LO, XorIterator, XorAppender } from "../../chunkenc/xor.ts";
-import { compareLabels, compareStrings, labelsString, type Label, type Labels } from "../../labels/labels.ts";
+import { compareLabels, compareStrings, labelsEqual, labelsHashInto, labelsString, type Label, type Labels } from "../../labels/labels.ts";
 import type { Matcher } from "../../labels/matcher.ts";
 import type { Appendable, Appender } from "../../storage/appender.ts";
 import { postingsForMatchers } from "../block.ts";
 import { Encoding } from "../../chunkenc/chunk.ts";
-import { encodeSamples, encodeSeries, SampleColumns, type RefSeries } from "../wal/record.ts";
+import { encodeSamplesInto, encodeSeriesInto, SampleColumns, type RefSeries } from "../wal/record.ts";
+import { Encbuf } from "../../encoding/bytes.ts";
 import type { WriterChunk } from "../writer.ts";
 import { MemPostings } from "./postings.ts";
 import { AppendResult, MemSeries, rangeForTimestamp, type HeadChunk } from "./series.ts";
@@ -86,11 +87,41 @@ export interface SelectedSeries {
   chunks: HeadChunk[];
 }
 
-function keyOf(ls: Labels): string {
-  // Length-prefixed: unambiguous for any label text.
-  let k = "";
-  for (const l of ls) k += l.name.length + ":" + l.name + l.value.length + ":" + l.value;
-  return k;
+const hashOut = new Uint32Array(2);
+
+/** 53 bits of Prometheus' labels hash (xxhash64): the series map key; collisions are chained. */
+function keyOf(ls: Labels): number {
+  labelsHashInto(ls, hashOut);
+  return (hashOut[0]! & 0x1fffff) * 4294967296 + hashOut[1]!;
+}
+
+/**
+ * Series by label set, keyed by hash (a key string holding every label would double the memory of
+ * the labels themselves). A colliding hash holds a list.
+ */
+class SeriesByLabels {
+  private readonly m = new Map<number, MemSeries | MemSeries[]>();
+  get(key: number, ls: Labels): MemSeries | undefined {
+    const e = this.m.get(key);
+    if (e === undefined) return undefined;
+    if (!Array.isArray(e)) return labelsEqual(e.labels, ls) ? e : undefined;
+    for (const s of e) if (labelsEqual(s.labels, ls)) return s;
+    return undefined;
+  }
+  add(s: MemSeries): void {
+    const e = this.m.get(s.key);
+    if (e === undefined) this.m.set(s.key, s);
+    else if (Array.isArray(e)) e.push(s);
+    else this.m.set(s.key, [e, s]);
+  }
+  delete(s: MemSeries): void {
+    const e = this.m.get(s.key);
+    if (e === s) this.m.delete(s.key);
+    else if (Array.isArray(e)) {
+      const rest = e.filter((x) => x !== s);
+      this.m.set(s.key, rest.length === 1 ? rest[0]! : rest);
+    }
+  }
 }
 
 /** Prometheus' lset.WithoutEmpty + sortedness + HasDuplicateLabelNames, without copying a good set. */
@@ -108,10 +139,40 @@ function normalize(ls: Labels): Labels {
   return out;
 }
 
+/**
+ * Series by ref: refs are small dense integers handed out in order, so an array indexes them (a Map
+ * lookup per replayed sample was a large share of WAL replay). Refs too large for an array (a foreign
+ * WAL) go to a Map.
+ */
+class RefMap {
+  private readonly arr: (MemSeries | undefined)[] = [];
+  private readonly big = new Map<number, MemSeries>();
+  size = 0;
+  get(ref: number): MemSeries | undefined { return ref < 1 << 26 ? this.arr[ref] : this.big.get(ref); }
+  has(ref: number): boolean { return this.get(ref) !== undefined; }
+  set(ref: number, s: MemSeries): void {
+    if (this.get(ref) === undefined) this.size++;
+    if (ref < 1 << 26) {
+      // Fill the gap so the array stays packed (holes would make it a slow dictionary).
+      while (this.arr.length < ref) this.arr.push(undefined);
+      this.arr[ref] = s;
+    } else this.big.set(ref, s);
+  }
+  delete(ref: number): void {
+    if (this.get(ref) === undefined) return;
+    this.size--;
+    if (ref < 1 << 26) this.arr[ref] = undefined; else this.big.delete(ref);
+  }
+  *values(): IterableIterator<MemSeries> {
+    for (const s of this.arr) if (s !== undefined) yield s;
+    yield* this.big.values();
+  }
+}
+
 export class Head implements Appendable {
   readonly chunkRange: number;
-  private readonly byKey = new Map<string, MemSeries>();
-  private readonly byRef = new Map<number, MemSeries>();
+  private readonly byKey = new SeriesByLabels();
+  private readonly byRef = new RefMap();
   /** Label sets seen by identity: callers that reuse their Labels objects skip building the key. */
   private readonly byObject = new WeakMap<Labels, MemSeries>();
   readonly postings = new MemPostings();
@@ -143,6 +204,32 @@ export class Head implements Appendable {
 
   appender(): HeadAppender { return new HeadAppender(this); }
 
+  private readonly pool: AppendBuffers[] = [];
+  private readonly enc = new Encbuf(1 << 16);
+  private readonly encSeries = new Encbuf(1 << 12);
+
+  /** @internal Buffers for a new appender. */
+  takeBuffers(): AppendBuffers {
+    return this.pool.pop() ?? { cols: new SampleColumns(128), series: [], touched: [] };
+  }
+
+  /** @internal Buffers of a finished appender (kept unless large). */
+  returnBuffers(b: AppendBuffers): void {
+    if (this.pool.length >= 8 || b.cols.refs.length > 1 << 16) return;
+    b.cols.reset();
+    b.series.length = 0;
+    b.touched.length = 0;
+    this.pool.push(b);
+  }
+
+  /** @internal A commit's WAL records (views into reused buffers, valid until the next call). */
+  encodeCommit(fresh: readonly MemSeries[] | null, c: SampleColumns): Uint8Array[] {
+    const recs: Uint8Array[] = [];
+    if (fresh) recs.push(encodeSeriesInto(fresh, this.encSeries));
+    recs.push(encodeSamplesInto(c, this.enc));
+    return recs;
+  }
+
   get numSeries(): number { return this.byRef.size; }
 
   series(ref: number): MemSeries | undefined { return this.byRef.get(ref); }
@@ -162,15 +249,15 @@ export class Head implements Appendable {
     const ls = normalize(labels);
     if (ls.length === 0) throw new CodedError("bad_data", `${ERR_INVALID}: empty labelset`);
     const key = keyOf(ls);
-    let s = this.byKey.get(key);
+    let s = this.byKey.get(key, ls);
     if (s === undefined) s = this.create(++this.lastRef, ls, key);
     this.byObject.set(labels, s);
     return s;
   }
 
-  private create(ref: number, ls: Labels, key: string): MemSeries {
+  private create(ref: number, ls: Labels, key: number): MemSeries {
     const s = new MemSeries(ref, ls, key);
-    this.byKey.set(key, s);
+    this.byKey.add(s);
     this.byRef.set(ref, s);
     this.postings.add(ref, ls);
     this.stats.seriesCreated++;
@@ -203,7 +290,7 @@ export class Head implements Appendable {
     // Every ref the WAL uses is taken, even one that turns out to be an alias: a new series must never
     // get a ref older segments use for another (Prometheus bumps lastSeriesID the same way).
     if (ref > this.lastRef) this.lastRef = ref;
-    const have = this.byKey.get(key);
+    const have = this.byKey.get(key, ls);
     if (have !== undefined) {
       if (have.ref !== ref) this.multiRef.set(ref, have.ref);
       return;
@@ -297,7 +384,7 @@ export class Head implements Appendable {
     }
     for (const s of gone) {
       this.byRef.delete(s.ref);
-      this.byKey.delete(s.key);
+      this.byKey.delete(s);
       s.deleted = true;
     }
     this.postings.delete(gone);
@@ -387,19 +474,26 @@ const u32 = new Uint32Array(f64.buffer);
 const HI = (() => { f64[0] = 1; return u32[1] === 0x3ff00000 ? 1 : 0; })();
 const LO = 1 - HI;
 
+/** Buffers of finished appenders, reused by new ones (a commit every few samples must not allocate much). */
+interface AppendBuffers { cols: SampleColumns; series: MemSeries[]; touched: MemSeries[] }
+
+let appenderIds = 0;
+
 /**
  * One transaction (see the file comment). Not reusable: after commit() or rollback() every call throws.
  */
 export class HeadAppender implements Appender {
-  private readonly cols = new SampleColumns(32);
-  private series: MemSeries[] = [];
-  /** Index in `cols` of the last sample held for a series. */
-  private readonly lastOf = new Map<MemSeries, number>();
+  private readonly id = ++appenderIds;
+  private b: AppendBuffers;
+  /** Series whose pending slot another open appender holds: their last sample index here. */
+  private overflow: Map<MemSeries, number> | null = null;
   private done = false;
   /** Lowest sample time held (Infinity: none). */
   mint = Infinity;
 
-  constructor(private readonly head: Head) {}
+  constructor(private readonly head: Head) {
+    this.b = head.takeBuffers();
+  }
 
   private closedError(): CodedError {
     return new CodedError("internal", "appender already committed or rolled back (use one Appender per transaction)");
@@ -419,8 +513,10 @@ export class HeadAppender implements Appender {
     if (stale) { hi = STALE_HI; lo = STALE_LO; }
     else { f64[0] = v; hi = u32[HI]!; lo = u32[LO]!; }
     let lastT = s.maxTime, lastHi = s.lastHi, lastLo = s.lastLo;
-    const p = this.lastOf.get(s);
-    if (p !== undefined && this.cols.ts[p]! > lastT) { lastT = this.cols.ts[p]!; lastHi = this.cols.hi[p]!; lastLo = this.cols.lo[p]!; }
+    // This appender's last sample for the series: the series' slot when we own it, else the overflow map.
+    const c = this.b.cols;
+    const p = s.pendOwner === this.id ? s.pendIdx : this.overflow !== null ? this.overflow.get(s) : undefined;
+    if (p !== undefined && c.ts[p]! > lastT) { lastT = c.ts[p]!; lastHi = c.hi[p]!; lastLo = c.lo[p]!; }
     if (t <= lastT) {
       if (t < lastT) {
         head.stats.outOfOrder++;
@@ -432,38 +528,46 @@ export class HeadAppender implements Appender {
       }
       return; // the same sample again: accepted, nothing to store
     }
+    const idx = c.n;
     if (p === undefined) {
       s.pending++;
-      if (this.lastOf.size === 0) head.open.add(this);
-    }
-    this.lastOf.set(s, this.cols.n);
-    this.cols.push(s.ref, t, hi, lo);
-    this.series.push(s);
+      if (this.b.touched.length === 0) head.open.add(this);
+      this.b.touched.push(s);
+      if (s.pendOwner === 0) { s.pendOwner = this.id; s.pendIdx = idx; }
+      else (this.overflow ??= new Map()).set(s, idx);
+    } else if (s.pendOwner === this.id) s.pendIdx = idx;
+    else this.overflow!.set(s, idx);
+    c.push(s.ref, t, hi, lo);
+    this.b.series.push(s);
     if (t < this.mint) this.mint = t;
   }
 
   /** Samples held (tests, metrics). */
-  get length(): number { return this.cols.n; }
+  get length(): number { return this.b.cols.n; }
 
   private release(): void {
-    for (const s of this.lastOf.keys()) s.pending--;
-    this.lastOf.clear();
+    for (const s of this.b.touched) {
+      s.pending--;
+      if (s.pendOwner === this.id) s.pendOwner = 0;
+    }
+    this.overflow = null;
     this.head.open.delete(this);
     this.done = true;
+    this.head.returnBuffers(this.b);
   }
 
   async commit(): Promise<void> {
     if (this.done) throw this.closedError();
     const head = this.head;
-    const n = this.cols.n;
+    const c = this.b.cols;
+    const n = c.n;
     if (n === 0) { this.release(); head.stats.commits++; return; }
     const wal = head.wal;
-    const fresh: MemSeries[] = [];
-    for (const s of this.lastOf.keys()) if (!s.logged) fresh.push(s);
+    let fresh: MemSeries[] | null = null;
+    for (const s of this.b.touched) if (!s.logged) (fresh ??= []).push(s);
     if (wal) {
-      const recs: Uint8Array[] = [];
-      if (fresh.length) recs.push(encodeSeries(fresh.map((s) => ({ ref: s.ref, labels: s.labels }))));
-      recs.push(encodeSamples(this.cols));
+      // Both records are views into one reused buffer: the sink consumes them before returning.
+      const recs = head.encodeCommit(fresh, c);
       try {
         wal.log(recs);
       } catch (e) {
@@ -472,14 +576,14 @@ export class HeadAppender implements Appender {
         throw e;
       }
     }
-    for (const s of fresh) s.logged = true;
+    if (fresh) for (const s of fresh) s.logged = true;
     // Apply: visible from here on.
     const range = head.chunkRange;
     const minValid = head.minValidTime;
     let mint = head.minTime, maxt = head.maxTime, ok = 0;
-    const c = this.cols;
+    const series = this.b.series;
     for (let i = 0; i < n; i++) {
-      const s = this.series[i]!;
+      const s = series[i]!;
       const t = c.ts[i]!;
       if (t < minValid) { head.stats.outOfBounds++; continue; }
       const r = s.append(t, c.hi[i]!, c.lo[i]!, range);
@@ -496,7 +600,6 @@ export class HeadAppender implements Appender {
     head.stats.samplesAppended += ok;
     head.stats.commits++;
     this.release();
-    this.series = [];
     if (head.onCompactable && head.compactable()) head.onCompactable();
     if (wal) await wal.sync();
   }
@@ -504,8 +607,6 @@ export class HeadAppender implements Appender {
   rollback(): void {
     if (this.done) return;
     this.release();
-    this.series = [];
-    this.cols.reset();
     this.head.stats.rollbacks++;
   }
 }

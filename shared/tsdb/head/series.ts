@@ -51,12 +51,15 @@ export class MemSeries {
   lastLo = 0;
   /** Open appenders holding samples for this series (it must not be garbage-collected meanwhile). */
   pending = 0;
+  /** The appender whose last pending sample index is in pendIdx (0: none): saves a map lookup per sample. */
+  pendOwner = 0;
+  pendIdx = 0;
   /** Written to the WAL by a commit (a Series record precedes its first samples). */
   logged = false;
   /** Removed from the head by garbage collection (a cached reference must look it up again). */
   deleted = false;
 
-  constructor(readonly ref: number, readonly labels: Labels, readonly key: string) {}
+  constructor(readonly ref: number, readonly labels: Labels, readonly key: number) {}
 
   /** Time of the first sample held (Infinity when empty). */
   minTime(): number {

@@ -48,8 +48,13 @@ const TWO32 = 4294967296;
 
 // ---- encoding ----
 
-/** A Series record. */
+/** A Series record (a copy). */
 export function encodeSeries(series: readonly RefSeries[], buf = new Encbuf(256)): Uint8Array {
+  return encodeSeriesInto(series, buf).slice();
+}
+
+/** A Series record written into `buf` (reset first); the view is valid until buf is written again. */
+export function encodeSeriesInto(series: readonly RefSeries[], buf: Encbuf): Uint8Array {
   buf.reset();
   buf.byte(RecordType.Series);
   for (const s of series) {
@@ -60,7 +65,7 @@ export function encodeSeries(series: readonly RefSeries[], buf = new Encbuf(256)
       putStr(buf, l.value);
     }
   }
-  return buf.get().slice();
+  return buf.get();
 }
 
 function putStr(buf: Encbuf, s: string): void {
@@ -104,21 +109,52 @@ export class SampleColumns {
   reset(): void { this.n = 0; }
 }
 
-/** A Samples record of rows [from, to) of `s` (default all). */
+/** A Samples record of rows [from, to) of `s` (default all), as a copy. */
 export function encodeSamples(s: SampleColumns, buf = new Encbuf(256), from = 0, to = s.n): Uint8Array {
+  return encodeSamplesInto(s, buf, from, to).slice();
+}
+
+/**
+ * A Samples record written into `buf` (reset first); the view is valid until buf is written again. The
+ * hot path of every commit: varints and words are written straight into the bytes.
+ */
+export function encodeSamplesInto(s: SampleColumns, buf: Encbuf, from = 0, to = s.n): Uint8Array {
   buf.reset();
   buf.byte(RecordType.Samples);
-  if (to <= from) return buf.get().slice();
+  if (to <= from) return buf.get();
   const baseRef = s.refs[from]!, baseT = s.ts[from]!;
   buf.be64(baseRef);
   buf.be64(baseT); // two's complement for negative times (Encbuf.be64 wraps the words)
+  // Room for the worst case: two 10-byte varints and 8 value bytes per sample (grows only the first times).
+  const need = (to - from) * 28, at = buf.len;
+  if (at + need > buf.b.length) { buf.bytes(new Uint8Array(need)); buf.len = at; }
+  const b = buf.b;
+  let p = buf.len;
+  const refs = s.refs, ts = s.ts, his = s.hi, los = s.lo;
   for (let i = from; i < to; i++) {
-    buf.varint(s.refs[i]! - baseRef);
-    buf.varint(s.ts[i]! - baseT);
-    buf.be32(s.hi[i]!);
-    buf.be32(s.lo[i]!);
+    p = putVarint(b, p, refs[i]! - baseRef);
+    p = putVarint(b, p, ts[i]! - baseT);
+    const hi = his[i]!, lo = los[i]!;
+    b[p] = hi >>> 24; b[p + 1] = hi >>> 16; b[p + 2] = hi >>> 8; b[p + 3] = hi;
+    b[p + 4] = lo >>> 24; b[p + 5] = lo >>> 16; b[p + 6] = lo >>> 8; b[p + 7] = lo;
+    p += 8;
   }
-  return buf.get().slice();
+  buf.len = p;
+  return buf.get();
+}
+
+/** Go's binary.PutVarint (zigzag + LEB128) of a safe integer into b at p; returns the new position. */
+function putVarint(b: Uint8Array, p: number, v: number): number {
+  if (v >= -64 && v < 64) { b[p] = v >= 0 ? v << 1 : (-v << 1) - 1; return p + 1; }
+  let u = v >= 0 ? v * 2 : -v * 2 - 1;
+  if (u < 0x80000000) {
+    while (u >= 0x80) { b[p++] = (u & 0x7f) | 0x80; u >>>= 7; }
+    b[p++] = u;
+    return p;
+  }
+  while (u >= 0x80) { b[p++] = (u % 128) | 0x80; u = Math.floor(u / 128); }
+  b[p++] = u;
+  return p;
 }
 
 // ---- decoding ----

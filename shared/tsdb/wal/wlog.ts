@@ -41,13 +41,16 @@ export interface PageWriterState { donePages: number; alloc: number }
 /**
  * Frames records into pages as wlog.WL.log does, byte for byte. Holds only the position in the active
  * segment (pages done, bytes used in the current page): a page is never rewritten, so its bytes need
- * not be kept; zero padding is emitted when a page closes.
+ * not be kept; zero padding is emitted when a page closes. Output goes to one reused buffer: the byte
+ * parts a call returns are views, valid until the next call.
  */
 export class PageWriter {
   donePages = 0;
   alloc = 0;
   private readonly pagesPerSegment: number;
-  private readonly zeros = new Uint8Array(PAGE_SIZE);
+  private buf = new Uint8Array(64 * 1024);
+  private len = 0;
+  private segStart = 0;
 
   constructor(readonly segmentSize = DEFAULT_SEGMENT_SIZE, readonly compress = false) {
     if (segmentSize % PAGE_SIZE !== 0 || segmentSize < PAGE_SIZE) {
@@ -70,30 +73,54 @@ export class PageWriter {
 
   private full(): boolean { return PAGE_SIZE - this.alloc < RECORD_HEADER_SIZE; }
 
-  /** Zeros to the end of the current page, if it holds anything (Prometheus' flushPage(true)). */
-  padPage(out: WalWrite[]): void {
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const nb = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    nb.set(this.buf.subarray(0, this.len));
+    this.buf = nb;
+  }
+
+  private begin(): void { this.len = 0; this.segStart = 0; }
+
+  private end(out: WalWrite[]): WalWrite[] {
+    if (this.len > this.segStart) out.push(this.buf.subarray(this.segStart, this.len));
+    return out;
+  }
+
+  private pad(): void {
     if (this.alloc === 0) return;
-    out.push(this.zeros.subarray(0, PAGE_SIZE - this.alloc));
+    const n = PAGE_SIZE - this.alloc;
+    this.room(n);
+    this.buf.fill(0, this.len, this.len + n);
+    this.len += n;
     this.alloc = 0;
     this.donePages++;
   }
 
-  /** Start a new segment: pad the current page, then "rotate". */
-  rotate(out: WalWrite[]): void {
-    this.padPage(out);
+  private rot(out: WalWrite[]): void {
+    this.pad();
+    if (this.len > this.segStart) out.push(this.buf.subarray(this.segStart, this.len));
     out.push("rotate");
+    this.segStart = this.len;
     this.donePages = 0;
     this.alloc = 0;
   }
 
+  /** Zeros to the end of the current page, if it holds anything (Prometheus' flushPage(true)). */
+  padPage(out: WalWrite[]): void { this.begin(); this.pad(); this.end(out); }
+
+  /** Start a new segment: pad the current page, then "rotate". */
+  rotate(out: WalWrite[]): void { this.begin(); this.rot(out); this.end(out); }
+
   /** Frame `records` (in order) into `out`. */
   write(records: readonly Uint8Array[], out: WalWrite[] = []): WalWrite[] {
+    this.begin();
     for (const r of records) this.writeOne(r, out);
-    return out;
+    return this.end(out);
   }
 
   private writeOne(rec: Uint8Array, out: WalWrite[]): void {
-    if (this.full()) this.padPage(out);
+    if (this.full()) this.pad();
     let compressed = false;
     if (this.compress && rec.length > 0) {
       const c = snappyEncode(rec);
@@ -102,7 +129,7 @@ export class PageWriter {
     // Does it fit in what is left of this segment? Else start the next one (records never cross).
     let left = PAGE_SIZE - this.alloc - RECORD_HEADER_SIZE;
     left += (PAGE_SIZE - RECORD_HEADER_SIZE) * (this.pagesPerSegment - this.donePages - 1);
-    if (rec.length > left) this.rotate(out);
+    if (rec.length > left) this.rot(out);
 
     let off = 0;
     for (let i = 0; i === 0 || off < rec.length; i++) {
@@ -111,21 +138,25 @@ export class PageWriter {
       const last = off + l === rec.length;
       let typ = i === 0 ? (last ? REC_FULL : REC_FIRST) : (last ? REC_LAST : REC_MIDDLE);
       if (compressed) typ |= SNAPPY;
-      const frag = new Uint8Array(RECORD_HEADER_SIZE + l);
+      this.room(RECORD_HEADER_SIZE + l);
+      const b = this.buf, p = this.len;
       const crc = crc32c(part);
-      frag[0] = typ;
-      frag[1] = l >>> 8; frag[2] = l & 0xff;
-      frag[3] = crc >>> 24; frag[4] = (crc >>> 16) & 0xff; frag[5] = (crc >>> 8) & 0xff; frag[6] = crc & 0xff;
-      frag.set(part, RECORD_HEADER_SIZE);
-      out.push(frag);
-      this.alloc += frag.length;
-      if (this.full()) this.padPage(out);
+      b[p] = typ;
+      b[p + 1] = l >>> 8; b[p + 2] = l & 0xff;
+      b[p + 3] = crc >>> 24; b[p + 4] = (crc >>> 16) & 0xff; b[p + 5] = (crc >>> 8) & 0xff; b[p + 6] = crc & 0xff;
+      b.set(part, p + RECORD_HEADER_SIZE);
+      this.len = p + RECORD_HEADER_SIZE + l;
+      this.alloc += RECORD_HEADER_SIZE + l;
+      if (this.full()) this.pad();
       off += l;
     }
   }
 }
 
-/** Concatenate the byte parts of a write list between rotations: one write per segment. */
+/**
+ * The byte parts of a write list joined between rotations: one write per segment. (PageWriter already
+ * emits one part per segment; other producers may not.)
+ */
 export function groupWrites(ws: readonly WalWrite[]): (Uint8Array | "rotate")[] {
   const out: (Uint8Array | "rotate")[] = [];
   let parts: Uint8Array[] = [];

@@ -30,7 +30,7 @@ function frame(recs: Uint8Array[][], segmentSize = 4 * PAGE_SIZE, compress = fal
   for (const batch of recs) {
     for (const w of groupWrites(pw.write(batch))) {
       if (w === "rotate") segs.push([]);
-      else segs[segs.length - 1]!.push(w);
+      else segs[segs.length - 1]!.push(w.slice()); // views into the writer's buffer
     }
   }
   return segs.map((parts) => { const n = parts.reduce((s, p) => s + p.length, 0); const o = new Uint8Array(n); let k = 0; for (const p of parts) { o.set(p, k); k += p.length; } return o; });
