@@ -14,6 +14,7 @@
 //   loadSeries(storage, [{ series: 'up{job="a"}', values: "1+1x10" }], intervalMs)
 //                                                   -> appends to a TestStorage as one load
 //   new TestStorage(): append(...) (TSDB head rules: out of order, duplicates, out of bounds),
+//                      appender() (the shared/storage/appender.ts seam, e.g. for rule results),
 //                      querier() (a Querier for the engine), clear()
 //   new LazyLoader(series): appendTill(tMs) loads samples as evaluation time advances
 //                      (promql.LazyLoader, as promtool's rule tests do), querier()

@@ -7,11 +7,14 @@
 //   "out of bounds";
 // - empty label values are dropped, an empty or repeated-name label set is rejected.
 // Queries read a MemoryQuerier snapshot, where staleness markers travel as a flag beside the value.
+// TestStorage is also an Appendable (shared/storage/appender.ts), so rule evaluation in rule unit
+// tests can write into the same storage the input series were loaded into.
 
 import { compareLabels, labelsString, type Labels } from "../labels/labels.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { MemoryQuerier, type MemorySeries } from "../storage/memory.ts";
 import type { Querier } from "../storage/types.ts";
+import type { Appendable, Appender } from "../storage/appender.ts";
 import type { SeriesSamples } from "./series.ts";
 
 /** Half of teststorage's 24 h chunk range: how far behind the newest sample an append may go. */
@@ -22,7 +25,7 @@ export interface AppendSeries {
   samples: SeriesSamples;
 }
 
-export class TestStorage {
+export class TestStorage implements Appendable {
   private readonly byKey = new Map<string, MemorySeries>();
   /** Newest sample time in the storage (the head's maxt); -Infinity while empty. */
   private maxt = -Infinity;
@@ -33,64 +36,34 @@ export class TestStorage {
    * added, or nothing is and the error says which series and sample broke which rule.
    */
   append(batch: readonly AppendSeries[]): void {
-    let minValid: number;
-    if (this.maxt === -Infinity) {
-      // The head starts at the first sample appended (Go picks a random series first; the earliest
-      // sample is the choice that never rejects what another order would accept).
-      let first = Infinity;
-      for (const s of batch) if (s.samples.ts.length > 0) first = Math.min(first, s.samples.ts[0]!);
-      minValid = first - MIN_VALID_WINDOW;
-    } else {
-      minValid = this.maxt - MIN_VALID_WINDOW;
-    }
-    const planned: { s: MemorySeries; created: boolean; samples: SeriesSamples }[] = [];
-    const pending = new Map<string, MemorySeries>();
+    // The head starts at the first sample appended. Go appends a load's series in random (map)
+    // order; starting at the earliest sample never rejects what another order would accept.
+    let first = Infinity;
+    for (const s of batch) if (s.samples.ts.length > 0) first = Math.min(first, s.samples.ts[0]!);
+    const tx = new Transaction(this, first);
     for (const { labels, samples } of batch) {
-      if (samples.ts.length === 0) continue; // Prometheus appends nothing, so no series exists
-      const ls = labels.filter((l) => l.value !== "");
-      if (ls.length === 0) throw new CodedError("bad_data", `append series ${labelsString(labels)}: invalid sample: empty labelset`);
-      for (let i = 1; i < ls.length; i++) {
-        if (ls[i]!.name === ls[i - 1]!.name) throw new CodedError("bad_data", `append series ${labelsString(labels)}: invalid sample: label name "${ls[i]!.name}" is not unique`);
-      }
-      const key = seriesKey(ls);
-      let s = this.byKey.get(key) ?? pending.get(key);
-      const created = s === undefined;
-      if (s === undefined) {
-        s = { labels: ls, ts: [], vs: [], stale: [] };
-        pending.set(key, s);
-      }
-      const n = s.ts.length;
-      const lastT = n > 0 ? s.ts[n - 1]! : -Infinity;
-      for (let i = 0; i < samples.ts.length; i++) {
-        const t = samples.ts[i]!;
-        const where = () => `append sample ${labelsString(ls)} at ${t} ms`;
-        if (t < minValid) throw new CodedError("bad_data", `${where()}: out of bounds (more than 12h before the newest sample at ${this.maxt === -Infinity ? minValid + MIN_VALID_WINDOW : this.maxt} ms)`);
-        if (n === 0 || t > lastT) continue;
-        if (t === lastT) {
-          if (!sameBits(s.vs[n - 1]!, s.stale![n - 1] === true, samples.vs[i]!, samples.stale[i]!)) {
-            throw new CodedError("bad_data", `${where()}: duplicate sample for timestamp`);
-          }
-          continue;
-        }
-        throw new CodedError("bad_data", `${where()}: out of order sample`);
-      }
-      planned.push({ s, created, samples });
+      for (let i = 0; i < samples.ts.length; i++) tx.append(labels, samples.ts[i]!, samples.vs[i]!, samples.stale[i]!);
     }
-    // Commit: in order, dropping samples not after the series' newest (repeats at the same time).
-    for (const { s, samples } of planned) {
-      const stale = s.stale!;
-      for (let i = 0; i < samples.ts.length; i++) {
-        const t = samples.ts[i]!;
-        const n = s.ts.length;
-        if (n > 0 && t <= s.ts[n - 1]!) continue;
-        s.ts.push(t);
-        s.vs.push(samples.vs[i]!);
-        stale.push(samples.stale[i]!);
-        if (t > this.maxt) this.maxt = t;
-      }
-    }
-    for (const [k, s] of pending) if (s.ts.length > 0) this.byKey.set(k, s);
-    this.snapshot = null;
+    tx.apply();
+  }
+
+  /**
+   * The write seam (shared/storage/appender.ts): samples are checked at append() against what is
+   * committed, and become visible together at commit().
+   */
+  appender(): Appender {
+    let tx: Transaction | null = null;
+    return {
+      append: (labels, t, v, stale = false) => {
+        tx ??= new Transaction(this, t);
+        tx.append(labels, t, v, stale);
+      },
+      commit: async () => {
+        tx?.apply();
+        tx = null;
+      },
+      rollback: () => { tx = null; },
+    };
   }
 
   /** A Querier over everything appended so far (valid until the next append). */
@@ -108,6 +81,75 @@ export class TestStorage {
     this.byKey.clear();
     this.maxt = -Infinity;
     this.snapshot = null;
+  }
+
+  /** @internal Transaction access. */
+  committed(key: string): MemorySeries | undefined { return this.byKey.get(key); }
+  /** @internal */
+  newestTime(): number { return this.maxt; }
+  /** @internal Apply checked samples: in order, dropping those not after the series' newest. */
+  commitSamples(pending: Map<string, { labels: Labels; ts: number[]; vs: number[]; stale: boolean[] }>): void {
+    for (const [key, p] of pending) {
+      let s = this.byKey.get(key);
+      for (let i = 0; i < p.ts.length; i++) {
+        const t = p.ts[i]!;
+        if (s === undefined) {
+          s = { labels: p.labels, ts: [], vs: [], stale: [] };
+          this.byKey.set(key, s);
+        }
+        const n = s.ts.length;
+        if (n > 0 && t <= s.ts[n - 1]!) continue;
+        s.ts.push(t);
+        s.vs.push(p.vs[i]!);
+        s.stale!.push(p.stale[i]!);
+        if (t > this.maxt) this.maxt = t;
+      }
+    }
+    this.snapshot = null;
+  }
+}
+
+/** One append transaction: every sample is checked against the committed state when appended. */
+class Transaction {
+  private readonly minValid: number;
+  private readonly pending = new Map<string, { labels: Labels; ts: number[]; vs: number[]; stale: boolean[] }>();
+
+  constructor(private readonly st: TestStorage, firstT: number) {
+    const maxt = st.newestTime();
+    this.minValid = (maxt === -Infinity ? firstT : maxt) - MIN_VALID_WINDOW;
+  }
+
+  append(labels: Labels, t: number, v: number, stale: boolean): void {
+    const ls = labels.filter((l) => l.value !== "");
+    if (ls.length === 0) throw new CodedError("bad_data", `append series ${labelsString(labels)}: invalid sample: empty labelset`);
+    for (let i = 1; i < ls.length; i++) {
+      if (ls[i]!.name === ls[i - 1]!.name) throw new CodedError("bad_data", `append series ${labelsString(labels)}: invalid sample: label name "${ls[i]!.name}" is not unique`);
+    }
+    const key = seriesKey(ls);
+    const where = `append sample ${labelsString(ls)} at ${t} ms`;
+    if (t < this.minValid) throw new CodedError("bad_data", `${where}: out of bounds (the storage accepts samples from ${this.minValid} ms, 12h before its newest)`);
+    const s = this.st.committed(key);
+    const n = s ? s.ts.length : 0;
+    if (s && n > 0) {
+      const lastT = s.ts[n - 1]!;
+      if (t < lastT) throw new CodedError("bad_data", `${where}: out of order sample (the series' newest is at ${lastT} ms)`);
+      if (t === lastT && !sameBits(s.vs[n - 1]!, s.stale![n - 1] === true, v, stale)) {
+        throw new CodedError("bad_data", `${where}: duplicate sample for timestamp (the series has another value at ${lastT} ms)`);
+      }
+    }
+    let p = this.pending.get(key);
+    if (!p) {
+      p = { labels: ls, ts: [], vs: [], stale: [] };
+      this.pending.set(key, p);
+    }
+    p.ts.push(t);
+    p.vs.push(stale ? NaN : v);
+    p.stale.push(stale);
+  }
+
+  apply(): void {
+    this.st.commitSamples(this.pending);
+    this.pending.clear();
   }
 }
 

@@ -158,6 +158,30 @@ test("TestStorage: the TSDB head's append rules, one load as one transaction", (
   assert.equal(st.series(), []);
 });
 
+test("TestStorage as an Appendable: checked at append(), visible together at commit(), rollback drops", async () => {
+  const st = new TestStorage();
+  const ls = labels("__name__", "r");
+  const count = async () => (await st.querier().select({ start: 0, end: 1e12 }, [])).series.map((s) => { let n = 0; for (const it = s.iterator(); it.next();) n++; return n; });
+  const a = st.appender();
+  a.append(ls, 0, 1);
+  a.append(ls, 60_000, 0, true);
+  assert.equal(await count(), [], "nothing visible before commit");
+  await a.commit();
+  assert.equal(await count(), [2]);
+  const b = st.appender();
+  assert.throws(() => b.append(ls, 30_000, 5), /out of order sample \(the series' newest is at 60000 ms\)/);
+  assert.throws(() => b.append(ls, 60_000, 5), /duplicate sample for timestamp/);
+  b.append(ls, 60_000, 0, true); // the same stale marker again: accepted, dropped
+  b.append(ls, 120_000, 3);
+  b.rollback();
+  await b.commit();
+  assert.equal(await count(), [2], "rolled back");
+  const c = st.appender();
+  c.append(ls, 120_000, 3);
+  await c.commit();
+  assert.equal(await count(), [3]);
+});
+
 test("stale markers reach the engine as a flag, and loadSeries/LazyLoader load promtool-style input", async () => {
   const st = new TestStorage();
   loadSeries(st, [{ series: 'up{job="a"}', values: "1 stale 3" }, { series: 'up{job="b", x=""}', values: "_ 2" }], 60_000);
