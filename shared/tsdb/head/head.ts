@@ -41,11 +41,13 @@ export type AppendErrorKind = "out_of_order" | "duplicate" | "out_of_bounds" | "
 /** Which of Prometheus' append errors `e` is (undefined: another error). */
 export function appendErrorKind(e: unknown): AppendErrorKind | undefined {
   if (!(e instanceof Error) || (e as { code?: string }).code !== "bad_data") return undefined;
+  // By Prometheus' text anywhere in the message, so other Appendables that word it differently
+  // (shared/promqltest's TestStorage puts it after the series) are recognised too.
   const m = e.message;
-  if (m.startsWith(ERR_OUT_OF_ORDER)) return "out_of_order";
-  if (m.startsWith(ERR_DUPLICATE)) return "duplicate";
-  if (m.startsWith(ERR_OUT_OF_BOUNDS)) return "out_of_bounds";
-  if (m.startsWith(ERR_INVALID)) return "invalid";
+  if (m.includes(ERR_OUT_OF_ORDER)) return "out_of_order";
+  if (m.includes(ERR_DUPLICATE)) return "duplicate";
+  if (m.includes(ERR_OUT_OF_BOUNDS)) return "out_of_bounds";
+  if (m.includes(ERR_INVALID)) return "invalid";
   return undefined;
 }
 

@@ -11,6 +11,7 @@ import { XorIterator, xorNumSamples } from "../../../shared/chunkenc/xor.ts";
 import { decodeSamples, decodeSeries, recordType, RecordType, SampleColumns } from "../../../shared/tsdb/wal/record.ts";
 import { TsdbReader } from "../../../shared/tsdb/head/reader.ts";
 import { MemoryQuerier } from "../../../shared/storage/memory.ts";
+import { CodedError } from "../../../shared/encoding/errors.ts";
 
 const H = 3600_000;
 const T0 = 1_700_000_000_000; // not aligned to 2 h
@@ -95,6 +96,9 @@ test("out of order, duplicate and out of bounds follow Prometheus (errors name s
   await b.commit();
   assert.is(h.stats.outOfOrder, 2);
   assert.is(h.stats.duplicates, 1);
+  // Other Appendables word it around Prometheus' text (shared/promqltest's TestStorage).
+  assert.is(appendErrorKind(new CodedError("bad_data", "append sample {a=\"b\"} at 5 ms: out of order sample (the series' newest is at 9 ms)")), "out_of_order");
+  assert.is(appendErrorKind(new CodedError("unavailable", "out of order sample")), undefined, "only bad_data");
   assert.is(h.stats.outOfBounds, 1);
 });
 
