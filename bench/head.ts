@@ -165,10 +165,11 @@ function self(args: string[]): Record<string, number> {
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, number>;
 }
 
-function promtoolWrite(metrics: number, scrapes: number): number {
+function promtoolWrite(metrics: number, scrapes: number, procs?: number): number {
   const out = mkdtempSync(join(tmpdir(), "bench-head-promtool-"));
   try {
-    const s = execFileSync("promtool", ["tsdb", "bench", "write", `--out=${out}`, `--metrics=${metrics}`, `--scrapes=${scrapes}`, SERIES_FILE], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const env = procs ? { ...process.env, GOMAXPROCS: String(procs) } : process.env;
+    const s = execFileSync("promtool", ["tsdb", "bench", "write", `--out=${out}`, `--metrics=${metrics}`, `--scrapes=${scrapes}`, SERIES_FILE], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
     return Number(/samples\/sec: (\S+)/.exec(s)![1]);
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -249,9 +250,12 @@ async function main(): Promise<void> {
     rmSync(d, { recursive: true, force: true });
     rows.push(["ours, 100 concurrent committers (rule groups) x 10 samples, fsync per commit, snappy", r.total! / r.secs!, `${r.commits} commits, ${r.fsyncs} fsyncs (group commit), ${(r.commits! / r.secs!).toFixed(0)} commits/s`]);
   }
-  if (withProm) rows.push([`promtool tsdb bench write (Go, ${metrics / 1000} shards in parallel, no fsync per commit)`, promtoolWrite(metrics, scrapes), `load ${load()}`]);
+  if (withProm) {
+    rows.push([`promtool tsdb bench write, GOMAXPROCS=1 (one core, as our process)`, promtoolWrite(metrics, scrapes, 1), `load ${load()}`]);
+    rows.push([`promtool tsdb bench write (Go, ${metrics / 1000} shards in parallel on both cores, no fsync per commit)`, promtoolWrite(metrics, scrapes), `load ${load()}`]);
+  }
   for (const [l, v, n] of rows) console.log(`${l}: ${(v / 1e6).toFixed(3)} M samples/s (${n})`);
-  if (withProm) console.log(`ratio ours (promtool's settings) / promtool: ${(rows[0]![1] / rows.at(-1)![1]).toFixed(2)}\n`);
+  if (withProm) console.log(`ratio ours (promtool's settings) / promtool: ${(rows[0]![1] / rows.at(-2)![1]).toFixed(2)} (one core), ${(rows[0]![1] / rows.at(-1)![1]).toFixed(2)} (both cores)\n`);
   else console.log();
 
   console.log(`## replay: ${rSeries} series x ${rSamples} samples (${(rSeries * rSamples / 1e6).toFixed(1)} M samples) in the WAL`);

@@ -17,10 +17,11 @@ import { checkpointDirName, listCheckpoints, listSegments, readSegments, type Se
 export interface CheckpointStats {
   droppedSeries: number;
   droppedSamples: number;
+  /** Records of types we do not keep (tombstones, exemplars, histograms): dropped. */
   droppedOther: number;
   totalSeries: number;
   totalSamples: number;
-  /** Records of types we do not keep (tombstones, exemplars, histograms) that were dropped. */
+  /** Size of the checkpoint written. */
   bytes: number;
 }
 

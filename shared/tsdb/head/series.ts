@@ -7,7 +7,6 @@
 //   - a chunk holding 240 samples is cut regardless (the rate went up).
 // So blocks cut at multiples of the chunk range take whole chunks, never a piece of one.
 
-import { Encoding } from "../../chunkenc/chunk.ts";
 import { XorAppender } from "../../chunkenc/xor.ts";
 import type { Labels } from "../../labels/labels.ts";
 
@@ -155,4 +154,3 @@ export class MemSeries {
   numChunks(): number { return this.chunks.length + (this.app !== null && this.app.numSamples() > 0 ? 1 : 0); }
 }
 
-export const XOR = Encoding.XOR;
