@@ -54,6 +54,8 @@ import { listSegments, removeTempCheckpoints, replayWal, Wal, type ReplayResult,
 
 export const DEFAULT_BLOCK_DURATION = 2 * 3600_000;
 export const DEFAULT_RETENTION = 48 * 3600_000;
+/** Samples decoded before they are applied during replay (bounded memory: ~28 MB of columns). */
+const REPLAY_BATCH = 1 << 20;
 
 export interface TsdbOptions {
   blockDurationMs?: number;
@@ -236,7 +238,7 @@ class Db implements Tsdb, BlockSet {
 
   private replayInto(log?: Logger): void {
     const t0 = performance.now();
-    const cols = new SampleColumns(4096);
+    const cols = new SampleColumns(1 << 16);
     let other = 0;
     const res = replayWal(this.walDir, (rec, where) => {
       const what = `${where.checkpoint ? "checkpoint" : "WAL"} segment ${where.segment}`;
@@ -246,9 +248,9 @@ class Db implements Tsdb, BlockSet {
             for (const s of decodeSeries(rec, `series record in ${what}`)) this.head.replaySeries(s.ref, s.labels);
             break;
           case RecordType.Samples:
-            cols.reset();
+            // Gathered over records and applied series by series (see Head.replaySamples).
             decodeSamples(rec, cols, `samples record in ${what}`);
-            this.head.replaySamples(cols);
+            if (cols.n >= REPLAY_BATCH) { this.head.replaySamples(cols); cols.reset(); }
             break;
           default:
             other++;
@@ -258,6 +260,7 @@ class Db implements Tsdb, BlockSet {
         log?.error("skipping undecodable WAL record", { where: what, err: errorMessage(e) });
       }
     }, log);
+    if (cols.n > 0) this.head.replaySamples(cols);
     const { removed, aliases } = this.head.finishReplay();
     for (const s of removed) this.deleted.set(s.ref, res.lastSegment);
     for (const [from, to] of aliases) this.aliases.set(from, { to, seg: res.lastSegment });

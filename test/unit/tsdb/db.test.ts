@@ -183,7 +183,8 @@ test("retention: blocks ending more than the retention before the newest block's
   let n = 1;
   for (;;) { const r = await it.next(); if (r.done) break; n++; }
   assert.is(n, 10);
-  await new Promise((r) => setTimeout(r, 50));
+  // Removal runs once the read released the block (closing its files first): wait for it.
+  for (let k = 0; k < 200 && existsSync(join(dir, first.ulid + ".tmp-for-deletion")); k++) await new Promise((r) => setTimeout(r, 25));
   assert.ok(!existsSync(join(dir, first.ulid + ".tmp-for-deletion")), "removed once the read finished");
   assert.ok(db.stats().blocksDeleted >= 1);
   await db.close();
