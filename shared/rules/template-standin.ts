@@ -28,8 +28,8 @@ export async function expandTemplate(name: string, text: string, data: TemplateD
   const out = text.replace(ACTION, (_m, body: string) => {
     const b = body.trim();
     let r: RegExpExecArray | null;
-    if ((r = /^(?:\$labels|\.Labels)\.([a-zA-Z_][a-zA-Z0-9_]*)$/.exec(b))) return data.labels[r[1]!] ?? "<no value>";
-    if ((r = /^(?:\$externalLabels|\.ExternalLabels)\.([a-zA-Z_][a-zA-Z0-9_]*)$/.exec(b))) return data.externalLabels[r[1]!] ?? "<no value>";
+    if ((r = /^(?:\$labels|\.Labels)\.([a-zA-Z_][a-zA-Z0-9_]*)$/.exec(b))) return data.labels[r[1]!] ?? ""; // missingkey=zero: "" for a map[string]string
+    if ((r = /^(?:\$externalLabels|\.ExternalLabels)\.([a-zA-Z_][a-zA-Z0-9_]*)$/.exec(b))) return data.externalLabels[r[1]!] ?? "";
     if (b === "$value" || b === ".Value") return formatGoFloat(data.value);
     if (b === "$externalURL" || b === ".ExternalURL") return data.externalURL;
     failure ??= `template: ${name}: stand-in cannot evaluate {{${body}}}`;
