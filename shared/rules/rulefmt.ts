@@ -189,7 +189,7 @@ export function parseRules(text: string, opts: ParseRulesOptions = {}): RuleFile
     if (thanos) {
       const s = parseStrategy(g.partial_response_strategy ?? "");
       if (s === null) {
-        errors.push(`${pos(gp)}: group ${goQuote(name)}: failed to unmarshal "${g.partial_response_strategy}" as 'partial_response_strategy'. Possible values are WARN,ABORT`);
+        errors.push(`${pos(gp)}: group ${goQuote(name)}: failed to unmarshal "${g.partial_response_strategy}" as 'partial_response_strategy'. Possible values are ABORT,WARN`);
       } else strategy = s;
     }
     const rules: RuleDef[] = [];
