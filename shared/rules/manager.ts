@@ -32,6 +32,8 @@ import { parseExpr } from "../promql/parser.ts";
 import type { Appendable } from "../storage/appender.ts";
 import type { Querier } from "../storage/types.ts";
 import { AlertingRule } from "./alerting.ts";
+import { alertsJSON, rulesImpl, rulesJSON, type AlertJSON, type RuleGroupJSON, type RulesFilter } from "./api.ts";
+import type { RulesImpl } from "../rpc/store.ts";
 import { Group, groupKey, nopLogger, systemClock, type Clock, type GroupRuntime, type NotifyFunc, type RuleLogger } from "./group.ts";
 import { RuleMetrics } from "./metrics.ts";
 import type { QueryFunc } from "./query.ts";
@@ -238,6 +240,21 @@ export class Manager {
   /** thanos_rule_loaded_rules{strategy, file, group}. */
   loadedRules(): { strategy: PartialResponseStrategy; file: string; group: string; rules: number }[] {
     return this.ruleGroups().map((g) => ({ strategy: g.strategy, file: g.file, group: g.name, rules: g.rules.length }));
+  }
+
+  /** `/api/v1/rules` data (Prometheus 2.42 shape plus Thanos' partialResponseStrategy). */
+  rulesJSON(filter?: RulesFilter): { groups: RuleGroupJSON[] } {
+    return rulesJSON(this, filter);
+  }
+
+  /** `/api/v1/alerts` data. */
+  alertsJSON(): { alerts: AlertJSON[] } {
+    return alertsJSON(this);
+  }
+
+  /** thanos.Rules/Rules. */
+  rulesImpl(): RulesImpl {
+    return rulesImpl(this);
   }
 
   get options(): { externalLabels: Labels; externalURL: string } {
