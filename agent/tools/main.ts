@@ -11,7 +11,7 @@ export const commands: Record<string, Command> = {
   "bucket index": { summary: "rebuild bucket-index.json from a listing of the bucket", load: () => import("./bucket-index.ts") },
   "rules check": { summary: "check rule files like promtool check rules (Thanos' partial_response_strategy accepted)", load: () => import("./rules-check.ts") },
   "rules test": { summary: "unit-test rules like promtool test rules (same file format, output and exit codes)", load: () => import("./rules-test.ts") },
-  "tsdb create-blocks-from": { summary: "backfill blocks from OpenMetrics text (create-blocks-from openmetrics <file> <dir>)", load: () => import("./tsdb/create-blocks.ts") },
+  "tsdb create-blocks-from": { summary: "backfill blocks from OpenMetrics text (openmetrics <file> <dir>) or recording rules over a query API (rules --start T --url U <files>)", load: () => import("./tsdb/create-blocks.ts") },
 };
 
 function usage(): string {
