@@ -381,28 +381,43 @@ function syntaxError(e: YAML.YAMLError, lc: YAML.LineCounter): string {
   }
 }
 
-/**
- * Decode the first YAML document of `text` into `type`. Syntax errors and a custom unmarshaler's
- * error stop decoding (value null); type errors are collected into one "yaml: unmarshal errors:" text.
- */
-export function decodeGoYaml(text: string, type: GoType, opts: DecodeOptions): DecodeResult {
+/** A parsed YAML text, to decode into several types without parsing twice (rulefmt decodes twice). */
+export interface GoYamlDocument {
+  readonly doc: Document | undefined;
+  readonly lc: YAML.LineCounter;
+  readonly syntaxError: string | null;
+  readonly version: 2 | 3;
+}
+
+export function parseGoYaml(text: string, version: 2 | 3): GoYamlDocument {
   const lc = new YAML.LineCounter();
   const docs = YAML.parseAllDocuments(text, {
-    version: opts.version === 2 ? "1.1" : "1.2",
+    version: version === 2 ? "1.1" : "1.2",
     schema: "failsafe",
     uniqueKeys: false,
     lineCounter: lc,
     prettyErrors: false,
     strict: false,
   });
-  const list = Array.isArray(docs) ? docs : [];
-  if (!Array.isArray(docs) && (docs as { errors?: YAML.YAMLError[] }).errors?.length) {
-    return { value: null, error: syntaxError((docs as { errors: YAML.YAMLError[] }).errors[0]!, lc), empty: false };
+  if (!Array.isArray(docs)) {
+    const errs = (docs as { errors?: YAML.YAMLError[] }).errors ?? [];
+    return { doc: undefined, lc, syntaxError: errs.length > 0 ? syntaxError(errs[0]!, lc) : null, version };
   }
-  const doc = list[0];
+  const doc = docs[0] as Document | undefined;
+  const err = doc && doc.errors.length > 0 ? syntaxError(doc.errors[0]!, lc) : null;
+  return { doc, lc, syntaxError: err, version };
+}
+
+/**
+ * Decode a parsed document into `type` (the first document only, as Go's Decoder.Decode). Syntax
+ * errors and a custom unmarshaler's error stop decoding (value null); type errors are collected into
+ * one "yaml: unmarshal errors:" text.
+ */
+export function decodeGoYamlDocument(p: GoYamlDocument, type: GoType, opts: DecodeOptions): DecodeResult {
+  if (p.syntaxError !== null) return { value: null, error: p.syntaxError, empty: false };
+  const doc = p.doc;
   if (doc === undefined || doc.contents === null) return { value: zero(type) ?? (type.kind === "struct" ? {} : null), error: null, empty: true };
-  if (doc.errors.length > 0) return { value: null, error: syntaxError(doc.errors[0]!, lc), empty: false };
-  const d = new Decoder(doc as Document, lc, opts);
+  const d = new Decoder(doc, p.lc, opts);
   try {
     const r = d.decode(doc.contents as YNode, type);
     const value = r.value ?? (type.kind === "struct" ? {} : null);
@@ -412,4 +427,9 @@ export function decodeGoYaml(text: string, type: GoType, opts: DecodeOptions): D
     if (e instanceof Fail) return { value: null, error: e.message, empty: false };
     throw e;
   }
+}
+
+/** parseGoYaml + decodeGoYamlDocument. */
+export function decodeGoYaml(text: string, type: GoType, opts: DecodeOptions): DecodeResult {
+  return decodeGoYamlDocument(parseGoYaml(text, opts.version), type, opts);
 }

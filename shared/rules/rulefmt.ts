@@ -9,7 +9,7 @@
 // Go quirks kept on purpose: a missing `record`/`expr` is reported at position 0:0 (the zero
 // yaml.Node), label errors carry no position, a null sequence element is dropped before numbering.
 
-import { decodeGoYaml, goInt, goMap, goNode, goSlice, goString, goStruct, type GoType, type RawNode, ZERO_NODE } from "../encoding/goyaml.ts";
+import { decodeGoYamlDocument, parseGoYaml, goInt, goMap, goNode, goSlice, goString, goStruct, type GoType, type RawNode, ZERO_NODE } from "../encoding/goyaml.ts";
 import { compareStrings, goQuote, type Label, type Labels } from "../labels/labels.ts";
 import { parseDuration } from "../promql/parse-literals.ts";
 import { parseExpr } from "../promql/parser.ts";
@@ -169,9 +169,10 @@ function validateRule(r: RuleNode): { node: RawNode | null; alt: RawNode | null;
 export function parseRules(text: string, opts: ParseRulesOptions = {}): RuleFile {
   const thanos = opts.thanos === true;
   const errors: string[] = [];
-  const typed = decodeGoYaml(text, groupsType(thanos), { version: 3, strict: true });
+  const doc = parseGoYaml(text, 3);
+  const typed = decodeGoYamlDocument(doc, groupsType(thanos), { version: 3, strict: true });
   if (typed.error !== null) errors.push(typed.error);
-  const nodes = decodeGoYaml(text, nodeGroupsType, { version: 3, strict: false });
+  const nodes = decodeGoYamlDocument(doc, nodeGroupsType, { version: 3, strict: false });
   if (nodes.error !== null) errors.push(nodes.error);
   if (errors.length > 0) return { groups: [], errors };
 
