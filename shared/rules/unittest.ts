@@ -8,20 +8,25 @@
 // as restored so ALERTS series exist; only firing alerts are compared, on labels and annotations;
 // promql_expr_test queries run at the end, over everything loaded and recorded up to the last step.
 // The engine is promtool's: 5m lookback, at most 10000 samples per query, subquery default step =
-// evaluation_interval. Pure: files, globbing and output come through `UnitTestIO`.
+// evaluation_interval. Input series, their notation and the storage (the TSDB head's append rules) are
+// shared/promqltest's; errors the storage raises are reported with Go's sentinel texts ("out of order
+// sample", ...) as promtool prints them. Pure: files, globbing and output come through `UnitTestIO`.
 
 import { decodeGoYaml, goFloat, goMap, goSlice, goString, goStruct, type GoType } from "../encoding/goyaml.ts";
-import { compareLabels, goQuote, labelsString, type Labels } from "../labels/labels.ts";
+import { CodedError } from "../encoding/errors.ts";
+import { compareLabels, compareStrings, goQuote, labelsString, type Label, type Labels } from "../labels/labels.ts";
 import { Engine } from "../promql/engine.ts";
 import { formatExp } from "../promql/format.ts";
 import { durationString } from "../promql/parse-literals.ts";
-import { MemoryStorage } from "../storage/memstore.ts";
+import { parseMetricSelector } from "../promql/parser.ts";
+import { LazyLoader, parseSeriesDesc, sequenceSamples, type AppendSeries, type TestStorage } from "../promqltest/index.ts";
+import type { Appendable } from "../storage/appender.ts";
+import type { Querier } from "../storage/types.ts";
 import { AlertingRule } from "./alerting.ts";
 import { systemClock, type Group } from "./group.ts";
 import { Manager } from "./manager.ts";
 import { engineQueryFunc, goDurationString } from "./query.ts";
 import { goDuration, labelsFromMap } from "./rulefmt.ts";
-import { loadSeries, parseMetric, type LoadedSeries } from "./series-notation.tmp.ts";
 
 export interface UnitTestIO {
   /** File contents; throw an Error with Go's text ("open x: no such file or directory"). */
@@ -140,10 +145,105 @@ async function ruleUnitTest(filename: string, io: UnitTestIO, opts: UnitTestOpti
   return errs;
 }
 
-/** promtool's seriesLoadingString + LazyLoader parse: `load <interval>` then one line per series. */
-function loadInput(tg: TestGroup): LoadedSeries[] {
-  const lines = (tg.input_series ?? []).map((s) => `${s?.series ?? ""} ${s?.values ?? ""}`.trim()).map((l) => (l.startsWith("#") ? "" : l));
-  return loadSeries(tg.interval ?? 0, lines);
+/** parser.ParseMetric (exp_samples labels): `name{a="b"}` or `{__name__="x"}`, only `=`; "" is no labels. */
+export function parseMetric(s: string): Labels {
+  if (s.trim() === "") return [];
+  const out: Label[] = [];
+  for (const m of parseMetricSelector(s)) {
+    if (m.type !== "=") throw new CodedError("bad_data", `1:1: parse error: unexpected ${JSON.stringify(m.type)} in label set, expected "="`);
+    if (m.value !== "") out.push({ name: m.name, value: m.value });
+  }
+  return out.sort((a, b) => compareStrings(a.name, b.name));
+}
+
+/** End of the metric part of a series line (name and `{...}`, quotes respected). */
+function metricEnd(line: string): number {
+  let i = 0;
+  while (i < line.length && /[a-zA-Z0-9_:]/.test(line[i]!)) i++;
+  if (line[i] !== "{") return i;
+  let q: string | null = null;
+  for (i++; i < line.length; i++) {
+    const c = line[i]!;
+    if (q !== null) {
+      if (c === "\\" && q !== "`") i++;
+      else if (c === q) q = null;
+    } else if (c === '"' || c === "'" || c === "`") q = c;
+    else if (c === "}") return i + 1;
+  }
+  return line.length;
+}
+
+/**
+ * promtool's text for a bad input line: Prometheus' parser error for a bad metric/label set (ours
+ * reports the same position and words); for bad values shared/promqltest's own wording after
+ * Prometheus' `1:<col>: parse error:` prefix (the column is the same, the words may differ).
+ */
+function seriesError(line: string, e: Error): string {
+  try {
+    parseMetric(line.slice(0, metricEnd(line)));
+  } catch (pe) {
+    return (pe as Error).message;
+  }
+  const m = /^col (\d+): (.*)$/.exec(e.message);
+  return m ? `1:${m[1]}: parse error: ${m[2]}` : e.message;
+}
+
+/**
+ * promtool's seriesLoadingString + LazyLoader parse: one line per series (`#` lines and everything
+ * after an empty line ignored, as promql.getLines/parseLoad do); a series given twice keeps its last
+ * values (Go keys them by hash).
+ */
+function loadInput(tg: TestGroup): AppendSeries[] {
+  const byKey = new Map<string, AppendSeries>();
+  for (const s of tg.input_series ?? []) {
+    const line = `${s?.series ?? ""} ${s?.values ?? ""}`.trim();
+    if (line === "") break;
+    if (line.startsWith("#")) continue;
+    let d;
+    try {
+      d = parseSeriesDesc(line);
+    } catch (e) {
+      throw new CodedError("bad_data", seriesError(line, e as Error));
+    }
+    const k = d.labels.map((l) => l.name + "\xff" + l.value).join("\xff");
+    byKey.delete(k);
+    byKey.set(k, { labels: d.labels, samples: sequenceSamples(d.values, tg.interval ?? 0) });
+  }
+  return [...byKey.values()];
+}
+
+const GO_SENTINELS = ["out of order sample", "duplicate sample for timestamp", "out of bounds"];
+
+/** Go's storage error text (what promtool prints) for shared/promqltest's detailed one. */
+function goStorageError(e: unknown): Error {
+  const msg = (e as Error).message ?? String(e);
+  const s = GO_SENTINELS.find((x) => msg.includes(x));
+  return s ? new CodedError("bad_data", s) : (e as Error);
+}
+
+/** A TestStorage appender whose refusals read as Go's (a rule's last error is printed by promtool). */
+export function goAppendable(st: TestStorage): Appendable {
+  return {
+    appender() {
+      const a = st.appender();
+      return {
+        append(labels, t, v, stale) {
+          try { a.append(labels, t, v, stale); } catch (e) { throw goStorageError(e); }
+        },
+        commit: () => a.commit(),
+        rollback: () => a.rollback(),
+      };
+    },
+  };
+}
+
+/** A Querier that always reads the storage's current state (TestStorage.querier() is a snapshot). */
+export function liveQuerier(st: TestStorage): Querier {
+  return {
+    select: (h, m) => st.querier().select(h, m),
+    labelNames: (a, b, m) => st.querier().labelNames(a, b, m),
+    labelValues: (n, a, b, m) => st.querier().labelValues(n, a, b, m),
+  };
 }
 
 /** labelsAndAnnotations.String() of promtool, with its indentation. */
@@ -180,17 +280,18 @@ function labelsSame(a: Labels, b: Labels): boolean {
 }
 
 async function testGroup(tg: TestGroup, evalInterval: number, order: Map<string, number>, ruleFiles: string[], io: UnitTestIO, opts: UnitTestOptions): Promise<string[]> {
-  let input: LoadedSeries[];
+  let input: AppendSeries[];
   try {
     input = loadInput(tg);
   } catch (e) {
     return [(e as Error).message];
   }
-  const storage = new MemoryStorage();
+  const loader = new LazyLoader(input);
+  const storage = liveQuerier(loader.storage);
   const engine = new Engine({ maxSamples: 10_000, timeoutMs: 100_000, noStepSubqueryInterval: evalInterval });
   const mgr = new Manager({
     queryFunc: engineQueryFunc(engine, storage),
-    appendable: storage,
+    appendable: goAppendable(loader.storage),
     externalLabels: tg.external_labels ?? [],
     externalURL: tg.external_url ?? "",
     queryTimeout: Infinity,
@@ -233,22 +334,14 @@ async function testGroup(tg: TestGroup, evalInterval: number, order: Map<string,
 
   for (const g of groups) for (const r of g.rules) if (r instanceof AlertingRule) r.restored = true;
 
-  const next = input.map(() => 0);
   const errs: string[] = [];
   for (let ts = 0; ts <= maxt; ts += evalInterval) {
     // WithSamplesTill(ts): append every input sample up to ts.
-    const app = storage.appender();
     let loadErr: string | null = null;
     try {
-      input.forEach((s, i) => {
-        let j = next[i]!;
-        for (; j < s.ts.length && s.ts[j]! <= ts; j++) app.append(s.labels, s.ts[j]!, s.vs[j]!, s.stale[j]!);
-        next[i] = j;
-      });
-      await app.commit();
+      loader.appendTill(ts);
     } catch (e) {
-      app.rollback();
-      loadErr = (e as Error).message;
+      loadErr = goStorageError(e).message;
     }
     const evalErrs: string[] = [];
     if (loadErr !== null) errs.push(loadErr);

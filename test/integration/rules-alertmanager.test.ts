@@ -14,7 +14,8 @@ import type { Labels } from "../../shared/labels/labels.ts";
 import { Engine } from "../../shared/promql/engine.ts";
 import { Manager } from "../../shared/rules/manager.ts";
 import { engineQueryFunc } from "../../shared/rules/query.ts";
-import { MemoryStorage } from "../../shared/storage/memstore.ts";
+import { TestStorage } from "../../shared/promqltest/index.ts";
+import { liveQuerier } from "../../shared/rules/unittest.ts";
 
 const lbl = (o: Record<string, string>): Labels => Object.entries(o).map(([name, value]) => ({ name, value })).sort((a, b) => (a.name < b.name ? -1 : 1));
 const fetchLike: FetchLike = (url, init) => fetch(url, init);
@@ -69,14 +70,14 @@ test("our v2 payload is read by Alertmanager exactly as sent; resolved alerts le
 });
 
 test("end to end: rules manager -> queue -> two Alertmanagers (one down) with Thanos' label handling", async () => {
-  const storage = new MemoryStorage();
+  const storage = new TestStorage();
   const deadPort = await freePort();
   const queue = new AlertQueue({ externalLabels: lbl({ cluster: "eu-1", replica: "r0" }), dropLabels: ["replica"] });
   const sender = new AlertSender(() => [{ url: `http://127.0.0.1:${deadPort}`, timeoutMs: 500 }, { url: am!.url }], fetchLike);
   const mgr = new Manager({
-    queryFunc: engineQueryFunc(new Engine(), storage),
+    queryFunc: engineQueryFunc(new Engine(), liveQuerier(storage)),
     appendable: storage,
-    queryable: storage,
+    queryable: liveQuerier(storage),
     notify: (expr, alerts) => queue.push(toNotifierAlerts(alerts, expr, { alertQueryURL: "http://thanos-query:9090" })),
     externalLabels: lbl({ cluster: "eu-1", replica: "r0" }),
     resendDelay: 1000,

@@ -13,7 +13,8 @@ import { Engine } from "../../shared/promql/engine.ts";
 import { groupOffset } from "../../shared/rules/group.ts";
 import { Manager } from "../../shared/rules/manager.ts";
 import { engineQueryFunc } from "../../shared/rules/query.ts";
-import { MemoryStorage } from "../../shared/storage/memstore.ts";
+import { TestStorage } from "../../shared/promqltest/index.ts";
+import { liveQuerier } from "../../shared/rules/unittest.ts";
 
 const RULES = `
 groups:
@@ -84,8 +85,8 @@ function strip(v: unknown, path = ""): unknown {
 }
 
 async function ours(): Promise<Manager> {
-  const storage = new MemoryStorage();
-  const mgr = new Manager({ queryFunc: engineQueryFunc(new Engine(), storage), appendable: storage, queryable: storage, thanos: false });
+  const storage = new TestStorage();
+  const mgr = new Manager({ queryFunc: engineQueryFunc(new Engine(), liveQuerier(storage)), appendable: storage, queryable: liveQuerier(storage), thanos: false });
   await mgr.update(1000, [{ file: rulesFile, content: RULES }]);
   const t = Date.now();
   for (let i = 0; i < 3; i++) for (const g of mgr.ruleGroups()) await g.eval(t + i * 1000);

@@ -16,7 +16,8 @@ import { AlertingRule } from "../../shared/rules/alerting.ts";
 import { evalTimestamp, type Group } from "../../shared/rules/group.ts";
 import { Manager } from "../../shared/rules/manager.ts";
 import { engineQueryFunc } from "../../shared/rules/query.ts";
-import { MemoryStorage } from "../../shared/storage/memstore.ts";
+import { TestStorage } from "../../shared/promqltest/index.ts";
+import { goAppendable, liveQuerier } from "../../shared/rules/unittest.ts";
 import { runOracle } from "../lib/rules-oracle.ts";
 
 interface File { path: string; content: string }
@@ -76,13 +77,14 @@ function alertOut(a: Alert): AlertOut {
 
 /** The scenario through shared/rules, shaped like the oracle's output. */
 async function runOurs(sc: Scenario): Promise<Out> {
-  const storage = new MemoryStorage();
+  const storage = new TestStorage();
   const engine = new Engine({ noStepSubqueryInterval: sc.interval_ms });
   let sent: { expr: string; alerts: AlertOut[] }[] = [];
   const mgr = new Manager({
-    queryFunc: engineQueryFunc(engine, storage),
-    appendable: storage,
-    queryable: storage,
+    queryFunc: engineQueryFunc(engine, liveQuerier(storage)),
+    // refusals with Go's texts ("duplicate sample for timestamp"), as a rule's last error shows them
+    appendable: goAppendable(storage),
+    queryable: liveQuerier(storage),
     notify: (expr, alerts) => { sent.push({ expr, alerts: alerts.map(alertOut).sort((a, b) => cmpRec(a.labels, b.labels)) }); },
     externalLabels: Object.entries(sc.external_labels ?? {}).map(([name, value]) => ({ name, value })).sort((a, b) => (a.name < b.name ? -1 : 1)),
     externalURL: sc.external_url ?? "",
@@ -144,10 +146,10 @@ async function runOurs(sc: Scenario): Promise<Out> {
     sent.sort((a, b) => (a.expr < b.expr ? -1 : a.expr > b.expr ? 1 : 0));
     out.steps.push({ rules, sent: sent.length > 0 ? sent : null });
   }
-  for (const s of storage.dump()) {
+  for (const s of storage.series()) {
     out.storage.push({
       labels: rec(s.labels),
-      samples: s.ts.map((t, i) => [t, s.stale[i] ? "stale" : formatGoFloat(s.vs[i]!)] as [number, string]),
+      samples: s.ts.map((t, i) => [t, s.stale?.[i] ? "stale" : formatGoFloat(s.vs[i]!)] as [number, string]),
     });
   }
   return out;
