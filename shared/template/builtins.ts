@@ -5,7 +5,7 @@ import { indirect, isTrue, type GoFunc } from "./exec.ts";
 import { sprint, sprintf, sprintln, sprintValue } from "./fmt.ts";
 import { isPrint } from "./strconv.ts";
 import {
-  ANY, GoBox, GoCallError, GoMap, GoPtr, GoSlice, INT, Kind, kindOf, REFLECT_VALUE, STRING, typeOf, UINT8, utf8Bytes,
+  ANY, GoBox, GoCallError, GoIface, GoMap, unwrapIface, GoPtr, GoSlice, INT, Kind, kindOf, REFLECT_VALUE, STRING, typeOf, UINT8, utf8Bytes,
   fromUtf8, zeroOf, compareGoStrings, assignable, type GoValue,
 } from "./value.ts";
 
@@ -49,10 +49,10 @@ function prepareArg(value: GoValue, argType: GoValue extends never ? never : imp
 }
 
 function index(args: GoValue[]): GoValue {
-  let item = args[0];
+  let item = unwrapIface(args[0]);
   if (item === undefined) fail("index of untyped nil");
   for (let i = 1; i < args.length; i++) {
-    const idx = args[i];
+    const idx = unwrapIface(args[i]);
     const [it, isNil] = indirect(item);
     if (isNil) fail("index of nil pointer");
     item = it;
@@ -77,6 +77,7 @@ function index(args: GoValue[]): GoValue {
         const key = prepareArg(idx, m.t.key!);
         const k = typeof key === "string" ? key : String((key as GoBox).v);
         item = m.has(k) ? m.get(k) : zeroOf(m.t.elem!);
+        if (m.t.elem!.kind === Kind.Interface) item = new GoIface(item);
         break;
       }
       default:
@@ -87,7 +88,7 @@ function index(args: GoValue[]): GoValue {
 }
 
 function slice(args: GoValue[]): GoValue {
-  let item = args[0];
+  let item = unwrapIface(args[0]);
   if (item === undefined) fail("slice of untyped nil");
   const [it, isNil] = indirect(item);
   if (isNil) fail("slice of nil pointer");
@@ -143,7 +144,7 @@ function length(args: GoValue[]): GoValue {
 
 function call(args: GoValue[]): GoValue {
   const name = args[0] as string;
-  const f = args[1];
+  const f = unwrapIface(args[1]);
   if (f === undefined) fail("call of nil");
   return fail(`non-function ${name} of type ${typeOf(f).str}`);
 }
@@ -176,7 +177,8 @@ function isNilValue(v: GoValue): boolean {
   return false;
 }
 
-function eq(args: GoValue[]): GoValue {
+function eq(args0: GoValue[]): GoValue {
+  const args = args0.map(unwrapIface);
   const a1 = args[0];
   if (args.length < 2) fail("missing argument for comparison");
   const k1 = basicKind(a1);
@@ -224,7 +226,8 @@ function eq(args: GoValue[]): GoValue {
 }
 
 function lt(args: GoValue[]): GoValue {
-  const [a1, a2] = args;
+  const a1 = unwrapIface(args[0]);
+  const a2 = unwrapIface(args[1]);
   const k1 = basicKind(a1);
   if (k1 === BK.Invalid) fail("invalid type for comparison");
   const k2 = basicKind(a2);
@@ -330,7 +333,7 @@ export const BUILTINS: ReadonlyMap<string, GoFunc> = new Map<string, GoFunc>([
   ["slice", fn([RV, RV], true, slice)],
   ["js", fn([ANY], true, (a) => jsEscape(evalArgs(a)))],
   ["len", fn([RV], false, length)],
-  ["not", fn([RV], false, (a) => !isTrue(a[0]))],
+  ["not", fn([RV], false, (a) => !isTrue(unwrapIface(a[0])))],
   ["print", fn([ANY], true, (a) => sprint(a))],
   ["printf", fn([STRING, ANY], true, (a) => sprintf(a[0] as string, a.slice(1)))],
   ["println", fn([ANY], true, (a) => sprintln(a))],

@@ -11,8 +11,8 @@ import { sprintValue } from "./fmt.ts";
 import { N, nodeString, TemplateError, type BranchNode, type ChainNode, type CommandNode, type FieldNode, type IdentifierNode, type Node, type NumberNode, type PipeNode, type TemplateNode, type Tree, type TreeSet, type VariableNode } from "./parse.ts";
 import { quote } from "./strconv.ts";
 import {
-  ANY, assignable, BOOL, COMPLEX128, GoBox, GoCallError, GoMap, GoPtr, GoSlice, GoStruct, INT, Kind, kindOf, REFLECT_VALUE,
-  typeOf, utf8Length, zeroOf, FLOAT64, STRING, type GoType, type GoValue,
+  ANY, assignable, BOOL, COMPLEX128, GoBox, GoCallError, GoIface, GoMap, GoPtr, GoSlice, GoStruct, INT, Kind, kindOf, REFLECT_VALUE,
+  typeOf, unwrapIface, utf8Length, zeroOf, FLOAT64, STRING, type GoType, type GoValue,
 } from "./value.ts";
 
 /** A function callable from templates, described by its Go signature. */
@@ -204,9 +204,10 @@ export class State {
         }
         case Kind.Map: {
           const m = val as GoMap;
+          const wrap = m.t.elem!.kind === Kind.Interface;
           for (const k of m.sortedKeys()) {
             ran = true;
-            one(k, m.get(k));
+            one(k, wrap ? new GoIface(m.get(k)) : m.get(k));
           }
           break;
         }
@@ -258,7 +259,10 @@ export class State {
     if (pipe === null) return undefined;
     this.at(pipe);
     let value = MISSING;
-    for (const cmd of pipe.cmds) value = this.evalCommand(dot, cmd, value);
+    for (const cmd of pipe.cmds) {
+      value = this.evalCommand(dot, cmd, value);
+      if (value instanceof GoIface) value = value.v; // a pipeline's value is never an interface
+    }
     for (const v of pipe.decl) {
       if (pipe.isAssign) this.setVar(v.ident[0]!, value);
       else this.push(v.ident[0]!, value);
@@ -358,6 +362,7 @@ export class State {
     if (receiver === undefined) return undefined; // missingkey=zero: a missing value stays missing
     const typ = typeOf(receiver);
     const [rv, isNil] = indirect(receiver);
+    if (rv instanceof GoIface && isNil) this.errorf(`nil pointer evaluating ${typ.str}.${fieldName}`);
     // Methods: value-receiver methods are in the method sets of both T and *T.
     const mt = typeOf(rv);
     const method = mt.methods?.[fieldName] ?? (typ.kind === Kind.Ptr ? typ.elem?.methods?.[fieldName] : undefined);
@@ -386,8 +391,8 @@ export class State {
         const m = rv as GoMap;
         if (m.t.key?.kind === Kind.String) {
           if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
-          if (m.has(fieldName)) return m.get(fieldName);
-          return zeroOf(m.t.elem!);
+          const elem = m.has(fieldName) ? m.get(fieldName) : zeroOf(m.t.elem!);
+          return m.t.elem!.kind === Kind.Interface ? new GoIface(elem) : elem;
         }
         break;
       }
@@ -416,7 +421,7 @@ export class State {
       let v: GoValue = undefined;
       for (const a of args) {
         v = this.evalArg(dot, params[0]!, a);
-        if (isTrue(v) === (fn.special === "or")) return v;
+        if (isTrue(unwrapIface(v)) === (fn.special === "or")) return v;
       }
       if (final !== MISSING) v = this.validateType(final, params[0]!);
       return v;
@@ -432,6 +437,14 @@ export class State {
       let t = params[params.length - 1]!;
       if (fn.variadic && numIn - 1 < numFixed) t = params[numIn - 1]!;
       argv[i] = this.validateType(final, t);
+    }
+    // Functions receive an interface's dynamic value; only reflect.Value parameters see the wrapper.
+    for (let j = 0; j < argv.length; j++) {
+      const a = argv[j];
+      if (a instanceof GoIface) {
+        const pt = fn.variadic && j >= params.length - 1 ? params[params.length - 1]! : params[j]!;
+        if (pt !== REFLECT_VALUE) argv[j] = a.v;
+      }
     }
     if (builtin && fn.special === "call") {
       const callee = args.length === 0 ? reflectString(final) : nodeString(args[0]!);
@@ -455,8 +468,13 @@ export class State {
       this.errorf(`invalid value; expected ${typ.str}`);
     }
     if (typ === null || typ === REFLECT_VALUE) return value;
-    const vt = typeOf(value);
+    let vt = typeOf(value);
     if (!assignable(vt, typ)) {
+      if (value instanceof GoIface && value.v !== undefined) {
+        value = value.v;
+        vt = typeOf(value);
+        if (assignable(vt, typ)) return value;
+      }
       if (value instanceof GoPtr && vt.elem !== undefined && assignable(vt.elem, typ)) {
         if (value.target === null) this.errorf(`dereference of nil pointer of type ${typ.str}`);
         return value.target;
@@ -575,13 +593,17 @@ export function canBeNil(t: GoType): boolean {
   return false;
 }
 
-/** Follows pointers; returns the value and whether a nil pointer stopped it. */
+/** Follows pointers and interfaces; returns the value and whether a nil stopped it. */
 export function indirect(v: GoValue): [GoValue, boolean] {
-  while (v instanceof GoPtr) {
-    if (v.target === null) return [v, true];
-    v = v.target;
+  for (;;) {
+    if (v instanceof GoPtr) {
+      if (v.target === null) return [v, true];
+      v = v.target;
+    } else if (v instanceof GoIface) {
+      if (v.v === undefined) return [v, true];
+      v = v.v;
+    } else return [v, false];
   }
-  return [v, false];
 }
 
 /** text/template's truth: non-zero, non-empty, non-nil. */
@@ -618,6 +640,8 @@ export function isTrue(v: GoValue): boolean {
       return (v as GoPtr).target !== null;
     case Kind.Struct:
       return true;
+    case Kind.Interface:
+      return (v as GoIface).v !== undefined;
   }
   return false;
 }

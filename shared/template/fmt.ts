@@ -8,7 +8,7 @@
 
 import { canBackquote, formatFloat, isPrint, quote, quoteRune, quoteToASCII } from "./strconv.ts";
 import {
-  GoBox, GoMap, GoPtr, GoSlice, GoStruct, Kind, kindOf, typeOf, utf8Bytes, type GoType, type GoValue,
+  GoBox, GoIface, GoMap, GoPtr, GoSlice, GoStruct, Kind, kindOf, typeOf, utf8Bytes, type GoType, type GoValue,
 } from "./value.ts";
 
 const POINTER_PLACEHOLDER = "0xc000000000";
@@ -486,6 +486,12 @@ class Printer {
           }
           this.buf += "]";
         }
+        return;
+      }
+      case Kind.Interface: {
+        const inner = (v as GoIface).v;
+        if (inner === undefined) this.buf += this.sharpV ? "interface {}(nil)" : "<nil>";
+        else this.printValue(inner, verb, depth + 1);
         return;
       }
       case Kind.Ptr: {

@@ -98,7 +98,7 @@ export const MAP_SS = mapOf(STRING, STRING);
 export const MAP_SA = mapOf(STRING, ANY);
 
 export type GoValue = string | number | boolean | undefined | GoObject;
-export type GoObject = GoBox | GoMap | GoSlice | GoPtr | GoStruct;
+export type GoObject = GoBox | GoMap | GoSlice | GoPtr | GoStruct | GoIface;
 
 /** A scalar of a type other than string/float64/bool: ints (bigint), named strings, complex. */
 export class GoBox {
@@ -157,6 +157,20 @@ export class GoStruct {
     readonly t: GoType,
     readonly fields: readonly GoValue[],
   ) {}
+}
+
+/**
+ * A value read out of an interface-typed container (an element of map[string]interface{}): Go's
+ * reflect keeps it as Kind Interface until a pipeline ends or a function unwraps it, and a few
+ * errors say "interface {}" because of that. v undefined: a nil interface.
+ */
+export class GoIface {
+  readonly t = ANY;
+  constructor(readonly v: GoValue) {}
+}
+
+export function unwrapIface(v: GoValue): GoValue {
+  return v instanceof GoIface ? v.v : v;
 }
 
 export function typeOf(v: GoValue): GoType {

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildGo } from "./gobuild.ts";
 
-const root = join(import.meta.dirname, "..", "..");
+const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..", "..");
 const GO_MOD = "module thanots/templateoracle\n\ngo 1.25.0\n\nrequire github.com/prometheus/prometheus v0.42.0\n";
 
 export function templateOracleBinary(): Promise<string> {

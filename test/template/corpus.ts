@@ -70,7 +70,7 @@ const QUERIES: Record<string, QueryAnswerCase> = {
   "nan": { samples: [{ labels: { k: "v" }, value: "NaN" }] },
 };
 
-function base(id: string, text: string, over: Partial<TemplateCase> = {}): TemplateCase {
+export function base(id: string, text: string, over: Partial<TemplateCase> = {}): TemplateCase {
   return {
     id,
     name: "__alert_HighErrorRate",

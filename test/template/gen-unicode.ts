@@ -19,5 +19,6 @@ ${rows.join("\n")}
 }
 
 if (process.argv[1]?.endsWith("gen-unicode.ts")) {
-  writeFileSync(join(import.meta.dirname, "../../shared/template/unicode-case.ts"), await caseRangesSource());
+  const out = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../../shared/template/unicode-case.ts");
+  void caseRangesSource().then((src) => writeFileSync(out, src));
 }
