@@ -5,7 +5,7 @@ import { indirect, isTrue, type GoFunc } from "./exec.ts";
 import { sprint, sprintf, sprintln, sprintValue } from "./fmt.ts";
 import { isPrint } from "./strconv.ts";
 import {
-  ANY, GoBox, GoCallError, GoIface, GoMap, unwrapIface, GoPtr, GoSlice, INT, Kind, kindOf, REFLECT_VALUE, STRING, typeOf, UINT8, utf8Bytes,
+  ANY, GoBox, GoCallError, GoIface, GoMap, unwrapIface, GoPtr, GoSlice, GoStruct, INT, Kind, kindOf, REFLECT_VALUE, STRING, typeOf, UINT8, utf8Bytes,
   fromUtf8, zeroOf, compareGoStrings, assignable, type GoValue,
 } from "./value.ts";
 
@@ -215,13 +215,26 @@ function eq(args0: GoValue[]): GoValue {
           if (isNilValue(a1) || isNilValue(a)) truth = isNilValue(a) === isNilValue(a1);
           else {
             if (c2 === Kind.Map || c2 === Kind.Slice) fail(`non-comparable type ${sprintValue(a)}: ${typeOf(a).str}`);
-            truth = a1 === a;
+            truth = goEqual(a1, a);
           }
         }
       }
     }
     if (truth) return true;
   }
+  return false;
+}
+
+/** Go's == on interface values of comparable types: structs field by field, pointers by identity. */
+function goEqual(a: GoValue, b: GoValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a.t.str !== b.t.str) return false;
+  if (a instanceof GoBox && b instanceof GoBox) {
+    if (Array.isArray(a.v)) return a.v[0] === (b.v as readonly number[])[0] && a.v[1] === (b.v as readonly number[])[1];
+    return a.v === b.v;
+  }
+  if (a instanceof GoStruct && b instanceof GoStruct) return a.fields.every((f, i) => goEqual(f, b.fields[i]));
+  if (a instanceof GoPtr && b instanceof GoPtr) return a.target === b.target;
   return false;
 }
 

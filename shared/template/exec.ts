@@ -12,7 +12,7 @@ import { N, nodeString, TemplateError, type BranchNode, type ChainNode, type Com
 import { quote } from "./strconv.ts";
 import {
   ANY, assignable, BOOL, COMPLEX128, GoBox, GoCallError, GoIface, GoMap, GoPtr, GoSlice, GoStruct, INT, Kind, kindOf, REFLECT_VALUE,
-  typeOf, unwrapIface, utf8Length, zeroOf, FLOAT64, STRING, type GoType, type GoValue,
+  typeOf, unwrapIface, utf8Length, zeroOf, FLOAT64, STRING, type GoType, type GoValue, type Method,
 } from "./value.ts";
 
 /** A function callable from templates, described by its Go signature. */
@@ -162,25 +162,6 @@ export class State {
       const val = indirect(this.evalPipeline(dot, r.pipe))[0];
       const mark = this.mark();
       const decl = r.pipe.decl;
-      const one = (index: GoValue, elem: GoValue): void => {
-        if (decl.length > 0) {
-          if (r.pipe.isAssign) {
-            if (decl.length > 1) this.setVar(decl[0]!.ident[0]!, index);
-            else this.setVar(decl[0]!.ident[0]!, elem);
-          } else this.setTopVar(1, elem);
-        }
-        if (decl.length > 1) {
-          if (r.pipe.isAssign) this.setVar(decl[1]!.ident[0]!, elem);
-          else this.setTopVar(2, index);
-        }
-        try {
-          this.walk(elem, r.list);
-        } catch (e) {
-          if (e !== CONTINUE) throw e;
-        } finally {
-          this.pop(mark);
-        }
-      };
       let ran = false;
       switch (kindOf(val)) {
         case Kind.Int:
@@ -190,7 +171,7 @@ export class State {
           const n = box.v as bigint;
           for (let i = 0n; i < n; i++) {
             ran = true;
-            one(undefined, new GoBox(box.t, i));
+            this.rangeStep(r, mark, undefined, new GoBox(box.t, i));
           }
           break;
         }
@@ -198,7 +179,7 @@ export class State {
           const s = val as GoSlice;
           for (let i = 0; i < s.length; i++) {
             ran = true;
-            one(new GoBox(INT, BigInt(i)), s.items![i]);
+            this.rangeStep(r, mark, new GoBox(INT, BigInt(i)), s.items![i]);
           }
           break;
         }
@@ -207,7 +188,7 @@ export class State {
           const wrap = m.t.elem!.kind === Kind.Interface;
           for (const k of m.sortedKeys()) {
             ran = true;
-            one(k, wrap ? new GoIface(m.get(k)) : m.get(k));
+            this.rangeStep(r, mark, k, wrap ? new GoIface(m.get(k)) : m.get(k));
           }
           break;
         }
@@ -221,6 +202,28 @@ export class State {
       if (e !== BREAK) throw e;
     } finally {
       this.pop(mark0);
+    }
+  }
+
+  /** One iteration of a range: sets the range variables, runs the body, pops its variables. */
+  rangeStep(r: BranchNode, mark: number, index: GoValue, elem: GoValue): void {
+    const decl = r.pipe.decl;
+    if (decl.length > 0) {
+      if (r.pipe.isAssign) {
+        if (decl.length > 1) this.setVar(decl[0]!.ident[0]!, index);
+        else this.setVar(decl[0]!.ident[0]!, elem);
+      } else this.setTopVar(1, elem);
+    }
+    if (decl.length > 1) {
+      if (r.pipe.isAssign) this.setVar(decl[1]!.ident[0]!, elem);
+      else this.setTopVar(2, index);
+    }
+    try {
+      this.walk(elem, r.list);
+    } catch (e) {
+      if (e !== CONTINUE) throw e;
+    } finally {
+      this.pop(mark);
     }
   }
 
@@ -336,12 +339,12 @@ export class State {
       else if (final !== MISSING) this.errorf(`can't give argument to non-function ${nodeString(v)}`);
       return value;
     }
-    return this.evalFieldChain(dot, value, v, v.ident.slice(1), args, final);
+    return this.evalFieldChain(dot, value, v, v.ident, args, final, 1);
   }
 
-  evalFieldChain(dot: GoValue, receiver: GoValue, node: Node, ident: readonly string[], args: readonly Node[] | null, final: GoValue): GoValue {
+  evalFieldChain(dot: GoValue, receiver: GoValue, node: Node, ident: readonly string[], args: readonly Node[] | null, final: GoValue, from = 0): GoValue {
     const n = ident.length;
-    for (let i = 0; i < n - 1; i++) receiver = this.evalField(dot, ident[i]!, node, null, MISSING, receiver);
+    for (let i = from; i < n - 1; i++) receiver = this.evalField(dot, ident[i]!, node, null, MISSING, receiver);
     return this.evalField(dot, ident[n - 1]!, node, args, final, receiver);
   }
 
@@ -360,12 +363,20 @@ export class State {
 
   evalField(dot: GoValue, fieldName: string, node: Node, args: readonly Node[] | null, final: GoValue, receiver: GoValue): GoValue {
     if (receiver === undefined) return undefined; // missingkey=zero: a missing value stays missing
+    const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
+    // Fast paths for method-free maps and structs (all template data but time.Time).
+    if (receiver instanceof GoMap && receiver.t.methods === undefined) return this.mapField(receiver, fieldName, hasArgs);
+    if (receiver instanceof GoStruct && receiver.t.methods === undefined) {
+      const i = fieldIndex(receiver.t, fieldName);
+      if (i >= 0) return this.structField(receiver, i, fieldName, hasArgs, receiver.t);
+      this.errorf(`can't evaluate field ${fieldName} in type ${receiver.t.str}`);
+    }
     const typ = typeOf(receiver);
     const [rv, isNil] = indirect(receiver);
     if (rv instanceof GoIface && isNil) this.errorf(`nil pointer evaluating ${typ.str}.${fieldName}`);
     // Methods: value-receiver methods are in the method sets of both T and *T.
     const mt = typeOf(rv);
-    const method = mt.methods?.[fieldName] ?? (typ.kind === Kind.Ptr ? typ.elem?.methods?.[fieldName] : undefined);
+    const method = methodOf(mt, fieldName) ?? (typ.kind === Kind.Ptr && typ.elem !== undefined ? methodOf(typ.elem, fieldName) : undefined);
     if (method !== undefined) {
       if (isNil) {
         // A value method through a nil pointer panics inside the call.
@@ -375,30 +386,20 @@ export class State {
       const f: GoFunc = { params: method.params, variadic: false, call: (a) => method.call(rv, a) };
       return this.evalCall(dot, f, false, node, fieldName, args, final);
     }
-    const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
     switch (kindOf(rv)) {
       case Kind.Struct: {
-        const fields = mt.fields ?? [];
-        const i = fields.findIndex((f) => f.name === fieldName);
-        if (i >= 0) {
-          if (!fields[i]!.exported) this.errorf(`${fieldName} is an unexported field of struct type ${typ.str}`);
-          if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
-          return (rv as GoStruct).fields[i];
-        }
+        const i = fieldIndex(mt, fieldName);
+        if (i >= 0) return this.structField(rv as GoStruct, i, fieldName, hasArgs, typ);
         break;
       }
       case Kind.Map: {
         const m = rv as GoMap;
-        if (m.t.key?.kind === Kind.String) {
-          if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
-          const elem = m.has(fieldName) ? m.get(fieldName) : zeroOf(m.t.elem!);
-          return m.t.elem!.kind === Kind.Interface ? new GoIface(elem) : elem;
-        }
+        if (m.t.key?.kind === Kind.String) return this.mapField(m, fieldName, hasArgs);
         break;
       }
       case Kind.Ptr: {
         const et = mt.elem!;
-        if (et.kind === Kind.Struct && !(et.fields ?? []).some((f) => f.name === fieldName)) break;
+        if (et.kind === Kind.Struct && fieldIndex(et, fieldName) < 0) break;
         if (isNil) this.errorf(`nil pointer evaluating ${typ.str}.${fieldName}`);
         break;
       }
@@ -406,21 +407,36 @@ export class State {
     this.errorf(`can't evaluate field ${fieldName} in type ${typ.str}`);
   }
 
+  mapField(m: GoMap, key: string, hasArgs: boolean): GoValue {
+    if (hasArgs) this.errorf(`${key} is not a method but has arguments`);
+    const elemType = m.t.elem!;
+    const v = m.get(key);
+    const elem = v !== undefined || m.has(key) ? v : zeroOf(elemType);
+    return elemType.kind === Kind.Interface ? new GoIface(elem) : elem;
+  }
+
+  structField(s: GoStruct, i: number, name: string, hasArgs: boolean, typ: GoType): GoValue {
+    if (!s.t.fields![i]!.exported) this.errorf(`${name} is an unexported field of struct type ${typ.str}`);
+    if (hasArgs) this.errorf(`${name} has arguments but cannot be invoked as function`);
+    return s.fields[i];
+  }
+
   evalCall(dot: GoValue, fn: GoFunc, builtin: boolean, node: Node, name: string, args0: readonly Node[] | null, final: GoValue): GoValue {
-    const args = args0 !== null ? args0.slice(1) : [];
+    // args0[0] is the function's own node; the arguments follow it.
+    const nargs = args0 !== null ? args0.length - 1 : 0;
     const params = fn.params;
-    const numIn = args.length + (final !== MISSING ? 1 : 0);
-    let numFixed = args.length;
+    const numIn = nargs + (final !== MISSING ? 1 : 0);
+    let numFixed = nargs;
     if (fn.variadic) {
       numFixed = params.length - 1;
-      if (numIn < numFixed) this.errorf(`wrong number of args for ${name}: want at least ${params.length - 1} got ${args.length}`);
+      if (numIn < numFixed) this.errorf(`wrong number of args for ${name}: want at least ${params.length - 1} got ${nargs}`);
     } else if (numIn !== params.length) {
       this.errorf(`wrong number of args for ${name}: want ${params.length} got ${numIn}`);
     }
     if (builtin && (fn.special === "and" || fn.special === "or")) {
       let v: GoValue = undefined;
-      for (const a of args) {
-        v = this.evalArg(dot, params[0]!, a);
+      for (let i = 1; i <= nargs; i++) {
+        v = this.evalArg(dot, params[0]!, args0![i]!);
         if (isTrue(unwrapIface(v)) === (fn.special === "or")) return v;
       }
       if (final !== MISSING) v = this.validateType(final, params[0]!);
@@ -428,26 +444,39 @@ export class State {
     }
     const argv: GoValue[] = new Array(numIn);
     let i = 0;
-    for (; i < numFixed && i < args.length; i++) argv[i] = this.evalArg(dot, params[i]!, args[i]!);
+    let ifaces = false;
+    for (; i < numFixed && i < nargs; i++) {
+      const v = this.evalArg(dot, params[i]!, args0![i + 1]!);
+      if (v instanceof GoIface) ifaces = true;
+      argv[i] = v;
+    }
     if (fn.variadic) {
       const t = params[params.length - 1]!;
-      for (; i < args.length; i++) argv[i] = this.evalArg(dot, t, args[i]!);
+      for (; i < nargs; i++) {
+        const v = this.evalArg(dot, t, args0![i + 1]!);
+        if (v instanceof GoIface) ifaces = true;
+        argv[i] = v;
+      }
     }
     if (final !== MISSING) {
       let t = params[params.length - 1]!;
       if (fn.variadic && numIn - 1 < numFixed) t = params[numIn - 1]!;
-      argv[i] = this.validateType(final, t);
+      const v = this.validateType(final, t);
+      if (v instanceof GoIface) ifaces = true;
+      argv[i] = v;
     }
     // Functions receive an interface's dynamic value; only reflect.Value parameters see the wrapper.
-    for (let j = 0; j < argv.length; j++) {
-      const a = argv[j];
-      if (a instanceof GoIface) {
-        const pt = fn.variadic && j >= params.length - 1 ? params[params.length - 1]! : params[j]!;
-        if (pt !== REFLECT_VALUE) argv[j] = a.v;
+    if (ifaces) {
+      for (let j = 0; j < argv.length; j++) {
+        const a = argv[j];
+        if (a instanceof GoIface) {
+          const pt = fn.variadic && j >= params.length - 1 ? params[params.length - 1]! : params[j]!;
+          if (pt !== REFLECT_VALUE) argv[j] = a.v;
+        }
       }
     }
     if (builtin && fn.special === "call") {
-      const callee = args.length === 0 ? reflectString(final) : nodeString(args[0]!);
+      const callee = nargs === 0 ? reflectString(final) : nodeString(args0![1]!);
       argv.unshift(callee);
     }
     try {
@@ -570,6 +599,23 @@ export class State {
 }
 
 const NIL_DEREF_MSG = "runtime error: invalid memory address or nil pointer dereference";
+
+function methodOf(t: GoType, name: string): Method | undefined {
+  const ms = t.methods;
+  return ms !== undefined && Object.prototype.hasOwnProperty.call(ms, name) ? ms[name] : undefined;
+}
+
+const fieldIndexes = new WeakMap<GoType, Map<string, number>>();
+
+/** The index of a struct field by name (Go's FieldByName finds unexported fields too), or -1. */
+function fieldIndex(t: GoType, name: string): number {
+  let m = fieldIndexes.get(t);
+  if (m === undefined) {
+    m = new Map((t.fields ?? []).map((f, i) => [f.name, i]));
+    fieldIndexes.set(t, m);
+  }
+  return m.get(name) ?? -1;
+}
 
 function isHexInt(s: string): boolean {
   return s.length > 2 && s[0] === "0" && (s[1] === "x" || s[1] === "X") && !/[pP]/.test(s);

@@ -756,8 +756,13 @@ export function sprintValue(v: GoValue): string {
   switch (typeof v) {
     case "string":
       return v;
-    case "number":
+    case "number": {
+      // %v of a float64 is %g with shortest digits: plain decimal for 1e-4 <= |v| < 1e6, which is
+      // exactly what JS prints there.
+      const a = v < 0 ? -v : v;
+      if (a >= 1e-4 && a < 1e6) return String(v);
       return formatFloat(v, "g", -1);
+    }
     case "boolean":
       return v ? "true" : "false";
   }

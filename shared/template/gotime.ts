@@ -4,7 +4,7 @@
 // Second, Nanosecond, YearDay, Weekday, UTC, IsZero, String, Format).
 
 import {
-  GoBox, INT, INT64, named, ptrTo, STRING, structOf, BOOL, UINT64, type GoType, type GoValue, type Method,
+  GoBox, GoPtr, GoStruct, INT, INT64, named, ptrTo, STRING, structOf, BOOL, UINT64, type GoType, type GoValue, type Method,
 } from "./value.ts";
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
@@ -21,8 +21,11 @@ WEEKDAY_T.stringer = (v) => {
   return d >= 0 && d <= 6 ? DAYS[d]! : `%!Weekday(${d})`;
 };
 
-// time.Time's fields are unexported (errors name them); the value is a GoBox holding milliseconds.
+// time.Time's fields as Go lays them out for a time from time.Unix(...).UTC(): wall holds the
+// nanoseconds, ext the seconds since year 1, loc is nil for UTC. They are unexported (errors name
+// them) but %d and friends print them.
 const LOCATION_PTR = ptrTo(structOf([], "time.Location"));
+const UNIX_TO_INTERNAL = 62135596800n;
 export const TIME_T: GoType = structOf(
   [
     { name: "wall", type: UINT64, exported: false },
@@ -33,12 +36,16 @@ export const TIME_T: GoType = structOf(
 );
 export const TIME_PTR_T: GoType = ptrTo(TIME_T);
 
-export function goTime(ms: number): GoBox {
-  return new GoBox(TIME_T, ms);
+export function goTime(ms: number): GoStruct {
+  const sec = Math.floor(ms / 1000);
+  const nsec = (ms - sec * 1000) * 1e6;
+  return new GoStruct(TIME_T, [new GoBox(UINT64, BigInt(nsec)), new GoBox(INT64, BigInt(sec) + UNIX_TO_INTERNAL), new GoPtr(LOCATION_PTR, null)]);
 }
 
 function msOf(v: GoValue): number {
-  return (v as GoBox).v as number;
+  const f = (v as GoStruct).fields;
+  const sec = ((f[1] as GoBox).v as bigint) - UNIX_TO_INTERNAL;
+  return Number(sec) * 1000 + Number((f[0] as GoBox).v as bigint) / 1e6;
 }
 
 interface Parts {

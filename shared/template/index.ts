@@ -85,12 +85,16 @@ const NO_ANSWERS: QueryAnswers = { get: () => undefined };
  * `name` is the template name in error texts (Prometheus uses "__alert_<alertname>").
  */
 export class AlertTemplate {
+  private readonly env: ExecEnv | null;
+
   private constructor(
     readonly name: string,
     private readonly trees: TreeSet | null,
     /** The parse error text (Go's), or null. */
     readonly parseError: string | null,
-  ) {}
+  ) {
+    this.env = trees === null ? null : { trees, funcs: PROMETHEUS_FUNCS as FuncMap, builtins: BUILTINS };
+  }
 
   /** Parses ALERT_TEMPLATE_PREFIX + text. Never throws: a parse error is kept and rendered on expand. */
   static compile(name: string, text: string): AlertTemplate {
@@ -117,10 +121,9 @@ export class AlertTemplate {
    * TemplateError (Go's error text), or NeedQuery when `query` asks for something not in `answers`.
    */
   run(data: GoValue, opts: PromFuncsOptions): string {
-    if (this.trees === null) throw new TemplateError(this.parseError!);
+    if (this.trees === null || this.env === null) throw new TemplateError(this.parseError!);
     const tree = this.trees.get(this.name);
-    const env: ExecEnv = { trees: this.trees, funcs: PROMETHEUS_FUNCS as FuncMap, builtins: BUILTINS };
-    const st: State = new State(env, this.name, opts);
+    const st: State = new State(this.env, this.name, opts);
     if (tree === undefined || tree.root === null) st.errorf(`${quote(this.name)} is an incomplete or empty template`);
     st.push("$", data);
     st.walk(data, tree.root);

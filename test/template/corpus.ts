@@ -326,6 +326,15 @@ const SYNTAX = [
   "{{ toTime \"NaN\" }}",
   "{{ toTime 1e300 }}",
   "{{ humanizeTimestamp 1e300 }}",
+  // time.Time from toTime: methods, Format layouts, fields as fmt prints them
+  "{{ printf \"%d|%v|%+v|%5.1f|%s\" (toTime 1.5) (toTime -0.25).UTC (toTime 1).UTC (toTime 2) (toTime 3) }}",
+  "{{ eq (toTime 1).UTC (toTime 1).UTC }} {{ eq (toTime 1) (toTime 1) }} {{ eq (toTime 1).UTC (toTime 2).UTC }}",
+  "{{ $t := toTime 1 }}{{ eq $t $t }} {{ (toTime 1).constructor }}",
+  "{{ (toTime 1700000000.123).Format \"Mon Monday Jan January 1 01 2 _2 02 __2 002 15 3 03 4 04 5 05 2006 06 PM pm MST Z0700 Z07:00 -0700 -07:00 -07 .000 .999 ,000 .9 Janet\" }}",
+  "{{ (toTime 1700000000.123).Format \"_2006 2006-01-02T15:04:05.999999999Z07:00 .0 .00 .000000000 05.9\" }}",
+  "{{ (toTime 0).Month }} {{ printf \"%d %v %s\" (toTime 0).Month (toTime 0).Weekday (toTime 0).YearDay }}",
+  "{{ (toTime -1e9).Year }} {{ humanizeTimestamp -1e10 }} {{ toTime -1e10 }}",
+  "{{ printf \"%v\" (toTime 1) }} {{ print (toTime 1) }} {{ (toTime 1).UnixNano }} {{ (toTime 1.001).UnixMilli }} {{ (toTime 1).IsZero }} {{ (toTime 86399.999).Hour }}:{{ (toTime 86399.999).Minute }}:{{ (toTime 86399.999).Second }}.{{ (toTime 86399.999).Nanosecond }}",
   // calls and conversions
   "{{ humanize \"1234\" }} {{ humanize 1234 }} {{ humanize \"0x10\" }} {{ humanize \"1e3\" }} {{ humanize \"inf\" }} {{ humanize \"-Infinity\" }}",
   "{{ humanize \"50%\" }}",
