@@ -11,7 +11,7 @@ import { sprintValue } from "./fmt.ts";
 import { N, nodeString, TemplateError, type BranchNode, type ChainNode, type CommandNode, type FieldNode, type IdentifierNode, type Node, type NumberNode, type PipeNode, type TemplateNode, type Tree, type TreeSet, type VariableNode } from "./parse.ts";
 import { quote } from "./strconv.ts";
 import {
-  ANY, assignable, BOOL, COMPLEX128, GoBox, GoCallError, GoIface, GoMap, GoPtr, GoSlice, GoStruct, INT, Kind, kindOf, REFLECT_VALUE,
+  assignable, BOOL, COMPLEX128, GoBox, GoCallError, GoIface, GoMap, GoPtr, GoSlice, GoStruct, INT, Kind, kindOf, REFLECT_VALUE,
   typeOf, unwrapIface, utf8Length, zeroOf, FLOAT64, STRING, type GoType, type GoValue, type Method,
 } from "./value.ts";
 
@@ -704,4 +704,3 @@ export function errorContext(n: Node): [string, string] {
   return [`${tree.parseName}:${line}:${col}`, nodeString(n)];
 }
 
-export { MISSING, ANY };

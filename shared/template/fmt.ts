@@ -8,7 +8,7 @@
 
 import { canBackquote, formatFloat, isPrint, quote, quoteRune, quoteToASCII } from "./strconv.ts";
 import {
-  GoBox, GoIface, GoMap, GoPtr, GoSlice, GoStruct, Kind, kindOf, typeOf, utf8Bytes, type GoType, type GoValue,
+  GoBox, GoIface, GoMap, GoPtr, GoSlice, GoStruct, Kind, kindOf, typeOf, utf8Bytes, type GoValue,
 } from "./value.ts";
 
 const POINTER_PLACEHOLDER = "0xc000000000";
@@ -352,7 +352,23 @@ class Printer {
 
   /** Stringer handling (handleMethods); true if printed. */
   handleMethods(v: GoValue, verb: string): boolean {
-    if (this.erroring || this.sharpV) return false;
+    if (this.erroring) return false;
+    if (this.sharpV) {
+      if (typeof v !== "object") return false;
+      let t = v.t;
+      let recv: GoValue = v;
+      if (t.goStringer === undefined && t.kind === Kind.Ptr && t.elem?.goStringer !== undefined) {
+        if ((v as GoPtr).target === null) {
+          this.buf += "<nil>";
+          return true;
+        }
+        t = t.elem;
+        recv = (v as GoPtr).target!;
+      }
+      if (t.goStringer === undefined) return false;
+      this.fmtS(t.goStringer(recv));
+      return true;
+    }
     if (verb !== "v" && verb !== "s" && verb !== "x" && verb !== "X" && verb !== "q") return false;
     if (typeof v !== "object") return false;
     let t = v.t;
@@ -769,4 +785,3 @@ export function sprintValue(v: GoValue): string {
   return withPrinter((p) => p.printArg(v, "v"));
 }
 
-export type { GoType };

@@ -265,6 +265,10 @@ export function timeString(ms: number): string {
 }
 
 TIME_T.stringer = (v) => timeString(msOf(v));
+TIME_T.goStringer = (v) => {
+  const p = parts(msOf(v));
+  return `time.Date(${p.year}, time.${MONTHS[p.month - 1]}, ${p.day}, ${p.hour}, ${p.min}, ${p.sec}, ${p.nsec}, time.UTC)`;
+};
 
 function m(params: GoType[], result: GoType, call: (recv: GoValue, args: GoValue[]) => GoValue): Method {
   return { params, result, returnsError: false, call };

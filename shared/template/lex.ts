@@ -1,7 +1,10 @@
 // Lexer for Go text/template (Go 1.26 text/template/parse/lex.go, same states and same error texts).
 //
-// Positions are UTF-16 indices into the JS string; error messages convert them to Go's byte columns
-// (see byteColumn). Lines count "\n" exactly as Go does (a token's line is where it starts).
+// Positions are UTF-16 indices into the JS string; execution errors convert them to Go's byte
+// columns (exec.ts errorContext). Lines count "\n" exactly as Go does (a token's line is where it
+// starts).
+
+import { quote, sharpU } from "./strconv.ts";
 
 export const enum T {
   Error,
@@ -41,8 +44,6 @@ export const enum T {
   Template,
   With,
 }
-
-import { quote, sharpU } from "./strconv.ts";
 
 export interface Item {
   typ: T;
@@ -459,11 +460,11 @@ function lexChar(l: Lexer): State {
 }
 
 function lexNumber(l: Lexer): State {
-  if (!l.scanNumber()) return l.errorf(`bad number syntax: ${goQuoteShort(l.input.slice(l.start, l.pos))}`);
+  if (!l.scanNumber()) return l.errorf(`bad number syntax: ${quote(l.input.slice(l.start, l.pos))}`);
   const sign = l.peek();
   if (sign === 0x2b || sign === 0x2d) {
     if (!l.scanNumber() || l.input.charCodeAt(l.pos - 1) !== 0x69) {
-      return l.errorf(`bad number syntax: ${goQuoteShort(l.input.slice(l.start, l.pos))}`);
+      return l.errorf(`bad number syntax: ${quote(l.input.slice(l.start, l.pos))}`);
     }
     return l.emit(T.Complex);
   }
@@ -491,8 +492,4 @@ function lexRawQuote(l: Lexer): State {
     if (r === 0x60) break;
   }
   return l.emit(T.RawString);
-}
-
-function goQuoteShort(s: string): string {
-  return quote(s);
 }

@@ -47,6 +47,8 @@ export interface GoType {
   methods?: Record<string, Method>;
   /** Implements fmt.Stringer (printing calls this). */
   stringer?: (v: GoValue) => string;
+  /** Implements fmt.GoStringer (%#v calls this). */
+  goStringer?: (v: GoValue) => string;
   /** Unnamed types are assignable to named types with the same underlying type. */
   readonly named: boolean;
   /** Underlying type for named types (template.HTML -> string). */

@@ -4,7 +4,8 @@
 //   - every label/annotation template of Thanos v0.41.0's examples/alerts/alerts.yaml, kube-prometheus
 //     style annotations, $value edge cases through Go's float formatting and the humanize family,
 //     strings through title/toUpper/toLower/printf, host:port forms, syntax and error cases;
-//   - thousands of random templates from a grammar (test/template/generate.ts, seeded);
+//   - thousands of random templates from a grammar, printf calls with random formats and corpus
+//     texts with random edits (test/template/generate.ts, seeded);
 //   - fmt.Sprintf of random float64s with 35 verbs (ties, subnormals, huge precisions);
 //   - the case-mapping table generated from Go's unicode.CaseRanges.
 // Known differences are listed, with a reason each, in test/template/known-failures.txt.
@@ -13,8 +14,8 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sprintf } from "../../shared/template/fmt.ts";
-import { base, builtinCorpus, thanosAlertCases, type TemplateCase } from "../template/corpus.ts";
-import { randomCases } from "../template/generate.ts";
+import { base, builtinCorpus, CORPUS_TEXTS, thanosAlertCases, type TemplateCase } from "../template/corpus.ts";
+import { mutatedCases, randomCases, randomPrintfCases } from "../template/generate.ts";
 import { caseRangesSource } from "../template/gen-unicode.ts";
 import { expandOurs } from "../template/run.ts";
 import { runTemplateOracle } from "../lib/template-oracle.ts";
@@ -81,6 +82,18 @@ test("random templates from a grammar equal Go's", async () => {
     const { diffs } = await compare(cases);
     assert.equal(diffs, [], `seed ${seed}: ${diffs.length} of ${n} differ:\n${diffs.slice(0, 10).join("\n")}`);
   }
+});
+
+test("printf with random formats over values of every type equals Go's", async () => {
+  const cases = randomPrintfCases(1, Number(process.env.TEMPLATE_FUZZ_CASES ?? 2000), (id, text, value) => base(id, text, { value }));
+  const { diffs } = await compare(cases);
+  assert.equal(diffs, [], `${diffs.length} of ${cases.length} differ:\n${diffs.slice(0, 10).join("\n")}`);
+});
+
+test("corpus texts with random edits (lexer and parser error paths) equal Go's", async () => {
+  const cases = mutatedCases(CORPUS_TEXTS, 1, Number(process.env.TEMPLATE_FUZZ_CASES ?? 2000), (id, text, value) => base(id, text, { value }));
+  const { diffs } = await compare(cases);
+  assert.equal(diffs, [], `${diffs.length} of ${cases.length} differ:\n${diffs.slice(0, 10).join("\n")}`);
 });
 
 test("fmt.Sprintf of float64 equals Go's for random values, ties and extremes", async () => {

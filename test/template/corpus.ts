@@ -335,6 +335,7 @@ const SYNTAX = [
   "{{ (toTime 0).Month }} {{ printf \"%d %v %s\" (toTime 0).Month (toTime 0).Weekday (toTime 0).YearDay }}",
   "{{ (toTime -1e9).Year }} {{ humanizeTimestamp -1e10 }} {{ toTime -1e10 }}",
   "{{ printf \"%v\" (toTime 1) }} {{ print (toTime 1) }} {{ (toTime 1).UnixNano }} {{ (toTime 1.001).UnixMilli }} {{ (toTime 1).IsZero }} {{ (toTime 86399.999).Hour }}:{{ (toTime 86399.999).Minute }}:{{ (toTime 86399.999).Second }}.{{ (toTime 86399.999).Nanosecond }}",
+  "{{ printf \"%#v|%#v|%#v|%#v\" (toTime 1) (toTime 1.5).UTC (toTime 0).Month (toTime 0).Weekday }}",
   // calls and conversions
   "{{ humanize \"1234\" }} {{ humanize 1234 }} {{ humanize \"0x10\" }} {{ humanize \"1e3\" }} {{ humanize \"inf\" }} {{ humanize \"-Infinity\" }}",
   "{{ humanize \"50%\" }}",
@@ -439,6 +440,9 @@ const SYNTAX = [
 function withString(id: string, text: string, s: string): TemplateCase {
   return base(id, text, { labels: { ...DEFAULT_LABELS, s } });
 }
+
+/** Hand-written texts (kube-style and syntax cases), for mutation. */
+export const CORPUS_TEXTS: readonly string[] = [...KUBE, ...SYNTAX];
 
 export function builtinCorpus(): TemplateCase[] {
   const out: TemplateCase[] = [];

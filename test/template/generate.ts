@@ -208,3 +208,59 @@ export function randomCases(seed: number, n: number, base: (id: string, text: st
   }
   return out;
 }
+
+const PRINTF_ARGS = [
+  "1", "-42", "0", "255", "1.5", "-0.0", "1e21", "0.1", '"str"', '"héllo"', '""', "true", "false", "nil", "$labels", "$value",
+  "(args 1)", "(toTime 1)", '(query "up" | first)', "'x'", '(safeHtml "<h>")', '(index "abc" 1)', "1i", "0x7fffffff",
+  "(len $labels)", '"a\\tb"', "$externalURL",
+];
+// No %p: Go prints machine addresses there.
+const VERBS = "vdsqxXfeEgGtcUboOTFwz%!".split("");
+
+function randomFormat(r: Rng): string {
+  let f = "";
+  const n = 1 + r.int(4);
+  for (let i = 0; i < n; i++) {
+    if (r.chance(0.3)) f += r.pick(["|", " ", "x", "%%", "é"]);
+    f += "%";
+    for (const flag of ["-", "+", "#", " ", "0"]) if (r.chance(0.12)) f += flag;
+    if (r.chance(0.1)) f += `[${1 + r.int(4)}]`;
+    if (r.chance(0.35)) f += r.chance(0.15) ? "*" : String(r.int(12));
+    if (r.chance(0.35)) f += "." + (r.chance(0.15) ? "*" : String(r.int(8)));
+    if (r.chance(0.97)) f += r.pick(VERBS);
+  }
+  return f;
+}
+
+/** printf with random formats (flags, widths, precisions, indexes, verbs) over values of every type. */
+export function randomPrintfCases(seed: number, n: number, base: (id: string, text: string, value: string) => TemplateCase): TemplateCase[] {
+  const out: TemplateCase[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = new Rng(seed * 7919 + i);
+    const args: string[] = [];
+    for (let k = r.int(5); k > 0; k--) args.push(r.pick(PRINTF_ARGS));
+    out.push(base(`printf ${seed}:${i}`, `{{ printf ${JSON.stringify(randomFormat(r))} ${args.join(" ")} }}`, r.pick(VALUES)));
+  }
+  return out;
+}
+
+const MUTATION_CHARS = ["{", "}", "(", ")", "|", "$", ".", '"', "'", "`", "-", ":", "=", ",", " ", "\n", "/*", "*/", "e", "0", "é"];
+
+/** Corpus texts with 1-3 random edits: the lexer's and parser's error paths. */
+export function mutatedCases(texts: readonly string[], seed: number, n: number, base: (id: string, text: string, value: string) => TemplateCase): TemplateCase[] {
+  const out: TemplateCase[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = new Rng(seed * 104729 + i);
+    let t = r.pick(texts);
+    for (let k = 1 + r.int(3); k > 0; k--) {
+      const at = r.int(t.length + 1);
+      switch (r.int(3)) {
+        case 0: t = t.slice(0, at) + t.slice(at + 1); break;
+        case 1: t = t.slice(0, at) + r.pick(MUTATION_CHARS) + t.slice(at); break;
+        default: t = t.slice(0, at) + t.slice(at, at + 1) + t.slice(at); break;
+      }
+    }
+    out.push(base(`mutated ${seed}:${i}`, t, r.pick(VALUES)));
+  }
+  return out;
+}
