@@ -31,18 +31,23 @@
 // the answer is awaited and the template runs again from the start with all answers so far. Templates
 // without `query` (nearly all) run once with no awaiting. A query string is asked once per expansion.
 //
-// Go-compatibility limits (each gives the error shown, not a wrong answer):
-// - Semantics are Go 1.26's text/template (the oracle's toolchain): range over integers, break and
-//   continue, `else with`. Real Prometheus 2.42 binaries were built with Go 1.19, which rejects those
-//   three at parse time; regexes likewise follow Go 1.26 (`(?<name>re)` accepted).
+// Go-compatibility limits:
+// - Semantics are Go 1.26's text/template, fmt and regexp (the oracle's toolchain). Prometheus 2.42
+//   release binaries were built with Go 1.19, which differs for rule files only in what it rejects:
+//   `{{range 3}}` (range over an integer, Go 1.22), `{{else with}}` (Go 1.23) and `(?<name>re)`
+//   (Go 1.22) work here and fail there; case mapping uses Go 1.26's Unicode 15 tables (1.19: 13).
 // - Data is method-free apart from time.Time's Unix, UnixMilli, UnixNano, Year, Month, Day, Hour,
 //   Minute, Second, Nanosecond, YearDay, Weekday, UTC, IsZero, String and Format (from `toTime`);
 //   other methods give Go's "can't evaluate field X in type *time.Time".
 // - Pointer addresses (printing a query result slice, %p) print as 0xc000000000, where Go prints a
 //   machine address that differs on every run anyway.
 // - Native histograms are not template values (2.42's Value is a float64 for float samples).
-// - Nesting deeper than the JS stack allows (thousands of parentheses or {{template}} calls) fails
-//   with Go's "exceeded maximum template depth (100000)" message earlier than Go would.
+// - Nesting is bounded by the JS stack, not Go's limits: recursion through {{template}} fails with
+//   Go's "exceeded maximum template depth (100000)" text after about 500 levels on Node (a few
+//   thousand on Bun), and more than about 1500 nested parentheses with "max expression depth
+//   exceeded" (Go: 10000). Rule templates nest a few levels.
+// - A template name containing "%" garbles Go's own error text (Go formats the location as a format
+//   string); we print the intended text. Alert names cannot contain "%".
 
 import { BUILTINS } from "./builtins.ts";
 import { State, type ExecEnv, type FuncMap, type GoFunc } from "./exec.ts";

@@ -645,8 +645,8 @@ class Parser {
       return n;
     }
     if (typ === T.Complex) {
-      const c = parseComplex(text);
-      if (c === null) this.errorf(`expected integer`);
+      const c = sscanComplex(text);
+      if (typeof c === "string") this.errorf(c);
       n.isComplex = true;
       n.complex = c;
       simplifyComplex(n);
@@ -716,14 +716,66 @@ function simplifyComplex(n: NumberNode): void {
   }
 }
 
-/** "1+2i" as fmt.Sscan reads a complex128. */
-function parseComplex(text: string): [number, number] | null {
-  const m = /^([+-]?[^+-]*(?:[eEpP][+-][^+-]*)?)([+-].*)i$/.exec(text);
-  if (m === null) return null;
-  const re = parseFloat64(m[1]!);
-  const im = parseFloat64(m[2]!);
-  if (re.err !== undefined || im.err !== undefined) return null;
-  return [re.v, im.v];
+/** fmt.Sscan(text, &complex128), Go's reader for complex constants: [re, im] or the error text. */
+function sscanComplex(text: string): [number, number] | string {
+  let i = 0;
+  let buf = "";
+  const accept = (chars: string): boolean => {
+    if (i < text.length && chars.includes(text[i]!)) {
+      buf += text[i];
+      i++;
+      return true;
+    }
+    return false;
+  };
+  const floatToken = (): string => {
+    buf = "";
+    if (accept("nN") && accept("aA") && accept("nN")) return buf;
+    accept("+-");
+    if (accept("iI") && accept("nN") && accept("fF")) return buf;
+    let digits = "0123456789_";
+    let exp = "eEpP";
+    if (accept("0") && accept("xX")) {
+      digits = "0123456789aAbBcCdDeEfF_";
+      exp = "pP";
+    }
+    while (accept(digits));
+    if (accept(".")) while (accept(digits));
+    if (accept(exp)) {
+      accept("+-");
+      while (accept("0123456789_"));
+    }
+    return buf;
+  };
+  const complexError = "syntax error scanning complex number";
+  if (text === "") return "unexpected EOF";
+  const parens = accept("(");
+  const real = floatToken();
+  buf = "";
+  if (!accept("+-")) return complexError;
+  const sign = buf;
+  const imag = sign + floatToken();
+  if (!accept("i")) return complexError;
+  if (parens && !accept(")")) return complexError;
+  const convert = (str: string): number | string => {
+    const p = str.indexOf("p");
+    if (p >= 0 && !/[xX]/.test(str)) {
+      const f = parseFloat64(str.slice(0, p));
+      if (f.err !== undefined) return `strconv.ParseFloat: parsing ${quote(str)}: ${f.err}`;
+      const m = parseInt64(str.slice(p + 1));
+      if (!m.ok || /^0[xXoObB]|_/.test(str.slice(p + 1).replace(/^[+-]/, ""))) {
+        return `strconv.Atoi: parsing ${quote(str)}: ${m.ok ? "invalid syntax" : m.err}`;
+      }
+      return f.v * 2 ** Number(m.v);
+    }
+    const f = parseFloat64(str);
+    return f.err !== undefined ? `strconv.ParseFloat: parsing ${quote(str)}: ${f.err}` : f.v;
+  };
+  const re = convert(real);
+  if (typeof re === "string") return re;
+  const im = convert(imag);
+  if (typeof im === "string") return im;
+  return [re, im];
 }
 
 /**

@@ -251,16 +251,17 @@ export function mutatedCases(texts: readonly string[], seed: number, n: number, 
   const out: TemplateCase[] = [];
   for (let i = 0; i < n; i++) {
     const r = new Rng(seed * 104729 + i);
-    let t = r.pick(texts);
+    // Edit code points, not UTF-16 units: a lone surrogate has no UTF-8 form to send to Go.
+    let t = Array.from(r.pick(texts));
     for (let k = 1 + r.int(3); k > 0; k--) {
       const at = r.int(t.length + 1);
       switch (r.int(3)) {
-        case 0: t = t.slice(0, at) + t.slice(at + 1); break;
-        case 1: t = t.slice(0, at) + r.pick(MUTATION_CHARS) + t.slice(at); break;
-        default: t = t.slice(0, at) + t.slice(at, at + 1) + t.slice(at); break;
+        case 0: t.splice(at, 1); break;
+        case 1: t.splice(at, 0, r.pick(MUTATION_CHARS)); break;
+        default: if (at < t.length) t.splice(at, 0, t[at]!); break;
       }
     }
-    out.push(base(`mutated ${seed}:${i}`, t, r.pick(VALUES)));
+    out.push(base(`mutated ${seed}:${i}`, t.join(""), r.pick(VALUES)));
   }
   return out;
 }
