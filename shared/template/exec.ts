@@ -38,6 +38,13 @@ const CONTINUE = new ContinueSignal();
 
 const MAX_EXEC_DEPTH = 100000;
 
+/**
+ * Limits Go does not have. A Go template that loops for hours only ties up its goroutine; here it
+ * would stall every rule on the event loop, so execution stops with an error after this many
+ * nodes or this much output (far beyond any useful annotation: typical ones walk tens of nodes).
+ */
+export const EXEC_LIMITS = { maxSteps: 1_000_000, maxOutput: 16 << 20 };
+
 export interface ExecEnv {
   readonly trees: TreeSet;
   readonly funcs: FuncMap;
@@ -47,6 +54,7 @@ export interface ExecEnv {
 
 export class State {
   out = "";
+  steps = 0;
   node: Node | null = null;
   varNames: string[] = [];
   varValues: GoValue[] = [];
@@ -112,6 +120,7 @@ export class State {
 
   walk(dot: GoValue, node: Node): void {
     this.node = node;
+    if (++this.steps > EXEC_LIMITS.maxSteps || this.out.length > EXEC_LIMITS.maxOutput) this.overLimit();
     switch (node.type) {
       case N.Action: {
         const val = this.evalPipeline(dot, node.pipe);
@@ -142,6 +151,11 @@ export class State {
         return;
     }
     this.errorf(`unknown node: ${nodeString(node)}`);
+  }
+
+  overLimit(): never {
+    const what = this.steps > EXEC_LIMITS.maxSteps ? `${EXEC_LIMITS.maxSteps} steps` : `${EXEC_LIMITS.maxOutput} characters of output`;
+    this.errorf(`execution stopped after ${what} (a limit of thanots; Go has none)`);
   }
 
   walkIfOrWith(b: BranchNode, dot: GoValue): void {
@@ -241,7 +255,7 @@ export class State {
     try {
       this.walk(dot, tree.root);
     } catch (e) {
-      if (e instanceof RangeError) {
+      if (e instanceof RangeError && e.message.includes("call stack")) {
         // Go stops at 100000 nested templates; the JS stack ends sooner. Report it as Go would.
         this.tmplName = saved.tmplName;
         this.node = t;

@@ -46,6 +46,8 @@
 //   Go's "exceeded maximum template depth (100000)" text after about 500 levels on Node (a few
 //   thousand on Bun), and more than about 1500 nested parentheses with "max expression depth
 //   exceeded" (Go: 10000). Rule templates nest a few levels.
+// - Execution stops with an error after 1,000,000 template nodes or 16 MiB of output (exec.ts
+//   EXEC_LIMITS): a template that loops for hours in Go would stall the ruler's event loop here.
 // - A template name containing "%" garbles Go's own error text (Go formats the location as a format
 //   string); we print the intended text. Alert names cannot contain "%".
 

@@ -143,7 +143,9 @@ test("pathPrefix and externalURL: the external URL, or a nil URL as in Thanos", 
   assert.is(await run("{{ pathPrefix }}", {}, { externalURL: "http://x/a", pathPrefix: "/b" }), "/b");
 });
 
-test("templates never throw and never loop forever on recursion", async () => {
+test("templates never throw, never loop forever and never eat the heap", async () => {
+  assert.ok((await run("{{ range 9223372036854775807 }}{{ end }}")).endsWith("execution stopped after 1000000 steps (a limit of thanots; Go has none)>"));
+  assert.ok((await run("{{ range 1000 }}{{ printf \"%100000d\" 1 }}{{ end }}")).endsWith("execution stopped after 16777216 characters of output (a limit of thanots; Go has none)>"));
   assert.ok((await run("{{ define \"r\" }}{{ template \"r\" }}{{ end }}{{ template \"r\" }}")).endsWith("exceeded maximum template depth (100000)>"));
   assert.is(raw("{{ .Value }}"), "0.5");
 });
