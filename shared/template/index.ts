@@ -20,7 +20,9 @@
 //   AlertTemplate.compile(name, text) -> parse once (cached by text), then .expand(data, opts) many
 //   times; .expandSync(data, opts) returns the text, or null when the template calls `query` (which
 //   needs the async path). Parsing costs tens of microseconds; an expansion of a typical annotation a
-//   few microseconds (bench/template.ts).
+//   few microseconds (bench/template.ts). .parseError is the text rulefmt's template check reports
+//   (promtool check rules prints it as `label "k": <parseError>` / `annotation "k": <parseError>`).
+//   AlertTemplate.compileRaw parses without the prefix.
 //
 // Design. shared/template is a port of Go's text/template (lex.ts, parse.ts, exec.ts, builtins.ts),
 // Go's fmt and strconv formatting (fmt.ts, strconv.ts), time formatting (gotime.ts) and case mapping
