@@ -110,6 +110,8 @@ export class GoBox {
   ) {}
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+
 export class GoMap {
   /** entries null: a nil map. Plain records are read through own-property checks only. */
   constructor(
@@ -130,7 +132,10 @@ export class GoMap {
   /** Keys in Go's sorted order (bytewise UTF-8 = code point order). */
   sortedKeys(): string[] {
     if (this.entries === null) return [];
-    return Object.keys(this.entries).sort(compareGoStrings);
+    const keys = Object.keys(this.entries);
+    // UTF-16 order is code point order unless surrogates meet U+E000..U+FFFF.
+    for (const k of keys) if (SURROGATE.test(k)) return keys.sort(compareGoStrings);
+    return keys.sort();
   }
 }
 
