@@ -19,7 +19,7 @@ import type { RuleDef } from "./rulefmt.ts";
 import { ruleIdentity } from "./rulefmt.ts";
 import { LabelsBuilder, labelsKey, labelsToRecord, type EvalContext, type Rule, type RuleHealth } from "./rule.ts";
 import type { Sample } from "./query.ts";
-import { expandTemplate } from "./template-standin.ts";
+import { AlertTemplate, type QuerySample } from "../template/index.ts";
 
 export type AlertState = "inactive" | "pending" | "firing";
 
@@ -55,7 +55,13 @@ export const ALERT_FOR_STATE_METRIC_NAME = "ALERTS_FOR_STATE";
 
 export interface AlertingRuleOptions {
   externalLabels: Labels;
+  /** `$externalURL` / `.ExternalURL` in templates (Thanos: --alert.query-url). */
   externalURL: string;
+  /**
+   * What the `externalURL` and `pathPrefix` template functions return (Prometheus' --web.external-url).
+   * Unset as in Thanos, which passes none: those two functions then fail with Go's nil-pointer error.
+   */
+  functionsURL?: string;
   /** Whether the `for` state has been restored (or needs none): ALERTS series are written only then. */
   restored: boolean;
   /** Template path prefix (the `pathPrefix` function). */
@@ -79,6 +85,8 @@ export class AlertingRule implements Rule {
   /** Active (pending, firing) and recently resolved alerts, by label set. */
   active = new Map<string, Alert>();
   private readonly extLabels: Record<string, string>;
+  private readonly labelTemplates: AlertTemplate[];
+  private readonly annotationTemplates: AlertTemplate[];
 
   constructor(def: RuleDef, readonly expr: Expr, private readonly opts: AlertingRuleOptions) {
     this.name = def.name;
@@ -89,6 +97,9 @@ export class AlertingRule implements Rule {
     this.query = exprString(expr);
     this.restored = opts.restored;
     this.extLabels = labelsToRecord(opts.externalLabels);
+    // Parsed once (Prometheus parses on every expansion; the output is the same).
+    this.labelTemplates = this.labels.map((l) => AlertTemplate.compile("__alert_" + this.name, l.value));
+    this.annotationTemplates = this.annotations.map((a) => AlertTemplate.compile("__alert_" + this.name, a.value));
   }
 
   identity(): string {
@@ -98,21 +109,30 @@ export class AlertingRule implements Rule {
   async eval(ctx: EvalContext): Promise<Sample[]> {
     const { ts } = ctx;
     const res = await ctx.query(this.query, ts, ctx.signal);
-    const tmplName = "__alert_" + this.name;
+    ctx.signal.throwIfAborted();
     const resultKeys = new Set<string>();
     const alerts = new Map<string, Alert>();
+    const query = ctx.templateQuery;
+    const topts = {
+      timestampMs: ts,
+      query: query ? async (q: string, t: number): Promise<QuerySample[]> => (await query(q, t)).map((x) => ({ labels: labelsToRecord(x.metric), value: x.v })) : undefined,
+      externalURL: this.opts.functionsURL,
+      pathPrefix: this.opts.pathPrefix,
+    };
     for (const smpl of res) {
       const data = { labels: labelsToRecord(smpl.metric), externalLabels: this.extLabels, externalURL: this.opts.externalURL, value: smpl.v };
-      const expand = async (text: string): Promise<string> => {
-        const out = await expandTemplate(tmplName, text, data, { timestampMs: ts, query: ctx.templateQuery, pathPrefix: this.opts.pathPrefix });
+      const expand = async (t: AlertTemplate): Promise<string> => {
+        // Nearly every template runs synchronously; only `query` needs the async path.
+        const out = t.expandSync(data, topts) ?? (await t.expand(data, topts));
         if (out.startsWith("<error expanding template:")) this.opts.warn?.("Expanding alert template failed", { alert: this.name, err: out, data });
         return out;
       };
       const lb = new LabelsBuilder(smpl.metric).del(METRIC_NAME);
-      for (const l of this.labels) lb.set(l.name, await expand(l.value));
+      for (let i = 0; i < this.labels.length; i++) lb.set(this.labels[i]!.name, await expand(this.labelTemplates[i]!));
       lb.set("alertname", this.name);
       const annotations = [];
-      for (const a of this.annotations) annotations.push({ name: a.name, value: await expand(a.value) });
+      for (let i = 0; i < this.annotations.length; i++) annotations.push({ name: this.annotations[i]!.name, value: await expand(this.annotationTemplates[i]!) });
+      ctx.signal.throwIfAborted();
       const lbs = lb.labels();
       const k = labelsKey(lbs);
       resultKeys.add(k);

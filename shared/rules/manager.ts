@@ -58,6 +58,11 @@ export interface ManagerOptions {
   externalLabels?: Labels;
   /** `$externalURL` in templates (Thanos: --alert.query-url). */
   externalURL?: string;
+  /**
+   * What the `externalURL` and `pathPrefix` template functions return (Prometheus: --web.external-url).
+   * Thanos passes none, so there they fail with Go's nil-pointer error; unset here does the same.
+   */
+  functionsURL?: string;
   /** ms; defaults as Thanos' flags: 1h, 10m, 1m. */
   outageTolerance?: number;
   forGracePeriod?: number;
@@ -140,6 +145,7 @@ export class Manager {
             return new AlertingRule(r, expr, {
               externalLabels: this.externalLabels,
               externalURL: this.externalURL,
+              functionsURL: this.opts.functionsURL,
               restored: this.restored,
               warn: (msg, kv) => this.rt.logger.warn(msg, kv),
             });

@@ -13,7 +13,7 @@ import { decodeGoYamlDocument, parseGoYaml, goInt, goMap, goNode, goSlice, goStr
 import { compareStrings, goQuote, type Label, type Labels } from "../labels/labels.ts";
 import { parseDuration } from "../promql/parse-literals.ts";
 import { parseExpr } from "../promql/parser.ts";
-import { checkTemplate } from "./template-standin.ts";
+import { AlertTemplate } from "../template/index.ts";
 
 export type PartialResponseStrategy = "ABORT" | "WARN";
 
@@ -154,11 +154,11 @@ function validateRule(r: RuleNode): { node: RawNode | null; alt: RawNode | null;
   if (alert.value !== "") {
     const name = "__alert_" + alert.value;
     for (const [k, v] of r.labels ?? []) {
-      const e = checkTemplate(name, v);
+      const e = AlertTemplate.compile(name, v).parseError;
       if (e !== null) out.push({ node: null, alt: null, msg: `label ${goQuote(k)}: ${e}` });
     }
     for (const [k, v] of r.annotations ?? []) {
-      const e = checkTemplate(name, v);
+      const e = AlertTemplate.compile(name, v).parseError;
       if (e !== null) out.push({ node: null, alt: null, msg: `annotation ${goQuote(k)}: ${e}` });
     }
   }

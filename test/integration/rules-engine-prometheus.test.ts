@@ -440,6 +440,33 @@ groups:
   });
 });
 
+test("templates: functions, query, conditionals, errors, values printed as Go prints them", async () => {
+  await differential("templates", {
+    files: [{ path: "a.yml", content: `
+groups:
+  - name: g
+    rules:
+      - alert: T
+        expr: m
+        labels:
+          level: '{{ if gt $value 100.0 }}high{{ else }}low{{ end }}'
+        annotations:
+          v: '{{ $value }} {{ humanize $value }} {{ $value | humanizePercentage }} {{ printf "%08.3f|%x|%q" $value 255 $labels.k }}'
+          q: '{{ range query "sort_desc(m)" }}{{ .Labels.k }}:{{ .Value }};{{ end }}{{ with query "nosuch" }}{{ . | first | value }}{{ else }}none{{ end }}'
+          err: '{{ query "sum(" }}'
+          url: '[{{ $externalURL }}] [{{ externalURL }}]'
+          t: '{{ 1700000000 | humanizeTimestamp }} {{ toUpper "ß" }} {{ title "héllo wörld" }} {{ reReplaceAll "(a+)" "<$1>" "baaac" }}'
+` }],
+    interval_ms: M,
+    external_url: "https://x.example/p",
+    series: [
+      series({ __name__: "m", k: "a" }, [1e6, 0.000123, 150, -2.5, NaN]),
+      series({ __name__: "m", k: "b" }, [42, 1e21, 3, 3, 3]),
+    ],
+    steps: evals(0, 4 * M, M),
+  });
+});
+
 test("phase offset: Group.EvalTimestamp as Prometheus computes it", async () => {
   const cases: { file: string; name: string; interval_ms: number; now_ms: number }[] = [];
   const files = ["rules.yml", "/etc/prometheus/rules/a.yaml", "r/é ü.yml", ""];
