@@ -92,3 +92,72 @@ export function aggrNumSamples(b: Uint8Array): number {
 }
 
 export { encodingName };
+
+/**
+ * Thanos' ApplyCounterResetsSeriesIterator (pkg/compact/downsample): one monotone counter over a
+ * sequence of chunk iterators (counter aggregates, or raw chunks), read by the 5m -> 1h downsampler and
+ * by the querier for rate/irate/increase/resets. Semantics kept exactly, quirks included:
+ * - the first sample sets the total; later, for t > lastT, total += v - lastV, or total += v when v
+ *   went down (a reset);
+ * - a sample with t == lastT only sets lastV: the duplicated-timestamp last sample of a counter
+ *   aggregate carries the true last raw value, so a reset between two chunks is seen;
+ * - NaN values (stale markers included) and samples going back in time are skipped;
+ * - moving to the next chunk seeks past lastT sample by sample, so overlaps are dropped and no reset is
+ *   missed. The output hides resets: PromQL's resets() over it counts none (Thanos issue #3644).
+ */
+export class CounterResetsIterator implements SampleIterator {
+  private i = 0;
+  private total = 0;
+  private lastT = 0;
+  /** The last raw value seen (what the downsampler stores as the chunk's final sample). */
+  lastV = 0;
+  private totalV = 0;
+  private valid = false;
+
+  constructor(private readonly its: readonly SampleIterator[]) {}
+
+  next(): boolean {
+    for (;;) {
+      if (this.i >= this.its.length) return (this.valid = false);
+      const it = this.its[this.i]!;
+      if (!it.next()) {
+        // Go: i++, then Seek(lastT + 1), which calls Next until a sample lies past lastT.
+        if (it.err()) return (this.valid = false);
+        this.i++;
+        const x = this.lastT + 1;
+        for (;;) {
+          if (!this.next()) return false;
+          if (this.lastT >= x) return true;
+        }
+      }
+      const t = it.at(), v = it.value();
+      if (v !== v) continue; // NaN, stale markers included
+      if (this.total === 0) {
+        this.total++;
+        this.lastT = t; this.lastV = v; this.totalV = v;
+        return (this.valid = true);
+      }
+      if (t > this.lastT) {
+        this.totalV += v >= this.lastV ? v - this.lastV : v;
+        this.lastT = t; this.lastV = v;
+        this.total++;
+        return (this.valid = true);
+      }
+      if (t === this.lastT) this.lastV = v;
+    }
+  }
+
+  seek(ts: number): boolean {
+    // Go iterates with Next instead of seeking the chunks, so no reset is skipped.
+    if (this.valid && this.lastT >= ts) return true;
+    for (;;) {
+      if (!this.next()) return false;
+      if (this.lastT >= ts) return true;
+    }
+  }
+
+  at(): number { return this.lastT; }
+  value(): number { return this.totalV; }
+  isStale(): boolean { return false; }
+  err(): Error | null { return this.i < this.its.length ? this.its[this.i]!.err() : null; }
+}
