@@ -137,7 +137,8 @@ function downsampleBatch(t: Float64Array, v: Float64Array, lo: number, hi: numbe
   return nextT;
 }
 
-interface OutChunk { minTime: number; maxTime: number; data: Uint8Array }
+/** One downsampled chunk: an AggrChunk (encoding 0xff) and its time range. */
+export interface OutChunk { minTime: number; maxTime: number; data: Uint8Array }
 
 /** Aggregate appenders of one output chunk; null = the aggregate is absent. */
 class Builder {
@@ -175,11 +176,11 @@ function downsampleFloatBatch(t: Float64Array, v: Float64Array, n: number, r: nu
 }
 
 /** Thanos' DownsampleRaw: cleaned raw samples of one series to AggrChunks. */
-function downsampleRaw(s: Samples, r: number, scratch: Samples): OutChunk[] {
+function downsampleRaw(s: Samples, r: number, scratch: Samples, chunksWanted?: number): OutChunk[] {
   const len = s.n;
   if (len === 0) return [];
   const t = s.t, v = s.v;
-  const numChunks = targetChunkCount(t[0]!, t[len - 1]!, 60_000, r, len);
+  const numChunks = chunksWanted ?? targetChunkCount(t[0]!, t[len - 1]!, 60_000, r, len);
   const batchSize = Math.trunc(len / numChunks) + 1;
   const out: OutChunk[] = [];
   let lo = 0;
@@ -344,6 +345,28 @@ function downsampleSeries(s: InSeries, srcRes: number, r: number, st: { all: Sam
   for (let i = 0; i < aggr.length; i += batchSize) {
     out.push(downsampleAggrBatch(aggr.slice(i, i + batchSize).map((c) => c.subs), r, scratch, dec, what()));
   }
+  return out;
+}
+
+/**
+ * Raw samples (already cleaned: no stale markers, time not going back) to AggrChunks at `resolution`,
+ * as the raw -> 5m pass does per series; `numChunks` overrides the chunk sizing (Thanos' tests force it).
+ */
+export function downsampleSamples(ts: ArrayLike<number>, vs: ArrayLike<number>, resolution: number, numChunks?: number): OutChunk[] {
+  const s = new Samples();
+  for (let i = 0; i < ts.length; i++) s.push(ts[i]!, vs[i]!);
+  return downsampleRaw(s, resolution, new Samples(), numChunks);
+}
+
+/** AggrChunks (bytes) to `numChunks` AggrChunks at `resolution`, whole input chunks per output chunk. */
+export function downsampleAggrChunks(chunks: readonly Uint8Array[], resolution: number, numChunks: number): OutChunk[] {
+  const what = () => "aggregate chunks";
+  const subs = chunks.map((c) => aggrSubs(c, what));
+  const batchSize = Math.trunc(subs.length / numChunks);
+  if (batchSize === 0) throw new CodedError("bad_data", `${subs.length} aggregate chunks cannot fill ${numChunks} output chunks`);
+  const out: OutChunk[] = [];
+  const buf = new Samples(), dec = new Decoder(what);
+  for (let i = 0; i < subs.length; i += batchSize) out.push(downsampleAggrBatch(subs.slice(i, i + batchSize), resolution, buf, dec, what()));
   return out;
 }
 
