@@ -48,8 +48,8 @@ function genSeries(i: number, o: GenOptions, rnd: () => number): Sample[] {
   const iv = o.interval ?? 60_000;
   const kind = i % 6; // 0,3 counters, 1,4 gauges, 2 short, 5 sparse counter
   const out: Sample[] = [];
-  // Odd-millisecond timestamps: never on a whole second, so no sample sits exactly on a query range
-  // boundary (Prometheus 2.42 and 3.x treat that boundary differently).
+  // Timestamps never on a whole second, so no sample sits exactly on a query range boundary (Prometheus
+  // 2.42 and 3.x, Thanos' engine, treat that boundary differently).
   let t = o.mint + 7 + Math.floor(rnd() * iv);
   let end = o.maxt - 1;
   if (kind === 2) {
@@ -76,6 +76,7 @@ function genSeries(i: number, o: GenOptions, rnd: () => number): Sample[] {
     } else {
       v += o.integers ? Math.floor(rnd() * 11) - 5 : rnd() * 10 - 5;
     }
+    if (t % 1000 === 0) t++; // never on a whole second (see above)
     out.push({ t, v });
     if (awkward) {
       const r = rnd();
