@@ -34,7 +34,7 @@ const T0 = 1_700_000_000_000 - (1_700_000_000_000 % (2 * H));
 
 async function rawBlock(name: string, o: GenOptions): Promise<string> {
   const u = newUlid();
-  await writeRawBlock(new DiskSink(join(dir, name), u), o);
+  await writeRawBlock(new DiskSink(join(dir, name), u), { ...o, ulid: u });
   return join(dir, name, u);
 }
 

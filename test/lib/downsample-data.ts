@@ -38,6 +38,13 @@ export interface GenOptions {
   integers?: boolean;
   /** External labels for the thanos section. */
   ext?: Record<string, string>;
+  /** The block's ULID (its directory name in a bucket). */
+  ulid?: string;
+  /**
+   * Write only the samples in [from, to) (the block's range): the series are generated over
+   * [mint, maxt), so blocks cut from the same seed continue each other.
+   */
+  keep?: [number, number];
 }
 
 interface Sample { t: number; v: number; stale?: boolean }
@@ -71,7 +78,10 @@ function genSeries(i: number, o: GenOptions, rnd: () => number): Sample[] {
   };
   while (t < end) {
     if (kind === 0 || kind === 3 || kind === 5) {
-      if (rnd() < 0.004) v = rnd() < 0.5 ? 0 : (o.integers ? 3 : 3.5); // reset
+      // A reset: to ~0; with `integers` rarer and to 60% of the last value, so a window's first value
+      // stays large against its increase and rate's zero-point extrapolation (which Prometheus 3.x
+      // reordered against 2.42) never decides an answer.
+      if (o.integers ? rnd() < 0.0005 : rnd() < 0.004) v = o.integers ? Math.floor(v * 0.6) : rnd() < 0.5 ? 0 : 3.5;
       else v += o.integers ? Math.floor(rnd() * 20) : rnd() * 20;
     } else {
       v += o.integers ? Math.floor(rnd() * 11) - 5 : rnd() * 10 - 5;
@@ -126,15 +136,16 @@ export async function writeRawBlock(sink: BlockSink, o: GenOptions): Promise<Blo
     const kind = i % 6;
     const name = kind === 0 || kind === 3 || kind === 5 ? "ds_requests_total" : kind === 2 ? "ds_short" : "ds_temperature";
     const labels = labelsFrom({ __name__: name, instance: `host-${String(i).padStart(3, "0")}`, job: `job${i % 3}` });
-    const chunks = toChunks(genSeries(i, o, rnd));
+    const gen = genSeries(i, o, rnd);
+    const chunks = toChunks(o.keep ? gen.filter((x) => x.t >= o.keep![0] && x.t < o.keep![1]) : gen);
     if (chunks.length) series.push({ labels, chunks });
   }
   series.sort((a, b) => compareLabels(a.labels, b.labels));
   const syms = new Set<string>(["unused_symbol"]); // a symbol no series uses: the downsampler copies it
   for (const s of series) for (const l of s.labels) { syms.add(l.name); syms.add(l.value); }
-  const ulid = newUlid(Math.max(0, o.mint));
+  const ulid = o.ulid ?? newUlid(Math.max(0, o.mint));
   const w = new BlockWriter(sink, {
-    ulid, minTime: o.mint, maxTime: o.maxt,
+    ulid, minTime: o.keep?.[0] ?? o.mint, maxTime: o.keep?.[1] ?? o.maxt,
     compaction: { level: 3, sources: [newUlid(Math.max(0, o.mint)), newUlid(Math.max(0, o.mint) + 1)].sort() },
     thanos: { labels: o.ext ?? { cluster: "ds", replica: "r0" }, downsample: { resolution: 0 }, source: "sidecar" },
   });
