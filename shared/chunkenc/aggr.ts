@@ -7,7 +7,7 @@
 //   byte encoding, data[len]           the sub-chunk (XOR in practice)
 // The length counts the data only, not the encoding byte before it.
 
-import { Decbuf, Encbuf } from "../encoding/bytes.ts";
+import { Decbuf } from "../encoding/bytes.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { SampleIterator } from "../storage/types.ts";
 import { Encoding, encodingName, unsupportedEncoding } from "./chunk.ts";
@@ -28,10 +28,11 @@ export type AggrInput = SubChunk | Uint8Array | null | undefined;
 /** Encode up to five aggregates (index = AggrType); missing trailing entries are absent. */
 export function encodeAggrChunk(chks: readonly AggrInput[]): Uint8Array {
   if (chks.length > 5) throw new CodedError("bad_data", `aggregate chunk: ${chks.length} aggregates given, at most 5 (count, sum, min, max, counter)`);
-  const e = new Encbuf(256);
+  const subs: (SubChunk | null)[] = [];
+  let size = 0;
   for (let i = 0; i < 5; i++) {
     const c = chks[i];
-    if (c == null) { e.uvarint(0); continue; }
+    if (c == null) { subs.push(null); size++; continue; }
     const sub: SubChunk = c instanceof Uint8Array ? { encoding: Encoding.XOR, data: c } : c;
     if (sub.data.length === 0) {
       // A zero length means "absent" on the wire, so an empty sub-chunk cannot be represented.
@@ -40,11 +41,28 @@ export function encodeAggrChunk(chks: readonly AggrInput[]): Uint8Array {
     if (!(sub.encoding >= 0 && sub.encoding <= 0xfe)) {
       throw new CodedError("bad_data", `aggregate chunk: ${AGGR_NAMES[i]} sub-chunk has encoding ${sub.encoding}, not a byte below 0xff`);
     }
-    e.uvarint(sub.data.length);
-    e.byte(sub.encoding);
-    e.bytes(sub.data);
+    subs.push(sub);
+    size += uvarintLen(sub.data.length) + 1 + sub.data.length;
   }
-  return e.get().slice();
+  // Sized up front: one allocation, no growth (the downsampler encodes one of these per output chunk).
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const sub of subs) {
+    if (sub === null) { out[p++] = 0; continue; }
+    let n = sub.data.length;
+    while (n >= 128) { out[p++] = (n % 128) | 0x80; n = Math.floor(n / 128); }
+    out[p++] = n;
+    out[p++] = sub.encoding;
+    out.set(sub.data, p);
+    p += sub.data.length;
+  }
+  return out;
+}
+
+function uvarintLen(n: number): number {
+  let k = 1;
+  while (n >= 128) { n = Math.floor(n / 128); k++; }
+  return k;
 }
 
 /** Decode all five entries (null = absent). Sub-chunk data are views into `b`, not copies. */

@@ -29,7 +29,7 @@
 // Native histograms are not read here (shared/chunkenc has no histogram codec): a block holding them is
 // refused with an error naming the block and series, never silently shortened.
 
-import { aggrChunkGet, AggrType, CounterResetsIterator, encodeAggrChunk } from "../chunkenc/aggr.ts";
+import { AggrType, CounterResetsIterator, decodeAggrChunk, encodeAggrChunk } from "../chunkenc/aggr.ts";
 import { Encoding, encodingName } from "../chunkenc/chunk.ts";
 import { decodeXorAt, isStaleBits, XorAppender, XorIterator, xorNumSamples } from "../chunkenc/xor.ts";
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
@@ -140,13 +140,25 @@ function downsampleBatch(t: Float64Array, v: Float64Array, lo: number, hi: numbe
 /** One downsampled chunk: an AggrChunk (encoding 0xff) and its time range. */
 export interface OutChunk { minTime: number; maxTime: number; data: Uint8Array }
 
+// Scratch appenders and iterators, reused from chunk to chunk: a chunk is encoded or decoded by
+// synchronous code from start to end, so concurrent downsampleBlock calls never share one mid-use.
+const APPS = [0, 1, 2, 3, 4].map(() => new XorAppender(XOR_OPTS));
+const ITS: XorIterator[] = [];
+
+/** The scratch appender for aggregate `at`, emptied. */
+function appender(at: number): XorAppender {
+  const a = APPS[at]!;
+  a.reset();
+  return a;
+}
+
 /** Aggregate appenders of one output chunk; null = the aggregate is absent. */
 class Builder {
   mint = Infinity;
   maxt = -Infinity;
   readonly apps: (XorAppender | null)[];
   constructor(all: boolean) {
-    this.apps = [0, 1, 2, 3, 4].map(() => (all ? new XorAppender(XOR_OPTS) : null));
+    this.apps = [0, 1, 2, 3, 4].map((i) => (all ? appender(i) : null));
   }
   span(t: number): void {
     if (t < this.mint) this.mint = t;
@@ -204,7 +216,7 @@ function genericAggregate(at: AggrType, subs: (Uint8Array | null)[], b: Builder,
   buf.n = 0;
   for (const d of subs) if (d) dec.expand(d, buf);
   if (buf.n === 0) return [0, 0];
-  const app = (b.apps[at] = new XorAppender(XOR_OPTS));
+  const app = (b.apps[at] = appender(at));
   const a = new Aggregator();
   downsampleBatch(buf.t, buf.v, 0, buf.n, r, a, (wt) => {
     if (wt < mint) mint = wt;
@@ -232,7 +244,13 @@ function downsampleAggrBatch(chunks: (Uint8Array | null)[][], r: number, buf: Sa
     if (hi > maxt) maxt = hi;
   }
   const its: SampleIterator[] = [];
-  for (const c of chunks) if (c[AggrType.Counter]) its.push(new XorIterator(c[AggrType.Counter]!, `${what}, counter aggregate`));
+  for (const c of chunks) {
+    if (!c[AggrType.Counter]) continue;
+    let it = ITS[its.length];
+    if (!it) ITS.push((it = new XorIterator()));
+    it.reset(c[AggrType.Counter]!, `${what}, counter aggregate`);
+    its.push(it);
+  }
   const it = new CounterResetsIterator(its);
   buf.n = 0;
   let lastT = 0;
@@ -243,7 +261,7 @@ function downsampleAggrBatch(chunks: (Uint8Array | null)[][], r: number, buf: Sa
   const e = it.err();
   if (e) throw e;
   if (buf.n > 0) {
-    const app = (b.apps[AggrType.Counter] = new XorAppender(XOR_OPTS));
+    const app = (b.apps[AggrType.Counter] = appender(AggrType.Counter));
     app.append(buf.t[0]!, buf.v[0]!);
     const a = new Aggregator();
     const last = downsampleBatch(buf.t, buf.v, 0, buf.n, r, a, (wt) => {
@@ -317,7 +335,8 @@ function downsampleSeries(s: InSeries, srcRes: number, r: number, st: { all: Sam
   const aggr: { minTime: number; maxTime: number; subs: (Uint8Array | null)[]; samples: number }[] = [];
   for (const c of s.chunks) {
     if (c.encoding === Encoding.Aggr) {
-      aggr.push({ minTime: c.minTime, maxTime: c.maxTime, subs: aggrSubs(c.data, what), samples: aggrCount(c.data) });
+      const subs = aggrSubs(c.data, what);
+      aggr.push({ minTime: c.minTime, maxTime: c.maxTime, subs, samples: aggrCount(subs) });
       continue;
     }
     // Every Prometheus chunk starts with its u16 sample count.
@@ -326,7 +345,8 @@ function downsampleSeries(s: InSeries, srcRes: number, r: number, st: { all: Sam
     if (c.encoding !== Encoding.XOR) throw new CodedError("corrupt", `${what()}: unexpected chunk encoding ${encodingName(c.encoding)} (${c.encoding}) in a downsampled block`);
     dec.expand(c.data, all);
     for (const f of downsampleRaw(all, RES_5M, scratch)) {
-      aggr.push({ minTime: f.minTime, maxTime: f.maxTime, subs: aggrSubs(f.data, what), samples: aggrCount(f.data) });
+      const subs = aggrSubs(f.data, what);
+      aggr.push({ minTime: f.minTime, maxTime: f.maxTime, subs, samples: aggrCount(subs) });
     }
     all.n = 0;
   }
@@ -372,9 +392,10 @@ export function downsampleAggrChunks(chunks: readonly Uint8Array[], resolution: 
 
 /** The five sub-chunks of an AggrChunk (null = absent); only XOR sub-chunks are read. */
 function aggrSubs(data: Uint8Array, what: () => string): (Uint8Array | null)[] {
+  const subs = decodeAggrChunk(data, what());
   const out: (Uint8Array | null)[] = [];
   for (let at = 0; at < 5; at++) {
-    const sub = aggrChunkGet(data, at as AggrType, what());
+    const sub = subs[at]!;
     if (sub && sub.encoding !== Encoding.XOR) {
       const hist = sub.encoding === Encoding.Histogram || sub.encoding === Encoding.FloatHistogram;
       throw new CodedError(hist ? "bad_data" : "corrupt", `${what()}: aggregate ${at} has encoding ${encodingName(sub.encoding)}${hist ? ": native histogram aggregates cannot be downsampled here yet" : ""}`);
@@ -385,9 +406,9 @@ function aggrSubs(data: Uint8Array, what: () => string): (Uint8Array | null)[] {
 }
 
 /** Thanos' AggrChunk.NumSamples: the count aggregate's samples (0 when absent). */
-function aggrCount(data: Uint8Array): number {
-  const c = data.length > 0 ? aggrChunkGet(data, AggrType.Count) : null;
-  return c && c.data.length >= 2 ? xorNumSamples(c.data) : 0;
+function aggrCount(subs: (Uint8Array | null)[]): number {
+  const c = subs[AggrType.Count];
+  return c && c.length >= 2 ? xorNumSamples(c) : 0;
 }
 
 /**

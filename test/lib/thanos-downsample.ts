@@ -35,7 +35,7 @@ export function thanosDownsampler(): Promise<string> {
   return bin;
 }
 
-export interface GoDownsampleResult { ulid: string; ns: number[]; samples: number }
+export interface GoDownsampleResult { ulid: string; ns: number[]; cpu_ns: number[]; samples: number }
 
 /** Downsample the block in `inDir` into a new block under `outDir` with Thanos' code. */
 export async function thanosDownsample(inDir: string, outDir: string, resolution: number, repeat = 1): Promise<GoDownsampleResult> {

@@ -6,8 +6,9 @@
 //
 //	thanos-downsample IN_BLOCK_DIR OUT_DIR RESOLUTION_MS [REPEAT]
 //
-// Prints one JSON line: {"ulid": "...", "ns": [ns of each run], "samples": N}; with REPEAT > 1 every
-// run but the last has its output removed (the bench times repeated runs).
+// Prints one JSON line: {"ulid": "...", "ns": [wall ns of each run], "cpu_ns": [CPU ns of each run,
+// user + system of the whole process, GC threads included], "samples": N}; with REPEAT > 1 every run but
+// the last has its output removed (the bench times repeated runs).
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/go-kit/log"
@@ -64,16 +66,24 @@ func main() {
 	if err := os.MkdirAll(out, 0o750); err != nil {
 		fail("mkdir", err)
 	}
-	var times []int64
+	var times, cpu []int64
+	cpuNow := func() int64 {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			fail("getrusage", err)
+		}
+		return ru.Utime.Nano() + ru.Stime.Nano()
+	}
 	var id string
 	for i := 0; i < repeat; i++ {
 		b, err := tsdb.OpenBlock(slog.New(slog.DiscardHandler), in, pool, nil)
 		if err != nil {
 			fail("open block", err)
 		}
-		begin := time.Now()
+		begin, c0 := time.Now(), cpuNow()
 		uid, err := downsample.Downsample(ctx, logger, m, b, out, res)
 		times = append(times, time.Since(begin).Nanoseconds())
+		cpu = append(cpu, cpuNow()-c0)
 		b.Close()
 		if err != nil {
 			fail("downsample", err)
@@ -104,6 +114,6 @@ func main() {
 	if err := meta.WriteToDir(logger, resdir); err != nil {
 		fail("write meta", err)
 	}
-	j, _ := json.Marshal(map[string]any{"ulid": id, "ns": times, "samples": meta.Stats.NumSamples})
+	j, _ := json.Marshal(map[string]any{"ulid": id, "ns": times, "cpu_ns": cpu, "samples": meta.Stats.NumSamples})
 	fmt.Println(string(j))
 }
