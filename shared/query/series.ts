@@ -152,37 +152,37 @@ class ErrIterator implements SampleIterator {
 }
 
 /**
- * Chunks in order, each skipping samples at or before the last one given (Thanos' chunkSeriesIterator:
- * chunks come sorted but may overlap).
+ * Chunks in order (Thanos' chunkSeriesIterator, exactly): a chunk's samples pass as they are; moving to
+ * the next chunk seeks past the last sample read from the previous one, so overlapping chunks are not
+ * read twice. Quirk kept: a chunk skipped whole while seeking lowers that mark to its own last sample.
  */
 export class ChunkSeriesIterator implements SampleIterator {
   private i = 0;
+  /** Go's AtT(): the current chunk's last sample read; -Infinity (MinInt64) before its first. */
   private t = -Infinity;
-  private started = false;
   private e: Error | null = null;
   constructor(private readonly its: readonly SampleIterator[]) {}
 
   next(): boolean {
-    while (this.i < this.its.length) {
+    for (;;) {
+      if (this.i >= this.its.length) return false;
+      const lastT = this.t;
       const it = this.its[this.i]!;
-      while (it.next()) {
-        const t = it.at();
-        if (this.started && t <= this.t) continue;
-        this.t = t;
-        this.started = true;
-        return true;
-      }
+      if (it.next()) { this.t = it.at(); return true; }
       const e = it.err();
       if (e) { this.e = e; return false; }
+      if (this.i >= this.its.length - 1) return false;
       this.i++;
+      this.t = -Infinity;
+      // Seek(lastT + 1) in the next chunk.
+      while (this.t < lastT + 1) if (!this.next()) return false;
+      return true;
     }
-    return false;
   }
 
   seek(ts: number): boolean {
-    if (this.started && this.i < this.its.length && this.t >= ts) return true;
-    while (this.next()) if (this.t >= ts) return true;
-    return false;
+    while (this.t < ts) if (!this.next()) return false;
+    return true;
   }
 
   at(): number { return this.t; }

@@ -1,5 +1,6 @@
 // Thanos' own downsampler as a program (test/lib/go/thanos-downsample.go, built once with buildGo and
-// cached): the oracle for shared/compact/downsample.ts and the peer in bench/downsample.ts.
+// cached): the oracle for shared/compact/downsample.ts and the peer in bench/downsample.ts; and
+// test/lib/go/thanos-series-iter.go, Thanos' querier's reading of downsampled series.
 // The go.mod pins what Thanos v0.41.0's own go.mod pins (its `replace` block): without them `go mod
 // tidy` resolves newer grpc/capnp versions than Thanos builds against.
 import { execFile } from "node:child_process";
@@ -28,6 +29,14 @@ replace (
 `;
 
 let bin: Promise<string> | null = null;
+let iterBin: Promise<string> | null = null;
+
+/** test/lib/go/thanos-series-iter.go built: Thanos' querier's reading of a store's series. */
+export function thanosSeriesIter(): Promise<string> {
+  // slicelabels: Thanos' labelpb casts its labels to Prometheus' slice layout (see test/lib/thanos.ts).
+  iterBin ??= buildGo("thanos-series-iter", GO_MOD, readFileSync(fileURLToPath(new URL("go/thanos-series-iter.go", import.meta.url)), "utf8"), { tags: "slicelabels" });
+  return iterBin;
+}
 
 /** Path of the built program (first call builds it: a few minutes on 2 cores, then cached). */
 export function thanosDownsampler(): Promise<string> {
