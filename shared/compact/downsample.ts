@@ -227,7 +227,7 @@ function genericAggregate(at: AggrType, subs: (Uint8Array | null)[], b: Builder,
 }
 
 /** One batch of whole AggrChunks to one AggrChunk of the coarser resolution: downsampleFloatAggrBatch. */
-function downsampleAggrBatch(chunks: (Uint8Array | null)[][], r: number, buf: Samples, dec: Decoder, what: string): OutChunk {
+function downsampleAggrBatch(chunks: (Uint8Array | null)[][], r: number, buf: Samples, dec: Decoder): OutChunk {
   const b = new Builder(false);
   let mint = Infinity, maxt = -Infinity;
   const sub = (at: AggrType) => chunks.map((c) => c[at]!);
@@ -248,7 +248,7 @@ function downsampleAggrBatch(chunks: (Uint8Array | null)[][], r: number, buf: Sa
     if (!c[AggrType.Counter]) continue;
     let it = ITS[its.length];
     if (!it) ITS.push((it = new XorIterator()));
-    it.reset(c[AggrType.Counter]!, `${what}, counter aggregate`);
+    it.reset(c[AggrType.Counter]!, "counter aggregate");
     its.push(it);
   }
   const it = new CounterResetsIterator(its);
@@ -274,7 +274,7 @@ function downsampleAggrBatch(chunks: (Uint8Array | null)[][], r: number, buf: Sa
   b.mint = mint;
   b.maxt = maxt;
   if (mint === Infinity || maxt === -Infinity) {
-    throw new CodedError("corrupt", `${what}: invalid range for downsampled aggregate chunk: mint=${mint} maxt=${maxt}`);
+    throw new CodedError("corrupt", `invalid range for downsampled aggregate chunk: mint=${mint} maxt=${maxt}`);
   }
   return b.encode();
 }
@@ -284,18 +284,16 @@ class Decoder {
   private ts = new Float64Array(256);
   private vs = new Float64Array(256);
   private bits = new Uint32Array(this.vs.buffer);
-  constructor(private readonly what: () => string) {}
 
   /** Append the chunk's samples to `out`, minus stale markers and samples before the previous one (from t = 0). */
   expand(data: Uint8Array, out: Samples): void {
-    const what = this.what();
-    const n = xorNumSamples(data, what);
+    const n = xorNumSamples(data);
     if (this.ts.length < n) {
       this.ts = new Float64Array(n);
       this.vs = new Float64Array(n);
       this.bits = new Uint32Array(this.vs.buffer);
     }
-    const got = decodeXorAt(data, this.ts, this.bits, 0, what);
+    const got = decodeXorAt(data, this.ts, this.bits, 0);
     const ts = this.ts, vs = this.vs, bits = this.bits;
     const hi = HI_WORD, lo = 1 - HI_WORD;
     let lastT = 0;
@@ -313,19 +311,19 @@ const HI_WORD = (() => { const f = new Float64Array([1]); return new Uint32Array
 interface InSeries { labels: Labels; chunks: { minTime: number; maxTime: number; encoding: number; data: Uint8Array }[] }
 
 /** Downsample one series to `r`: the chunks to write (empty: the series has no samples left). */
-function downsampleSeries(s: InSeries, srcRes: number, r: number, st: { all: Samples; scratch: Samples; dec: Decoder }, what: () => string): OutChunk[] {
+function downsampleSeries(s: InSeries, srcRes: number, r: number, st: { all: Samples; scratch: Samples; dec: Decoder }): OutChunk[] {
   const { all, scratch, dec } = st;
   all.n = 0;
   for (let i = 1; i < s.chunks.length; i++) {
     if (s.chunks[i - 1]!.maxTime >= s.chunks[i]!.minTime) {
-      throw new CodedError("corrupt", `${what()}: overlapping chunks (one ends at ${s.chunks[i - 1]!.maxTime}, the next starts at ${s.chunks[i]!.minTime}); chunks must be ordered by time and not overlap`);
+      throw new CodedError("corrupt", `overlapping chunks (one ends at ${s.chunks[i - 1]!.maxTime}, the next starts at ${s.chunks[i]!.minTime}); chunks must be ordered by time and not overlap`);
     }
   }
   const histogram = (e: number) => e === Encoding.Histogram || e === Encoding.FloatHistogram;
   if (srcRes === 0) {
     for (const c of s.chunks) {
-      if (histogram(c.encoding)) throw new CodedError("bad_data", `${what()}: native histogram chunks cannot be downsampled here yet`);
-      if (c.encoding !== Encoding.XOR) throw new CodedError("corrupt", `${what()}: unexpected chunk encoding ${encodingName(c.encoding)} (${c.encoding}) in a raw block`);
+      if (histogram(c.encoding)) throw new CodedError("bad_data", "native histogram chunks cannot be downsampled here yet");
+      if (c.encoding !== Encoding.XOR) throw new CodedError("corrupt", `unexpected chunk encoding ${encodingName(c.encoding)} (${c.encoding}) in a raw block`);
       dec.expand(c.data, all);
     }
     return downsampleRaw(all, r, scratch);
@@ -335,17 +333,17 @@ function downsampleSeries(s: InSeries, srcRes: number, r: number, st: { all: Sam
   const aggr: { minTime: number; maxTime: number; subs: (Uint8Array | null)[]; samples: number }[] = [];
   for (const c of s.chunks) {
     if (c.encoding === Encoding.Aggr) {
-      const subs = aggrSubs(c.data, what);
+      const subs = aggrSubs(c.data);
       aggr.push({ minTime: c.minTime, maxTime: c.maxTime, subs, samples: aggrCount(subs) });
       continue;
     }
     // Every Prometheus chunk starts with its u16 sample count.
     if (c.data.length >= 2 && c.data[0] === 0 && c.data[1] === 0) continue;
-    if (histogram(c.encoding)) throw new CodedError("bad_data", `${what()}: native histogram chunks cannot be downsampled here yet`);
-    if (c.encoding !== Encoding.XOR) throw new CodedError("corrupt", `${what()}: unexpected chunk encoding ${encodingName(c.encoding)} (${c.encoding}) in a downsampled block`);
+    if (histogram(c.encoding)) throw new CodedError("bad_data", "native histogram chunks cannot be downsampled here yet");
+    if (c.encoding !== Encoding.XOR) throw new CodedError("corrupt", `unexpected chunk encoding ${encodingName(c.encoding)} (${c.encoding}) in a downsampled block`);
     dec.expand(c.data, all);
     for (const f of downsampleRaw(all, RES_5M, scratch)) {
-      const subs = aggrSubs(f.data, what);
+      const subs = aggrSubs(f.data);
       aggr.push({ minTime: f.minTime, maxTime: f.maxTime, subs, samples: aggrCount(subs) });
     }
     all.n = 0;
@@ -359,11 +357,11 @@ function downsampleSeries(s: InSeries, srcRes: number, r: number, st: { all: Sam
   const batchSize = Math.trunc(aggr.length / numChunks);
   if (batchSize === 0) {
     // Thanos loops forever here; say what happened instead.
-    throw new CodedError("corrupt", `${what()}: ${aggr.length} aggregate chunks hold ${numSamples} samples over [${mint}, ${maxt}], more than ${numChunks} output chunks can take whole`);
+    throw new CodedError("corrupt", `${aggr.length} aggregate chunks hold ${numSamples} samples over [${mint}, ${maxt}], more than ${numChunks} output chunks can take whole`);
   }
   const out: OutChunk[] = [];
   for (let i = 0; i < aggr.length; i += batchSize) {
-    out.push(downsampleAggrBatch(aggr.slice(i, i + batchSize).map((c) => c.subs), r, scratch, dec, what()));
+    out.push(downsampleAggrBatch(aggr.slice(i, i + batchSize).map((c) => c.subs), r, scratch, dec));
   }
   return out;
 }
@@ -380,25 +378,24 @@ export function downsampleSamples(ts: ArrayLike<number>, vs: ArrayLike<number>, 
 
 /** AggrChunks (bytes) to `numChunks` AggrChunks at `resolution`, whole input chunks per output chunk. */
 export function downsampleAggrChunks(chunks: readonly Uint8Array[], resolution: number, numChunks: number): OutChunk[] {
-  const what = () => "aggregate chunks";
-  const subs = chunks.map((c) => aggrSubs(c, what));
+  const subs = chunks.map((c) => aggrSubs(c));
   const batchSize = Math.trunc(subs.length / numChunks);
   if (batchSize === 0) throw new CodedError("bad_data", `${subs.length} aggregate chunks cannot fill ${numChunks} output chunks`);
   const out: OutChunk[] = [];
-  const buf = new Samples(), dec = new Decoder(what);
-  for (let i = 0; i < subs.length; i += batchSize) out.push(downsampleAggrBatch(subs.slice(i, i + batchSize), resolution, buf, dec, what()));
+  const buf = new Samples(), dec = new Decoder();
+  for (let i = 0; i < subs.length; i += batchSize) out.push(downsampleAggrBatch(subs.slice(i, i + batchSize), resolution, buf, dec));
   return out;
 }
 
 /** The five sub-chunks of an AggrChunk (null = absent); only XOR sub-chunks are read. */
-function aggrSubs(data: Uint8Array, what: () => string): (Uint8Array | null)[] {
-  const subs = decodeAggrChunk(data, what());
+function aggrSubs(data: Uint8Array): (Uint8Array | null)[] {
+  const subs = decodeAggrChunk(data, "aggregate chunk");
   const out: (Uint8Array | null)[] = [];
   for (let at = 0; at < 5; at++) {
     const sub = subs[at]!;
     if (sub && sub.encoding !== Encoding.XOR) {
       const hist = sub.encoding === Encoding.Histogram || sub.encoding === Encoding.FloatHistogram;
-      throw new CodedError(hist ? "bad_data" : "corrupt", `${what()}: aggregate ${at} has encoding ${encodingName(sub.encoding)}${hist ? ": native histogram aggregates cannot be downsampled here yet" : ""}`);
+      throw new CodedError(hist ? "bad_data" : "corrupt", `aggregate ${at} has encoding ${encodingName(sub.encoding)}${hist ? ": native histogram aggregates cannot be downsampled here yet" : ""}`);
     }
     out.push(sub ? sub.data : null);
   }
@@ -442,9 +439,7 @@ export async function downsampleBlock(src: Block, resolution: number, sink: Bloc
   });
   let started = false;
   let series = 0;
-  let cur: Labels = [];
-  const what = () => `downsample ${src.what} to resolution ${resolution}: series ${labelsString(cur)}`;
-  const st = { all: new Samples(), scratch: new Samples(), dec: new Decoder(what) };
+  const st = { all: new Samples(), scratch: new Samples(), dec: new Decoder() };
   try {
     const postings = await src.index.allPostings();
     const refs: number[] = [];
@@ -458,9 +453,14 @@ export async function downsampleBlock(src: Block, resolution: number, sink: Bloc
       const datas = chunkRefs.length ? await src.chunks.chunks(chunkRefs) : [];
       let k = 0;
       for (const e of entries) {
-        cur = e.labels;
         const chunks = e.chunks.map((c) => { const d = datas[k++]!; return { minTime: c.minTime, maxTime: c.maxTime, encoding: d.encoding, data: d.data }; });
-        const out = downsampleSeries({ labels: e.labels, chunks }, srcRes, resolution, st, what);
+        let out: OutChunk[];
+        try {
+          out = downsampleSeries({ labels: e.labels, chunks }, srcRes, resolution, st);
+        } catch (err) {
+          // Named here, once: building the series' label string for every chunk read showed in profiles.
+          throw new CodedError(errorCode(err) ?? "corrupt", `downsample ${src.what} to resolution ${resolution}: series ${labelsString(e.labels)}: ${errorMessage(err)}`, { cause: err });
+        }
         if (out.length === 0) continue;
         if (!started) {
           // Every symbol of the source index, as Thanos' streamed writer copies them.
