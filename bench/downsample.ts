@@ -1,5 +1,6 @@
 // Downsampling throughput, ours vs Thanos' own code on the same blocks in the same run.
 // Run: bun bench/downsample.ts [series=500] [days=12] [repeat=3]   |   npx tsx bench/downsample.ts ...
+//      bun bench/downsample.ts mem 10000 100000   (peak RSS of one call against series count)
 // Data (test/lib/downsample-data.ts, no awkward samples): `series` series (counters and gauges) over
 // `days` days at ~1-minute irregular scrapes, one raw block. Two passes, each timed `repeat` times:
 //   raw -> 5m  on the raw block;  5m -> 1h  on the 5m block (Thanos' output, identical to ours).
@@ -19,11 +20,18 @@ import { writeRawBlock } from "../test/lib/downsample-data.ts";
 import { tempDir } from "../test/lib/proc.ts";
 import { thanosDownsample } from "../test/lib/thanos-downsample.ts";
 
+const g = globalThis as { Bun?: { version: string } };
+const rt = g.Bun ? `Bun ${g.Bun.version}` : `Node ${process.version}`;
+if (process.argv[2] === "mem") {
+  await memory(process.argv.slice(3).map(Number));
+  process.exit(0);
+}
+if (process.argv[2] === "mem-gen") { await memGen(Number(process.argv[3]), process.argv[4]!); process.exit(0); }
+if (process.argv[2] === "mem-run") { await memRun(Number(process.argv[3]), process.argv[4]!); process.exit(0); }
+
 const series = Number(process.argv[2] ?? 500);
 const days = Number(process.argv[3] ?? 12);
 const repeat = Number(process.argv[4] ?? 3);
-const g = globalThis as { Bun?: { version: string } };
-const rt = g.Bun ? `Bun ${g.Bun.version}` : `Node ${process.version}`;
 const dir = tempDir("bench-downsample-").path;
 const H = 3600_000;
 const mint = 1_700_000_000_000 - (1_700_000_000_000 % (2 * H));
@@ -83,3 +91,40 @@ console.log(`\nload average ${loadavg().map((x) => x.toFixed(2)).join(" ")} (2 c
 console.log(`| pass (${rt}) | input samples | ours, per CPU s | Thanos v0.41.0 (Go), per CPU s | Thanos CPU / ours | wall: ours / Thanos | output |`);
 console.log("|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);
+
+/**
+ * Peak RSS growth of one raw -> 5m call against series count: 6 h blocks at 5-minute scrapes (few samples,
+ * so per-series costs show). Each block is written by one child process and downsampled by a fresh one
+ * (same runtime and loader), so the generator's garbage is not in the figure; RSS sampled every 5 ms.
+ */
+async function memory(counts: number[]): Promise<void> {
+  const { execFileSync } = await import("node:child_process");
+  const self = [...process.execArgv, process.argv[1]!];
+  for (const n of counts) {
+    const d = tempDir("bench-downsample-mem-").path;
+    const u = execFileSync(process.execPath, [...self, "mem-gen", String(n), d], { encoding: "utf8" }).trim();
+    process.stdout.write(execFileSync(process.execPath, [...self, "mem-run", String(n), join(d, u)], { encoding: "utf8" }));
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+async function memGen(n: number, d: string): Promise<void> {
+  const H = 3600_000, m0 = 1_700_000_000_000 - (1_700_000_000_000 % (2 * H));
+  const u = newUlid();
+  await writeRawBlock(new DiskSink(d, u), { seed: 1, series: n, mint: m0, maxt: m0 + 6 * H, interval: 300_000, awkward: false, ulid: u });
+  console.log(u);
+}
+
+async function memRun(n: number, blockDir: string): Promise<void> {
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const iv = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+  const files = localBlockFiles(blockDir);
+  const o = newUlid();
+  const t = performance.now();
+  const meta = await downsampleBlock(await openBlock(files), RES_5M, new DiskSink(join(blockDir, ".."), o), { ulid: o });
+  clearInterval(iv);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  await files.close();
+  console.log(`${rt}: ${n} series (${meta?.stats.numSeries} written) in ${(performance.now() - t).toFixed(0)} ms: RSS before ${(before / 2 ** 20).toFixed(0)} MiB, peak +${((peak - before) / 2 ** 20).toFixed(0)} MiB`);
+}
