@@ -435,7 +435,7 @@ export async function downsampleBlock(src: Block, resolution: number, sink: Bloc
 
   const w = new BlockWriter(sink, {
     ulid: opts.ulid, minTime: m.minTime, maxTime: m.maxTime, compaction, thanos, extraStats,
-    indexStats: true, labelIndices: false, symbolsExact: true,
+    indexStats: true, labelIndices: false,
   });
   let started = false;
   let series = 0;
@@ -464,7 +464,7 @@ export async function downsampleBlock(src: Block, resolution: number, sink: Bloc
         if (out.length === 0) continue;
         if (!started) {
           // Every symbol of the source index, as Thanos' streamed writer copies them.
-          await w.start(src.index.symbols());
+          await w.startSorted(src.index.symbols());
           started = true;
         }
         const wc: WriterChunk[] = out.map((c) => ({ minTime: c.minTime, maxTime: c.maxTime, encoding: Encoding.Aggr, data: c.data }));

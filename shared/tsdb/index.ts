@@ -544,8 +544,6 @@ export interface IndexWriterOptions {
    * offsets at the postings sections.
    */
   labelIndices?: boolean;
-  /** Take the symbols as given (sorted, unique), without adding "": to copy another index's table. */
-  exactSymbols?: boolean;
 }
 
 export class IndexWriter {
@@ -560,11 +558,9 @@ export class IndexWriter {
   private stage: "new" | "series" | "done" = "new";
 
   private readonly labelIndices: boolean;
-  private readonly exactSymbols: boolean;
 
   constructor(private readonly out: (b: Uint8Array) => Promise<void>, readonly what = "index", opts: IndexWriterOptions = {}) {
     this.labelIndices = opts.labelIndices ?? true;
-    this.exactSymbols = opts.exactSymbols ?? false;
   }
 
   private async flush(force = false): Promise<void> {
@@ -581,17 +577,17 @@ export class IndexWriter {
 
   /** Every label name and value of every series that will be added. */
   async start(symbols: Iterable<string>): Promise<void> {
-    if (this.stage !== "new") throw new CodedError("internal", `${this.what}: start() called twice`);
     // "" is always a symbol: Prometheus' head adds it (the all-postings key), so with it our index is
     // byte-identical to one promtool writes for the same series and chunks.
-    let list: string[];
-    if (this.exactSymbols) {
-      list = [...symbols];
-      for (let i = 1; i < list.length; i++) {
-        if (compareStrings(list[i - 1]!, list[i]!) >= 0) throw new CodedError("bad_data", `${this.what}: symbol ${JSON.stringify(list[i])} out of order after ${JSON.stringify(list[i - 1])}`);
-      }
-    } else {
-      list = [...new Set(symbols).add("")].sort(compareStrings);
+    await this.startSorted([...new Set(symbols).add("")].sort(compareStrings));
+  }
+
+  /** Symbols as given, in strictly increasing (Go string) order and without adding "": e.g. another index's table. */
+  async startSorted(symbols: Iterable<string>): Promise<void> {
+    if (this.stage !== "new") throw new CodedError("internal", `${this.what}: start() called twice`);
+    const list = [...symbols];
+    for (let i = 1; i < list.length; i++) {
+      if (compareStrings(list[i - 1]!, list[i]!) >= 0) throw new CodedError("bad_data", `${this.what}: symbol ${JSON.stringify(list[i])} out of order after ${JSON.stringify(list[i - 1])}`);
     }
     this.symList = list;
     list.forEach((s, i) => this.symRefs.set(s, i));

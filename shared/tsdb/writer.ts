@@ -48,8 +48,6 @@ export interface BlockWriterOptions {
   indexStats?: boolean;
   /** See IndexWriterOptions: false = Prometheus 3.x index layout (no label-index sections). */
   labelIndices?: boolean;
-  /** See IndexWriterOptions: the symbols given to start() are used as they are (sorted, unique). */
-  symbolsExact?: boolean;
 }
 
 function chunkSamples(c: WriterChunk): number {
@@ -76,11 +74,14 @@ export class BlockWriter {
   constructor(private readonly sink: BlockSink, private readonly opts: BlockWriterOptions = {}) {
     this.ulid = opts.ulid ?? newUlid();
     this.chunks = new ChunkWriter((f, b) => sink.append(f, b), opts.segmentSize ?? DEFAULT_SEGMENT_SIZE);
-    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { labelIndices: opts.labelIndices, exactSymbols: opts.symbolsExact });
+    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { labelIndices: opts.labelIndices });
   }
 
   /** Every label name and value that addSeries will see. */
   async start(symbols: Iterable<string>): Promise<void> { await this.guard(() => this.index.start(symbols)); }
+
+  /** Symbols in strictly increasing byte order, used as they are (e.g. a source index's whole table). */
+  async startSorted(symbols: Iterable<string>): Promise<void> { await this.guard(() => this.index.startSorted(symbols)); }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {
     if (this.failed) throw new CodedError("internal", `block ${this.ulid}: writer already failed`);
