@@ -137,11 +137,21 @@ const COUNTER_FUNC = /\b(rate|irate|increase|resets)\(/;
 
 type Result = { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; values?: [number, string][]; value?: [number, string] }[] } };
 
-async function ask(base: string, q: string, res: string, kind: "range" | "instant"): Promise<Result> {
-  const p: Record<string, string> = kind === "range"
-    ? { query: q, start: String((T0 + 6 * H) / 1000), end: String(END / 1000), step: "3600", max_source_resolution: res }
-    : { query: q, time: String((END - 30 * 60_000) / 1000), max_source_resolution: res };
-  const r = await fetch(`${base}/api/v1/${kind === "range" ? "query_range" : "query"}`, { method: "POST", body: new URLSearchParams(p) });
+type Kind = "range" | "range at :30" | "instant" | "instant in the past";
+const KINDS: Kind[] = ["range", "range at :30", "instant", "instant in the past"];
+
+/**
+ * Range queries at whole hours and at half past (where the latest 1h point is 30 minutes old: only the
+ * dynamic lookback delta finds it), an instant query in the newer raw block and one 5 days back.
+ */
+async function ask(base: string, q: string, res: string, kind: Kind): Promise<Result> {
+  const at = (ms: number) => String(ms / 1000);
+  const p: Record<string, string> =
+    kind === "range" ? { query: q, start: at(T0 + 6 * H), end: at(END), step: "3600", max_source_resolution: res }
+    : kind === "range at :30" ? { query: q, start: at(T0 + 6.5 * H), end: at(END), step: "7200", max_source_resolution: res }
+    : kind === "instant" ? { query: q, time: at(END - 30 * 60_000), max_source_resolution: res }
+    : { query: q, time: at(T0 + 5 * D + 30 * 60_000), max_source_resolution: res };
+  const r = await fetch(`${base}/api/v1/${kind.startsWith("range") ? "query_range" : "query"}`, { method: "POST", body: new URLSearchParams(p) });
   return await r.json() as Result;
 }
 
@@ -186,12 +196,12 @@ for (const res of ["5m", "1h", "auto"]) {
     let points = 0, close = 0, skipped = 0;
     const problems: string[] = [];
     for (const q of QUERIES) {
-      for (const kind of ["range", "instant"] as const) {
+      for (const kind of KINDS) {
         const a = await ask(A, q, res, kind);
         assert.is(a.status, "success", `${q}: ${a.error}`);
         assert.ok((a.data?.result.length ?? 0) > 0 || q.startsWith("resets"), `reference answer to ${q} (${kind}) is empty`);
         const [b, c, d] = await Promise.all([ask(B, q, res, kind), ask(C, q, res, kind), ask(Dq, q, res, kind)]);
-        const raw = res === "auto" && kind === "instant";
+        const raw = res === "auto" && kind.startsWith("instant");
         const ab = diff(b, a), dc = diff(d, c), ca = diff(c, a, ENGINE_FLOAT.test(q) ? 1e-12 : 0);
         const checks = [["Thanos querier over our store+blocks vs reference", ab], ["our querier over Thanos' blocks vs over ours", dc]] as [string, typeof ab][];
         if (raw && COUNTER_FUNC.test(q)) skipped++;
@@ -208,9 +218,18 @@ for (const res of ["5m", "1h", "auto"]) {
   });
 }
 
-test("the resolution really used: 1h answers differ from 5m answers, and bare selectors hit 1h points", async () => {
+test("the resolution really used: 1h answers differ from 5m answers; half past the hour only the dynamic lookback finds 1h points", async () => {
   const h = norm(await ask(A, "ds_temperature", "1h", "range")), m = norm(await ask(A, "ds_temperature", "5m", "range"));
   assert.not.equal([...h.values()], [...m.values()]);
+  for (const base of [A, C]) {
+    const withLookback = await ask(base, "ds_temperature", "1h", "range at :30");
+    const pts = (withLookback.data?.result ?? []).reduce((n, s) => n + (s.values?.length ?? 0), 0);
+    assert.ok(pts > 1000, `${base}: ${pts} points`);
+    // The same query with a 5m lookback_delta given finds no 1h point 30 minutes back.
+    const body = new URLSearchParams({ query: "ds_temperature", start: String((T0 + 6.5 * H) / 1000), end: String((T0 + 11 * D) / 1000), step: "7200", max_source_resolution: "1h", lookback_delta: "5m" });
+    const r = await (await fetch(`${base}/api/v1/query_range`, { method: "POST", body })).json() as Result;
+    assert.is((r.data?.result ?? []).length, 0, `${base}: lookback_delta=5m over 1h data`);
+  }
 });
 
 test("stop processes", async () => {
