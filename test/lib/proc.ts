@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { goInstallCommand, REQUIREMENTS } from "../../scripts/setup.ts";
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -107,8 +108,8 @@ export async function waitForHealthyStores(url: string, count: number, timeoutMs
 }
 
 /**
- * A required external binary. Locally a missing one is a loud failure too: we never silently skip.
- * (Under CI=true this is also what the issue demands.)
+ * A required external binary. A missing one is a loud failure at once, never a skip; `npm test` installs
+ * them before any suite runs (scripts/setup.ts), so this names the command for a suite run on its own.
  */
 export function requireBinary(name: string): string {
   const paths = (process.env.PATH ?? "").split(":");
@@ -118,5 +119,7 @@ export function requireBinary(name: string): string {
       if (statSync(full).isFile()) return full;
     } catch { /* not here */ }
   }
-  throw new Error(`${name} is not on PATH: install it with 'apt-get install -y prometheus prometheus-alertmanager' (.ci/run does this)`);
+  const req = REQUIREMENTS.test.find((r) => r.bins.includes(name));
+  const how = req?.apt ? `apt-get install -y ${req.apt}` : req?.go ? goInstallCommand(process.getuid?.() === 0) : null;
+  throw new Error(`${name} is not on PATH${req ? ` (${req.why})` : ""}: \`npm test\` installs what is missing before the suites run${how ? `; or run: ${how}` : ""}`);
 }

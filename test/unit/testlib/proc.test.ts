@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync } from "node:fs";
-import { freePort, tempDir } from "../lib/proc.ts";
+import { freePort, tempDir } from "../../lib/proc.ts";
 
 test("freePort gives distinct usable ports; tempDir is created and removable", async () => {
   const a = await freePort(), b = await freePort();
