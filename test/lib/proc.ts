@@ -80,7 +80,9 @@ export async function waitForHttp(url: string, proc?: Proc, timeoutMs = 30_000):
       throw new Error(`process exited before ${url} was ready:\n${proc.output().slice(-3000)}`);
     }
     try {
-      const r = await fetch(url);
+      // A server that accepts and never answers must not outlast the deadline.
+      const r = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))) });
+      await r.arrayBuffer();
       if (r.ok) return;
       last = `HTTP ${r.status}`;
     } catch (e) {
@@ -99,9 +101,14 @@ export async function waitForHealthyStores(url: string, count: number, timeoutMs
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const st = await (await fetch(`${url}/api/v1/stores`)).json() as { data?: Record<string, { lastError: string | null }[]> };
-    if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length >= count) return;
-    last = JSON.stringify(st);
+    try {
+      const r = await fetch(`${url}/api/v1/stores`, { signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))) });
+      const st = await r.json() as { data?: Record<string, { lastError: string | null }[]> };
+      if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length >= count) return;
+      last = JSON.stringify(st);
+    } catch (e) {
+      last = (e as Error).message;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url}: fewer than ${count} healthy stores after ${timeoutMs} ms: ${last.slice(0, 1000)}`);

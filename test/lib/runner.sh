@@ -64,17 +64,17 @@ pattern() { # DIR FILES...: a regex matching exactly these files, relative to DI
 }
 
 # run_suites ROOT FILTER: ROOT/unit and ROOT/edge in one process per runtime (Node, Bun; Deno for edge),
-# then each ROOT/integration/*.test.ts in its own Node process with a 15-minute limit.
+# then each ROOT/integration/*.test.ts in its own Node process; every process has a 15-minute limit.
 run_suites() {
   local root=$1 filter=${2:-} dir pat f sel
   for dir in "$root/unit" "$root/edge"; do
     mapfile -t sel < <(files "$dir" "$filter")
     [ "${#sel[@]}" -gt 0 ] || continue
     pat=$(pattern "$dir" "${sel[@]}")
-    suite "$dir on Node" "$bin/uvu" -r tsx -r "$pre" "$dir" "$pat"
-    suite "$dir on Bun" "$bin/bun" --preload "$pre" node_modules/uvu/bin.js "$dir" "$pat"
+    suite "$dir on Node" timeout -k 10 900 "$bin/uvu" -r tsx -r "$pre" "$dir" "$pat"
+    suite "$dir on Bun" timeout -k 10 900 "$bin/bun" --preload "$pre" node_modules/uvu/bin.js "$dir" "$pat"
     if [ "${dir##*/}" = edge ]; then
-      suite "$dir on Deno" "$bin/deno" run -A --preload "$pre" node_modules/uvu/bin.js "$dir" "$pat"
+      suite "$dir on Deno" timeout -k 10 900 "$bin/deno" run -A --preload "$pre" node_modules/uvu/bin.js "$dir" "$pat"
     fi
   done
   mapfile -t sel < <(files "$root/integration" "$filter")
