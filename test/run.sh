@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command (`npm test`). Runs, in order:
-#   the machine set-up (scripts/setup.ts: installs the Debian packages the selected suites need when
-#     apt-get is usable, otherwise stops within seconds with the command to run),
+#   the machine set-up (scripts/setup.ts: installs the Debian packages the tests need when apt-get is
+#     usable, otherwise stops within seconds with the command to run),
 #   typecheck (shared/ with no runtime types, then the rest),
 #   test/unit + test/edge under Node (tsx) and Bun, test/edge under Deno too,
 #   each test/integration/*.test.ts in its own Node process (real Prometheus, s3rver, wrangler dev).
@@ -13,12 +13,10 @@ cd "$(dirname "$0")/.."
 runner_init
 filter="${1:-}"
 
-# Only integration suites use Prometheus, Alertmanager, Chromium and Go.
-if [ -n "$(files test/integration "$filter")" ]; then
-  if ! "$bin/bun" scripts/setup.ts test; then
-    failed=$((failed + 1)); failures+=("machine set-up: the command to run is above")
-    summary; exit 1
-  fi
+# Prometheus, Alertmanager, Chromium and Go (the unit suites read Prometheus' PromQL scripts through Go).
+if ! "$bin/bun" scripts/setup.ts test; then
+  failed=$((failed + 1)); failures+=("machine set-up: the command to run is above")
+  summary; exit 1
 fi
 
 step "typecheck shared/ (no runtime types)" "$bin/tsc" -p shared/tsconfig.json

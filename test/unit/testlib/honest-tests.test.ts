@@ -1,7 +1,8 @@
 // No assertion that only runs when a call throws: a `catch` block that asserts on the error must belong to
 // a `try` that fails when nothing is thrown. Accepted shapes:
 //   try { call(); assert.unreachable(...) } catch (e) { assert... }
-//   try { call(); } catch (e) { assert...; return } assert.unreachable(...)     (or throw after it)
+//   try { call(); } catch (e) { assert...; return } assert.unreachable(...)     (or any assertion, or throw, after it:
+//                                                                               the path without a throw asserts too)
 //   try { call(); } catch (e) { assert...; continue }                             (a loop's other branch)
 //   try { call(); } catch (e) { errors++ / x = ... / m.set(...) / a.push(...); assert... }  (recorded, checked after)
 // Anything else is the defect this test exists for: `try { await f() } catch (e) { assert.is(code(e), ...) }`
@@ -83,7 +84,7 @@ function catchOnlyAssertions(original: string): { line: number; text: string }[]
     const after = src.slice(catchEnd).trimStart();
     if (!/\bassert\./.test(catchBody)) continue;
     if (/assert\.unreachable\(/.test(tryBody)) continue;
-    if (/\breturn\b/.test(catchBody) && /^(assert\.unreachable\(|throw\b)/.test(after)) continue;
+    if (/\b(return|break)\b/.test(catchBody) && /^(assert\.|throw\b)/.test(after)) continue;
     if (/\bcontinue\b/.test(catchBody)) continue;
     if (/\+\+|\+=|\.set\(|\.push\(|(^|[;{\s])[A-Za-z_$][\w$]*\s*=[^=]/.test(catchBody)) continue;
     out.push({ line: src.slice(0, m.index).split("\n").length, text: original.slice(m.index, catchEnd).replace(/\s+/g, " ").slice(0, 160) });
@@ -94,12 +95,14 @@ function catchOnlyAssertions(original: string): { line: number; text: string }[]
 test("the checker flags assertions that only run on a throw, and passes the accepted shapes", () => {
   const bad = [
     'try { await f(); } catch (e) { assert.is(errorCode(e), "x"); }',
+    'try { await f(); } catch (e) { assert.is(errorCode(e), "x"); return; }\n  count++;',
     "try {\n  await retry(op);\n} catch (e) {\n  assert.match(e.message, \"giving up\");\n}\nassert.is(n, 3);",
   ];
   for (const b of bad) assert.is(catchOnlyAssertions(b).length, 1, b);
   const good = [
     'try { await f(); assert.unreachable("should fail"); } catch (e) { assert.is(errorCode(e), "x"); }',
     'try { f(); } catch (e) { assert.is(errorCode(e), "x"); return; }\n  assert.unreachable("no error");',
+    'try { v = parse(l); } catch (e) { assert.ok(goRejects, "both reject"); return; }\n  assert.ok(!goRejects, "both parse");',
     'for (const p of ps) { try { g(p); } catch { assert.throws(() => h(p)); continue; } assert.ok(h(p)); }',
     'try { d(x); } catch (e) { errors++; assert.is(errorCode(e), "corrupt"); }',
     'try { await b.get("x"); code = "no error"; } catch (e) { code = errorCode(e); assert.match(e.message, "x"); }',
