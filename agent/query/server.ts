@@ -40,6 +40,8 @@ export interface QueryConfig {
   dedupFunc?: DedupAlgorithm;
   partialResponse?: boolean;
   autoDownsampling?: boolean;
+  /** --query.dynamic-lookback-delta (default true). */
+  dynamicLookbackDelta?: boolean;
   storeTimeoutMs?: number;
   infoTtlMs?: number;
   maxSeriesPerStore?: number;
@@ -141,6 +143,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
   const app = createQuerierApp({
     ...c.app,
     proxy: c.proxy,
+    dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true,
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   });

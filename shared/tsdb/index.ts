@@ -418,7 +418,8 @@ export class IndexReader {
       let prev = -1;
       for (let i = 0; i < n; i++) { const r = d.be32(); if (r <= prev) d.fail(`postings not strictly increasing (${r} after ${prev})`, d.pos - 4); prev = r; }
     });
-    if (t.labelIndicesTable > 0) {
+    // Prometheus 3.x writes no label offset table: its TOC entry equals the postings table's.
+    if (t.labelIndicesTable > 0 && t.labelIndicesTable !== t.postingsTable) {
       const { body, at: off } = section(b, at(t.labelIndicesTable), start, `${this.what} label offset table`);
       const d = new Decbuf(body, `${this.what} label offset table`, off);
       const n = d.be32();
@@ -534,6 +535,15 @@ export function hex(v: number): string { return "0x" + (v >>> 0).toString(16).pa
  * Streaming index writer: symbols first (all of them, up front), then series in label order, then
  * finish() writes label indices, postings and the tables. Memory: symbols + postings, not samples.
  */
+export interface IndexWriterOptions {
+  /**
+   * Write the label-index sections and their offset table (default true: Prometheus 2.42's layout).
+   * false: Prometheus 3.x's layout (what Thanos v0.41 writes), where the TOC points both label-index
+   * offsets at the postings sections.
+   */
+  labelIndices?: boolean;
+}
+
 export class IndexWriter {
   private buf = new Encbuf(1 << 16);
   private pos = 0;
@@ -544,7 +554,11 @@ export class IndexWriter {
   private toc: Toc = { symbols: 0, series: 0, labelIndices: 0, labelIndicesTable: 0, postings: 0, postingsTable: 0 };
   private stage: "new" | "series" | "done" = "new";
 
-  constructor(private readonly out: (b: Uint8Array) => Promise<void>, readonly what = "index") {}
+  private readonly labelIndices: boolean;
+
+  constructor(private readonly out: (b: Uint8Array) => Promise<void>, readonly what = "index", opts: IndexWriterOptions = {}) {
+    this.labelIndices = opts.labelIndices ?? true;
+  }
 
   private async flush(force = false): Promise<void> {
     if (this.buf.len === 0 || (!force && this.buf.len < 1 << 20)) return;
@@ -560,10 +574,18 @@ export class IndexWriter {
 
   /** Every label name and value of every series that will be added. */
   async start(symbols: Iterable<string>): Promise<void> {
-    if (this.stage !== "new") throw new CodedError("internal", `${this.what}: start() called twice`);
     // "" is always a symbol: Prometheus' head adds it (the all-postings key), so with it our index is
     // byte-identical to one promtool writes for the same series and chunks.
-    const list = [...new Set(symbols).add("")].sort(compareStrings);
+    await this.startSorted([...new Set(symbols).add("")].sort(compareStrings));
+  }
+
+  /** Symbols as given, in strictly increasing (Go string) order and without adding "": e.g. another index's table. */
+  async startSorted(symbols: Iterable<string>): Promise<void> {
+    if (this.stage !== "new") throw new CodedError("internal", `${this.what}: start() called twice`);
+    const list = [...symbols];
+    for (let i = 1; i < list.length; i++) {
+      if (compareStrings(list[i - 1]!, list[i]!) >= 0) throw new CodedError("bad_data", `${this.what}: symbol ${JSON.stringify(list[i])} out of order after ${JSON.stringify(list[i - 1])}`);
+    }
     list.forEach((s, i) => this.symRefs.set(s, i));
     this.buf.be32(INDEX_MAGIC);
     this.buf.byte(2);
@@ -636,10 +658,10 @@ export class IndexWriter {
     if (this.stage !== "series") throw new CodedError("internal", `${this.what}: finish() before start() or twice`);
     this.stage = "done";
     const names = [...this.postings.keys()].sort(compareStrings);
-    // Label indices, one per name: sorted value symbol refs.
+    // Label indices, one per name: sorted value symbol refs (Prometheus 3.x writes none).
     this.toc.labelIndices = this.off;
     const labelIndexOffsets: number[] = [];
-    for (const name of names) {
+    for (const name of this.labelIndices ? names : []) {
       this.padTo(4);
       labelIndexOffsets.push(this.off);
       const values = [...this.postings.get(name)!.keys()].map((v) => this.symRefs.get(v)!).sort((a, b) => a - b);
@@ -672,7 +694,7 @@ export class IndexWriter {
     }
     // Label offset table.
     this.toc.labelIndicesTable = this.off;
-    {
+    if (this.labelIndices) {
       const e = new Encbuf(1024);
       e.be32(names.length);
       names.forEach((n, i) => { e.uvarint(1); e.uvarintStr(n); e.uvarint(labelIndexOffsets[i]!); });

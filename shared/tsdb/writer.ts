@@ -8,9 +8,9 @@ import { xorNumSamples } from "../chunkenc/xor.ts";
 import { concatBytes } from "../encoding/bytes.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { Labels } from "../labels/labels.ts";
-import { ChunkWriter, DEFAULT_SEGMENT_SIZE } from "./chunks.ts";
+import { ChunkWriter, DEFAULT_SEGMENT_SIZE, refOffset, refSegment } from "./chunks.ts";
 import { IndexWriter, labelsDebug, type ChunkMeta } from "./index.ts";
-import { encodeBlockMeta, type BlockMeta, type Compaction, type ThanosMeta } from "./meta.ts";
+import { encodeBlockMeta, type BlockMeta, type BlockStats, type Compaction, type ThanosMeta } from "./meta.ts";
 import { encodeTombstones } from "./tombstones.ts";
 import { newUlid } from "./ulid.ts";
 
@@ -39,6 +39,15 @@ export interface BlockWriterOptions {
   compaction?: Compaction;
   thanos?: ThanosMeta;
   segmentSize?: number;
+  /** Stats carried into meta.json besides the counted numSamples/numSeries/numChunks. */
+  extraStats?: Partial<BlockStats>;
+  /**
+   * Record thanos.index_stats (series_max_size, chunk_max_size) measured as Thanos' compactor does
+   * (block.GatherIndexHealthStats); a measured 0 keeps what `thanos.index_stats` already says.
+   */
+  indexStats?: boolean;
+  /** See IndexWriterOptions: false = Prometheus 3.x index layout (no label-index sections). */
+  labelIndices?: boolean;
 }
 
 function chunkSamples(c: WriterChunk): number {
@@ -57,15 +66,22 @@ export class BlockWriter {
   private mint = Infinity;
   private maxt = -Infinity;
   private failed = false;
+  private prevSeriesRef = 0;
+  /** Largest series entry and chunk as GatherIndexHealthStats measures them (ref deltas). */
+  private seriesMaxSize = 0;
+  private chunkMaxSize = 0;
 
   constructor(private readonly sink: BlockSink, private readonly opts: BlockWriterOptions = {}) {
     this.ulid = opts.ulid ?? newUlid();
     this.chunks = new ChunkWriter((f, b) => sink.append(f, b), opts.segmentSize ?? DEFAULT_SEGMENT_SIZE);
-    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`);
+    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { labelIndices: opts.labelIndices });
   }
 
   /** Every label name and value that addSeries will see. */
   async start(symbols: Iterable<string>): Promise<void> { await this.guard(() => this.index.start(symbols)); }
+
+  /** Symbols in strictly increasing byte order, used as they are (e.g. a source index's whole table). */
+  async startSorted(symbols: Iterable<string>): Promise<void> { await this.guard(() => this.index.startSorted(symbols)); }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {
     if (this.failed) throw new CodedError("internal", `block ${this.ulid}: writer already failed`);
@@ -90,7 +106,15 @@ export class BlockWriter {
         this.numSamples += chunkSamples(c);
         metas.push({ ref: await this.chunks.write(c.encoding, c.data), minTime: c.minTime, maxTime: c.maxTime });
       }
-      await this.index.addSeries(labels, metas);
+      const ref = await this.index.addSeries(labels, metas);
+      // Thanos' estimates: the distance to the previous series entry (16-byte units), and between a
+      // chunk and the next one in the same segment, for all but a series' last two chunks.
+      if (this.prevSeriesRef !== 0) this.seriesMaxSize = Math.max(this.seriesMaxSize, (ref - this.prevSeriesRef) * 16);
+      this.prevSeriesRef = ref;
+      for (let i = 0; i < metas.length - 2; i++) {
+        const a = metas[i]!.ref, b = metas[i + 1]!.ref;
+        if (refSegment(a) === refSegment(b)) this.chunkMaxSize = Math.max(this.chunkMaxSize, refOffset(b) - refOffset(a));
+      }
       this.numSeries++;
       this.numChunks += chunks.length;
       this.mint = Math.min(this.mint, chunks[0]!.minTime);
@@ -109,7 +133,7 @@ export class BlockWriter {
         ulid: this.ulid,
         minTime,
         maxTime,
-        stats: { numSamples: this.numSamples, numSeries: this.numSeries, numChunks: this.numChunks },
+        stats: { ...this.opts.extraStats, numSamples: this.numSamples, numSeries: this.numSeries, numChunks: this.numChunks },
         compaction: this.opts.compaction ?? { level: 1, sources: [this.ulid] },
         version: 1,
       };
@@ -123,6 +147,12 @@ export class BlockWriter {
             { rel_path: "meta.json" },
           ],
         };
+        if (this.opts.indexStats) {
+          const is = { ...this.opts.thanos.index_stats };
+          if (this.seriesMaxSize > 0) is.series_max_size = this.seriesMaxSize;
+          if (this.chunkMaxSize > 0) is.chunk_max_size = this.chunkMaxSize;
+          meta.thanos.index_stats = is;
+        }
       }
       await this.sink.append("meta.json", encodeBlockMeta(meta));
       await this.sink.commit(meta);
