@@ -30,13 +30,13 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Write a file atomically: temp file, fsync, rename. */
-export function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+export function writeFileAtomic(path: string, data: Uint8Array, sync = true): Promise<void> {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, "w");
   try {
     let o = 0;
     while (o < data.length) o += writeSync(fd, data, o, data.length - o);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -80,7 +80,7 @@ export class DiskWorkspace implements Workspace {
           const { size } = await bkt.attributes(key);
           const fh = await open(`${dest}.part`, "w");
           try {
-            const step = 8 << 20;
+            const step = 1 << 20;
             for (let off = 0; off < size; off += step) {
               const b = await bkt.getRange(key, off, Math.min(step, size - off));
               if (b.length === 0) throw new CodedError("corrupt", `${what}: ${rel} ended at ${off} of ${size} bytes`);
@@ -95,7 +95,7 @@ export class DiskWorkspace implements Workspace {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, o.concurrency) }, worker));
-    await writeFileAtomic(join(target, META_FILE), metaBytes);
+    await writeFileAtomic(join(target, META_FILE), metaBytes, false);
   }
 
   async open(dir: string): Promise<LocalBlock> {
@@ -110,7 +110,9 @@ export class DiskWorkspace implements Workspace {
   }
 
   sink(parent: string, ulid: string): BlockSink {
-    return new DiskSink(this.p(parent), ulid);
+    // No fsync: a compaction's output is uploaded and deleted; after a crash the compaction starts over
+    // (its directory is not a block of any group, so the next round removes it).
+    return new DiskSink(this.p(parent), ulid, { fsync: false });
   }
 
   async blockFiles(dir: string, hash: HashFunc): Promise<{ upload: BlockFile[]; files: ThanosFile[] }> {
@@ -133,7 +135,7 @@ export class DiskWorkspace implements Workspace {
   }
 
   async writeMeta(dir: string, meta: BlockMeta): Promise<void> {
-    await writeFileAtomic(join(this.p(dir), META_FILE), encodeBlockMeta(meta));
+    await writeFileAtomic(join(this.p(dir), META_FILE), encodeBlockMeta(meta), false);
   }
 
   async remove(path: string): Promise<void> {
@@ -161,7 +163,7 @@ export class DiskMetaCache implements MetaCache {
 
   async save(id: string, bytes: Uint8Array): Promise<void> {
     await mkdir(join(this.dir, id), { recursive: true });
-    await writeFileAtomic(join(this.dir, id, META_FILE), bytes);
+    await writeFileAtomic(join(this.dir, id, META_FILE), bytes, false);
   }
 
   async prune(keep: ReadonlySet<string>): Promise<void> {

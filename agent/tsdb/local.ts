@@ -121,7 +121,11 @@ export class DiskSink implements BlockSink {
   private readers: FileSource[] = [];
   readonly tmp: string;
   readonly final: string;
-  constructor(parent: string, ulid: string) {
+  /**
+   * `fsync: false` skips syncing the files before the rename: for blocks that are scratch output anyway
+   * (the compactor uploads its result and deletes it; after a crash it starts that compaction over).
+   */
+  constructor(parent: string, ulid: string, private readonly opts: { fsync?: boolean } = {}) {
     this.final = join(parent, ulid);
     this.tmp = this.final + ".tmp-for-creation";
     rmSync(this.tmp, { recursive: true, force: true });
@@ -164,7 +168,7 @@ export class DiskSink implements BlockSink {
   async commit(_meta: BlockMeta): Promise<void> {
     // Data on disk before the rename makes the block visible (Prometheus fsyncs the same way).
     await this.closeReaders();
-    this.closeAll(true);
+    this.closeAll(this.opts.fsync ?? true);
     renameSync(this.tmp, this.final);
   }
   async abort(): Promise<void> {

@@ -20,7 +20,7 @@ import { parseBlockMeta } from "../tsdb/meta.ts";
 import { ulidTime } from "../tsdb/ulid.ts";
 import { readBucketIndex } from "./bucketindex.ts";
 import { type Discovered, listBucketBlocks } from "./listing.ts";
-import { type DeletionMark, type MarkerKind, type MarkerOf, type NoCompactMark, type NoDownsampleMark, readMarker } from "./markers.ts";
+import { type DeletionMark, MARKER_FILES, type MarkerKind, type MarkerOf, type NoCompactMark, type NoDownsampleMark, readMarker } from "./markers.ts";
 import { type RelabelConfig, relabelKeep } from "./relabel.ts";
 
 export type { Discovered };
@@ -194,7 +194,11 @@ async function gatherMarks<K extends MarkerKind>(metas: Map<string, BlockMeta>, 
     }
     return;
   }
-  await eachLimit([...metas.keys()], ctx.concurrency, async (id) => {
+  const present = ctx.discovered.markers;
+  const file = MARKER_FILES[kind];
+  // The block folder listings said which markers exist: only those are fetched.
+  const ids = [...metas.keys()].filter((id) => !present || present.get(id)?.has(file) !== false);
+  await eachLimit(ids, ctx.concurrency, async (id) => {
     let m: MarkerOf[K] | null;
     try {
       m = await readMarker(ctx.bkt, id, kind);
@@ -448,6 +452,7 @@ export class MetaFetcher {
       d = await listBucketBlocks(this.bkt, {
         concurrency: this.o.concurrency,
         deletionMarks: false,
+        folders: true,
         known: (id) => this.cached.get(id),
         onFetched: (m, b) => { if (this.o.cache) saves.push(this.o.cache.save(m.ulid, b).catch(() => undefined)); },
       });

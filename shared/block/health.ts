@@ -4,7 +4,7 @@
 // one series at a time, so memory does not grow with the number of series.
 
 import { CodedError } from "../encoding/errors.ts";
-import { decodeSeriesRefs, type IndexReader, type RawSeries, compareLabelRefs } from "../tsdb/index.ts";
+import { type IndexReader, type SeriesRefsEntry, compareLabelRefs } from "../tsdb/index.ts";
 import { refOffset, refSegment } from "../tsdb/chunks.ts";
 
 export interface HealthStats {
@@ -22,55 +22,73 @@ export interface HealthStats {
   chunkMaxSize: number;
 }
 
-/** Scan an index; structural problems (series out of order, empty label sets or chunk lists) throw. */
-export async function indexHealthStats(ix: IndexReader, minTime: number, maxTime: number): Promise<HealthStats> {
-  const s: HealthStats = {
+/** Thanos' per-series health checks, fed one series at a time (by a scan, or by a compaction's reads). */
+export class HealthAccumulator {
+  readonly stats: HealthStats = {
     totalSeries: 0, outOfOrderSeries: 0, outOfOrderChunks: 0, duplicatedChunks: 0, outsideChunks: 0,
     completeOutsideChunks: 0, issue347OutsideChunks: 0, outOfOrderLabels: 0, totalChunks: 0,
     seriesMaxSize: -Infinity, chunkMaxSize: -Infinity,
   };
-  const sc = ix.seriesScanner();
-  const batch: RawSeries[] = [];
-  let prevRef = 0;
-  let prev: Uint32Array | null = null;
-  for (;;) {
-    batch.length = 0;
-    if ((await sc.next(1024, batch)) === 0) break;
-    for (const raw of batch) {
-      const e = decodeSeriesRefs(raw.body, raw.ref, raw.at, ix.what);
-      if (prevRef !== 0) s.seriesMaxSize = Math.max(s.seriesMaxSize, (e.ref - prevRef) * 16);
-      prevRef = e.ref;
-      s.totalSeries++;
-      if (e.labels.length === 0) throw new CodedError("corrupt", `${ix.what}: empty label set detected for series ${e.ref}`);
-      if (prev !== null && compareLabelRefs(prev, e.labels) >= 0) throw new CodedError("corrupt", `${ix.what}: series ${e.ref} out of order (its labels sort before or equal the previous series')`);
-      prev = e.labels;
-      for (let i = 2; i < e.labels.length; i += 2) if (e.labels[i]! < e.labels[i - 2]!) s.outOfOrderLabels++;
-      const chks = e.chunks;
-      if (chks.length === 0) throw new CodedError("corrupt", `${ix.what}: empty chunks for series ${e.ref}`);
-      let ooo = 0;
-      for (let i = 0; i < chks.length; i++) {
-        const c = chks[i]!;
-        s.totalChunks++;
-        // Thanos' approximation skips the last two chunks of a series (`i < len(chks)-2`).
-        if (i < chks.length - 2) {
-          const n = chks[i + 1]!;
-          if (refSegment(c.ref) === refSegment(n.ref)) s.chunkMaxSize = Math.max(s.chunkMaxSize, refOffset(n.ref) - refOffset(c.ref));
-        }
-        if (c.minTime < minTime || c.maxTime > maxTime) {
-          s.outsideChunks++;
-          if (c.minTime > maxTime || c.maxTime < minTime) s.completeOutsideChunks++;
-          else if (c.minTime === maxTime) s.issue347OutsideChunks++;
-        }
-        if (i === 0) continue;
-        const p = chks[i - 1]!;
-        if (c.minTime > p.maxTime) continue;
-        if (c.minTime === p.minTime && c.maxTime === p.maxTime) { s.duplicatedChunks++; continue; }
-        ooo++;
-      }
-      if (ooo > 0) { s.outOfOrderSeries++; s.outOfOrderChunks += ooo; }
+  private prevRef = 0;
+  private prev: Uint32Array | null = null;
+
+  constructor(private readonly what: string, private readonly minTime: number, private readonly maxTime: number) {}
+
+  /** Structural problems (series out of order, empty label sets or chunk lists) throw (`healthCheck: true`). */
+  add(e: SeriesRefsEntry): void {
+    try {
+      this.check(e);
+    } catch (err) {
+      throw Object.assign(err as Error, { healthCheck: true });
     }
   }
-  return s;
+
+  private check(e: SeriesRefsEntry): void {
+    const s = this.stats, { minTime, maxTime } = this;
+    if (this.prevRef !== 0) s.seriesMaxSize = Math.max(s.seriesMaxSize, (e.ref - this.prevRef) * 16);
+    this.prevRef = e.ref;
+    s.totalSeries++;
+    if (e.labels.length === 0) throw new CodedError("corrupt", `${this.what}: empty label set detected for series ${e.ref}`);
+    if (this.prev !== null && compareLabelRefs(this.prev, e.labels) >= 0) throw new CodedError("corrupt", `${this.what}: series ${e.ref} out of order (its labels sort before or equal the previous series')`);
+    this.prev = e.labels;
+    for (let i = 2; i < e.labels.length; i += 2) if (e.labels[i]! < e.labels[i - 2]!) s.outOfOrderLabels++;
+    const chks = e.chunks;
+    if (chks.length === 0) throw new CodedError("corrupt", `${this.what}: empty chunks for series ${e.ref}`);
+    let ooo = 0;
+    for (let i = 0; i < chks.length; i++) {
+      const c = chks[i]!;
+      s.totalChunks++;
+      // Thanos' approximation skips the last two chunks of a series (`i < len(chks)-2`).
+      if (i < chks.length - 2) {
+        const n = chks[i + 1]!;
+        if (refSegment(c.ref) === refSegment(n.ref)) s.chunkMaxSize = Math.max(s.chunkMaxSize, refOffset(n.ref) - refOffset(c.ref));
+      }
+      if (c.minTime < minTime || c.maxTime > maxTime) {
+        s.outsideChunks++;
+        if (c.minTime > maxTime || c.maxTime < minTime) s.completeOutsideChunks++;
+        else if (c.minTime === maxTime) s.issue347OutsideChunks++;
+      }
+      if (i === 0) continue;
+      const p = chks[i - 1]!;
+      if (c.minTime > p.maxTime) continue;
+      if (c.minTime === p.minTime && c.maxTime === p.maxTime) { s.duplicatedChunks++; continue; }
+      ooo++;
+    }
+    if (ooo > 0) { s.outOfOrderSeries++; s.outOfOrderChunks += ooo; }
+  }
+}
+
+/** Scan an index sequentially; structural problems (series out of order, empty label sets or chunk lists) throw. */
+export async function indexHealthStats(ix: IndexReader, minTime: number, maxTime: number): Promise<HealthStats> {
+  const acc = new HealthAccumulator(ix.what, minTime, maxTime);
+  const sc = ix.seriesScanner();
+  const batch: SeriesRefsEntry[] = [];
+  for (;;) {
+    batch.length = 0;
+    if ((await sc.nextEntries(1024, batch)) === 0) break;
+    for (const e of batch) acc.add(e);
+  }
+  return acc.stats;
 }
 
 /** Thanos HealthStats.CriticalErr: chunks outside the block's range (other than issue 347's). */

@@ -1,6 +1,10 @@
 // Which blocks a bucket holds, by listing it: the ground truth every reader and writer falls back to.
 //
-// A block is a "<ULID>/" folder whose meta.json exists. Uploaders write meta.json last and deleters remove
+// A block is a "<ULID>/" folder whose meta.json exists. The root is listed once; then, per block, either
+// meta.json is fetched directly (and deletion-mark.json tried), or (`folders`) the block folder is
+// listed first: one LIST says whether meta.json is there and which markers are, so a known block costs
+// one request per sync and a marker is fetched only when it exists (the compactor syncs often and reads
+// three kinds of marker). Uploaders write meta.json last and deleters remove
 // it first, so a folder without meta.json is an upload in progress, an aborted upload or a deletion in
 // progress: a *partial* block (Thanos: "no-meta-json"), reported so the compactor can clean it once it is
 // old enough. A meta.json that does not parse or names another block is partial too ("corrupted-meta-json"
@@ -10,6 +14,7 @@
 import { errorCode, errorMessage } from "../encoding/errors.ts";
 import { isNotFound, type Bucket } from "../objstore/bucket.ts";
 import { iterBlockDirs, META_FILE } from "../objstore/block.ts";
+import { DELETION_MARK_FILE, NO_COMPACT_MARK_FILE, NO_DOWNSAMPLE_MARK_FILE } from "./markers.ts";
 import { type BlockMeta, parseBlockMeta } from "../tsdb/meta.ts";
 import { type DeletionMark, readMarker } from "./markers.ts";
 
@@ -19,6 +24,8 @@ export interface Discovered {
   /** Deletion marks found; complete for the listed blocks when `marksKnown`. */
   marks: Map<string, DeletionMark>;
   marksKnown: boolean;
+  /** Marker files present per block (from the block folder listings), when known. */
+  markers?: Map<string, Set<string>>;
   source: "index" | "listing";
   /** Block folders without a usable meta.json: id -> why ("no meta.json", "corrupted meta.json: …"). Listing only. */
   partial: Map<string, string>;
@@ -32,6 +39,8 @@ export interface Discovered {
   fallback?: string;
 }
 
+const MARKERS = new Set([DELETION_MARK_FILE, NO_COMPACT_MARK_FILE, NO_DOWNSAMPLE_MARK_FILE]);
+
 export interface ListOptions {
   /** meta.json GETs in flight (Thanos --block-meta-fetch-concurrency, default 32). */
   concurrency?: number;
@@ -44,6 +53,8 @@ export interface ListOptions {
   known?: (id: string) => BlockMeta | undefined;
   /** Called with each meta.json fetched (e.g. to save it in a disk cache). */
   onFetched?: (meta: BlockMeta, bytes: Uint8Array) => void;
+  /** List each block folder first (see above); fills `markers`. */
+  folders?: boolean;
 }
 
 /**
@@ -58,6 +69,7 @@ export async function listBucketBlocks(bkt: Bucket, opts: ListOptions = {}): Pro
   const partial = new Map<string, string>();
   const problems: string[] = [];
   const incomplete: string[] = [];
+  const markers = new Map<string, Set<string>>();
   const wantMarks = opts.deletionMarks ?? true;
   let next = 0;
   const worker = async () => {
@@ -67,8 +79,21 @@ export async function listBucketBlocks(bkt: Bucket, opts: ListOptions = {}): Pro
       const key = `${id}/${META_FILE}`;
       try {
         const known = opts.known?.(id);
+        if (opts.folders) {
+          let hasMeta = false;
+          const present = new Set<string>();
+          for await (const k of bkt.iter(id)) {
+            const name = k.slice(id.length + 1);
+            if (name === META_FILE) hasMeta = true;
+            else if (MARKERS.has(name)) present.add(name);
+          }
+          markers.set(id, present);
+          if (!hasMeta) { partial.set(id, `no ${META_FILE}`); continue; }
+        } else if (known && !(await bkt.exists(key))) {
+          partial.set(id, `no ${META_FILE}`);
+          continue;
+        }
         if (known) {
-          if (!(await bkt.exists(key))) { partial.set(id, `no ${META_FILE}`); continue; }
           metas[i] = known;
         } else {
           const mb = await bkt.get(key);
@@ -90,7 +115,7 @@ export async function listBucketBlocks(bkt: Bucket, opts: ListOptions = {}): Pro
         problems.push(`block ${id}: ${errorMessage(e)}`);
         continue;
       }
-      if (!wantMarks) continue;
+      if (!wantMarks || (opts.folders && !markers.get(id)!.has(DELETION_MARK_FILE))) continue;
       try {
         const mk = await readMarker(bkt, id, "deletion");
         if (mk) marks.set(id, mk);
@@ -102,7 +127,7 @@ export async function listBucketBlocks(bkt: Bucket, opts: ListOptions = {}): Pro
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 32) }, worker));
   return {
-    metas: metas.filter((m): m is BlockMeta => m !== null), marks, marksKnown: wantMarks,
+    metas: metas.filter((m): m is BlockMeta => m !== null), marks, marksKnown: wantMarks, ...(opts.folders ? { markers } : {}),
     source: "listing", partial, problems, incomplete,
   };
 }

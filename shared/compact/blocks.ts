@@ -17,12 +17,12 @@
 import { CodedError, errorMessage } from "../encoding/errors.ts";
 import { LoserTree } from "../merge/losertree.ts";
 import type { Block } from "../tsdb/block.ts";
-import type { ChunkData } from "../tsdb/chunks.ts";
-import { compareLabelRefs, decodeSeriesRefs, type RawSeries, type SeriesRefsEntry } from "../tsdb/index.ts";
+import { compareLabelRefs, type SeriesRefsEntry } from "../tsdb/index.ts";
 import type { BlockDesc, BlockMeta, Compaction, ThanosMeta } from "../tsdb/meta.ts";
 import type { Interval } from "../tsdb/tombstones.ts";
 import { BlockWriter, type BlockSink, type WriterChunk } from "../tsdb/writer.ts";
 import { applyDeletions, mergeChunks, type MChunk, type MergeMode } from "./merge.ts";
+import { HealthAccumulator, type HealthStats } from "../block/health.ts";
 
 /** Prometheus CompactBlockMetas: level = max + 1, sources = sorted union, parents = the inputs. */
 export function compactBlockMetas(ulid: string, metas: readonly BlockMeta[]): { minTime: number; maxTime: number; compaction: Compaction } {
@@ -51,6 +51,11 @@ export interface CompactOptions {
   segmentSize?: number;
   postingsBatch?: number;
   signal?: AbortSignal;
+  /**
+   * Gather Thanos' index health stats of each input while reading it (instead of a separate scan before
+   * compacting). Filled as series are read, so after a failure they cover what was read.
+   */
+  inputHealth?: HealthStats[];
 }
 
 export interface CompactResult {
@@ -61,19 +66,19 @@ export interface CompactResult {
 }
 
 interface Entry extends SeriesRefsEntry {
-  /** Chunk bytes, parallel to `chunks`. */
-  data: ChunkData[];
+  /** The chunks with their bytes, parallel to `chunks`. */
+  mchunks: MChunk[];
 }
 
 /** One input block read in order: a batch of series and their chunks at a time. */
 class InputCursor {
-  private readonly raw: RawSeries[] = [];
+  private readonly raw: SeriesRefsEntry[] = [];
   private buf: Entry[] = [];
   private i = 0;
   private done = false;
   private readonly scanner;
 
-  constructor(readonly block: Block, private readonly map: Uint32Array, private readonly batch: number) {
+  constructor(readonly block: Block, private readonly map: Uint32Array, private readonly batch: number, private readonly health?: HealthAccumulator) {
     this.scanner = block.index.seriesScanner();
   }
 
@@ -83,12 +88,13 @@ class InputCursor {
     this.i = 0;
     if (this.done) return false;
     this.raw.length = 0;
-    const n = await this.scanner.next(this.batch, this.raw);
+    const n = await this.scanner.nextEntries(this.batch, this.raw);
     if (n === 0) { this.done = true; return false; }
     const entries: Entry[] = [];
     const refs: number[] = [];
     for (const r of this.raw) {
-      const e = decodeSeriesRefs(r.body, r.ref, r.at, this.block.index.what) as Entry;
+      const e = r as Entry;
+      this.health?.add(e); // on the input's own symbol refs, before they are mapped
       for (let j = 0; j < e.labels.length; j++) {
         const out = this.map[e.labels[j]!];
         if (out === undefined) throw new CodedError("corrupt", `${this.block.index.what} series ${e.ref}: symbol ref ${e.labels[j]} out of range`);
@@ -99,7 +105,14 @@ class InputCursor {
     }
     const data = await this.block.chunks.chunks(refs, 256);
     let k = 0;
-    for (const e of entries) { e.data = data.slice(k, k + e.chunks.length); k += e.chunks.length; }
+    for (const e of entries) {
+      const l: MChunk[] = new Array(e.chunks.length);
+      for (let j = 0; j < l.length; j++, k++) {
+        const c = e.chunks[j]!, d = data[k]!;
+        l[j] = { minTime: c.minTime, maxTime: c.maxTime, encoding: d.encoding, data: d.data };
+      }
+      e.mchunks = l;
+    }
     this.buf = entries;
     return entries.length > 0;
   }
@@ -171,7 +184,9 @@ export async function compactBlocks(inputs: readonly Block[], sink: BlockSink, o
   try {
     const maps = inputs.map((b) => new Uint32Array(b.index.symbolCount));
     await w.startSorted(mergedSymbols(inputs, maps));
-    const cursors = inputs.map((b, i) => new InputCursor(b, maps[i]!, o.batchSeries ?? 1024));
+    const accs = o.inputHealth ? inputs.map((b) => new HealthAccumulator(b.index.what, b.meta.minTime, b.meta.maxTime)) : undefined;
+    if (accs && o.inputHealth) { o.inputHealth.length = 0; for (const a of accs) o.inputHealth.push(a.stats); }
+    const cursors = inputs.map((b, i) => new InputCursor(b, maps[i]!, o.batchSeries ?? 1024, accs?.[i]));
     for (const c of cursors) await c.fill();
     const tree = new LoserTree<Entry>(cursors.map((c) => c.head()), (a, b) => compareLabelRefs(a.labels, b.labels) < 0);
     // Blocks are half-open [minTime, maxTime): samples at maxTime are dropped, as Prometheus does.
@@ -188,13 +203,17 @@ export async function compactBlocks(inputs: readonly Block[], sink: BlockSink, o
       const lists: MChunk[][] = [];
       for (const g of group) {
         const b = inputs[g.input]!;
-        let l: MChunk[] = g.e.chunks.map((c, i) => ({ minTime: c.minTime, maxTime: c.maxTime, encoding: g.e.data[i]!.encoding, data: g.e.data[i]!.data }));
-        l = l.filter((c) => c.maxTime >= mint && c.minTime <= maxt);
-        const ivs = deletions(b, g.e.ref, l, mint, maxt);
-        if (ivs.length > 0) {
-          const kept: MChunk[] = [];
-          for (const c of l) { const r = applyDeletions(c, ivs, `${b.what} series ${g.e.ref}`); if (r) kept.push(r); }
-          l = kept;
+        let l = g.e.mchunks;
+        if (l.length === 0) continue;
+        // The common case: no tombstones, every chunk inside the output's range: the list as it is.
+        if (b.tombstones.size > 0 || l[0]!.minTime < mint || l[l.length - 1]!.maxTime > maxt) {
+          l = l.filter((c) => c.maxTime >= mint && c.minTime <= maxt);
+          const ivs = deletions(b, g.e.ref, l, mint, maxt);
+          if (ivs.length > 0) {
+            const kept: MChunk[] = [];
+            for (const c of l) { const r = applyDeletions(c, ivs, `${b.what} series ${g.e.ref}`); if (r) kept.push(r); }
+            l = kept;
+          }
         }
         if (l.length > 0) lists.push(l);
       }

@@ -25,7 +25,7 @@ import {
   consistencyDelayFilter, deduplicateFilter, gatherNoCompactMarks, gatherNoDownsampleMarks, ignoreDeletionMarkFilter, labelShardFilter,
   MetaFetcher, type MetaCache, type MetaFilter, replicaLabelRemover, timePartitionFilter,
 } from "../block/fetcher.ts";
-import { anyHealthError, criticalError, indexHealthStats, indexStatsOf, issue347Error, outOfOrderChunksError, outOfOrderLabelsError } from "../block/health.ts";
+import { anyHealthError, criticalError, type HealthStats, indexHealthStats, indexStatsOf, issue347Error, outOfOrderChunksError, outOfOrderLabelsError } from "../block/health.ts";
 import { type DeletionMark, markBlock, type MarkerKind, MARKER_FILES, type NoCompactMark, type NoDownsampleMark } from "../block/markers.ts";
 import type { RelabelConfig } from "../block/relabel.ts";
 import { encodeBlockMeta, type BlockMeta, type ThanosMeta } from "../tsdb/meta.ts";
@@ -72,6 +72,10 @@ export interface CompactorConfig {
   bucketIndexVerifyDelayMs?: number;
 }
 
+/** Thanos' --min-time / --max-time defaults (0000-01-01T00:00:00Z, 9999-12-31T23:59:59Z). */
+export const THANOS_MIN_TIME = -62167219200000;
+export const THANOS_MAX_TIME = 253402300799000;
+
 export const DEFAULT_CONFIG: CompactorConfig = {
   ranges: [1, 2, 8, 48, 336].map((h) => h * 3600e3),
   consistencyDelayMs: 30 * 60e3,
@@ -86,8 +90,8 @@ export const DEFAULT_CONFIG: CompactorConfig = {
   replicaLabels: [],
   dedupFunc: "",
   verticalCompaction: false,
-  minTime: -8.64e15,
-  maxTime: 8.64e15,
+  minTime: THANOS_MIN_TIME,
+  maxTime: THANOS_MAX_TIME,
   relabel: [],
   hashFunc: "",
   maxIndexBytes: 64 * 1024 ** 3,
@@ -231,8 +235,9 @@ export class Compactor {
     }
   }
 
+  /** Does this compactor see only part of the bucket (time or label sharding)? */
   private sharded(): boolean {
-    return this.cfg.relabel.length > 0 || this.cfg.minTime > DEFAULT_CONFIG.minTime || this.cfg.maxTime < DEFAULT_CONFIG.maxTime;
+    return this.cfg.relabel.length > 0 || this.cfg.minTime > THANOS_MIN_TIME || this.cfg.maxTime < THANOS_MAX_TIME;
   }
 
   /** Put a marker, counting it as Thanos does; returns whether a new marker was written. */
@@ -404,28 +409,30 @@ export class Compactor {
         } catch (e) {
           throw retryError(`download block ${p.ulid}`, e);
         }
-        const lb = await this.d.ws.open(bdir).catch((e) => { throw haltError(`open downloaded block ${bdir}`, e); });
+        const lb = await this.d.ws.open(bdir).catch((e) => { throw wrapError(`gather index issues for block ${bdir}`, e); });
         opened.push(lb);
-        let stats;
-        try {
-          stats = await indexHealthStats(lb.block.index, p.minTime, p.maxTime);
-        } catch (e) {
-          throw wrapError(`gather index issues for block ${bdir}`, e);
-        }
-        const crit = criticalError(stats);
-        if (crit) throw haltError(`block with not healthy index found ${bdir}; Compaction level ${p.compaction.level}; Labels: ${JSON.stringify(p.thanos?.labels ?? {})}: ${crit}`);
-        const ooo = outOfOrderChunksError(stats);
-        if (ooo) {
-          if (this.cfg.skipBlocksWithOutOfOrderChunks) {
-            await this.mark(p.ulid, "no-compact", "OutofOrderChunk: marking block with out-of-order series/chunks to as no compact to unblock compaction", "block-index-out-of-order-chunk");
-            throw Object.assign(new Error(`blocks with out-of-order chunks are dropped from compaction: ${bdir}: ${ooo}`), { outOfOrderMarked: true });
+      };
+      // Thanos' input checks (GatherIndexHealthStats), gathered while the compaction reads each input
+      // instead of in a separate pass first; an unhealthy input fails the group before anything is
+      // uploaded, with the outcome Thanos gives it.
+      const checkInputs = async (stats: HealthStats[]): Promise<void> => {
+        for (let i = 0; i < stats.length; i++) {
+          const p = plan[i]!, st = stats[i]!, bdir = `${dir}/${p.ulid}`;
+          const crit = criticalError(st);
+          if (crit) throw haltError(`block with not healthy index found ${bdir}; Compaction level ${p.compaction.level}; Labels: ${JSON.stringify(p.thanos?.labels ?? {})}: ${crit}`);
+          const ooo = outOfOrderChunksError(st);
+          if (ooo) {
+            if (this.cfg.skipBlocksWithOutOfOrderChunks) {
+              await this.mark(p.ulid, "no-compact", "OutofOrderChunk: marking block with out-of-order series/chunks to as no compact to unblock compaction", "block-index-out-of-order-chunk");
+              throw Object.assign(new Error(`blocks with out-of-order chunks are dropped from compaction: ${bdir}: ${ooo}`), { outOfOrderMarked: true });
+            }
+            throw new Error(`blocks with out-of-order chunks are dropped from compaction: ${bdir}: ${ooo}`);
           }
-          throw new Error(`blocks with out-of-order chunks are dropped from compaction: ${bdir}: ${ooo}`);
+          const i347 = issue347Error(st);
+          if (i347) throw haltError(`invalid, but reparable block ${bdir}: ${i347} (the automatic repair of issue 347 is not implemented; repair the block with Thanos' tools bucket verify --repair)`);
+          const ool = outOfOrderLabelsError(st);
+          if (ool && !this.cfg.acceptMalformedIndex) throw new Error(`block id ${p.ulid}, try running with --debug.accept-malformed-index: ${ool}`);
         }
-        const i347 = issue347Error(stats);
-        if (i347) throw haltError(`invalid, but reparable block ${bdir}: ${i347} (the automatic repair of issue 347 is not implemented; repair the block with Thanos' tools bucket verify --repair)`);
-        const ool = outOfOrderLabelsError(stats);
-        if (ool && !this.cfg.acceptMalformedIndex) throw new Error(`block id ${p.ulid}, try running with --debug.accept-malformed-index: ${ool}`);
       };
       const worker = async () => {
         while (next < plan.length && errs.length === 0) {
@@ -434,10 +441,7 @@ export class Compactor {
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, this.cfg.blocksFetchConcurrency) }, worker));
-      if (errs.length > 0) {
-        if ((errs[0] as { outOfOrderMarked?: boolean }).outOfOrderMarked) { glog("warn", "marked a block with out-of-order chunks no-compact", { err: errs[0]!.message }); return true; }
-        throw errs[0]!;
-      }
+      if (errs.length > 0) throw errs[0]!;
       glog("info", "downloaded and verified blocks; compacting blocks", { duration_ms: this.now() - t0, plan: planStr });
 
       // Compact, in plan order.
@@ -446,14 +450,24 @@ export class Compactor {
       const inputs = plan.map((p) => byId.get(p.ulid)!);
       const ulid = newUlid(this.now());
       let meta: BlockMeta | null;
+      const inputHealth: HealthStats[] = [];
       try {
-        const r = await compactBlocks(inputs, this.d.ws.sink(dir, ulid), {
-          ulid, mode: this.merge,
-          thanos: { labels: labelsRecord(g.labels), downsample: { resolution: g.resolution }, source: "compactor", ...(g.extensions ? { extensions: g.extensions } : {}) },
-        });
-        meta = r.meta;
+        try {
+          const r = await compactBlocks(inputs, this.d.ws.sink(dir, ulid), {
+            ulid, mode: this.merge, inputHealth,
+            thanos: { labels: labelsRecord(g.labels), downsample: { resolution: g.resolution }, source: "compactor", ...(g.extensions ? { extensions: g.extensions } : {}) },
+          });
+          meta = r.meta;
+        } catch (e) {
+          await checkInputs(inputHealth);
+          if ((e as { healthCheck?: boolean }).healthCheck) throw wrapError("gather index issues of an input block", e);
+          throw haltError(`compact blocks [${plan.map((p) => `${dir}/${p.ulid}`).join(" ")}]`, e);
+        }
+        await checkInputs(inputHealth);
       } catch (e) {
-        throw haltError(`compact blocks [${plan.map((p) => `${dir}/${p.ulid}`).join(" ")}]`, e);
+        await this.d.ws.remove(`${dir}/${ulid}`).catch(() => {});
+        if ((e as { outOfOrderMarked?: boolean }).outOfOrderMarked) { glog("warn", "marked a block with out-of-order chunks no-compact", { err: (e as Error).message }); return true; }
+        throw e;
       }
       for (const o of opened.splice(0)) await o.close();
       if (meta === null) {

@@ -155,9 +155,9 @@ export class ChunkWriter {
 
   /** Returns the chunk's ref. */
   async write(encoding: number, data: Uint8Array): Promise<number> {
-    const lenBuf = new Encbuf(10);
-    lenBuf.uvarint(data.length);
-    const n = lenBuf.len + 1 + data.length + 4;
+    let lenSize = 1;
+    for (let v = data.length; v >= 0x80; v = Math.floor(v / 128)) lenSize++;
+    const n = lenSize + 1 + data.length + 4;
     if (this.seq < 0 || (this.size + n > this.segmentSize && this.size > SEGMENT_HEADER)) {
       await this.flush();
       this.seq++;
@@ -171,7 +171,7 @@ export class ChunkWriter {
     }
     if (this.size + n > TWO32) throw new CodedError("resource_exhausted", `chunk of ${data.length} bytes does not fit a segment (offsets are 32-bit)`);
     const ref = chunkRef(this.seq, this.size);
-    this.buf.bytes(lenBuf.get());
+    this.buf.uvarint(data.length);
     const start = this.buf.len;
     this.buf.byte(encoding);
     this.buf.bytes(data);

@@ -584,6 +584,16 @@ export class SeriesScanner {
 
   /** Appends up to `max` entries to `out`; returns how many (0: the section is done). */
   async next(max: number, out: RawSeries[]): Promise<number> {
+    return this.scan(max, (ref, b, q, len, at) => { out.push({ ref, body: b.subarray(q, q + len), at }); });
+  }
+
+  /** Appends up to `max` decoded entries (labels as symbol refs) to `out`; returns how many. */
+  async nextEntries(max: number, out: SeriesRefsEntry[]): Promise<number> {
+    const what = this.what;
+    return this.scan(max, (ref, b, q, len, at) => { out.push(decodeSeriesRefs(b, ref, at, what, q, q + len)); });
+  }
+
+  private async scan(max: number, emit: (ref: number, b: Uint8Array, q: number, len: number, at: number) => void): Promise<number> {
     let got = 0;
     while (got < max && this.pos < this.end) {
       if (this.pos >= this.bStart + this.b.length) { await this.refill(1); continue; }
@@ -610,7 +620,7 @@ export class SeriesScanner {
         const calc = crc32c(b, q, q + len);
         if (stored !== calc) throw new CodedError("corrupt", `${this.what} series ${ref}: crc mismatch (stored ${hex(stored)}, computed ${hex(calc)}) at offset ${this.bStart + q + len}`);
       }
-      out.push({ ref, body: b.subarray(q, q + len), at: this.bStart + q });
+      emit(ref, b, q, len, this.bStart + q);
       got++;
       this.pos = Math.ceil((this.pos + hdr + len + 4) / 16) * 16;
     }
@@ -633,29 +643,60 @@ export async function walkSeries(
   }
 }
 
-/** Decode a series body into symbol refs and chunk metas. */
-export function decodeSeriesRefs(body: Uint8Array, ref: number, at: number, what: string): SeriesRefsEntry {
-  const d = new Decbuf(body, `${what} series ${ref}`, at);
-  const nl = d.uvarint();
-  if (nl * 2 > body.length) d.fail(`${nl} labels do not fit a series entry of ${body.length} bytes`, 0);
-  const labels = new Uint32Array(nl * 2);
-  for (let i = 0; i < nl * 2; i++) labels[i] = d.uvarint();
-  const nc = d.uvarint();
-  if (nc > body.length) d.fail(`${nc} chunks do not fit a series entry of ${body.length} bytes`, d.pos);
-  const chunks: ChunkMeta[] = new Array(nc);
-  if (nc > 0) {
-    let mint = d.varint();
-    let maxt = mint + d.uvarint();
-    let cref = d.uvarint();
+// Module-level cursor for decodeSeriesRefs: no closure or object per call (it runs once per series
+// read in a compaction).
+let dsBody: Uint8Array = new Uint8Array(0);
+let dsPos = 0;
+let dsEnd = 0;
+let dsBad = "";
+
+function dsUvarint(): number {
+  let x = 0, mul = 1;
+  const b = dsBody, n = dsEnd;
+  for (let k = 0; k < 10; k++) {
+    if (dsPos >= n) { dsBad = "truncated varint"; return 0; }
+    const c = b[dsPos++]!;
+    x += (c & 0x7f) * mul;
+    if (c < 0x80) return x;
+    mul *= 128;
+  }
+  dsBad = "varint overflows 64 bits";
+  return 0;
+}
+
+function dsVarint(): number {
+  const u = dsUvarint();
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+/** Decode a series body into symbol refs and chunk metas (hot in compaction: no cursor object). */
+export function decodeSeriesRefs(body: Uint8Array, ref: number, at: number, what: string, start = 0, end = body.length): SeriesRefsEntry {
+  dsBody = body;
+  dsPos = start;
+  dsEnd = end;
+  dsBad = "";
+  const n = end - start;
+  const nl = dsUvarint();
+  if (nl * 2 > n) dsBad ||= `${nl} labels do not fit a series entry of ${n} bytes`;
+  const labels = new Uint32Array(dsBad ? 0 : nl * 2);
+  for (let i = 0; i < labels.length && !dsBad; i++) labels[i] = dsUvarint();
+  const nc = dsBad ? 0 : dsUvarint();
+  if (nc > n) dsBad ||= `${nc} chunks do not fit a series entry of ${n} bytes`;
+  const chunks: ChunkMeta[] = new Array(dsBad ? 0 : nc);
+  if (chunks.length > 0) {
+    let mint = dsVarint();
+    let maxt = mint + dsUvarint();
+    let cref = dsUvarint();
     chunks[0] = { ref: cref, minTime: mint, maxTime: maxt };
     for (let i = 1; i < nc; i++) {
-      mint = maxt + d.uvarint();
-      maxt = mint + d.uvarint();
-      cref += d.varint();
+      mint = maxt + dsUvarint();
+      maxt = mint + dsUvarint();
+      cref += dsVarint();
       chunks[i] = { ref: cref, minTime: mint, maxTime: maxt };
     }
   }
-  if (d.len !== 0) d.fail(`${d.len} trailing bytes in series entry`);
+  if (!dsBad && dsPos !== end) dsBad = `${end - dsPos} trailing bytes in series entry`;
+  if (dsBad) throw new CodedError("corrupt", `${what} series ${ref}: ${dsBad} at offset ${at + dsPos - start}`);
   return { ref, labels, chunks };
 }
 
@@ -795,6 +836,8 @@ export class IndexWriter {
   private toc: Toc = { symbols: 0, series: 0, labelIndices: 0, labelIndicesTable: 0, postings: 0, postingsTable: 0 };
   private stage: "new" | "series" | "done" = "new";
   private readonly streaming: boolean;
+  /** Scratch for one series entry (reused). */
+  private readonly entry = new Encbuf(256);
 
   constructor(private readonly out: (b: Uint8Array) => Promise<void>, readonly what = "index", private readonly opts: IndexWriterOptions = {}) {
     this.streaming = opts.readback !== undefined && opts.scratch !== undefined;
@@ -893,7 +936,8 @@ export class IndexWriter {
     this.padTo(16);
     const ref = this.off / 16;
     if (ref > 0xffffffff) throw new CodedError("resource_exhausted", `${this.what}: index exceeds 64 GiB of series (ref ${ref} does not fit 32 bits)`);
-    const e = new Encbuf(64);
+    const e = this.entry;
+    e.reset();
     e.uvarint(refs.length / 2);
     for (let i = 0; i < refs.length; i += 2) {
       const n = refs[i]!, v = refs[i + 1]!;
@@ -1100,12 +1144,13 @@ export class IndexWriter {
       }
       const seriesOf = new Map<number, U32s>(); // unpackable fallback: series refs beside the keys
       await walkSeries(src, seriesStart, seriesEnd, what, (ref, body) => {
-        // body: uvarint count, then (name, value) uvarint pairs
-        let p = 0;
-        const rd = () => { let x = 0, mul = 1; for (;;) { const b = body[p++]!; x += (b & 0x7f) * mul; if (b < 0x80) return x; mul *= 128; } };
-        const nl = rd();
+        // body: uvarint count, then (name, value) uvarint pairs (written by us: no checks)
+        dsBody = body;
+        dsPos = 0;
+        dsEnd = body.length;
+        const nl = dsUvarint();
         for (let k = 0; k < nl; k++) {
-          const n = rd(), v = rd();
+          const n = dsUvarint(), v = dsUvarint();
           const keys = batch.get(n);
           if (!keys) continue;
           if (packable) keys.push(v * 2 ** refBits + ref);

@@ -197,6 +197,19 @@ test("Prometheus over our compacted blocks answers as over the uncompacted ones 
   for (let i = 0; i < a.length; i++) assert.is(a[i], b[i]);
 });
 
+if (process.env.COMPACT_BIG) {
+  test("COMPACT_BIG: 16 days of an HA pair (2d and 14d blocks, and 1h downsampling when in the build) equal Thanos'", async () => {
+    const big = join(tempDir("compact-big-input-").path, "bucket");
+    const start = Math.floor((Date.now() - 20 * 24 * HOUR) / (336 * HOUR)) * 336 * HOUR;
+    await generateHABucket({ dir: big, start, blocks: 192, series: 300, step: 60000, seed: 3 });
+    const t = copy("big-thanos", big), o = copy("big-ours", big);
+    await thanosCompact(t);
+    await oursCompact(o);
+    const blocks = await sameBuckets(t, o, "16 days");
+    assert.ok(blocks.some((m) => m.maxTime - m.minTime === 336 * HOUR), "a 14d block was made");
+  });
+}
+
 /** Run ours until `pattern` has been logged `n` times, then kill -9 it. Returns whether it was killed. */
 async function killAt(dir: string, data: string, pattern: RegExp, n: number): Promise<boolean> {
   const p = oursProc(dir, data);

@@ -180,11 +180,11 @@ test("MetaFetcher: partial uploads, no-compact marks, a re-sync HEADs known bloc
   await b.upload(`${ULID(4)}/index`, new Uint8Array(4)); // partial
   await b.upload(`${ULID(5)}/meta.json`, enc.encode("{broken")); // corrupted
   await markBlock(b, ULID(2), "no-compact", { reason: "manual", now: NOW });
-  let gets = 0, heads = 0;
+  let gets = 0, markGets = 0, heads = 0;
   const counting = new Proxy(b, {
     get(t, p) {
-      if (p === "get") return (k: string) => { if (k.endsWith("meta.json")) gets++; return t.get(k); };
-      if (p === "exists") return (k: string) => { if (k.endsWith("meta.json")) heads++; return t.exists(k); };
+      if (p === "get") return (k: string) => { if (k.endsWith("meta.json")) gets++; if (k.endsWith("mark.json")) markGets++; return t.get(k); };
+      if (p === "exists") return (k: string) => { heads++; return t.exists(k); };
       const v = (t as unknown as Record<string | symbol, unknown>)[p];
       return typeof v === "function" ? (v as Function).bind(t) : v;
     },
@@ -198,14 +198,15 @@ test("MetaFetcher: partial uploads, no-compact marks, a re-sync HEADs known bloc
   assert.is(r.synced.get("no-meta-json"), 1);
   assert.is(r.synced.get("corrupted-meta-json"), 1);
   assert.is(r.synced.get("loaded"), 3);
+  assert.is(markGets, 1, "block folder listings say which markers exist: only ULID(2)'s is fetched");
   const g1 = gets;
   await f.fetch();
-  assert.is(gets - g1, 2, "only the partial and the corrupted blocks are fetched again (one 404, one GET)");
-  assert.is(heads, 3);
+  assert.is(gets - g1, 1, "a re-sync fetches only the corrupted meta.json again (known blocks: one LIST each)");
+  assert.is(heads, 0);
   // A bucket failing every meta.json GET: the view is incomplete and says which blocks.
   const faulty = new FaultyBucket(b, { failEvery: 1, ops: ["get"], keys: (k) => k.endsWith("meta.json") });
   const r2 = await new MetaFetcher(faulty, { filters: [], now: () => NOW }).fetch();
-  assert.equal(r2.incomplete.sort(), [1, 2, 3, 4, 5].map(ULID));
+  assert.equal(r2.incomplete.sort(), [1, 2, 3, 5].map(ULID), "the partial block is known partial from its folder listing");
 });
 
 test.run();
