@@ -6,8 +6,10 @@
 //   A. an HA pair of 2 h blocks (72 h by default), penalty deduplication on `replica`:
 //        SERIES=1000 BLOCKS=36 STEP=30000
 //   B. peak RSS against the number of series per block: 5 consecutive 2 h blocks of one stream with
-//      SCALE series each (8 samples per series per block), compacted 4 -> one 8 h block:
-//        SCALE=10000,100000,1000000   (SKIP_SCALE=1 to skip, SKIP_A=1 to skip A)
+//      SCALE series each (8 samples per series per block), compacted 4 -> one 8 h block, twice: with a
+//      label value unique to each series (the symbol table grows with the series) and with series as
+//      metric names x 1000 instances (it grows with their square root):
+//        SCALE=10000,100000,1000000 LABELS=unique,product  (SKIP_SCALE=1 to skip, SKIP_A=1 to skip A)
 //
 //   bun bench/compact.ts          (THANOS_BIN=/path/to/thanos, else the cached build of test/lib/thanos.ts)
 import { execFile } from "node:child_process";
@@ -84,14 +86,16 @@ try {
     rmSync(input, { recursive: true, force: true });
   }
   if (!process.env.SKIP_SCALE) {
-    for (const n of (process.env.SCALE ?? "10000,100000,1000000").split(",").map(Number)) {
-      const input = join(work, `scale-${n}`);
-      const start = Math.floor((Date.now() - 3 * 24 * HOUR) / (8 * HOUR)) * 8 * HOUR; // an 8 h window holds the first four
-      const g = await generateHABucket({ dir: input, start, blocks: 5, series: n, step: 15 * 60e3, replicas: ["a"] });
-      console.log(`B: ${n} series per block, 5 x 2 h blocks, ${g.samples} samples; load ${load()}`);
-      const r = await both(`scale-${n}`, input, ["--delete-delay=0s", "--downsampling.disable"]);
-      row(`B: ${n} series/block`, `5 blocks (4 compacted), ${fmtM(g.samples)} samples`, g.samples * 4 / 5, r);
-      rmSync(input, { recursive: true, force: true });
+    for (const space of (process.env.LABELS ?? "unique,product").split(",") as ("unique" | "product")[]) {
+      for (const n of (process.env.SCALE ?? "10000,100000,1000000").split(",").map(Number)) {
+        const input = join(work, `scale-${n}`);
+        const start = Math.floor((Date.now() - 3 * 24 * HOUR) / (8 * HOUR)) * 8 * HOUR; // an 8 h window holds the first four
+        const g = await generateHABucket({ dir: input, start, blocks: 5, series: n, step: 15 * 60e3, replicas: ["a"], labels: space });
+        console.log(`B: ${n} series per block (${space} labels), 5 x 2 h blocks, ${g.samples} samples; load ${load()}`);
+        const r = await both(`scale-${n}`, input, ["--delete-delay=0s", "--downsampling.disable"]);
+        row(`B: ${n} series/block, ${space === "unique" ? "a label value per series" : "names x 1000 instances"}`, `5 blocks (4 compacted), ${fmtM(g.samples)} samples`, g.samples * 4 / 5, r);
+        rmSync(input, { recursive: true, force: true });
+      }
     }
   }
   console.log(`load average after ${load()}`);

@@ -44,7 +44,9 @@ export function writeFileAtomic(path: string, data: Uint8Array, sync = true): Pr
 }
 
 export class DiskWorkspace implements Workspace {
-  constructor(readonly root: string) {}
+  /** `collect`: a full GC run every 16 MiB downloaded (each range read is a fresh buffer). */
+  constructor(readonly root: string, private readonly collect?: () => void) {}
+  private sinceCollect = 0;
 
   private p(rel: string): string { return join(this.root, ...rel.split("/")); }
 
@@ -86,6 +88,8 @@ export class DiskWorkspace implements Workspace {
               if (b.length === 0) throw new CodedError("corrupt", `${what}: ${rel} ended at ${off} of ${size} bytes`);
               let w = 0;
               while (w < b.length) w += (await fh.write(b, w, b.length - w, off + w)).bytesWritten;
+              this.sinceCollect += b.length;
+              if (this.collect && this.sinceCollect >= 16 << 20) { this.sinceCollect = 0; this.collect(); }
             }
           } finally {
             await fh.close();
@@ -98,10 +102,10 @@ export class DiskWorkspace implements Workspace {
     await writeFileAtomic(join(target, META_FILE), metaBytes, false);
   }
 
-  async open(dir: string): Promise<LocalBlock> {
+  async open(dir: string, opts: { sequential?: boolean } = {}): Promise<LocalBlock> {
     const files = localBlockFiles(this.p(dir));
     try {
-      const block = await openBlock(files);
+      const block = await openBlock(files, opts);
       return { block, close: () => files.close() };
     } catch (e) {
       await files.close();

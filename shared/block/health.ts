@@ -79,14 +79,15 @@ export class HealthAccumulator {
 }
 
 /** Scan an index sequentially; structural problems (series out of order, empty label sets or chunk lists) throw. */
-export async function indexHealthStats(ix: IndexReader, minTime: number, maxTime: number): Promise<HealthStats> {
+export async function indexHealthStats(ix: IndexReader, minTime: number, maxTime: number, collect?: () => void): Promise<HealthStats> {
   const acc = new HealthAccumulator(ix.what, minTime, maxTime);
   const sc = ix.seriesScanner();
   const batch: SeriesRefsEntry[] = [];
-  for (;;) {
+  for (let n = 0; ; n++) {
     batch.length = 0;
     if ((await sc.nextEntries(1024, batch)) === 0) break;
     for (const e of batch) acc.add(e);
+    if (collect && n % 8 === 7) collect();
   }
   return acc.stats;
 }

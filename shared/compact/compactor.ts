@@ -107,6 +107,8 @@ export interface CompactorDeps {
   /** Disk cache of meta.json files (<data-dir>/meta-syncer). */
   metaCache?: MetaCache;
   now?: () => number;
+  /** A full garbage collection of the runtime, run every few thousand series of a compaction (see CompactOptions.collect). */
+  collect?: () => void;
 }
 
 /** Thanos' startup checks of --retention.* against downsampling. Returns an error message or null. */
@@ -409,7 +411,7 @@ export class Compactor {
         } catch (e) {
           throw retryError(`download block ${p.ulid}`, e);
         }
-        const lb = await this.d.ws.open(bdir).catch((e) => { throw wrapError(`gather index issues for block ${bdir}`, e); });
+        const lb = await this.d.ws.open(bdir, { sequential: true }).catch((e) => { throw wrapError(`gather index issues for block ${bdir}`, e); });
         opened.push(lb);
       };
       // Thanos' input checks (GatherIndexHealthStats), gathered while the compaction reads each input
@@ -442,6 +444,7 @@ export class Compactor {
       };
       await Promise.all(Array.from({ length: Math.max(1, this.cfg.blocksFetchConcurrency) }, worker));
       if (errs.length > 0) throw errs[0]!;
+      this.d.collect?.();
       glog("info", "downloaded and verified blocks; compacting blocks", { duration_ms: this.now() - t0, plan: planStr });
 
       // Compact, in plan order.
@@ -454,7 +457,7 @@ export class Compactor {
       try {
         try {
           const r = await compactBlocks(inputs, this.d.ws.sink(dir, ulid), {
-            ulid, mode: this.merge, inputHealth,
+            ulid, mode: this.merge, inputHealth, collect: this.d.collect,
             thanos: { labels: labelsRecord(g.labels), downsample: { resolution: g.resolution }, source: "compactor", ...(g.extensions ? { extensions: g.extensions } : {}) },
           });
           meta = r.meta;
@@ -487,10 +490,11 @@ export class Compactor {
 
       // Check the result, finish its meta.json, check it overlaps nothing, upload.
       const bdir = `${dir}/${ulid}`;
-      const out = await this.d.ws.open(bdir);
+      const out = await this.d.ws.open(bdir, { sequential: true });
+      this.d.collect?.();
       let stats;
       try {
-        stats = await indexHealthStats(out.block.index, meta.minTime, meta.maxTime);
+        stats = await indexHealthStats(out.block.index, meta.minTime, meta.maxTime, this.d.collect);
       } catch (e) {
         await out.close();
         if (!this.cfg.acceptMalformedIndex) throw haltError(`invalid result block ${bdir}`, e);
@@ -515,6 +519,7 @@ export class Compactor {
       } catch (e) {
         throw retryError(`upload of ${ulid} failed`, e);
       }
+      this.d.collect?.();
       glog("info", "uploaded block", { result_block: ulid, duration_ms: this.now() - t0 });
 
       // Mark the inputs for deletion, so the next planning does not see them.
@@ -613,7 +618,7 @@ export class Compactor {
     }
     this.log("info", "downsampled block", { from: m.ulid, to: ulid, duration_ms: this.now() - t0 });
     const odir = `downsample/${ulid}`;
-    const ob = await this.d.ws.open(odir);
+    const ob = await this.d.ws.open(odir, { sequential: true });
     let stats;
     try {
       stats = await indexHealthStats(ob.block.index, m.minTime, m.maxTime);

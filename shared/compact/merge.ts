@@ -82,6 +82,27 @@ interface SampleIt {
   lo(): number;
 }
 
+/** Decode buffers reused across merges (a merge decodes every overlapping chunk). */
+interface DecodeBuf { ts: Float64Array; bits: Uint32Array }
+const freeBufs: DecodeBuf[] = [];
+let inUse: DecodeBuf[] = [];
+
+function takeBuf(n: number): DecodeBuf {
+  for (let i = freeBufs.length - 1; i >= 0; i--) {
+    if (freeBufs[i]!.ts.length >= n) { const b = freeBufs.splice(i, 1)[0]!; inUse.push(b); return b; }
+  }
+  const cap = Math.max(n, 128);
+  const b = { ts: new Float64Array(cap), bits: new Uint32Array(2 * cap) };
+  inUse.push(b);
+  return b;
+}
+
+/** Return every buffer taken since the last release (the merge that used them is done). */
+function releaseBufs(): void {
+  for (const b of inUse) if (freeBufs.length < 64) freeBufs.push(b);
+  inUse = [];
+}
+
 /** A decoded XOR chunk with Go xorIterator semantics. */
 class ChunkSamples implements SampleIt {
   private readonly ts: Float64Array;
@@ -93,9 +114,9 @@ class ChunkSamples implements SampleIt {
   constructor(c: MChunk, what: string) {
     if (c.encoding !== Encoding.XOR) throw unsupported(c.encoding, what);
     const n = xorNumSamples(c.data, what);
-    this.ts = new Float64Array(n);
-    const vals = new Float64Array(n);
-    this.bits = new Uint32Array(vals.buffer);
+    const buf = takeBuf(n);
+    this.ts = buf.ts;
+    this.bits = buf.bits;
     this.n = decodeXorAt(c.data, this.ts, this.bits, 0, what);
   }
   next(): boolean {
@@ -226,26 +247,33 @@ class DedupSamples implements SampleIt {
   lo(): number { return this.last.lo(); }
 }
 
+// Thanos v0.41 links Prometheus 3.x, whose XOR writer does not add 2.x's trailing pad byte.
+const appender = new XorAppender({ goPad: false });
+
 /** Prometheus seriesToChunkEncoder for floats: a new XOR chunk every 120 samples. */
 function encodeSamples(it: SampleIt): MChunk[] {
   const out: MChunk[] = [];
-  let app: XorAppender | null = null;
+  const app = appender;
   let mint = 0, maxt = 0, n = 0;
-  const cut = () => { if (app) out.push({ minTime: mint, maxTime: maxt, encoding: Encoding.XOR, data: app.bytes() }); };
-  while (it.next()) {
-    const t = it.atT();
-    if (app === null || n >= CHUNK_SPLIT) {
-      cut();
-      // Thanos v0.41 links Prometheus 3.x, whose XOR writer does not add 2.x's trailing pad byte.
-      app = new XorAppender({ goPad: false });
-      mint = t;
-      n = 0;
+  const cut = () => { if (n > 0) out.push({ minTime: mint, maxTime: maxt, encoding: Encoding.XOR, data: app.bytes() }); };
+  app.reset();
+  try {
+    while (it.next()) {
+      const t = it.atT();
+      if (n >= CHUNK_SPLIT) {
+        cut();
+        app.reset();
+        n = 0;
+      }
+      if (n === 0) mint = t;
+      app.appendBits(t, it.hi(), it.lo());
+      maxt = t;
+      n++;
     }
-    app.appendBits(t, it.hi(), it.lo());
-    maxt = t;
-    n++;
+    cut();
+  } finally {
+    releaseBufs();
   }
-  cut();
   return out;
 }
 
@@ -335,9 +363,13 @@ function penaltySamples(curr: MChunk, overlapping: MChunk[], what: string): Samp
 /** All samples of chunks, for tests and re-encoding: [t, hi, lo] triples in order. */
 export function chunkSamples(chunks: readonly MChunk[], what = "chunk"): { ts: number[]; hi: number[]; lo: number[] } {
   const ts: number[] = [], hi: number[] = [], lo: number[] = [];
-  for (const c of chunks) {
-    const s = new ChunkSamples(c, what);
-    while (s.next()) { ts.push(s.atT()); hi.push(s.hi()); lo.push(s.lo()); }
+  try {
+    for (const c of chunks) {
+      const s = new ChunkSamples(c, what);
+      while (s.next()) { ts.push(s.atT()); hi.push(s.hi()); lo.push(s.lo()); }
+    }
+  } finally {
+    releaseBufs();
   }
   return { ts, hi, lo };
 }
@@ -352,16 +384,20 @@ export function applyDeletions(c: MChunk, intervals: readonly { minTime: number;
   if (!touched) return c;
   if (intervals.some((iv) => iv.minTime <= c.minTime && c.maxTime <= iv.maxTime)) return null;
   if (c.encoding !== Encoding.XOR) throw new CodedError("corrupt", `${what}: deleting samples from a chunk of encoding ${c.encoding} is not supported (only float XOR chunks)`);
-  const s = new ChunkSamples(c, what);
   const app = new XorAppender({ goPad: false });
   let mint = 0, maxt = 0, n = 0;
-  while (s.next()) {
-    const t = s.atT();
-    if (intervals.some((iv) => iv.minTime <= t && t <= iv.maxTime)) continue;
-    if (n === 0) mint = t;
-    app.appendBits(t, s.hi(), s.lo());
-    maxt = t;
-    n++;
+  try {
+    const s = new ChunkSamples(c, what);
+    while (s.next()) {
+      const t = s.atT();
+      if (intervals.some((iv) => iv.minTime <= t && t <= iv.maxTime)) continue;
+      if (n === 0) mint = t;
+      app.appendBits(t, s.hi(), s.lo());
+      maxt = t;
+      n++;
+    }
+  } finally {
+    releaseBufs();
   }
   return n === 0 ? null : { minTime: mint, maxTime: maxt, encoding: Encoding.XOR, data: app.bytes() };
 }

@@ -23,8 +23,8 @@ export interface Workspace {
    * copy is not downloaded again, as Thanos does.
    */
   download(bkt: Bucket, meta: BlockMeta, dir: string, o: { concurrency: number }): Promise<void>;
-  /** Open a local block directory. */
-  open(dir: string): Promise<LocalBlock>;
+  /** Open a local block directory; `sequential`: for series scans only (see openBlock). */
+  open(dir: string, opts?: { sequential?: boolean }): Promise<LocalBlock>;
   /** A sink writing block `ulid` into `<parent>/<ulid>.tmp-for-creation`, renamed to `<parent>/<ulid>` on commit. */
   sink(parent: string, ulid: string): BlockSink;
   /**

@@ -112,7 +112,12 @@ export class IndexReader {
     private readonly seriesEnd: number,
   ) {}
 
-  static async open(src: ByteSource, what: string): Promise<IndexReader> {
+  /**
+   * Open an index: TOC, symbols and (unless `postingsTable: false`) the postings offset table. Without the
+   * table the reader serves only sequential reads (series scans, symbols), as a compaction needs: the table
+   * grows with the distinct label pairs, and compaction reads every series anyway.
+   */
+  static async open(src: ByteSource, what: string, opts: { postingsTable?: boolean } = {}): Promise<IndexReader> {
     const size = await src.size();
     if (size < 5 + TOC_LEN) throw new CodedError("corrupt", `${what}: index of ${size} bytes is too short (need at least ${5 + TOC_LEN})`);
     const tocBytes = await src.read(size - TOC_LEN, TOC_LEN);
@@ -147,17 +152,29 @@ export class IndexReader {
     }
     if (sd.len !== 0) sd.fail(`${sd.len} bytes after ${symbolCount} symbols`);
 
+    const postingsEnd = toc.labelIndicesTable > toc.postings ? toc.labelIndicesTable : toc.postingsTable;
+    const seriesEnd = Math.min(...[toc.labelIndices, toc.postings, toc.labelIndicesTable, toc.postingsTable, limit].filter((v) => v > toc.series));
+    if (opts.postingsTable === false) {
+      const r = new IndexReader(src, what, size, toc, symBody, symAt, symbolCount, offsets, new Uint8Array(0), 0, 0, postingsEnd, seriesEnd);
+      r.sequentialOnly = true;
+      return r;
+    }
     // Postings offset table: to the TOC.
     const potBytes = await src.read(toc.postingsTable, limit - toc.postingsTable);
     const { body: potBody, at: potAt } = section(potBytes, 0, toc.postingsTable, `${what} postings offset table`);
     const pd = new Decbuf(potBody, `${what} postings offset table`, potAt);
     const potCount = pd.be32();
     const entries = potBody.subarray(4);
-    const postingsEnd = toc.labelIndicesTable > toc.postings ? toc.labelIndicesTable : toc.postingsTable;
-    const seriesEnd = Math.min(...[toc.labelIndices, toc.postings, toc.labelIndicesTable, toc.postingsTable, limit].filter((v) => v > toc.series));
     const r = new IndexReader(src, what, size, toc, symBody, symAt, symbolCount, offsets, entries, potAt + 4, potCount, postingsEnd, seriesEnd);
     r.indexPostingsTable();
     return r;
+  }
+
+  /** Opened without the postings offset table: postings and label values are not available. */
+  private sequentialOnly = false;
+
+  private needTable(op: string): void {
+    if (this.sequentialOnly) throw new CodedError("internal", `${this.what}: ${op} needs the postings offset table, and the index was opened for sequential reads only`);
   }
 
   private indexPostingsTable(): void {
@@ -243,7 +260,7 @@ export class IndexReader {
   }
 
   /** Label names with postings, sorted (excluding the all-postings key ""). */
-  labelNames(): string[] { return this.nameList.filter((n) => n !== ""); }
+  labelNames(): string[] { this.needTable("labelNames"); return this.nameList.filter((n) => n !== ""); }
 
   // The table was decoded with full checks once at open; later walks use this unchecked cursor.
   private p = 0;
@@ -280,6 +297,7 @@ export class IndexReader {
   }
 
   labelValues(name: string): string[] {
+    this.needTable("labelValues");
     const info = this.names.get(name);
     if (!info) return [];
     const out: string[] = new Array(info.count);
@@ -295,6 +313,7 @@ export class IndexReader {
 
   /** Byte ranges of the postings lists of name=value for each value (missing values are skipped). */
   postingsRanges(name: string, values: string[]): { start: number; end: number }[] {
+    this.needTable("postings");
     const info = this.names.get(name);
     if (!info || values.length === 0) return [];
     const vs = values.map(utf8Encode).sort((a, b) => cmpBytes(a, 0, a.length, b));

@@ -30,6 +30,11 @@ export interface GenOptions {
   seed?: number;
   /** Extra label values per series to grow the symbol table (unique "id" label). */
   uniqueIds?: boolean;
+  /**
+   * "unique" (default): every series has its own instance value, so the symbol table grows with the
+   * series; "product": series are metric names x 1000 instances, so it grows with their square root.
+   */
+  labels?: "unique" | "product";
 }
 
 function rng(seed: number): () => number {
@@ -41,14 +46,16 @@ function rng(seed: number): () => number {
   };
 }
 
-export function seriesLabels(n: number, uniqueIds = false): Labels[] {
+export function seriesLabels(n: number, uniqueIds = false, space: "unique" | "product" = "unique"): Labels[] {
   const out: Labels[] = [];
   for (let k = 0; k < n; k++) {
-    const l: Record<string, string> = {
-      __name__: k % 3 === 0 ? "http_requests_total" : k % 3 === 1 ? "process_resident_memory_bytes" : "node_load1",
-      job: ["api", "db", "web", "cache"][k % 4]!,
-      instance: `10.0.${Math.floor(k / 250)}.${k % 250}:9100`,
-    };
+    const l: Record<string, string> = space === "product"
+      ? { __name__: `metric_${Math.floor(k / 1000)}${k % 3 === 0 ? "_total" : ""}`, job: ["api", "db", "web", "cache"][k % 4]!, instance: `host-${k % 1000}:9100` }
+      : {
+        __name__: k % 3 === 0 ? "http_requests_total" : k % 3 === 1 ? "process_resident_memory_bytes" : "node_load1",
+        job: ["api", "db", "web", "cache"][k % 4]!,
+        instance: `10.0.${Math.floor(k / 250)}.${k % 250}:9100`,
+      };
     if (k % 5 === 0) l.env = k % 10 === 0 ? "prod" : "staging";
     if (uniqueIds) l.id = `series-${k}`;
     out.push(labelsFrom(l));
@@ -64,7 +71,7 @@ export interface GenResult { ulids: string[]; samples: number }
  */
 export async function generateHABucket(o: GenOptions): Promise<GenResult> {
   const replicas = o.replicas ?? ["a", "b"];
-  const labels = seriesLabels(o.series, o.uniqueIds);
+  const labels = seriesLabels(o.series, o.uniqueIds, o.labels);
   mkdirSync(o.dir, { recursive: true });
   const ulids: string[] = [];
   let samples = 0;
@@ -84,7 +91,7 @@ export async function generateHABucket(o: GenOptions): Promise<GenResult> {
       await w.start(syms);
       for (const [k, ls] of labels.entries()) {
         const st = state[k]!;
-        const counter = k % 3 === 0;
+        const counter = labels[k]![0]!.value.endsWith("_total") || k % 3 === 0;
         const ts: number[] = [], vs: (number | null)[] = [];
         for (let t = mint + Math.round(ri * 7300 + (k % 17) * 100); t < maxt; t += o.step) {
           if (st.gap > 0) { st.gap--; continue; }
