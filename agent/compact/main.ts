@@ -229,14 +229,24 @@ export function compactorMetrics(reg: Registry, deleteDelayMs: number, consisten
 }
 
 /**
- * The runtime's full GC, when it offers one: Bun.gc(true), or Node's gc with --expose-gc. Compactions call
- * it every few thousand series so the heap does not grow with the series count.
+ * A paced full GC of the runtime (Bun.gc(true), or Node's gc with --expose-gc). Compactions call it often
+ * (every 1024 series, every MiB downloaded, between phases); it collects only when the RSS grew by
+ * `stepBytes` since the last collection. JavaScriptCore grows its heap with the allocation rate, so
+ * without this a compaction's garbage (a few objects per series) made the RSS grow with the series
+ * count; collecting on every call instead cost as much CPU as the compaction.
  */
-function runtimeGc(): (() => void) | undefined {
+export function runtimeGc(stepBytes = 16 << 20): (() => void) | undefined {
   const bun = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun;
-  if (bun) return () => bun.gc(true);
   const g = (globalThis as { gc?: () => void }).gc;
-  return typeof g === "function" ? () => g() : undefined;
+  const full = bun ? () => bun.gc(true) : typeof g === "function" ? () => g() : null;
+  if (!full) return undefined;
+  const rss = () => process.memoryUsage.rss();
+  let last = rss();
+  return () => {
+    if (rss() < last + stepBytes) return;
+    full();
+    last = rss();
+  };
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -44,9 +44,8 @@ export function writeFileAtomic(path: string, data: Uint8Array, sync = true): Pr
 }
 
 export class DiskWorkspace implements Workspace {
-  /** `collect`: a full GC run every 16 MiB downloaded (each range read is a fresh buffer). */
+  /** `collect`: the paced GC, offered every MiB downloaded (each range read is a fresh buffer). */
   constructor(readonly root: string, private readonly collect?: () => void) {}
-  private sinceCollect = 0;
 
   private p(rel: string): string { return join(this.root, ...rel.split("/")); }
 
@@ -88,8 +87,7 @@ export class DiskWorkspace implements Workspace {
               if (b.length === 0) throw new CodedError("corrupt", `${what}: ${rel} ended at ${off} of ${size} bytes`);
               let w = 0;
               while (w < b.length) w += (await fh.write(b, w, b.length - w, off + w)).bytesWritten;
-              this.sinceCollect += b.length;
-              if (this.collect && this.sinceCollect >= 16 << 20) { this.sinceCollect = 0; this.collect(); }
+              this.collect?.();
             }
           } finally {
             await fh.close();

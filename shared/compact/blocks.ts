@@ -57,9 +57,9 @@ export interface CompactOptions {
    */
   inputHealth?: HealthStats[];
   /**
-   * Called every `collectEvery` series (default 8192): a runtime's full garbage collection, so the
-   * garbage a compaction makes (a few objects per series) is freed as it goes instead of letting the heap
-   * grow with the series count (JavaScriptCore grows it with the allocation rate). Cheap: little is live.
+   * Called every `collectEvery` series (default 64): the runtime's garbage collection, paced by the
+   * caller, so the garbage a compaction makes (a few objects per series) is freed as it goes instead of
+   * letting the heap grow with the series count (JavaScriptCore grows it with the allocation rate).
    */
   collect?: () => void;
   collectEvery?: number;
@@ -233,7 +233,7 @@ export async function compactBlocks(inputs: readonly Block[], sink: BlockSink, o
       }
       await w.addSeriesRefs(first.labels, chunks);
       if ((++n & 1023) === 0 && o.signal?.aborted) throw new CodedError("canceled", `${what}: canceled`);
-      if (o.collect && n % (o.collectEvery ?? 8192) === 0) o.collect();
+      if (o.collect && n % (o.collectEvery ?? 64) === 0) o.collect();
     }
     if (w.stats.numSamples === 0) {
       await w.abort();
