@@ -41,6 +41,8 @@ export interface QueryConfig {
   dedupFunc?: DedupAlgorithm;
   partialResponse?: boolean;
   autoDownsampling?: boolean;
+  /** --query.dynamic-lookback-delta (default true). */
+  dynamicLookbackDelta?: boolean;
   storeTimeoutMs?: number;
   infoTtlMs?: number;
   maxSeriesPerStore?: number;
@@ -142,6 +144,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     proxy: c.proxy,
     engineOptions: { lookbackDelta: cfg.lookbackDeltaMs, maxSamples: cfg.maxSamples, timeoutMs: cfg.timeoutMs },
     partialResponseDefault: cfg.partialResponse ?? true,
+    dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true,
     token: cfg.httpToken,
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,

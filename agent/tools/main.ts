@@ -9,7 +9,9 @@ export const commands: Record<string, Command> = {
   "tsdb analyze": { summary: "series, chunk, sample counts and label cardinality per block", load: () => import("./tsdb/analyze.ts") },
   "bucket ls": { summary: "the blocks in a bucket (-o wide|json), by listing or from bucket-index.json", load: () => import("./bucket-ls.ts") },
   "bucket index": { summary: "rebuild bucket-index.json from a listing of the bucket", load: () => import("./bucket-index.ts") },
-  "tsdb create-blocks-from": { summary: "backfill blocks from OpenMetrics text (create-blocks-from openmetrics <file> <dir>)", load: () => import("./tsdb/create-blocks.ts") },
+  "rules check": { summary: "check rule files like promtool check rules (Thanos' partial_response_strategy accepted)", load: () => import("./rules-check.ts") },
+  "rules test": { summary: "unit-test rules like promtool test rules (same file format, output and exit codes)", load: () => import("./rules-test.ts") },
+  "tsdb create-blocks-from": { summary: "backfill blocks from OpenMetrics text (openmetrics <file> <dir>) or recording rules over a query API (rules --start T --url U <files>)", load: () => import("./tsdb/create-blocks.ts") },
 };
 
 function usage(): string {

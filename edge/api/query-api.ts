@@ -45,6 +45,11 @@ export interface BuildInfo {
 export interface QueryApiOptions {
   engine: QueryEngine;
   querier: (ctx: RequestContext) => Querier | Promise<Querier>;
+  /**
+   * The lookback delta for a request without `lookback_delta` (undefined: the engine's own), e.g.
+   * Thanos' dynamic lookback delta, which grows with max_source_resolution.
+   */
+  lookbackDelta?: (ctx: RequestContext) => number | undefined;
   /** Clock for `time` defaults (ms). */
   now?: () => number;
   buildInfo?: Partial<BuildInfo>;
@@ -183,8 +188,10 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
     expr: Expr, startMs: number, endMs: number, stepMs: number,
   ): Promise<Response> => {
     const query = p.get("query");
-    const { timeoutMs, lookbackDelta } = limits;
-    const querier = await opts.querier({ params: p, request: c.req.raw, mint: startMs, maxt: endMs });
+    const ctx: RequestContext = { params: p, request: c.req.raw, mint: startMs, maxt: endMs };
+    const timeoutMs = limits.timeoutMs;
+    const lookbackDelta = limits.lookbackDelta ?? opts.lookbackDelta?.(ctx);
+    const querier = await opts.querier(ctx);
     const ctl = new AbortController();
     let timedOut = false;
     const timer = timeoutMs > 0 ? setTimeout(() => { timedOut = true; ctl.abort(); }, timeoutMs) : undefined;

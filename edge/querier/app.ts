@@ -13,7 +13,7 @@ import { parseMetricSelector } from "../../shared/promql/parser.ts";
 import { bearerMatches } from "../../shared/rpc/auth.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
 import type { ProxyStore, StoreStatus } from "../../shared/query/proxy.ts";
-import { FanoutQuerier, maxSourceResolution } from "../../shared/query/querier.ts";
+import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "../../shared/query/querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
 import { labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
@@ -35,6 +35,11 @@ export interface QuerierAppOptions {
   partialResponseDefault?: boolean;
   /** max_source_resolution when absent (ms); "auto" per request picks step/5. Default 0 (raw). */
   maxSourceResolutionDefault?: number;
+  /**
+   * Thanos' --query.dynamic-lookback-delta (default true): a request allowed downsampled data looks
+   * back as far as its resolution (1h data: 1h) unless it sets lookback_delta.
+   */
+  dynamicLookbackDelta?: boolean;
   /** Bearer token required on /api/* and the StoreAPI; none = open. */
   token?: string;
   /** Serve the fan-out as a StoreAPI (default true). */
@@ -132,6 +137,17 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
   o.mount?.(app);
   if (o.ui !== false) mountUi(app);
 
+  const maxRes = (p: Params): number => maxSourceResolution(p.get("max_source_resolution"), stepMsOf(p), o.maxSourceResolutionDefault ?? 0, (s) => {
+    const ns = parseDurationNs(s);
+    return ns / 1e6;
+  });
+  const lookback = o.engineOptions?.lookbackDelta ?? 5 * 60_000;
+  const lookbackDelta = o.dynamicLookbackDelta === false ? undefined : (ctx: RequestContext): number | undefined => {
+    let r: number;
+    try { r = maxRes(ctx.params); } catch { return undefined; } // the querier reports the bad parameter
+    const ld = dynamicLookbackDelta(lookback, r);
+    return ld === lookback ? undefined : ld;
+  };
   const querier = (ctx: RequestContext) => {
     const p = ctx.params;
     const replicaLabels = p.has("replicaLabels[]") ? p.all("replicaLabels[]").filter((l) => l !== "") : (o.replicaLabels ?? []);
@@ -140,15 +156,12 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       replicaLabels,
       dedupFunc: o.dedupFunc ?? "penalty",
       partialResponse: parseBool(p, "partial_response", o.partialResponseDefault ?? true),
-      maxResolutionMs: maxSourceResolution(p.get("max_source_resolution"), stepMsOf(p), o.maxSourceResolutionDefault ?? 0, (s) => {
-        const ns = parseDurationNs(s);
-        return ns / 1e6;
-      }),
+      maxResolutionMs: maxRes(p),
       storeMatchers: matcherSetsParam(p, "storeMatch[]"),
       signal: ctx.request.signal,
     });
   };
 
-  app.route("/", createQueryApi({ engine, querier, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
+  app.route("/", createQueryApi({ engine, querier, lookbackDelta, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
   return app;
 }

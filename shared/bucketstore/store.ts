@@ -474,7 +474,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
           if (b.meta.minTime > hi) break;
           got.push(...getFor(start, b.meta.minTime - 1, ri + 1));
           got.push(b);
-          start = Math.max(start, b.meta.maxTime);
+          start = b.meta.maxTime; // as Thanos: not max(start, ...), so a block inside another reopens its tail
         }
         got.push(...getFor(start, hi, ri + 1));
         return got;

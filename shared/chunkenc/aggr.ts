@@ -7,7 +7,7 @@
 //   byte encoding, data[len]           the sub-chunk (XOR in practice)
 // The length counts the data only, not the encoding byte before it.
 
-import { Decbuf, Encbuf } from "../encoding/bytes.ts";
+import { Decbuf } from "../encoding/bytes.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { SampleIterator } from "../storage/types.ts";
 import { Encoding, encodingName, unsupportedEncoding } from "./chunk.ts";
@@ -28,10 +28,11 @@ export type AggrInput = SubChunk | Uint8Array | null | undefined;
 /** Encode up to five aggregates (index = AggrType); missing trailing entries are absent. */
 export function encodeAggrChunk(chks: readonly AggrInput[]): Uint8Array {
   if (chks.length > 5) throw new CodedError("bad_data", `aggregate chunk: ${chks.length} aggregates given, at most 5 (count, sum, min, max, counter)`);
-  const e = new Encbuf(256);
+  const subs: (SubChunk | null)[] = [];
+  let size = 0;
   for (let i = 0; i < 5; i++) {
     const c = chks[i];
-    if (c == null) { e.uvarint(0); continue; }
+    if (c == null) { subs.push(null); size++; continue; }
     const sub: SubChunk = c instanceof Uint8Array ? { encoding: Encoding.XOR, data: c } : c;
     if (sub.data.length === 0) {
       // A zero length means "absent" on the wire, so an empty sub-chunk cannot be represented.
@@ -40,11 +41,28 @@ export function encodeAggrChunk(chks: readonly AggrInput[]): Uint8Array {
     if (!(sub.encoding >= 0 && sub.encoding <= 0xfe)) {
       throw new CodedError("bad_data", `aggregate chunk: ${AGGR_NAMES[i]} sub-chunk has encoding ${sub.encoding}, not a byte below 0xff`);
     }
-    e.uvarint(sub.data.length);
-    e.byte(sub.encoding);
-    e.bytes(sub.data);
+    subs.push(sub);
+    size += uvarintLen(sub.data.length) + 1 + sub.data.length;
   }
-  return e.get().slice();
+  // Sized up front: one allocation, no growth (the downsampler encodes one of these per output chunk).
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const sub of subs) {
+    if (sub === null) { out[p++] = 0; continue; }
+    let n = sub.data.length;
+    while (n >= 128) { out[p++] = (n % 128) | 0x80; n = Math.floor(n / 128); }
+    out[p++] = n;
+    out[p++] = sub.encoding;
+    out.set(sub.data, p);
+    p += sub.data.length;
+  }
+  return out;
+}
+
+function uvarintLen(n: number): number {
+  let k = 1;
+  while (n >= 128) { n = Math.floor(n / 128); k++; }
+  return k;
 }
 
 /** Decode all five entries (null = absent). Sub-chunk data are views into `b`, not copies. */
@@ -92,3 +110,72 @@ export function aggrNumSamples(b: Uint8Array): number {
 }
 
 export { encodingName };
+
+/**
+ * Thanos' ApplyCounterResetsSeriesIterator (pkg/compact/downsample): one monotone counter over a
+ * sequence of chunk iterators (counter aggregates, or raw chunks), read by the 5m -> 1h downsampler and
+ * by the querier for rate/irate/increase/resets. Semantics kept exactly, quirks included:
+ * - the first sample sets the total; later, for t > lastT, total += v - lastV, or total += v when v
+ *   went down (a reset);
+ * - a sample with t == lastT only sets lastV: the duplicated-timestamp last sample of a counter
+ *   aggregate carries the true last raw value, so a reset between two chunks is seen;
+ * - NaN values (stale markers included) and samples going back in time are skipped;
+ * - moving to the next chunk seeks past lastT sample by sample, so overlaps are dropped and no reset is
+ *   missed. The output hides resets: PromQL's resets() over it counts none (Thanos issue #3644).
+ */
+export class CounterResetsIterator implements SampleIterator {
+  private i = 0;
+  private total = 0;
+  private lastT = 0;
+  /** The last raw value seen (what the downsampler stores as the chunk's final sample). */
+  lastV = 0;
+  private totalV = 0;
+  private valid = false;
+
+  constructor(private readonly its: readonly SampleIterator[]) {}
+
+  next(): boolean {
+    for (;;) {
+      if (this.i >= this.its.length) return (this.valid = false);
+      const it = this.its[this.i]!;
+      if (!it.next()) {
+        // Go: i++, then Seek(lastT + 1), which calls Next until a sample lies past lastT.
+        if (it.err()) return (this.valid = false);
+        this.i++;
+        const x = this.lastT + 1;
+        for (;;) {
+          if (!this.next()) return false;
+          if (this.lastT >= x) return true;
+        }
+      }
+      const t = it.at(), v = it.value();
+      if (v !== v) continue; // NaN, stale markers included
+      if (this.total === 0) {
+        this.total++;
+        this.lastT = t; this.lastV = v; this.totalV = v;
+        return (this.valid = true);
+      }
+      if (t > this.lastT) {
+        this.totalV += v >= this.lastV ? v - this.lastV : v;
+        this.lastT = t; this.lastV = v;
+        this.total++;
+        return (this.valid = true);
+      }
+      if (t === this.lastT) this.lastV = v;
+    }
+  }
+
+  seek(ts: number): boolean {
+    // Go iterates with Next instead of seeking the chunks, so no reset is skipped.
+    if (this.valid && this.lastT >= ts) return true;
+    for (;;) {
+      if (!this.next()) return false;
+      if (this.lastT >= ts) return true;
+    }
+  }
+
+  at(): number { return this.lastT; }
+  value(): number { return this.totalV; }
+  isStale(): boolean { return false; }
+  err(): Error | null { return this.i < this.its.length ? this.its[this.i]!.err() : null; }
+}

@@ -5,9 +5,9 @@
 // runs at ~11 ns per sample on Bun, this one at a fraction of that (`bun bench/xor.ts`).
 //
 // What it does and does not do:
-// - It decodes well-formed chunks whose timestamps stay within +-2^53 ms with deltas-of-delta of up
-//   to 20 bits, i.e. every chunk a scraper writes. Anything else (a corrupt or truncated stream, a
-//   value window over 64 bits, a 64-bit delta-of-delta, a 10-byte varint, unsafe timestamps) makes it
+// - It decodes well-formed chunks whose timestamps stay within +-2^53 ms: every chunk a scraper or
+//   the downsampler writes (64-bit deltas-of-delta included: gaps, 5m/1h windows). Anything else (a
+//   corrupt or truncated stream, a value window over 64 bits, a 10-byte varint, unsafe timestamps) makes it
 //   return -1, and the caller decodes the chunk with the JavaScript decoder, which then produces the
 //   exact error with its byte and bit offset. So its answer is the JavaScript decoder's answer or
 //   nothing.
@@ -157,7 +157,12 @@ function xorModule(): Uint8Array {
     ...GET(X), ...CONST64(3), I64_SHL, ...CONST64(0), I64_GE_S,
     IF, VOID, ...field(20, 24), ...GET(TD), ...GET(D), I64_ADD, ...SET(TD),
     ELSE,
-    ...fail, // '1111': a 64-bit delta-of-delta, left to the JavaScript decoder
+    // '1111': a 64-bit delta-of-delta (a gap, or a downsampled chunk's capped last window); added with
+    // int64 wrap-around as Go adds it, then checked like every delta.
+    ...GET(POS), ...CONST(4), I32_ADD, ...SET(POS),
+    ...read64, ...SET(D),
+    ...GET(POS), ...CONST(64), I32_ADD, ...SET(POS),
+    ...GET(TD), ...GET(D), I64_ADD, ...SET(TD),
     END, END, END,
     END,
     ...unsafe(TD),

@@ -186,7 +186,7 @@ export async function compactBlocks(inputs: readonly Block[], sink: BlockSink, o
   const base = compactBlockMetas(o.ulid, inputs.map((b) => b.meta));
   const w = new BlockWriter(sink, {
     ulid: o.ulid, minTime: base.minTime, maxTime: base.maxTime, compaction: base.compaction, thanos: o.thanos,
-    segmentSize: o.segmentSize, postingsBatch: o.postingsBatch,
+    segmentSize: o.segmentSize, postingsBatch: o.postingsBatch, floatSampleStats: true,
   });
   try {
     const maps = inputs.map((b) => new Uint32Array(b.index.symbolCount));

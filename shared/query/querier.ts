@@ -52,6 +52,37 @@ export function maxSourceResolution(value: string, stepMs: number, dflt: number,
   return ms;
 }
 
+/** Functions that need two samples in their range: Thanos' promqlFuncRequiresTwoSamples. */
+const NEEDS_TWO_SAMPLES = new Set(["rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear", "holt_winters", "double_exponential_smoothing"]);
+
+/**
+ * Thanos' maxResolutionFromSelectHints: under a function that needs two samples, a range selector
+ * reads no coarser data than half its range (rate(x[5m]) stays on raw data even at max_source_resolution=1h).
+ */
+export function maxResolutionFromSelectHints(maxRes: number, range: number, func: string | undefined): number {
+  if (range > 0 && NEEDS_TWO_SAMPLES.has(func ?? "")) return Math.min(maxRes, Math.trunc(range / 2));
+  return maxRes;
+}
+
+/**
+ * Thanos' dynamic lookback delta (cmd/thanos/query.go LookbackDeltaFactory, on by default): a query
+ * allowed to read data of resolution r looks back at least r for the latest sample, so 1h points are
+ * still found between them. `lookback` is the configured delta (0 = the engine's 5m default).
+ */
+export function dynamicLookbackDelta(lookback: number, maxResolution: number): number {
+  const resolutions = [0, 300_000, 3_600_000];
+  const lds: number[] = [];
+  let ld = lookback;
+  for (const r of resolutions) {
+    if (lookback < r) ld = r;
+    lds.push(ld);
+  }
+  for (let i = resolutions.length - 1; i >= 1; i--) {
+    if (Math.max(resolutions[i - 1]!, lookback) < maxResolution) return lds[i]!;
+  }
+  return lds[0]!;
+}
+
 /**
  * One entry per label set: a store may send a series as back-to-back time slices (the StoreAPI contract
  * allows it), and a misbehaving store may break label order; the engine needs unique, sorted series.
@@ -91,11 +122,12 @@ export class FanoutQuerier implements Querier {
     const step = Math.max(0, Math.trunc(hints.step ?? 0));
     const range = Math.max(0, Math.trunc(hints.range ?? 0));
     const skipChunks = hints.func === "series";
+    const maxRes = maxResolutionFromSelectHints(hints.maxResolutionWindow ?? this.o.maxResolutionMs ?? 0, range, hints.func);
     const req = seriesRequest({
       minTime: msToProto(hints.start),
       maxTime: msToProto(hints.end),
       matchers: matchersToPb(matchers),
-      maxResolutionWindow: msToProto(hints.maxResolutionWindow ?? this.o.maxResolutionMs ?? 0),
+      maxResolutionWindow: msToProto(maxRes),
       aggregates: skipChunks ? [] : aggrsForFunc(hints.func).map((a) => AGGR_PB[a]),
       partialResponseStrategy: this.strategy(),
       skipChunks,
@@ -112,7 +144,7 @@ export class FanoutQuerier implements Querier {
     for await (const batch of this.proxy.fanoutSeriesBatches(req, { matchers, storeMatchers: this.o.storeMatchers, signal: hints.signal ?? this.o.signal, warnings })) {
       for (const s of batch) got.push(s);
     }
-    const out: StorageSeries[] = joinSlices(got).map((s) => new StoreSeries(s.labels, s.chunks, hints.start, hints.end, hints.func, "the store fan-out"));
+    const out: StorageSeries[] = joinSlices(got).map((s) => new StoreSeries(s.labels, s.chunks, hints.start, hints.end, hints.func, "the store fan-out", maxRes > 0));
     const series = this.dedup ? dedupSeries(out, this.replica, { algorithm: this.o.dedupFunc ?? "penalty", func: hints.func }) : out;
     return { series, warnings };
   }

@@ -2,15 +2,19 @@
 // for, then decode through shared/chunkenc (XOR) into the block reader's ChunksIterator, which trims to
 // the selected range and merges overlapping chunks (first one wins a timestamp tie).
 //
-// Downsampled chunks (AggrChunk without `raw`) are read as Thanos' querier reads them: the selector's
-// function picks the aggregate (min/max/count/sum _over_time and their aggregations -> that aggregate;
-// rate/increase/irate/resets -> counter; anything else -> sum/count, i.e. the window's average).
-// Limits, as in Thanos: count_over_time counts downsampled points, not raw samples; the counter
-// aggregate is read as stored, without Thanos' cross-chunk counter-reset re-application (rate() sees a
-// chunk boundary that goes down as a reset, as it would on raw data).
+// Downsampled chunks (AggrChunk without `raw`) are read exactly as Thanos' querier reads them
+// (pkg/query/iter.go chunkSeries.Iterator): the selector's function picks the aggregate (aggrsForFunc);
+// per chunk, that aggregate (or the raw chunk, for data a finer block filled in); chunks chained with
+// later chunks skipping what an earlier one already covered. rate/irate/increase/resets read the counter
+// aggregate through the counter-resets iterator (shared/chunkenc/aggr.ts), raw chunks included, so a
+// reset between chunks is seen and resets() counts none, as in Thanos. Anything else reads sum/count per
+// chunk: the windows' averages. count_over_time then counts downsampled points, not raw samples.
+// Series made only of raw chunks keep Prometheus' semantics unless the request allows downsampled data
+// (max_source_resolution > 0): then counters go through the counter-resets iterator as in Thanos.
 
-import { AggrType } from "../chunkenc/aggr.ts";
-import { ChainIterator } from "../dedup/dedup.ts";
+import { AggrType, CounterResetsIterator } from "../chunkenc/aggr.ts";
+import { chunkIterator } from "../chunkenc/chunk.ts";
+import { CodedError } from "../encoding/errors.ts";
 import { labelsString, type Labels } from "../labels/labels.ts";
 import type { SampleIterator, StorageSeries } from "../storage/types.ts";
 import { ChunksIterator, decodeChunksInto, drainInto, type SampleBuffer, type SeriesChunk } from "../tsdb/querier.ts";
@@ -24,7 +28,7 @@ export function aggrsForFunc(func: string | undefined): AggrType[] {
   if (f === "count" || f.startsWith("count_")) return [AggrType.Count];
   // "sum" itself falls through: it wants the samples (averages), not the window sums.
   if (f.startsWith("sum_")) return [AggrType.Sum];
-  if (f === "increase" || f === "rate" || f === "irate" || f === "resets") return [AggrType.Counter];
+  if (f === "increase" || f === "rate" || f === "irate" || f === "resets" || f === "xincrease" || f === "xrate") return [AggrType.Counter];
   return [AggrType.Count, AggrType.Sum];
 }
 
@@ -57,20 +61,23 @@ export class StoreSeries implements StorageSeries {
     private readonly maxt: number,
     private readonly func: string | undefined,
     private readonly from: string,
+    /** Read counters as Thanos does even when every chunk is raw (max_source_resolution > 0). */
+    private readonly thanosCounters = false,
   ) {}
 
   iterator(): SampleIterator {
-    const it = this.build(`chunk from ${this.from}`);
+    if (this.readsAggregates()) return this.thanosIterator(`chunk of ${labelsString(this.labels)} from ${this.from}`);
+    const it = this.rawIterator(`chunk from ${this.from}`);
     // ChunksIterator decodes in its constructor, so a corrupt chunk is known here; only then is the
     // series named (building the label string for every series showed in profiles).
     const e = it.err();
-    if (e) return this.build(`chunk of ${labelsString(this.labels)} from ${this.from}`);
+    if (e) return this.rawIterator(`chunk of ${labelsString(this.labels)} from ${this.from}`);
     return it;
   }
 
-  /** The raw chunks (null when some are downsampled): the dedup merge decodes them as it needs them. */
+  /** The raw chunks (null when read Thanos' way): the dedup merge decodes them as it needs them. */
   chunkList(): { chunks: SeriesChunk[]; mint: number; maxt: number } | null {
-    for (const c of this.chunks) if (!c.raw?.data) return null;
+    if (this.readsAggregates()) return null;
     const what = `chunk from ${this.from}`;
     return { chunks: this.chunks.map((c) => seriesChunk(c, c.raw!, what)), mint: this.mint, maxt: this.maxt };
   }
@@ -90,70 +97,156 @@ export class StoreSeries implements StorageSeries {
     if (e) throw e;
   }
 
-  private build(what: string): SampleIterator {
-    const raw: SeriesChunk[] = [];
-    let aggr: WireAggrChunk[] | null = null;
-    for (const c of this.chunks) {
-      if (c.raw?.data) raw.push(seriesChunk(c, c.raw, what));
-      else (aggr ??= []).push(c);
+  /** Some chunk is downsampled, or counters must be read as Thanos reads them. */
+  private readsAggregates(): boolean {
+    if (this.down === undefined) {
+      let d = false;
+      for (const c of this.chunks) if (!c.raw?.data) { d = true; break; }
+      if (!d && this.thanosCounters) { const a = aggrsForFunc(this.func); d = a.length === 1 && a[0] === AggrType.Counter; }
+      this.down = d;
     }
-    if (aggr === null) return new ChunksIterator(raw, this.mint, this.maxt);
+    return this.down;
+  }
+  private down: boolean | undefined;
+
+  private rawIterator(what: string): SampleIterator {
+    return new ChunksIterator(this.chunks.map((c) => seriesChunk(c, c.raw!, what)), this.mint, this.maxt);
+  }
+
+  /** Thanos' chunkSeries.Iterator (pkg/query/iter.go). */
+  private thanosIterator(what: string): SampleIterator {
     const want = aggrsForFunc(this.func);
-    let down: SampleIterator;
+    const its: SampleIterator[] = [];
     if (want.length === 1) {
       const t = want[0]!;
-      for (const c of aggr) { const x = pick(c, t); if (x?.data) raw.push(seriesChunk(c, x, what)); }
-      return new ChunksIterator(raw, this.mint, this.maxt);
-    } else {
-      const sums: SeriesChunk[] = [], counts: SeriesChunk[] = [];
-      for (const c of aggr) {
-        if (c.sum?.data && c.count?.data) { sums.push(seriesChunk(c, c.sum, what)); counts.push(seriesChunk(c, c.count, what)); }
-      }
-      down = new AverageIterator(new ChunksIterator(sums, this.mint, this.maxt), new ChunksIterator(counts, this.mint, this.maxt));
+      for (const c of this.chunks) its.push(chunkIt(c, pick(c, t) ?? c.raw, what));
+      const it = t === AggrType.Counter ? new CounterResetsIterator(its) : new ChunkSeriesIterator(its);
+      return new BoundedIterator(it, this.mint, this.maxt);
     }
-    return raw.length === 0 ? down : new ChainIterator([new ChunksIterator(raw, this.mint, this.maxt), down]);
+    for (const c of this.chunks) {
+      its.push(c.raw?.data ? chunkIt(c, c.raw, what) : new AverageIterator(chunkIt(c, c.count, what), chunkIt(c, c.sum, what)));
+    }
+    return new BoundedIterator(new ChunkSeriesIterator(its), this.mint, this.maxt);
   }
 }
 
-/** sum/count per downsampled point (Thanos' averageChunkIterator); points missing either are skipped. */
-export class AverageIterator implements SampleIterator {
-  private t = 0;
-  private v = 0;
+/** An iterator over one chunk (or sub-chunk); an error iterator when it is missing or unreadable. */
+function chunkIt(c: WireAggrChunk, x: WireChunk | undefined, what: string): SampleIterator {
+  if (!x?.data) return new ErrIterator(new CodedError("corrupt", `${what} [${c.minTime}, ${c.maxTime}]: no valid chunk found (the aggregate the query needs is missing)`));
+  const sc = seriesChunk(c, x, what);
+  try {
+    return chunkIterator(sc.encoding, sc.data, what);
+  } catch (e) {
+    return new ErrIterator(e as Error);
+  }
+}
+
+class ErrIterator implements SampleIterator {
+  constructor(private readonly e: Error) {}
+  next(): boolean { return false; }
+  seek(): boolean { return false; }
+  at(): number { return 0; }
+  value(): number { return 0; }
+  isStale(): boolean { return false; }
+  err(): Error | null { return this.e; }
+}
+
+/**
+ * Chunks in order (Thanos' chunkSeriesIterator, exactly): a chunk's samples pass as they are; moving to
+ * the next chunk seeks past the last sample read from the previous one, so overlapping chunks are not
+ * read twice. Quirk kept: a chunk skipped whole while seeking lowers that mark to its own last sample.
+ */
+export class ChunkSeriesIterator implements SampleIterator {
+  private i = 0;
+  /** Go's AtT(): the current chunk's last sample read; -Infinity (MinInt64) before its first. */
+  private t = -Infinity;
   private e: Error | null = null;
-  constructor(private readonly sum: SampleIterator, private readonly count: SampleIterator) {}
+  constructor(private readonly its: readonly SampleIterator[]) {}
 
   next(): boolean {
-    if (!this.sum.next()) return this.end();
-    return this.align();
-  }
-
-  private align(): boolean {
     for (;;) {
-      const ts = this.sum.at();
-      if (!this.count.seek(ts)) return this.end();
-      const tc = this.count.at();
-      if (tc === ts) {
-        this.t = ts;
-        this.v = this.sum.value() / this.count.value();
-        return true;
-      }
-      if (!this.sum.seek(tc)) return this.end();
+      if (this.i >= this.its.length) return false;
+      const lastT = this.t;
+      const it = this.its[this.i]!;
+      if (it.next()) { this.t = it.at(); return true; }
+      const e = it.err();
+      if (e) { this.e = e; return false; }
+      if (this.i >= this.its.length - 1) return false;
+      this.i++;
+      this.t = -Infinity;
+      // Seek(lastT + 1) in the next chunk.
+      while (this.t < lastT + 1) if (!this.next()) return false;
+      return true;
     }
   }
 
-  private end(): boolean {
-    this.e = this.sum.err() ?? this.count.err();
+  seek(ts: number): boolean {
+    while (this.t < ts) if (!this.next()) return false;
+    return true;
+  }
+
+  at(): number { return this.t; }
+  value(): number { return this.its[this.i]!.value(); }
+  isStale(): boolean { return this.its[this.i]!.isStale(); }
+  err(): Error | null { return this.e; }
+}
+
+/** Samples within [mint, maxt] only (Thanos' boundedSeriesIterator). */
+export class BoundedIterator implements SampleIterator {
+  constructor(private readonly it: SampleIterator, private readonly mint: number, private readonly maxt: number) {}
+  next(): boolean {
+    if (!this.it.next()) return false;
+    if (this.it.at() < this.mint) return this.seek(this.mint);
+    return this.it.at() <= this.maxt;
+  }
+  seek(ts: number): boolean {
+    if (ts > this.maxt) return false;
+    if (!this.it.seek(Math.max(ts, this.mint))) return false;
+    return this.it.at() <= this.maxt;
+  }
+  at(): number { return this.it.at(); }
+  value(): number { return this.it.value(); }
+  isStale(): boolean { return this.it.isStale(); }
+  err(): Error | null { return this.it.err(); }
+}
+
+/**
+ * sum/count per downsampled point (Thanos' AverageChunkIterator): the two aggregates of one chunk step
+ * together; a chunk whose count and sum disagree in length or timestamps is an error, not a guess.
+ */
+export class AverageIterator implements SampleIterator {
+  private t = 0;
+  private v = 0;
+  private started = false;
+  private e: Error | null = null;
+  constructor(private readonly count: SampleIterator, private readonly sum: SampleIterator) {}
+
+  next(): boolean {
+    if (this.e) return false;
+    const c = this.count.next(), s = this.sum.next();
+    if (c !== s) return this.fail("sum and count iterator not aligned");
+    if (!c) return false;
+    const tc = this.count.at();
+    if (tc !== this.sum.at()) return this.fail("sum and count timestamps not aligned");
+    this.t = tc;
+    this.started = true;
+    this.v = this.sum.value() / this.count.value();
+    return true;
+  }
+
+  private fail(msg: string): boolean {
+    this.e = new CodedError("corrupt", `downsampled chunk: ${msg}`);
     return false;
   }
 
   seek(ts: number): boolean {
-    if (this.t >= ts && this.t !== 0) return true;
-    if (!this.sum.seek(ts)) return this.end();
-    return this.align();
+    if (this.started && this.t >= ts) return true;
+    while (this.next()) if (this.t >= ts) return true;
+    return false;
   }
 
   at(): number { return this.t; }
   value(): number { return this.v; }
   isStale(): boolean { return false; }
-  err(): Error | null { return this.e; }
+  err(): Error | null { return this.count.err() ?? this.sum.err() ?? this.e; }
 }

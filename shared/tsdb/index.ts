@@ -451,7 +451,8 @@ export class IndexReader {
       let prev = -1;
       for (let i = 0; i < n; i++) { const r = d.be32(); if (r <= prev) d.fail(`postings not strictly increasing (${r} after ${prev})`, d.pos - 4); prev = r; }
     });
-    if (t.labelIndicesTable > 0) {
+    // Prometheus 3.x writes no label offset table: its TOC entry equals the postings table's.
+    if (t.labelIndicesTable > 0 && t.labelIndicesTable !== t.postingsTable) {
       const { body, at: off } = section(b, at(t.labelIndicesTable), start, `${this.what} label offset table`);
       const d = new Decbuf(body, `${this.what} label offset table`, off);
       const n = d.be32();
@@ -827,6 +828,12 @@ export interface IndexWriterOptions {
   scratch?: ScratchFile;
   /** Streaming: postings entries held at once before another pass over the series (default 4M). */
   postingsBatch?: number;
+  /**
+   * Write the label-index sections and their offset table (default true: Prometheus 2.42's layout).
+   * false: Prometheus 3.x's layout (what Thanos v0.41 writes), where the TOC points both label-index
+   * offsets at the postings sections.
+   */
+  labelIndices?: boolean;
 }
 
 /**
@@ -1009,10 +1016,12 @@ export class IndexWriter {
     if (this.streaming) await this.postingsToScratch(names, tName, tValue, tOff);
     else this.postingsTable(names, tName, tValue, tOff);
 
-    // Label indices, one per name: its value refs, sorted (= the table entries of that name).
+    // Label indices, one per name: its value refs, sorted (= the table entries of that name); Prometheus
+    // 3.x writes none.
+    const withLabelIndices = this.opts.labelIndices ?? true;
     const labelIndexOffsets: number[] = [];
     let k = 1;
-    for (const name of names) {
+    for (const name of withLabelIndices ? names : []) {
       this.padTo(4);
       labelIndexOffsets.push(this.off);
       let j = k;
@@ -1027,14 +1036,16 @@ export class IndexWriter {
       await this.flush();
     }
     // Postings: every list is a multiple of 4 bytes long, so after aligning the start all stay aligned.
-    this.padTo(4);
+    // The TOC points at the section before that padding (as Prometheus' writer records it).
     this.toc.postings = this.off;
+    this.padTo(4);
+    const postingsStart = this.off;
     if (this.streaming) await this.copyScratch();
     else await this.writeMemoryPostings(names);
 
     // Label offset table.
     this.toc.labelIndicesTable = this.off;
-    {
+    if (withLabelIndices) {
       let body = 4;
       names.forEach((n, i) => { const l = this.syms.bytes(n).length; body += 1 + uvarintSize(l) + l + uvarintSize(labelIndexOffsets[i]!); });
       this.buf.be32(body);
@@ -1047,7 +1058,7 @@ export class IndexWriter {
     // Postings offset table (streamed: its length is computed first).
     this.toc.postingsTable = this.off;
     {
-      const base = this.toc.postings;
+      const base = postingsStart;
       const keyBytes = (i: number) => (i === 0 ? [EMPTY, EMPTY] : [this.syms.bytes(tName.a[i]!), this.syms.bytes(tValue.a[i]!)]);
       let body = 4;
       for (let i = 0; i < tName.n; i++) {

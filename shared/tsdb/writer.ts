@@ -10,9 +10,9 @@ import { xorNumSamples } from "../chunkenc/xor.ts";
 import { concatBytes } from "../encoding/bytes.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { Labels } from "../labels/labels.ts";
-import { ChunkWriter, DEFAULT_SEGMENT_SIZE } from "./chunks.ts";
+import { ChunkWriter, DEFAULT_SEGMENT_SIZE, refOffset, refSegment } from "./chunks.ts";
 import { IndexWriter, type ChunkMeta, type IndexWriterOptions } from "./index.ts";
-import { encodeBlockMeta, type BlockMeta, type Compaction, type ThanosMeta } from "./meta.ts";
+import { encodeBlockMeta, type BlockMeta, type BlockStats, type Compaction, type ThanosMeta } from "./meta.ts";
 import { encodeTombstones } from "./tombstones.ts";
 import type { ByteSource } from "./source.ts";
 import { memorySource } from "./source.ts";
@@ -68,6 +68,17 @@ export interface BlockWriterOptions {
   segmentSize?: number;
   /** Postings entries held at once by a streaming index writer (tests use small values). */
   postingsBatch?: number;
+  /** Stats carried into meta.json besides the counted numSamples/numSeries/numChunks. */
+  extraStats?: Partial<BlockStats>;
+  /**
+   * Record thanos.index_stats (series_max_size, chunk_max_size) measured as Thanos' compactor does
+   * (block.GatherIndexHealthStats); a measured 0 keeps what `thanos.index_stats` already says.
+   */
+  indexStats?: boolean;
+  /** See IndexWriterOptions: false = Prometheus 3.x index layout (no label-index sections). */
+  labelIndices?: boolean;
+  /** Count stats.numFloatSamples (XOR samples) as Prometheus 3.x (Thanos v0.41's compactor) does; 2.42 has no such field. */
+  floatSampleStats?: boolean;
 }
 
 function chunkSamples(c: WriterChunk): number {
@@ -87,11 +98,15 @@ export class BlockWriter {
   private mint = Infinity;
   private maxt = -Infinity;
   private failed = false;
+  private prevSeriesRef = 0;
+  /** Largest series entry and chunk as GatherIndexHealthStats measures them (ref deltas). */
+  private seriesMaxSize = 0;
+  private chunkMaxSize = 0;
 
   constructor(private readonly sink: BlockSink, private readonly opts: BlockWriterOptions = {}) {
     this.ulid = opts.ulid ?? newUlid();
     this.chunks = new ChunkWriter((f, b) => sink.append(f, b), opts.segmentSize ?? DEFAULT_SEGMENT_SIZE);
-    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { ...indexOptionsFor(sink), postingsBatch: opts.postingsBatch });
+    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { ...indexOptionsFor(sink), postingsBatch: opts.postingsBatch, labelIndices: opts.labelIndices });
   }
 
   /** Every label name and value that addSeries will see. */
@@ -118,8 +133,7 @@ export class BlockWriter {
     if (chunks.length === 0) return;
     await this.guard(async () => {
       const metas = await this.writeChunks(chunks, () => labelsDebug(labels));
-      await this.index.addSeries(labels, metas);
-      this.added(chunks);
+      this.added(chunks, metas, await this.index.addSeries(labels, metas));
     });
   }
 
@@ -128,8 +142,7 @@ export class BlockWriter {
     if (chunks.length === 0) return;
     await this.guard(async () => {
       const metas = await this.writeChunks(chunks, () => refsDebug(refs, (r) => this.index.symbol(r)));
-      await this.index.addSeriesRefs(refs, metas);
-      this.added(chunks);
+      this.added(chunks, metas, await this.index.addSeriesRefs(refs, metas));
     });
   }
 
@@ -147,7 +160,15 @@ export class BlockWriter {
     return metas;
   }
 
-  private added(chunks: readonly WriterChunk[]): void {
+  private added(chunks: readonly WriterChunk[], metas: ChunkMeta[], ref: number): void {
+    // Thanos' estimates: the distance to the previous series entry (16-byte units), and between a chunk
+    // and the next one in the same segment, for all but a series' last two chunks.
+    if (this.prevSeriesRef !== 0) this.seriesMaxSize = Math.max(this.seriesMaxSize, (ref - this.prevSeriesRef) * 16);
+    this.prevSeriesRef = ref;
+    for (let i = 0; i < metas.length - 2; i++) {
+      const a = metas[i]!.ref, b = metas[i + 1]!.ref;
+      if (refSegment(a) === refSegment(b)) this.chunkMaxSize = Math.max(this.chunkMaxSize, refOffset(b) - refOffset(a));
+    }
     this.numSeries++;
     this.numChunks += chunks.length;
     this.mint = Math.min(this.mint, chunks[0]!.minTime);
@@ -176,7 +197,7 @@ export class BlockWriter {
         ulid: this.ulid,
         minTime,
         maxTime,
-        stats: { numSamples: this.numSamples, numSeries: this.numSeries, numChunks: this.numChunks, ...(this.numFloatSamples > 0 ? { numFloatSamples: this.numFloatSamples } : {}) },
+        stats: { ...this.opts.extraStats, numSamples: this.numSamples, numSeries: this.numSeries, numChunks: this.numChunks, ...(this.opts.floatSampleStats ? { numFloatSamples: this.numFloatSamples } : {}) },
         compaction: this.opts.compaction ?? { level: 1, sources: [this.ulid] },
         version: 1,
       };
@@ -190,6 +211,12 @@ export class BlockWriter {
             { rel_path: "meta.json" },
           ],
         };
+        if (this.opts.indexStats) {
+          const is = { ...this.opts.thanos.index_stats };
+          if (this.seriesMaxSize > 0) is.series_max_size = this.seriesMaxSize;
+          if (this.chunkMaxSize > 0) is.chunk_max_size = this.chunkMaxSize;
+          meta.thanos.index_stats = is;
+        }
       }
       await this.sink.append("meta.json", encodeBlockMeta(meta));
       await this.sink.commit(meta);

@@ -11,9 +11,9 @@ import { requireBinary } from "./proc.ts";
 
 const run = promisify(execFile);
 
-export async function buildGo(name: string, goMod: string, mainGo: string): Promise<string> {
+export async function buildGo(name: string, goMod: string, mainGo: string, opts: { tags?: string } = {}): Promise<string> {
   const go = requireBinary("go");
-  const key = createHash("sha256").update(goMod).update(mainGo).digest("hex").slice(0, 12);
+  const key = createHash("sha256").update(goMod).update(mainGo).update(opts.tags ? `\ntags ${opts.tags}` : "").digest("hex").slice(0, 12);
   const dir = join(tmpdir(), `thanots-${name}-${key}`);
   const bin = join(dir, name);
   if (existsSync(bin)) return bin;
@@ -23,7 +23,7 @@ export async function buildGo(name: string, goMod: string, mainGo: string): Prom
   const env = { ...process.env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod" };
   try {
     await run(go, ["mod", "tidy"], { cwd: dir, env, timeout: 900_000, maxBuffer: 1 << 24 });
-    await run(go, ["build", "-o", `${bin}.tmp`, "."], { cwd: dir, env, timeout: 900_000, maxBuffer: 1 << 24 });
+    await run(go, ["build", ...(opts.tags ? ["-tags", opts.tags] : []), "-o", `${bin}.tmp`, "."], { cwd: dir, env, timeout: 900_000, maxBuffer: 1 << 24 });
   } catch (e) {
     throw new Error(`building Go program ${name} in ${dir}: ${(e as { stderr?: string }).stderr || (e as Error).message}`);
   }

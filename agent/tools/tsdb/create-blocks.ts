@@ -30,10 +30,24 @@ export function parseDurationFlag(flag: string, s: string): number {
   return total;
 }
 
+/** Index of the subcommand (openmetrics|rules) in argv, skipping flag values. */
+function subcommand(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("--")) {
+      if (!a.includes("=") && a === "--max-block-duration") i++;
+      continue;
+    }
+    return a;
+  }
+  return undefined;
+}
+
 export async function run(argv: string[]): Promise<number> {
+  if (subcommand(argv) === "rules") return await (await import("./create-blocks-rules.ts")).run(argv);
   const f = parseFlags("tools tsdb create-blocks-from", specs, argv);
   if (f.bool("help") || f.positionals[0] !== "openmetrics") {
-    console.log(`usage: tools tsdb create-blocks-from openmetrics [flags] <input file> [<output directory>]\n\nImport samples from OpenMetrics input and produce TSDB blocks.\n\n${flagsHelp(specs)}`);
+    console.log(`usage: tools tsdb create-blocks-from openmetrics [flags] <input file> [<output directory>]\n       tools tsdb create-blocks-from rules --start T [flags] <rule-files>... (rules --help)\n\nImport samples from OpenMetrics input and produce TSDB blocks.\n\n${flagsHelp(specs)}`);
     return f.bool("help") ? 0 : 2;
   }
   if (f.positionals.length > 3) throw new CodedError("bad_data", `tools tsdb create-blocks-from openmetrics: unexpected argument ${JSON.stringify(f.positionals[3])}`);

@@ -8,7 +8,7 @@ import { newMatcher } from "../../../shared/labels/matcher.ts";
 import { labelsString } from "../../../shared/labels/labels.ts";
 import { Engine } from "../../../shared/promql/engine.ts";
 import { ProxyStore, seriesRequest, type MergedSeries } from "../../../shared/query/proxy.ts";
-import { FanoutQuerier, maxSourceResolution } from "../../../shared/query/querier.ts";
+import { dynamicLookbackDelta, FanoutQuerier, maxResolutionFromSelectHints, maxSourceResolution } from "../../../shared/query/querier.ts";
 import { matchersToPb } from "../../../shared/query/store.ts";
 import { PartialResponseStrategy } from "../../../shared/gen/thanos/storepb/types_pb.ts";
 import { FixStore, sampled } from "./fixture.ts";
@@ -180,7 +180,8 @@ test("select hints reach the stores: step, range, func, grouping, max_resolution
   const r = a.calls.series[0]!;
   assert.is(r.step, 60_000n);
   assert.is(r.range, 300_000n);
-  assert.is(r.maxResolutionWindow, 300_000n);
+  // Thanos' maxResolutionFromSelectHints: rate needs two samples, so at most range/2 = 150s.
+  assert.is(r.maxResolutionWindow, 150_000n);
   assert.is(r.queryHints?.func?.name, "rate");
   assert.equal(r.aggregates, [5]); // COUNTER
   // Grouping travels for a selector directly under an aggregation (the engine's rule, as Prometheus').
@@ -192,6 +193,19 @@ test("select hints reach the stores: step, range, func, grouping, max_resolution
   assert.is(maxSourceResolution("auto", 600_000, 0, () => 0), 120_000);
   assert.is(maxSourceResolution("1h", 0, 0, () => 3_600_000), 3_600_000);
   assert.is(maxSourceResolution("", 0, 7, () => 0), 7);
+  assert.is(maxResolutionFromSelectHints(3_600_000, 7_200_000, "rate"), 3_600_000);
+  assert.is(maxResolutionFromSelectHints(3_600_000, 3_600_000, "increase"), 1_800_000);
+  assert.is(maxResolutionFromSelectHints(3_600_000, 300_000, "max_over_time"), 3_600_000);
+  assert.is(maxResolutionFromSelectHints(3_600_000, 0, "rate"), 3_600_000);
+  // Thanos' LookbackDeltaFactory with the default 5m (flag unset is the same): 1h data looks back 1h.
+  for (const ld of [0, 300_000]) {
+    assert.is(dynamicLookbackDelta(ld, 0), ld);
+    assert.is(dynamicLookbackDelta(ld, 120_000), 300_000);
+    assert.is(dynamicLookbackDelta(ld, 300_000), 300_000);
+    assert.is(dynamicLookbackDelta(ld, 300_001), 3_600_000);
+    assert.is(dynamicLookbackDelta(ld, 3_600_000), 3_600_000);
+  }
+  assert.is(dynamicLookbackDelta(7_200_000, 3_600_000), 7_200_000); // a longer configured delta stays
 });
 
 test("downsampled chunks: avg reads sum/count, max_over_time reads max, min_over_time reads min", async () => {
