@@ -98,7 +98,8 @@ async function sameBuckets(thanosDir: string, oursDir: string, what: string): Pr
 
 // ---------------------------------------------------------------------------------------------
 
-const START = Math.floor((Date.now() - 12 * 24 * HOUR) / (2 * HOUR)) * 2 * HOUR;
+// Aligned to 2 days, so the first 48 h make a full 2d block (>= 40 h: downsampled to 5m).
+const START = Math.floor((Date.now() - 12 * 24 * HOUR) / (48 * HOUR)) * 48 * HOUR;
 let input: string;
 
 test.before(async () => {
