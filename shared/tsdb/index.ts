@@ -803,8 +803,9 @@ class U32s {
 
 /** A growable Float64Array. */
 class F64s {
-  a = new Float64Array(64);
+  a: Float64Array;
   n = 0;
+  constructor(cap = 64) { this.a = new Float64Array(Math.max(1, cap)); }
   push(v: number): void {
     if (this.n === this.a.length) { const b = new Float64Array(this.a.length * 2); b.set(this.a); this.a = b; }
     this.a[this.n++] = v;
@@ -828,6 +829,8 @@ export interface IndexWriterOptions {
   scratch?: ScratchFile;
   /** Streaming: postings entries held at once before another pass over the series (default 4M). */
   postingsBatch?: number;
+  /** Tests: sort postings with the fallback used when (value, series) keys do not fit 53 bits. */
+  unpackedKeys?: boolean;
   /**
    * Write the label-index sections and their offset table (default true: Prometheus 2.42's layout).
    * false: Prometheus 3.x's layout (what Thanos v0.41 writes), where the TOC points both label-index
@@ -1162,14 +1165,15 @@ export class IndexWriter {
     const budget = this.opts.postingsBatch ?? 4 << 20;
     const maxRef = Math.max(1, Math.floor(seriesEnd / 16));
     const refBits = Math.ceil(Math.log2(maxRef + 1));
-    const packable = this.syms.count * 2 ** refBits < 2 ** 53;
+    const packable = !this.opts.unpackedKeys && this.syms.count * 2 ** refBits < 2 ** 53;
     let i = 0;
     while (i < names.length) {
       const batch = new Map<number, F64s>();
       let c = 0;
       while (i < names.length && (batch.size === 0 || c + this.nameCounts.get(names[i]!)! <= budget)) {
         c += this.nameCounts.get(names[i]!)!;
-        batch.set(names[i]!, new F64s());
+        // Exactly its postings count: one allocation, no growth copies.
+        batch.set(names[i]!, new F64s(packable ? this.nameCounts.get(names[i]!)! : 64));
         i++;
       }
       const seriesOf = new Map<number, U32s>(); // unpackable fallback: series refs beside the keys
@@ -1187,33 +1191,36 @@ export class IndexWriter {
           else { keys.push(v); let s = seriesOf.get(n); if (!s) seriesOf.set(n, (s = new U32s())); s.push(ref); }
         }
       });
+      const scale = 2 ** refBits;
       for (const [n, keys] of batch) {
-        let vals: ArrayLike<number>, refs: ArrayLike<number>;
         const len = keys.n;
+        // keys: value ref * 2^refBits + series ref, sorted in place; or, unpackable, two parallel arrays.
+        let valueAt: (j: number) => number, refAt: (j: number) => number;
         if (packable) {
           const sorted = keys.a.subarray(0, len).sort();
-          const vs = new Float64Array(len), rs = new Uint32Array(len);
-          for (let j = 0; j < len; j++) { const v = Math.floor(sorted[j]! / 2 ** refBits); vs[j] = v; rs[j] = sorted[j]! - v * 2 ** refBits; }
-          vals = vs; refs = rs;
+          valueAt = (j) => Math.floor(sorted[j]! / scale);
+          refAt = (j) => sorted[j]! % scale;
         } else {
           const s = seriesOf.get(n)!;
           const idx = Array.from({ length: len }, (_, j) => j).sort((x, y) => keys.a[x]! - keys.a[y]! || s.a[x]! - s.a[y]!);
-          vals = idx.map((j) => keys.a[j]!); refs = idx.map((j) => s.a[j]!);
+          valueAt = (j) => keys.a[idx[j]!]!;
+          refAt = (j) => s.a[idx[j]!]!;
         }
         let j = 0;
         while (j < len) {
-          const v = vals[j]!;
+          const v = valueAt(j);
           let e = j;
-          while (e < len && vals[e] === v) e++;
+          while (e < len && valueAt(e) === v) e++;
           tName.push(n); tValue.push(v); tOff.push(written + out.len);
           out.be32(4 + (e - j) * 4);
           const start = out.len;
           out.be32(e - j);
-          for (let q = j; q < e; q++) out.be32(refs[q]!);
+          for (let q = j; q < e; q++) out.be32(refAt(q));
           out.be32(crc32c(out.b, start, out.len));
           await emit();
           j = e;
         }
+        keys.a = new Float64Array(1); // let the batch's keys go before the next name's are sorted
       }
     }
     await emit(true);

@@ -68,6 +68,8 @@ export interface BlockWriterOptions {
   segmentSize?: number;
   /** Postings entries held at once by a streaming index writer (tests use small values). */
   postingsBatch?: number;
+  /** Tests: the streaming index writer's fallback postings sort. */
+  unpackedKeys?: boolean;
   /** Stats carried into meta.json besides the counted numSamples/numSeries/numChunks. */
   extraStats?: Partial<BlockStats>;
   /**
@@ -106,7 +108,7 @@ export class BlockWriter {
   constructor(private readonly sink: BlockSink, private readonly opts: BlockWriterOptions = {}) {
     this.ulid = opts.ulid ?? newUlid();
     this.chunks = new ChunkWriter((f, b) => sink.append(f, b), opts.segmentSize ?? DEFAULT_SEGMENT_SIZE);
-    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { ...indexOptionsFor(sink), postingsBatch: opts.postingsBatch, labelIndices: opts.labelIndices });
+    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { ...indexOptionsFor(sink), postingsBatch: opts.postingsBatch, unpackedKeys: opts.unpackedKeys, labelIndices: opts.labelIndices });
   }
 
   /** Every label name and value that addSeries will see. */

@@ -210,4 +210,23 @@ test("the index size guard marks the largest input no-compact (index-size-exceed
   assert.match(m.details, /largeTotalIndexSizeFilter: Total compacted block's index size could exceed: 1 with this block/);
 });
 
+test("--hash-func=SHA256: file hashes in meta.json as Thanos writes them, and a second download skips matching files", async () => {
+  const { bkt } = copyBucket();
+  const c = compactor(bkt, { replicaLabels: ["replica"], hashFunc: "SHA256" });
+  await c.runOnce();
+  const m = (await visible(bkt)).find((x) => x.compaction.level === 3)!;
+  const files = m.thanos!.files!;
+  assert.equal(files.map((f) => f.rel_path), ["chunks/000001", "index", "meta.json"]);
+  for (const f of files.slice(0, 2)) assert.match(JSON.stringify(f.hash), /^\{"hashFunc":"SHA256","value":"[0-9a-f]{64}"\}$/);
+  assert.is(files[2]!.hash, undefined);
+  let ranges = 0;
+  const counting = new Proxy(bkt, { get(t, p) { const v = (t as unknown as Record<string | symbol, unknown>)[p]; if (p === "getRange") return (...a: [string, number, number]) => { ranges++; return t.getRange(...a); }; return typeof v === "function" ? (v as Function).bind(t) : v; } });
+  const ws = new DiskWorkspace(tempDir("compact-dl-").path);
+  await ws.download(counting, m, "b", { concurrency: 2 });
+  const first = ranges;
+  assert.ok(first >= 2);
+  await ws.download(counting, m, "b", { concurrency: 2 });
+  assert.is(ranges, first, "hashes match: nothing fetched again but meta.json");
+});
+
 test.run();
