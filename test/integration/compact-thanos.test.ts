@@ -208,6 +208,8 @@ if (process.env.COMPACT_BIG) {
     await oursCompact(o);
     const blocks = await sameBuckets(t, o, "16 days");
     assert.ok(blocks.some((m) => m.maxTime - m.minTime === 336 * HOUR), "a 14d block was made");
+    if (DOWNSAMPLING) assert.ok(blocks.some((m) => m.thanos!.downsample.resolution === 3600000), "a 1h block was made (from a 14d 5m block)");
+    console.log(`  COMPACT_BIG: ${blocks.length} blocks: ${blocks.map((m) => `${m.thanos!.downsample.resolution / 60000}m:${(m.maxTime - m.minTime) / HOUR}h`).join(" ")}`);
   });
 }
 
