@@ -38,7 +38,7 @@ import { byMinTime, groupBlocks, labelsRecord, type Group } from "./group.ts";
 import type { LogFn } from "./log.ts";
 import { type MergeMode } from "./merge.ts";
 import type { CompactorMetrics } from "./metrics.ts";
-import { newPlanner, planCompaction, type Planner } from "./planner.ts";
+import { newPlanner, type Planner } from "./planner.ts";
 import { compactionBacklog, downsampleBacklog, downsampleJobs, retentionBacklog } from "./progress.ts";
 import type { HashFunc, LocalBlock, Workspace } from "./workspace.ts";
 
@@ -804,4 +804,3 @@ export async function runCompactor(c: Compactor, o: RunOptions, deps: { log: Log
   }
 }
 
-export { planCompaction };
