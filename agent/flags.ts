@@ -8,6 +8,10 @@ export interface FlagSpec {
   repeatable?: boolean;
   boolean?: boolean;
   required?: boolean;
+  /** A one-letter short form ("w" for -w), as kingpin's Short(). */
+  short?: string;
+  /** Accepted but left out of --help (Thanos' hidden flags). */
+  hidden?: boolean;
 }
 
 export interface ParsedFlags {
@@ -28,8 +32,13 @@ export function parseFlags(component: string, specs: FlagSpec[], argv: string[])
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") { positionals.push(...argv.slice(i + 1)); break; }
-    if (!a.startsWith("--")) { positionals.push(a); continue; }
-    let name = a.slice(2), value: string | undefined;
+    let name: string, value: string | undefined;
+    if (/^-[a-zA-Z](=.*)?$/.test(a)) {
+      const sp = specs.find((x) => x.short === a[1]);
+      if (!sp) throw new FlagError(`${component}: unknown short flag ${a.slice(0, 2)} (see --help)`);
+      name = sp.name + a.slice(2);
+    } else if (!a.startsWith("--")) { positionals.push(a); continue; }
+    else name = a.slice(2);
     const eq = name.indexOf("=");
     if (eq >= 0) { value = name.slice(eq + 1); name = name.slice(0, eq); }
     let spec = byName.get(name);
@@ -62,8 +71,9 @@ export function parseFlags(component: string, specs: FlagSpec[], argv: string[])
 
 export function flagsHelp(specs: FlagSpec[]): string {
   return specs
+    .filter((s) => !s.hidden)
     .map((s) => {
-      const lhs = `  --${s.name}${s.boolean ? "" : "=VALUE"}`;
+      const lhs = `  ${s.short ? `-${s.short}, ` : ""}--${s.name}${s.boolean ? "" : "=VALUE"}`;
       const extra = [s.default !== undefined ? `default ${JSON.stringify(s.default)}` : "", s.repeatable ? "repeatable" : "", s.required ? "required" : ""]
         .filter(Boolean).join(", ");
       return `${lhs.padEnd(44)} ${s.help}${extra ? ` (${extra})` : ""}`;

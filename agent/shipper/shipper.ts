@@ -20,7 +20,7 @@ import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { type BlockFile, isBlockId, META_FILE, uploadBlock } from "../../shared/objstore/block.ts";
 import type { RetryOptions } from "../../shared/objstore/retry.ts";
 import { type BlockMeta, parseBlockMeta } from "../../shared/tsdb/meta.ts";
-import { updateBucketIndex } from "../../shared/bucketstore/discovery.ts";
+import { updateBucketIndex } from "../../shared/block/bucketindex.ts";
 import type { Logger } from "../log.ts";
 import type { Registry, Counter, Gauge } from "../metrics.ts";
 

@@ -2,7 +2,7 @@
 // `-o wide` with time range, compaction level, resolution and external labels, or `-o json` (meta.json
 // per line). Reads the bucket by listing, the ground truth; `--bucket-index` reads bucket-index.json.
 
-import { discoverBlocks } from "../../shared/bucketstore/discovery.ts";
+import { discoverBlocks } from "../../shared/block/fetcher.ts";
 import { FlagError, flagsHelp, parseFlags, type FlagSpec } from "../flags.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
 

@@ -35,7 +35,7 @@ import { encodeBlockMeta, type BlockMeta } from "../tsdb/meta.ts";
 import { expandPostings } from "../tsdb/postings.ts";
 import { BatchCursor } from "../tsdb/querier.ts";
 import { CachingBucket, type BucketStats } from "./cache.ts";
-import { type Discovered, discoverBlocks, filterBlocks } from "./discovery.ts";
+import { type Discovered, discoverBlocks, filterBlocks } from "../block/fetcher.ts";
 import { encodeRawSeries } from "./wire.ts";
 import { decodeHeader, encodeHeader, type HeaderCache, PrefilledSource, RecordingSource } from "./header.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../rpc/series.ts";
@@ -329,7 +329,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
     if (d.source === "listing") this.lastListedAt = now;
     if (d.fallback) this.log(d.fallback === "no bucket index" ? "debug" : "info", "discovered blocks by listing the bucket", { reason: d.fallback });
     for (const p of d.problems) this.log("warn", "block discovery", { problem: p });
-    const want = filterBlocks(d, {
+    const want = await filterBlocks(this.bucket, d, {
       now,
       consistencyDelayMs: this.o.consistencyDelayMs ?? 0,
       ignoreDeletionMarksDelayMs: this.o.ignoreDeletionMarksDelayMs ?? 24 * 3_600_000,

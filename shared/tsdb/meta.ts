@@ -26,8 +26,8 @@ export interface Compaction {
   hints?: string[];
 }
 
-/** Thanos metadata.File: JSON field names as Thanos writes them ("size_bytes", not "size_in_bytes"). */
-export interface ThanosFile { rel_path: string; size_bytes?: number; hash?: { func: string; value: string } }
+/** Thanos metadata.File: JSON field names as Thanos writes them ("size_bytes", not "size_in_bytes"; hash {"hashFunc","value"}). */
+export interface ThanosFile { rel_path: string; size_bytes?: number; hash?: { hashFunc: string; value: string } }
 
 export interface ThanosMeta {
   version?: number;

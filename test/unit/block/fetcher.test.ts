@@ -3,9 +3,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MemoryBucket } from "../../../shared/objstore/memory.ts";
-import {
-  BUCKET_INDEX_FILE, discoverBlocks, filterBlocks, listBucketBlocks, readBucketIndex, rebuildBucketIndex, updateBucketIndex,
-} from "../../../shared/bucketstore/discovery.ts";
+import { BUCKET_INDEX_FILE, readBucketIndex, rebuildBucketIndex, updateBucketIndex } from "../../../shared/block/bucketindex.ts";
+import { discoverBlocks, filterBlocks } from "../../../shared/block/fetcher.ts";
+import { listBucketBlocks } from "../../../shared/block/listing.ts";
 import { encodeBlockMeta, type BlockMeta } from "../../../shared/tsdb/meta.ts";
 import { newUlid } from "../../../shared/tsdb/ulid.ts";
 import { ByteLru } from "../../../shared/bucketstore/cache.ts";
@@ -37,30 +37,33 @@ async function bucket(): Promise<MemoryBucket> {
   return b;
 }
 
-test("listing: blocks with meta.json only, file lists dropped, marks read", async () => {
+test("listing: blocks with meta.json, partial uploads named, marks read", async () => {
   const b = await bucket();
   await b.upload(`${mid}/deletion-mark.json`, enc.encode(JSON.stringify({ id: mid, deletion_time: NOW / 1000 - 7200, version: 1 })));
   const d = await listBucketBlocks(b);
   assert.equal(d.metas.map((m) => m.ulid).sort(), [old, mid, young].sort());
-  assert.is(d.metas[0]!.thanos!.files, undefined);
+  assert.equal(d.metas[0]!.thanos!.files, [{ rel_path: "index", size_bytes: 10 }], "the listing keeps the file list (the compactor needs index sizes)");
   assert.is(d.marks.get(mid)!.deletion_time, NOW / 1000 - 7200);
   assert.equal(d.problems, []);
+  assert.equal([...d.partial], [[partial, "no meta.json"]]);
+  assert.equal(d.incomplete, []);
 });
 
 test("filters: consistency delay by ULID time, deletion marks after the delay, --min/max-time", async () => {
   const b = await bucket();
   await b.upload(`${mid}/deletion-mark.json`, enc.encode(JSON.stringify({ id: mid, deletion_time: NOW / 1000 - 7200, version: 1 })));
   const d = await listBucketBlocks(b);
-  const ids = (o: Partial<Parameters<typeof filterBlocks>[1]>) =>
-    filterBlocks(d, { now: NOW, consistencyDelayMs: 0, ignoreDeletionMarksDelayMs: 24 * 3600e3, minTime: -Infinity, maxTime: Infinity, ...o }).map((m) => m.ulid).sort();
-  assert.equal(ids({}), [old, mid, young].sort());
-  assert.equal(ids({ consistencyDelayMs: 30 * 60e3 }), [old, mid].sort(), "the 1-minute-old block waits");
-  assert.equal(ids({ ignoreDeletionMarksDelayMs: 3600e3 }), [old, young].sort(), "marked 2h ago, delay 1h: dropped");
-  assert.equal(ids({ minTime: 1000, maxTime: 1999 }), [mid]);
+  const ids = async (o: Partial<Parameters<typeof filterBlocks>[2]>) =>
+    (await filterBlocks(b, d, { now: NOW, consistencyDelayMs: 0, ignoreDeletionMarksDelayMs: 24 * 3600e3, minTime: -Infinity, maxTime: Infinity, ...o })).map((m) => m.ulid).sort();
+  assert.equal(await ids({}), [old, mid, young].sort());
+  assert.equal(await ids({ consistencyDelayMs: 30 * 60e3 }), [old, mid].sort(), "the 1-minute-old block waits");
+  assert.equal(await ids({ ignoreDeletionMarksDelayMs: 3600e3 }), [old, young].sort(), "marked 2h ago, delay 1h: dropped");
+  assert.equal(await ids({ minTime: 1001, maxTime: 1998 }), [mid]);
+  assert.equal(await ids({ minTime: 1000, maxTime: 1998 }), [old, mid].sort(), "inclusive bounds as Thanos compares: [0,1000) has maxTime 1000 >= minTime 1000");
   // Compactor output is complete when visible: no consistency delay.
   await put(b, meta(newUlid(NOW - 1000), 0, 3000, "compactor"));
   const d2 = await listBucketBlocks(b);
-  assert.is(filterBlocks(d2, { now: NOW, consistencyDelayMs: 3600e3, ignoreDeletionMarksDelayMs: 24 * 3600e3, minTime: -Infinity, maxTime: Infinity }).length, 3);
+  assert.is((await filterBlocks(b, d2, { now: NOW, consistencyDelayMs: 3600e3, ignoreDeletionMarksDelayMs: 24 * 3600e3, minTime: -Infinity, maxTime: Infinity })).length, 3);
 });
 
 test("bucket index: rebuilt from a listing, used while fresh, listing when stale, missing or corrupt", async () => {
