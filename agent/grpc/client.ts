@@ -4,8 +4,7 @@ import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
-import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type RulesClient, type StoreClient } from "../../edge/rpc/client.ts";
+import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type StoreClient } from "../../shared/rpc/client.ts";
 
 export interface GrpcClientOptions {
   token?: string;
@@ -21,7 +20,6 @@ export interface GrpcClientOptions {
 export interface GrpcClients {
   store: StoreClient;
   info: InfoClient;
-  rules: RulesClient;
   /** Drop the HTTP/2 connection (in-flight calls fail). */
   close(): void;
 }
@@ -40,7 +38,6 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
   return {
     store: createClient(Store, t),
     info: createClient(Info, t),
-    rules: createClient(Rules, t),
     close: () => sessionManager.abort(),
   };
 }

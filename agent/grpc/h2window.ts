@@ -33,7 +33,7 @@
 //
 // The client's frames are cut and re-emitted whole (they are small: requests, window updates, pings).
 // The server's bytes pass through untouched; only their frame headers are read, to learn which streams
-// ended. Used on Bun only (agent/sidecar/server.ts, agent/grpc/server.ts); Node's HTTP/2 follows the RFC.
+// ended. Used on Bun only (agent/grpc/server.ts, every gRPC listener); Node's HTTP/2 follows the RFC.
 
 import * as net from "node:net";
 import { Duplex } from "node:stream";

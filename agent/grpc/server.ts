@@ -1,13 +1,17 @@
 // StoreAPI over gRPC proper: plaintext HTTP/2 (h2c, prior knowledge) with trailers, what Go Thanos
 // queriers/stores and grpc-js speak. Connect and gRPC-Web are answered on the same port too (over
 // HTTP/2). Runs under Node, Bun and Deno (node:http2); on Bun behind the flow-control shim of
-// h2window.ts, without which Go clients hang on large answers.
+// h2window.ts, without which Go clients hang on large answers. The routes and per-call steps are the
+// shared ones (shared/rpc/routes.ts), as on the HTTP port (shared/rpc/server.ts); a store with
+// seriesEnveloped gets its Series fast path (fastseries.ts).
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { Interceptor } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
-import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../edge/rpc/routes.ts";
+import { callGuard, DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../shared/rpc/routes.ts";
+import { hasFastSeries } from "../../shared/rpc/fastseries.ts";
+import { grpcFastSeries } from "./fastseries.ts";
 import { listenWithWindowFix } from "./h2window.ts";
 
 const BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
@@ -17,8 +21,12 @@ export interface GrpcServerOptions extends ServeOptions {
   host?: string;
   /** 0 (default) picks a free port; read it from the result. */
   port?: number;
-  /** Extra Connect interceptors around every call (metrics, logging), outermost first. */
-  interceptors?: Interceptor[];
+  /**
+   * Accept gzip/brotli-compressed messages and compress answers for clients that ask (default true, as
+   * connect-node does). The sidecar turns it off: gzip per message cost a third of the CPU of a Series
+   * call in profiles, XOR chunks barely compress, and Thanos' sidecar does not compress either.
+   */
+  compression?: boolean;
 }
 
 export interface GrpcServer {
@@ -59,12 +67,15 @@ export async function listenH2(server: http2.Http2Server, host: string, port: nu
 }
 
 export async function startGrpcServer(services: StoreApiServices, opts: GrpcServerOptions = {}): Promise<GrpcServer> {
+  const readMaxBytes = opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
   const handler = connectNodeAdapter({
     routes: (router) => registerStoreApi(router, services),
-    interceptors: serverInterceptors(opts, opts.interceptors),
-    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    interceptors: serverInterceptors(opts),
+    readMaxBytes,
+    acceptCompression: opts.compression === false ? [] : [compressionGzip, compressionBrotli],
   });
-  const server = http2.createServer({}, handler);
+  const fast = hasFastSeries(services.store) ? grpcFastSeries(services.store, { guard: callGuard(opts), readMaxBytes }) : null;
+  const server = http2.createServer({}, fast ? (req, res) => { if (!fast(req, res)) handler(req, res); } : handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s: http2.ServerHttp2Session) => {
     sessions.add(s);

@@ -4,6 +4,7 @@
 import { type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
+import { parseTokens } from "../../shared/query/config.ts";
 import { startQueryServer } from "./server.ts";
 import { readFile } from "node:fs/promises";
 
@@ -77,7 +78,8 @@ export async function run(argv: string[]): Promise<number> {
   const protocol = f.get("endpoint.protocol")!;
   if (protocol !== "connect" && protocol !== "grpc-web") throw new FlagError(`query: --endpoint.protocol: ${JSON.stringify(protocol)}: want connect or grpc-web`);
   const tokensFile = f.get("endpoint.tokens-file");
-  const storeTokens = tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV];
+  const storeTokens = parseTokens(tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV],
+    tokensFile !== undefined ? `--endpoint.tokens-file ${tokensFile}` : `$${STORE_TOKENS_ENV}`);
   const tokenFile = f.get("http.bearer-token-file");
   const httpToken = (tokenFile !== undefined ? await fileText("http.bearer-token-file", tokenFile) : process.env[QUERY_TOKEN_ENV] ?? "").trim();
   const srv = await startQueryServer({

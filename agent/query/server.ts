@@ -1,26 +1,25 @@
-// The querier's HTTP side: the Prometheus query API (edge/api) over a set of data sources, served on
+// The querier's HTTP side: the Prometheus query API (shared/api) over a set of data sources, served on
 // Bun (Bun.serve) or Node (@hono/node-server). With only --tsdb.path the API reads the local blocks
 // directly; with --endpoint the querier app (edge/querier) fans out to the StoreAPIs, the local blocks
 // (if any) being one more store, and adds dedup, partial response, /api/v1/stores and its own StoreAPI.
 
 import { Engine } from "../../shared/promql/engine.ts";
 import type { Querier } from "../../shared/storage/types.ts";
-import { createQueryApi, type RequestContext } from "../../edge/api/query-api.ts";
-import { mountUi } from "../../edge/ui/app.ts";
+import { createQueryApi, type RequestContext } from "../../shared/api/query-api.ts";
+import { mountUi } from "../../shared/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
-import { createQuerierApp } from "../../edge/querier/app.ts";
+import { createQuerierApp } from "../../shared/query/app.ts";
 import { fastCompressor } from "./compress.ts";
 import { withMetrics } from "./metrics.ts";
 import { listenHttp } from "../http.ts";
-import { configFromEnv } from "../../edge/querier/config.ts";
+import { buildQuerier, checkEndpointTokens, defaultQuerierSettings } from "../../shared/query/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
-import { storeFromClients } from "../../edge/querier/remote.ts";
+import { storeFromClients } from "../../shared/query/remote.ts";
 import { createGrpcClients } from "../grpc/client.ts";
 import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
-import { parseTokens } from "../../edge/querier/config.ts";
-import { bucketStoreEndpoint } from "../../edge/querier/bucket.ts";
+import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
 import { bucketFromConfigFile } from "../objstore/factory.ts";
 import type { Logger } from "../log.ts";
 
@@ -34,8 +33,8 @@ export interface QueryConfig {
   timeoutMs: number;
   /** StoreAPI URLs to fan out to (empty: local blocks only, no fan-out). */
   endpoints?: string[];
-  /** JSON {"<url>": "<token>"}. */
-  storeTokens?: string;
+  /** Bearer token per endpoint (URL or grpc://host:port). */
+  storeTokens?: Record<string, string>;
   protocol?: "connect" | "grpc-web";
   replicaLabels?: string[];
   dedupFunc?: DedupAlgorithm;
@@ -91,7 +90,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   });
-  mountUi(api); // the query page at `/` (edge/ui)
+  mountUi(api); // the query page at `/` (shared/ui)
   const listening = await listenHttp(withMetrics(api.fetch), cfg.hostname, cfg.port);
   cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
   return {
@@ -121,31 +120,30 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
   // gRPC proper (HTTP/2, what Go Thanos components serve on their gRPC port): `grpc://host:port`.
   const grpcEps = (cfg.endpoints ?? []).filter((e) => e.startsWith("grpc://"));
   const httpEps = (cfg.endpoints ?? []).filter((e) => !e.startsWith("grpc://"));
-  const tokens = parseTokens(cfg.storeTokens, "--endpoint.tokens-file");
+  const tokens = cfg.storeTokens ?? {};
+  checkEndpointTokens({ ...defaultQuerierSettings(), endpoints: cfg.endpoints ?? [], endpointTokens: tokens }, "query: --endpoint.tokens-file", "the --endpoint flags");
   const grpcClients = grpcEps.map((e) => createGrpcClients(e.slice("grpc://".length), { token: tokens[e] }));
   grpcEps.forEach((e, i) => extra.push(storeFromClients(e, grpcClients[i]!)));
-  const httpTokens = Object.fromEntries(Object.entries(tokens).filter(([u]) => !u.startsWith("grpc://")));
-  const env = {
-    STORE_ENDPOINTS: httpEps.join(","),
-    STORE_TOKENS: JSON.stringify(httpTokens),
-    STORE_PROTOCOL: cfg.protocol,
-    REPLICA_LABELS: (cfg.replicaLabels ?? []).join(","),
-    DEDUP_FUNC: cfg.dedupFunc,
-  };
-  const c = configFromEnv(env, {
-    extraStores: extra,
-    proxyOptions: {
-      storeTimeoutMs: cfg.storeTimeoutMs ?? 0, infoTtlMs: cfg.infoTtlMs ?? 30_000,
-      maxSeriesPerStore: cfg.maxSeriesPerStore ?? 0, maxSamples: cfg.maxStoreSamples ?? 0,
-    },
-  });
+  const c = buildQuerier({
+    endpoints: httpEps,
+    endpointTokens: Object.fromEntries(Object.entries(tokens).filter(([u]) => !u.startsWith("grpc://"))),
+    protocol: cfg.protocol ?? "connect",
+    replicaLabels: cfg.replicaLabels ?? [],
+    dedupFunc: cfg.dedupFunc ?? "penalty",
+    partialResponse: cfg.partialResponse ?? true,
+    queryToken: cfg.httpToken,
+    storeTimeoutMs: cfg.storeTimeoutMs ?? 0,
+    infoTtlMs: cfg.infoTtlMs ?? 30_000,
+    maxSeriesPerStore: cfg.maxSeriesPerStore ?? 0,
+    maxStoreSamples: cfg.maxStoreSamples ?? 0,
+    lookbackDeltaMs: cfg.lookbackDeltaMs,
+    queryTimeoutMs: cfg.timeoutMs,
+    maxSamples: cfg.maxSamples,
+  }, { extraStores: extra });
   const app = createQuerierApp({
     ...c.app,
     proxy: c.proxy,
-    engineOptions: { lookbackDelta: cfg.lookbackDeltaMs, maxSamples: cfg.maxSamples, timeoutMs: cfg.timeoutMs },
-    partialResponseDefault: cfg.partialResponse ?? true,
     dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true,
-    token: cfg.httpToken,
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   });

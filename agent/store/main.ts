@@ -7,14 +7,13 @@ import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
 import { BucketStore } from "../../shared/bucketstore/store.ts";
 import type { StoreApiServices } from "../../shared/rpc/store.ts";
-import { mountStoreApi } from "../../edge/rpc/server.ts";
-import { FlagError, type FlagSpec, flagsHelp, parseAddress, parseFlags } from "../flags.ts";
+import { mountStoreApi } from "../../shared/rpc/server.ts";
+import { FlagError, type FlagSpec, flagsHelp, nonNegInt, parseAddress, parseBytes, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
 import { startGrpcServer } from "../grpc/server.ts";
-import { parseDurationMs, parseTimeOrDuration } from "../sidecar/flags.ts";
-import { listenHttp } from "../sidecar/server.ts";
+import { listenHttp } from "../http.ts";
 import { FileHeaderCache } from "./header-cache.ts";
 
 export const STORE_TOKEN_ENV = "THANOTS_STORE_BEARER_TOKEN";
@@ -48,20 +47,6 @@ Store gateway: the Thanos StoreAPI over every block in the bucket, read by range
 
 flags:
 ${flagsHelp(STORE_FLAGS)}`;
-
-export function parseBytes(flag: string, s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i.exec(s.trim());
-  if (!m) throw new FlagError(`--${flag}: ${JSON.stringify(s)} is not a size such as 250MB`);
-  const unit = (m[2] ?? "B").toLowerCase();
-  const mul: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30 };
-  return Math.floor(Number(m[1]) * mul[unit]!);
-}
-
-function nonNegInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new FlagError(`--${flag}: ${JSON.stringify(v)} is not a non-negative integer`);
-  return n;
-}
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) { console.log(HELP); return 0; }

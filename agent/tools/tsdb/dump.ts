@@ -1,7 +1,7 @@
 // `tools tsdb dump <dir>`: every sample as `{labels} value timestamp`, byte for byte what
 // `promtool tsdb dump` prints (labels.String() with Go-quoted values, %g values), series in label order.
 import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
-import { labelsString, type Labels } from "../../../shared/labels/labels.ts";
+import { labelsString } from "../../../shared/labels/labels.ts";
 import type { Matcher } from "../../../shared/labels/matcher.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
 import { parseMetricSelector } from "../../../shared/promql/parser.ts";

@@ -1,4 +1,6 @@
-// Shipper: uploads Prometheus' completed blocks from --tsdb.path to the bucket, as Thanos' shipper does.
+// Shipper: uploads the completed blocks of a TSDB directory to the bucket, as Thanos' shipper does: the
+// sidecar's (Prometheus' --tsdb.path, source "sidecar") and the ruler's (its own TSDB, source "ruler"),
+// each with its own external labels.
 //
 // - A block is a directory named by a ULID with a meta.json; level 1 only unless upload-compacted.
 // - Before uploading, the block's files are hard-linked into <tsdb>/thanos/upload/<ULID>, so Prometheus'
@@ -10,7 +12,7 @@
 //   uploaded (a crash after the upload, before the state write); a block without it is uploaded again.
 
 import { createReadStream } from "node:fs";
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile, open } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, rm, stat, open } from "node:fs/promises";
 import { join } from "node:path";
 import { CodedError, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import type { Labels } from "../../shared/labels/labels.ts";
@@ -30,7 +32,10 @@ export interface ShipperState { version: 1; uploaded: string[] }
 export interface ShipperOptions {
   dir: string;
   bucket: Bucket;
+  /** The labels every uploaded block gets in meta.json's `thanos` section (current ones at upload). */
   externalLabels(): Labels;
+  /** meta.json `thanos.source`: the component that produced the blocks ("sidecar", "ruler"). */
+  source: string;
   uploadCompacted?: boolean;
   log: Logger;
   registry?: Registry;
@@ -180,7 +185,7 @@ export class Shipper {
         ...(meta.thanos ?? {}),
         labels,
         downsample: { resolution: 0 },
-        source: "sidecar",
+        source: this.o.source,
         segment_files: segments,
         files: [...sizes, { rel_path: META_FILE }].sort((a, b) => (a.rel_path < b.rel_path ? -1 : a.rel_path > b.rel_path ? 1 : 0)),
       };
@@ -216,9 +221,4 @@ async function hardlinkBlock(src: string, dst: string): Promise<string[]> {
   };
   await walk("");
   return out.sort();
-}
-
-/** Ready-made state writer for tests and tools. */
-export async function writeShipperState(dir: string, uploaded: string[]): Promise<void> {
-  await writeFile(join(dir, SHIPPER_STATE_FILE), JSON.stringify({ version: 1, uploaded }, null, "\t") + "\n");
 }

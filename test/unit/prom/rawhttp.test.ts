@@ -1,4 +1,4 @@
-// The sidecar's raw HTTP/1.1 client (agent/sidecar/rawhttp.ts) against a scripted TCP server: the
+// The raw HTTP/1.1 remote-read client (agent/prom/rawhttp.ts) against a scripted TCP server: the
 // response is written in chosen pieces with pauses between them, so heads, chunk-size lines, chunk
 // payloads and CRLFs arrive cut at every kind of place. Bodies come out byte-exact; broken framing,
 // early close, refused connections and aborts are errors that say what happened; a slow reader pauses
@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { proxied, rawHttpPost, type HttpPost } from "../../../agent/sidecar/rawhttp.ts";
+import { proxied, rawHttpPost, type HttpPost } from "../../../agent/prom/rawhttp.ts";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const enc = new TextEncoder();

@@ -62,7 +62,7 @@ export function uiApp(opts: UiOptions = {}): Hono {
   return app;
 }
 
-/** Add the UI's routes to an existing app (e.g. the query API from edge/api/query-api.ts). */
+/** Add the UI's routes to an existing app (e.g. the query API from shared/api/query-api.ts). */
 export function mountUi<A extends Hono<any, any, any>>(app: A, opts: UiOptions = {}): A {
   app.route("/", uiApp(opts));
   return app;

@@ -2,9 +2,9 @@
 // over the URL (Go's Request.FormValue), times as unix float seconds or RFC3339, durations as float
 // seconds or Prometheus durations. Error texts are Prometheus' own, so clients see the same answer.
 
-import { CodedError } from "../../shared/encoding/errors.ts";
-import { goParseFloat, parseDuration as parseModelDuration } from "../../shared/promql/parse-literals.ts";
-import { goRound } from "../../shared/promql/parser.ts";
+import { CodedError } from "../encoding/errors.ts";
+import { goParseFloat, parseDuration as parseModelDuration } from "../promql/parse-literals.ts";
+import { goRound } from "../promql/parser.ts";
 
 /** Form values of one request: body values first, then URL values (Go's r.Form order). */
 export interface Params {

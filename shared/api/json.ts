@@ -2,9 +2,9 @@
 // standard-library mode): field order, HTML-safe string escaping, sample timestamps as "12.500",
 // vector/matrix values with 'e' form outside [1e-6, 1e21), scalar values always positional.
 
-import type { Labels } from "../../shared/labels/labels.ts";
-import type { PromValue } from "../../shared/promql/engine.ts";
-import { formatJsonFloat, formatPointTime, formatSampleValue, formatValue, jsonString } from "../../shared/promql/format.ts";
+import type { Labels } from "../labels/labels.ts";
+import type { PromValue } from "../promql/engine.ts";
+import { formatJsonFloat, formatPointTime, formatSampleValue, formatValue, jsonString } from "../promql/format.ts";
 
 export function labelsJson(ls: Labels): string {
   let s = "{";

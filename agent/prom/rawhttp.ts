@@ -16,6 +16,8 @@
 // Flow control: past HIGH_WATER unread bytes the socket is paused (TCP pushes back on Prometheus) and
 // resumed when the reader has drained to LOW_WATER, so memory stays bounded whatever the reader's pace.
 
+import type { FetchLike } from "../../shared/remote/read.ts";
+
 /** The parts of a fetch Response that remoteRead uses. */
 export interface HttpResponse {
   ok: boolean;
@@ -26,7 +28,8 @@ export interface HttpResponse {
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
-export type HttpPost = (url: string, init: { method: "POST"; headers: Record<string, string>; body: Uint8Array; signal?: AbortSignal }) => Promise<HttpResponse>;
+/** A FetchLike of the remote-read client (shared/remote/read.ts), with the richer response above. */
+export type HttpPost = (url: string, init: Parameters<FetchLike>[1]) => Promise<HttpResponse>;
 
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;

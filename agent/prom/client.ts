@@ -1,8 +1,13 @@
-// The sidecar's view of its Prometheus over HTTP: readiness, config (external labels), flags, TSDB
-// status, and the JSON series/label APIs used for skip_chunks and the label calls.
+// A client of a Prometheus-compatible server (the sidecar's Prometheus; the ruler's query API):
+// readiness, config (external labels), flags, TSDB status, the JSON series/label APIs, and remote read
+// through the one remote-read client (shared/remote/read.ts), over the raw HTTP fast path on Bun.
 
 import { parse as parseYaml } from "yaml";
-import { CodedError } from "../../shared/encoding/errors.ts";
+import { type FetchLike, type ReadRequestInit, remoteRead, type RemoteReadResult } from "../../shared/remote/read.ts";
+import { ReadRequest_ResponseType, type QuerySchema } from "../../shared/gen/prometheus/remote_pb.ts";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { rawHttpPost } from "./rawhttp.ts";
+import { CodedError, codeFromDependencyHttp } from "../../shared/encoding/errors.ts";
 import { labelsFrom, type Labels } from "../../shared/labels/labels.ts";
 import type { Matcher } from "../../shared/labels/matcher.ts";
 
@@ -10,7 +15,25 @@ export interface PromClientOptions {
   /** Per-request timeout for the small JSON calls (not remote read). */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * The HTTP client of remote read. Default: on Bun the raw socket client (rawhttp.ts: a plain http://
+   * Prometheus, the sidecar's common case; bench/rrclient.ts measures why), unless
+   * THANOTS_REMOTE_READ_CLIENT=fetch; fetch everywhere else.
+   */
+  remoteReadPost?: FetchLike;
+  /** Sent as User-Agent; default "thanots". */
+  userAgent?: string;
 }
+
+/**
+ * The default remote-read client. On Bun, the raw socket client unless THANOTS_REMOTE_READ_CLIENT=fetch
+ * (a switch kept for comparison and as a way out).
+ */
+const defaultRemoteReadPost: FetchLike = (() => {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  const raw = env.THANOTS_REMOTE_READ_CLIENT === "fetch" ? null : rawHttpPost();
+  return raw ?? ((url, init) => fetch(url, init));
+})();
 
 /** A selector for `match[]`: `{name="value", …}`; values quoted so Go's strconv.Unquote reads them back. */
 export function selectorString(ms: readonly Matcher[]): string {
@@ -28,11 +51,29 @@ export class PromClient {
   readonly base: string;
   private readonly timeoutMs: number;
   private readonly fetch: typeof fetch;
+  private readonly post: FetchLike;
+  private readonly userAgent: string;
 
   constructor(base: string, opts: PromClientOptions = {}) {
     this.base = base.endsWith("/") ? base : base + "/";
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.fetch = opts.fetch ?? fetch;
+    this.post = opts.remoteReadPost ?? defaultRemoteReadPost;
+    this.userAgent = opts.userAgent ?? "thanots";
+  }
+
+  /**
+   * One remote-read query (`<base>/api/v1/read`). `accept`: the answer types asked for, in preference
+   * order (default streamed chunks, then samples); a SAMPLES answer comes decoded with exact value bits.
+   */
+  async remoteRead(query: MessageInitShape<typeof QuerySchema>, opts: { accept?: ReadRequest_ResponseType[]; signal?: AbortSignal } = {}): Promise<Exclude<RemoteReadResult, { type: "samples" }>> {
+    const req: ReadRequestInit = {
+      queries: [query],
+      acceptedResponseTypes: opts.accept ?? [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS, ReadRequest_ResponseType.SAMPLES],
+    };
+    const res = await remoteRead(this.post, this.url("api/v1/read").toString(), req, { signal: opts.signal, headers: { "User-Agent": this.userAgent }, samples: "raw" });
+    if (res.type === "samples") throw new CodedError("internal", "remote read: SAMPLES decoded as messages where raw samples were asked for");
+    return res;
   }
 
   url(path: string): URL { return new URL(path.replace(/^\//, ""), this.base); }
@@ -41,7 +82,7 @@ export class PromClient {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const s = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      return await this.fetch(u, { signal: s, headers: { "User-Agent": "thanots-sidecar" } });
+      return await this.fetch(u, { signal: s, headers: { "User-Agent": this.userAgent } });
     } catch (e) {
       if (signal?.aborted) throw new CodedError("canceled", `GET ${u.pathname} from Prometheus ${this.base}: canceled`);
       if (timeout.aborted) throw new CodedError("timeout", `GET ${u.pathname} from Prometheus ${this.base}: no answer within ${this.timeoutMs} ms`);
@@ -61,11 +102,10 @@ export class PromClient {
     try {
       j = JSON.parse(text);
     } catch {
-      throw new CodedError(r.status >= 500 ? "unavailable" : "execution", `GET ${u.pathname} from Prometheus ${this.base}: HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`);
+      throw new CodedError(codeFromDependencyHttp(r.status), `GET ${u.pathname} from Prometheus ${this.base}: HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`);
     }
     if (j.status !== "success") {
-      const code = j.errorType === "bad_data" ? "bad_data" : r.status >= 500 ? "unavailable" : "execution";
-      throw new CodedError(code, `GET ${u.pathname} from Prometheus ${this.base}: ${j.errorType ?? "error"}: ${j.error ?? `HTTP ${r.status}`}`);
+      throw new CodedError(codeFromDependencyHttp(r.status, j.errorType), `GET ${u.pathname} from Prometheus ${this.base}: ${j.errorType ?? "error"}: ${j.error ?? `HTTP ${r.status}`}`);
     }
     return j.data as T;
   }

@@ -9,22 +9,14 @@
 //   An error before the stream starts is a non-200 answer with a JSON {"code", "message"} body.
 
 import { toBinary } from "@bufbuild/protobuf";
-import { CodedError, type ErrorCode } from "../../shared/encoding/errors.ts";
-import { SeriesRequestSchema, type SeriesRequest } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
-import { decodeSeriesResponse } from "../../shared/query/wire.ts";
-import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
+import { CodedError } from "../encoding/errors.ts";
+import { codeFromConnectName } from "../rpc/errors.ts";
+import { SeriesRequestSchema, type SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
+import { decodeSeriesResponse, type SeriesFrame } from "./wire.ts";
 import type { FetchFn } from "../rpc/client.ts";
 
 /** Most bytes one message may claim (a corrupt length must not make us buffer gigabytes). */
 const MAX_MESSAGE = 256 << 20;
-
-const CONNECT_CODES: Record<string, ErrorCode> = {
-  canceled: "canceled", unknown: "internal", invalid_argument: "bad_data", deadline_exceeded: "timeout",
-  not_found: "not_found", already_exists: "bad_data", permission_denied: "unauthenticated",
-  resource_exhausted: "resource_exhausted", failed_precondition: "bad_data", aborted: "unavailable",
-  out_of_range: "bad_data", unimplemented: "internal", internal: "internal", unavailable: "unavailable",
-  data_loss: "corrupt", unauthenticated: "unauthenticated",
-};
 
 export interface ConnectSeriesOptions {
   name: string;
@@ -36,10 +28,10 @@ export interface ConnectSeriesOptions {
 function endError(json: unknown, where: string): CodedError | null {
   const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
   if (!err) return null;
-  return new CodedError(CONNECT_CODES[err.code ?? ""] ?? "internal", `${where}: [${err.code ?? "unknown"}] ${err.message ?? ""}`);
+  return new CodedError(codeFromConnectName(err.code ?? ""), `${where}: [${err.code ?? "unknown"}] ${err.message ?? ""}`);
 }
 
-export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal: AbortSignal, o: ConnectSeriesOptions): AsyncGenerator<SeriesResponseInit> {
+export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal: AbortSignal, o: ConnectSeriesOptions): AsyncGenerator<SeriesFrame> {
   const where = `thanos.Store/Series on ${o.name}`;
   const msg = toBinary(SeriesRequestSchema, req);
   const body = new Uint8Array(5 + msg.length);
@@ -62,7 +54,7 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
     let j: { code?: string; message?: string } | null = null;
     try { j = JSON.parse(text); } catch { /* not Connect JSON */ }
     const code = j?.code ?? (res.status === 401 ? "unauthenticated" : res.status === 503 ? "unavailable" : "unknown");
-    throw new CodedError(CONNECT_CODES[code] ?? "internal", `${where}: [${code}] ${j?.message ?? `HTTP ${res.status}: ${text.slice(0, 200)}`}`);
+    throw new CodedError(codeFromConnectName(code), `${where}: [${code}] ${j?.message ?? `HTTP ${res.status}: ${text.slice(0, 200)}`}`);
   }
   if (!res.body) throw new CodedError("unavailable", `${where}: response without a body`);
   const reader = res.body.getReader();
@@ -107,12 +99,7 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
         }
         if (flags & 0x01) throw new CodedError("corrupt", `${where}: compressed message, but no compression was offered`);
         const m = decodeSeriesResponse(buf, s, e, where);
-        switch (m.kind) {
-          case "series": yield { result: { case: "series", value: { labels: m.labels, chunks: m.chunks as never } } }; break;
-          case "batch": yield { result: { case: "batch", value: { series: m.series.map((x) => ({ labels: x.labels, chunks: x.chunks as never })) } } }; break;
-          case "warning": yield { result: { case: "warning", value: m.warning } }; break;
-          default: break;
-        }
+        if (m.kind !== "hints") yield m;
       }
       let r: { done: boolean; value?: Uint8Array };
       try {

@@ -1,14 +1,14 @@
 // A remote StoreAPI (Connect or gRPC-Web over fetch) as a fan-out store. Works on every runtime,
-// Workers included (the client passes redirect: "manual", see edge/rpc/client.ts).
+// Workers included (the client passes redirect: "manual", see shared/rpc/client.ts).
 
 import { create } from "@bufbuild/protobuf";
-import { CodedError } from "../../shared/encoding/errors.ts";
-import { InfoRequestSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import type { SeriesRequest, SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
-import type { SeriesResponseInit } from "../../shared/rpc/store.ts";
-import { storeInfoFrom, type StoreEndpoint } from "../../shared/query/store.ts";
+import { CodedError } from "../encoding/errors.ts";
+import { InfoRequestSchema } from "../gen/thanos/infopb/rpc_pb.ts";
+import type { SeriesRequest, SeriesResponse } from "../gen/thanos/storepb/rpc_pb.ts";
+import { frameOf, type SeriesFrame } from "./wire.ts";
+import { storeInfoFrom, type StoreEndpoint } from "./store.ts";
 import { callError, createStoreApiClients, type ClientOptions, type InfoClient, type StoreClient } from "../rpc/client.ts";
-import { connectSeries } from "./connect-stream.ts";
+import { connectSeries } from "./connect-series.ts";
 
 /** Series messages per response batch asked of remote stores (fewer envelopes for large answers). */
 const BATCH = 256;
@@ -58,9 +58,9 @@ export function storeFromClients(name: string, c: { store: StoreClient; info: In
         throw callError(e, name, "thanos.info.Info/Info");
       }
     },
-    series: (req, signal) => (async function* (): AsyncGenerator<SeriesResponseInit> {
+    series: (req, signal) => (async function* (): AsyncGenerator<SeriesFrame> {
       try {
-        for await (const m of c.store.series(withBatch(req), { signal }) as AsyncIterable<SeriesResponse>) yield m;
+        for await (const m of c.store.series(withBatch(req), { signal }) as AsyncIterable<SeriesResponse>) yield frameOf(m);
       } catch (e) {
         throw callError(e, name, "thanos.Store/Series");
       }

@@ -1,21 +1,21 @@
 // The querier as one hono app, the same on Bun, Deno, Node and Workers:
-// - the Prometheus HTTP API (edge/api) over the fan-out, with Thanos' parameters per request: dedup,
+// - the Prometheus HTTP API (shared/api) over the fan-out, with Thanos' parameters per request: dedup,
 //   partial_response, replicaLabels[], max_source_resolution, storeMatch[];
 // - /api/v1/stores: each store's health, last error, label sets and time range (Thanos' shape);
 // - the fan-out itself served as a StoreAPI (Connect + gRPC-Web), so queriers stack;
 // - optional bearer token on /api/* and the StoreAPI.
 
 import { Hono } from "hono";
-import { errorMessage } from "../../shared/encoding/errors.ts";
-import type { Matcher } from "../../shared/labels/matcher.ts";
-import { Engine, type EngineOptions } from "../../shared/promql/engine.ts";
-import { parseMetricSelector } from "../../shared/promql/parser.ts";
-import { bearerMatches } from "../../shared/rpc/auth.ts";
-import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
-import type { ProxyStore, StoreStatus } from "../../shared/query/proxy.ts";
-import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "../../shared/query/querier.ts";
+import { ERROR_TABLE, errorMessage } from "../encoding/errors.ts";
+import type { Matcher } from "../labels/matcher.ts";
+import { Engine, type EngineOptions } from "../promql/engine.ts";
+import { parseMetricSelector } from "../promql/parser.ts";
+import { bearerMatches } from "../rpc/auth.ts";
+import type { DedupAlgorithm } from "../dedup/dedup.ts";
+import type { ProxyStore, StoreStatus } from "./proxy.ts";
+import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "./querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
-import { labelsJson, stringsJson } from "../api/json.ts";
+import { errorJson, labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
 import { mountUi } from "../ui/app.ts";
@@ -46,10 +46,8 @@ export interface QuerierAppOptions {
   storeApi?: boolean;
   buildInfo?: Partial<BuildInfo>;
   now?: () => number;
-  /** Serve the query page (edge/ui) at `/` (default true). */
+  /** Serve the query page (shared/ui) at `/` (default true). */
   ui?: boolean;
-  /** Hook to add more routes before the API's. */
-  mount?: (app: Hono) => void;
   /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
   compress?: Compressor | null;
 }
@@ -84,8 +82,9 @@ function stepMsOf(p: Params): number {
 }
 
 function unauthorized(): Response {
-  return new Response(JSON.stringify({ status: "error", errorType: "unauthorized", error: "missing or wrong bearer token" }), {
-    status: 401,
+  const s = ERROR_TABLE.unauthenticated;
+  return new Response(errorJson(s.errorType, "missing or wrong bearer token"), {
+    status: s.http,
     headers: { "Content-Type": "application/json", "WWW-Authenticate": 'Bearer realm="thanots"' },
   });
 }
@@ -134,7 +133,6 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     return new Response(`{"status":"success","data":${storesJson(st)}}`, { headers: { "Content-Type": "application/json" } });
   });
 
-  o.mount?.(app);
   if (o.ui !== false) mountUi(app);
 
   const maxRes = (p: Params): number => maxSourceResolution(p.get("max_source_resolution"), stepMsOf(p), o.maxSourceResolutionDefault ?? 0, (s) => {

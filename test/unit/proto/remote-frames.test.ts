@@ -1,8 +1,9 @@
-// agent/sidecar/remoteread.ts readFrames: Prometheus' chunked remote-read framing
-// (uvarint length | big-endian CRC-32C | payload), fed awkwardly.
+// shared/remote/stream.ts readFrames/readFrameGroups, the one frame reader: Prometheus' chunked
+// remote-read framing (uvarint length | big-endian CRC-32C | payload), fed awkwardly. (Decoded
+// messages on top of it: remote-stream.test.ts.)
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFrameGroups, readFrames } from "../../../agent/sidecar/remoteread.ts";
+import { readFrameGroups, readFrames } from "../../../shared/remote/stream.ts";
 import { crc32c } from "../../../shared/encoding/crc32c.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
@@ -25,7 +26,7 @@ async function* split(b: Uint8Array, size: number) { for (let i = 0; i < b.lengt
 
 async function collect(src: AsyncIterable<Uint8Array>, limit?: number): Promise<number[][]> {
   const out: number[][] = [];
-  for await (const p of readFrames(src, "test stream", limit)) out.push([...p]);
+  for await (const p of readFrames(src, { what: "test stream", maxFrameBytes: limit })) out.push([...p]);
   return out;
 }
 
@@ -38,17 +39,17 @@ test("frames come out whole whatever the network chunking (1 byte, 7 bytes, all 
 test("a payload inside one network chunk is a view, not a copy", async () => {
   const src = (async function* () { yield stream; })();
   const views: Uint8Array[] = [];
-  for await (const p of readFrames(src, "s")) views.push(p);
+  for await (const p of readFrames(src, { what: "s" })) views.push(p);
   assert.is(views[2]!.buffer, stream.buffer);
 });
 
-test("corrupt CRC, truncation and oversized frames are corrupt errors naming the stream and offset", async () => {
+test("corrupt CRC, truncation and oversized frames are corrupt errors naming the stream, frame and offset", async () => {
   const bad = stream.slice();
   bad[frame(payloads[0]!).length + frame(payloads[1]!).length + 4] ^= 1; // a byte of the third payload
   const cases: [AsyncIterable<Uint8Array>, RegExp, number?][] = [
-    [split(bad, 5), /^test stream: frame at stream offset 13: CRC-32C mismatch/],
-    [split(stream.subarray(0, stream.length - 1), 3), /^test stream: stream ends inside a frame/],
-    [split(stream, 10), /over the 100-byte limit/, 100],
+    [split(bad, 5), /^test stream: frame 2 at byte offset 13: CRC-32C mismatch/],
+    [split(stream.subarray(0, stream.length - 1), 3), /^test stream: frame 3 at byte offset 319: truncated frame: need 6 bytes \(length 1\), stream has 5$/],
+    [split(stream, 10), /^test stream: frame 2 at byte offset 13: frame of 300 bytes exceeds the limit of 100 bytes$/, 100],
   ];
   for (const [src, re, limit] of cases) {
     try { await collect(src, limit); assert.unreachable(String(re)); } catch (e) {
@@ -62,7 +63,7 @@ test("readFrameGroups: one group per network read, same frames; frames before a 
   for (const size of [1, 7, 64, stream.length]) {
     const flat: number[][] = [];
     let groups = 0;
-    for await (const g of readFrameGroups(split(stream, size), "test stream")) {
+    for await (const g of readFrameGroups(split(stream, size), { what: "test stream" })) {
       assert.ok(g.length > 0, "no empty groups");
       groups++;
       for (const p of g) flat.push([...p]);
@@ -74,7 +75,7 @@ test("readFrameGroups: one group per network read, same frames; frames before a 
   bad[bad.length - 1] ^= 0xff; // last payload byte: the last frame's CRC no longer matches
   const got: number[][] = [];
   try {
-    for await (const g of readFrameGroups((async function* () { yield bad; })(), "test stream")) for (const p of g) got.push([...p]);
+    for await (const g of readFrameGroups((async function* () { yield bad; })(), { what: "test stream" })) for (const p of g) got.push([...p]);
     assert.unreachable("corrupt frame accepted");
   } catch (e) {
     assert.is(errorCode(e), "corrupt");
@@ -86,14 +87,14 @@ test("readFrameGroups: one group per network read, same frames; frames before a 
 test("readFrameGroups: every network split size, and a corrupt frame's offset is the same whatever the split", async () => {
   for (let size = 1; size <= stream.length; size++) {
     const flat: number[][] = [];
-    for await (const g of readFrameGroups(split(stream, size), "s")) for (const p of g) flat.push([...p]);
+    for await (const g of readFrameGroups(split(stream, size), { what: "s" })) for (const p of g) flat.push([...p]);
     assert.equal(flat, payloads.map((p) => [...p]), `chunks of ${size}`);
   }
   const bad = stream.slice();
   bad[frame(payloads[0]!).length + frame(payloads[1]!).length + 4] ^= 1;
   for (let size = 1; size <= bad.length; size += 3) {
-    try { for await (const _ of readFrameGroups(split(bad, size), "s")) { /* drain */ } assert.unreachable(); } catch (e) {
-      assert.match((e as Error).message, /^s: frame at stream offset 13: CRC-32C mismatch/, `chunks of ${size}`);
+    try { for await (const _ of readFrameGroups(split(bad, size), { what: "s" })) { /* drain */ } assert.unreachable(); } catch (e) {
+      assert.match((e as Error).message, /^s: frame 2 at byte offset 13: CRC-32C mismatch/, `chunks of ${size}`);
     }
   }
 });

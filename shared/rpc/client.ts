@@ -1,20 +1,18 @@
 // StoreAPI clients over Connect or gRPC-Web on fetch (connect-web): work on Bun, Deno, Node and
 // workerd. For gRPC over HTTP/2 (Go Thanos peers) see agent/grpc/client.ts.
 import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
-import type { CodedError } from "../../shared/encoding/errors.ts";
-import type { InfoImpl, StoreImpl } from "../../shared/rpc/store.ts";
-import { rpcError } from "../../shared/rpc/errors.ts";
+import type { CodedError } from "../encoding/errors.ts";
+import type { InfoImpl, StoreImpl } from "./store.ts";
+import { rpcError } from "./errors.ts";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
-import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
-import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
+import { Store } from "../gen/thanos/storepb/rpc_pb.ts";
+import { Info } from "../gen/thanos/infopb/rpc_pb.ts";
 
 /** Just the call signature of fetch (Bun's `typeof fetch` also carries `preconnect`). */
 export type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 export type StoreClient = Client<typeof Store>;
 export type InfoClient = Client<typeof Info>;
-export type RulesClient = Client<typeof Rules>;
 
 export interface ClientOptions {
   /** Sent as `authorization: Bearer <token>`. */
@@ -57,10 +55,10 @@ export function createStoreClient(baseUrl: string, opts: ClientOptions = {}): St
   return createClient(Store, storeApiTransport(baseUrl, opts));
 }
 
-/** Store, Info and Rules clients over one transport. */
-export function createStoreApiClients(baseUrl: string, opts: ClientOptions = {}): { store: StoreClient; info: InfoClient; rules: RulesClient } {
+/** Store and Info clients over one transport. */
+export function createStoreApiClients(baseUrl: string, opts: ClientOptions = {}): { store: StoreClient; info: InfoClient } {
   const t = storeApiTransport(baseUrl, opts);
-  return { store: createClient(Store, t), info: createClient(Info, t), rules: createClient(Rules, t) };
+  return { store: createClient(Store, t), info: createClient(Info, t) };
 }
 
 /**

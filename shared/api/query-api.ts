@@ -5,14 +5,14 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { CodedError, errorCode, errorMessage, type ErrorCode } from "../../shared/encoding/errors.ts";
-import { compareLabels, compareStrings, type Labels } from "../../shared/labels/labels.ts";
-import type { Matcher } from "../../shared/labels/matcher.ts";
-import type { Expr } from "../../shared/promql/ast.ts";
-import type { QueryOptions, QueryResult } from "../../shared/promql/engine.ts";
-import { exprType, parseExpr, parseMetricSelector } from "../../shared/promql/parser.ts";
-import { documentedType } from "../../shared/promql/signatures.ts";
-import type { Querier } from "../../shared/storage/types.ts";
+import { CodedError, errorCode, errorMessage, errorStatus } from "../encoding/errors.ts";
+import { compareLabels, compareStrings, type Labels } from "../labels/labels.ts";
+import type { Matcher } from "../labels/matcher.ts";
+import type { Expr } from "../promql/ast.ts";
+import type { QueryOptions, QueryResult } from "../promql/engine.ts";
+import { exprType, parseExpr, parseMetricSelector } from "../promql/parser.ts";
+import { documentedType } from "../promql/signatures.ts";
+import type { Querier } from "../storage/types.ts";
 import { errorJson, labelsJson, queryDataJson, stringsJson, successJson } from "./json.ts";
 import { invalidParam, MAX_TIME_MS, MIN_TIME_MS, type Params, parseDurationNs, parseTimeMs, readParams, timeParam } from "./params.ts";
 
@@ -107,26 +107,14 @@ async function compressed(req: Request, res: Response, compress: Compressor | nu
 
 const MAX_POINTS = 11_000;
 
-/** HTTP status and Prometheus errorType for an error code (web/api/v1 respondError). */
-export function apiErrorType(code: ErrorCode | undefined): { status: number; type: string } {
-  switch (code) {
-    case "bad_data": return { status: 400, type: "bad_data" };
-    case "timeout": return { status: 503, type: "timeout" };
-    case "canceled": return { status: 503, type: "canceled" };
-    case "unavailable": return { status: 503, type: "unavailable" };
-    case "not_found": return { status: 404, type: "not_found" };
-    case "execution": case "resource_exhausted": return { status: 422, type: "execution" };
-    default: return { status: 500, type: "internal" };
-  }
-}
-
 function json(body: string, status = 200): Response {
   return new Response(body, { status, headers: { "Content-Type": "application/json" } });
 }
 
+/** An error as Prometheus' API answers it: status and errorType from the one table (shared/encoding/errors.ts). */
 function errorResponse(e: unknown): Response {
-  const { status, type } = apiErrorType(errorCode(e));
-  return json(errorJson(type, errorMessage(e)), status);
+  const s = errorStatus(e);
+  return json(errorJson(s.errorType, errorMessage(e)), s.http);
 }
 
 function badData(msg: string): CodedError {

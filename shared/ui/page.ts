@@ -1,4 +1,4 @@
-// The UI's HTML shell. Static markup only; edge/ui/script.ts fills it in. Asset and API URLs are
+// The UI's HTML shell. Static markup only; shared/ui/script.ts fills it in. Asset and API URLs are
 // relative so the page works under any origin (Workers, Deno, Bun) and under /graph or /stores too.
 
 function escapeHtml(s: string): string {

@@ -14,12 +14,12 @@ import {
   GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { CodedError, type ErrorCode, errorMessage } from "../../shared/encoding/errors.ts";
+import { CodedError, type ErrorCode, errorMessage } from "../encoding/errors.ts";
 import {
   type Bucket, type IterOptions, type ObjectAttributes, type UploadData,
   DIR_DELIM, checkKey, checkRange, collectBytes, compareKeys, dirPrefix, fixedChunks, rangePastEnd,
-} from "../../shared/objstore/bucket.ts";
-import { MIN_PART_SIZE, type S3BucketConfig } from "../../shared/objstore/config.ts";
+} from "./bucket.ts";
+import { MIN_PART_SIZE, type S3BucketConfig } from "./config.ts";
 
 const MAX_PUT = 5 * 1024 * 1024 * 1024;
 
