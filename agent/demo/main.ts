@@ -4,6 +4,7 @@
 import { resolve } from "node:path";
 import { flagsHelp, parseFlags, type FlagSpec } from "../flags.ts";
 import { startStack, type Stack } from "./stack.ts";
+import { ensure } from "../../scripts/setup.ts";
 
 const FLAGS: FlagSpec[] = [
   { name: "data-dir", help: "where the bucket, both Prometheus TSDBs and the configs live; reused by the next start", default: "./data" },
@@ -64,6 +65,8 @@ export async function run(argv: string[]): Promise<number> {
   const edge = f.bool("edge");
   const days = Number(f.get("seed-days"));
   if (!(days >= 0 && days <= 60)) { console.error(`demo: --seed-days ${JSON.stringify(f.get("seed-days"))}: want a number of days from 0 to 60`); return 2; }
+  // Debian's Prometheus: installed now when apt-get is usable, else the command to run (scripts/setup.ts).
+  if (!ensure("demo")) return 3;
 
   let stack: Stack | null = null;
   let stopping = false;

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { tempDir } from "../lib/proc.ts";
-import { promtoolBackfill, startPrometheus } from "../lib/prometheus.ts";
+import { promtoolBackfill, startPrometheus, type Prometheus } from "../lib/prometheus.ts";
 import { remoteRead, ResponseType } from "../../shared/remote/read.ts";
 import { LabelMatcher_Type } from "../../shared/gen/prometheus/types_pb.ts";
 import { createServer } from "node:http";
@@ -176,10 +176,11 @@ test("real Prometheus 2.42: a scrape-written staleness marker decodes bit-exact 
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as { port: number }).port;
-  const prom = await startPrometheus({
-    config: `global:\n  scrape_interval: 500ms\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
-  });
+  let prom: Prometheus | null = null;
   try {
+    prom = await startPrometheus({
+      config: `global:\n  scrape_interval: 500ms\nscrape_configs:\n  - job_name: t\n    static_configs:\n      - targets: ["127.0.0.1:${port}"]\n`,
+    });
     const deadline = Date.now() + 30_000;
     for (;;) {
       assert.ok(Date.now() < deadline, `no staleness marker after ${scrapes} scrapes`);
@@ -213,7 +214,7 @@ test("real Prometheus 2.42: a scrape-written staleness marker decodes bit-exact 
       break;
     }
   } finally {
-    await prom.stop();
+    await prom?.stop();
     await new Promise((r) => server.close(() => r(undefined)));
   }
 });

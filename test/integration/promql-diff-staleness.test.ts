@@ -51,7 +51,13 @@ test.before(async () => {
       `  - job_name: live\n    static_configs: [{targets: ["127.0.0.1:${livePort}"]}]\n` +
       `  - job_name: dying\n    static_configs: [{targets: ["127.0.0.1:${dyingPort}"]}]\n`,
   });
-  const until = async (n: number) => { while (scrapes < n) await new Promise((r) => setTimeout(r, 100)); };
+  const deadline = Date.now() + 60_000;
+  const until = async (n: number) => {
+    while (scrapes < n) {
+      if (Date.now() > deadline) throw new Error(`Prometheus scraped the targets ${scrapes} times in 60 s, want ${n}:\n${prom!.proc.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   await until(10);
   await new Promise<void>((r) => { dying.close(() => r()); dying.closeAllConnections?.(); });
   await until(20);

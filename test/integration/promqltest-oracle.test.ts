@@ -69,10 +69,6 @@ eval instant at 1m m
   m{a="1"} 2.000001
   m{a="2"} 5
 
-eval_ordered instant at 1m m
-  m{a="2"} 5
-  m{a="1"} 2
-
 eval_ordered instant at 1m sort(m)
   m{a="1"} 2
   m{a="2"} 5

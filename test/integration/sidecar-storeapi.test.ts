@@ -170,7 +170,7 @@ for (const [name, pick, mk, opts] of [
   let made: StoreApiFixture | null = null;
   const fx = () => (made ??= fixture(pick(), mk, opts));
   // The limited store's other cases would exceed its 10-series limit: it runs the contract on the first.
-  addStoreApiContract(t, () => (opts.limits ? { ...fx(), cases: fx().cases.slice(0, 1) } : fx()));
+  addStoreApiContract(t, () => (opts.limits ? { ...fx(), cases: fx().cases.slice(0, 1) } : fx()), opts);
   t.run();
 }
 

@@ -1,13 +1,14 @@
 // The store gateway (`bun agent/main.ts store`) over blocks written by promtool and uploaded to a
 // filesystem bucket and to S3 (s3rver), against a real Prometheus 2.42 serving copies of the same blocks:
-// the StoreAPI contract over gRPC and Connect, plus limits. Two backfills overlap in time for one metric
-// (interleaved timestamps), so the store must merge overlapping blocks of one stream.
+// the StoreAPI contract over gRPC and Connect, plus limits and a bearer token (--grpc-server.bearer-token-file)
+// on a third gateway. Two backfills overlap in time for one metric (interleaved timestamps), so the store must
+// merge overlapping blocks of one stream.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
+import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
 import { promApi, promtoolBackfill, startPrometheus, type Prometheus } from "../lib/prometheus.ts";
@@ -50,7 +51,9 @@ let prom: Prometheus;
 let s3: S3Server;
 interface Gw { proc: Proc; http: string; grpc: string }
 const gws: Gw[] = [];
-let fsGw: Gw, s3Gw: Gw, limitedGw: Gw;
+let fsGw: Gw, s3Gw: Gw, guardedGw: Gw;
+/** The guarded gateway's token, in the file given to --grpc-server.bearer-token-file. */
+const token = "store-s3cret";
 let blockCount = 0;
 let fsCfgFile = "";
 
@@ -98,11 +101,11 @@ function setup(): Promise<void> {
     s3b.destroy();
     const port = new URL(s3.endpoint).port;
     const fsCfg = `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`;
-    [prom, fsGw, s3Gw, limitedGw] = await Promise.all([
+    [prom, fsGw, s3Gw, guardedGw] = await Promise.all([
       startPrometheus({ dataDir: promDir, config: "global:\n  external_labels:\n    cluster: eu-1\n    replica: r1\n" }),
       startStore(fsCfg),
       startStore(`type: S3\nconfig:\n  bucket: thanos\n  endpoint: 127.0.0.1:${port}\n  insecure: true\n  access_key: S3RVER\n  secret_key: S3RVER\n  bucket_lookup_type: path\n`),
-      startStore(fsCfg, ["--store.limits.request-series=10", "--store.limits.request-samples=4000"]),
+      startStore(fsCfg, ["--store.limits.request-series=10", "--store.limits.request-samples=4000", `--grpc-server.bearer-token-file=${tokenFile()}`]),
     ]);
   })());
 }
@@ -114,11 +117,19 @@ async function oracleValues(name: string, ms: M[], mint: number, maxt: number): 
   return (await promApi(prom.url, `/api/v1/label/${name}/values`, { "match[]": selector(ms), start: (mint / 1000).toFixed(3), end: (maxt / 1000).toFixed(3) })).data;
 }
 
-type Mk = (gw: Gw) => ReturnType<typeof createGrpcTransport>;
-const grpcT: Mk = (gw) => createGrpcTransport({ baseUrl: gw.grpc });
-const connectT: Mk = (gw) => createConnectTransport({ baseUrl: gw.http, httpVersion: "1.1" });
+function tokenFile(): string {
+  const f = join(tempDir("store-token-").path, "token");
+  writeFileSync(f, `${token}\n`);
+  return f;
+}
 
-function fixture(gw: Gw, mk: Mk, limits = false): StoreApiFixture {
+type Mk = (gw: Gw, headers?: Record<string, string>) => ReturnType<typeof createGrpcTransport>;
+const withHeaders = (h?: Record<string, string>): Interceptor[] => (h ? [(next) => async (req) => { for (const [k, v] of Object.entries(h)) req.header.set(k, v); return await next(req); }] : []);
+const grpcT: Mk = (gw, h) => createGrpcTransport({ baseUrl: gw.grpc, interceptors: withHeaders(h) });
+const connectT: Mk = (gw, h) => createConnectTransport({ baseUrl: gw.http, httpVersion: "1.1", interceptors: withHeaders(h) });
+
+/** A fixture over fsGw or s3Gw; `guarded` adds the limits and auth parts over guardedGw (same bucket as fsGw). */
+function fixture(gw: Gw, mk: Mk, guarded = false): StoreApiFixture {
   const t = mk(gw);
   const fx: StoreApiFixture = {
     store: createClient(Store, t),
@@ -140,26 +151,32 @@ function fixture(gw: Gw, mk: Mk, limits = false): StoreApiFixture {
       { ms: [["__name__", "=~", "demo_counter_total|demo_gauge"], ["a", "=~", "1|"]], mint: hMinMs + 7_000_000, maxt: hMinMs + 7_400_000 },
     ],
   };
-  if (limits) {
+  if (guarded) {
+    const bearer = { authorization: `Bearer ${token}` };
     fx.limited = {
-      store: createClient(Store, mk(limitedGw)),
+      store: createClient(Store, mk(guardedGw, bearer)),
       overSeries: { ms: [["__name__", "=", "demo_counter_total"]], mint: hMaxMs - 60_000, maxt: hMaxMs },
       overSamples: { ms: [["__name__", "=", "demo_counter_total"], ["instance", "=~", "i[0-9]"]], mint: hMinMs, maxt: hMaxMs },
       under: { ms: [["__name__", "=", "demo_gauge"], ["a", "=", "2"]], mint: hMaxMs - 1_800_000, maxt: hMaxMs },
+    };
+    fx.auth = {
+      without: createClient(Store, mk(guardedGw)),
+      wrongToken: createClient(Store, mk(guardedGw, { authorization: "Bearer nope" })),
+      withToken: createClient(Store, mk(guardedGw, bearer)),
     };
   }
   return fx;
 }
 
 const fixtures: Record<string, StoreApiFixture> = {};
-for (const [name, gw, mk, limits] of [
-  ["filesystem bucket, gRPC", () => fsGw, grpcT, true],
-  ["filesystem bucket, Connect", () => fsGw, connectT, false],
+for (const [name, gw, mk, guarded] of [
+  ["filesystem bucket, gRPC; limits and bearer token", () => fsGw, grpcT, true],
+  ["filesystem bucket, Connect; limits and bearer token", () => fsGw, connectT, true],
   ["S3 (s3rver), gRPC", () => s3Gw, grpcT, false],
 ] as const) {
   const t = suite(`store gateway: ${name}`);
-  t.before(async () => { await setup(); fixtures[name] = fixture(gw(), mk, limits); });
-  addStoreApiContract(t, () => fixtures[name]!);
+  t.before(async () => { await setup(); fixtures[name] = fixture(gw(), mk, guarded); });
+  addStoreApiContract(t, () => fixtures[name]!, { limits: guarded, auth: guarded });
   t.run();
 }
 

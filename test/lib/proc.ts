@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { goInstallCommand, REQUIREMENTS } from "../../scripts/setup.ts";
 
 export async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -79,7 +80,9 @@ export async function waitForHttp(url: string, proc?: Proc, timeoutMs = 30_000):
       throw new Error(`process exited before ${url} was ready:\n${proc.output().slice(-3000)}`);
     }
     try {
-      const r = await fetch(url);
+      // A server that accepts and never answers must not outlast the deadline.
+      const r = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))) });
+      await r.arrayBuffer();
       if (r.ok) return;
       last = `HTTP ${r.status}`;
     } catch (e) {
@@ -98,17 +101,22 @@ export async function waitForHealthyStores(url: string, count: number, timeoutMs
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const st = await (await fetch(`${url}/api/v1/stores`)).json() as { data?: Record<string, { lastError: string | null }[]> };
-    if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length >= count) return;
-    last = JSON.stringify(st);
+    try {
+      const r = await fetch(`${url}/api/v1/stores`, { signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))) });
+      const st = await r.json() as { data?: Record<string, { lastError: string | null }[]> };
+      if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length >= count) return;
+      last = JSON.stringify(st);
+    } catch (e) {
+      last = (e as Error).message;
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${url}: fewer than ${count} healthy stores after ${timeoutMs} ms: ${last.slice(0, 1000)}`);
 }
 
 /**
- * A required external binary. Locally a missing one is a loud failure too: we never silently skip.
- * (Under CI=true this is also what the issue demands.)
+ * A required external binary. A missing one is a loud failure at once, never a skip; `npm test` installs
+ * them before any suite runs (scripts/setup.ts), so this names the command for a suite run on its own.
  */
 export function requireBinary(name: string): string {
   const paths = (process.env.PATH ?? "").split(":");
@@ -118,5 +126,7 @@ export function requireBinary(name: string): string {
       if (statSync(full).isFile()) return full;
     } catch { /* not here */ }
   }
-  throw new Error(`${name} is not on PATH: install it with 'apt-get install -y prometheus prometheus-alertmanager' (.ci/run does this)`);
+  const req = REQUIREMENTS.test.find((r) => r.bins.includes(name));
+  const how = req?.apt ? `apt-get install -y ${req.apt}` : req?.go ? goInstallCommand(process.getuid?.() === 0) : null;
+  throw new Error(`${name} is not on PATH${req ? ` (${req.why})` : ""}: \`npm test\` installs what is missing before the suites run${how ? `; or run: ${how}` : ""}`);
 }

@@ -41,13 +41,46 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     ...(opts.args ?? []),
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ready`, proc, 60_000);
+  try {
+    await waitForHttp(`${url}/-/ready`, proc, 60_000);
+    await checkVersion(bin, url);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
   return { url, port, dataDir, proc, stop: () => proc.stop() };
+}
+
+/** The version every oracle test is written against: Debian 12's Prometheus 2.42. */
+export const PROMETHEUS_VERSION = /^2\.42\./;
+
+/** The oracle must be the Prometheus we claim: its /api/v1/status/buildinfo says 2.42.x, or no test runs. */
+async function checkVersion(bin: string, url: string): Promise<void> {
+  const r = await promApi(url, "/api/v1/status/buildinfo");
+  const v = r?.data?.version;
+  if (typeof v !== "string" || !PROMETHEUS_VERSION.test(v)) {
+    throw new Error(`${bin} is Prometheus ${typeof v === "string" ? v : `of unknown version (buildinfo: ${JSON.stringify(r).slice(0, 300)})`}; ` +
+      "the oracle tests are written against Prometheus 2.42.x (Debian 12: apt-get install -y prometheus)");
+  }
+}
+
+let promtoolChecked: Promise<string> | null = null;
+/** promtool on PATH, once checked to be 2.42.x like the server. */
+function promtoolBinary(): Promise<string> {
+  const bin = requireBinary("promtool");
+  return (promtoolChecked ??= (async () => {
+    const { stdout, stderr } = await run(bin, ["--version"]);
+    const m = /version (\S+)/.exec(stdout + stderr);
+    if (!m || !PROMETHEUS_VERSION.test(m[1]!)) {
+      throw new Error(`${bin} is promtool ${m ? m[1] : `of unknown version (${(stdout + stderr).slice(0, 200)})`}; the tests are written against 2.42.x (Debian 12: apt-get install -y prometheus)`);
+    }
+    return bin;
+  })());
 }
 
 /** `promtool tsdb create-blocks-from openmetrics` on the given text (timestamps in seconds, ends "# EOF"). */
 export async function promtoolBackfill(openmetrics: string, outDir: string, extraArgs: string[] = []): Promise<string> {
-  const bin = requireBinary("promtool");
+  const bin = await promtoolBinary();
   const dir = tempDir("om-").path;
   const file = join(dir, "data.om");
   writeFileSync(file, openmetrics);
@@ -56,7 +89,7 @@ export async function promtoolBackfill(openmetrics: string, outDir: string, extr
 }
 
 export async function promtool(args: string[]): Promise<{ stdout: string; stderr: string }> {
-  const bin = requireBinary("promtool");
+  const bin = await promtoolBinary();
   return await run(bin, args, { maxBuffer: 1 << 30 });
 }
 

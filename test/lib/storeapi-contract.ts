@@ -154,7 +154,15 @@ async function rpcError(p: Promise<unknown>): Promise<ConnectError> {
   throw new Error("expected the call to fail");
 }
 
-export function addStoreApiContract(t: Test, fx: () => StoreApiFixture): void {
+/** Which optional parts of the contract a fixture gives: their cases are registered only then. */
+export interface ContractParts {
+  /** The fixture sets `limited` (a client of the store started with request limits). */
+  limits?: boolean;
+  /** The fixture sets `auth` (clients of a store that requires a bearer token). */
+  auth?: boolean;
+}
+
+export function addStoreApiContract(t: Test, fx: () => StoreApiFixture, parts: ContractParts = {}): void {
   t("Info: external labels, min time at the oldest data, open max time", async () => {
     const f = fx();
     const info = await f.info.info({});
@@ -258,10 +266,9 @@ export function addStoreApiContract(t: Test, fx: () => StoreApiFixture): void {
     assert.equal(contra.names, []);
   });
 
-  t("limits: too many series or samples is ResourceExhausted with the limit in the message", async () => {
-    const f = fx();
-    if (!f.limited) return;
-    const l = f.limited;
+  if (parts.limits) t("limits: too many series or samples is ResourceExhausted with the limit in the message", async () => {
+    const l = fx().limited;
+    assert.ok(l, "registered with limits, but the fixture has no limited client");
     const e1 = await rpcError(collectSeries(l.store, seriesRequest(l.overSeries.ms, l.overSeries.mint, l.overSeries.maxt)));
     assert.is(e1.code, Code.ResourceExhausted);
     assert.match(e1.rawMessage, /exceeded series limit: limit \d+ violated/);
@@ -273,9 +280,9 @@ export function addStoreApiContract(t: Test, fx: () => StoreApiFixture): void {
     assert.ok(ok.raw.length > 0);
   });
 
-  t("auth: a call without or with a wrong bearer token is Unauthenticated; with it, it works", async () => {
+  if (parts.auth) t("auth: a call without or with a wrong bearer token is Unauthenticated; with it, it works", async () => {
     const f = fx();
-    if (!f.auth) return;
+    assert.ok(f.auth, "registered with auth, but the fixture has no auth clients");
     const c = f.cases[0]!;
     for (const cl of [f.auth.without, f.auth.wrongToken]) {
       const err = await rpcError(collectSeries(cl, seriesRequest(c.ms, c.mint, c.maxt)));

@@ -11,6 +11,13 @@ import { backoffDelay, retry, withRetries } from "../../../shared/objstore/retry
 const enc = (s: string) => new TextEncoder().encode(s);
 const noSleep = async () => {};
 
+/** The error a call fails with; a call that succeeds fails the test. */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try { await p; } catch (e) { return e; }
+  assert.unreachable("expected the call to fail");
+  return undefined;
+}
+
 test("backoff doubles from the base, is capped, and is jittered to 50-100 %", () => {
   assert.is(backoffDelay(1, 100, 5000, 1), 100);
   assert.is(backoffDelay(2, 100, 5000, 1), 200);
@@ -33,18 +40,14 @@ test("retry: transient errors are retried with growing delays; others are not", 
   assert.ok(delays[0]! >= 5 && delays[0]! <= 10 && delays[2]! <= 25, String(delays));
   for (const code of ["not_found", "bad_data", "unauthenticated"] as const) {
     let n = 0;
-    try {
-      await retry("op", async () => { n++; throw new CodedError(code, "no"); }, { sleep: noSleep });
-    } catch (e) { assert.is(errorCode(e), code); }
+    const e = await rejection(retry("op", async () => { n++; throw new CodedError(code, "no"); }, { sleep: noSleep }));
+    assert.is(errorCode(e), code);
     assert.is(n, 1, `${code} is not retried`);
   }
   let n = 0;
-  try {
-    await retry("get k", async () => { n++; throw new CodedError("unavailable", "reset"); }, { attempts: 3, sleep: noSleep });
-  } catch (e) {
-    assert.is(errorCode(e), "unavailable");
-    assert.match((e as Error).message, "get k: giving up after 3 attempts: reset");
-  }
+  const e = await rejection(retry("get k", async () => { n++; throw new CodedError("unavailable", "reset"); }, { attempts: 3, sleep: noSleep }));
+  assert.is(errorCode(e), "unavailable");
+  assert.match((e as Error).message, "get k: giving up after 3 attempts: reset");
   assert.is(n, 3);
 });
 
@@ -60,7 +63,7 @@ test("faulty bucket fails exactly every Nth counted call, in each mode", async (
   await f.get("k0"); // not a counted op
   assert.is(f.calls, 6);
   const after = new FaultyBucket(m, { failEvery: 1, ops: ["upload"], mode: "after", code: "internal" });
-  try { await after.upload("k9", enc("v")); } catch (e) { assert.is(errorCode(e), "internal"); }
+  assert.is(errorCode(await rejection(after.upload("k9", enc("v")))), "internal");
   assert.is(await m.exists("k9"), true, "'after' faults happen after the write");
 });
 
@@ -77,7 +80,7 @@ test("withRetries: reads retry through faults; listings resume without duplicate
   assert.is(listings, 3);
   const uf = new FaultyBucket(m, { failEvery: 1, ops: ["upload"] });
   async function* body() { yield enc("x"); }
-  try { await withRetries(uf, { sleep: noSleep }).upload("s", body()); } catch (e) { assert.is(errorCode(e), "unavailable"); }
+  assert.is(errorCode(await rejection(withRetries(uf, { sleep: noSleep }).upload("s", body()))), "unavailable");
   assert.is(uf.calls, 1, "an async iterable body is sent once");
 });
 
