@@ -25,10 +25,14 @@ export const CLIENT_AUTH_TYPES: readonly ClientAuth[] = ["NoClientCert", "Reques
 export type TlsVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 
 export interface ServerTlsConfig {
+  /** Certificate (chain) and key files; "" when given inline (certPem, keyPem). */
   certFile: string;
   keyFile: string;
-  /** CA bundle client certificates must chain to. */
+  certPem?: string;
+  keyPem?: string;
+  /** CA bundle client certificates must chain to (file or inline PEM). */
   clientCaFile?: string;
+  clientCaPem?: string;
   clientAuth: ClientAuth;
   minVersion?: TlsVersion;
   maxVersion?: TlsVersion;
@@ -78,18 +82,19 @@ function mtime(path: string): number {
 /** The secure-context part of a config, read from the files now. Throws naming the file. */
 export function secureContextOptions(c: ServerTlsConfig): tls.SecureContextOptions {
   const o: tls.SecureContextOptions = {
-    cert: read(c.certFile, `${c.what} TLS certificate`),
-    key: read(c.keyFile, `${c.what} TLS key`),
+    cert: c.certFile ? read(c.certFile, `${c.what} TLS certificate`) : c.certPem,
+    key: c.keyFile ? read(c.keyFile, `${c.what} TLS key`) : c.keyPem,
     minVersion: c.minVersion,
     maxVersion: c.maxVersion,
   };
   if (c.clientCaFile) o.ca = read(c.clientCaFile, `${c.what} TLS client CA`);
+  else if (c.clientCaPem) o.ca = c.clientCaPem;
   if (c.ciphers) o.ciphers = c.ciphers;
   if (c.ecdhCurve) o.ecdhCurve = c.ecdhCurve;
   try {
     tls.createSecureContext(o); // a key not matching its certificate, a PEM that does not parse: now, not at the first client
   } catch (e) {
-    throw new CodedError("bad_data", `${c.what} TLS: certificate ${c.certFile} / key ${c.keyFile}: ${errorMessage(e)}`);
+    throw new CodedError("bad_data", `${c.what} TLS: certificate ${c.certFile || "(inline)"} / key ${c.keyFile || "(inline)"}: ${errorMessage(e)}`);
   }
   return o;
 }
@@ -105,38 +110,49 @@ export interface TlsListener {
  * A TLS server that hands each connection that passed the client-auth policy to `onSecure`; listening
  * is the caller's (server.listen). Handshake failures close the connection; nothing is answered.
  */
-export function tlsServer(c: ServerTlsConfig, onSecure: (sock: tls.TLSSocket) => void, log?: Logger): TlsListener {
-  const files = [c.certFile, c.keyFile, ...(c.clientCaFile ? [c.clientCaFile] : [])];
-  let stamps = files.map(mtime);
-  const request = c.clientAuth !== "NoClientCert";
+export function tlsServer(config: ServerTlsConfig | (() => ServerTlsConfig), onSecure: (sock: tls.TLSSocket) => void, log?: Logger): TlsListener {
+  const get = typeof config === "function" ? config : () => config;
+  const first = get();
+  // What the context was built from: the config's files with their mtimes, and the inline PEMs.
+  const stampOf = (c: ServerTlsConfig) => JSON.stringify([c.certFile, c.keyFile, c.clientCaFile ?? "", c.certPem ?? "", c.keyPem ?? "", c.clientCaPem ?? "",
+    c.minVersion ?? "", c.maxVersion ?? "", c.ciphers ?? "", c.ecdhCurve ?? "", ...[c.certFile, c.keyFile, c.clientCaFile ?? ""].map((f) => (f ? mtime(f) : 0))]);
+  let stamp = stampOf(first);
   const server = tls.createServer({
-    ...secureContextOptions(c),
-    requestCert: request,
-    rejectUnauthorized: c.clientAuth === "RequireAndVerifyClientCert",
-    ALPNProtocols: c.alpn,
+    ...secureContextOptions(first),
+    requestCert: first.clientAuth !== "NoClientCert",
+    rejectUnauthorized: first.clientAuth === "RequireAndVerifyClientCert",
+    ALPNProtocols: first.alpn,
   });
+  let warnedPolicy = false;
+  let failed = "";
   const reloadIfChanged = (): boolean => {
-    const now = files.map(mtime);
-    if (now.every((t, i) => t === stamps[i])) return false;
+    const c = get();
+    const now = stampOf(c);
+    if (now === stamp) return false;
+    if (c.clientAuth !== first.clientAuth && !warnedPolicy) {
+      warnedPolicy = true;
+      log?.warn("the TLS client_auth_type changed: restart to apply it (certificates are reloaded meanwhile)", { protocol: c.what });
+    }
     try {
       server.setSecureContext(secureContextOptions(c));
-      stamps = now;
-      log?.info("TLS certificates reloaded", { protocol: c.what, cert: c.certFile });
+      stamp = now;
+      log?.info("TLS certificates reloaded", { protocol: c.what, cert: c.certFile || "(inline)" });
       return true;
     } catch (e) {
       // Keep serving with the old ones (a half-written pair is read again at the next check).
-      log?.warn("TLS certificates changed but do not load; keeping the previous ones", { protocol: c.what, err: errorMessage(e) });
+      if (failed !== now) log?.warn("TLS certificates changed but do not load; keeping the previous ones", { protocol: c.what, err: errorMessage(e) });
+      failed = now;
       return false;
     }
   };
   server.prependListener("connection", () => { reloadIfChanged(); });
   const timer = setInterval(reloadIfChanged, 2000);
   timer.unref?.();
-  server.on("tlsClientError", (e: Error & { code?: string }) => log?.debug("TLS handshake refused", { protocol: c.what, err: e.code ?? e.message }));
+  server.on("tlsClientError", (e: Error & { code?: string }) => log?.debug("TLS handshake refused", { protocol: first.what, err: e.code ?? e.message }));
   server.on("secureConnection", (sock: tls.TLSSocket) => {
-    const why = refuse(c, sock);
+    const why = refuse({ ...get(), clientAuth: first.clientAuth }, sock);
     if (why) {
-      log?.debug("TLS client refused", { protocol: c.what, reason: why });
+      log?.debug("TLS client refused", { protocol: first.what, reason: why });
       sock.destroy();
       return;
     }
