@@ -19,6 +19,7 @@ import { PromClient } from "./prom.ts";
 import { grpcServer, httpApp, listenGrpc, listenHttp, type Listening } from "./server.ts";
 import { Shipper } from "./shipper.ts";
 import { SidecarStore } from "./store.ts";
+import { prometheusLowestTimestamp } from "./mintime.ts";
 
 const HELP = `usage: bun run agent sidecar [flags]
 
@@ -30,8 +31,19 @@ ${flagsHelp(SIDECAR_FLAGS)}
 Auth: with --grpc-server.bearer-token-file or $${TOKEN_ENV}, every StoreAPI call (gRPC and Connect) must send
 "authorization: Bearer <token>"; others get Unauthenticated. /metrics and the health endpoints stay open.`;
 
-/** Oldest sample time Prometheus can have: the oldest local block, else the head's minTime. */
+/**
+ * Oldest sample time Prometheus can have, for Info's min time: Prometheus' own gauge, as Thanos' sidecar
+ * reads it (mintime.ts); where the gauge is missing, the oldest block under --tsdb.path, else the
+ * head's minTime.
+ */
 async function oldestData(cfg: SidecarConfig, prom: PromClient, log: Logger): Promise<number | null> {
+  try {
+    const lowest = await prometheusLowestTimestamp(cfg.promUrl, AbortSignal.timeout(cfg.configTimeoutMs));
+    if (lowest !== null) return lowest;
+    log.debug("Prometheus has no prometheus_tsdb_lowest_timestamp_seconds; looking at blocks and head instead");
+  } catch (e) {
+    log.debug("cannot read Prometheus' lowest timestamp; looking at blocks and head instead", { err: errorMessage(e) });
+  }
   let oldest = Infinity;
   try {
     for (const d of await readdir(cfg.tsdbPath)) {
