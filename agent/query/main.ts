@@ -6,6 +6,7 @@ import { newLogger, parseLevel } from "../log.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
 import { startQueryServer } from "./server.ts";
 import { readFile } from "node:fs/promises";
+import { PROGRAM } from "../program.ts";
 
 export const STORE_TOKENS_ENV = "THANOTS_STORE_TOKENS";
 export const QUERY_TOKEN_ENV = "THANOTS_QUERY_BEARER_TOKEN";
@@ -60,7 +61,7 @@ function durationFlag(name: string, v: string): number {
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("query", FLAGS, argv);
   if (f.bool("help")) {
-    console.log(`usage: bun run agent query [flags]\n\n${flagsHelp(FLAGS)}`);
+    console.log(`usage: ${PROGRAM} query [flags]\n\n${flagsHelp(FLAGS)}`);
     return 0;
   }
   const log = newLogger({ level: parseLevel(f.get("log.level")!) }).with({ component: "query" });

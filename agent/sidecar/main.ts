@@ -20,8 +20,9 @@ import { grpcServer, httpApp, listenGrpc, listenHttp, type Listening } from "./s
 import { Shipper } from "./shipper.ts";
 import { SidecarStore } from "./store.ts";
 import { prometheusLowestTimestamp } from "./mintime.ts";
+import { PROGRAM } from "../program.ts";
 
-const HELP = `usage: bun run agent sidecar [flags]
+const HELP = `usage: ${PROGRAM} sidecar [flags]
 
 StoreAPI beside a Prometheus (remote read) and, with --objstore.config-file, its blocks shipped to the bucket.
 

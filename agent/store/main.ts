@@ -16,6 +16,7 @@ import { startGrpcServer } from "../grpc/server.ts";
 import { parseDurationMs, parseTimeOrDuration } from "../sidecar/flags.ts";
 import { listenHttp } from "../sidecar/server.ts";
 import { FileHeaderCache } from "./header-cache.ts";
+import { PROGRAM } from "../program.ts";
 
 export const STORE_TOKEN_ENV = "THANOTS_STORE_BEARER_TOKEN";
 
@@ -42,7 +43,7 @@ export const STORE_FLAGS: FlagSpec[] = [
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
 ];
 
-const HELP = `usage: bun run agent store [flags]
+const HELP = `usage: ${PROGRAM} store [flags]
 
 Store gateway: the Thanos StoreAPI over every block in the bucket, read by range (nothing downloaded).
 
