@@ -4,11 +4,15 @@
 // h2window.ts, without which Go clients hang on large answers.
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Interceptor } from "@connectrpc/connect";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
 import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../edge/rpc/routes.ts";
 import { listenWithWindowFix } from "./h2window.ts";
+import { compressionSnappy, noSnappyAnswers } from "./snappy.ts";
+import { listenH2Tls } from "../tls/h2.ts";
+import type { ServerTlsConfig } from "../tls/server.ts";
+import type { Logger } from "../log.ts";
 
 const BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
@@ -19,6 +23,9 @@ export interface GrpcServerOptions extends ServeOptions {
   port?: number;
   /** Extra Connect interceptors around every call (metrics, logging), outermost first. */
   interceptors?: Interceptor[];
+  /** TLS (Thanos' --grpc-server-tls-* flags); plaintext when absent. */
+  tls?: ServerTlsConfig | null;
+  log?: Logger;
 }
 
 export interface GrpcServer {
@@ -63,15 +70,17 @@ export async function startGrpcServer(services: StoreApiServices, opts: GrpcServ
     routes: (router) => registerStoreApi(router, services),
     interceptors: serverInterceptors(opts, opts.interceptors),
     readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    // Thanos components with --grpc-compression=snappy send snappy requests (answers stay uncompressed).
+    acceptCompression: [compressionGzip, compressionBrotli, compressionSnappy],
   });
-  const server = http2.createServer({}, handler);
+  const server = http2.createServer({}, noSnappyAnswers(handler));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s: http2.ServerHttp2Session) => {
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
   const host = opts.host ?? "127.0.0.1";
-  const listener = await listenH2(server, host, opts.port ?? 0);
+  const listener = opts.tls ? await listenH2Tls(server, host, opts.port ?? 0, opts.tls, opts.log) : await listenH2(server, host, opts.port ?? 0);
   const port = listener.port;
   return {
     address: `${host.includes(":") ? `[${host}]` : host}:${port}`,

@@ -16,10 +16,11 @@ import { newLogger, type Logger } from "../log.ts";
 import { Registry } from "../metrics.ts";
 import { parseDurationMs, parseSidecarFlags, SIDECAR_FLAGS, TOKEN_ENV, type SidecarConfig } from "./flags.ts";
 import { PromClient } from "./prom.ts";
-import { grpcServer, httpApp, listenGrpc, listenHttp, type Listening } from "./server.ts";
+import { grpcServer, httpApp, listenGrpc, type Listening } from "./server.ts";
 import { Shipper } from "./shipper.ts";
 import { SidecarStore } from "./store.ts";
 import { prometheusLowestTimestamp } from "./mintime.ts";
+import { listenWeb } from "../web/listen.ts";
 import { PROGRAM } from "../program.ts";
 
 const HELP = `usage: ${PROGRAM} sidecar [flags]
@@ -131,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     const app = httpApp(serve, reg, () => ready);
-    const h = await listenHttp(app.fetch, cfg.http.hostname, cfg.http.port);
+    const h = await listenWeb(app.fetch, cfg.http.hostname, cfg.http.port, cfg.httpConfig, log);
     listeners.push(h);
     log.info("HTTP listening", { address: `${cfg.http.hostname}:${h.port}` });
 
@@ -175,7 +176,7 @@ export async function run(argv: string[]): Promise<number> {
     };
     await refreshMin();
 
-    const g = await listenGrpc(grpcServer(serve), cfg.grpc.hostname, cfg.grpc.port);
+    const g = await listenGrpc(grpcServer(serve), cfg.grpc.hostname, cfg.grpc.port, cfg.grpcTls, log);
     listeners.push(g);
     log.info("gRPC listening", { address: `${cfg.grpc.hostname}:${g.port}` });
     ready = true;

@@ -8,6 +8,9 @@
 import { listenHttp } from "../http.ts";
 import { createServer as createH2Server, type Http2Server } from "node:http2";
 import { listenH2 } from "../grpc/server.ts";
+import { compressionSnappy, noSnappyAnswers } from "../grpc/snappy.ts";
+import { listenH2Tls } from "../tls/h2.ts";
+import type { ServerTlsConfig } from "../tls/server.ts";
 import { timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type ConnectRouter, createConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
@@ -140,18 +143,19 @@ function fastOptions(o: ServeOptions): FastSeriesOptions {
 /** gRPC (HTTP/2 cleartext) server for the StoreAPI; Series takes the batched fast path (grpcfast.ts). */
 export function grpcServer(o: ServeOptions, opts: { fastSeries?: boolean } = {}): Http2Server {
   const handler = connectNodeAdapter({
-    routes: routes(o.store), interceptors: [interceptor(o)], grpcWeb: false, connect: false, grpc: true, acceptCompression: [],
+    // Snappy requests (Thanos' --grpc-compression=snappy) are accepted; answers stay uncompressed.
+    routes: routes(o.store), interceptors: [interceptor(o)], grpcWeb: false, connect: false, grpc: true, acceptCompression: [compressionSnappy],
   });
-  if (opts.fastSeries === false) return createH2Server(handler);
+  if (opts.fastSeries === false) return createH2Server(noSnappyAnswers(handler));
   const fast = fastOptions(o);
-  return createH2Server((req, res) => { if (!handleSeriesFast(req, res, fast)) handler(req, res); });
+  return createH2Server(noSnappyAnswers((req, res) => { if (!handleSeriesFast(req, res, fast)) handler(req, res); }));
 }
 
 export type { Listening } from "../http.ts";
 import type { Listening } from "../http.ts";
 
-export async function listenGrpc(server: Http2Server, hostname: string, port: number): Promise<Listening> {
-  const listener = await listenH2(server, hostname, port);
+export async function listenGrpc(server: Http2Server, hostname: string, port: number, tls?: ServerTlsConfig | null, log?: Logger): Promise<Listening> {
+  const listener = tls ? await listenH2Tls(server, hostname, port, tls, log) : await listenH2(server, hostname, port);
   return {
     port: listener.port,
     close: () => new Promise<void>((resolve) => {
