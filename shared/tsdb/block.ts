@@ -55,6 +55,17 @@ export async function openBlock(files: BlockFiles): Promise<Block> {
   };
 }
 
+/**
+ * What postingsForMatchers asks of an index: a block's IndexReader, or the head's MemPostings
+ * (shared/tsdb/head/postings.ts), so matchers select head and block series alike.
+ */
+export interface PostingsIndex {
+  postings(name: string, values: string[]): Promise<Postings>;
+  /** Sorted values of a label name. */
+  labelValues(name: string): string[];
+  allPostings(): Promise<Postings>;
+}
+
 /** The matcher selecting exactly the values `m` rejects (Prometheus Matcher.Inverse). */
 function inverse(m: Matcher): Matcher {
   const type = m.type === "=" ? "!=" : m.type === "!=" ? "=" : m.type === "=~" ? "!~" : "=~";
@@ -62,7 +73,7 @@ function inverse(m: Matcher): Matcher {
 }
 
 /** Postings of the series with the label set to a value `m` accepts (never series without it). */
-async function postingsForMatcher(ix: IndexReader, m: Matcher): Promise<Postings> {
+async function postingsForMatcher(ix: PostingsIndex, m: Matcher): Promise<Postings> {
   if (m.type === "=") return ix.postings(m.name, [m.value]);
   if (m.type === "=~") {
     const set = setMatches(m);
@@ -74,7 +85,7 @@ async function postingsForMatcher(ix: IndexReader, m: Matcher): Promise<Postings
 }
 
 /** Postings of the series with the label set to a value `m` rejects. */
-async function inversePostingsForMatcher(ix: IndexReader, m: Matcher): Promise<Postings> {
+async function inversePostingsForMatcher(ix: PostingsIndex, m: Matcher): Promise<Postings> {
   const vals = ix.labelValues(m.name);
   const res = m.type === "=" && m.value === "" ? vals : vals.filter((v) => !m.matches(v));
   return ix.postings(m.name, res);
@@ -85,7 +96,7 @@ async function inversePostingsForMatcher(ix: IndexReader, m: Matcher): Promise<P
  * also selects series without the label, so it is applied by subtracting what it rejects; `!=`/`!~`
  * on a label that must be set subtract the inverse's postings.
  */
-export async function postingsForMatchers(ix: IndexReader, ms: readonly Matcher[]): Promise<Postings> {
+export async function postingsForMatchers(ix: PostingsIndex, ms: readonly Matcher[]): Promise<Postings> {
   const its: Postings[] = [];
   const notIts: Postings[] = [];
   const mustBeSet = new Set<string>();
