@@ -15,7 +15,6 @@
 // check failed. `strict` then means what it means in Thanos for the set: never dropped, shown down.
 
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
-import type { SeriesResponseInit } from "../rpc/store.ts";
 import type { StoreEndpoint } from "../query/store.ts";
 import { DnsProvider, type Resolver } from "./dns.ts";
 import { type EndpointSpec, type EndpointTarget, endpointTarget, isDynamic, type Lookup, parseEndpoint, staticTarget } from "./endpoint.ts";
@@ -205,6 +204,9 @@ function keyOf(d: DesiredStore): string {
   return `${d.members ? "group" : d.transport} ${d.name}`;
 }
 
+/** What a store's Series stream yields (whatever StoreEndpoint says it is). */
+type Frame = StoreEndpoint["series"] extends (...a: never[]) => AsyncIterable<infer F> ? F : never;
+
 /** Thanos' endpoint-group retry policy: 3 attempts, on UNAVAILABLE. */
 const GROUP_ATTEMPTS = 3;
 
@@ -266,7 +268,7 @@ export class GroupEndpoint implements StoreEndpoint {
 
   series: StoreEndpoint["series"] = (req, signal) => {
     const self = this;
-    return (async function* (): AsyncGenerator<SeriesResponseInit> {
+    return (async function* (): AsyncGenerator<Frame> {
       let last: unknown;
       for (const ep of self.pick()) {
         let sent = false;

@@ -178,7 +178,7 @@ function fakeStore(name: string, state: { down: Set<string>; closed: string[] })
     endpoint: {
       name,
       info: async () => { check(); return { labelSets: [], minTime: 0, maxTime: 1, componentType: name, supportsWithoutReplicaLabels: false }; },
-      series: (async function* () { check(); yield { result: { case: "warning", value: name } } as never; }) as never,
+      series: (async function* () { check(); yield {} as never; }) as never,
       labelNames: async () => { check(); return { names: [name], warnings: [] }; },
       labelValues: async () => { check(); return { values: [], warnings: [] }; },
     },
@@ -223,9 +223,9 @@ test("endpoint group: one store, round-robin over its members, an unavailable me
   assert.equal([await who(), await who(), await who(), await who()], ["10.0.0.1:10901", "10.0.0.2:10901", "10.0.0.3:10901", "10.0.0.1:10901"]);
   state.down.add("10.0.0.2:10901");
   assert.is(await who(), "10.0.0.3:10901"); // 10.0.0.2 was next, down: retried on 10.0.0.3
-  const seen: string[] = [];
-  for await (const m of g.series({} as never, new AbortController().signal)) seen.push(String((m.result as { value: string }).value));
-  assert.is(seen.length, 1);
+  let frames = 0;
+  for await (const _ of g.series({} as never, new AbortController().signal)) frames++;
+  assert.is(frames, 1);
   state.down = new Set(["10.0.0.1:10901", "10.0.0.2:10901", "10.0.0.3:10901"]);
   try {
     await who();
