@@ -1,5 +1,6 @@
 // Thanos/kingpin-style flags: --name=value or --name value, repeatable flags, --flag / --no-flag for
 // booleans. Unknown flags are an error naming the flag and the component.
+import { PROGRAM } from "./program.ts";
 
 export interface FlagSpec {
   name: string;
@@ -47,7 +48,7 @@ export function parseFlags(component: string, specs: FlagSpec[], argv: string[])
       name = spec.name;
       value = "false";
     }
-    if (!spec) throw new FlagError(`${component}: unknown flag --${name} (see --help)`);
+    if (!spec) throw new FlagError(`${component}: unknown flag --${name} (see ${PROGRAM} ${component} --help)`);
     if (spec.boolean) value ??= "true";
     else if (value === undefined) {
       if (i + 1 >= argv.length) throw new FlagError(`${component}: flag --${name} needs a value`);

@@ -11,7 +11,6 @@ import { openLocalBlocks } from "../tsdb/local.ts";
 import { createQuerierApp } from "../../shared/query/app.ts";
 import { fastCompressor } from "./compress.ts";
 import { withMetrics } from "./metrics.ts";
-import { listenHttp } from "../http.ts";
 import { buildQuerier, checkEndpointTokens, defaultQuerierSettings } from "../../shared/query/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
@@ -22,6 +21,14 @@ import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
 import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
 import { bucketFromConfigFile } from "../objstore/factory.ts";
 import type { Logger } from "../log.ts";
+import { remoteStore } from "../../shared/query/remote.ts";
+import type { StoreFactory } from "../../shared/discovery/endpointset.ts";
+import { nodeResolver, type ResolverType } from "../discovery/dns.ts";
+import { startDiscovery } from "../discovery/stores.ts";
+import type { ClientTlsConfig } from "../tls/client.ts";
+import type { ServerTlsConfig } from "../tls/server.ts";
+import { listenWeb } from "../web/listen.ts";
+import { withRoutePrefix } from "./prefix.ts";
 
 export interface QueryConfig {
   hostname: string;
@@ -52,6 +59,23 @@ export interface QueryConfig {
   objstoreConfigFile?: string;
   /** Also serve the fan-out as a gRPC StoreAPI (HTTP/2) here, for Go Thanos queriers. */
   grpcAddress?: { hostname: string; port: number };
+  /** --endpoint-strict, --endpoint-group, --endpoint-group-strict, --store.sd-files (shared/discovery). */
+  strict?: string[];
+  groups?: string[];
+  strictGroups?: string[];
+  sdFiles?: string[];
+  sdIntervalMs?: number;
+  dnsIntervalMs?: number;
+  dnsResolver?: ResolverType;
+  /** --web.route-prefix (normalised: "" or "/x"). */
+  routePrefix?: string;
+  /** gRPC clients: TLS and --grpc-compression. */
+  grpcClientTls?: ClientTlsConfig | null;
+  grpcCompression?: "snappy" | "none";
+  /** TLS of our own gRPC server (--grpc-address). */
+  grpcServerTls?: ServerTlsConfig | null;
+  /** --http.config */
+  httpConfig?: string;
   log: Logger;
 }
 
@@ -73,7 +97,8 @@ export async function localTsdbSource(dir: string): Promise<QuerySource & { bloc
 }
 
 export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
-  if ((cfg.endpoints && cfg.endpoints.length > 0) || cfg.objstoreConfigFile !== undefined) return await startFanoutServer(cfg);
+  const anyEndpoint = [cfg.endpoints, cfg.strict, cfg.groups, cfg.strictGroups, cfg.sdFiles].some((l) => l !== undefined && l.length > 0);
+  if (anyEndpoint || cfg.objstoreConfigFile !== undefined) return await startFanoutServer(cfg);
   const sources: QuerySource[] = [];
   if (cfg.tsdbPath !== undefined) {
     const src = await localTsdbSource(cfg.tsdbPath);
@@ -91,7 +116,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     compress: fastCompressor,
   });
   mountUi(api); // the query page at `/` (shared/ui)
-  const listening = await listenHttp(withMetrics(api.fetch), cfg.hostname, cfg.port);
+  const listening = await listenWeb(withMetrics(withRoutePrefix(api.fetch, cfg.routePrefix ?? "")), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
   cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
   return {
     port: listening.port,
@@ -117,16 +142,14 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     extra.push(bucketStoreEndpoint(bkt));
     cfg.log.info("bucket blocks served in-process", { bucket: bkt.name });
   }
-  // gRPC proper (HTTP/2, what Go Thanos components serve on their gRPC port): `grpc://host:port`.
-  const grpcEps = (cfg.endpoints ?? []).filter((e) => e.startsWith("grpc://"));
-  const httpEps = (cfg.endpoints ?? []).filter((e) => !e.startsWith("grpc://"));
+  // Every endpoint form (shared/discovery): gRPC targets over HTTP/2 (TLS and compression as the
+  // --grpc-client-* flags say), http(s) targets over Connect/gRPC-Web; DNS forms and file SD kept up to date.
   const tokens = cfg.storeTokens ?? {};
-  checkEndpointTokens({ ...defaultQuerierSettings(), endpoints: cfg.endpoints ?? [], endpointTokens: tokens }, "query: --endpoint.tokens-file", "the --endpoint flags");
-  const grpcClients = grpcEps.map((e) => createGrpcClients(e.slice("grpc://".length), { token: tokens[e] }));
-  grpcEps.forEach((e, i) => extra.push(storeFromClients(e, grpcClients[i]!)));
+  const sources = [...(cfg.endpoints ?? []), ...(cfg.strict ?? []), ...(cfg.groups ?? []), ...(cfg.strictGroups ?? [])];
+  checkEndpointTokens({ ...defaultQuerierSettings(), endpoints: sources, endpointTokens: tokens }, "query: --endpoint.tokens-file", "the --endpoint flags");
   const c = buildQuerier({
-    endpoints: httpEps,
-    endpointTokens: Object.fromEntries(Object.entries(tokens).filter(([u]) => !u.startsWith("grpc://"))),
+    endpoints: [],
+    endpointTokens: {},
     protocol: cfg.protocol ?? "connect",
     replicaLabels: cfg.replicaLabels ?? [],
     dedupFunc: cfg.dedupFunc ?? "penalty",
@@ -140,6 +163,19 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     queryTimeoutMs: cfg.timeoutMs,
     maxSamples: cfg.maxSamples,
   }, { extraStores: extra });
+  const factory: StoreFactory = (t) => {
+    const token = tokens[t.source] ?? tokens[t.name];
+    if (t.transport === "grpc") {
+      const cl = createGrpcClients(t.target, { token, tls: cfg.grpcClientTls, compression: cfg.grpcCompression });
+      return { endpoint: storeFromClients(t.name, cl), close: () => cl.close() };
+    }
+    return { endpoint: remoteStore(t.target, { name: t.name, token, protocol: cfg.protocol }), close: () => {} };
+  };
+  const discovery = await startDiscovery({
+    flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
+    sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
+    resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, apply: (eps) => c.proxy.setEndpoints(eps), fixed: extra, log: cfg.log,
+  });
   const app = createQuerierApp({
     ...c.app,
     proxy: c.proxy,
@@ -150,12 +186,12 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {
-    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken });
+    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
     cfg.log.info("listening for gRPC (StoreAPI of the fan-out)", { address: grpc.address });
   }
-  const listening = await listenHttp(withMetrics(fetchFn, () => c.proxy.status()), cfg.hostname, cfg.port);
+  const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status()), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
   cfg.log.info("listening for HTTP (fan-out)", {
-    address: `${cfg.hostname}:${listening.port}`, stores: c.endpoints.map((e) => e.name).join(","),
+    address: `${cfg.hostname}:${listening.port}`, stores: c.proxy.endpoints.map((e) => e.name).join(","), prefix: cfg.routePrefix || "/",
     replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
   });
   return {
@@ -163,7 +199,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     close: async () => {
       await listening.close();
       await grpc?.close();
-      for (const c of grpcClients) c.close();
+      discovery.stop();
       await closeLocal();
     },
   };

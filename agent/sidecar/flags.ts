@@ -2,6 +2,8 @@
 
 import { FlagError, type FlagSpec, nonNegInt, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
 import { parseLevel, type Level } from "../log.ts";
+import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
+import type { ServerTlsConfig } from "../tls/server.ts";
 
 export const TOKEN_ENV = "THANOTS_SIDECAR_BEARER_TOKEN";
 
@@ -22,6 +24,8 @@ export const SIDECAR_FLAGS: FlagSpec[] = [
   { name: "store.limits.request-samples", help: "max samples per Series request (counted exactly from chunk headers); exceeding it fails the call. 0 = no limit", default: "0" },
   { name: "grpc-server.bearer-token-file", help: `file holding a bearer token every StoreAPI call must present (Authorization: Bearer …); or set $${TOKEN_ENV}` },
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
+  ...GRPC_SERVER_TLS_FLAGS,
+  HTTP_CONFIG_FLAG,
 ];
 
 export interface SidecarConfig {
@@ -42,6 +46,10 @@ export interface SidecarConfig {
   bearerTokenFile?: string;
   logLevel: Level;
   help: boolean;
+  /** gRPC server TLS (--grpc-server-tls-*), null: plaintext. */
+  grpcTls: ServerTlsConfig | null;
+  /** --http.config */
+  httpConfig?: string;
 }
 
 export function parseSidecarFlags(argv: string[]): SidecarConfig {
@@ -72,5 +80,7 @@ export function parseSidecarFlags(argv: string[]): SidecarConfig {
     bearerTokenFile: f.get("grpc-server.bearer-token-file"),
     logLevel,
     help,
+    grpcTls: serverTlsFromFlags(f),
+    httpConfig: f.get("http.config"),
   };
 }

@@ -16,7 +16,7 @@ import { GrpcStatus } from "../../shared/encoding/errors.ts";
 import type { CallOutcome, StoreApiServices } from "../../shared/rpc/store.ts";
 import { mountStoreApi } from "../../shared/rpc/server.ts";
 import { flagsHelp, parseDurationMs } from "../flags.ts";
-import { directBodyWriter, listenHttp, type Listening } from "../http.ts";
+import { directBodyWriter, type Listening } from "../http.ts";
 import { startGrpcServer } from "../grpc/server.ts";
 import { newLogger, type Logger } from "../log.ts";
 import { CONTENT_TYPE, type Counter, Registry } from "../metrics.ts";
@@ -24,8 +24,11 @@ import { parseSidecarFlags, SIDECAR_FLAGS, TOKEN_ENV, type SidecarConfig } from 
 import { PromClient } from "../prom/client.ts";
 import { Shipper } from "../shipper/shipper.ts";
 import { SidecarStore } from "./store.ts";
+import { prometheusLowestTimestamp } from "./mintime.ts";
+import { listenWeb } from "../web/listen.ts";
+import { PROGRAM } from "../program.ts";
 
-const HELP = `usage: bun run agent sidecar [flags]
+const HELP = `usage: ${PROGRAM} sidecar [flags]
 
 StoreAPI beside a Prometheus (remote read) and, with --objstore.config-file, its blocks shipped to the bucket.
 
@@ -35,8 +38,19 @@ ${flagsHelp(SIDECAR_FLAGS)}
 Auth: with --grpc-server.bearer-token-file or $${TOKEN_ENV}, every StoreAPI call (gRPC and Connect) must send
 "authorization: Bearer <token>"; others get Unauthenticated. /metrics and the health endpoints stay open.`;
 
-/** Oldest sample time Prometheus can have: the oldest local block, else the head's minTime. */
+/**
+ * Oldest sample time Prometheus can have, for Info's min time: Prometheus' own gauge, as Thanos' sidecar
+ * reads it (mintime.ts); where the gauge is missing, the oldest block under --tsdb.path, else the
+ * head's minTime.
+ */
 async function oldestData(cfg: SidecarConfig, prom: PromClient, log: Logger): Promise<number | null> {
+  try {
+    const lowest = await prometheusLowestTimestamp(cfg.promUrl, AbortSignal.timeout(cfg.configTimeoutMs));
+    if (lowest !== null) return lowest;
+    log.debug("Prometheus has no prometheus_tsdb_lowest_timestamp_seconds; looking at blocks and head instead");
+  } catch (e) {
+    log.debug("cannot read Prometheus' lowest timestamp; looking at blocks and head instead", { err: errorMessage(e) });
+  }
   let oldest = Infinity;
   try {
     for (const d of await readdir(cfg.tsdbPath)) {
@@ -130,7 +144,7 @@ export async function run(argv: string[]): Promise<number> {
     app.get("/-/healthy", (c) => c.text("OK\n"));
     app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready: waiting for Prometheus and its external labels\n", 503)));
     mountStoreApi(app, services, { ...serve, bodyWriter: directBodyWriter() ?? undefined });
-    const h = await listenHttp(app.fetch, cfg.http.hostname, cfg.http.port);
+    const h = await listenWeb(app.fetch, cfg.http.hostname, cfg.http.port, cfg.httpConfig, log);
     listeners.push(h);
     log.info("HTTP listening", { address: `${cfg.http.hostname}:${h.port}` });
 
@@ -174,7 +188,7 @@ export async function run(argv: string[]): Promise<number> {
     };
     await refreshMin();
 
-    const g = await startGrpcServer(services, { ...serve, host: cfg.grpc.hostname, port: cfg.grpc.port, compression: false });
+    const g = await startGrpcServer(services, { ...serve, host: cfg.grpc.hostname, port: cfg.grpc.port, compression: false, tls: cfg.grpcTls, log });
     listeners.push(g);
     log.info("gRPC listening", { address: g.address });
     ready = true;

@@ -13,8 +13,10 @@ import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
 import { startGrpcServer } from "../grpc/server.ts";
-import { listenHttp } from "../http.ts";
+import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
+import { listenWeb } from "../web/listen.ts";
 import { FileHeaderCache } from "./header-cache.ts";
+import { PROGRAM } from "../program.ts";
 
 export const STORE_TOKEN_ENV = "THANOTS_STORE_BEARER_TOKEN";
 
@@ -39,9 +41,11 @@ export const STORE_FLAGS: FlagSpec[] = [
   { name: "store.grpc.series-max-concurrency", help: "concurrent Series calls; more wait in line", default: "20" },
   { name: "grpc-server.bearer-token-file", help: `file holding a bearer token every StoreAPI call must present; or set $${STORE_TOKEN_ENV}` },
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
+  ...GRPC_SERVER_TLS_FLAGS,
+  HTTP_CONFIG_FLAG,
 ];
 
-const HELP = `usage: bun run agent store [flags]
+const HELP = `usage: ${PROGRAM} store [flags]
 
 Store gateway: the Thanos StoreAPI over every block in the bucket, read by range (nothing downloaded).
 
@@ -59,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!bucket) throw new FlagError("store: --objstore.config-file or --objstore.config is required");
   const grpcAddr = parseAddress("grpc-address", f.get("grpc-address")!);
   const httpAddr = parseAddress("http-address", f.get("http-address")!);
+  const grpcTls = serverTlsFromFlags(f);
   const syncEvery = parseDurationMs("sync-block-duration", f.get("sync-block-duration")!);
   let token = process.env[STORE_TOKEN_ENV] || undefined;
   const tf = f.get("grpc-server.bearer-token-file");
@@ -117,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
   app.get("/-/healthy", (c) => c.text("OK\n"));
   app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready: initial block sync running\n", 503)));
   mountStoreApi(app, services, { token });
-  const http = await listenHttp(app.fetch, httpAddr.hostname, httpAddr.port);
+  const http = await listenWeb(app.fetch, httpAddr.hostname, httpAddr.port, f.get("http.config"), log);
   log.info("listening for HTTP", { address: `${httpAddr.hostname}:${http.port}` });
 
   const doSync = async () => {
@@ -132,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   };
   await doSync();
-  const grpc = await startGrpcServer(services, { host: grpcAddr.hostname, port: grpcAddr.port, token });
+  const grpc = await startGrpcServer(services, { host: grpcAddr.hostname, port: grpcAddr.port, token, tls: grpcTls, log });
   log.info("listening for gRPC", { address: grpc.address });
   ready = true;
   const timer = setInterval(() => { void doSync(); }, Math.max(1000, syncEvery));

@@ -5,6 +5,7 @@
 import { discoverBlocks } from "../../shared/block/fetcher.ts";
 import { FlagError, flagsHelp, parseFlags, type FlagSpec } from "../flags.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
+import { PROGRAM } from "../program.ts";
 
 const specs: FlagSpec[] = [
   ...OBJSTORE_FLAGS,
@@ -15,7 +16,7 @@ const specs: FlagSpec[] = [
 
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("tools bucket ls", specs, argv.map((a) => (a === "-o" ? "--output" : a)));
-  if (f.bool("help")) { console.log(`usage: tools bucket ls --objstore.config-file=FILE [-o wide|json]\n\n${flagsHelp(specs)}`); return 0; }
+  if (f.bool("help")) { console.log(`usage: ${PROGRAM} tools bucket ls --objstore.config-file=FILE [-o wide|json]\n\n${flagsHelp(specs)}`); return 0; }
   const out = f.get("output")!;
   if (!["", "wide", "json"].includes(out)) throw new FlagError(`--output: ${JSON.stringify(out)} is not "", wide or json`);
   const bkt = await bucketFromFlags(f, "tools bucket ls");
