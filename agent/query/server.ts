@@ -29,6 +29,10 @@ import type { ClientTlsConfig } from "../tls/client.ts";
 import type { ServerTlsConfig } from "../tls/server.ts";
 import { listenWeb } from "../web/listen.ts";
 import { withRoutePrefix } from "./prefix.ts";
+import { availableParallelism } from "node:os";
+import type { QuerierAppOptions } from "../../shared/query/app.ts";
+import type { BuiltQuerier } from "../../shared/query/config.ts";
+import { startQueryPool } from "./pool.ts";
 
 export interface QueryConfig {
   hostname: string;
@@ -38,6 +42,14 @@ export interface QueryConfig {
   lookbackDeltaMs: number;
   maxSamples: number;
   timeoutMs: number;
+  /** --query.max-concurrent, --query.max-queued, --query.max-concurrent-select (defaults 20, 256, 4). */
+  maxConcurrent?: number;
+  maxQueued?: number;
+  maxConcurrentSelect?: number;
+  /** --query.workers: worker threads evaluating queries; 0 = the main thread; default one per core. */
+  workers?: number;
+  /** Turn order of evaluations sharing a thread (EngineOptions.evalOrder; $THANOTS_EVAL_ORDER, for benches). */
+  evalOrder?: "arrival" | "round-robin";
   /** StoreAPI URLs to fan out to (empty: local blocks only, no fan-out). */
   endpoints?: string[];
   /** Bearer token per endpoint (URL or grpc://host:port). */
@@ -76,6 +88,8 @@ export interface QueryConfig {
   grpcServerTls?: ServerTlsConfig | null;
   /** --http.config */
   httpConfig?: string;
+  /** --log.level, for worker threads (they build their own logger). */
+  logLevel?: string;
   log: Logger;
 }
 
@@ -127,20 +141,20 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
   };
 }
 
-/** --endpoint given: the querier app over remote stores plus the local blocks as one more store. */
-async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
+/** What the main thread and each query worker build alike: the fan-out over the fixed stores and a store factory. */
+export async function fanoutCore(cfg: QueryConfig, log: Logger): Promise<{ c: BuiltQuerier; extra: StoreEndpoint[]; factory: StoreFactory; closeLocal(): Promise<void> }> {
   const extra: StoreEndpoint[] = [];
   let closeLocal = async () => {};
   if (cfg.tsdbPath !== undefined) {
     const local = await openLocalBlocks(cfg.tsdbPath);
-    cfg.log.info("opened local blocks", { path: cfg.tsdbPath, blocks: local.blocks.length });
+    log.info("opened local blocks", { path: cfg.tsdbPath, blocks: local.blocks.length });
     extra.push(blocksEndpoint(`tsdb ${cfg.tsdbPath}`, local.querier));
     closeLocal = () => local.close();
   }
   if (cfg.objstoreConfigFile !== undefined) {
     const bkt = await bucketFromConfigFile(cfg.objstoreConfigFile);
     extra.push(bucketStoreEndpoint(bkt));
-    cfg.log.info("bucket blocks served in-process", { bucket: bkt.name });
+    log.info("bucket blocks served in-process", { bucket: bkt.name });
   }
   // Every endpoint form (shared/discovery): gRPC targets over HTTP/2 (TLS and compression as the
   // --grpc-client-* flags say), http(s) targets over Connect/gRPC-Web; DNS forms and file SD kept up to date.
@@ -162,7 +176,11 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     lookbackDeltaMs: cfg.lookbackDeltaMs,
     queryTimeoutMs: cfg.timeoutMs,
     maxSamples: cfg.maxSamples,
+    maxConcurrent: cfg.maxConcurrent,
+    maxQueued: cfg.maxQueued,
+    maxConcurrentSelect: cfg.maxConcurrentSelect,
   }, { extraStores: extra });
+  if (cfg.evalOrder) c.app.engineOptions = { ...c.app.engineOptions, evalOrder: cfg.evalOrder };
   const factory: StoreFactory = (t) => {
     const token = tokens[t.source] ?? tokens[t.name];
     if (t.transport === "grpc") {
@@ -171,25 +189,47 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     }
     return { endpoint: remoteStore(t.target, { name: t.name, token, protocol: cfg.protocol }), close: () => {} };
   };
-  const discovery = await startDiscovery({
-    flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
-    sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
-    resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, apply: (eps) => c.proxy.setEndpoints(eps), fixed: extra, log: cfg.log,
-  });
-  const app = createQuerierApp({
+  return { c, extra, factory, closeLocal };
+}
+
+/** The querier app's options both threads use (the main thread adds the gate and the offload). */
+export function appOptions(cfg: QueryConfig, c: BuiltQuerier): QuerierAppOptions {
+  return {
     ...c.app,
     proxy: c.proxy,
     dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true,
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
+  };
+}
+
+/** Query workers for this config: --query.workers, else one per core when there is more than one. */
+export function workerCount(cfg: QueryConfig): number {
+  if (cfg.workers !== undefined) return cfg.workers;
+  const n = availableParallelism();
+  return n > 1 ? n : 0;
+}
+
+/** --endpoint given: the querier app over remote stores plus the local blocks as one more store. */
+async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
+  const { c, extra, factory, closeLocal } = await fanoutCore(cfg, cfg.log);
+  const nWorkers = workerCount(cfg);
+  const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
+  if (pool) cfg.log.info("queries run on worker threads", { workers: nWorkers });
+  const discovery = await startDiscovery({
+    flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
+    sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
+    resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, fixed: extra, log: cfg.log,
+    apply: (eps, desired) => { c.proxy.setEndpoints(eps); pool?.setEndpoints(desired); },
   });
+  const app = createQuerierApp({ ...appOptions(cfg, c), offload: pool ? (r) => pool.fetch(r) : undefined });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {
     grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
     cfg.log.info("listening for gRPC (StoreAPI of the fan-out)", { address: grpc.address });
   }
-  const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status()), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
+  const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status(), { gate: c.app.gate, pool: pool ?? undefined }), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
   cfg.log.info("listening for HTTP (fan-out)", {
     address: `${cfg.hostname}:${listening.port}`, stores: c.proxy.endpoints.map((e) => e.name).join(","), prefix: cfg.routePrefix || "/",
     replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
@@ -200,6 +240,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
       await listening.close();
       await grpc?.close();
       discovery.stop();
+      await pool?.close();
       await closeLocal();
     },
   };

@@ -11,6 +11,8 @@
 //   INFO_TTL          how long a store's Info is trusted, e.g. 30s
 //   PARTIAL_RESPONSE  true (default) or false: the partial_response default
 //   LOOKBACK_DELTA, QUERY_TIMEOUT, MAX_SAMPLES   engine settings
+//   MAX_CONCURRENT, MAX_QUEUED, MAX_CONCURRENT_SELECT   admission (--query.max-concurrent, --query.max-queued,
+//                     --query.max-concurrent-select; per isolate on Workers)
 
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
@@ -33,6 +35,14 @@ function duration(env: Env, key: string): number | undefined {
   } catch (e) {
     throw new CodedError("bad_data", `${key}: ${(e as Error).message}`);
   }
+}
+
+function count(env: Env, key: string): number | undefined {
+  const v = set(env, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 0)) throw new CodedError("bad_data", `${key} ${JSON.stringify(v)} is not a non-negative integer`);
+  return n;
 }
 
 export function settingsFromEnv(env: Env): QuerierSettings {
@@ -59,5 +69,8 @@ export function settingsFromEnv(env: Env): QuerierSettings {
     if (!(Number.isInteger(n) && n > 0)) throw new CodedError("bad_data", `MAX_SAMPLES ${JSON.stringify(max)} is not a positive integer`);
     s.maxSamples = n;
   }
+  s.maxConcurrent = count(env, "MAX_CONCURRENT");
+  s.maxQueued = count(env, "MAX_QUEUED");
+  s.maxConcurrentSelect = count(env, "MAX_CONCURRENT_SELECT");
   return s;
 }
