@@ -16,8 +16,14 @@
 // the round) and CPU seconds of the querier process, and the machine's load average.
 //
 //   npx tsx bench/querier-load.ts [--clients 16,64] [--seconds 45] [--rounds 1] [--series 10000] [--hours 2]
-//        [--only ours|thanos] [--ours-args "--query.workers=0 ..."] [--bun-args "--cpu-prof ..."] [--per-query]
+//        [--only ours|thanos] [--ours-args "--query.workers=0 ..."] [--variant "name=flags VAR=value ..."]...
+//        [--bun-args "--cpu-prof ..."] [--per-query]
 //        [--fresh] [--hold]
+// --variant (repeatable) runs several configurations of our querier in the same run, each its own
+// process over the same sidecars, e.g. the request path as it was before admission and workers:
+//   --variant "before=--query.workers=0 --query.max-concurrent=0 --query.max-concurrent-select=0 THANOTS_EVAL_ORDER=round-robin"
+//   --variant "ours="
+// (an upper-case NAME=value is set in the querier's environment). Default: one variant, "ours", with --ours-args.
 // --fresh starts a new querier (ours and Thanos') for every round, so each peak RSS belongs to one round.
 // --hold starts the stack, prints its URLs and waits (for probing by hand) instead of measuring.
 import { cpSync, createWriteStream, readFileSync } from "node:fs";
@@ -41,6 +47,20 @@ const ROUNDS = Number(opt("rounds", "1"));
 const SERIES = Number(opt("series", "10000")), HOURS = Number(opt("hours", "2"));
 const ONLY = opt("only", "");
 const OURS_ARGS = opt("ours-args", "").split(/\s+/).filter((s) => s !== "");
+interface Variant { name: string; args: string[]; env: Record<string, string> }
+const VARIANTS: Variant[] = (() => {
+  const out: Variant[] = [];
+  args.forEach((a, i) => {
+    if (a !== "--variant") return;
+    const v = args[i + 1]!;
+    const eq = v.indexOf("=");
+    const toks = v.slice(eq + 1).split(/\s+/).filter((x) => x !== "");
+    const env: Record<string, string> = {};
+    for (const t of toks) if (/^[A-Z_][A-Z0-9_]*=/.test(t)) env[t.slice(0, t.indexOf("="))] = t.slice(t.indexOf("=") + 1);
+    out.push({ name: v.slice(0, eq), args: toks.filter((t) => !/^[A-Z_][A-Z0-9_]*=/.test(t)), env });
+  });
+  return out.length > 0 ? out : [{ name: "ours", args: OURS_ARGS, env: {} }];
+})();
 /** Flags for bun itself before the script, e.g. "--cpu-prof --cpu-prof-md --cpu-prof-dir=/tmp/prof". */
 const BUN_ARGS = opt("bun-args", "").split(/\s+/).filter((s) => s !== "");
 const PER_QUERY = args.includes("--per-query");
@@ -110,13 +130,18 @@ function pct(sorted: number[], p: number): number {
 interface RoundReport {
   target: string; clients: number; results: Result[]; seconds: number;
   peakRss: number; hwm: number; cpu: number; load: [number, number]; inWindow: number;
+  /** CPU seconds of the sidecars behind this querier and of the two Prometheus, over the round. */
+  sidecarCpu: number; promCpu: number;
 }
 
-async function round(target: string, base: string, pid: number, clients: number, seconds: number): Promise<RoundReport> {
+const cpuOf = (pids: number[]) => pids.reduce((n, p) => n + status(p).cpu, 0);
+
+async function round(target: string, base: string, pid: number, clients: number, seconds: number, sidecars: number[], proms: number[]): Promise<RoundReport> {
   const reqs = mix();
   const results: Result[] = [];
   const load0 = loadavg()[0]!;
   const s0 = status(pid);
+  const side0 = cpuOf(sidecars), prom0 = cpuOf(proms);
   let peakRss = s0.rss;
   const sampler = setInterval(() => { try { peakRss = Math.max(peakRss, status(pid).rss); } catch { /* gone */ } }, 100);
   const t0 = performance.now();
@@ -135,7 +160,10 @@ async function round(target: string, base: string, pid: number, clients: number,
   const s1 = status(pid);
   peakRss = Math.max(peakRss, s1.rss);
   const inWindow = results.filter((r) => r.end <= seconds * 1000).length;
-  return { target, clients, results, seconds, peakRss, hwm: s1.hwm, cpu: s1.cpu - s0.cpu, load: [load0, loadavg()[0]!], inWindow };
+  return {
+    target, clients, results, seconds, peakRss, hwm: s1.hwm, cpu: s1.cpu - s0.cpu, load: [load0, loadavg()[0]!], inWindow,
+    sidecarCpu: cpuOf(sidecars) - side0, promCpu: cpuOf(proms) - prom0,
+  };
 }
 
 function fmtS(ms: number): string {
@@ -153,7 +181,7 @@ function report(r: RoundReport): void {
   for (const x of r.results) if (x.error !== null) errs.set(x.error, (errs.get(x.error) ?? 0) + 1);
   const errText = errs.size === 0 ? "none" : [...errs].map(([k, n]) => `${n} x ${k}`).join(", ");
   console.log(`\n${r.target}, ${r.clients} clients, ${r.seconds} s: ${r.results.length} requests (${r.inWindow} within the window) = ${(r.inWindow / r.seconds).toFixed(2)} req/s; errors: ${errText}`);
-  console.log(`  querier peak RSS ${r.peakRss.toFixed(0)} MiB sampled (VmHWM ${r.hwm.toFixed(0)} MiB), CPU ${r.cpu.toFixed(1)} s (${(r.cpu / r.seconds).toFixed(2)} cores); load average ${r.load[0].toFixed(2)} -> ${r.load[1].toFixed(2)}`);
+  console.log(`  querier peak RSS ${r.peakRss.toFixed(0)} MiB sampled (VmHWM ${r.hwm.toFixed(0)} MiB), CPU ${r.cpu.toFixed(1)} s (${(r.cpu / r.seconds).toFixed(2)} cores); its sidecars ${(r.sidecarCpu / r.seconds).toFixed(2)} cores, Prometheus pair ${(r.promCpu / r.seconds).toFixed(2)} cores; load average ${r.load[0].toFixed(2)} -> ${r.load[1].toFixed(2)}`);
   console.log(`  ${"".padEnd(58)} ${"n".padStart(5)} ${"err".padStart(5)} ${"p50 s".padStart(7)} ${"p99 s".padStart(7)} ${"max s".padStart(7)}`);
   for (const k of ["range", "instant", "series"] as const) console.log(statsRow(k, r.results.filter((x) => x.req.kind === k)));
   console.log(statsRow("all", r.results));
@@ -174,7 +202,7 @@ function report(r: RoundReport): void {
 function summaryLine(r: RoundReport): string {
   const all = r.results.map((x) => x.ms).sort((a, b) => a - b);
   const errors = r.results.filter((x) => x.error !== null).length;
-  return `| ${r.target} | ${r.clients} | ${(r.inWindow / r.seconds).toFixed(2)} | ${errors} | ${fmtS(pct(all, 50))} | ${fmtS(pct(all, 99))} | ${fmtS(all[all.length - 1] ?? NaN)} | ${r.peakRss.toFixed(0)} | ${(r.cpu / r.seconds).toFixed(2)} | ${r.load[0].toFixed(1)} |`;
+  return `| ${r.target} | ${r.clients} | ${(r.inWindow / r.seconds).toFixed(2)} | ${errors} | ${fmtS(pct(all, 50))} | ${fmtS(pct(all, 99))} | ${fmtS(all[all.length - 1] ?? NaN)} | ${r.peakRss.toFixed(0)} | ${(r.cpu / r.seconds).toFixed(2)} | ${(r.sidecarCpu / r.seconds).toFixed(2)} | ${r.load[0].toFixed(1)} |`;
 }
 
 async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string }> {
@@ -186,10 +214,10 @@ async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string
   return { proc, url };
 }
 
-async function startOurs(eps: string[]): Promise<{ proc: Proc; url: string }> {
+async function startOurs(eps: string[], v: Variant): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/bun"), [...BUN_ARGS, join(root, "agent/main.ts"), "query",
-    ...eps.flatMap((e) => ["--endpoint", e]), "--query.replica-label", "replica", `--http-address=127.0.0.1:${port}`, "--log.level=warn", ...OURS_ARGS], { cwd: root });
+    ...eps.flatMap((e) => ["--endpoint", e]), "--query.replica-label", "replica", `--http-address=127.0.0.1:${port}`, "--log.level=warn", ...v.args], { cwd: root, env: v.env });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/-/ready`, proc, 60_000);
   await waitForHealthyStores(url, eps.length);
@@ -247,45 +275,53 @@ async function main(): Promise<void> {
   const reports: RoundReport[] = [];
   try {
     let oursEps: string[] = [], thanosEps: string[] = [];
+    const oursSidecars: number[] = [], thanosSidecars: number[] = [];
+    const promPids = [promA.proc.child.pid!, promB.proc.child.pid!];
     let bin = "";
     if (ONLY !== "thanos") {
       const [sa, sb] = await Promise.all([startSidecar(promA), startSidecar(promB)]);
       procs.push(sa.proc, sb.proc);
       oursEps = [sa.url, sb.url];
+      oursSidecars.push(sa.proc.child.pid!, sb.proc.child.pid!);
     }
     if (ONLY !== "ours") {
       bin = await thanosBinary();
       thanosEps = await startThanosSidecars(bin, [promA, promB], procs);
+      thanosSidecars.push(...procs.slice(-2).map((p) => p.child.pid!));
     }
     console.log(`data: ${SERIES} series x ${HOURS} h at 15 s, HA pair; mix of ${mix().length} requests (${mix().map((r) => r.kind).join(" ")}); ${SECONDS} s per round; client timeout ${REQUEST_TIMEOUT_MS / 1000} s`);
-    if (OURS_ARGS.length > 0) console.log(`our querier's extra flags: ${OURS_ARGS.join(" ")}`);
-    let ours: { proc: Proc; url: string } | null = null, thanos: { proc: Proc; url: string } | null = null;
+    for (const v of VARIANTS) console.log(`our querier "${v.name}": ${[...Object.entries(v.env).map(([k, x]) => `${k}=${x}`), ...v.args].join(" ") || "defaults"}`);
+    const ours = new Map<string, { proc: Proc; url: string }>();
+    let thanos: { proc: Proc; url: string } | null = null;
     if (args.includes("--hold")) {
       // Keep the stack up for probing by hand (profiles, curl); SIGINT/SIGTERM tears it down.
-      if (ONLY !== "thanos") { ours = await startOurs(oursEps); procs.push(ours.proc); }
+      if (ONLY !== "thanos") for (const v of VARIANTS) { const o = await startOurs(oursEps, v); procs.push(o.proc); ours.set(v.name, o); }
       if (ONLY !== "ours") { thanos = await startThanosQuerier(bin, thanosEps); procs.push(thanos.proc); }
-      console.log(`holding: prometheus ${promA.url} ${promB.url}; our sidecars ${oursEps.join(" ")}; our querier ${ours?.url} (pid ${ours?.proc.child.pid}); Thanos sidecars ${thanosEps.join(" ")}; Thanos querier ${thanos?.url} (pid ${thanos?.proc.child.pid})`);
+      console.log(`holding: prometheus ${promA.url} ${promB.url}; our sidecars ${oursEps.join(" ")}; our queriers ${[...ours].map(([n, o]) => `${n} ${o.url} (pid ${o.proc.child.pid})`).join(", ")}; Thanos sidecars ${thanosEps.join(" ")}; Thanos querier ${thanos?.url} (pid ${thanos?.proc.child.pid})`);
       await new Promise<void>((r) => { process.once("SIGINT", () => r()); process.once("SIGTERM", () => r()); });
       return;
     }
     for (const clients of CLIENTS) {
       for (let rd = 0; rd < ROUNDS; rd++) {
         if (ONLY !== "thanos") {
-          if (ours === null || FRESH) { await ours?.proc.stop(); ours = await startOurs(oursEps); procs.push(ours.proc); await warm("ours", ours.url); }
-          const r = await round("ours", ours.url, ours.proc.child.pid!, clients, SECONDS);
-          report(r);
-          reports.push(r);
+          for (const v of VARIANTS) {
+            let o = ours.get(v.name);
+            if (o === undefined || FRESH) { await o?.proc.stop(); o = await startOurs(oursEps, v); procs.push(o.proc); ours.set(v.name, o); await warm(v.name, o.url); }
+            const r = await round(v.name, o.url, o.proc.child.pid!, clients, SECONDS, oursSidecars, promPids);
+            report(r);
+            reports.push(r);
+          }
         }
         if (ONLY !== "ours") {
           if (thanos === null || FRESH) { await thanos?.proc.stop(); thanos = await startThanosQuerier(bin, thanosEps); procs.push(thanos.proc); await warm("thanos", thanos.url); }
-          const r = await round("thanos", thanos.url, thanos.proc.child.pid!, clients, SECONDS);
+          const r = await round("thanos", thanos.url, thanos.proc.child.pid!, clients, SECONDS, thanosSidecars, promPids);
           report(r);
           reports.push(r);
         }
       }
     }
-    console.log(`\n| querier | clients | req/s | errors | p50 s | p99 s | max s | peak RSS MiB | cores | load |`);
-    console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+    console.log(`\n| querier | clients | req/s | errors | p50 s | p99 s | max s | peak RSS MiB | querier cores | sidecar cores | load |`);
+    console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
     for (const r of reports) console.log(summaryLine(r));
   } finally {
     for (const p of procs.reverse()) await p.stop();
