@@ -27,7 +27,7 @@ import {
 } from "../block/fetcher.ts";
 import { anyHealthError, criticalError, type HealthStats, indexHealthStats, indexStatsOf, issue347Error, outOfOrderChunksError, outOfOrderLabelsError } from "../block/health.ts";
 import { type DeletionMark, markBlock, type MarkerKind, MARKER_FILES, type NoCompactMark, type NoDownsampleMark } from "../block/markers.ts";
-import type { RelabelConfig } from "../block/relabel.ts";
+import type { RelabelConfig } from "../labels/relabel.ts";
 import { encodeBlockMeta, type BlockMeta, type ThanosMeta } from "../tsdb/meta.ts";
 import { newUlid } from "../tsdb/ulid.ts";
 import { compactBlocks } from "./blocks.ts";
