@@ -1,5 +1,6 @@
 // Thanos/kingpin-style flags: --name=value or --name value, repeatable flags, --flag / --no-flag for
 // booleans. Unknown flags are an error naming the flag and the component.
+import { readFile } from "node:fs/promises";
 
 export interface FlagSpec {
   name: string;
@@ -90,4 +91,18 @@ export function parseAddress(flag: string, v: string): { hostname: string; port:
   }
   const host = v.slice(0, i).replace(/^\[|\]$/g, "");
   return { hostname: host === "" ? "0.0.0.0" : host, port };
+}
+
+/** Thanos' extflag.PathOrContent: the content of `--<name>-file`, or `--<name>` itself, or "" (both: an error). */
+export async function pathOrContent(f: ParsedFlags, name: string): Promise<{ text: string; what: string }> {
+  const file = f.get(`${name}-file`), text = f.get(name);
+  if (file && text) throw new FlagError(`both --${name}-file and --${name} are set`);
+  if (file) {
+    try {
+      return { text: await readFile(file, "utf8"), what: file };
+    } catch (e) {
+      throw new FlagError(`--${name}-file: read ${file}: ${(e as Error).message}`);
+    }
+  }
+  return { text: text ?? "", what: `--${name}` };
 }

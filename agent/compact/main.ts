@@ -2,17 +2,16 @@
 // directory and the metrics, and runs shared/compact/compactor.ts: once by default, or with --wait every
 // --wait-interval while serving /metrics, /-/healthy and /-/ready on --http-address.
 
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
+import { goDuration } from "../../shared/encoding/gotext.ts";
 import { parseSelectorRelabelConfig } from "../../shared/block/fetcher.ts";
-import type { RelabelConfig } from "../../shared/labels/relabel.ts";
 import { checkRetention, Compactor, DEFAULT_CONFIG, runCompactor, type CompactorConfig } from "../../shared/compact/compactor.ts";
 import type { CompactorMetrics } from "../../shared/compact/metrics.ts";
 import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
-import { FlagError, type FlagSpec, flagsHelp, parseAddress, parseFlags } from "../flags.ts";
+import { FlagError, type FlagSpec, flagsHelp, parseAddress, parseFlags, pathOrContent } from "../flags.ts";
 import { listenHttp } from "../http.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
@@ -122,14 +121,8 @@ export async function parseCompactFlags(argv: string[]): Promise<{ f: ReturnType
   const strategy = f.get("block-discovery-strategy")!;
   if (strategy !== "concurrent" && strategy !== "recursive") throw new FlagError(`--block-discovery-strategy: unknown sync strategy ${strategy}`);
   const replicaLabels = f.all("deduplication.replica-label").flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
-  let relabel: RelabelConfig[] = [];
-  const rf = f.get("selector.relabel-config-file"), rc = f.get("selector.relabel-config");
-  if (rf && rc) throw new FlagError("compact: give either --selector.relabel-config-file or --selector.relabel-config, not both");
-  if (rf) {
-    let text: string;
-    try { text = await readFile(rf, "utf8"); } catch (e) { throw new FlagError(`--selector.relabel-config-file: read ${rf}: ${errorMessage(e)}`); }
-    relabel = parseSelectorRelabelConfig(text, rf);
-  } else if (rc) relabel = parseSelectorRelabelConfig(rc, "--selector.relabel-config");
+  const sel = await pathOrContent(f, "selector.relabel-config");
+  const relabel = parseSelectorRelabelConfig(sel.text, sel.what);
   let ranges: number[];
   try { ranges = compactionRanges(posIntOrZero("debug.max-compaction-level", f.get("debug.max-compaction-level")!)); } catch (e) { throw new FlagError(`get compaction levels: ${errorMessage(e)}`); }
   const retention = {
@@ -266,7 +259,7 @@ export async function run(argv: string[]): Promise<number> {
   if (p.cfg.verticalCompaction || p.cfg.replicaLabels.length > 0) log("info", "vertical compaction is enabled", { "compact.enable-vertical-compaction": String(p.cfg.verticalCompaction) });
   if (p.cfg.ranges.length < 5) log("warn", "Max compaction level is lower than should be", { current: p.cfg.ranges.length - 1, default: 4 });
   for (const [k, v] of [["raw samples", p.cfg.retention.raw], ["5 min aggregated samples", p.cfg.retention.fiveMin], ["1 hour aggregated samples", p.cfg.retention.oneHour]] as const) {
-    if (v > 0) log("info", `retention policy of ${k} is enabled`, { duration: `${v / 1000}s` });
+    if (v > 0) log("info", `retention policy of ${k} is enabled`, { duration: goDuration(v) });
   }
 
   const reg = new Registry();

@@ -417,6 +417,10 @@ export interface FetchResult {
   synced: Map<string, number>;
   modified: Map<string, number>;
   source: "index" | "listing";
+  /** Every block with a readable meta.json, before the filters (Thanos' "cached" count). */
+  all: BlockMeta[];
+  /** Marker files per block, when the listing read the block folders. */
+  markers?: Map<string, Set<string>>;
 }
 
 export interface MetaFetcherOptions {
@@ -488,7 +492,8 @@ export class MetaFetcher {
     return {
       metas: r.metas, partial: d.partial, problems: [...d.problems, ...r.ctx.warnings], incomplete: d.incomplete,
       deletionMarks: r.ctx.deletionMarks, noCompactMarks: r.ctx.noCompactMarks, noDownsampleMarks: r.ctx.noDownsampleMarks,
-      duplicates: r.ctx.duplicates, synced, modified: r.ctx.modified, source: d.source,
+      duplicates: r.ctx.duplicates, synced, modified: r.ctx.modified, source: d.source, all: d.metas,
+      ...(d.markers ? { markers: d.markers } : {}),
     };
   }
 }

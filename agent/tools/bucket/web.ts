@@ -1,0 +1,2 @@
+// placeholder
+export async function run(): Promise<number> { return 2; }
