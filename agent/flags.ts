@@ -106,3 +106,17 @@ export async function pathOrContent(f: ParsedFlags, name: string): Promise<{ tex
   }
   return { text: text ?? "", what: `--${name}` };
 }
+
+/**
+ * Every flag with its value as a string (booleans "true"/"false"), as Thanos' /api/v1/status/flags
+ * serves them; `hide` flags (secrets such as an inline objstore config) are shown as "<hidden>".
+ */
+export function flagsMap(specs: FlagSpec[], f: ParsedFlags, hide: readonly string[] = ["objstore.config", "objstore-backup.config"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of specs) {
+    if (s.name === "help") continue;
+    const v = s.boolean ? String(f.bool(s.name)) : s.repeatable ? f.all(s.name).join(",") : f.get(s.name) ?? "";
+    out[s.name] = hide.includes(s.name) && v !== "" ? "<hidden>" : v;
+  }
+  return out;
+}

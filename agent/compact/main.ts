@@ -6,12 +6,17 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
 import { goDuration } from "../../shared/encoding/gotext.ts";
-import { parseSelectorRelabelConfig } from "../../shared/block/fetcher.ts";
+import { gatherNoCompactMarks, gatherNoDownsampleMarks, ignoreDeletionMarkFilter, parseSelectorRelabelConfig } from "../../shared/block/fetcher.ts";
+import type { LogFn } from "../../shared/block/log.ts";
+import { markBlockLogged } from "../../shared/block/markers.ts";
+import type { Bucket } from "../../shared/objstore/bucket.ts";
+import { blocksApp } from "../../shared/ui/blocks/app.ts";
+import { type BlocksView, GlobalBlocks } from "../../shared/ui/blocks/api.ts";
 import { checkRetention, Compactor, DEFAULT_CONFIG, runCompactor, type CompactorConfig } from "../../shared/compact/compactor.ts";
 import type { CompactorMetrics } from "../../shared/compact/metrics.ts";
 import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
-import { FlagError, type FlagSpec, flagsHelp, parseAddress, parseFlags, pathOrContent } from "../flags.ts";
+import { FlagError, type FlagSpec, flagsHelp, flagsMap, parseAddress, parseFlags, pathOrContent, type ParsedFlags } from "../flags.ts";
 import { listenHttp } from "../http.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
@@ -89,10 +94,53 @@ export function parseBase2Bytes(flag: string, s: string): number {
   return Math.floor(Number(m[1]) * 1024 ** exp[(m[2] ?? "B").toLowerCase()]!);
 }
 
-/** Hooks adding HTTP routes to the compactor's server (the blocks page registers one). */
-export type RouteHook = (app: Hono, ctx: { compactor: Compactor; prefix: string }) => void;
+/** What a route hook gets: the compactor, its bucket, flags and logger, and a signal that ends with the server. */
+export interface RouteContext {
+  compactor: Compactor;
+  prefix: string;
+  bucket: Bucket;
+  flags: ParsedFlags;
+  log: LogFn;
+  signal: AbortSignal;
+}
+
+/** Hooks adding HTTP routes to the compactor's server (the blocks page registers one, below). */
+export type RouteHook = (app: Hono, ctx: RouteContext) => void;
 const routeHooks: RouteHook[] = [];
 export function addRouteHook(h: RouteHook): void { routeHooks.push(h); }
+
+/**
+ * The blocks page (shared/ui/blocks/) on the compactor's --http-address, as Thanos' compactor serves its
+ * block viewer: `/blocks` the whole bucket (synced every --block-viewer.global.sync-block-interval, with
+ * marks), `/loaded` the compactor's own view after its filters (its last sync).
+ */
+addRouteHook((app, ctx) => {
+  const f = ctx.flags;
+  const global = new GlobalBlocks(ctx.bucket, [ignoreDeletionMarkFilter(Number.POSITIVE_INFINITY), gatherNoCompactMarks(), gatherNoDownsampleMarks()]);
+  const c = ctx.compactor;
+  const loaded = (): BlocksView => ({
+    blocks: [...c.metas.values()], deletionMarks: c.deletionMarks, noCompactMarks: c.noCompact, noDownsampleMarks: c.noDownsample,
+    partial: [...c.partial.keys()], refreshedAt: c.lastSyncAt, err: c.halted ? `halted: ${errorMessage(c.halted)}` : null,
+  });
+  const page = blocksApp({
+    title: "thanots compactor",
+    label: f.get("bucket-web-label") ?? "",
+    flags: flagsMap(COMPACT_FLAGS, f),
+    disableAdminOperations: f.bool("disable-admin-operations"),
+    views: { global: () => global.view(), loaded },
+    ranges: c.cfg.ranges,
+    mark: async (id, kind, detail) => {
+      await markBlockLogged(ctx.bucket, id, kind, { details: detail }, ctx.log);
+      await global.refresh().catch(() => {});
+    },
+  });
+  app.route(ctx.prefix === "" ? "/" : `/${ctx.prefix.replace(/^\/+|\/+$/g, "")}`, page);
+  void global.run({
+    intervalMs: parseDurationMs("block-viewer.global.sync-block-interval", f.get("block-viewer.global.sync-block-interval")!),
+    timeoutMs: parseDurationMs("block-viewer.global.sync-block-timeout", f.get("block-viewer.global.sync-block-timeout")!),
+    signal: ctx.signal, log: ctx.log,
+  });
+});
 
 export interface ParsedCompactFlags {
   cfg: CompactorConfig;
@@ -283,7 +331,7 @@ export async function run(argv: string[]): Promise<number> {
       app.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
       app.get("/-/healthy", (c) => c.text("OK\n"));
       app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
-      if (!p.webDisabled) for (const h of routeHooks) h(app, { compactor, prefix: p.routePrefix });
+      if (!p.webDisabled) for (const h of routeHooks) h(app, { compactor, prefix: p.routePrefix, bucket, flags: f, log, signal: ac.signal });
       const srv = await listenHttp(app.fetch, p.http.hostname, p.http.port);
       http = srv;
       log("info", "listening for requests and metrics", { address: `${p.http.hostname}:${srv.port}` });
@@ -299,6 +347,7 @@ export async function run(argv: string[]): Promise<number> {
     log("error", "compaction failed", { err: errorMessage(e) });
     return 1;
   } finally {
+    ac.abort(); // ends the blocks page's refresh loop too
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
     await http?.close();

@@ -154,6 +154,8 @@ export class Compactor {
   private readonly vertical: boolean;
   /** Set when a halt error happened (the caller decides to halt or exit). */
   halted: Error | null = null;
+  /** When the last successful sync finished (ms), or null. */
+  lastSyncAt: number | null = null;
 
   constructor(cfg: Partial<CompactorConfig>, private readonly d: CompactorDeps) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
@@ -209,6 +211,7 @@ export class Compactor {
       throw retryError(`sync: incomplete view: meta.json of ${r.incomplete.length} blocks could not be read (${r.incomplete.slice(0, 3).join(", ")}${r.incomplete.length > 3 ? ", …" : ""})`);
     }
     this.metas = r.metas;
+    this.lastSyncAt = this.now();
     this.partial = r.partial;
     this.deletionMarks = r.deletionMarks;
     this.noCompact = r.noCompactMarks;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ignoreDeletionMarkFilter } from "../../../shared/block/fetcher.ts";
 import { DEFAULT_ISSUES, REPAIRERS, selectIssues, VERIFIERS, verifyBucket } from "../../../shared/compact/verify.ts";
-import { isUlid } from "../../../shared/tsdb/ulid.ts";
+import { ulidParseError } from "../../../shared/tsdb/ulid.ts";
 import { DiskWorkspace } from "../../compact/workspace.ts";
 import { FlagError, type FlagSpec } from "../../flags.ts";
 import { bucketFromConfig, bucketFromConfigFile } from "../../objstore/factory.ts";
@@ -37,7 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   if (f.all("id").length > 0) {
     ids = new Set();
     for (const id of f.all("id")) {
-      if (!isUlid(id)) throw new FlagError(`invalid ULID found in --id flag: ulid: bad data size when unmarshaling`);
+      const bad = ulidParseError(id);
+      if (bad) throw new FlagError(`invalid ULID found in --id flag: ${bad}`);
       ids.add(id);
     }
   }
