@@ -17,7 +17,7 @@ import type { CompactorMetrics } from "../../shared/compact/metrics.ts";
 import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
 import { FlagError, type FlagSpec, flagsHelp, flagsMap, parseAddress, parseFlags, pathOrContent, type ParsedFlags } from "../flags.ts";
-import { listenHttp } from "../http.ts";
+import { HTTP_FLAGS, listenHttp, WEB_FLAGS } from "../http.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
@@ -27,8 +27,7 @@ import { DiskMetaCache, DiskWorkspace } from "./workspace.ts";
 export const COMPACT_FLAGS: FlagSpec[] = [
   { name: "data-dir", help: "Data directory in which to cache blocks and process compactions.", default: "./data" },
   ...OBJSTORE_FLAGS,
-  { name: "http-address", help: "Listen host:port for HTTP endpoints (with --wait).", default: "0.0.0.0:10902" },
-  { name: "http-grace-period", help: "Time to wait after an interrupt received for HTTP Server.", default: "2m" },
+  ...HTTP_FLAGS,
   { name: "wait", short: "w", boolean: true, help: "Do not exit after all compactions have been processed and wait for new work." },
   { name: "wait-interval", help: "Wait interval between consecutive compaction runs and bucket refreshes. Only works when --wait flag specified.", default: "5m" },
   { name: "consistency-delay", help: "Minimum age of fresh (non-compacted) blocks before they are being processed. Malformed blocks older than the maximum of consistency-delay and 48h0m0s will be removed.", default: "30m" },
@@ -53,12 +52,8 @@ export const COMPACT_FLAGS: FlagSpec[] = [
   { name: "selector.relabel-config", help: "Alternative to 'selector.relabel-config-file' flag (mutually exclusive): the YAML itself." },
   { name: "hash-func", help: "Hash function for the files of produced blocks: \"\" (none) or SHA256 (lets a later download skip files it already has).", default: "" },
   { name: "web.disable", boolean: true, help: "Disable Block Viewer UI." },
-  { name: "web.route-prefix", help: "Prefix for API and UI endpoints.", default: "" },
-  { name: "web.external-prefix", help: "Static prefix for all HTML links and redirect URLs in the bucket web UI interface.", default: "" },
-  { name: "web.prefix-header", help: "Name of HTTP request header used for dynamic prefixing of UI links and redirects.", default: "" },
-  { name: "web.disable-cors", boolean: true, help: "Whether to disable CORS headers to be set by Thanos." },
+  ...WEB_FLAGS,
   { name: "bucket-web-label", help: "External block label to use as group title in the bucket web UI" },
-  { name: "disable-admin-operations", boolean: true, help: "Disable UI/API admin operations like marking blocks for deletion and no compaction." },
   { name: "block-viewer.global.sync-block-interval", help: "Repeat interval for syncing the blocks between local and remote view for /global Block Viewer UI.", default: "1m" },
   { name: "block-viewer.global.sync-block-timeout", help: "Maximum time for syncing the blocks between local and remote view for /global Block Viewer UI.", default: "5m" },
   { name: "log.level", help: "Log filtering level: debug, info, warn, error.", default: "info" },

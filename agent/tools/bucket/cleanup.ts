@@ -6,12 +6,10 @@
 import { consistencyDelayFilter, deduplicateFilter, ignoreDeletionMarkFilter, labelShardFilter } from "../../../shared/block/fetcher.ts";
 import type { FlagSpec } from "../../flags.ts";
 import { parseDurationMs } from "../../sidecar/flags.ts";
-import { done, SELECTOR_FLAGS, selectorRelabel, setupTool, toolCompactor } from "./common.ts";
+import { done, SELECTOR_FLAGS, SYNC_FLAGS, selectorRelabel, setupTool, toolCompactor } from "./common.ts";
 
 const specs: FlagSpec[] = [
-  { name: "delete-delay", help: "Time before a block marked for deletion is deleted from bucket.", default: "48h" },
-  { name: "consistency-delay", help: "Minimum age of fresh (non-compacted) blocks before they are being processed. Malformed blocks older than the maximum of consistency-delay and 48h0m0s will be removed.", default: "30m" },
-  { name: "block-sync-concurrency", help: "Number of goroutines to use when syncing block metadata from object storage.", default: "20" },
+  ...SYNC_FLAGS,
   ...SELECTOR_FLAGS,
 ];
 

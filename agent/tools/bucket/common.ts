@@ -11,11 +11,13 @@ import { type FetchResult, MetaFetcher, type MetaFilter, parseSelectorRelabelCon
 import type { LogFn } from "../../../shared/block/log.ts";
 import type { RelabelConfig } from "../../../shared/labels/relabel.ts";
 import type { Bucket } from "../../../shared/objstore/bucket.ts";
-import { FlagError, flagsHelp, parseFlags, pathOrContent, type FlagSpec, type ParsedFlags } from "../../flags.ts";
+import { Hono } from "hono";
+import { FlagError, flagsHelp, parseAddress, parseFlags, pathOrContent, type FlagSpec, type ParsedFlags } from "../../flags.ts";
+import { listenHttp } from "../../http.ts";
 import { newLogger, parseLevel, type Logger } from "../../log.ts";
 import { compactorMetrics, runtimeGc } from "../../compact/main.ts";
 import { DiskWorkspace } from "../../compact/workspace.ts";
-import { Registry } from "../../metrics.ts";
+import { CONTENT_TYPE, Registry } from "../../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../../objstore/factory.ts";
 
 export const COMMON_FLAGS: FlagSpec[] = [
@@ -28,6 +30,13 @@ export const COMMON_FLAGS: FlagSpec[] = [
 export const SELECTOR_FLAGS: FlagSpec[] = [
   { name: "selector.relabel-config-file", help: "Path to YAML file with relabeling configuration that allows selecting blocks to act on based on their external labels (keep, drop, hashmod). It follows thanos sharding relabel-config syntax." },
   { name: "selector.relabel-config", help: "Alternative to 'selector.relabel-config-file' flag (mutually exclusive): the YAML itself." },
+];
+
+/** The sync flags Thanos' cleanup and retention share. */
+export const SYNC_FLAGS: FlagSpec[] = [
+  { name: "delete-delay", help: "Time before a block marked for deletion is deleted from bucket.", default: "48h" },
+  { name: "consistency-delay", help: "Minimum age of fresh (non-compacted) blocks before they are being processed. Malformed blocks older than the maximum of consistency-delay and 48h0m0s will be removed.", default: "30m" },
+  { name: "block-sync-concurrency", help: "Number of goroutines to use when syncing block metadata from object storage.", default: "20" },
 ];
 
 export interface Tool {
@@ -105,4 +114,34 @@ export function toolCompactor(t: Tool, cfg: Partial<CompactorConfig>, filters: M
     ws: new DiskWorkspace(o.dataDir ?? join(tmpdir(), "thanots-bucket-tool"), collect),
     metrics: compactorMetrics(o.reg ?? new Registry(), full.deleteDelayMs, full.consistencyDelayMs),
   });
+}
+
+/**
+ * Serve `app` plus /metrics (of `reg`), /-/healthy and /-/ready on --http-address while `work` runs
+ * (given a signal that SIGTERM or SIGINT aborts); for the long-running tools (downsample, web).
+ */
+export async function serveWhile(t: Tool, app: Hono, reg: Registry, work: (signal: AbortSignal) => Promise<void>): Promise<number> {
+  const http = parseAddress("http-address", t.f.get("http-address")!);
+  let ready = false;
+  const root = new Hono();
+  root.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
+  root.get("/-/healthy", (c) => c.text("OK\n"));
+  root.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
+  root.route("/", app);
+  const srv = await listenHttp(root.fetch, http.hostname, http.port);
+  t.log("info", "listening for requests and metrics", { address: `${http.hostname}:${srv.port}` });
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  ready = true;
+  try {
+    await work(ac.signal);
+  } finally {
+    ac.abort();
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+    await srv.close();
+  }
+  return done(t);
 }

@@ -9,15 +9,14 @@ import { Hono } from "hono";
 import { deduplicateFilter, gatherNoDownsampleMarks } from "../../../shared/block/fetcher.ts";
 import { defaultSleep } from "../../../shared/compact/compactor.ts";
 import { wrapError } from "../../../shared/compact/errors.ts";
-import { FlagError, type FlagSpec, parseAddress } from "../../flags.ts";
-import { listenHttp } from "../../http.ts";
-import { CONTENT_TYPE, Registry } from "../../metrics.ts";
+import { FlagError, type FlagSpec } from "../../flags.ts";
+import { HTTP_FLAGS } from "../../http.ts";
+import { Registry } from "../../metrics.ts";
 import { parseDurationMs } from "../../sidecar/flags.ts";
-import { done, setupTool, toolCompactor } from "./common.ts";
+import { serveWhile, setupTool, toolCompactor } from "./common.ts";
 
 const specs: FlagSpec[] = [
-  { name: "http-address", help: "Listen host:port for HTTP endpoints.", default: "0.0.0.0:10902" },
-  { name: "http-grace-period", help: "Time to wait after an interrupt received for HTTP Server.", default: "2m" },
+  ...HTTP_FLAGS,
   { name: "wait-interval", help: "Wait interval between downsample runs.", default: "5m" },
   { name: "downsample.concurrency", help: "Number of goroutines to use when downsampling blocks.", default: "1" },
   { name: "block-files-concurrency", help: "Number of goroutines to use when fetching/uploading block files from object storage.", default: "1" },
@@ -38,7 +37,6 @@ export async function run(argv: string[]): Promise<number> {
   const hashFunc = f.get("hash-func")!;
   if (hashFunc !== "" && hashFunc !== "SHA256") throw new FlagError(`--hash-func: enum value must be one of SHA256,, got '${hashFunc}'`);
   const waitMs = parseDurationMs("wait-interval", f.get("wait-interval")!);
-  const http = parseAddress("http-address", f.get("http-address")!);
   const reg = new Registry();
   const c = toolCompactor(t, {
     downsampleConcurrency: posInt("downsample.concurrency", f.get("downsample.concurrency")!),
@@ -47,33 +45,16 @@ export async function run(argv: string[]): Promise<number> {
     consistencyDelayMs: 0,
   }, [deduplicateFilter(), gatherNoDownsampleMarks()], { dataDir: f.get("data-dir")!, reg });
 
-  let ready = false;
-  const app = new Hono();
-  app.get("/metrics", (ctx) => ctx.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
-  app.get("/-/healthy", (ctx) => ctx.text("OK\n"));
-  app.get("/-/ready", (ctx) => (ready ? ctx.text("OK\n") : ctx.text("not ready\n", 503)));
-  const srv = await listenHttp(app.fetch, http.hostname, http.port);
-  log("info", "listening for requests and metrics", { address: `${http.hostname}:${srv.port}` });
   log("info", "starting downsample node");
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
-  ready = true;
-  try {
-    while (!ac.signal.aborted) {
+  return serveWhile(t, new Hono(), reg, async (signal) => {
+    while (!signal.aborted) {
       log("info", "start first pass of downsampling");
       await c.syncMetas().catch((e) => { throw wrapError("sync before first pass of downsampling", e); });
       await c.downsamplePass().catch((e) => { throw wrapError("downsampling failed", e); });
       log("info", "start second pass of downsampling");
       await c.syncMetas().catch((e) => { throw wrapError("sync before second pass of downsampling", e); });
       await c.downsamplePass().catch((e) => { throw wrapError("downsampling failed", e); });
-      await defaultSleep(waitMs, ac.signal);
+      await defaultSleep(waitMs, signal);
     }
-  } finally {
-    process.off("SIGTERM", stop);
-    process.off("SIGINT", stop);
-    await srv.close();
-  }
-  return done(t);
+  });
 }
