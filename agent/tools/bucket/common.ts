@@ -39,6 +39,8 @@ export const SYNC_FLAGS: FlagSpec[] = [
   { name: "block-sync-concurrency", help: "Number of goroutines to use when syncing block metadata from object storage.", default: "20" },
 ];
 
+const CONTEXT_KEYS = ["component", "verifiers", "verifier"];
+
 export interface Tool {
   f: ParsedFlags;
   bkt: Bucket;
@@ -59,7 +61,13 @@ export async function setupTool(name: string, summary: string, specs: FlagSpec[]
   try { level = parseLevel(f.get("log.level")!); } catch (e) { throw new FlagError(`--log.level: ${errorMessage(e)}`); }
   if (f.get("log.format") !== "logfmt") throw new FlagError(`--log.format: only logfmt is supported, got ${JSON.stringify(f.get("log.format"))}`);
   const logger = newLogger({ level });
-  const log: LogFn = (lv, msg, kv) => logger[lv](msg, kv as Record<string, string>);
+  // Fields Thanos puts in the logger's context come before msg, as in its lines.
+  const log: LogFn = (lv, msg, kv) => {
+    if (!kv || !CONTEXT_KEYS.some((k) => k in kv)) return logger[lv](msg, kv as Record<string, string>);
+    const ctx: Record<string, string> = {}, rest: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(kv)) (CONTEXT_KEYS.includes(k) ? ctx : rest)[k] = v as string;
+    logger.with(ctx)[lv](msg, rest as Record<string, string>);
+  };
   log("info", "loading bucket configuration");
   const bkt = await bucketFromFlags(f, `tools bucket ${name}`);
   if (!bkt) throw new FlagError(`tools bucket ${name}: --objstore.config-file or --objstore.config is required`);
