@@ -124,6 +124,7 @@ addRouteHook((app, ctx) => {
     disableAdminOperations: f.bool("disable-admin-operations"),
     views: { global: () => global.view(), loaded },
     ranges: c.cfg.ranges,
+    replicaLabels: c.cfg.replicaLabels,
     mark: async (id, kind, detail) => {
       await markBlockLogged(ctx.bucket, id, kind, { details: detail }, ctx.log);
       await global.refresh().catch(() => {});

@@ -111,6 +111,18 @@ test("POST /api/v1/blocks/mark: Thanos' refusals; DELETION, NO_COMPACTION and NO
   assert.equal(flags, { status: "success", data: { "disable-admin-operations": "true" } });
 });
 
+test("backlog: with the compactor's replica labels, the replicas of a stream are one group", async () => {
+  const { viewGroups } = await import("../../shared/ui/blocks/api.ts");
+  const blocks = [0, 1, 2, 3].flatMap((i) => ["a", "b"].map((r, k) => meta(U(10 * i + k + 10), i * 2 * H, (i + 1) * 2 * H, 1, { cluster: "eu1", replica: r })));
+  const view = { blocks, deletionMarks: new Map(), noCompactMarks: new Map(), noDownsampleMarks: new Map(), partial: [], refreshedAt: NOW, err: null };
+  const per = viewGroups(view) as { labels: Record<string, string>; blocks: number; compactions: number }[];
+  assert.equal(per.map((g) => [g.labels.replica, g.blocks]).sort(), [["a", 4], ["b", 4]]);
+  const one = viewGroups(view, undefined, ["replica"]) as { labels: Record<string, string>; blocks: number; compactions: number }[];
+  assert.equal(one.map((g) => [g.labels, g.blocks]), [[{ cluster: "eu1" }, 8]]);
+  // The replicas overlap: Thanos' planner makes them one vertical compaction per 2h window (4 of them).
+  assert.is(one[0]!.compactions, 4);
+});
+
 test("GlobalBlocks: a failed refresh keeps the last view and shows the error", async () => {
   const bkt = await bucket();
   let fail = false;

@@ -9,7 +9,8 @@
 // Blocks are written as Thanos marshals metadata.Meta (thanosMetaGoValue). Additions Thanos' viewer
 // ignores: per-block marks (deletion, no-compact, no-downsample with time, reason and details), the
 // partial uploads, and per compaction group the planner's backlog (compactions and the blocks they take,
-// blocks due for downsampling), so the page can show what is waiting. `err` is the last refresh's error
+// blocks due for downsampling; replicas in one group when the compactor deduplicates), so the page can
+// show what is waiting. `err` is the last refresh's error
 // text (Thanos writes a Go error value, which marshals as {}).
 //
 // `views.global` is a periodic sync of the bucket (GlobalBlocks below); the compactor adds `loaded`, its
@@ -54,6 +55,8 @@ export interface BlocksApiOptions {
   mark(id: string, kind: MarkerKind, detail: string): Promise<void>;
   /** Compaction ranges for the backlog (Thanos' levels); default 2h, 8h, 2d, 14d after 1h. */
   ranges?: readonly number[];
+  /** The compactor's --deduplication.replica-label: replicas of a stream are one group in the backlog. */
+  replicaLabels?: readonly string[];
 }
 
 const ACTIONS: Record<string, MarkerKind> = { DELETION: "deletion", NO_COMPACTION: "no-compact", NO_DOWNSAMPLE: "no-downsample" };
@@ -68,8 +71,14 @@ function apiError(c: Context, msg: string) {
 }
 
 /** The per-group backlog of a view: what the planner would compact next, and blocks due for downsampling. */
-export function viewGroups(v: BlocksView, ranges: readonly number[] = DEFAULT_RANGES): Record<string, unknown>[] {
-  const live = v.blocks.filter((m) => !v.deletionMarks.has(m.ulid));
+export function viewGroups(v: BlocksView, ranges: readonly number[] = DEFAULT_RANGES, replicaLabels: readonly string[] = []): Record<string, unknown>[] {
+  const strip = (m: BlockMeta): BlockMeta => {
+    if (replicaLabels.length === 0 || !m.thanos) return m;
+    const labels = { ...m.thanos.labels };
+    for (const r of replicaLabels) delete labels[r];
+    return { ...m, thanos: { ...m.thanos, labels } };
+  };
+  const live = v.blocks.filter((m) => !v.deletionMarks.has(m.ulid)).map(strip);
   const jobs = new Set(downsampleJobs(live, v.noDownsampleMarks).map((j) => j.meta.ulid));
   return groupBlocks(live).map((g) => {
     const b = compactionBacklog([g], ranges, v.noCompactMarks);
@@ -81,7 +90,7 @@ export function viewGroups(v: BlocksView, ranges: readonly number[] = DEFAULT_RA
 }
 
 /** The `data` of GET /api/v1/blocks. */
-export function blocksData(label: string, v: BlocksView, ranges?: readonly number[]): Record<string, unknown> {
+export function blocksData(label: string, v: BlocksView, ranges?: readonly number[], replicaLabels: readonly string[] = []): Record<string, unknown> {
   const marks: Record<string, Record<string, unknown>> = {};
   const put = (id: string, k: string, m: unknown) => { (marks[id] ??= {})[k] = m; };
   for (const [id, m] of v.deletionMarks) put(id, "deletion", m);
@@ -94,7 +103,8 @@ export function blocksData(label: string, v: BlocksView, ranges?: readonly numbe
     err: v.err,
     marks,
     partial: [...v.partial].sort(),
-    groups: viewGroups(v, ranges),
+    groups: viewGroups(v, ranges, replicaLabels),
+    replicaLabels,
   };
 }
 
@@ -103,7 +113,7 @@ export function blocksApi(o: BlocksApiOptions): Hono {
   const app = new Hono();
   app.get("/api/v1/blocks", (c) => {
     const v = c.req.query("view") === "loaded" ? (o.views.loaded?.() ?? EMPTY_VIEW) : o.views.global();
-    return json(c, goJson({ status: "success", data: blocksData(o.label, v, o.ranges) }));
+    return json(c, goJson({ status: "success", data: blocksData(o.label, v, o.ranges, o.replicaLabels) }));
   });
   app.post("/api/v1/blocks/mark", async (c) => {
     if (o.disableAdminOperations) return apiError(c, "Admin operations are disabled");

@@ -166,7 +166,10 @@ function analyse(blocks) {
       k.blocks.sort((a, b) => a.minTime - b.minTime || (a.ulid < b.ulid ? -1 : 1));
       return splitRows(k.blocks).map((bs, i) => ({ resolution: k.resolution, level: k.level, sub: i, blocks: bs }));
     });
-    s.groups = (state.data.groups || []).filter((g) => labelsText(g.labels) === s.key);
+    // The compactor's groups have the replica labels removed: every replica of a stream shows its group.
+    const stripped = Object.assign({}, s.labels);
+    for (const r of state.data.replicaLabels || []) delete stripped[r];
+    s.groups = (state.data.groups || []).filter((g) => labelsText(g.labels) === labelsText(stripped));
   }
   return [...streams.values()].sort((a, b) => (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
 }
