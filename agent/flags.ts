@@ -1,6 +1,7 @@
 // Thanos/kingpin-style flags: --name=value or --name value, repeatable flags, --flag / --no-flag for
 // booleans. Unknown flags are an error naming the flag and the component.
 import { readFile } from "node:fs/promises";
+import { PROGRAM } from "./program.ts";
 
 export interface FlagSpec {
   name: string;
@@ -48,7 +49,7 @@ export function parseFlags(component: string, specs: FlagSpec[], argv: string[])
       name = spec.name;
       value = "false";
     }
-    if (!spec) throw new FlagError(`${component}: unknown flag --${name} (see --help)`);
+    if (!spec) throw new FlagError(`${component}: unknown flag --${name} (see ${PROGRAM} ${component} --help)`);
     if (spec.boolean) value ??= "true";
     else if (value === undefined) {
       if (i + 1 >= argv.length) throw new FlagError(`${component}: flag --${name} needs a value`);
@@ -119,4 +120,46 @@ export function flagsMap(specs: FlagSpec[], f: ParsedFlags, hide: readonly strin
     out[s.name] = hide.includes(s.name) && v !== "" ? "<hidden>" : v;
   }
   return out;
+}
+
+/** Go/Prometheus durations: 1y2w3d4h5m6s7ms, optionally negative; returns ms. */
+export function parseDurationMs(flag: string, s: string): number {
+  const m = /^(-)?((?:\d+(?:y|w|d|h|ms|m|s))+)$/.exec(s);
+  if (!m) throw new FlagError(`--${flag}: ${JSON.stringify(s)} is not a duration such as 30s, 5m or 2h45m`);
+  const unit: Record<string, number> = { y: 365 * 86400e3, w: 7 * 86400e3, d: 86400e3, h: 3600e3, m: 60e3, s: 1e3, ms: 1 };
+  let total = 0;
+  for (const p of m[2]!.matchAll(/(\d+)(y|w|d|h|ms|m|s)/g)) total += Number(p[1]) * unit[p[2]!]!;
+  return m[1] ? -total : total;
+}
+
+/** Thanos' --min-time: RFC3339, or a duration relative to now (negative = in the past). */
+export function parseTimeOrDuration(flag: string, s: string, now = Date.now()): number {
+  if (/^-?\d/.test(s) && !/^\d{4}-/.test(s)) return now + parseDurationMs(flag, s);
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(s);
+  if (!m) throw new FlagError(`--${flag}: ${JSON.stringify(s)} is neither an RFC3339 time nor a duration like -2d`);
+  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly so Thanos' default year 0 works.
+  const d = new Date(Date.UTC(2000, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+  d.setUTCFullYear(Number(m[1]));
+  let t = d.getTime() + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
+  if (m[8] !== "Z") {
+    const sign = m[8]![0] === "-" ? -1 : 1;
+    const [hh, mm] = m[8]!.slice(1).split(":").map(Number);
+    t -= sign * (hh! * 60 + mm!) * 60e3;
+  }
+  return t;
+}
+
+/** Sizes as Thanos writes them: 250MB, 64KiB, 1GiB (decimal and binary units). */
+export function parseBytes(flag: string, s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i.exec(s.trim());
+  if (!m) throw new FlagError(`--${flag}: ${JSON.stringify(s)} is not a size such as 250MB`);
+  const unit = (m[2] ?? "B").toLowerCase();
+  const mul: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30 };
+  return Math.floor(Number(m[1]) * mul[unit]!);
+}
+
+export function nonNegInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new FlagError(`--${flag}: ${JSON.stringify(v)} is not a non-negative integer`);
+  return n;
 }

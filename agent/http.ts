@@ -1,6 +1,7 @@
 // Serving a fetch handler on whichever runtime the agent runs on: Bun.serve under Bun (the default),
 // @hono/node-server under Node (tests under tsx). One copy for every component.
 
+import type { BodyWriter } from "../shared/rpc/fastseries.ts";
 import type { FlagSpec } from "./flags.ts";
 
 /** Thanos' extkingpin.RegisterHTTPFlags (without the TLS config). */
@@ -43,3 +44,40 @@ export async function listenHttp(fetchFn: (r: Request) => Response | Promise<Res
     });
   });
 }
+
+/**
+ * Bun's `type: "direct"` ReadableStream as a fast-path body writer (shared/rpc/fastseries.ts): write()
+ * copies what it is given into the response (checked by test/unit/sidecar/fastpath.test.ts), so the
+ * store's output buffers are recycled, and awaiting flush() is the back-pressure. Null elsewhere.
+ */
+export function directBodyWriter(): BodyWriter | null {
+  if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return null;
+  return {
+    copies: true,
+    body(pieces, end, cancel) {
+      let source: AsyncGenerator<Uint8Array> | null = pieces;
+      return new ReadableStream({
+        type: "direct",
+        async pull(ctl: DirectController) {
+          if (!source) return;
+          try {
+            for await (const b of source) {
+              const w = ctl.write(b);
+              if (typeof w !== "number") await w;
+              await ctl.flush();
+            }
+            ctl.write(end(undefined));
+          } catch (e) {
+            ctl.write(end(e));
+          }
+          source = null;
+          ctl.close();
+        },
+        cancel,
+      } as unknown as UnderlyingDefaultSource<Uint8Array>);
+    },
+  };
+}
+
+/** Bun's direct stream controller (write straight into the response, copying). */
+interface DirectController { write(b: Uint8Array): number | Promise<number>; flush(): number | Promise<number>; close(): void }

@@ -16,12 +16,11 @@ import { checkRetention, Compactor, DEFAULT_CONFIG, runCompactor, type Compactor
 import type { CompactorMetrics } from "../../shared/compact/metrics.ts";
 import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
-import { FlagError, type FlagSpec, flagsHelp, flagsMap, parseAddress, parseFlags, pathOrContent, type ParsedFlags } from "../flags.ts";
+import { FlagError, type FlagSpec, flagsHelp, flagsMap, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration, pathOrContent, type ParsedFlags } from "../flags.ts";
 import { HTTP_FLAGS, listenHttp, WEB_FLAGS } from "../http.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
-import { parseDurationMs, parseTimeOrDuration } from "../sidecar/flags.ts";
 import { DiskMetaCache, DiskWorkspace } from "./workspace.ts";
 
 export const COMPACT_FLAGS: FlagSpec[] = [

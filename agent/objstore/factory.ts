@@ -5,7 +5,7 @@ import { CodedError } from "../../shared/encoding/errors.ts";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { type BucketConfig, parseBucketConfig } from "../../shared/objstore/config.ts";
 import { withPrefix } from "../../shared/objstore/prefix.ts";
-import { s3BucketFromConfig } from "../../edge/objstore/s3.ts";
+import { s3BucketFromConfig } from "../../shared/objstore/s3.ts";
 import { FilesystemBucket } from "./fs.ts";
 import type { FlagSpec, ParsedFlags } from "../flags.ts";
 

@@ -1,5 +1,6 @@
 // `bun run agent tools <group> <command> …`: a table of subcommands, each a module with
 // `run(argv)`. Adding one is one line here.
+import { PROGRAM } from "../program.ts";
 
 interface Command { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number | void> }> }
 
@@ -24,7 +25,7 @@ export const commands: Record<string, Command> = {
 function usage(): string {
   const names = Object.keys(commands);
   const w = Math.max(...names.map((n) => n.length));
-  return ["usage: bun run agent tools <command> [flags] [args]   (<command> --help for its flags)", "", "commands:",
+  return [`usage: ${PROGRAM} tools <command> [flags] [args]   (${PROGRAM} tools <command> --help for its flags)`, "", "commands:",
     ...names.map((n) => `  ${n.padEnd(w)}  ${commands[n]!.summary}`)].join("\n");
 }
 

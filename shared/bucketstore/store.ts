@@ -11,7 +11,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { Encoding } from "../chunkenc/chunk.ts";
+import { Encoding, toStorepbEncoding } from "../chunkenc/chunk.ts";
 import { aggrNumSamples, decodeAggrChunk } from "../chunkenc/aggr.ts";
 import { decodeXorInto, XorAppender } from "../chunkenc/xor.ts";
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
@@ -218,8 +218,7 @@ const AGGR_FIELDS = ["count", "sum", "min", "max", "counter"] as const;
 const AGGR_OF: Record<number, number> = { [Aggr.COUNT]: 0, [Aggr.SUM]: 1, [Aggr.MIN]: 2, [Aggr.MAX]: 3, [Aggr.COUNTER]: 4 };
 
 function sub(encoding: number, data: Uint8Array): WireSub {
-  // Thanos' Chunk.type is Prometheus' encoding minus one (XOR = 0).
-  return { type: encoding - 1, data, hash: xxhash64(data) };
+  return { type: toStorepbEncoding(encoding), data, hash: xxhash64(data) };
 }
 
 /**

@@ -18,7 +18,8 @@ export const SEGMENT_HEADER = 8;
 export const DEFAULT_SEGMENT_SIZE = 512 * 1024 * 1024;
 const TWO32 = 0x100000000;
 
-export interface ChunkData { encoding: number; data: Uint8Array }
+export type { ChunkData } from "../chunkenc/chunk.ts";
+import type { ChunkData } from "../chunkenc/chunk.ts";
 
 export const chunkRef = (segment: number, offset: number): number => segment * TWO32 + offset;
 export const refSegment = (ref: number): number => Math.floor(ref / TWO32);

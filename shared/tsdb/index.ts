@@ -25,8 +25,6 @@ import type { ByteSource } from "./source.ts";
 
 export const INDEX_MAGIC = 0xbaaad700;
 export const TOC_LEN = 52;
-/** The postings list of every series: name "" and value "". */
-export const ALL_POSTINGS_KEY = { name: "", value: "" } as const;
 
 export interface ChunkMeta {
   /** segment index (0 = chunks/000001) * 2^32 + byte offset in that segment. */

@@ -7,7 +7,7 @@ import { tempDir } from "../lib/proc.ts";
 import { promtoolBackfill } from "../lib/prometheus.ts";
 import { labelsFrom } from "../../shared/labels/labels.ts";
 import { FilesystemBucket } from "../../agent/objstore/fs.ts";
-import { Shipper } from "../../agent/sidecar/shipper.ts";
+import { Shipper } from "../../agent/shipper/shipper.ts";
 import { nopLogger } from "../../agent/log.ts";
 import { readBucketIndex } from "../../shared/block/bucketindex.ts";
 import { BucketStore } from "../../shared/bucketstore/store.ts";
@@ -22,7 +22,7 @@ test("shipped blocks appear in bucket-index.json and the store gateway finds the
   const ids = readdirSync(tsdb).filter((d) => /^[0-9A-Z]{26}$/.test(d)).sort();
   assert.ok(ids.length >= 3);
   const bkt = new FilesystemBucket(tempDir("store-shipper-bucket-").path);
-  const shipper = new Shipper({ dir: tsdb, bucket: bkt, externalLabels: () => labelsFrom({ cluster: "c" }), log: nopLogger, retry: { attempts: 1 } });
+  const shipper = new Shipper({ dir: tsdb, bucket: bkt, externalLabels: () => labelsFrom({ cluster: "c" }), source: "sidecar", log: nopLogger, retry: { attempts: 1 } });
   const r = await shipper.sync();
   assert.is(r.uploaded, ids.length);
   const idx = await readBucketIndex(bkt);

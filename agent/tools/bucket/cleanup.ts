@@ -5,8 +5,8 @@
 
 import { consistencyDelayFilter, deduplicateFilter, ignoreDeletionMarkFilter, labelShardFilter } from "../../../shared/block/fetcher.ts";
 import type { FlagSpec } from "../../flags.ts";
-import { parseDurationMs } from "../../sidecar/flags.ts";
 import { done, SELECTOR_FLAGS, SYNC_FLAGS, selectorRelabel, setupTool, toolCompactor } from "./common.ts";
+import { parseDurationMs } from "../../flags.ts";
 
 const specs: FlagSpec[] = [
   ...SYNC_FLAGS,

@@ -14,6 +14,7 @@ import type { Bucket } from "../../../shared/objstore/bucket.ts";
 import { Hono } from "hono";
 import { FlagError, flagsHelp, parseAddress, parseFlags, pathOrContent, type FlagSpec, type ParsedFlags } from "../../flags.ts";
 import { listenHttp } from "../../http.ts";
+import { PROGRAM } from "../../program.ts";
 import { newLogger, parseLevel, type Logger } from "../../log.ts";
 import { compactorMetrics, runtimeGc } from "../../compact/main.ts";
 import { DiskWorkspace } from "../../compact/workspace.ts";
@@ -52,7 +53,7 @@ export interface Tool {
 export async function setupTool(name: string, summary: string, specs: FlagSpec[], argv: string[]): Promise<Tool | null> {
   const all = [...specs, ...COMMON_FLAGS];
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(`usage: bun run agent tools bucket ${name} [flags]\n\n${summary}\n\nflags:\n${flagsHelp(all)}`);
+    console.log(`usage: ${PROGRAM} tools bucket ${name} [flags]\n\n${summary}\n\nflags:\n${flagsHelp(all)}`);
     return null;
   }
   const f = parseFlags(`tools bucket ${name}`, all, argv);

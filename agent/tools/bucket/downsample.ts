@@ -9,10 +9,9 @@ import { Hono } from "hono";
 import { deduplicateFilter, gatherNoDownsampleMarks } from "../../../shared/block/fetcher.ts";
 import { defaultSleep } from "../../../shared/compact/compactor.ts";
 import { wrapError } from "../../../shared/compact/errors.ts";
-import { FlagError, type FlagSpec } from "../../flags.ts";
+import { FlagError, type FlagSpec, parseDurationMs } from "../../flags.ts";
 import { HTTP_FLAGS } from "../../http.ts";
 import { Registry } from "../../metrics.ts";
-import { parseDurationMs } from "../../sidecar/flags.ts";
 import { serveWhile, setupTool, toolCompactor } from "./common.ts";
 
 const specs: FlagSpec[] = [

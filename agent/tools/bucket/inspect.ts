@@ -4,8 +4,7 @@
 
 import { INSPECT_COLUMNS, inspectTable, parseFlagLabels, renderCsv, renderTable } from "../../../shared/block/inspect.ts";
 import { errorMessage } from "../../../shared/encoding/errors.ts";
-import { FlagError, type FlagSpec } from "../../flags.ts";
-import { parseDurationMs } from "../../sidecar/flags.ts";
+import { FlagError, type FlagSpec, parseDurationMs } from "../../flags.ts";
 import { done, setupTool, syncMetas } from "./common.ts";
 
 const OUTPUTS = ["table", "tsv", "csv"];

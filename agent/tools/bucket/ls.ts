@@ -10,9 +10,9 @@ import { lsTemplate } from "../../../shared/block/lstemplate.ts";
 import { goJson } from "../../../shared/encoding/gotext.ts";
 import { thanosMetaGoValue, type BlockMeta } from "../../../shared/tsdb/meta.ts";
 import type { FlagSpec } from "../../flags.ts";
-import { parseDurationMs, parseTimeOrDuration } from "../../sidecar/flags.ts";
 import { writeOut } from "../out.ts";
 import { done, SELECTOR_FLAGS, selectorRelabel, setupTool, syncMetas } from "./common.ts";
+import { parseDurationMs, parseTimeOrDuration } from "../../flags.ts";
 
 const specs: FlagSpec[] = [
   ...SELECTOR_FLAGS,

@@ -9,9 +9,8 @@ import { ignoreDeletionMarkFilter } from "../../../shared/block/fetcher.ts";
 import { DEFAULT_ISSUES, REPAIRERS, selectIssues, VERIFIERS, verifyBucket } from "../../../shared/compact/verify.ts";
 import { ulidParseError } from "../../../shared/tsdb/ulid.ts";
 import { DiskWorkspace } from "../../compact/workspace.ts";
-import { FlagError, type FlagSpec } from "../../flags.ts";
+import { FlagError, type FlagSpec, parseDurationMs } from "../../flags.ts";
 import { bucketFromConfig, bucketFromConfigFile } from "../../objstore/factory.ts";
-import { parseDurationMs } from "../../sidecar/flags.ts";
 import { done, setupTool, syncMetas, toolCompactor } from "./common.ts";
 
 const specs: FlagSpec[] = [

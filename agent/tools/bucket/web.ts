@@ -11,10 +11,9 @@ import {
 import { markBlockLogged } from "../../../shared/block/markers.ts";
 import { blocksApp } from "../../../shared/ui/blocks/app.ts";
 import { GlobalBlocks } from "../../../shared/ui/blocks/api.ts";
-import { flagsMap, type FlagSpec } from "../../flags.ts";
+import { flagsMap, type FlagSpec, parseDurationMs, parseTimeOrDuration } from "../../flags.ts";
 import { HTTP_FLAGS, WEB_FLAGS } from "../../http.ts";
 import { Registry } from "../../metrics.ts";
-import { parseDurationMs, parseTimeOrDuration } from "../../sidecar/flags.ts";
 import { COMMON_FLAGS, SELECTOR_FLAGS, selectorRelabel, serveWhile, setupTool } from "./common.ts";
 
 const specs: FlagSpec[] = [
