@@ -1,26 +1,14 @@
 // The blocks page's HTML shell (static markup; shared/ui/blocks/script.ts draws the timeline). Asset and
 // API URLs are relative, so the page works under any route prefix.
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml, pageHead } from "../page.ts";
 
 export function blocksPage(title: string, view: "global" | "loaded", hasLoaded: boolean, base: string): string {
   const t = escapeHtml(title);
   const nav = hasLoaded
     ? `<nav><a href="${base}blocks" class="${view === "global" ? "active" : ""}">Blocks (bucket)</a><a href="${base}loaded" class="${view === "loaded" ? "active" : ""}">Loaded (after the compactor's filters)</a></nav>`
     : `<nav><a href="${base}blocks" class="active">Blocks</a></nav>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="${base}static/blocks.css">
-<script src="${base}static/blocks.js" defer></script>
-</head>
-<body data-view="${view}" data-base="${escapeHtml(base)}">
+  return `${pageHead(title, `${base}static/blocks.css`, `${base}static/blocks.js`)}<body data-view="${view}" data-base="${escapeHtml(base)}">
 <header>
   <span class="brand">${t}</span>
   ${nav}

@@ -1,17 +1,10 @@
-// Stylesheet of the blocks page (served as static/blocks.css), in the query UI's colours.
-export const BLOCKS_CSS = `
-*{box-sizing:border-box}
-[hidden]{display:none!important}
-body{margin:0;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#f6f7f9}
-header{display:flex;align-items:center;gap:24px;padding:8px 16px;background:#1d2330;color:#fff}
-.brand{font-weight:600;letter-spacing:.02em}
-nav a{color:#c9d1e0;text-decoration:none;margin-right:16px;padding:4px 0}
-nav a.active{color:#fff;border-bottom:2px solid #6ea8fe}
+// Stylesheet of the blocks page (served as static/blocks.css): the query UI's base, then its own.
+import { BASE_CSS } from "../style.ts";
+
+export const BLOCKS_CSS = BASE_CSS + `
 .refreshed{margin-left:auto;color:#c9d1e0;font-size:12px}
 main{padding:16px;display:flex;gap:16px;align-items:flex-start}
 section{flex:1;min-width:0;background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:12px 16px}
-button{font:inherit;padding:4px 12px;border:1px solid #c4cad4;border-radius:4px;background:#fff;cursor:pointer}
-button:hover{background:#eef1f6}
 .toolbar{display:flex;flex-wrap:wrap;align-items:center;gap:16px}
 .toolbar input,.toolbar select{font:inherit;padding:2px 6px;border:1px solid #c4cad4;border-radius:4px}
 .hint{color:#5b6475;font-size:12px}
