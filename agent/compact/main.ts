@@ -18,6 +18,7 @@ import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
 import { FlagError, type FlagSpec, flagsHelp, flagsMap, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration, pathOrContent, type ParsedFlags } from "../flags.ts";
 import { HTTP_FLAGS, listenHttp, WEB_FLAGS } from "../http.ts";
+import { routePrefix, withRoutePrefix } from "../prefix.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
@@ -129,7 +130,7 @@ addRouteHook((app, ctx) => {
       await global.refresh().catch(() => {});
     },
   });
-  app.route(ctx.prefix === "" ? "/" : `/${ctx.prefix.replace(/^\/+|\/+$/g, "")}`, page);
+  app.route("/", page);
   void global.run({
     intervalMs: parseDurationMs("block-viewer.global.sync-block-interval", f.get("block-viewer.global.sync-block-interval")!),
     timeoutMs: parseDurationMs("block-viewer.global.sync-block-timeout", f.get("block-viewer.global.sync-block-timeout")!),
@@ -212,7 +213,7 @@ export async function parseCompactFlags(argv: string[]): Promise<{ f: ReturnType
       haltOnError: f.bool("debug.halt-on-error"),
       http: parseAddress("http-address", f.get("http-address")!),
       webDisabled: f.bool("web.disable"),
-      routePrefix: f.get("web.route-prefix")!,
+      routePrefix: routePrefix(f.get("web.route-prefix"), f.get("web.external-prefix")),
       logLevel,
     },
   };
@@ -327,7 +328,7 @@ export async function run(argv: string[]): Promise<number> {
       app.get("/-/healthy", (c) => c.text("OK\n"));
       app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
       if (!p.webDisabled) for (const h of routeHooks) h(app, { compactor, prefix: p.routePrefix, bucket, flags: f, log, signal: ac.signal });
-      const srv = await listenHttp(app.fetch, p.http.hostname, p.http.port);
+      const srv = await listenHttp(withRoutePrefix(app.fetch, p.routePrefix, ""), p.http.hostname, p.http.port);
       http = srv;
       log("info", "listening for requests and metrics", { address: `${p.http.hostname}:${srv.port}` });
       ready = true;

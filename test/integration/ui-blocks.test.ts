@@ -175,27 +175,32 @@ test("zoom: dragging across the timeline shows that range only, and the blocks a
   await page.waitForFunction(() => !location.search.includes("min-time"));
 });
 
-test("the compactor serves the page: the bucket at /blocks, its own (filtered) view at /loaded", async () => {
+test("the compactor serves the page under --web.route-prefix: the bucket at /blocks, its own (filtered) view at /loaded", async () => {
   const port = await freePort();
   const c = startProcess(BUN, [join(ROOT, "agent/main.ts"), "compact", `--objstore.config-file=${bucketConfig(dir)}`, `--data-dir=${join(dir, "..", "data2")}`,
-    "--wait", "--wait-interval=1h", `--http-address=127.0.0.1:${port}`, "--min-time=9000-01-01T00:00:00Z", "--block-viewer.global.sync-block-interval=1h", "--disable-admin-operations"], { cwd: ROOT });
+    "--wait", "--wait-interval=1h", `--http-address=127.0.0.1:${port}`, "--min-time=9000-01-01T00:00:00Z", "--block-viewer.global.sync-block-interval=1h", "--disable-admin-operations", "--web.route-prefix=/thanos"], { cwd: ROOT });
   try {
     await waitForHttp(`http://127.0.0.1:${port}/-/ready`, c);
+    const home = await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
+    assert.is(home.status, 302);
+    assert.is(home.headers.get("location"), "/thanos/");
+    assert.is((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 200, "/metrics stays at the root");
+    const base = `http://127.0.0.1:${port}/thanos`;
     const { metas } = await blocks();
-    await page.goto(`http://127.0.0.1:${port}/blocks`);
+    await page.goto(`${base}/blocks`);
     await page.waitForFunction((n) => document.querySelectorAll(".block").length === n, metas.length);
     await page.click(`.block[data-ulid="${ids.big}"]`);
     assert.ok(await page.isHidden("#admin"), "no marking with --disable-admin-operations");
-    const refused = await (await fetch(`http://127.0.0.1:${port}/api/v1/blocks/mark`, { method: "POST", body: new URLSearchParams({ id: ids.big, action: "DELETION" }) })).json();
+    const refused = await (await fetch(`${base}/api/v1/blocks/mark`, { method: "POST", body: new URLSearchParams({ id: ids.big, action: "DELETION" }) })).json();
     assert.equal(refused, { status: "error", errorType: "bad_data", error: "Admin operations are disabled" });
     assert.not.ok(existsSync(join(dir, ids.big, "deletion-mark.json")));
     // Its own view: nothing passes --min-time in the year 9000; the page says so once it has synced.
     for (let i = 0; i < 100; i++) {
-      const j = await (await fetch(`http://127.0.0.1:${port}/api/v1/blocks?view=loaded`)).json() as { data: { blocks: unknown[]; refreshedAt: string } };
+      const j = await (await fetch(`${base}/api/v1/blocks?view=loaded`)).json() as { data: { blocks: unknown[]; refreshedAt: string } };
       if (!j.data.refreshedAt.startsWith("0001")) { assert.equal(j.data.blocks, []); break; }
       await new Promise((r) => setTimeout(r, 200));
     }
-    await page.goto(`http://127.0.0.1:${port}/loaded`);
+    await page.goto(`${base}/loaded`);
     await page.waitForFunction(() => document.getElementById("summary")?.textContent === "No blocks found.");
     assert.equal(errors, []);
   } finally {

@@ -14,6 +14,7 @@ import type { Bucket } from "../../../shared/objstore/bucket.ts";
 import { Hono } from "hono";
 import { FlagError, flagsHelp, parseAddress, parseFlags, pathOrContent, type FlagSpec, type ParsedFlags } from "../../flags.ts";
 import { listenHttp } from "../../http.ts";
+import { withRoutePrefix } from "../../prefix.ts";
 import { PROGRAM } from "../../program.ts";
 import { newLogger, parseLevel, type Logger } from "../../log.ts";
 import { compactorMetrics, runtimeGc } from "../../compact/main.ts";
@@ -126,10 +127,11 @@ export function toolCompactor(t: Tool, cfg: Partial<CompactorConfig>, filters: M
 }
 
 /**
- * Serve `app` plus /metrics (of `reg`), /-/healthy and /-/ready on --http-address while `work` runs
- * (given a signal that SIGTERM or SIGINT aborts); for the long-running tools (downsample, web).
+ * Serve `app` (under the route `prefix`) plus /metrics (of `reg`), /-/healthy and /-/ready on
+ * --http-address while `work` runs (given a signal that SIGTERM or SIGINT aborts); for the long-running
+ * tools (downsample, web).
  */
-export async function serveWhile(t: Tool, app: Hono, reg: Registry, work: (signal: AbortSignal) => Promise<void>): Promise<number> {
+export async function serveWhile(t: Tool, app: Hono, reg: Registry, work: (signal: AbortSignal) => Promise<void>, prefix = ""): Promise<number> {
   const http = parseAddress("http-address", t.f.get("http-address")!);
   let ready = false;
   const root = new Hono();
@@ -137,7 +139,7 @@ export async function serveWhile(t: Tool, app: Hono, reg: Registry, work: (signa
   root.get("/-/healthy", (c) => c.text("OK\n"));
   root.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
   root.route("/", app);
-  const srv = await listenHttp(root.fetch, http.hostname, http.port);
+  const srv = await listenHttp(withRoutePrefix(root.fetch, prefix, ""), http.hostname, http.port);
   t.log("info", "listening for requests and metrics", { address: `${http.hostname}:${srv.port}` });
   const ac = new AbortController();
   const stop = () => ac.abort();

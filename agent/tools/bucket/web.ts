@@ -13,6 +13,7 @@ import { blocksApp } from "../../../shared/ui/blocks/app.ts";
 import { GlobalBlocks } from "../../../shared/ui/blocks/api.ts";
 import { flagsMap, type FlagSpec, parseDurationMs, parseTimeOrDuration } from "../../flags.ts";
 import { HTTP_FLAGS, WEB_FLAGS } from "../../http.ts";
+import { routePrefix } from "../../prefix.ts";
 import { Registry } from "../../metrics.ts";
 import { COMMON_FLAGS, SELECTOR_FLAGS, selectorRelabel, serveWhile, setupTool } from "./common.ts";
 
@@ -33,11 +34,9 @@ export async function run(argv: string[]): Promise<number> {
   const { f, bkt, log } = t;
   const refreshMs = parseDurationMs("refresh", f.get("refresh")!);
   const timeoutMs = parseDurationMs("timeout", f.get("timeout")!);
-  let prefix = f.get("web.route-prefix") || f.get("web.external-prefix") || "";
   if (f.get("web.route-prefix") && f.get("web.external-prefix") && f.get("web.route-prefix") !== f.get("web.external-prefix")) {
     log("warn", "different values for --web.route-prefix and --web.external-prefix detected, web UI may not work without a reverse-proxy.");
   }
-  prefix = "/" + prefix.replace(/^\/+|\/+$/g, "");
   if (refreshMs < 5 * 60e3) log("warn", "Refreshing more often than 5m could lead to large data transfers");
   if (timeoutMs < 60e3) log("warn", "Timeout less than 1m could lead to frequent failures");
   if (refreshMs < timeoutMs * 2) log("warn", "Refresh interval should be at least 2 times the timeout");
@@ -64,10 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!f.bool("web.disable-cors")) {
     app.use("*", async (c, next) => { await next(); if (c.req.path.includes("/api/")) c.header("Access-Control-Allow-Origin", "*"); });
   }
-  if (prefix !== "/") {
-    app.get("/", (c) => c.redirect(`${prefix}/`, 302));
-    app.get(prefix, (c) => c.redirect(`${prefix}/`, 302));
-  }
-  app.route(prefix, page);
-  return serveWhile(t, app, new Registry(), (signal) => global.run({ intervalMs: refreshMs, timeoutMs, signal, log }));
+  app.route("/", page);
+  const prefix = routePrefix(f.get("web.route-prefix"), f.get("web.external-prefix"));
+  return serveWhile(t, app, new Registry(), (signal) => global.run({ intervalMs: refreshMs, timeoutMs, signal, log }), prefix);
 }
