@@ -1,7 +1,7 @@
 // `bun run agent query`: the Prometheus HTTP API and PromQL over local blocks (read-only) and/or a
 // fan-out of StoreAPI endpoints with HA deduplication.
 // Flags follow Thanos' `thanos query` where they exist there.
-import { type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
+import { bearerToken, type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
 import { parseTokens } from "../../shared/query/config.ts";
@@ -101,8 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   const tokensFile = f.get("endpoint.tokens-file");
   const storeTokens = parseTokens(tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV],
     tokensFile !== undefined ? `--endpoint.tokens-file ${tokensFile}` : `$${STORE_TOKENS_ENV}`);
-  const tokenFile = f.get("http.bearer-token-file");
-  const httpToken = (tokenFile !== undefined ? await fileText("http.bearer-token-file", tokenFile) : process.env[QUERY_TOKEN_ENV] ?? "").trim();
+  const httpToken = await bearerToken("http.bearer-token-file", f.get("http.bearer-token-file"), QUERY_TOKEN_ENV);
   const srv = await startQueryServer({
     hostname: addr.hostname,
     port: addr.port,
@@ -122,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     infoTtlMs: durationFlag("store.info-ttl", f.get("store.info-ttl")!),
     maxSeriesPerStore: countFlag("store.limits.request-series", f.get("store.limits.request-series")!),
     maxStoreSamples: countFlag("store.limits.request-samples", f.get("store.limits.request-samples")!),
-    httpToken: httpToken || undefined,
+    httpToken,
     objstoreConfigFile: f.get("objstore.config-file"),
     grpcAddress: f.get("grpc-address") !== undefined ? parseAddress("grpc-address", f.get("grpc-address")!) : undefined,
     ...discovery,
