@@ -31,7 +31,7 @@ async function fileText(flag: string, path: string): Promise<string> {
 
 export const FLAGS: FlagSpec[] = [
   { name: "http-address", help: "listen host:port for the HTTP API", default: "0.0.0.0:10902" },
-  { name: "grpc-address", help: "with --endpoint: also serve the fan-out as a gRPC StoreAPI (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
+  { name: "grpc-address", help: "also serve the querier's StoreAPI (its fan-out over every data source, local blocks included) as gRPC (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
   { name: "objstore.config-file", help: "with --endpoint: Thanos objstore YAML; the bucket's blocks become one more store, read in-process (the store gateway's bucket store)" },
   { name: "tsdb.path", help: "TSDB directory whose blocks to serve read-only (e.g. a Prometheus --storage.tsdb.path)" },
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
