@@ -108,6 +108,29 @@ export async function pathOrContent(f: ParsedFlags, name: string): Promise<{ tex
   return { text: text ?? "", what: `--${name}` };
 }
 
+
+/**
+ * The bearer token a server requires, from `--<flag>` (a file) or else the environment variable `env`;
+ * undefined when neither is set (no auth). Every component reads its token file through this one
+ * function, so they agree: the file's content trimmed, and an unreadable, empty or whitespace-only file
+ * is a startup error naming the flag and the file (an empty token would otherwise mean "no auth", the
+ * opposite of what the operator asked for). An empty environment variable counts as unset.
+ */
+export async function bearerToken(flag: string, file: string | undefined, env: string): Promise<string | undefined> {
+  if (file === undefined || file === "") {
+    const v = process.env[env]?.trim();
+    return v ? v : undefined;
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new FlagError(`--${flag}: read ${file}: ${(e as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === "") throw new FlagError(`--${flag}: ${file} is empty (a bearer token file must hold the token)`);
+  return token;
+}
 /**
  * Every flag with its value as a string (booleans "true"/"false"), as Thanos' /api/v1/status/flags
  * serves them; `hide` flags (secrets such as an inline objstore config) are shown as "<hidden>".

@@ -1,7 +1,7 @@
 // `bun run agent query`: the Prometheus HTTP API and PromQL over local blocks (read-only) and/or a
 // fan-out of StoreAPI endpoints with HA deduplication.
 // Flags follow Thanos' `thanos query` where they exist there.
-import { type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
+import { bearerToken, type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
 import { parseTokens } from "../../shared/query/config.ts";
@@ -31,7 +31,7 @@ async function fileText(flag: string, path: string): Promise<string> {
 
 export const FLAGS: FlagSpec[] = [
   { name: "http-address", help: "listen host:port for the HTTP API", default: "0.0.0.0:10902" },
-  { name: "grpc-address", help: "with --endpoint: also serve the fan-out as a gRPC StoreAPI (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
+  { name: "grpc-address", help: "also serve the querier's StoreAPI (its fan-out over every data source, local blocks included) as gRPC (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
   { name: "objstore.config-file", help: "with --endpoint: Thanos objstore YAML; the bucket's blocks become one more store, read in-process (the store gateway's bucket store)" },
   { name: "tsdb.path", help: "TSDB directory whose blocks to serve read-only (e.g. a Prometheus --storage.tsdb.path)" },
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
@@ -101,8 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   const tokensFile = f.get("endpoint.tokens-file");
   const storeTokens = parseTokens(tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV],
     tokensFile !== undefined ? `--endpoint.tokens-file ${tokensFile}` : `$${STORE_TOKENS_ENV}`);
-  const tokenFile = f.get("http.bearer-token-file");
-  const httpToken = (tokenFile !== undefined ? await fileText("http.bearer-token-file", tokenFile) : process.env[QUERY_TOKEN_ENV] ?? "").trim();
+  const httpToken = await bearerToken("http.bearer-token-file", f.get("http.bearer-token-file"), QUERY_TOKEN_ENV);
   const srv = await startQueryServer({
     hostname: addr.hostname,
     port: addr.port,
@@ -122,7 +121,7 @@ export async function run(argv: string[]): Promise<number> {
     infoTtlMs: durationFlag("store.info-ttl", f.get("store.info-ttl")!),
     maxSeriesPerStore: countFlag("store.limits.request-series", f.get("store.limits.request-series")!),
     maxStoreSamples: countFlag("store.limits.request-samples", f.get("store.limits.request-samples")!),
-    httpToken: httpToken || undefined,
+    httpToken,
     objstoreConfigFile: f.get("objstore.config-file"),
     grpcAddress: f.get("grpc-address") !== undefined ? parseAddress("grpc-address", f.get("grpc-address")!) : undefined,
     ...discovery,

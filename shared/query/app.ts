@@ -12,6 +12,7 @@ import { Engine, type EngineOptions } from "../promql/engine.ts";
 import { parseMetricSelector } from "../promql/parser.ts";
 import { bearerMatches } from "../rpc/auth.ts";
 import type { DedupAlgorithm } from "../dedup/dedup.ts";
+import type { Querier } from "../storage/types.ts";
 import type { ProxyStore, StoreStatus } from "./proxy.ts";
 import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "./querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
@@ -50,6 +51,12 @@ export interface QuerierAppOptions {
   ui?: boolean;
   /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
   compress?: Compressor | null;
+  /**
+   * What PromQL reads instead of the fan-out (which then serves only the StoreAPI and /api/v1/stores):
+   * `agent query` over local blocks alone reads them directly. Per-request fan-out parameters (dedup,
+   * storeMatch[], partial_response, max_source_resolution) do not apply to it.
+   */
+  querier?: (ctx: RequestContext) => Querier | Promise<Querier>;
 }
 
 function parseBool(p: Params, name: string, dflt: boolean): boolean {
@@ -146,7 +153,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     const ld = dynamicLookbackDelta(lookback, r);
     return ld === lookback ? undefined : ld;
   };
-  const querier = (ctx: RequestContext) => {
+  const querier = o.querier ?? ((ctx: RequestContext) => {
     const p = ctx.params;
     const replicaLabels = p.has("replicaLabels[]") ? p.all("replicaLabels[]").filter((l) => l !== "") : (o.replicaLabels ?? []);
     return new FanoutQuerier(o.proxy, {
@@ -158,7 +165,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       storeMatchers: matcherSetsParam(p, "storeMatch[]"),
       signal: ctx.request.signal,
     });
-  };
+  });
 
   app.route("/", createQueryApi({ engine, querier, lookbackDelta, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
   return app;
