@@ -3,7 +3,7 @@
 // the page on Workers, Deno, Bun and Node. The page talks only to relative URLs (api/v1/...), so it
 // works behind any host and port; the API itself is not part of this app.
 //
-//   const app = createQueryApi(...); mountUi(app);   // `/`, `/graph`, `/stores`, `/static/ui.{js,css}`
+//   const app = createQueryApi(...); mountUi(app);   // `/`, `/graph`, `/alerts`, `/rules`, `/stores`, `/static/ui.{js,css}`
 
 import { Hono } from "hono";
 import { UI_CSS } from "./style.ts";
@@ -16,7 +16,7 @@ export interface UiOptions {
 }
 
 /** Paths the UI answers (GET/HEAD). Everything else falls through to the host app. */
-export const UI_PATHS = ["/", "/graph", "/stores", "/static/ui.js", "/static/ui.css"] as const;
+export const UI_PATHS = ["/", "/graph", "/alerts", "/rules", "/stores", "/static/ui.js", "/static/ui.css"] as const;
 
 // The page loads nothing from elsewhere and keeps no inline script or style, so the policy can be
 // strict; element.style set from the script is CSSOM, which style-src does not restrict.
@@ -56,7 +56,7 @@ export function uiApp(opts: UiOptions = {}): Hono {
     if (etagMatches(c.req.header("If-None-Match"), a.etag)) return new Response(null, { status: 304, headers });
     return new Response(c.req.method === "HEAD" ? null : a.body, { status: 200, headers });
   };
-  for (const p of ["/", "/graph", "/stores"]) app.on(["GET", "HEAD"], p, serve(page));
+  for (const p of ["/", "/graph", "/alerts", "/rules", "/stores"]) app.on(["GET", "HEAD"], p, serve(page));
   app.on(["GET", "HEAD"], "/static/ui.js", serve(script));
   app.on(["GET", "HEAD"], "/static/ui.css", serve(css));
   return app;
