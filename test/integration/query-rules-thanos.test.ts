@@ -7,17 +7,17 @@
 // them from whichever replica's answer arrived first, ours from the first endpoint), and the order of
 // alert instances within a rule (a Thanos ruler sends them in Go map order, different at every call;
 // both queriers pass them on as received). Everything else, rule timings and alert activeAt included,
-// must be equal: both queriers keep the same replica's
-// rule (the younger evaluation), provided no ruler evaluated while the answers were being fetched. So
-// each attempt reads the rulers' own /api/v1/rules before and after, and an attempt during which a
-// ruler evaluated is not compared (and retried); an attempt that is compared must be equal.
+// must be equal: both queriers keep the same replica's rule (the younger evaluation), provided no
+// ruler evaluated while the answers were being fetched. So each attempt reads the rulers' own
+// /api/v1/rules before and after, and an attempt during which a ruler evaluated is not compared (and
+// retried); an attempt that is compared must be equal (test/lib/thanos-rulers.ts fetchQuiet).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, startProcess, waitForHealthyStores, waitForHttp, type Proc } from "../lib/proc.ts";
 import { thanosBinary } from "../lib/thanos.ts";
-import { startRulerHa, waitForAlerts, type RulerHa } from "../lib/thanos-rulers.ts";
+import { fetchQuiet, getJson, normaliseRules, startRulerHa, waitForAlerts, type RulerHa } from "../lib/thanos-rulers.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const bun = join(root, "node_modules", ".bin", "bun");
@@ -50,35 +50,6 @@ test.after(async () => {
   await ha?.stop();
 });
 
-async function getJson(url: string): Promise<any> {
-  const r = await fetch(url);
-  const text = await r.text();
-  try {
-    return { status: r.status, body: JSON.parse(text) };
-  } catch {
-    throw new Error(`${url}: HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`);
-  }
-}
-
-/** The rulers' own view (all rule timings): unchanged before and after = no evaluation in between. */
-async function rulerState(): Promise<string> {
-  return (await Promise.all(ha.rulers.map(async (r) => await (await fetch(`${r.http}/api/v1/rules`)).text()))).join("\n");
-}
-
-const byLabels = (a: any, b: any) => { const x = JSON.stringify(a.labels), y = JSON.stringify(b.labels); return x < y ? -1 : x > y ? 1 : 0; };
-
-/** Group timings are the first-arriving replica's in Thanos; instances come in map order. The rest stays. */
-function normalise(body: any): string {
-  const b = structuredClone(body);
-  for (const g of b?.data?.groups ?? []) {
-    g.evaluationTime = "(group timing)";
-    g.lastEvaluation = "(group timing)";
-    for (const r of g.rules) r.alerts?.sort(byLabels);
-  }
-  b?.data?.alerts?.sort(byLabels);
-  return JSON.stringify(b, null, 1);
-}
-
 const PATHS = (file: string) => [
   "/api/v1/rules",
   "/api/v1/rules?type=alert",
@@ -92,29 +63,18 @@ const PATHS = (file: string) => [
   "/api/v1/alerts",
 ];
 
-/** One path from the three queriers while no ruler evaluates (retried when one did). */
-async function threeWays(path: string): Promise<{ o: any; t: any; s: any; tries: number }> {
-  for (let tries = 1; tries <= 30; tries++) {
-    const before = await rulerState();
-    const [o, t, s] = await Promise.all([getJson(ours + path), getJson(thanos + path), getJson(stacked + path)]);
-    if (await rulerState() === before) return { o, t, s, tries };
-  }
-  throw new Error(`${path}: the rulers evaluated during every one of 30 attempts`);
-}
-
 test("/api/v1/rules and /api/v1/alerts: ours equal Thanos' querier's over the same HA rulers (and through a stacked Thanos querier)", async () => {
   const paths = PATHS(ha.ruleFile);
   const tries: number[] = [];
   const got: Record<string, any> = {};
   for (const path of paths) {
-    const { o, t, s, tries: n } = await threeWays(path);
+    const { answers: [o, t, s], tries: n } = await fetchQuiet(ha.rulers, [ours + path, thanos + path, stacked + path]);
     tries.push(n);
     assert.is(o.status, 200, `${path}: ours answered ${JSON.stringify(o.body)}`);
     assert.is(t.status, 200, path);
-    // Thanos writes an empty alert list as null; we write [] as Prometheus does.
-    if (t.body.data && "alerts" in t.body.data && t.body.data.alerts === null) t.body.data.alerts = [];
-    assert.fixture(normalise(o.body), normalise(t.body), `ours vs Thanos' querier: ${path}`);
-    assert.fixture(normalise(s.body), normalise(t.body), `Thanos' querier in front of ours vs Thanos' querier: ${path}`);
+    // (Thanos writes an empty alert list as null; we write [] as Prometheus does: normaliseRules.)
+    assert.fixture(normaliseRules(o.body), normaliseRules(t.body), `ours vs Thanos' querier: ${path}`);
+    assert.fixture(normaliseRules(s!.body), normaliseRules(t!.body), `Thanos' querier in front of ours vs Thanos' querier: ${path}`);
     got[path] = o.body;
   }
   // The answers are not vacuous: what the rule file must give.

@@ -128,3 +128,50 @@ export async function waitForAlerts(rulers: RulerHa["rulers"], timeoutMs = 60_00
     }
   }
 }
+
+/** The rulers' own view (every rule's timings): unchanged before and after = no evaluation in between. */
+export async function rulerState(rulers: RulerHa["rulers"]): Promise<string> {
+  return (await Promise.all(rulers.map(async (r) => await (await fetch(`${r.http}/api/v1/rules`)).text()))).join("\n");
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const r = await fetch(url);
+  const text = await r.text();
+  try {
+    return { status: r.status, body: JSON.parse(text) };
+  } catch {
+    throw new Error(`${url}: HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`);
+  }
+}
+
+/**
+ * The answers of `urls`, fetched together while no ruler evaluated (checked through the rulers' own
+ * API before and after; retried when one did), so that queriers asked at once saw the same rulers.
+ */
+export async function fetchQuiet(rulers: RulerHa["rulers"], urls: string[]): Promise<{ answers: { status: number; body: any }[]; tries: number }> {
+  for (let tries = 1; tries <= 30; tries++) {
+    const before = await rulerState(rulers);
+    const answers = await Promise.all(urls.map(getJson));
+    if (await rulerState(rulers) === before) return { answers, tries };
+  }
+  throw new Error(`${urls.join(", ")}: the rulers evaluated during every one of 30 attempts`);
+}
+
+const byLabels = (a: any, b: any) => { const x = JSON.stringify(a.labels), y = JSON.stringify(b.labels); return x < y ? -1 : x > y ? 1 : 0; };
+
+/**
+ * A rules/alerts answer with what may legitimately differ between two queriers over the same rulers
+ * made equal: each group's own `evaluationTime` and `lastEvaluation` (Thanos' querier keeps the first
+ * arriving replica's, ours the first endpoint's) and the order of alert instances (a Thanos ruler sends
+ * them in Go map order, different at every call). Thanos' `"alerts":null` reads as [].
+ */
+export function normaliseRules(body: any, opts: { groupTimings?: boolean } = {}): string {
+  const b = structuredClone(body);
+  for (const g of b?.data?.groups ?? []) {
+    if (opts.groupTimings !== false) { g.evaluationTime = "(group timing)"; g.lastEvaluation = "(group timing)"; }
+    for (const r of g.rules) r.alerts?.sort(byLabels);
+  }
+  if (b?.data && "alerts" in b.data && b.data.alerts === null) b.data.alerts = [];
+  b?.data?.alerts?.sort(byLabels);
+  return JSON.stringify(b, null, 1);
+}
