@@ -12,5 +12,5 @@ export const components: Record<string, Component> = {
   query: { summary: "querier: Prometheus HTTP API and PromQL over local blocks and a fan-out of StoreAPIs", load: () => import("./query/main.ts") },
   rule: { summary: "ruler: recording and alerting rules with its own TSDB, alerts to Alertmanager (not yet)", load: () => import("./rule/main.ts") },
   compact: { summary: "compactor: compaction, deduplication, downsampling and retention of bucket blocks", load: () => import("./compact/main.ts") },
-  tools: { summary: "tools: tsdb dump/analyze/create-blocks-from, bucket index/ls", load: () => import("./tools/main.ts") },
+  tools: { summary: "tools: tsdb dump/analyze/create-blocks-from, rules check/test, bucket verify/inspect/ls/mark/cleanup/retention/downsample/web/index", load: () => import("./tools/main.ts") },
 };

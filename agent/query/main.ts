@@ -8,7 +8,7 @@ import { parseTokens } from "../../shared/query/config.ts";
 import { startQueryServer } from "./server.ts";
 import { clientTlsFromFlags, compressionFromFlags, GRPC_CLIENT_FLAGS, GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
 import { parseResolverType } from "../discovery/dns.ts";
-import { routePrefix } from "./prefix.ts";
+import { routePrefix } from "../prefix.ts";
 import { readFile } from "node:fs/promises";
 import { PROGRAM } from "../program.ts";
 

@@ -28,7 +28,7 @@ import { startDiscovery } from "../discovery/stores.ts";
 import type { ClientTlsConfig } from "../tls/client.ts";
 import type { ServerTlsConfig } from "../tls/server.ts";
 import { listenWeb } from "../web/listen.ts";
-import { withRoutePrefix } from "./prefix.ts";
+import { withRoutePrefix } from "../prefix.ts";
 
 export interface QueryConfig {
   hostname: string;

@@ -1,23 +1,28 @@
 // The UI's HTML shell. Static markup only; shared/ui/script.ts fills it in. Asset and API URLs are
 // relative so the page works under any origin (Workers, Deno, Bun) and under /graph or /stores too.
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function uiPage(title: string): string {
-  const t = escapeHtml(title);
+/** The document start every page of ours has: title, stylesheet, deferred script (relative URLs). */
+export function pageHead(title: string, css: string, js: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t}</title>
+<title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="static/ui.css">
-<script src="static/ui.js" defer></script>
+<link rel="stylesheet" href="${escapeHtml(css)}">
+<script src="${escapeHtml(js)}" defer></script>
 </head>
-<body>
+`;
+}
+
+export function uiPage(title: string): string {
+  const t = escapeHtml(title);
+  return `${pageHead(title, "static/ui.css", "static/ui.js")}<body>
 <header>
   <span class="brand">${t}</span>
   <nav>

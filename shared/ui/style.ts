@@ -1,5 +1,7 @@
 // Stylesheet of the UI page (served as /static/ui.css).
-export const UI_CSS = `
+
+/** What every page of ours shares: box model, body, the dark header bar and its nav (also the blocks page's). */
+export const BASE_CSS = `
 *{box-sizing:border-box}
 [hidden]{display:none!important}
 body{margin:0;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#f6f7f9}
@@ -7,14 +9,17 @@ header{display:flex;align-items:center;gap:24px;padding:8px 16px;background:#1d2
 .brand{font-weight:600;letter-spacing:.02em}
 nav a{color:#c9d1e0;text-decoration:none;margin-right:16px;padding:4px 0}
 nav a.active{color:#fff;border-bottom:2px solid #6ea8fe}
+button{font:inherit;padding:4px 12px;border:1px solid #c4cad4;border-radius:4px;background:#fff;cursor:pointer}
+button:hover{background:#eef1f6}
+`;
+
+export const UI_CSS = BASE_CSS + `
 .token{margin-left:auto;color:#c9d1e0;font-size:12px}
 .token input{margin-left:6px}
 main{padding:16px;max-width:1400px;margin:0 auto}
 section{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:12px 16px}
 #query-form{display:flex;gap:8px}
 #expr{flex:1;font:13px/1.4 ui-monospace,Menlo,Consolas,monospace;padding:6px 8px;border:1px solid #c4cad4;border-radius:4px;resize:vertical}
-button{font:inherit;padding:4px 12px;border:1px solid #c4cad4;border-radius:4px;background:#fff;cursor:pointer}
-button:hover{background:#eef1f6}
 #execute{background:#2f6fde;border-color:#2f6fde;color:#fff}
 #execute:hover{background:#255bb8}
 .options,.controls{display:flex;flex-wrap:wrap;align-items:center;gap:16px;margin-top:8px}
