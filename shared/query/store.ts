@@ -1,9 +1,8 @@
 // What the fan-out needs from one store: its Info, the three StoreAPI calls and, for rulers, the Rules
-// call. Anything serving data
-// is one of these: a remote StoreAPI client (shared/query/remote.ts), local blocks (blocks.ts), an
-// in-process StoreImpl (fromServices below), another querier. Runtime-free. Requests are the generated
-// StoreAPI messages; Series answers come as SeriesFrames (wire.ts: core chunk representation), each
-// endpoint converting from its transport's shape once, at its wire.
+// call. Anything serving data is one of these: a remote StoreAPI client (shared/query/remote.ts), local
+// blocks (blocks.ts), an in-process StoreImpl (fromServices below), another querier. Runtime-free.
+// Requests are the generated StoreAPI messages; Series answers come as SeriesFrames (wire.ts: core chunk
+// representation), each endpoint converting from its transport's shape once, at its wire.
 
 import { clone, create } from "@bufbuild/protobuf";
 import { CodedError } from "../encoding/errors.ts";
