@@ -42,6 +42,8 @@ export interface QueryConfig {
   replicaLabels?: string[];
   dedupFunc?: DedupAlgorithm;
   partialResponse?: boolean;
+  /** --rule.partial-response (default true). */
+  rulePartialResponse?: boolean;
   autoDownsampling?: boolean;
   /** --query.dynamic-lookback-delta (default true). */
   dynamicLookbackDelta?: boolean;
@@ -117,6 +119,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     replicaLabels: cfg.replicaLabels ?? [],
     dedupFunc: cfg.dedupFunc ?? "penalty",
     partialResponse: cfg.partialResponse ?? true,
+    rulePartialResponse: cfg.rulePartialResponse ?? true,
     queryToken: cfg.httpToken,
     storeTimeoutMs: cfg.storeTimeoutMs ?? 0,
     infoTtlMs: cfg.infoTtlMs ?? 30_000,
@@ -151,7 +154,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {
-    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
+    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy, rules: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
     cfg.log.info("listening for gRPC (StoreAPI of the querier)", { address: grpc.address });
   }
   const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status()), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);

@@ -20,6 +20,7 @@ import { errorJson, labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
 import { mountUi } from "../ui/app.ts";
+import { rulesApi } from "../api/rules-api.ts";
 
 export interface QuerierAppOptions {
   proxy: ProxyStore;
@@ -34,6 +35,8 @@ export interface QuerierAppOptions {
   dedupDefault?: boolean;
   /** partial_response when the request does not say; default true (Thanos' --query.partial-response). */
   partialResponseDefault?: boolean;
+  /** partial_response of /api/v1/rules and /api/v1/alerts when the request does not say (Thanos' --rule.partial-response); default true. */
+  rulePartialResponseDefault?: boolean;
   /** max_source_resolution when absent (ms); "auto" per request picks step/5. Default 0 (raw). */
   maxSourceResolutionDefault?: number;
   /**
@@ -133,12 +136,20 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       await next();
     });
   }
-  if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy }, { token });
+  if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy, rules: o.proxy }, { token });
 
   app.get("/api/v1/stores", async () => {
     const st = await o.proxy.status();
     return new Response(`{"status":"success","data":${storesJson(st)}}`, { headers: { "Content-Type": "application/json" } });
   });
+
+  // Rules and alerts of every ruler the fan-out knows (shared/api/rules-api.ts).
+  app.route("/", rulesApi({
+    fanout: (req, f) => o.proxy.fanoutRules(req, f),
+    replicaLabels: o.replicaLabels,
+    dedupDefault: o.dedupDefault,
+    partialResponseDefault: o.rulePartialResponseDefault,
+  }));
 
   if (o.ui !== false) mountUi(app);
 

@@ -3,7 +3,7 @@
 // the page on Workers, Deno, Bun and Node. The page talks only to relative URLs (api/v1/...), so it
 // works behind any host and port; the API itself is not part of this app.
 //
-//   const app = createQueryApi(...); mountUi(app);   // `/`, `/graph`, `/stores`, `/static/ui.{js,css}`
+//   const app = createQueryApi(...); mountUi(app);   // `/`, `/graph`, `/alerts`, `/rules`, `/stores`, `/static/ui.{js,css}`
 
 import { Hono } from "hono";
 import { UI_CSS } from "./style.ts";
@@ -16,7 +16,7 @@ export interface UiOptions {
 }
 
 /** Paths the UI answers (GET/HEAD). Everything else falls through to the host app. */
-export const UI_PATHS = ["/", "/graph", "/stores", "/static/ui.js", "/static/ui.css"] as const;
+export const UI_PATHS = ["/", "/graph", "/alerts", "/rules", "/stores", "/static/ui.js", "/static/ui.css"] as const;
 
 // The page loads nothing from elsewhere and keeps no inline script or style, so the policy can be
 // strict; element.style set from the script is CSSOM, which style-src does not restrict.
@@ -53,7 +53,7 @@ export function uiApp(opts: UiOptions = {}): Hono {
   const title = opts.title ?? "thanots query";
   const page = assetHandler(uiPage(title), "text/html; charset=utf-8", true);
   const app = new Hono();
-  for (const p of ["/", "/graph", "/stores"]) app.on(["GET", "HEAD"], p, page);
+  for (const p of ["/", "/graph", "/alerts", "/rules", "/stores"]) app.on(["GET", "HEAD"], p, page);
   app.on(["GET", "HEAD"], "/static/ui.js", assetHandler(UI_SCRIPT, "text/javascript; charset=utf-8"));
   app.on(["GET", "HEAD"], "/static/ui.css", assetHandler(UI_CSS, "text/css; charset=utf-8"));
   return app;
