@@ -151,7 +151,7 @@ export async function run(argv: string[]): Promise<number> {
       await checkBlockDurations(prom);
       const { bucketFromConfigFile } = await import("../objstore/factory.ts");
       const bucket: Bucket = await bucketFromConfigFile(cfg.objstoreConfigFile);
-      shipper = new Shipper({ dir: cfg.tsdbPath, bucket, externalLabels: () => ext, uploadCompacted: cfg.uploadCompacted, log, registry: reg });
+      shipper = new Shipper({ dir: cfg.tsdbPath, bucket, externalLabels: () => ext, source: "sidecar", uploadCompacted: cfg.uploadCompacted, log, registry: reg });
       log.info("shipper enabled", { bucket: bucket.name, dir: cfg.tsdbPath, uploadCompacted: cfg.uploadCompacted });
     }
 

@@ -1,4 +1,6 @@
-// Shipper: uploads Prometheus' completed blocks from --tsdb.path to the bucket, as Thanos' shipper does.
+// Shipper: uploads the completed blocks of a TSDB directory to the bucket, as Thanos' shipper does: the
+// sidecar's (Prometheus' --tsdb.path, source "sidecar") and the ruler's (its own TSDB, source "ruler"),
+// each with its own external labels.
 //
 // - A block is a directory named by a ULID with a meta.json; level 1 only unless upload-compacted.
 // - Before uploading, the block's files are hard-linked into <tsdb>/thanos/upload/<ULID>, so Prometheus'
@@ -30,7 +32,10 @@ export interface ShipperState { version: 1; uploaded: string[] }
 export interface ShipperOptions {
   dir: string;
   bucket: Bucket;
+  /** The labels every uploaded block gets in meta.json's `thanos` section (current ones at upload). */
   externalLabels(): Labels;
+  /** meta.json `thanos.source`: the component that produced the blocks ("sidecar", "ruler"). */
+  source: string;
   uploadCompacted?: boolean;
   log: Logger;
   registry?: Registry;
@@ -180,7 +185,7 @@ export class Shipper {
         ...(meta.thanos ?? {}),
         labels,
         downsample: { resolution: 0 },
-        source: "sidecar",
+        source: this.o.source,
         segment_files: segments,
         files: [...sizes, { rel_path: META_FILE }].sort((a, b) => (a.rel_path < b.rel_path ? -1 : a.rel_path > b.rel_path ? 1 : 0)),
       };

@@ -86,7 +86,8 @@ export function relabelConfig(c: Partial<Omit<RelabelConfig, "action">> & { acti
   return cfg;
 }
 
-const configType: GoType = goStruct("relabel.Config", {
+/** relabel.Config as the Go YAML decoder sees it (for configs that embed relabel lists). */
+export const relabelConfigType: GoType = goStruct("relabel.Config", {
   source_labels: goSlice(goString),
   separator: goString,
   regex: goString,
@@ -98,21 +99,24 @@ const configType: GoType = goStruct("relabel.Config", {
 
 /** Parse a YAML list of relabel configs (e.g. the content of --alert.relabel-config-file). */
 export function parseRelabelConfigs(text: string): RelabelConfig[] {
-  const r = decodeGoYaml(text, goSlice(configType), { version: 2, strict: true });
+  const r = decodeGoYaml(text, goSlice(relabelConfigType), { version: 2, strict: true });
   if (r.error !== null) throw new CodedError("bad_data", r.error);
   const list = (r.value as Record<string, unknown>[] | null) ?? [];
-  return list.map((o) => {
-    if (o === null || o === undefined) throw new CodedError("bad_data", "empty relabel configuration");
-    if ("action" in o && o.action === "") throw new CodedError("bad_data", "relabel action cannot be empty");
-    return relabelConfig({
-      sourceLabels: "source_labels" in o ? (o.source_labels as string[]) : undefined,
-      separator: "separator" in o ? (o.separator as string) : undefined,
-      regex: "regex" in o ? (o.regex as string) : undefined,
-      modulus: "modulus" in o ? (o.modulus as number) : undefined,
-      targetLabel: "target_label" in o ? (o.target_label as string) : undefined,
-      replacement: "replacement" in o ? (o.replacement as string) : undefined,
-      action: "action" in o ? (o.action as string) : undefined,
-    });
+  return list.map(relabelConfigFromDecoded);
+}
+
+/** One decoded relabelConfigType value, defaulted and validated. */
+export function relabelConfigFromDecoded(o: Record<string, unknown> | null | undefined): RelabelConfig {
+  if (o === null || o === undefined) throw new CodedError("bad_data", "empty relabel configuration");
+  if ("action" in o && o.action === "") throw new CodedError("bad_data", "relabel action cannot be empty");
+  return relabelConfig({
+    sourceLabels: "source_labels" in o ? (o.source_labels as string[]) : undefined,
+    separator: "separator" in o ? (o.separator as string) : undefined,
+    regex: "regex" in o ? (o.regex as string) : undefined,
+    modulus: "modulus" in o ? (o.modulus as number) : undefined,
+    targetLabel: "target_label" in o ? (o.target_label as string) : undefined,
+    replacement: "replacement" in o ? (o.replacement as string) : undefined,
+    action: "action" in o ? (o.action as string) : undefined,
   });
 }
 

@@ -74,7 +74,7 @@ function state(tsdb: string): { version: number; uploaded: string[] } {
 }
 
 function shipper(tsdb: string, bucket: Bucket, extra: Partial<ConstructorParameters<typeof Shipper>[0]> = {}): Shipper {
-  return new Shipper({ dir: tsdb, bucket, externalLabels: () => ext, log: nopLogger, retry: noRetry, ...extra });
+  return new Shipper({ dir: tsdb, bucket, externalLabels: () => ext, source: "sidecar", log: nopLogger, retry: noRetry, ...extra });
 }
 
 test.before(async () => {

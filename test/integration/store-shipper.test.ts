@@ -22,7 +22,7 @@ test("shipped blocks appear in bucket-index.json and the store gateway finds the
   const ids = readdirSync(tsdb).filter((d) => /^[0-9A-Z]{26}$/.test(d)).sort();
   assert.ok(ids.length >= 3);
   const bkt = new FilesystemBucket(tempDir("store-shipper-bucket-").path);
-  const shipper = new Shipper({ dir: tsdb, bucket: bkt, externalLabels: () => labelsFrom({ cluster: "c" }), log: nopLogger, retry: { attempts: 1 } });
+  const shipper = new Shipper({ dir: tsdb, bucket: bkt, externalLabels: () => labelsFrom({ cluster: "c" }), source: "sidecar", log: nopLogger, retry: { attempts: 1 } });
   const r = await shipper.sync();
   assert.is(r.uploaded, ids.length);
   const idx = await readBucketIndex(bkt);
