@@ -23,46 +23,57 @@ const cache = new Map<string, RegExp>();
 function compileElement(p: string): RegExp {
   let re = cache.get(p);
   if (re) return re;
+  const chars = [...p]; // runes: `?` and classes match one code point
   let out = "";
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
     if (c === "*") out += "[^/]*";
     else if (c === "?") out += "[^/]";
     else if (c === "\\") {
-      if (i + 1 >= p.length) throw badPattern(p);
-      out += escapeRe(p[++i]!);
+      if (i + 1 >= chars.length) throw badPattern(p);
+      out += escapeRe(chars[++i]!);
     } else if (c === "[") {
+      // Go's class: [^]? then (lo | lo-hi)+ then ]; '-' and ']' must be escaped where they would be lo/hi.
       let j = i + 1;
       let cls = "";
-      if (p[j] === "^") { cls += "^"; j++; }
-      let first = true;
-      for (;;) {
-        if (j >= p.length) throw badPattern(p);
-        const d = p[j]!;
-        if (d === "]" && !first) break;
-        first = false;
+      if (chars[j] === "^") { cls = "^"; j++; }
+      const esc = (): string => {
+        const d = chars[j];
+        if (d === undefined || d === "-" || d === "]") throw badPattern(p);
         if (d === "\\") {
-          if (j + 1 >= p.length) throw badPattern(p);
-          cls += escapeRe(p[j + 1]!);
-          j += 2;
-          continue;
+          j++;
+          if (chars[j] === undefined) throw badPattern(p);
         }
-        if (d === "-" && (cls === "" || cls === "^" || p[j + 1] === "]")) throw badPattern(p);
-        cls += d === "]" || d === "[" || d === "^" ? "\\" + d : d;
-        j++;
+        return chars[j++]!;
+      };
+      let n = 0;
+      for (;;) {
+        if (j >= chars.length) throw badPattern(p);
+        if (chars[j] === "]" && n > 0) break;
+        const lo = esc();
+        if (chars[j] === "-") {
+          j++;
+          const hi = esc();
+          if (hi.codePointAt(0)! < lo.codePointAt(0)!) throw badPattern(p);
+          cls += classChar(lo) + "-" + classChar(hi);
+        } else cls += classChar(lo);
+        n++;
       }
-      if (cls === "" || cls === "^") throw badPattern(p);
       out += `[${cls}]`;
       i = j;
     } else out += escapeRe(c);
   }
-  re = new RegExp(`^${out}$`, "s");
+  re = new RegExp(`^${out}$`, "su");
   cache.set(p, re);
   return re;
 }
 
 function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+  return /[.*+?^${}()|[\]\\/]/.test(c) ? "\\" + c : c;
+}
+
+function classChar(c: string): string {
+  return /[\]\[\\^-]/.test(c) ? "\\" + c : c;
 }
 
 function badPattern(p: string): CodedError {

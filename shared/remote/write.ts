@@ -319,7 +319,9 @@ export class RemoteWriteQueue {
   readonly limit: number;
   private buf: Pending[] = [];
   private head = 0;
+  /** The send loop waiting for anything (empty queue) or for a full batch (partial batch). */
   private wake: (() => void) | null = null;
+  private wakeFull: (() => void) | null = null;
   private readonly stopCtl = new AbortController();
   private loop: Promise<void> | null = null;
   private draining = false;
@@ -351,7 +353,7 @@ export class RemoteWriteQueue {
     }
     this.compact();
     this.metrics.samplesPending = this.pending;
-    if (this.pending >= this.cfg.queue.maxSamplesPerSend) this.poke();
+    this.poke(this.pending >= this.cfg.queue.maxSamplesPerSend);
   }
 
   private compact(): void {
@@ -361,10 +363,15 @@ export class RemoteWriteQueue {
     }
   }
 
-  private poke(): void {
+  private poke(full = true): void {
     const w = this.wake;
     this.wake = null;
     w?.();
+    if (full) {
+      const f = this.wakeFull;
+      this.wakeFull = null;
+      f?.();
+    }
   }
 
   start(): void {
@@ -398,17 +405,25 @@ export class RemoteWriteQueue {
     const q = this.cfg.queue;
     while (!signal.aborted) {
       if (this.pending === 0) {
+        let onStop = () => {};
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          signal.addEventListener("abort", () => resolve(), { once: true });
+          onStop = () => resolve();
+          signal.addEventListener("abort", onStop, { once: true });
         });
+        signal.removeEventListener("abort", onStop);
         continue;
       }
       if (this.pending < q.maxSamplesPerSend && !this.draining) {
         // Give a partial batch until the deadline to fill up (Prometheus' batch_send_deadline).
-        const wait = new Promise<void>((resolve) => { this.wake = resolve; });
-        await Promise.race([wait, clock.sleep(q.batchSendDeadline, signal)]);
-        this.wake = null;
+        const wait = new Promise<void>((resolve) => { this.wakeFull = resolve; });
+        const ctl = new AbortController();
+        const onStop = () => ctl.abort();
+        signal.addEventListener("abort", onStop, { once: true });
+        await Promise.race([wait, clock.sleep(q.batchSendDeadline, ctl.signal)]);
+        ctl.abort(); // ends the sleep's timer when the batch filled first
+        signal.removeEventListener("abort", onStop);
+        this.wakeFull = null;
         if (signal.aborted) break;
       }
       const n = Math.min(this.pending, q.maxSamplesPerSend);
