@@ -107,6 +107,7 @@ export class Target {
   private server: Server | null = null;
   port = 0;
   set(series: string, v: number): void { this.values.set(series, v); }
+  delete(series: string): void { this.values.delete(series); }
   async start(): Promise<void> {
     this.server = createServer((_req, res) => {
       let body = "";
