@@ -41,7 +41,7 @@ export const RULE_FLAGS: FlagSpec[] = [
   { name: "query.sd-interval", help: "how often --query.sd-files are re-read", default: "5m" },
   { name: "query.sd-dns-interval", help: "how often dns+ / dnssrv+ addresses are resolved", default: "30s" },
   { name: "query.http-method", help: "GET or POST", default: "POST" },
-  { name: "query.default-step", help: "step of the range queries that restore 'for' state in stateless mode", default: "1s" },
+  { name: "query.default-step", help: "accepted for compatibility: Thanos restores 'for' state in stateless mode with range queries at this step; we read the raw ALERTS_FOR_STATE samples instead (the exact downtime, as Prometheus)", default: "1s" },
   { name: "query.only-prometheus-params", help: "send only query and time (no dedup, partial_response, ...)", boolean: true },
   { name: "query.timeout", help: "deadline of one rule evaluation's query; past it the evaluation fails (counted) and the group goes on. Default: half the group's interval, at most 2m. 0s: none" },
   { name: "alertmanagers.url", help: "Alertmanager URL (scheme required; dns+/dnssrv+ prefixes; user:pass@ is basic auth; the path is a prefix); repeatable", repeatable: true },

@@ -10,9 +10,13 @@
 //   reachable", followed here by what each endpoint said.
 // - A scalar answer is one sample without labels; warnings that are not PromQL annotations ("PromQL
 //   info: ...", "PromQL warning: ...") are counted (thanos_rule_evaluation_with_warnings_total).
-// - Restore in stateless mode (restoreQuerier): ALERTS_FOR_STATE read back with a `GET query_range` of
-//   its matchers over the restore window at --query.default-step (dedup=true, partial_response=true),
-//   --restore-ignored-label labels removed from the answer.
+// - Restore in stateless mode (restoreQuerier): ALERTS_FOR_STATE read back through the queriers
+//   (dedup=true, partial_response=true), --restore-ignored-label labels removed from the answer. By
+//   default as raw samples (an instant query of `{matchers}[window]`), so the restore sees when the
+//   alert was last written, exactly as Prometheus' restore from its own TSDB does. Thanos instead runs
+//   a `GET query_range` at --query.default-step (rangeQuery: true): its points are step-aligned and
+//   carried forward by the lookback, so the last one is "now" and a restart's downtime counts towards
+//   `for` (the alert fires earlier than Prometheus' would).
 // The deadline of an evaluation is the rules engine's (query.ts): its signal aborts the request.
 
 import { CodedError, errorMessage } from "../encoding/errors.ts";
@@ -223,7 +227,9 @@ class ArraySeries implements StorageSeries {
 }
 
 export interface RestoreQuerierOptions extends HttpQueryOptions {
-  /** --query.default-step (ms); Thanos sends whole seconds. */
+  /** Thanos' query_range instead of raw samples (see the file comment). */
+  rangeQuery?: boolean;
+  /** --query.default-step (ms) of rangeQuery; Thanos sends whole seconds. */
   stepMs: number;
   /** --restore-ignored-label. */
   ignoredLabels?: readonly string[];
@@ -232,9 +238,9 @@ export interface RestoreQuerierOptions extends HttpQueryOptions {
 }
 
 /**
- * Thanos' promClientsQueryable: a Querier whose select() is a `query_range` of the matchers over the
- * hinted window. Failures give an empty answer (logged through onError), as Thanos returns
- * NoopSeriesSet. Only select() is meaningful.
+ * Thanos' promClientsQueryable: a Querier whose select() reads the matchers' samples in the hinted
+ * window from the queriers (raw samples, or Thanos' query_range). Failures give an empty answer (logged
+ * through onError), as Thanos returns NoopSeriesSet. Only select() is meaningful.
  */
 export function restoreQuerier(o: RestoreQuerierOptions): Querier {
   const step = Math.max(1, Math.trunc(o.stepMs / 1000));
@@ -246,11 +252,11 @@ export function restoreQuerier(o: RestoreQuerierOptions): Querier {
       const timer = setTimeout(() => ctl.abort(new CodedError("timeout", `restore query ${query}: no answer in ${o.timeoutMs ?? 120_000} ms`)), o.timeoutMs ?? 120_000);
       try {
         return await firstSuccess(o, query, ctl.signal, async (base, headers) => {
-          const params: [string, string][] = [
-            ["query", query], ["start", fmtSeconds(hints.start)], ["end", fmtSeconds(hints.end)], ["step", String(step)],
-          ];
+          const params: [string, string][] = o.rangeQuery
+            ? [["query", query], ["start", fmtSeconds(hints.start)], ["end", fmtSeconds(hints.end)], ["step", String(step)]]
+            : [["query", `${query}[${Math.max(1, hints.end - hints.start)}ms]`], ["time", rfc3339Nano(hints.end)]];
           if (!o.onlyPrometheusParams) params.push(["dedup", "true"], ["explain", "false"], ["analyze", "false"], ["engine", ""], ["partial_response", "true"]);
-          const m = await apiCall(o, base, "/api/v1/query_range", params, "GET", headers, ctl.signal);
+          const m = await apiCall(o, base, o.rangeQuery ? "/api/v1/query_range" : "/api/v1/query", params, "GET", headers, ctl.signal);
           if (m.data?.resultType !== "matrix") throw unexpected(m);
           const series: StorageSeries[] = [];
           for (const s of (m.data.result as { metric?: unknown; values?: [unknown, string][] }[] | null) ?? []) {

@@ -1,7 +1,7 @@
 // The ruler's query client (shared/rules/httpquery.ts) against a local HTTP server that records what
 // it receives: Thanos' parameter names and values, POST form vs GET, answers decoded (vector, scalar,
 // special floats), failover in random order, "no query API server reachable", warnings, the deadline,
-// and the stateless restore querier's query_range.
+// and the stateless restore querier (raw samples, or Thanos' query_range).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -128,12 +128,12 @@ test("an aborted signal stops the request at once and is the error (no failover 
   } finally { await hang.close(); await other.close(); }
 });
 
-test("restore querier: GET query_range of the matchers with dedup, step in seconds, ignored labels removed", async () => {
+test("restore querier (Thanos' mode): GET query_range of the matchers with dedup, step in seconds, ignored labels removed", async () => {
   const s = await server(() => ({
     body: { status: "success", data: { resultType: "matrix", result: [{ metric: { __name__: "ALERTS_FOR_STATE", alertname: "A", replica: "r1" }, values: [[100, "90"], [101, "90"]] }] } },
   }));
   try {
-    const q = restoreQuerier({ clients: () => [{ urls: () => [s.url] }], fetch: fetchFn, stepMs: 1000, ignoredLabels: ["replica"] });
+    const q = restoreQuerier({ clients: () => [{ urls: () => [s.url] }], fetch: fetchFn, stepMs: 1000, ignoredLabels: ["replica"], rangeQuery: true });
     const r = await q.select({ start: 40_000, end: 101_500 }, [newMatcher("=", "__name__", "ALERTS_FOR_STATE"), newMatcher("=", "alertname", "A")]);
     const a = s.seen[0]!;
     assert.is(a.method, "GET");
@@ -149,6 +149,25 @@ test("restore querier: GET query_range of the matchers with dedup, step in secon
     const pts: [number, number][] = [];
     while (it.next()) pts.push([it.at(), it.value()]);
     assert.equal(pts, [[100_000, 90], [101_000, 90]]);
+  } finally { await s.close(); }
+});
+
+test("restore querier (default): the raw samples of the window, an instant query of a range selector", async () => {
+  const s = await server(() => ({
+    body: { status: "success", data: { resultType: "matrix", result: [{ metric: { __name__: "ALERTS_FOR_STATE", alertname: "A" }, values: [[60.5, "50"], [62.5, "50"]] }] } },
+  }));
+  try {
+    const q = restoreQuerier({ clients: () => [{ urls: () => [s.url] }], fetch: fetchFn, stepMs: 1000 });
+    const r = await q.select({ start: 40_000, end: 3_640_000 }, [newMatcher("=", "__name__", "ALERTS_FOR_STATE"), newMatcher("=", "alertname", "A")]);
+    const a = s.seen[0]!;
+    assert.is(a.path, "/api/v1/query");
+    assert.is(a.query.get("query"), '{__name__="ALERTS_FOR_STATE", alertname="A"}[3600000ms]');
+    assert.is(a.query.get("time"), "1970-01-01T01:00:40Z");
+    assert.is(a.query.get("dedup"), "true");
+    const it = r.series[0]!.iterator();
+    const pts: number[] = [];
+    while (it.next()) pts.push(it.at());
+    assert.equal(pts, [60_500, 62_500]);
   } finally { await s.close(); }
 });
 
