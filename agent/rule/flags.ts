@@ -27,6 +27,7 @@ export const RULE_FLAGS: FlagSpec[] = [
   { name: "tsdb.retention", help: "how long blocks stay on local disk (0: forever)", default: "48h" },
   { name: "tsdb.no-lockfile", help: "do not create a lock file in --data-dir (a stale one is still removed)", boolean: true },
   { name: "tsdb.wal-compression", help: "snappy-compress WAL records", boolean: true, default: "true" },
+  { name: "tsdb.wal-sync", help: "when a rule's samples count as written: write (in the kernel: survives kill -9, as Prometheus) or fsync (on disk: survives power loss too; slower)", default: "write" },
   { name: "rule-file", help: "rule files; Go globs; repeatable. Re-read on SIGHUP or POST /-/reload", repeatable: true, default: "rules/" },
   { name: "eval-interval", help: "default evaluation interval of a group", default: "1m" },
   { name: "resend-delay", help: "minimum time before an alert is sent again to Alertmanager", default: "1m" },
@@ -152,6 +153,7 @@ export interface RuleConfig {
   retentionMs: number;
   noLockfile: boolean;
   walCompression: boolean;
+  walSync: "write" | "fsync";
   ruleFiles: string[];
   evalIntervalMs: number;
   resendDelayMs: number;
@@ -248,6 +250,8 @@ export function parseRuleFlags(argv: string[]): RuleConfig {
   if (evalIntervalMs <= 0) throw new FlagError(`--eval-interval: ${f.get("eval-interval")} must be positive`);
   const concurrent = Number(f.get("rule-concurrent-evaluation"));
   if (!Number.isSafeInteger(concurrent) || concurrent < 1) throw new FlagError(`--rule-concurrent-evaluation: ${JSON.stringify(f.get("rule-concurrent-evaluation"))} is not a positive integer`);
+  const walSync = f.get("tsdb.wal-sync")!;
+  if (walSync !== "write" && walSync !== "fsync") throw new FlagError(`--tsdb.wal-sync: ${JSON.stringify(walSync)}: want write or fsync`);
   const prefix = (f.get("web.route-prefix") ?? "").replace(/^\/+|\/+$/g, "");
 
   const flags: Record<string, string> = {};
@@ -267,6 +271,7 @@ export function parseRuleFlags(argv: string[]): RuleConfig {
     retentionMs: dur("tsdb.retention"),
     noLockfile: f.bool("tsdb.no-lockfile"),
     walCompression: f.bool("tsdb.wal-compression"),
+    walSync: walSync as "write" | "fsync",
     ruleFiles: f.all("rule-file"),
     evalIntervalMs,
     resendDelayMs: dur("resend-delay"),

@@ -34,6 +34,7 @@ import { parseRuleFlags, RULE_FLAGS, TOKEN_ENV, type RuleConfig } from "./flags.
 import { ruleFiles } from "./glob.ts";
 import { ruleHttpApp } from "./http.ts";
 import { registerRuleMetrics } from "./metrics.ts";
+import { startGcPacer } from "./gc.ts";
 
 const HELP = `usage: bun run agent rule [flags]
 
@@ -192,6 +193,7 @@ export async function run(argv: string[]): Promise<number> {
       retentionMs: cfg.retentionMs,
       externalLabels: cfg.labels,
       walCompression: cfg.walCompression,
+      walSync: cfg.walSync,
       noLockfile: cfg.noLockfile,
       log: log.with({ subcomponent: "tsdb" }),
       component: "rule",
@@ -256,8 +258,10 @@ export async function run(argv: string[]): Promise<number> {
   const stopCtl = new AbortController();
   let shipper: Shipper | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
+  let stopGc = () => {};
   const cleanup = async () => {
     ready = false;
+    stopGc();
     for (const t of timers) clearInterval(t);
     await manager.stop().catch((e) => log.error("stopping the rules manager", { err: errorMessage(e) }));
     stopCtl.abort();
@@ -285,6 +289,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     manager.start();
     void runSendLoop(queue, sender, stopCtl.signal);
+    const pacer = await startGcPacer();
+    stopGc = () => pacer.stop();
 
     if (db && cfg.objstore) {
       const bucket = await bucketFromFlags(cfg.parsed, "rule");
