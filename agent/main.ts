@@ -1,11 +1,13 @@
-// Entry point: `bun run agent <component> [--flags]`.
+// Entry point: `bun run agent <component> [--flags]`, or `thanots <component> [--flags]` as the single
+// binary (`npm run build` -> dist/thanots). Help and errors name whichever was run (program.ts).
 import { components } from "./components.ts";
+import { PROGRAM } from "./program.ts";
 
 function usage(): string {
   const names = Object.keys(components);
   const w = Math.max(...names.map((n) => n.length));
   return [
-    "usage: bun run agent <component> [flags]   (bun run agent <component> --help for its flags)",
+    `usage: ${PROGRAM} <component> [flags]   (${PROGRAM} <component> --help for its flags)`,
     "",
     "components:",
     ...names.map((n) => `  ${n.padEnd(w)}  ${components[n]!.summary}`),
@@ -34,8 +36,14 @@ async function main(argv: string[]): Promise<number> {
     return (await mod.run(argv.slice(1))) ?? 0;
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    console.error(`level=error component=${name} msg=${JSON.stringify(err.message ?? String(e))}`);
-    return err.code === "bad_data" ? 2 : 1;
+    const msg = err.message ?? String(e);
+    if (err.code === "bad_data") {
+      // A usage error (flags, config files): said as a command-line tool says it.
+      console.error(`${PROGRAM} ${msg.startsWith(`${name}:`) ? msg : `${name}: ${msg}`}`);
+      return 2;
+    }
+    console.error(`level=error component=${name} msg=${JSON.stringify(msg)}`);
+    return 1;
   }
 }
 

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { queryDataJson } from "../edge/api/json.ts";
+import { queryDataJson } from "../shared/api/json.ts";
 import { labelsFrom } from "../shared/labels/labels.ts";
 import { parseExpr } from "../shared/promql/parser.ts";
 import { exprString } from "../shared/promql/printer.ts";

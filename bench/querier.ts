@@ -26,11 +26,11 @@ import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, typ
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
 import { generateBenchDataset, openMetricsChunks } from "../test/promql/data.ts";
 import { benchQueries, type Q } from "./queryset.ts";
-import { connectSeries } from "../edge/querier/connect-stream.ts";
+import { connectSeries } from "../shared/query/connect-series.ts";
 import { seriesRequest } from "../shared/query/proxy.ts";
 import { matchersToPb } from "../shared/query/store.ts";
 import { newMatcher } from "../shared/labels/matcher.ts";
-import { newQuery, remoteRead } from "../agent/sidecar/remoteread.ts";
+import { PromClient } from "../agent/prom/client.ts";
 import { LabelMatcher_Type as PromMatchType } from "../shared/gen/prometheus/types_pb.ts";
 import { ReadRequest_ResponseType } from "../shared/gen/prometheus/remote_pb.ts";
 import { Engine } from "../shared/promql/engine.ts";
@@ -61,11 +61,11 @@ async function selectionsOf(q: Q): Promise<{ hints: SelectHints; matchers: Match
 async function remoteReadFloor(urls: string[], sels: { hints: SelectHints; matchers: Matcher[] }[]): Promise<number> {
   const t0 = performance.now();
   await Promise.all(urls.flatMap((url) => sels.map(async ({ hints, matchers }) => {
-    const r = await remoteRead(url, newQuery({
+    const r = await new PromClient(url).remoteRead(({
       startTimestampMs: BigInt(hints.start), endTimestampMs: BigInt(hints.end),
       matchers: matchers.map((m) => ({ type: PROM_OPS[m.type], name: m.name, value: m.value })),
     }), { accept: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS] });
-    if (r.type !== "streamed") throw new Error("expected a streamed remote-read answer");
+    if (r.type !== "chunked") throw new Error("expected a streamed remote-read answer");
     for await (const _ of r.payloadBatches) { /* read it all */ }
   })));
   return performance.now() - t0;
@@ -74,15 +74,15 @@ async function remoteReadFloor(urls: string[], sels: { hints: SelectHints; match
 /** Below the floor: Prometheus' own streamed remote read of the same window (frames read, CRC checked). */
 async function promRemoteRead(url: string, t: number): Promise<number> {
   const t0 = performance.now();
-  const r = await remoteRead(url, newQuery({ startTimestampMs: BigInt(t - 300_000), endTimestampMs: BigInt(t), matchers: [{ type: PromMatchType.EQ, name: "__name__", value: "bench_requests_total" }] }), { accept: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS] });
-  if (r.type !== "streamed") throw new Error("expected a streamed remote-read answer");
+  const r = await new PromClient(url).remoteRead(({ startTimestampMs: BigInt(t - 300_000), endTimestampMs: BigInt(t), matchers: [{ type: PromMatchType.EQ, name: "__name__", value: "bench_requests_total" }] }), { accept: [ReadRequest_ResponseType.STREAMED_XOR_CHUNKS] });
+  if (r.type !== "chunked") throw new Error("expected a streamed remote-read answer");
   for await (const _ of r.payloadBatches) { /* read it all */ }
   return performance.now() - t0;
 }
 
 /**
  * The transport floor: one Series call for every series over [t-5m, t] straight from a sidecar, asking
- * for 256-series batches as the querier does (edge/querier/remote.ts).
+ * for 256-series batches as the querier does (shared/query/remote.ts).
  */
 async function rawSeries(url: string, t: number): Promise<{ ms: number; n: number }> {
   const req = seriesRequest({ minTime: BigInt(t - 300_000), maxTime: BigInt(t), responseBatchSize: 256n, matchers: matchersToPb([newMatcher("=", "__name__", "bench_requests_total")]) });

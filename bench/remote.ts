@@ -10,8 +10,8 @@ import { decodeSamplesResponse, decodeRawReadResponse } from "../shared/remote/s
 import { snappyDecode } from "../shared/remote/snappy.ts";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ReadResponseSchema } from "../shared/gen/prometheus/remote_pb.ts";
-import { storeApiApp } from "../edge/rpc/server.ts";
-import { createStoreClient, type FetchFn } from "../edge/rpc/client.ts";
+import { storeApiApp } from "../shared/rpc/server.ts";
+import { createStoreClient, type FetchFn } from "../shared/rpc/client.ts";
 import type { StoreImpl } from "../shared/rpc/store.ts";
 import type { SeriesResponse } from "../shared/gen/thanos/storepb/rpc_pb.ts";
 

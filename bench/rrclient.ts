@@ -1,4 +1,4 @@
-// The sidecar's remote-read client, raw socket (agent/sidecar/rawhttp.ts) vs Bun's fetch, on the same
+// The sidecar's remote-read client, raw socket (agent/prom/rawhttp.ts) vs Bun's fetch, on the same
 // Prometheus in the same run:
 //
 //   bun bench/rrclient.ts [series=10000] [hours=2] [rounds=8]
@@ -15,8 +15,8 @@ import { join } from "node:path";
 import { tempDir } from "../test/lib/proc.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
 import { generateBenchDataset, openMetricsChunks, T0 } from "../test/promql/data.ts";
-import { newQuery, remoteRead } from "../agent/sidecar/remoteread.ts";
-import { rawHttpPost } from "../agent/sidecar/rawhttp.ts";
+import { PromClient } from "../agent/prom/client.ts";
+import { rawHttpPost } from "../agent/prom/rawhttp.ts";
 
 const [SERIES, HOURS, ROUNDS] = [Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 2), Number(process.argv[4] ?? 8)];
 const raw = rawHttpPost();
@@ -44,11 +44,11 @@ const WINDOWS = [
   { name: "whole data", mint: T0 - 300_000 },
   { name: "from 500 s in", mint: T0 + 500_000 },
 ];
-const query = (mint: number) => newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(T0 + HOURS * 3600_000), matchers: [{ type: 0, name: "__name__", value: "bench_requests_total" }] });
+const query = (mint: number) => ({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(T0 + HOURS * 3600_000), matchers: [{ type: 0, name: "__name__", value: "bench_requests_total" }] });
 async function call(client: "raw" | "fetch", mint: number): Promise<{ wall: number; cpu: number; frames: number; bytes: number }> {
   const c0 = cpu(), t0 = performance.now();
-  const r = await remoteRead(prom.url, query(mint), client === "fetch" ? { fetch } : { fetch: raw! });
-  if (r.type !== "streamed") throw new Error(`${client}: expected a streamed answer`);
+  const r = await new PromClient(prom.url, { remoteReadPost: client === "fetch" ? (u, i) => fetch(u, i) : raw! }).remoteRead(query(mint));
+  if (r.type !== "chunked") throw new Error(`${client}: expected a streamed answer`);
   let frames = 0, bytes = 0;
   for await (const g of r.payloadBatches) for (const p of g) { frames++; bytes += p.length; }
   return { wall: performance.now() - t0, cpu: cpu() - c0, frames, bytes };

@@ -8,7 +8,7 @@
 //   or with the hand decoder (shared/store/wire.ts);
 // - the real `bun agent/main.ts sidecar` process: Series over gRPC / Connect decoded with protobuf-es
 //   (connect-node clients), and over Connect with response_batch_size=256 through the querier's own client
-//   and decoder (edge/querier/connect-stream.ts), the read path our querier uses;
+//   and decoder (shared/rpc/connect-series.ts), the read path our querier uses;
 // - a light client on both paths: frames cut, series and samples counted from the bytes, nothing decoded;
 // - curl (its own transfer time) on both paths: the client that costs nothing, so the pair shows what the
 //   sidecar itself adds.
@@ -31,10 +31,10 @@ import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { encodeReadRequest, REMOTE_READ_HEADERS, ResponseType } from "../shared/remote/read.ts";
 import { SeriesRequestSchema, Store } from "../shared/gen/thanos/storepb/rpc_pb.ts";
-import { connectSeries } from "../edge/querier/connect-stream.ts";
+import { connectSeries } from "../shared/query/connect-series.ts";
 import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromType } from "../shared/gen/prometheus/types_pb.ts";
-import { remoteRead, newQuery } from "../agent/sidecar/remoteread.ts";
+import { PromClient } from "../agent/prom/client.ts";
 import { chunkSampleCount } from "../shared/store/limits.ts";
 import { decodeChunkedReadResponse } from "../shared/store/wire.ts";
 
@@ -149,8 +149,8 @@ try {
 
   let chunkBytes = 0;
   async function direct(): Promise<{ series: number; samples: number }> {
-    const res = await remoteRead(prom.url, newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
-    if (res.type !== "streamed") throw new Error("expected a streamed answer");
+    const res = await new PromClient(prom.url).remoteRead(({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
+    if (res.type !== "chunked") throw new Error("expected a streamed answer");
     let series = 0, samples = 0;
     for await (const f of res.frames) for (const s of f.chunkedSeries) { series++; for (const c of s.chunks) { samples += chunkSampleCount(c.type, c.data); chunkBytes += c.data.length; } }
     return { series, samples };
@@ -171,11 +171,10 @@ try {
     let series = 0, samples = 0;
     const req = create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), responseBatchSize: 256n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] });
     for await (const r of connectSeries(`http://127.0.0.1:${hp}`, req, new AbortController().signal, { name: "sidecar" })) {
-      const res = r.result!;
-      const list = res.case === "series" ? [res.value] : res.case === "batch" ? res.value.series ?? [] : [];
+      const list = r.kind === "series" ? [r] : r.kind === "batch" ? r.series : [];
       for (const x of list) {
         series++;
-        for (const c of x.chunks ?? []) samples += chunkSampleCount((c.raw!.type ?? 0) + 1, c.raw!.data!);
+        for (const c of x.chunks) samples += chunkSampleCount(c.raw!.encoding, c.raw!.data);
       }
     }
     return { series, samples };
@@ -183,10 +182,10 @@ try {
 
   /** The direct read decoded by hand (shared/store/wire.ts), the counterpart of the querier's decoder. */
   async function directHand(): Promise<{ series: number; samples: number }> {
-    const res = await remoteRead(prom.url, newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
-    if (res.type !== "streamed") throw new Error("expected a streamed answer");
+    const res = await new PromClient(prom.url).remoteRead(({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] }));
+    if (res.type !== "chunked") throw new Error("expected a streamed answer");
     let series = 0, samples = 0;
-    for await (const g of res.payloadBatches) for (const p of g) for (const s of decodeChunkedReadResponse(p).series) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.type, c.data); }
+    for await (const g of res.payloadBatches) for (const p of g) for (const s of decodeChunkedReadResponse(p).series) { series++; for (const c of s.chunks) samples += chunkSampleCount(c.encoding, c.data); }
     return { series, samples };
   }
 
@@ -194,7 +193,7 @@ try {
   // and samples counted from the messages (sample counts from chunk headers), nothing decoded into
   // objects and no CRC check. It isolates what the sidecar costs from what a client spends on decoding,
   // which on this 2-core machine competes with Prometheus and the sidecar for the same cores.
-  const rrBody = encodeReadRequest({ queries: [newQuery({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] })], acceptedResponseTypes: [ResponseType.STREAMED_XOR_CHUNKS] });
+  const rrBody = encodeReadRequest({ queries: [({ startTimestampMs: BigInt(mint), endTimestampMs: BigInt(maxt), matchers: [{ type: PromType.EQ, name: "__name__", value: "bench_metric" }] })], acceptedResponseTypes: [ResponseType.STREAMED_XOR_CHUNKS] });
   const seriesReq = toBinary(SeriesRequestSchema, create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), responseBatchSize: 256n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "bench_metric" }] }));
   const connectBody = new Uint8Array(5 + seriesReq.length);
   new DataView(connectBody.buffer).setUint32(1, seriesReq.length);

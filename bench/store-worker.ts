@@ -65,8 +65,8 @@ for (let b = 0; b < BLOCKS; b++) {
   await w.finish();
 }
 const port = await freePort(), insp = await freePort();
-const wr = spawn(join(root, "node_modules/.bin/wrangler"), ["dev", "-c", "edge/store/wrangler.toml", "--ip", "127.0.0.1", "--port", String(port),
-  "--inspector-port", String(insp), "--persist-to", join(work, "r2"), "--var", "TEST_BUCKET_API:1"],
+const wr = spawn(join(root, "node_modules/.bin/wrangler"), ["dev", "-c", "edge/worker-test/store.wrangler.toml", "--ip", "127.0.0.1", "--port", String(port),
+  "--inspector-port", String(insp), "--persist-to", join(work, "r2")],
   { cwd: root, stdio: "ignore", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
 try {
   const base = `http://127.0.0.1:${port}`;

@@ -9,10 +9,10 @@ import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { uiApp, mountUi } from "../edge/ui/app.ts";
-import { UI_SCRIPT } from "../edge/ui/script.ts";
-import { UI_CSS } from "../edge/ui/style.ts";
-import { uiPage } from "../edge/ui/page.ts";
+import { uiApp, mountUi } from "../shared/ui/app.ts";
+import { UI_SCRIPT } from "../shared/ui/script.ts";
+import { UI_CSS } from "../shared/ui/style.ts";
+import { uiPage } from "../shared/ui/page.ts";
 
 const kb = (n: number) => (n / 1024).toFixed(1) + " KiB";
 

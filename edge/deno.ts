@@ -1,8 +1,9 @@
 // The querier on Deno: `deno task querier --endpoint http://sidecar:10902 --query.replica-label replica`
-// or the same settings from the environment (names in edge/querier/config.ts; flags win).
-import { createQuerierApp } from "./querier/app.ts";
-import { configFromEnv } from "./querier/config.ts";
-import { envWithFlags, parseHostPort } from "./querier/flags.ts";
+// or the same settings from the environment (names in edge/querier/env.ts; flags win).
+import { createQuerierApp } from "../shared/query/app.ts";
+import { buildQuerier } from "../shared/query/config.ts";
+import { settingsFromEnv } from "./querier/env.ts";
+import { parseHostPort, settingsWithFlags } from "./querier/flags.ts";
 import { errorMessage } from "../shared/encoding/errors.ts";
 
 interface DenoLike {
@@ -17,13 +18,14 @@ interface DenoLike {
 const Deno = (globalThis as unknown as { Deno: DenoLike }).Deno;
 
 try {
-  const env = envWithFlags(Deno.env.toObject(), Deno.args);
-  const cfg = configFromEnv(env);
-  const app = createQuerierApp({ ...cfg.app, proxy: cfg.proxy, buildInfo: { version: "0.1.0", branch: "main", goVersion: `deno${Deno.version.deno}` } });
-  const { hostname, port } = parseHostPort(env.HTTP_ADDRESS || "0.0.0.0:10902");
+  const env = Deno.env.toObject();
+  const { settings, httpAddress } = settingsWithFlags(settingsFromEnv(env), Deno.args, env.HTTP_ADDRESS || undefined);
+  const q = buildQuerier(settings);
+  const app = createQuerierApp({ ...q.app, proxy: q.proxy, buildInfo: { version: "0.1.0", branch: "main", goVersion: `deno${Deno.version.deno}` } });
+  const { hostname, port } = parseHostPort(httpAddress);
   const srv = Deno.serve({
     hostname, port,
-    onListen: (a) => console.log(`level=info component=query msg="listening for HTTP" address=${a.hostname}:${a.port} stores=${cfg.endpoints.map((e) => e.name).join(",")}`),
+    onListen: (a) => console.log(`level=info component=query msg="listening for HTTP" address=${a.hostname}:${a.port} stores=${q.endpoints.map((e) => e.name).join(",")}`),
   }, app.fetch);
   const stop = () => { srv.shutdown().then(() => Deno.exit(0)); };
   Deno.addSignalListener("SIGTERM", stop);

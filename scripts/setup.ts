@@ -38,6 +38,7 @@ export const REQUIREMENTS: Record<Purpose, Requirement[]> = {
     { bins: ["prometheus", "promtool"], apt: "prometheus", why: "the reference Prometheus 2.42 and promtool" },
     { bins: ["prometheus-alertmanager", "amtool"], apt: "prometheus-alertmanager", why: "the reference Alertmanager 0.25" },
     { bins: ["chromium"], apt: "chromium", why: "the UI tests' browser" },
+    { bins: ["openssl"], apt: "openssl", why: "the TLS tests' certificates" },
     { bins: ["go"], go: GO_MIN, why: "the Go Thanos interop tests, Prometheus 2.42's PromQL test scripts in the Go module cache, the reference Thanos v0.41.0 build" },
   ],
 };

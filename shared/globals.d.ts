@@ -1,5 +1,6 @@
-// The only runtime globals shared/ may use: each exists identically on Bun, Deno, Node and workerd.
-// Anything else (fetch, files, processes, sockets) must come in through an interface from agent/ or edge/.
+// The only runtime globals shared/ may use besides the fetch API (web.d.ts): each exists identically on
+// Bun, Deno, Node and workerd. Anything else (files, processes, sockets) must come in through an
+// interface from agent/ or edge/.
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
   encodeInto(src: string, dest: Uint8Array): { read: number; written: number };

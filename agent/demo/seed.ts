@@ -8,7 +8,7 @@
 
 import { Encoding } from "../../shared/chunkenc/chunk.ts";
 import { encodeXor } from "../../shared/chunkenc/xor.ts";
-import { compareLabels, labelsFrom, type Labels } from "../../shared/labels/labels.ts";
+import { compareLabels, labelsFrom } from "../../shared/labels/labels.ts";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { deleteBlock, listBlocks } from "../../shared/objstore/block.ts";
 import { parseBlockMeta } from "../../shared/tsdb/meta.ts";
@@ -124,9 +124,4 @@ export async function removeSeeded(bkt: Bucket): Promise<string[]> {
     if (meta.thanos?.source === SEED_SOURCE) { await deleteBlock(bkt, id); removed.push(id); }
   }
   return removed;
-}
-
-/** The labels a seeded series carries inside the block (external labels come from meta.json). */
-export function seededSeriesLabels(name: string, labels: Record<string, string>): Labels {
-  return labelsFrom({ ...labels, __name__: name, job: DEMO_JOB, instance: DEMO_INSTANCE });
 }

@@ -1,11 +1,14 @@
-// StoreAPI clients over gRPC (plaintext HTTP/2), for talking to Go Thanos components and to our own
-// agent/grpc servers. Node, Bun and Deno (node:http2 underneath).
-import { createClient, type Interceptor } from "@connectrpc/connect";
+// StoreAPI clients over gRPC (HTTP/2, plaintext or TLS), for talking to Go Thanos components and to our
+// own agent/grpc servers. Node, Bun and Deno (node:http2 underneath). Thanos' client options: TLS and
+// mTLS (agent/tls/client.ts, the client certificate re-read when its files change) and
+// --grpc-compression=snappy (requests compressed with Thanos' snappy codec, shared/rpc/snappy.ts).
+import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
-import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type RulesClient, type StoreClient } from "../../edge/rpc/client.ts";
+import { compressionSnappy } from "../../shared/rpc/snappy.ts";
+import { type ClientTlsConfig, clientSessionOptions, clientTlsStamp } from "../tls/client.ts";
+import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type StoreClient } from "../../shared/rpc/client.ts";
 
 export interface GrpcClientOptions {
   token?: string;
@@ -16,31 +19,64 @@ export interface GrpcClientOptions {
   timeoutMs?: number;
   /** Close the HTTP/2 connection after this long without calls; default 60 s. */
   idleMs?: number;
+  /** TLS (Thanos' --grpc-client-tls-* flags); plaintext when absent. */
+  tls?: ClientTlsConfig | null;
+  /** Thanos' --grpc-compression: "snappy" compresses requests; answers in snappy are accepted always. */
+  compression?: "snappy" | "none";
 }
 
 export interface GrpcClients {
   store: StoreClient;
   info: InfoClient;
-  rules: RulesClient;
   /** Drop the HTTP/2 connection (in-flight calls fail). */
   close(): void;
 }
 
-/** `target` is "host:port" (Thanos --store style) or a URL "http://host:port". */
+/** `target` is "host:port" (Thanos --endpoint style) or a URL "http://host:port" / "https://host:port". */
 export function createGrpcClients(target: string, opts: GrpcClientOptions = {}): GrpcClients {
-  const baseUrl = /^[a-z]+:\/\//i.test(target) ? target : `http://${target}`;
+  const tls = opts.tls ?? null;
+  let baseUrl = /^[a-z]+:\/\//i.test(target) ? target : `http://${target}`;
+  if (tls) baseUrl = baseUrl.replace(/^http:/i, "https:");
   const interceptors: Interceptor[] = [...(opts.interceptors ?? [])];
   if (opts.token) {
     const value = `Bearer ${opts.token}`;
     interceptors.push((next) => (req) => { req.header.set("authorization", value); return next(req); });
   }
-  const sessionManager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 });
-  const t = createGrpcTransport({ baseUrl, sessionManager, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs,
-    readMaxBytes: opts.readMaxBytes ?? DEFAULT_CLIENT_READ_MAX_BYTES });
+  const managers = new Set<Http2SessionManager>();
+  let manager: Http2SessionManager;
+  const make = (): Transport => {
+    manager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 }, tls ? clientSessionOptions(tls) : undefined);
+    managers.add(manager);
+    return createGrpcTransport({ baseUrl, sessionManager: manager, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs,
+      readMaxBytes: opts.readMaxBytes ?? DEFAULT_CLIENT_READ_MAX_BYTES,
+      sendCompression: opts.compression === "snappy" ? compressionSnappy : undefined,
+      acceptCompression: [compressionSnappy] });
+  };
+  let transport = make();
+  let stamp = tls ? clientTlsStamp(tls) : "";
+  let checkedAt = Date.now();
+  // New certificate files: later calls go over a new connection made with them; the old one ends by
+  // itself once idle (its calls run on). A pair that does not load yet is tried again a second later.
+  const current = (): Transport => {
+    if (!tls || Date.now() - checkedAt < 1000) return transport;
+    checkedAt = Date.now();
+    const now = clientTlsStamp(tls);
+    if (now === stamp) return transport;
+    const old = manager;
+    try {
+      transport = make();
+      stamp = now;
+      setTimeout(() => { old.abort(); managers.delete(old); }, opts.idleMs ?? 60_000).unref?.();
+    } catch { /* keep the previous pair */ }
+    return transport;
+  };
+  const t: Transport = {
+    unary: (...a) => current().unary(...a),
+    stream: (...a) => current().stream(...a),
+  };
   return {
     store: createClient(Store, t),
     info: createClient(Info, t),
-    rules: createClient(Rules, t),
-    close: () => sessionManager.abort(),
+    close: () => { for (const m of managers) m.abort(); managers.clear(); },
   };
 }

@@ -33,7 +33,7 @@
 //
 // The client's frames are cut and re-emitted whole (they are small: requests, window updates, pings).
 // The server's bytes pass through untouched; only their frame headers are read, to learn which streams
-// ended. Used on Bun only (agent/sidecar/server.ts, agent/grpc/server.ts); Node's HTTP/2 follows the RFC.
+// ended. Used on Bun only (agent/grpc/server.ts, every gRPC listener); Node's HTTP/2 follows the RFC.
 
 import * as net from "node:net";
 import { Duplex } from "node:stream";
@@ -188,48 +188,54 @@ export class ServerFrames {
 }
 
 /**
+ * Hands one connection (a TCP socket, or a TLS socket whose handshake is done) to `h2` through the
+ * shim.
+ */
+export function attachWithWindowFix(h2: Http2Server, sock: net.Socket): void {
+  sock.setNoDelay(true);
+  const client = new ClientFrames();
+  const server = new ServerFrames((id) => client.open.delete(id));
+  const inner = new Duplex({
+    read() { sock.resume(); },
+    write(chunk: Uint8Array, _enc, cb) {
+      server.scan(chunk);
+      if (sock.write(chunk)) cb();
+      else sock.once("drain", () => cb());
+    },
+    final(cb) { sock.end(); cb(); },
+    destroy(err, cb) { sock.destroy(); cb(err); },
+  });
+  // What the HTTP/2 server may ask of its socket.
+  Object.assign(inner, {
+    remoteAddress: sock.remoteAddress, remotePort: sock.remotePort, remoteFamily: sock.remoteFamily,
+    localAddress: sock.localAddress, localPort: sock.localPort, encrypted: false,
+    setNoDelay: () => inner, setKeepAlive: () => inner, setTimeout: (ms: number, cb?: () => void) => { sock.setTimeout(ms, cb); return inner; },
+    ref: () => inner, unref: () => inner,
+  });
+  sock.on("data", (d: Buffer) => {
+    let parts: Uint8Array[];
+    try {
+      parts = client.push(d);
+    } catch {
+      sock.destroy(); // a frame too large to be one a gRPC client sends
+      return;
+    }
+    let more = true;
+    for (const x of parts) if (x.length) more = inner.push(x);
+    if (!more) sock.pause();
+  });
+  sock.on("end", () => inner.push(null));
+  sock.on("error", () => inner.destroy());
+  sock.on("close", () => inner.destroy());
+  h2.emit("connection", inner);
+}
+
+/**
  * Listens on host:port and hands every connection to `h2` through the shim. The result is the plain
  * net.Server (close() stops accepting; open connections end with their HTTP/2 sessions).
  */
 export async function listenWithWindowFix(h2: Http2Server, host: string, port: number): Promise<net.Server> {
-  const tcp = net.createServer((sock) => {
-    sock.setNoDelay(true);
-    const client = new ClientFrames();
-    const server = new ServerFrames((id) => client.open.delete(id));
-    const inner = new Duplex({
-      read() { sock.resume(); },
-      write(chunk: Uint8Array, _enc, cb) {
-        server.scan(chunk);
-        if (sock.write(chunk)) cb();
-        else sock.once("drain", () => cb());
-      },
-      final(cb) { sock.end(); cb(); },
-      destroy(err, cb) { sock.destroy(); cb(err); },
-    });
-    // What the HTTP/2 server may ask of its socket.
-    Object.assign(inner, {
-      remoteAddress: sock.remoteAddress, remotePort: sock.remotePort, remoteFamily: sock.remoteFamily,
-      localAddress: sock.localAddress, localPort: sock.localPort, encrypted: false,
-      setNoDelay: () => inner, setKeepAlive: () => inner, setTimeout: (ms: number, cb?: () => void) => { sock.setTimeout(ms, cb); return inner; },
-      ref: () => inner, unref: () => inner,
-    });
-    sock.on("data", (d: Buffer) => {
-      let parts: Uint8Array[];
-      try {
-        parts = client.push(d);
-      } catch {
-        sock.destroy(); // a frame too large to be one a gRPC client sends
-        return;
-      }
-      let more = true;
-      for (const x of parts) if (x.length) more = inner.push(x);
-      if (!more) sock.pause();
-    });
-    sock.on("end", () => inner.push(null));
-    sock.on("error", () => inner.destroy());
-    sock.on("close", () => inner.destroy());
-    h2.emit("connection", inner);
-  });
+  const tcp = net.createServer((sock) => attachWithWindowFix(h2, sock));
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
     tcp.listen(port, host, () => { tcp.off("error", reject); resolve(); });

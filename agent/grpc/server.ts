@@ -1,14 +1,21 @@
 // StoreAPI over gRPC proper: plaintext HTTP/2 (h2c, prior knowledge) with trailers, what Go Thanos
 // queriers/stores and grpc-js speak. Connect and gRPC-Web are answered on the same port too (over
 // HTTP/2). Runs under Node, Bun and Deno (node:http2); on Bun behind the flow-control shim of
-// h2window.ts, without which Go clients hang on large answers.
+// h2window.ts, without which Go clients hang on large answers. The routes and per-call steps are the
+// shared ones (shared/rpc/routes.ts), as on the HTTP port (shared/rpc/server.ts); a store with
+// seriesEnveloped gets its Series fast path (fastseries.ts).
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { Interceptor } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
-import { DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../edge/rpc/routes.ts";
+import { callGuard, DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../shared/rpc/routes.ts";
+import { hasFastSeries } from "../../shared/rpc/fastseries.ts";
+import { grpcFastSeries } from "./fastseries.ts";
 import { listenWithWindowFix } from "./h2window.ts";
+import { compressionSnappy, noSnappyAnswers } from "./snappy.ts";
+import { listenH2Tls } from "../tls/h2.ts";
+import type { ServerTlsConfig } from "../tls/server.ts";
+import type { Logger } from "../log.ts";
 
 const BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
@@ -17,8 +24,17 @@ export interface GrpcServerOptions extends ServeOptions {
   host?: string;
   /** 0 (default) picks a free port; read it from the result. */
   port?: number;
-  /** Extra Connect interceptors around every call (metrics, logging), outermost first. */
-  interceptors?: Interceptor[];
+  /**
+   * Accept gzip/brotli-compressed messages and compress answers for clients that ask (default true, as
+   * connect-node does). The sidecar turns it off: gzip per message cost a third of the CPU of a Series
+   * call in profiles, XOR chunks barely compress, and Thanos' sidecar does not compress either.
+   * Snappy-compressed requests (Thanos' --grpc-compression=snappy) are accepted either way; answers
+   * never go in snappy (./snappy.ts).
+   */
+  compression?: boolean;
+  /** TLS (Thanos' --grpc-server-tls-* flags); plaintext when absent. */
+  tls?: ServerTlsConfig | null;
+  log?: Logger;
 }
 
 export interface GrpcServer {
@@ -59,19 +75,22 @@ export async function listenH2(server: http2.Http2Server, host: string, port: nu
 }
 
 export async function startGrpcServer(services: StoreApiServices, opts: GrpcServerOptions = {}): Promise<GrpcServer> {
+  const readMaxBytes = opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
   const handler = connectNodeAdapter({
     routes: (router) => registerStoreApi(router, services),
-    interceptors: serverInterceptors(opts, opts.interceptors),
-    readMaxBytes: opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    interceptors: serverInterceptors(opts),
+    readMaxBytes,
+    acceptCompression: opts.compression === false ? [compressionSnappy] : [compressionGzip, compressionBrotli, compressionSnappy],
   });
-  const server = http2.createServer({}, handler);
+  const fast = hasFastSeries(services.store) ? grpcFastSeries(services.store, { guard: callGuard(opts), readMaxBytes }) : null;
+  const server = http2.createServer({}, noSnappyAnswers(fast ? (req, res) => { if (!fast(req, res)) handler(req, res); } : handler));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s: http2.ServerHttp2Session) => {
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
   const host = opts.host ?? "127.0.0.1";
-  const listener = await listenH2(server, host, opts.port ?? 0);
+  const listener = opts.tls ? await listenH2Tls(server, host, opts.port ?? 0, opts.tls, opts.log) : await listenH2(server, host, opts.port ?? 0);
   const port = listener.port;
   return {
     address: `${host.includes(":") ? `[${host}]` : host}:${port}`,

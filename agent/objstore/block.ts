@@ -54,7 +54,7 @@ export async function uploadBlockDir(bkt: Bucket, dir: string, opts: UploadDirOp
   return { ulid, skipped };
 }
 
-async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
   // 1 MiB reads: few syscalls, and bounded memory whatever the file size.
   for await (const b of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const buf = b as Buffer;

@@ -21,7 +21,7 @@ export async function bucketFromConfig(yamlText: string, what = "--objstore.conf
   switch (config.type) {
     case "FILESYSTEM": bucket = new FilesystemBucket(config.directory); break;
     // Loaded on demand: the S3 client is ~7 MB of RSS that a component without an S3 bucket never needs.
-    case "S3": bucket = (await import("../../edge/objstore/s3.ts")).s3BucketFromConfig(config); break;
+    case "S3": bucket = (await import("../../shared/objstore/s3.ts")).s3BucketFromConfig(config); break;
   }
   return { bucket: withPrefix(bucket, config.prefix), config };
 }

@@ -4,8 +4,13 @@
 import { type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
+import { parseTokens } from "../../shared/query/config.ts";
 import { startQueryServer } from "./server.ts";
+import { clientTlsFromFlags, compressionFromFlags, GRPC_CLIENT_FLAGS, GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
+import { parseResolverType } from "../discovery/dns.ts";
+import { routePrefix } from "../prefix.ts";
 import { readFile } from "node:fs/promises";
+import { PROGRAM } from "../program.ts";
 
 export const STORE_TOKENS_ENV = "THANOTS_STORE_TOKENS";
 export const QUERY_TOKEN_ENV = "THANOTS_QUERY_BEARER_TOKEN";
@@ -32,7 +37,16 @@ export const FLAGS: FlagSpec[] = [
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
   { name: "query.max-samples", help: "most samples a single query may hold in memory", default: "50000000" },
   { name: "query.timeout", help: "longest a query may run", default: "2m" },
-  { name: "endpoint", help: "StoreAPI endpoint to fan queries out to: http(s)://host:port (Connect/gRPC-Web, e.g. a sidecar's HTTP port) or grpc://host:port (gRPC, e.g. a Go Thanos component); repeatable", repeatable: true },
+  { name: "endpoint", help: "StoreAPI endpoint to fan queries out to (repeatable): host:port or grpc://host:port (gRPC, as Thanos), dns+host:port, dnssrv+_grpc._tcp.name, dnssrvnoa+_grpc._tcp.name (re-resolved every --store.sd-dns-interval), or http(s)://host:port[/path] (Connect/gRPC-Web, e.g. a sidecar's HTTP port)", repeatable: true },
+  { name: "endpoint-strict", help: "static endpoint that is always kept and asked, shown down while unreachable (repeatable; no DNS forms)", repeatable: true },
+  { name: "endpoint-group", help: "DNS name (or host:port) of an HA group of StoreAPIs queried as one, round-robin, retried on the next on Unavailable (repeatable)", repeatable: true },
+  { name: "endpoint-group-strict", help: "as --endpoint-group, always kept (repeatable)", repeatable: true },
+  { name: "store.sd-files", help: "Prometheus file-SD files (JSON/YAML, * allowed in the file name) listing endpoints; re-read on change and every --store.sd-interval (repeatable)", repeatable: true },
+  { name: "store.sd-interval", help: "fallback re-read interval of --store.sd-files", default: "5m" },
+  { name: "store.sd-dns-interval", help: "interval between DNS resolutions of dns+/dnssrv+/dnssrvnoa+ endpoints", default: "30s" },
+  { name: "store.sd-dns-resolver", help: "golang (hosts file, then DNS) or miekgdns (DNS servers only)", default: "golang" },
+  { name: "web.route-prefix", help: "prefix for the API and UI endpoints, e.g. /thanos (default: --web.external-prefix)" },
+  { name: "web.external-prefix", help: "prefix under which a reverse proxy exposes the UI; also the default route prefix" },
   { name: "endpoint.tokens-file", help: `JSON file {"<endpoint URL>": "<bearer token>"} for endpoints that require a token (or $${STORE_TOKENS_ENV})` },
   { name: "endpoint.protocol", help: "connect or grpc-web", default: "connect" },
   { name: "query.replica-label", help: "label telling HA replicas apart; series differing only in it are deduplicated; repeatable", repeatable: true },
@@ -46,6 +60,9 @@ export const FLAGS: FlagSpec[] = [
   { name: "store.limits.request-samples", help: "most samples one request may gather from all stores; 0 = no limit", default: "0" },
   { name: "http.bearer-token-file", help: `file holding a bearer token required by /api/* and the StoreAPI (or $${QUERY_TOKEN_ENV})` },
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
+  ...GRPC_CLIENT_FLAGS,
+  ...GRPC_SERVER_TLS_FLAGS,
+  HTTP_CONFIG_FLAG,
   { name: "help", help: "show this help", boolean: true },
 ];
 
@@ -60,7 +77,7 @@ function durationFlag(name: string, v: string): number {
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("query", FLAGS, argv);
   if (f.bool("help")) {
-    console.log(`usage: bun run agent query [flags]\n\n${flagsHelp(FLAGS)}`);
+    console.log(`usage: ${PROGRAM} query [flags]\n\n${flagsHelp(FLAGS)}`);
     return 0;
   }
   const log = newLogger({ level: parseLevel(f.get("log.level")!) }).with({ component: "query" });
@@ -69,15 +86,21 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(maxSamples) || maxSamples <= 0) throw new FlagError(`query: --query.max-samples: ${JSON.stringify(f.get("query.max-samples"))} is not a positive integer`);
   const tsdbPath = f.get("tsdb.path");
   const endpoints = f.all("endpoint");
-  if (tsdbPath === undefined && endpoints.length === 0 && f.get("objstore.config-file") === undefined) {
-    throw new FlagError("query: no data source: give --tsdb.path, --endpoint and/or --objstore.config-file");
+  const discovery = {
+    strict: f.all("endpoint-strict"), groups: f.all("endpoint-group"), strictGroups: f.all("endpoint-group-strict"), sdFiles: f.all("store.sd-files"),
+  };
+  const anyEndpoint = endpoints.length + discovery.strict.length + discovery.groups.length + discovery.strictGroups.length + discovery.sdFiles.length > 0;
+  if (tsdbPath === undefined && !anyEndpoint && f.get("objstore.config-file") === undefined) {
+    throw new FlagError("query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
   }
+  const route = routePrefix(f.get("web.route-prefix"), f.get("web.external-prefix"));
   const dedupFunc = f.get("deduplication.func")!;
   if (dedupFunc !== "penalty" && dedupFunc !== "chain") throw new FlagError(`query: --deduplication.func: ${JSON.stringify(dedupFunc)}: want penalty or chain`);
   const protocol = f.get("endpoint.protocol")!;
   if (protocol !== "connect" && protocol !== "grpc-web") throw new FlagError(`query: --endpoint.protocol: ${JSON.stringify(protocol)}: want connect or grpc-web`);
   const tokensFile = f.get("endpoint.tokens-file");
-  const storeTokens = tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV];
+  const storeTokens = parseTokens(tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV],
+    tokensFile !== undefined ? `--endpoint.tokens-file ${tokensFile}` : `$${STORE_TOKENS_ENV}`);
   const tokenFile = f.get("http.bearer-token-file");
   const httpToken = (tokenFile !== undefined ? await fileText("http.bearer-token-file", tokenFile) : process.env[QUERY_TOKEN_ENV] ?? "").trim();
   const srv = await startQueryServer({
@@ -102,6 +125,15 @@ export async function run(argv: string[]): Promise<number> {
     httpToken: httpToken || undefined,
     objstoreConfigFile: f.get("objstore.config-file"),
     grpcAddress: f.get("grpc-address") !== undefined ? parseAddress("grpc-address", f.get("grpc-address")!) : undefined,
+    ...discovery,
+    sdIntervalMs: durationFlag("store.sd-interval", f.get("store.sd-interval")!),
+    dnsIntervalMs: durationFlag("store.sd-dns-interval", f.get("store.sd-dns-interval")!),
+    dnsResolver: (() => { try { return parseResolverType(f.get("store.sd-dns-resolver")!); } catch (e) { throw new FlagError((e as Error).message); } })(),
+    routePrefix: route,
+    grpcClientTls: clientTlsFromFlags(f),
+    grpcCompression: compressionFromFlags(f),
+    grpcServerTls: serverTlsFromFlags(f),
+    httpConfig: f.get("http.config"),
     log,
   });
   await new Promise<void>((resolve) => {

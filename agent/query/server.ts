@@ -1,28 +1,34 @@
-// The querier's HTTP side: the Prometheus query API (edge/api) over a set of data sources, served on
+// The querier's HTTP side: the Prometheus query API (shared/api) over a set of data sources, served on
 // Bun (Bun.serve) or Node (@hono/node-server). With only --tsdb.path the API reads the local blocks
 // directly; with --endpoint the querier app (edge/querier) fans out to the StoreAPIs, the local blocks
 // (if any) being one more store, and adds dedup, partial response, /api/v1/stores and its own StoreAPI.
 
 import { Engine } from "../../shared/promql/engine.ts";
 import type { Querier } from "../../shared/storage/types.ts";
-import { createQueryApi, type RequestContext } from "../../edge/api/query-api.ts";
-import { mountUi } from "../../edge/ui/app.ts";
+import { createQueryApi, type RequestContext } from "../../shared/api/query-api.ts";
+import { mountUi } from "../../shared/ui/app.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
-import { createQuerierApp } from "../../edge/querier/app.ts";
+import { createQuerierApp } from "../../shared/query/app.ts";
 import { fastCompressor } from "./compress.ts";
 import { withMetrics } from "./metrics.ts";
-import { listenHttp } from "../http.ts";
-import { configFromEnv } from "../../edge/querier/config.ts";
+import { buildQuerier, checkEndpointTokens, defaultQuerierSettings } from "../../shared/query/config.ts";
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
-import { storeFromClients } from "../../edge/querier/remote.ts";
+import { storeFromClients } from "../../shared/query/remote.ts";
 import { createGrpcClients } from "../grpc/client.ts";
 import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
-import { parseTokens } from "../../edge/querier/config.ts";
-import { bucketStoreEndpoint } from "../../edge/querier/bucket.ts";
+import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
 import { bucketFromConfigFile } from "../objstore/factory.ts";
 import type { Logger } from "../log.ts";
+import { remoteStore } from "../../shared/query/remote.ts";
+import type { StoreFactory } from "../../shared/discovery/endpointset.ts";
+import { nodeResolver, type ResolverType } from "../discovery/dns.ts";
+import { startDiscovery } from "../discovery/stores.ts";
+import type { ClientTlsConfig } from "../tls/client.ts";
+import type { ServerTlsConfig } from "../tls/server.ts";
+import { listenWeb } from "../web/listen.ts";
+import { withRoutePrefix } from "../prefix.ts";
 
 export interface QueryConfig {
   hostname: string;
@@ -34,8 +40,8 @@ export interface QueryConfig {
   timeoutMs: number;
   /** StoreAPI URLs to fan out to (empty: local blocks only, no fan-out). */
   endpoints?: string[];
-  /** JSON {"<url>": "<token>"}. */
-  storeTokens?: string;
+  /** Bearer token per endpoint (URL or grpc://host:port). */
+  storeTokens?: Record<string, string>;
   protocol?: "connect" | "grpc-web";
   replicaLabels?: string[];
   dedupFunc?: DedupAlgorithm;
@@ -53,6 +59,23 @@ export interface QueryConfig {
   objstoreConfigFile?: string;
   /** Also serve the fan-out as a gRPC StoreAPI (HTTP/2) here, for Go Thanos queriers. */
   grpcAddress?: { hostname: string; port: number };
+  /** --endpoint-strict, --endpoint-group, --endpoint-group-strict, --store.sd-files (shared/discovery). */
+  strict?: string[];
+  groups?: string[];
+  strictGroups?: string[];
+  sdFiles?: string[];
+  sdIntervalMs?: number;
+  dnsIntervalMs?: number;
+  dnsResolver?: ResolverType;
+  /** --web.route-prefix (normalised: "" or "/x"). */
+  routePrefix?: string;
+  /** gRPC clients: TLS and --grpc-compression. */
+  grpcClientTls?: ClientTlsConfig | null;
+  grpcCompression?: "snappy" | "none";
+  /** TLS of our own gRPC server (--grpc-address). */
+  grpcServerTls?: ServerTlsConfig | null;
+  /** --http.config */
+  httpConfig?: string;
   log: Logger;
 }
 
@@ -74,7 +97,8 @@ export async function localTsdbSource(dir: string): Promise<QuerySource & { bloc
 }
 
 export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
-  if ((cfg.endpoints && cfg.endpoints.length > 0) || cfg.objstoreConfigFile !== undefined) return await startFanoutServer(cfg);
+  const anyEndpoint = [cfg.endpoints, cfg.strict, cfg.groups, cfg.strictGroups, cfg.sdFiles].some((l) => l !== undefined && l.length > 0);
+  if (anyEndpoint || cfg.objstoreConfigFile !== undefined) return await startFanoutServer(cfg);
   const sources: QuerySource[] = [];
   if (cfg.tsdbPath !== undefined) {
     const src = await localTsdbSource(cfg.tsdbPath);
@@ -91,8 +115,8 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   });
-  mountUi(api); // the query page at `/` (edge/ui)
-  const listening = await listenHttp(withMetrics(api.fetch), cfg.hostname, cfg.port);
+  mountUi(api); // the query page at `/` (shared/ui)
+  const listening = await listenWeb(withMetrics(withRoutePrefix(api.fetch, cfg.routePrefix ?? "")), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
   cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
   return {
     port: listening.port,
@@ -118,46 +142,56 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     extra.push(bucketStoreEndpoint(bkt));
     cfg.log.info("bucket blocks served in-process", { bucket: bkt.name });
   }
-  // gRPC proper (HTTP/2, what Go Thanos components serve on their gRPC port): `grpc://host:port`.
-  const grpcEps = (cfg.endpoints ?? []).filter((e) => e.startsWith("grpc://"));
-  const httpEps = (cfg.endpoints ?? []).filter((e) => !e.startsWith("grpc://"));
-  const tokens = parseTokens(cfg.storeTokens, "--endpoint.tokens-file");
-  const grpcClients = grpcEps.map((e) => createGrpcClients(e.slice("grpc://".length), { token: tokens[e] }));
-  grpcEps.forEach((e, i) => extra.push(storeFromClients(e, grpcClients[i]!)));
-  const httpTokens = Object.fromEntries(Object.entries(tokens).filter(([u]) => !u.startsWith("grpc://")));
-  const env = {
-    STORE_ENDPOINTS: httpEps.join(","),
-    STORE_TOKENS: JSON.stringify(httpTokens),
-    STORE_PROTOCOL: cfg.protocol,
-    REPLICA_LABELS: (cfg.replicaLabels ?? []).join(","),
-    DEDUP_FUNC: cfg.dedupFunc,
+  // Every endpoint form (shared/discovery): gRPC targets over HTTP/2 (TLS and compression as the
+  // --grpc-client-* flags say), http(s) targets over Connect/gRPC-Web; DNS forms and file SD kept up to date.
+  const tokens = cfg.storeTokens ?? {};
+  const sources = [...(cfg.endpoints ?? []), ...(cfg.strict ?? []), ...(cfg.groups ?? []), ...(cfg.strictGroups ?? [])];
+  checkEndpointTokens({ ...defaultQuerierSettings(), endpoints: sources, endpointTokens: tokens }, "query: --endpoint.tokens-file", "the --endpoint flags");
+  const c = buildQuerier({
+    endpoints: [],
+    endpointTokens: {},
+    protocol: cfg.protocol ?? "connect",
+    replicaLabels: cfg.replicaLabels ?? [],
+    dedupFunc: cfg.dedupFunc ?? "penalty",
+    partialResponse: cfg.partialResponse ?? true,
+    queryToken: cfg.httpToken,
+    storeTimeoutMs: cfg.storeTimeoutMs ?? 0,
+    infoTtlMs: cfg.infoTtlMs ?? 30_000,
+    maxSeriesPerStore: cfg.maxSeriesPerStore ?? 0,
+    maxStoreSamples: cfg.maxStoreSamples ?? 0,
+    lookbackDeltaMs: cfg.lookbackDeltaMs,
+    queryTimeoutMs: cfg.timeoutMs,
+    maxSamples: cfg.maxSamples,
+  }, { extraStores: extra });
+  const factory: StoreFactory = (t) => {
+    const token = tokens[t.source] ?? tokens[t.name];
+    if (t.transport === "grpc") {
+      const cl = createGrpcClients(t.target, { token, tls: cfg.grpcClientTls, compression: cfg.grpcCompression });
+      return { endpoint: storeFromClients(t.name, cl), close: () => cl.close() };
+    }
+    return { endpoint: remoteStore(t.target, { name: t.name, token, protocol: cfg.protocol }), close: () => {} };
   };
-  const c = configFromEnv(env, {
-    extraStores: extra,
-    proxyOptions: {
-      storeTimeoutMs: cfg.storeTimeoutMs ?? 0, infoTtlMs: cfg.infoTtlMs ?? 30_000,
-      maxSeriesPerStore: cfg.maxSeriesPerStore ?? 0, maxSamples: cfg.maxStoreSamples ?? 0,
-    },
+  const discovery = await startDiscovery({
+    flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
+    sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
+    resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, apply: (eps) => c.proxy.setEndpoints(eps), fixed: extra, log: cfg.log,
   });
   const app = createQuerierApp({
     ...c.app,
     proxy: c.proxy,
-    engineOptions: { lookbackDelta: cfg.lookbackDeltaMs, maxSamples: cfg.maxSamples, timeoutMs: cfg.timeoutMs },
-    partialResponseDefault: cfg.partialResponse ?? true,
     dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true,
-    token: cfg.httpToken,
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {
-    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken });
+    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
     cfg.log.info("listening for gRPC (StoreAPI of the fan-out)", { address: grpc.address });
   }
-  const listening = await listenHttp(withMetrics(fetchFn, () => c.proxy.status()), cfg.hostname, cfg.port);
+  const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status()), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
   cfg.log.info("listening for HTTP (fan-out)", {
-    address: `${cfg.hostname}:${listening.port}`, stores: c.endpoints.map((e) => e.name).join(","),
+    address: `${cfg.hostname}:${listening.port}`, stores: c.proxy.endpoints.map((e) => e.name).join(","), prefix: cfg.routePrefix || "/",
     replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
   });
   return {
@@ -165,7 +199,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     close: async () => {
       await listening.close();
       await grpc?.close();
-      for (const c of grpcClients) c.close();
+      discovery.stop();
       await closeLocal();
     },
   };

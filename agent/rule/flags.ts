@@ -7,20 +7,23 @@ import { errorMessage } from "../../shared/encoding/errors.ts";
 import { compareStrings, type Label, type Labels } from "../../shared/labels/labels.ts";
 import { parseRelabelConfigs, type RelabelConfig } from "../../shared/labels/relabel.ts";
 import {
-  alertmanagerConfigFromURL, parseAlertingConfig, parseQueryConfig, queryConfigFromAddresses,
-  type AlertmanagerClientConfig, type QueryClientConfig,
+  EMPTY_CLIENT, endpointURLs, parseAlertingConfig, parseQueryConfig, type HttpClientConfig, type HttpEndpointsConfig,
 } from "../../shared/clientconfig/config.ts";
+import { ALERTMANAGER_PORT, parseHttpTarget, type HttpTarget } from "../../shared/discovery/endpoint.ts";
+import { checkFileSdPattern } from "../../shared/discovery/filesd.ts";
 import { FlagError, type FlagSpec, parseAddress, parseFlags, type ParsedFlags } from "../flags.ts";
 import { parseLevel, type Level } from "../log.ts";
 import { OBJSTORE_FLAGS } from "../objstore/factory.ts";
+import { normalizePrefix } from "../prefix.ts";
+import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG } from "../tls/flags.ts";
 
 export const TOKEN_ENV = "THANOTS_RULE_BEARER_TOKEN";
 
 export const RULE_FLAGS: FlagSpec[] = [
   { name: "http-address", help: "listen host:port for HTTP: the rules API, /metrics, /-/reload, health, and the StoreAPI over Connect/gRPC-Web", default: "0.0.0.0:10902" },
   { name: "grpc-address", help: "listen host:port for gRPC: StoreAPI (stateful mode), Info and Rules", default: "0.0.0.0:10901" },
-  { name: "web.route-prefix", help: "prefix for the HTTP API endpoints (e.g. /rule when served on a sub-path)", default: "" },
-  { name: "web.external-prefix", help: "static prefix of links in the UI (accepted for compatibility; the ruler serves no UI)", default: "" },
+  { name: "web.route-prefix", help: "prefix of the HTTP API, /-/reload and the Connect StoreAPI; /metrics and health stay at the root", default: "" },
+  { name: "web.external-prefix", help: "accepted for compatibility (it prefixes links of the UI, which the ruler does not serve)", default: "" },
   { name: "label", help: `external label name="value" on everything this ruler produces (series over the StoreAPI, block meta.json, remote write, alerts, $externalLabels)`, repeatable: true },
   { name: "data-dir", help: "TSDB directory (stateful mode)", default: "data/" },
   { name: "tsdb.block-duration", help: "block duration of the TSDB (minimum = maximum: no local compaction)", default: "2h" },
@@ -35,8 +38,8 @@ export const RULE_FLAGS: FlagSpec[] = [
   { name: "for-grace-period", help: "minimum time between a restore and an alert firing (alerts with 'for' at least this long)", default: "10m" },
   { name: "restore-ignored-label", help: "label names removed from ALERTS_FOR_STATE read back from the queriers (stateless mode); repeatable", repeatable: true },
   { name: "rule-concurrent-evaluation", help: "accepted for compatibility; rules of a group run one after another as in Prometheus 2.42 (groups run concurrently)", default: "1" },
-  { name: "query", help: "querier HTTP address: http(s)://host:port[/prefix] or host:port; repeatable", repeatable: true },
-  { name: "query.config-file", help: "YAML list of query clients (http_config, static_configs, scheme, path_prefix); excludes --query" },
+  { name: "query", help: "querier HTTP address: http(s)://host:port[/prefix] or host:port, with dns+ / dnssrv+ before the scheme or the host; repeatable", repeatable: true },
+  { name: "query.config-file", help: "YAML list of query clients (http_config, static_configs, file_sd_configs, scheme, path_prefix); excludes --query and --query.sd-files" },
   { name: "query.config", help: "content of --query.config-file" },
   { name: "query.sd-files", help: "file SD files with querier addresses; globs; repeatable", repeatable: true },
   { name: "query.sd-interval", help: "how often --query.sd-files are re-read", default: "5m" },
@@ -63,6 +66,8 @@ export const RULE_FLAGS: FlagSpec[] = [
   { name: "store.limits.request-samples", help: "max samples per StoreAPI Series call. 0 = no limit", default: "0" },
   { name: "grpc-server.bearer-token-file", help: `file holding a bearer token every StoreAPI/Rules call must present; or set $${TOKEN_ENV}` },
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
+  ...GRPC_SERVER_TLS_FLAGS,
+  HTTP_CONFIG_FLAG,
 ];
 
 /** Go's time.ParseDuration and Prometheus' model.ParseDuration together: 90s, 1.5h, 2h45m, 1d, 500ms. */
@@ -142,6 +147,31 @@ function pathOrContent(f: ReturnType<typeof parseFlags>, name: string): { text: 
   return { text: content ?? "", from: `--${name}` };
 }
 
+/** One HTTP client's peers: address forms (shared/discovery/endpoint.ts), auth, file SD. */
+export interface TargetGroupConfig {
+  name: string;
+  client: HttpClientConfig;
+  targets: HttpTarget[];
+  fileSd?: { files: string[]; refreshMs: number; endpoints: HttpEndpointsConfig };
+}
+
+export interface AlertmanagerGroupConfig extends TargetGroupConfig {
+  timeoutMs: number;
+  apiVersion: "v1" | "v2";
+}
+
+function withUrlAuth(client: HttpClientConfig, targets: HttpTarget[]): HttpClientConfig {
+  const ba = targets.find((t) => t.basicAuth)?.basicAuth;
+  return ba && !client.basicAuth ? { ...client, basicAuth: { username: ba.username, password: ba.password, passwordFile: "" } } : client;
+}
+
+function fileSdOf(files: { files: string[]; refreshInterval: number }[], endpoints: HttpEndpointsConfig, flag: string): TargetGroupConfig["fileSd"] {
+  const all = files.flatMap((f) => f.files);
+  if (all.length === 0) return undefined;
+  for (const p of all) checkFileSdPattern(flag, p);
+  return { files: all, refreshMs: Math.min(...files.map((f) => f.refreshInterval)), endpoints };
+}
+
 export interface RuleConfig {
   http: { hostname: string; port: number };
   grpc: { hostname: string; port: number };
@@ -161,16 +191,15 @@ export interface RuleConfig {
   forGracePeriodMs: number;
   restoreIgnoredLabels: string[];
   concurrentEval: number;
-  query: QueryClientConfig[];
-  querySdFiles: string[];
-  querySdIntervalMs: number;
+  /** Query clients, tried in random order (each: its addresses, auth, file SD). */
+  query: TargetGroupConfig[];
   queryDnsIntervalMs: number;
   queryMethod: "GET" | "POST";
   queryDefaultStepMs: number;
   onlyPrometheusParams: boolean;
   /** undefined: the engine's default; Infinity: none. */
   queryTimeoutMs: number | undefined;
-  alertmanagers: AlertmanagerClientConfig[];
+  alertmanagers: AlertmanagerGroupConfig[];
   amDnsIntervalMs: number;
   alertQueryURL: string;
   alertQueryTemplate: string;
@@ -220,7 +249,25 @@ export function parseRuleFlags(argv: string[]): RuleConfig {
   const sdFiles = f.all("query.sd-files");
   if (sdFiles.length === 0 && addrs.length === 0 && qc.text.trim() === "") throw new FlagError("rule: no query configuration parameter was given (--query, --query.sd-files or --query.config-file)");
   if ((sdFiles.length > 0 || addrs.length > 0) && qc.text.trim() !== "") throw new FlagError("--query/--query.sd-files and --query.config* parameters cannot be defined at the same time");
-  const query = qc.text.trim() !== "" ? wrap(qc.from, () => parseQueryConfig(qc.text)) : wrap("--query", () => queryConfigFromAddresses(addrs));
+  const sdInterval = dur("query.sd-interval");
+  let query: TargetGroupConfig[];
+  if (qc.text.trim() !== "") {
+    query = wrap(qc.from, () => parseQueryConfig(qc.text).flatMap((c, i): TargetGroupConfig[] => {
+      if (c.grpcEndpoints.length > 0) throw new FlagError(`${qc.from}: grpc_config (Thanos' gRPC query API) is not supported; give the queriers' HTTP addresses in static_configs`);
+      if (!c.http) return [];
+      const targets = endpointURLs(c.http.endpoints).map((u) => parseHttpTarget(u, { flag: "query.config" }));
+      return [{ name: `query.config[${i}]`, client: c.http.client, targets, fileSd: fileSdOf(c.http.endpoints.fileSD, c.http.endpoints, "query.config") }];
+    }));
+  } else {
+    query = addrs.map((a) => {
+      const targets = [parseHttpTarget(a, { flag: "query" })];
+      return { name: a, client: withUrlAuth({ ...EMPTY_CLIENT }, targets), targets };
+    });
+    if (sdFiles.length > 0) {
+      const endpoints: HttpEndpointsConfig = { staticAddresses: [], fileSD: [], scheme: "http", pathPrefix: "" };
+      query.push({ name: "query.sd-files", client: { ...EMPTY_CLIENT }, targets: [], fileSd: fileSdOf([{ files: sdFiles, refreshInterval: sdInterval }], endpoints, "query.sd-files") });
+    }
+  }
   const method = f.get("query.http-method")!;
   if (method !== "GET" && method !== "POST") throw new FlagError(`--query.http-method: ${JSON.stringify(method)}: want GET or POST`);
 
@@ -229,9 +276,16 @@ export function parseRuleFlags(argv: string[]): RuleConfig {
   const ac = pathOrContent(f, "alertmanagers.config");
   const amURLs = f.all("alertmanagers.url");
   if (ac.text.trim() !== "" && amURLs.length > 0) throw new FlagError("--alertmanagers.url and --alertmanagers.config* parameters cannot be defined at the same time");
-  const alertmanagers = ac.text.trim() !== ""
-    ? wrap(ac.from, () => parseAlertingConfig(ac.text))
-    : amURLs.map((u) => wrap("--alertmanagers.url", () => alertmanagerConfigFromURL(u, sendTimeout)));
+  const amOpts = { defaultPort: ALERTMANAGER_PORT };
+  const alertmanagers: AlertmanagerGroupConfig[] = ac.text.trim() !== ""
+    ? wrap(ac.from, () => parseAlertingConfig(ac.text).map((c, i) => {
+      const targets = endpointURLs(c.endpoints).map((u) => parseHttpTarget(u, { flag: "alertmanagers.config", ...amOpts }));
+      return { name: `alertmanagers[${i}]`, client: c.client, targets, fileSd: fileSdOf(c.endpoints.fileSD, c.endpoints, "alertmanagers.config"), timeoutMs: c.timeout, apiVersion: c.apiVersion };
+    }))
+    : amURLs.map((u) => {
+      const targets = [parseHttpTarget(u, { flag: "alertmanagers.url", requireScheme: true, ...amOpts })];
+      return { name: u, client: withUrlAuth({ ...EMPTY_CLIENT }, targets), targets, timeoutMs: sendTimeout, apiVersion: "v2" as const };
+    });
 
   const rc = pathOrContent(f, "alert.relabel-config");
   const alertRelabel = rc.text.trim() !== "" ? wrap(rc.from, () => parseRelabelConfigs(rc.text)) : [];
@@ -252,7 +306,8 @@ export function parseRuleFlags(argv: string[]): RuleConfig {
   if (!Number.isSafeInteger(concurrent) || concurrent < 1) throw new FlagError(`--rule-concurrent-evaluation: ${JSON.stringify(f.get("rule-concurrent-evaluation"))} is not a positive integer`);
   const walSync = f.get("tsdb.wal-sync")!;
   if (walSync !== "write" && walSync !== "fsync") throw new FlagError(`--tsdb.wal-sync: ${JSON.stringify(walSync)}: want write or fsync`);
-  const prefix = (f.get("web.route-prefix") ?? "").replace(/^\/+|\/+$/g, "");
+  // Thanos' ruler takes only --web.route-prefix (its querier defaults it to the external prefix).
+  const prefix = normalizePrefix(f.get("web.route-prefix") ?? "");
 
   const flags: Record<string, string> = {};
   for (const s of RULE_FLAGS) {
@@ -263,7 +318,7 @@ export function parseRuleFlags(argv: string[]): RuleConfig {
   return {
     http: parseAddress("http-address", f.get("http-address")!),
     grpc: parseAddress("grpc-address", f.get("grpc-address")!),
-    routePrefix: prefix === "" ? "" : "/" + prefix,
+    routePrefix: prefix,
     externalPrefix: f.get("web.external-prefix") ?? "",
     labels: parseFlagLabels(f.all("label")),
     dataDir: f.get("data-dir")!,
@@ -280,8 +335,6 @@ export function parseRuleFlags(argv: string[]): RuleConfig {
     restoreIgnoredLabels: f.all("restore-ignored-label"),
     concurrentEval: concurrent,
     query,
-    querySdFiles: sdFiles,
-    querySdIntervalMs: dur("query.sd-interval"),
     queryDnsIntervalMs: dur("query.sd-dns-interval"),
     queryMethod: method,
     queryDefaultStepMs: dur("query.default-step"),

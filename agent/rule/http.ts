@@ -5,17 +5,18 @@
 //   <prefix>/-/reload          POST: re-read the rule files; 500 with the error when they are bad
 //   /-/healthy, /-/ready, /metrics
 //   /thanos.Store/*, /thanos.info.Info/*, /thanos.Rules/*   Connect + gRPC-Web
-// With --web.route-prefix, "/" redirects to the prefix (as Thanos).
+// --web.route-prefix is applied around this app (agent/prefix.ts): everything but /metrics and the
+// health endpoints moves under it, and "/" redirects there, as in Thanos.
 
 import { Hono } from "hono";
-import { codeToHttp, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
+import { errorMessage, errorStatus } from "../../shared/encoding/errors.ts";
 import type { Manager } from "../../shared/rules/manager.ts";
 import type { RulesFilter } from "../../shared/rules/api.ts";
 import type { StoreApiServices } from "../../shared/rpc/store.ts";
-import { readParams } from "../../edge/api/params.ts";
-import { matcherSets } from "../../edge/api/query-api.ts";
-import { errorJson } from "../../edge/api/json.ts";
-import { mountStoreApi } from "../../edge/rpc/server.ts";
+import { readParams } from "../../shared/api/params.ts";
+import { matcherSets } from "../../shared/api/query-api.ts";
+import { errorJson } from "../../shared/api/json.ts";
+import { mountStoreApi } from "../../shared/rpc/server.ts";
 import { CONTENT_TYPE, type Registry } from "../metrics.ts";
 
 export const BUILD_INFO = { version: "0.1.0", revision: "unknown", branch: "", buildUser: "", buildDate: "", goVersion: "" };
@@ -25,7 +26,6 @@ export interface RuleHttpOptions {
   registry: Registry;
   services: StoreApiServices;
   token?: string;
-  routePrefix: string;
   flags: Record<string, string>;
   ready(): boolean;
   /** Re-read the rule files; throws with the reason. */
@@ -39,9 +39,8 @@ function success(data: unknown): Response {
 }
 
 function failure(e: unknown): Response {
-  const code = errorCode(e) ?? "internal";
-  const type = code === "bad_data" ? "bad_data" : code === "timeout" ? "timeout" : code === "canceled" ? "canceled" : "internal";
-  return new Response(errorJson(type, errorMessage(e)), { status: code === "bad_data" ? 400 : codeToHttp(code), headers: JSON_TYPE });
+  const st = errorStatus(e);
+  return new Response(errorJson(st.errorType, errorMessage(e)), { status: st.http, headers: JSON_TYPE });
 }
 
 export function ruleHttpApp(o: RuleHttpOptions): Hono {
@@ -75,12 +74,7 @@ export function ruleHttpApp(o: RuleHttpOptions): Hono {
     }
   });
 
-  if (o.routePrefix !== "") {
-    app.get("/", (c) => c.redirect(o.routePrefix, 302));
-    app.route(o.routePrefix, api);
-  } else {
-    app.route("/", api);
-  }
+  app.route("/", api);
   app.get("/metrics", () => new Response(o.registry.render(), { headers: { "Content-Type": CONTENT_TYPE } }));
   app.on(["GET", "HEAD"], "/-/healthy", (c) => c.text("OK\n"));
   app.on(["GET", "HEAD"], "/-/ready", (c) => (o.ready() ? c.text("OK\n") : c.text("not ready\n", 503)));

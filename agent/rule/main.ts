@@ -1,4 +1,4 @@
-// `bun run agent rule …`: the ruler. Thanos' `thanos rule` flags; the rules engine is shared/rules
+// `bun run agent rule …` (or `thanots rule`): the ruler. Thanos' `thanos rule` flags; the rules engine is shared/rules
 // (Prometheus 2.42 semantics), this file parses flags, builds the adapters and starts the servers:
 //
 //   queriers (HTTP, shared/rules/httpquery.ts) <- rules Manager -> TSDB (agent/tsdb, stateful)
@@ -14,7 +14,8 @@ import { readFileSync } from "node:fs";
 import { CodedError, errorMessage } from "../../shared/encoding/errors.ts";
 import { labelsString } from "../../shared/labels/labels.ts";
 import { AlertQueue, AlertSender, runSendLoop, toNotifierAlerts, type AlertmanagerEndpoint, type FetchLike } from "../../shared/alert/notifier.ts";
-import { endpointURL, type HttpClientConfig, type HttpEndpointsConfig } from "../../shared/clientconfig/config.ts";
+import type { HttpClientConfig } from "../../shared/clientconfig/config.ts";
+import { ALERTMANAGER_PORT } from "../../shared/discovery/endpoint.ts";
 import { Manager, RulesLoadError } from "../../shared/rules/manager.ts";
 import { httpQueryFunc, restoreQuerier, type HttpQueryOptions, type QueryClient, type QueryFetch } from "../../shared/rules/httpquery.ts";
 import type { RuleLogger } from "../../shared/rules/group.ts";
@@ -23,20 +24,26 @@ import type { InfoImpl, StoreApiServices } from "../../shared/rpc/store.ts";
 import type { Appendable } from "../../shared/storage/appender.ts";
 import type { Querier } from "../../shared/storage/types.ts";
 import { FlagError, flagsHelp } from "../flags.ts";
-import { listenHttp, type Listening } from "../http.ts";
+import type { Listening } from "../http.ts";
+import { listenWeb } from "../web/listen.ts";
+import { serverTlsFromFlags } from "../tls/flags.ts";
+import { withRoutePrefix } from "../prefix.ts";
+import { PROGRAM } from "../program.ts";
 import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
 import { newLogger, type Logger } from "../log.ts";
 import { Registry } from "../metrics.ts";
 import { bucketFromFlags } from "../objstore/factory.ts";
-import { Shipper } from "../sidecar/shipper.ts";
+import { Shipper } from "../shipper/shipper.ts";
+import { nodeResolver } from "../discovery/dns.ts";
 import { openTSDB, type Tsdb } from "../tsdb/db.ts";
-import { parseRuleFlags, RULE_FLAGS, TOKEN_ENV, type RuleConfig } from "./flags.ts";
+import { parseRuleFlags, RULE_FLAGS, TOKEN_ENV, type TargetGroupConfig } from "./flags.ts";
+import { HttpTargets, type TargetGroupSpec } from "./targets.ts";
 import { ruleFiles } from "./glob.ts";
 import { ruleHttpApp } from "./http.ts";
 import { registerRuleMetrics } from "./metrics.ts";
 import { startGcPacer } from "./gc.ts";
 
-const HELP = `usage: bun run agent rule [flags]
+const HELP = `usage: ${PROGRAM} rule [flags]
 
 Ruler: evaluates Prometheus recording and alerting rules against queriers (the global view), keeps what
 it records in its own TSDB (served over the StoreAPI, shipped to the bucket with --objstore.config-file)
@@ -60,45 +67,32 @@ function authHeaders(c: HttpClientConfig, what: string): () => Record<string, st
   };
 }
 
-function unsupportedClientFields(c: HttpClientConfig, what: string, log: Logger): void {
-  if (c.tls) log.warn("tls_config is not supported yet: system CAs and no client certificate are used", { for: what });
+/**
+ * fetch for one HTTP client config: its auth headers added; its tls_config through Bun's fetch `tls`
+ * option (CA, client certificate, insecure_skip_verify; elsewhere than Bun TLS settings are ignored, said
+ * once); proxy_url is not supported (said once).
+ */
+function clientFetch(c: HttpClientConfig, what: string, log: Logger): (url: string, init: RequestInit) => Promise<Response> {
+  const headers = authHeaders(c, what);
+  const bun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
   if (c.proxyURL) log.warn("proxy_url is not supported: requests go direct", { for: what });
-}
-
-/** Static addresses of an endpoints config as base URLs (DNS forms and file SD come with the shared discovery). */
-function staticURLs(ep: HttpEndpointsConfig, what: string): string[] {
-  if (ep.fileSD.length > 0) throw new FlagError(`${what}: file_sd_configs are not supported in this build yet; list the addresses in static_configs`);
-  return ep.staticAddresses.map((a) => {
-    if (/^(dns|dnssrv|dnssrvnoa)\+/i.test(a)) throw new FlagError(`${what}: ${JSON.stringify(a)}: DNS service discovery is not supported in this build yet; give host:port`);
-    if (!/^[^/?#@\s]+$/.test(a)) throw new FlagError(`${what}: ${JSON.stringify(a)} is not host:port`);
-    return endpointURL(ep, a);
-  });
-}
-
-function queryClients(cfg: RuleConfig, log: Logger): QueryClient[] {
-  if (cfg.querySdFiles.length > 0) throw new FlagError("--query.sd-files is not supported in this build yet; give --query addresses");
-  const out: QueryClient[] = [];
-  for (const q of cfg.query) {
-    if (q.grpcEndpoints.length > 0) throw new FlagError("grpc_config.endpoint_addresses (the gRPC query API) is not supported; use the HTTP API of the queriers");
-    if (!q.http) continue;
-    unsupportedClientFields(q.http.client, "query", log);
-    const urls = staticURLs(q.http.endpoints, "query configuration");
-    out.push({ urls: () => urls, headers: authHeaders(q.http.client, "query") });
+  let tls: Record<string, unknown> | undefined;
+  if (c.tls) {
+    if (!bun) log.warn("tls_config needs Bun: the system's trust store is used and no client certificate is sent", { for: what });
+    else {
+      const read = (p: string) => { try { return readFileSync(p, "utf8"); } catch (e) { throw new FlagError(`${what}: tls_config: read ${p}: ${errorMessage(e)}`); } };
+      if (!!c.tls.certFile !== !!c.tls.keyFile) throw new FlagError(`${what}: tls_config: cert_file and key_file go together`);
+      tls = { rejectUnauthorized: !c.tls.insecureSkipVerify };
+      if (c.tls.caFile) tls.ca = read(c.tls.caFile);
+      if (c.tls.certFile) { tls.cert = read(c.tls.certFile); tls.key = read(c.tls.keyFile); }
+      if (c.tls.serverName) tls.serverName = c.tls.serverName;
+    }
   }
-  if (out.length === 0) throw new FlagError("rule: no querier address configured");
-  return out;
+  return (url, init) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers() }, ...(tls ? { tls } : {}) } as RequestInit);
 }
 
-interface AmTarget { endpoint: AlertmanagerEndpoint; headers: () => Record<string, string> }
-
-function alertmanagerTargets(cfg: RuleConfig, log: Logger): AmTarget[] {
-  const out: AmTarget[] = [];
-  for (const am of cfg.alertmanagers) {
-    unsupportedClientFields(am.client, "alertmanagers", log);
-    const headers = authHeaders(am.client, "alertmanagers");
-    for (const url of staticURLs(am.endpoints, "alertmanagers")) out.push({ endpoint: { url, version: am.apiVersion, timeoutMs: am.timeout }, headers });
-  }
-  return out;
+function targetSpecs(groups: TargetGroupConfig[]): TargetGroupSpec[] {
+  return groups.map((g) => ({ name: g.name, targets: g.targets, fileSd: g.fileSd }));
 }
 
 function ruleLogger(log: Logger): RuleLogger {
@@ -153,9 +147,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (cfg.concurrentEval > 1) log.info("--rule-concurrent-evaluation > 1 has no effect: the rules of a group run one after another (Prometheus 2.42); groups run concurrently");
 
-  const clients = queryClients(cfg, log);
-  const amTargets = alertmanagerTargets(cfg, log);
-  if (amTargets.length === 0) log.warn("no alertmanager configured");
+  const resolver = nodeResolver();
+  const queryTargets = new HttpTargets(targetSpecs(cfg.query), { flag: "query", resolver, dnsIntervalMs: cfg.queryDnsIntervalMs, log });
+  const amTargets = new HttpTargets(targetSpecs(cfg.alertmanagers), { flag: "alertmanagers.url", resolver, dnsIntervalMs: cfg.amDnsIntervalMs, log, defaultPort: ALERTMANAGER_PORT });
+  const clients: QueryClient[] = cfg.query.map((g, i) => {
+    const f = clientFetch(g.client, `query ${g.name}`, log);
+    return {
+      urls: () => queryTargets.urls(i),
+      fetch: async (url, init) => { const res = await f(url, init); return { status: res.status, text: () => res.text() }; },
+    };
+  });
+  if (cfg.alertmanagers.length === 0) log.warn("no alertmanager configured");
   const rwEntries = cfg.remoteWrite ? (() => {
     try { return parseRemoteWriteConfig(cfg.remoteWrite.text); } catch (e) { throw new FlagError(`${cfg.remoteWrite.from}: ${errorMessage(e)}`); }
   })() : [];
@@ -166,6 +168,7 @@ export async function run(argv: string[]): Promise<number> {
     const res = await fetch(url, init);
     return { status: res.status, text: () => res.text() };
   };
+  await Promise.all([queryTargets.start(), amTargets.start()]);
   const warnings = { WARN: 0, ABORT: 0 };
   const queryOpts: HttpQueryOptions = {
     clients: () => clients,
@@ -207,12 +210,29 @@ export async function run(argv: string[]): Promise<number> {
 
   // ---- alerts ----
   const queue = new AlertQueue({ externalLabels: cfg.labels, dropLabels: cfg.alertLabelDrop, relabelConfigs: cfg.alertRelabel });
-  const amHeaders = (url: string) => amTargets.find((t) => url.startsWith(t.endpoint.url))?.headers() ?? {};
+  // One sender over every Alertmanager of every group (Thanos' Sender); each group's transport by URL.
+  const amFetches = cfg.alertmanagers.map((g) => clientFetch(g.client, `alertmanagers ${g.name}`, log));
+  let amGroupOf = new Map<string, number>();
+  const amEndpoints = (): AlertmanagerEndpoint[] => {
+    const next = new Map<string, number>();
+    const out: AlertmanagerEndpoint[] = [];
+    cfg.alertmanagers.forEach((g, i) => {
+      for (const url of amTargets.urls(i)) {
+        if (next.has(url)) continue;
+        next.set(url, i);
+        out.push({ url, version: g.apiVersion, timeoutMs: g.timeoutMs });
+      }
+    });
+    amGroupOf = next;
+    return out;
+  };
   const fetchAM: FetchLike = async (url, init) => {
-    const res = await fetch(url, { ...init, headers: { ...init.headers, ...amHeaders(url) } });
+    let group = 0, best = -1;
+    for (const [base, i] of amGroupOf) if (url.startsWith(base) && base.length > best) { group = i; best = base.length; }
+    const res = await amFetches[group]!(url, init as RequestInit);
     return { status: res.status, statusText: res.statusText, text: () => res.text() };
   };
-  const sender = new AlertSender(() => amTargets.map((t) => t.endpoint), fetchAM, { warn: (m, kv) => log.warn(m, kv as Record<string, never>) });
+  const sender = new AlertSender(amEndpoints, fetchAM, { warn: (m, kv) => log.warn(m, kv as Record<string, never>) });
 
   // ---- rules ----
   const manager = new Manager({
@@ -272,11 +292,11 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     const app = ruleHttpApp({
-      manager, registry: reg, services, token, routePrefix: cfg.routePrefix, flags: cfg.flags,
+      manager, registry: reg, services, token, flags: cfg.flags,
       ready: () => ready,
       reload: async () => { await reload(); },
     });
-    const http: Listening = await listenHttp(app.fetch, cfg.http.hostname, cfg.http.port);
+    const http: Listening = await listenWeb(withRoutePrefix(app.fetch, cfg.routePrefix, ""), cfg.http.hostname, cfg.http.port, cfg.parsed.get("http.config"), log);
     listeners.push(http);
     log.info("listening for HTTP", { address: `${cfg.http.hostname}:${http.port}` });
 
@@ -317,7 +337,7 @@ export async function run(argv: string[]): Promise<number> {
       log.info("no supported bucket was configured, uploads will be disabled");
     }
 
-    const grpc: GrpcServer = await startGrpcServer(services, { host: cfg.grpc.hostname, port: cfg.grpc.port, token });
+    const grpc: GrpcServer = await startGrpcServer(services, { host: cfg.grpc.hostname, port: cfg.grpc.port, token, tls: serverTlsFromFlags(cfg.parsed), log });
     listeners.push(grpc);
     log.info("listening for gRPC", { address: grpc.address });
     ready = true;

@@ -1,7 +1,9 @@
 // The sidecar's flags (Thanos names and defaults where Thanos has the flag) and their value parsing.
 
-import { FlagError, type FlagSpec, parseAddress, parseFlags } from "../flags.ts";
+import { FlagError, type FlagSpec, nonNegInt, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
 import { parseLevel, type Level } from "../log.ts";
+import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
+import type { ServerTlsConfig } from "../tls/server.ts";
 
 export const TOKEN_ENV = "THANOTS_SIDECAR_BEARER_TOKEN";
 
@@ -22,34 +24,9 @@ export const SIDECAR_FLAGS: FlagSpec[] = [
   { name: "store.limits.request-samples", help: "max samples per Series request (counted exactly from chunk headers); exceeding it fails the call. 0 = no limit", default: "0" },
   { name: "grpc-server.bearer-token-file", help: `file holding a bearer token every StoreAPI call must present (Authorization: Bearer …); or set $${TOKEN_ENV}` },
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
+  ...GRPC_SERVER_TLS_FLAGS,
+  HTTP_CONFIG_FLAG,
 ];
-
-/** Go/Prometheus durations: 1y2w3d4h5m6s7ms, optionally negative; returns ms. */
-export function parseDurationMs(flag: string, s: string): number {
-  const m = /^(-)?((?:\d+(?:y|w|d|h|ms|m|s))+)$/.exec(s);
-  if (!m) throw new FlagError(`--${flag}: ${JSON.stringify(s)} is not a duration such as 30s, 5m or 2h45m`);
-  const unit: Record<string, number> = { y: 365 * 86400e3, w: 7 * 86400e3, d: 86400e3, h: 3600e3, m: 60e3, s: 1e3, ms: 1 };
-  let total = 0;
-  for (const p of m[2]!.matchAll(/(\d+)(y|w|d|h|ms|m|s)/g)) total += Number(p[1]) * unit[p[2]!]!;
-  return m[1] ? -total : total;
-}
-
-/** Thanos' --min-time: RFC3339, or a duration relative to now (negative = in the past). */
-export function parseTimeOrDuration(flag: string, s: string, now = Date.now()): number {
-  if (/^-?\d/.test(s) && !/^\d{4}-/.test(s)) return now + parseDurationMs(flag, s);
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(s);
-  if (!m) throw new FlagError(`--${flag}: ${JSON.stringify(s)} is neither an RFC3339 time nor a duration like -2d`);
-  // Date.UTC maps years 0-99 to 1900-1999; set the year explicitly so Thanos' default year 0 works.
-  const d = new Date(Date.UTC(2000, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
-  d.setUTCFullYear(Number(m[1]));
-  let t = d.getTime() + (m[7] ? Math.round(Number(m[7]) * 1000) : 0);
-  if (m[8] !== "Z") {
-    const sign = m[8]![0] === "-" ? -1 : 1;
-    const [hh, mm] = m[8]!.slice(1).split(":").map(Number);
-    t -= sign * (hh! * 60 + mm!) * 60e3;
-  }
-  return t;
-}
 
 export interface SidecarConfig {
   promUrl: string;
@@ -69,12 +46,10 @@ export interface SidecarConfig {
   bearerTokenFile?: string;
   logLevel: Level;
   help: boolean;
-}
-
-function nonNegInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new FlagError(`--${flag}: ${JSON.stringify(v)} is not a non-negative integer`);
-  return n;
+  /** gRPC server TLS (--grpc-server-tls-*), null: plaintext. */
+  grpcTls: ServerTlsConfig | null;
+  /** --http.config */
+  httpConfig?: string;
 }
 
 export function parseSidecarFlags(argv: string[]): SidecarConfig {
@@ -105,5 +80,7 @@ export function parseSidecarFlags(argv: string[]): SidecarConfig {
     bearerTokenFile: f.get("grpc-server.bearer-token-file"),
     logLevel,
     help,
+    grpcTls: serverTlsFromFlags(f),
+    httpConfig: f.get("http.config"),
   };
 }

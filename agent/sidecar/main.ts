@@ -11,16 +11,24 @@ import { labelsString, type Labels } from "../../shared/labels/labels.ts";
 import { ReadRequest_ResponseType } from "../../shared/gen/prometheus/remote_pb.ts";
 import { isBlockId } from "../../shared/objstore/block.ts";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
-import { flagsHelp } from "../flags.ts";
+import { Hono } from "hono";
+import { GrpcStatus } from "../../shared/encoding/errors.ts";
+import type { CallOutcome, StoreApiServices } from "../../shared/rpc/store.ts";
+import { mountStoreApi } from "../../shared/rpc/server.ts";
+import { flagsHelp, parseDurationMs } from "../flags.ts";
+import { directBodyWriter, type Listening } from "../http.ts";
+import { startGrpcServer } from "../grpc/server.ts";
 import { newLogger, type Logger } from "../log.ts";
-import { Registry } from "../metrics.ts";
-import { parseDurationMs, parseSidecarFlags, SIDECAR_FLAGS, TOKEN_ENV, type SidecarConfig } from "./flags.ts";
-import { PromClient } from "./prom.ts";
-import { grpcServer, httpApp, listenGrpc, listenHttp, type Listening } from "./server.ts";
-import { Shipper } from "./shipper.ts";
+import { CONTENT_TYPE, type Counter, Registry } from "../metrics.ts";
+import { parseSidecarFlags, SIDECAR_FLAGS, TOKEN_ENV, type SidecarConfig } from "./flags.ts";
+import { PromClient } from "../prom/client.ts";
+import { Shipper } from "../shipper/shipper.ts";
 import { SidecarStore } from "./store.ts";
+import { prometheusLowestTimestamp } from "./mintime.ts";
+import { listenWeb } from "../web/listen.ts";
+import { PROGRAM } from "../program.ts";
 
-const HELP = `usage: bun run agent sidecar [flags]
+const HELP = `usage: ${PROGRAM} sidecar [flags]
 
 StoreAPI beside a Prometheus (remote read) and, with --objstore.config-file, its blocks shipped to the bucket.
 
@@ -30,8 +38,19 @@ ${flagsHelp(SIDECAR_FLAGS)}
 Auth: with --grpc-server.bearer-token-file or $${TOKEN_ENV}, every StoreAPI call (gRPC and Connect) must send
 "authorization: Bearer <token>"; others get Unauthenticated. /metrics and the health endpoints stay open.`;
 
-/** Oldest sample time Prometheus can have: the oldest local block, else the head's minTime. */
+/**
+ * Oldest sample time Prometheus can have, for Info's min time: Prometheus' own gauge, as Thanos' sidecar
+ * reads it (mintime.ts); where the gauge is missing, the oldest block under --tsdb.path, else the
+ * head's minTime.
+ */
 async function oldestData(cfg: SidecarConfig, prom: PromClient, log: Logger): Promise<number | null> {
+  try {
+    const lowest = await prometheusLowestTimestamp(cfg.promUrl, AbortSignal.timeout(cfg.configTimeoutMs));
+    if (lowest !== null) return lowest;
+    log.debug("Prometheus has no prometheus_tsdb_lowest_timestamp_seconds; looking at blocks and head instead");
+  } catch (e) {
+    log.debug("cannot read Prometheus' lowest timestamp; looking at blocks and head instead", { err: errorMessage(e) });
+  }
   let oldest = Infinity;
   try {
     for (const d of await readdir(cfg.tsdbPath)) {
@@ -93,9 +112,8 @@ export async function run(argv: string[]): Promise<number> {
     promUp: reg.gauge("thanos_sidecar_prometheus_up", "1 when the last config read from Prometheus succeeded."),
     minTime: reg.gauge("thanos_sidecar_min_time_milliseconds", "Oldest time this sidecar serves (Info min time)."),
   };
-  reg.onCollect(() => {});
 
-  const prom = new PromClient(cfg.promUrl, { timeoutMs: cfg.configTimeoutMs });
+  const prom = new PromClient(cfg.promUrl, { timeoutMs: cfg.configTimeoutMs, userAgent: "thanots-sidecar" });
   let ext: Labels = [];
   let minTime = cfg.minTime;
   let ready = false;
@@ -105,7 +123,11 @@ export async function run(argv: string[]): Promise<number> {
     prom, externalLabels: () => ext, minTime: () => minTime, maxSeries: cfg.maxSeries, maxSamples: cfg.maxSamples,
     accept, log, metrics: m, afterLargeAnswer: collectGarbageSoon(),
   });
-  const serve = { store, bearerToken, requests: m.requests, log };
+  const services: StoreApiServices = { store, info: store };
+  // The shared server stack on both ports: the same auth, call counting and error mapping for every
+  // call, the fast path (store.seriesEnveloped) included. No compression: XOR chunks barely compress,
+  // and gzip per message cost a third of a Series call's CPU in profiles.
+  const serve = { token: bearerToken, observe: countCalls(m.requests, log) };
 
   const listeners: Listening[] = [];
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -117,8 +139,12 @@ export async function run(argv: string[]): Promise<number> {
   process.once("SIGINT", () => onSignal("SIGINT"));
 
   try {
-    const app = httpApp(serve, reg, () => ready);
-    const h = await listenHttp(app.fetch, cfg.http.hostname, cfg.http.port);
+    const app = new Hono();
+    app.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
+    app.get("/-/healthy", (c) => c.text("OK\n"));
+    app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready: waiting for Prometheus and its external labels\n", 503)));
+    mountStoreApi(app, services, { ...serve, bodyWriter: directBodyWriter() ?? undefined });
+    const h = await listenWeb(app.fetch, cfg.http.hostname, cfg.http.port, cfg.httpConfig, log);
     listeners.push(h);
     log.info("HTTP listening", { address: `${cfg.http.hostname}:${h.port}` });
 
@@ -162,9 +188,9 @@ export async function run(argv: string[]): Promise<number> {
     };
     await refreshMin();
 
-    const g = await listenGrpc(grpcServer(serve), cfg.grpc.hostname, cfg.grpc.port);
+    const g = await startGrpcServer(services, { ...serve, host: cfg.grpc.hostname, port: cfg.grpc.port, compression: false, tls: cfg.grpcTls, log });
     listeners.push(g);
-    log.info("gRPC listening", { address: `${cfg.grpc.hostname}:${g.port}` });
+    log.info("gRPC listening", { address: g.address });
     ready = true;
 
     timers.push(setInterval(async () => {
@@ -204,6 +230,15 @@ export async function run(argv: string[]): Promise<number> {
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
   }
   return exitCode;
+}
+
+/** thanos_sidecar_grpc_requests_total{method, code} for every StoreAPI call; refused tokens logged (never the value). */
+function countCalls(requests: Counter, log: Logger): (c: CallOutcome) => void {
+  const names = new Map<number, string>(Object.entries(GrpcStatus).map(([k, v]) => [v, k]));
+  return (c) => {
+    requests.inc({ method: c.method, code: names.get(c.status) ?? String(c.status) });
+    if (c.status === GrpcStatus.Unauthenticated) log.warn("StoreAPI call refused: missing or wrong bearer token", { method: c.method });
+  };
 }
 
 /** Below this RSS the collection after a large answer is skipped (a sidecar at rest uses ~65 MB). */

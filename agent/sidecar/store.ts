@@ -1,11 +1,13 @@
 // The sidecar's StoreAPI over its Prometheus: Series through remote read (streamed XOR chunks, raw bytes
 // forwarded; SAMPLES re-encoded as a fallback), skip_chunks and the label calls through the JSON API,
-// Info from the external labels. Transport-free: server.ts mounts it on Connect/gRPC-Web and gRPC.
+// Info from the external labels. Transport-free: a StoreImpl + InfoImpl (shared/rpc/store.ts) that the
+// shared server stack serves; seriesEnveloped is its fast path.
 
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { CodedError, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
 import { XorAppender } from "../../shared/chunkenc/xor.ts";
+import { type Chunk, Encoding } from "../../shared/chunkenc/chunk.ts";
 import { labelsFrom, labelsString, type Label, type Labels } from "../../shared/labels/labels.ts";
 import { newMatcher, type Matcher, type MatchType } from "../../shared/labels/matcher.ts";
 import { msFromProto, msToProto, MAX_INT64 } from "../../shared/rpc/time.ts";
@@ -14,9 +16,10 @@ import {
 } from "../../shared/store/labels.ts";
 import { chunkSampleCount, RequestLimiter } from "../../shared/store/limits.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../../shared/rpc/series.ts";
+import type { CallContext, InfoImpl, StoreImpl } from "../../shared/rpc/store.ts";
 import { PrefixReorderer } from "../../shared/store/reorder.ts";
 import {
-  decodeChunkedReadResponse, encodeLabels, envelopedMessages, type OutSeries, type RawChunk, SeriesResponseWriter,
+  decodeChunkedReadResponse, encodeLabels, envelopedMessages, type OutSeries, SeriesResponseWriter,
 } from "../../shared/store/wire.ts";
 import { compareLabels } from "../../shared/labels/labels.ts";
 import { type InfoResponse, InfoResponseSchema, StoreInfoSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -30,9 +33,8 @@ import {
 } from "../../shared/gen/thanos/storepb/types_pb.ts";
 import { LabelMatcher_Type as PromMatchType, ReadHintsSchema } from "../../shared/gen/prometheus/types_pb.ts";
 import { ReadRequest_ResponseType } from "../../shared/gen/prometheus/remote_pb.ts";
-import { newQuery, remoteRead } from "./remoteread.ts";
-import { decodeRawReadResponse, type RawSeries as RawSampleSeries } from "../../shared/remote/samples.ts";
-import type { PromClient } from "./prom.ts";
+import type { RawSeries as RawSampleSeries } from "../../shared/remote/samples.ts";
+import type { PromClient } from "../prom/client.ts";
 import type { Logger } from "../log.ts";
 import type { Counter, Histogram } from "../metrics.ts";
 
@@ -118,7 +120,7 @@ function isRequestError(e: unknown): boolean {
 }
 
 /** A series on its way out: final labels (for ordering), their encoding when already known, chunks. */
-interface RawOut { labels: Labels; labelBytes: Uint8Array | null; chunks: RawChunk[] }
+interface RawOut { labels: Labels; labelBytes: Uint8Array | null; chunks: Chunk[] }
 
 function outSeries(s: RawOut): OutSeries {
   return { labelBytes: s.labelBytes ?? encodeLabels(s.labels), chunks: s.chunks };
@@ -158,10 +160,10 @@ function idle(): Promise<typeof IDLE> {
   return (idleTick ??= new Promise((r) => setImmediate(() => { idleTick = null; r(IDLE); })));
 }
 
-export class SidecarStore {
+export class SidecarStore implements StoreImpl, InfoImpl {
   constructor(private readonly o: SidecarStoreOptions) {}
 
-  info(): InfoResponse {
+  async info(): Promise<InfoResponse> {
     const ext = this.o.externalLabels();
     return create(InfoResponseSchema, {
       labelSets: ext.length ? [create(LabelSetSchema, { labels: toPbLabels(ext) })] : [],
@@ -179,8 +181,8 @@ export class SidecarStore {
    * Series as SeriesResponse messages (connect's generic path and tests). The messages are the ones
    * seriesEnveloped writes: pre-encoded series/batches travel as unknown fields, never re-encoded.
    */
-  async *series(req: SeriesRequest, signal?: AbortSignal): AsyncGenerator<SeriesResponse> {
-    for await (const b of this.seriesEnveloped(req, signal)) {
+  async *series(req: SeriesRequest, ctx: CallContext): AsyncGenerator<SeriesResponse> {
+    for await (const b of this.seriesEnveloped(req, ctx, { reuse: false })) {
       for (const m of envelopedMessages(b, "Series")) {
         const tag = m[0];
         if (tag === 0x0a || tag === 0x22) yield preEncoded(tag === 0x0a ? 1 : 4, m.subarray(1));
@@ -195,7 +197,8 @@ export class SidecarStore {
    * write these straight to the socket. With `reuse`, output buffers are recycled: a yielded piece is valid
    * only until the generator is resumed, so the caller must have copied or sent it by then.
    */
-  async *seriesEnveloped(req: SeriesRequest, signal?: AbortSignal, opts: { reuse?: boolean } = {}): AsyncGenerator<Uint8Array> {
+  async *seriesEnveloped(req: SeriesRequest, ctx: CallContext, opts: { reuse: boolean }): AsyncGenerator<Uint8Array> {
+    const signal = ctx.signal;
     const ext = this.o.externalLabels();
     const { match, rest } = matchExternalLabels(matchersFromProto(req.matchers), ext);
     if (!match) return;
@@ -235,20 +238,20 @@ export class SidecarStore {
       // Prometheus is asked for whole 2 h ranges (see alignedWindow); what lies outside [mint, maxt] is
       // dropped here, chunk by chunk, without decoding anything.
       const win = alignedWindow(mint, maxt);
-      const inWindow = (c: RawChunk) => c.maxTime >= mint && c.minTime <= maxt;
-      const res = await remoteRead(this.o.prom.base, newQuery({
+      const inWindow = (c: Chunk) => c.maxTime >= mint && c.minTime <= maxt;
+      const res = await this.o.prom.remoteRead({
         startTimestampMs: msToProto(win.mint),
         endTimestampMs: msToProto(win.maxt),
         matchers: rest.map((m) => ({ type: PROM_TYPES[m.type], name: m.name, value: m.value })),
         // The hints' range too: Prometheus' block querier trims to the hints' start and end.
         hints: create(ReadHintsSchema, hintsOf(req, win.mint, win.maxt)),
-      }), { accept: this.o.accept, signal });
-      if (res.type === "samples") {
+      }, { accept: this.o.accept, signal });
+      if (res.type !== "chunked") {
         stop?.();
         // Prometheus sends SAMPLES whole (and unsorted); decoded by hand so value bits, stale markers
         // included, reach the XOR encoder without passing through a JS number.
         // One query per request: later results are not ours.
-        const ss = (decodeRawReadResponse(res.raw, `SAMPLES answer from ${this.o.prom.base}`)[0]?.series ?? [])
+        const ss = (res.results[0]?.series ?? [])
           .map((t) => trimSamples(t, mint, maxt))
           .filter((t) => t.ts.length > 0)
           .map((t) => ({ labels: finalLabels(labelsFromPb(t.labels)), t }))
@@ -296,8 +299,8 @@ export class SidecarStore {
                 }
                 for (let j = 0; j < chunks.length; j++) {
                   const c = chunks[j]!;
-                  if (c.type < 1 || c.type > 3) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.type}`);
-                  limiter.addSamples(chunkSampleCount(c.type, c.data));
+                  if (c.encoding < Encoding.XOR || c.encoding > Encoding.FloatHistogram) throw new CodedError("corrupt", `remote read: series ${labelsString(got)} has a chunk of unknown encoding ${c.encoding}`);
+                  limiter.addSamples(chunkSampleCount(c.encoding, c.data));
                 }
                 const ready = ro.push(key, labels, { labels, labelBytes: verbatim ? s.labelBytes : null, chunks });
                 for (let j = 0; j < ready.length; j++) add(ready[j]!);
@@ -337,7 +340,8 @@ export class SidecarStore {
     }
   }
 
-  async labelNames(req: LabelNamesRequest, signal?: AbortSignal): Promise<LabelNamesResponse> {
+  async labelNames(req: LabelNamesRequest, ctx: CallContext): Promise<LabelNamesResponse> {
+    const signal = ctx.signal;
     const ext = this.o.externalLabels();
     const { match, rest } = matchExternalLabels(matchersFromProto(req.matchers), ext);
     if (!match) return create(LabelNamesResponseSchema, {});
@@ -357,7 +361,8 @@ export class SidecarStore {
     }
   }
 
-  async labelValues(req: LabelValuesRequest, signal?: AbortSignal): Promise<LabelValuesResponse> {
+  async labelValues(req: LabelValuesRequest, ctx: CallContext): Promise<LabelValuesResponse> {
+    const signal = ctx.signal;
     if (req.label === "") throw new CodedError("bad_data", "LabelValues: label name is empty");
     const ext = this.o.externalLabels();
     const { match, rest } = matchExternalLabels(matchersFromProto(req.matchers), ext);
@@ -436,8 +441,8 @@ function hintsOf(req: SeriesRequest, mint: number, maxt: number) {
   };
 }
 
-function samplesToChunks(s: RawSampleSeries): RawChunk[] {
-  const out: RawChunk[] = [];
+function samplesToChunks(s: RawSampleSeries): Chunk[] {
+  const out: Chunk[] = [];
   // The values' exact bits (a staleness NaN's payload must not pass through a number): little-endian
   // words of the Float64Array, as floatBitsAt reads them.
   const bits = new Uint32Array(s.vals.buffer, s.vals.byteOffset, 2 * s.vals.length);
@@ -445,7 +450,7 @@ function samplesToChunks(s: RawSampleSeries): RawChunk[] {
     const end = Math.min(s.ts.length, i + SAMPLES_PER_CHUNK);
     const app = new XorAppender();
     for (let j = i; j < end; j++) app.appendBits(s.ts[j]!, bits[2 * j + 1]!, bits[2 * j]!);
-    out.push({ minTime: s.ts[i]!, maxTime: s.ts[end - 1]!, type: 1 /* Prometheus' XOR */, data: app.bytes() });
+    out.push({ minTime: s.ts[i]!, maxTime: s.ts[end - 1]!, encoding: Encoding.XOR, data: app.bytes() });
   }
   return out;
 }

@@ -7,15 +7,16 @@ import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
 import { BucketStore } from "../../shared/bucketstore/store.ts";
 import type { StoreApiServices } from "../../shared/rpc/store.ts";
-import { mountStoreApi } from "../../edge/rpc/server.ts";
-import { FlagError, type FlagSpec, flagsHelp, parseAddress, parseFlags } from "../flags.ts";
+import { mountStoreApi } from "../../shared/rpc/server.ts";
+import { FlagError, type FlagSpec, flagsHelp, nonNegInt, parseAddress, parseBytes, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
 import { startGrpcServer } from "../grpc/server.ts";
-import { parseDurationMs, parseTimeOrDuration } from "../sidecar/flags.ts";
-import { listenHttp } from "../sidecar/server.ts";
+import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
+import { listenWeb } from "../web/listen.ts";
 import { FileHeaderCache } from "./header-cache.ts";
+import { PROGRAM } from "../program.ts";
 
 export const STORE_TOKEN_ENV = "THANOTS_STORE_BEARER_TOKEN";
 
@@ -40,28 +41,16 @@ export const STORE_FLAGS: FlagSpec[] = [
   { name: "store.grpc.series-max-concurrency", help: "concurrent Series calls; more wait in line", default: "20" },
   { name: "grpc-server.bearer-token-file", help: `file holding a bearer token every StoreAPI call must present; or set $${STORE_TOKEN_ENV}` },
   { name: "log.level", help: "debug, info, warn or error", default: "info" },
+  ...GRPC_SERVER_TLS_FLAGS,
+  HTTP_CONFIG_FLAG,
 ];
 
-const HELP = `usage: bun run agent store [flags]
+const HELP = `usage: ${PROGRAM} store [flags]
 
 Store gateway: the Thanos StoreAPI over every block in the bucket, read by range (nothing downloaded).
 
 flags:
 ${flagsHelp(STORE_FLAGS)}`;
-
-export function parseBytes(flag: string, s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i.exec(s.trim());
-  if (!m) throw new FlagError(`--${flag}: ${JSON.stringify(s)} is not a size such as 250MB`);
-  const unit = (m[2] ?? "B").toLowerCase();
-  const mul: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30 };
-  return Math.floor(Number(m[1]) * mul[unit]!);
-}
-
-function nonNegInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new FlagError(`--${flag}: ${JSON.stringify(v)} is not a non-negative integer`);
-  return n;
-}
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) { console.log(HELP); return 0; }
@@ -74,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!bucket) throw new FlagError("store: --objstore.config-file or --objstore.config is required");
   const grpcAddr = parseAddress("grpc-address", f.get("grpc-address")!);
   const httpAddr = parseAddress("http-address", f.get("http-address")!);
+  const grpcTls = serverTlsFromFlags(f);
   const syncEvery = parseDurationMs("sync-block-duration", f.get("sync-block-duration")!);
   let token = process.env[STORE_TOKEN_ENV] || undefined;
   const tf = f.get("grpc-server.bearer-token-file");
@@ -132,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
   app.get("/-/healthy", (c) => c.text("OK\n"));
   app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready: initial block sync running\n", 503)));
   mountStoreApi(app, services, { token });
-  const http = await listenHttp(app.fetch, httpAddr.hostname, httpAddr.port);
+  const http = await listenWeb(app.fetch, httpAddr.hostname, httpAddr.port, f.get("http.config"), log);
   log.info("listening for HTTP", { address: `${httpAddr.hostname}:${http.port}` });
 
   const doSync = async () => {
@@ -147,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   };
   await doSync();
-  const grpc = await startGrpcServer(services, { host: grpcAddr.hostname, port: grpcAddr.port, token });
+  const grpc = await startGrpcServer(services, { host: grpcAddr.hostname, port: grpcAddr.port, token, tls: grpcTls, log });
   log.info("listening for gRPC", { address: grpc.address });
   ready = true;
   const timer = setInterval(() => { void doSync(); }, Math.max(1000, syncEvery));

@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { parseFlags, flagsHelp, type FlagSpec } from "../flags.ts";
 import { checkRules, lintConfig } from "../../shared/rules/check.ts";
+import { PROGRAM } from "../program.ts";
 
 const specs: FlagSpec[] = [
   { name: "lint", help: "linting checks to apply: all, duplicate-rules, none (comma-separated)", default: "duplicate-rules" },
@@ -51,7 +52,7 @@ export function readGo(file: string): string {
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("tools rules check", specs, argv);
   if (f.bool("help")) {
-    console.log(`usage: tools rules check [flags] <rule-files>...\n\nCheck if the rule files are valid or not (promtool check rules; Thanos' partial_response_strategy accepted).\n\n${flagsHelp(specs)}`);
+    console.log(`usage: ${PROGRAM} tools rules check [flags] <rule-files>...\n\nCheck if the rule files are valid or not (promtool check rules; Thanos' partial_response_strategy accepted).\n\n${flagsHelp(specs)}`);
     return 0;
   }
   const bad = requireFiles("rule-files", f.positionals);

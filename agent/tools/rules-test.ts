@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join } from "node:path";
 import { parseFlags, flagsHelp, type FlagSpec } from "../flags.ts";
 import { rulesUnitTest } from "../../shared/rules/unittest.ts";
 import { readGo, requireFiles, stdio } from "./rules-check.ts";
+import { PROGRAM } from "../program.ts";
 
 const specs: FlagSpec[] = [
   { name: "help", help: "show this help", boolean: true },
@@ -55,7 +56,7 @@ export function goGlob(pattern: string): string[] {
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("tools rules test", specs, argv);
   if (f.bool("help")) {
-    console.log(`usage: tools rules test <test-rule-file>...\n\nUnit tests for rules (promtool test rules).\n\n${flagsHelp(specs)}`);
+    console.log(`usage: ${PROGRAM} tools rules test <test-rule-file>...\n\nUnit tests for rules (promtool test rules).\n\n${flagsHelp(specs)}`);
     return 0;
   }
   const bad = requireFiles("test-rule-file", f.positionals);

@@ -112,12 +112,20 @@ export async function openLocalBlocks(dir: string, opts: BlocksQuerierOptions = 
   return { querier: new BlocksQuerier(blocks, opts), blocks, close };
 }
 
-/** Writes a block under `parent`: into <ulid>.tmp-for-creation, renamed to <ulid> on commit. */
+/**
+ * Writes a block under `parent`: into <ulid>.tmp-for-creation, renamed to <ulid> on commit. Files can be
+ * read back while written (the index writer re-reads the series it wrote to build postings).
+ */
 export class DiskSink implements BlockSink {
   private fds = new Map<string, number>();
+  private readers: FileSource[] = [];
   readonly tmp: string;
   readonly final: string;
-  constructor(parent: string, ulid: string) {
+  /**
+   * `fsync: false` skips syncing the files before the rename: for blocks that are scratch output anyway
+   * (the compactor uploads its result and deletes it; after a crash it starts that compaction over).
+   */
+  constructor(parent: string, ulid: string, private readonly opts: { fsync?: boolean } = {}) {
     this.final = join(parent, ulid);
     this.tmp = this.final + ".tmp-for-creation";
     rmSync(this.tmp, { recursive: true, force: true });
@@ -134,6 +142,22 @@ export class DiskSink implements BlockSink {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
   }
+  readback(file: string): ByteSource {
+    const s = new FileSource(join(this.tmp, file));
+    this.readers.push(s);
+    return s;
+  }
+  async discard(file: string): Promise<void> {
+    const fd = this.fds.get(file);
+    if (fd !== undefined) { closeSync(fd); this.fds.delete(file); }
+    await this.closeReaders();
+    rmSync(join(this.tmp, file), { force: true });
+  }
+  private async closeReaders(): Promise<void> {
+    const rs = this.readers;
+    this.readers = [];
+    await Promise.all(rs.map((r) => r.close()));
+  }
   private closeAll(sync = false): void {
     for (const fd of this.fds.values()) {
       if (sync) fsyncSync(fd);
@@ -143,10 +167,12 @@ export class DiskSink implements BlockSink {
   }
   async commit(_meta: BlockMeta): Promise<void> {
     // Data on disk before the rename makes the block visible (Prometheus fsyncs the same way).
-    this.closeAll(true);
+    await this.closeReaders();
+    this.closeAll(this.opts.fsync ?? true);
     renameSync(this.tmp, this.final);
   }
   async abort(): Promise<void> {
+    await this.closeReaders();
     this.closeAll();
     rmSync(this.tmp, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@ import { CodedError } from "../../shared/encoding/errors.ts";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { type BucketConfig, parseBucketConfig } from "../../shared/objstore/config.ts";
 import { withPrefix } from "../../shared/objstore/prefix.ts";
-import { s3BucketFromConfig } from "./s3.ts";
+import { s3BucketFromConfig } from "../../shared/objstore/s3.ts";
 
 export function edgeBucketFromConfig(yamlText: string, what = "objstore config"): { bucket: Bucket; config: BucketConfig } {
   const config = parseBucketConfig(yamlText, what);

@@ -1,48 +1,73 @@
-// Command-line flags of the edge entries (Deno), mapped onto the env names of config.ts so flags and
-// environment configure the same thing. Flags win over the environment. Runtime-free.
+// Command-line flags of the Deno querier, parsed over the settings from the environment (flags win).
+// The flag names are `agent query`'s (Thanos'); errors name the flag. Runtime-free.
 import { CodedError } from "../../shared/encoding/errors.ts";
-import type { Env } from "./config.ts";
+import { parseDuration } from "../../shared/promql/parser.ts";
+import { checkEndpointTokens, parseDedupFunc, parseProtocol, type QuerierSettings } from "../../shared/query/config.ts";
 
-const FLAGS: Record<string, { env: string; repeatable?: boolean }> = {
-  "endpoint": { env: "STORE_ENDPOINTS", repeatable: true },
-  "endpoint.protocol": { env: "STORE_PROTOCOL" },
-  "query.replica-label": { env: "REPLICA_LABELS", repeatable: true },
-  "deduplication.func": { env: "DEDUP_FUNC" },
-  "store.response-timeout": { env: "STORE_TIMEOUT" },
-  "store.info-ttl": { env: "INFO_TTL" },
-  "query.lookback-delta": { env: "LOOKBACK_DELTA" },
-  "query.timeout": { env: "QUERY_TIMEOUT" },
-  "query.max-samples": { env: "MAX_SAMPLES" },
-  "query.partial-response": { env: "PARTIAL_RESPONSE" },
-  "http-address": { env: "HTTP_ADDRESS" },
-};
+export const FLAG_NAMES = [
+  "endpoint", "endpoint.protocol", "query.replica-label", "deduplication.func", "store.response-timeout", "store.info-ttl",
+  "query.lookback-delta", "query.timeout", "query.max-samples", "query.partial-response", "http-address",
+];
+const REPEATABLE = new Set(["endpoint", "query.replica-label"]);
 
-export const FLAG_NAMES = Object.keys(FLAGS);
+function fail(msg: string): never {
+  throw new CodedError("bad_data", `querier: ${msg}`);
+}
 
-/** `--name value` / `--name=value` flags over a copy of `env`. */
-export function envWithFlags(env: Env, argv: readonly string[]): Env {
-  const out: Env = { ...env };
+function duration(flag: string, v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    fail(`--${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** `--name value` / `--name=value` flags over `base` (a copy is returned), and the listen address. */
+export function settingsWithFlags(base: QuerierSettings, argv: readonly string[], httpAddress = "0.0.0.0:10902"): { settings: QuerierSettings; httpAddress: string } {
+  const s: QuerierSettings = { ...base, endpoints: [...base.endpoints], replicaLabels: [...base.replicaLabels] };
   const seen = new Set<string>();
+  const list = FLAG_NAMES.map((f) => "--" + f).join(", ");
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith("--")) throw new CodedError("bad_data", `querier: unexpected argument ${JSON.stringify(a)} (flags: ${FLAG_NAMES.map((f) => "--" + f).join(", ")})`);
+    if (!a.startsWith("--")) fail(`unexpected argument ${JSON.stringify(a)} (flags: ${list})`);
     let name = a.slice(2), value: string | undefined;
     const eq = name.indexOf("=");
     if (eq >= 0) { value = name.slice(eq + 1); name = name.slice(0, eq); }
-    if (name === "no-query.partial-response") { out.PARTIAL_RESPONSE = "false"; continue; }
-    const spec = FLAGS[name];
-    if (!spec) throw new CodedError("bad_data", `querier: unknown flag --${name} (flags: ${FLAG_NAMES.map((f) => "--" + f).join(", ")})`);
+    if (name === "no-query.partial-response") { s.partialResponse = false; continue; }
+    if (!FLAG_NAMES.includes(name)) fail(`unknown flag --${name} (flags: ${list})`);
+    if (name === "query.partial-response" && value === undefined) { s.partialResponse = true; continue; }
     if (value === undefined) {
-      if (name === "query.partial-response") { out.PARTIAL_RESPONSE = "true"; continue; }
-      if (i + 1 >= argv.length) throw new CodedError("bad_data", `querier: flag --${name} needs a value`);
+      if (i + 1 >= argv.length) fail(`flag --${name} needs a value`);
       value = argv[++i]!;
     }
-    if (spec.repeatable && seen.has(name)) out[spec.env] = `${out[spec.env]},${value}`;
-    else if (seen.has(name)) throw new CodedError("bad_data", `querier: flag --${name} given more than once`);
-    else out[spec.env] = value;
+    const first = !seen.has(name);
+    if (!first && !REPEATABLE.has(name)) fail(`flag --${name} given more than once`);
     seen.add(name);
+    switch (name) {
+      // Repeatable flags replace what the environment said, then add up.
+      case "endpoint": s.endpoints = first ? [value] : [...s.endpoints, value]; break;
+      case "query.replica-label": s.replicaLabels = first ? [value] : [...s.replicaLabels, value]; break;
+      case "endpoint.protocol": s.protocol = parseProtocol(value, "--endpoint.protocol"); break;
+      case "deduplication.func": s.dedupFunc = parseDedupFunc(value, "--deduplication.func"); break;
+      case "store.response-timeout": s.storeTimeoutMs = duration(name, value); break;
+      case "store.info-ttl": s.infoTtlMs = duration(name, value); break;
+      case "query.lookback-delta": s.lookbackDeltaMs = duration(name, value); break;
+      case "query.timeout": s.queryTimeoutMs = duration(name, value); break;
+      case "query.max-samples": {
+        const n = Number(value);
+        if (!(Number.isInteger(n) && n > 0)) fail(`--query.max-samples: ${JSON.stringify(value)} is not a positive integer`);
+        s.maxSamples = n;
+        break;
+      }
+      case "query.partial-response":
+        if (value !== "true" && value !== "false") fail(`--query.partial-response: ${JSON.stringify(value)}: want true or false`);
+        s.partialResponse = value === "true";
+        break;
+      case "http-address": httpAddress = value; break;
+    }
   }
-  return out;
+  checkEndpointTokens(s, "STORE_TOKENS", seen.has("endpoint") ? "the --endpoint flags" : "STORE_ENDPOINTS");
+  return { settings: s, httpAddress };
 }
 
 /** host:port (port 0 = any free one). */

@@ -10,10 +10,9 @@ import type { Hono } from "hono";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { BucketStore, type BucketStoreOptions } from "../../shared/bucketstore/store.ts";
 import type { HeaderCache } from "../../shared/bucketstore/header.ts";
-import type { CallContext, StoreApiServices } from "../../shared/rpc/store.ts";
-import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
-import type { InfoRequest } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
-import { storeApiApp, type MountOptions } from "../rpc/server.ts";
+import type { StoreApiServices } from "../../shared/rpc/store.ts";
+import { lazyBucketStoreServices } from "../../shared/bucketstore/services.ts";
+import { storeApiApp, type MountOptions } from "../../shared/rpc/server.ts";
 
 export interface EdgeStore {
   store: BucketStore;
@@ -23,29 +22,7 @@ export interface EdgeStore {
 
 export function createEdgeStore(bucket: Bucket, opts: Omit<BucketStoreOptions, "bucket"> = {}): EdgeStore {
   const store = new BucketStore({ syncTtlMs: 60_000, ...opts, bucket });
-  const services: StoreApiServices = {
-    store: {
-      async *series(req: SeriesRequest, ctx: CallContext) {
-        await store.ensureSynced();
-        yield* store.series(req, ctx);
-      },
-      async labelNames(req: LabelNamesRequest, ctx: CallContext) {
-        await store.ensureSynced();
-        return store.labelNames(req, ctx);
-      },
-      async labelValues(req: LabelValuesRequest, ctx: CallContext) {
-        await store.ensureSynced();
-        return store.labelValues(req, ctx);
-      },
-    },
-    info: {
-      async info(_req: InfoRequest) {
-        await store.ensureSynced();
-        return store.info();
-      },
-    },
-  };
-  return { store, services };
+  return { store, services: lazyBucketStoreServices(store) };
 }
 
 /** The part of the Workers Cache API (caches.default) used to keep index headers. */

@@ -2,16 +2,13 @@
 // /thanos.info.Info/*. One BucketStore per isolate (module scope), synced lazily from the bucket index
 // (or a listing) at most once a minute; opened index headers and range caches live as long as the isolate.
 //   npx wrangler dev -c edge/store/wrangler.toml
-// With TEST_BUCKET_API=1 (tests only), /bucket/* exposes the binding over the test bucket protocol
-// (edge/worker-test/protocol.ts) so a test can upload blocks into the emulated R2.
+// (Tests run it through edge/worker-test/store.ts, which adds a way to upload blocks into the emulated R2.)
 import type { Hono } from "hono";
 import { R2Bucket, type R2BucketLike } from "../objstore/r2.ts";
-import { bucketHandler } from "../worker-test/protocol.ts";
 import { type CacheLike, cacheApiHeaderCache, storeApp } from "./index.ts";
 
 interface Env {
   BUCKET: R2BucketLike;
-  TEST_BUCKET_API?: string;
   /** Bytes of index/chunk ranges cached per isolate (each); default 16 MiB, far below the 128 MB limit. */
   CACHE_BYTES?: string;
 }
@@ -22,7 +19,6 @@ export default {
   async fetch(req: Request, env: Env): Promise<Response> {
     const path = new URL(req.url).pathname;
     if (path === "/health") return new Response("ok");
-    if (path.startsWith("/bucket/") && env.TEST_BUCKET_API === "1") return bucketHandler(new R2Bucket(env.BUCKET, { name: "BUCKET" }))(req);
     if (!app) {
       const cache = env.CACHE_BYTES ? Number(env.CACHE_BYTES) : 16 << 20;
       const cf = (globalThis as { caches?: { default?: CacheLike } }).caches?.default;

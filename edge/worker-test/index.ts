@@ -4,7 +4,7 @@
 //   /s3/<op>?key=...    S3Bucket(S3_BUCKET at S3_ENDPOINT, path-style)
 //   /health
 import { R2Bucket, type R2BucketLike } from "../objstore/r2.ts";
-import { S3Bucket } from "../objstore/s3.ts";
+import { S3Bucket } from "../../shared/objstore/s3.ts";
 import { bucketHandler } from "./protocol.ts";
 
 interface Env {

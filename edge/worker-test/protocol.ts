@@ -13,7 +13,7 @@
 // Without the end frame the upload is abandoned: an HTTP body cut short by a failing client otherwise
 // arrives as a complete, shorter body through wrangler dev's proxy, and would be stored truncated.
 
-import { CodedError, codeToHttp, errorCode, errorMessage } from "../../shared/encoding/errors.ts";
+import { CodedError, errorCode, errorMessage, errorStatus } from "../../shared/encoding/errors.ts";
 import type { Bucket, IterOptions, ObjectAttributes, UploadData } from "../../shared/objstore/bucket.ts";
 
 export function bucketHandler(bucket: Bucket): (req: Request) => Promise<Response> {
@@ -59,7 +59,7 @@ export function bucketHandler(bucket: Bucket): (req: Request) => Promise<Respons
       }
     } catch (e) {
       const code = errorCode(e) ?? "internal";
-      return Response.json({ code, message: errorMessage(e) }, { status: codeToHttp(code) });
+      return Response.json({ code, message: errorMessage(e) }, { status: errorStatus(e).http });
     }
   };
 }

@@ -11,7 +11,7 @@
 
 import { create } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { Encoding } from "../chunkenc/chunk.ts";
+import { Encoding, toStorepbEncoding } from "../chunkenc/chunk.ts";
 import { aggrNumSamples, decodeAggrChunk } from "../chunkenc/aggr.ts";
 import { decodeXorInto, XorAppender } from "../chunkenc/xor.ts";
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
@@ -35,7 +35,7 @@ import { encodeBlockMeta, type BlockMeta } from "../tsdb/meta.ts";
 import { expandPostings } from "../tsdb/postings.ts";
 import { BatchCursor } from "../tsdb/querier.ts";
 import { CachingBucket, type BucketStats } from "./cache.ts";
-import { type Discovered, discoverBlocks, filterBlocks } from "./discovery.ts";
+import { type Discovered, discoverBlocks, filterBlocks } from "../block/fetcher.ts";
 import { encodeRawSeries } from "./wire.ts";
 import { decodeHeader, encodeHeader, type HeaderCache, PrefilledSource, RecordingSource } from "./header.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../rpc/series.ts";
@@ -218,8 +218,7 @@ const AGGR_FIELDS = ["count", "sum", "min", "max", "counter"] as const;
 const AGGR_OF: Record<number, number> = { [Aggr.COUNT]: 0, [Aggr.SUM]: 1, [Aggr.MIN]: 2, [Aggr.MAX]: 3, [Aggr.COUNTER]: 4 };
 
 function sub(encoding: number, data: Uint8Array): WireSub {
-  // Thanos' Chunk.type is Prometheus' encoding minus one (XOR = 0).
-  return { type: encoding - 1, data, hash: xxhash64(data) };
+  return { type: toStorepbEncoding(encoding), data, hash: xxhash64(data) };
 }
 
 /**
@@ -330,7 +329,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
     if (d.source === "listing") this.lastListedAt = now;
     if (d.fallback) this.log(d.fallback === "no bucket index" ? "debug" : "info", "discovered blocks by listing the bucket", { reason: d.fallback });
     for (const p of d.problems) this.log("warn", "block discovery", { problem: p });
-    const want = filterBlocks(d, {
+    const want = await filterBlocks(this.bucket, d, {
       now,
       consistencyDelayMs: this.o.consistencyDelayMs ?? 0,
       ignoreDeletionMarksDelayMs: this.o.ignoreDeletionMarksDelayMs ?? 24 * 3_600_000,

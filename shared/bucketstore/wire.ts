@@ -12,6 +12,7 @@
 
 import { xxhash64Into } from "../encoding/xxhash64.ts";
 import type { Labels } from "../labels/labels.ts";
+import { toStorepbEncoding } from "../chunkenc/chunk.ts";
 
 const utf8 = new TextEncoder();
 const h = new Uint32Array(2);
@@ -65,7 +66,7 @@ export function encodeRawSeries(labels: Labels, chunks: readonly RawOutChunk[]):
   const meta: number[] = []; // per chunk: hi, lo, chunkLen, aggrLen
   for (const c of chunks) {
     xxhash64Into(c.data, h);
-    const type = c.encoding - 1;
+    const type = toStorepbEncoding(c.encoding);
     const chunk = (type ? 1 + vlen(type) : 0) + (c.data.length ? 1 + vlen(c.data.length) + c.data.length : 0) + 1 + vlen64(h[0]!, h[1]!);
     const aggr = (c.minTime ? 1 + vlen(c.minTime) : 0) + (c.maxTime ? 1 + vlen(c.maxTime) : 0) + 1 + vlen(chunk) + chunk;
     meta.push(h[0]!, h[1]!, chunk, aggr);
@@ -87,7 +88,7 @@ export function encodeRawSeries(labels: Labels, chunks: readonly RawOutChunk[]):
     if (c.minTime) { w.b[w.p++] = 0x08; w.v(c.minTime); }
     if (c.maxTime) { w.b[w.p++] = 0x10; w.v(c.maxTime); }
     w.b[w.p++] = 0x1a; w.v(chunk); // raw = 3
-    const type = c.encoding - 1;
+    const type = toStorepbEncoding(c.encoding);
     if (type) { w.b[w.p++] = 0x08; w.v(type); }
     if (c.data.length) { w.b[w.p++] = 0x12; w.v(c.data.length); w.raw(c.data); }
     w.b[w.p++] = 0x18; w.v64(hi, lo);

@@ -12,6 +12,8 @@
 //                            grpc_config: {endpoint_addresses: [...]}
 //   --alertmanagers.config: alertmanagers: [{http_config, static_configs, file_sd_configs, scheme,
 //                                            path_prefix, timeout: 10s, api_version: v1|v2}]
+// The address forms themselves (`--query`, `--alertmanagers.url`, static_configs entries) are parsed by
+// shared/discovery/endpoint.ts, the one endpoint parser.
 
 import { CodedError } from "../encoding/errors.ts";
 import { decodeGoYaml, goBool, goSlice, goString, goStruct, type GoType } from "../encoding/goyaml.ts";
@@ -145,22 +147,6 @@ export function parseQueryConfig(text: string): QueryClientConfig[] {
   });
 }
 
-/** clientconfig.BuildConfigFromHTTPAddresses: `--query` values (http:// assumed without a scheme). */
-export function queryConfigFromAddresses(addrs: readonly string[]): QueryClientConfig[] {
-  return addrs.map((a, i) => {
-    if (a === "") throw new CodedError("bad_data", `query configuration: static address cannot be empty at index ${i}`);
-    const full = a.includes("://") ? a : `http://${a}`;
-    const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(?:[^@/?#]*@)?([^/?#]*)([^?#]*)/.exec(full);
-    if (!m) throw new CodedError("bad_data", `query configuration: failed to parse addr ${JSON.stringify(a)}`);
-    const scheme = m[1]!.toLowerCase();
-    if (scheme !== "http" && scheme !== "https") throw new CodedError("bad_data", `query configuration: ${JSON.stringify(m[1])} is not supported scheme for address`);
-    return {
-      http: { client: { ...EMPTY_CLIENT }, endpoints: { staticAddresses: [m[2]!], fileSD: [], scheme, pathPrefix: m[3]! } },
-      grpcEndpoints: [],
-    };
-  });
-}
-
 /** alert.LoadAlertingConfig: the `--alertmanagers.config` YAML. */
 export function parseAlertingConfig(text: string): AlertmanagerClientConfig[] {
   const v = decode(text, alertingType, "alerting configuration") as Obj | null;
@@ -178,43 +164,15 @@ export function parseAlertingConfig(text: string): AlertmanagerClientConfig[] {
   });
 }
 
-export const ALERTMANAGER_PORT = 9093;
-
 /**
- * alert.BuildAlertmanagerConfig: one `--alertmanagers.url`. The scheme is required; `dns+http://host`
- * (a DNS prefix before the scheme) becomes the static address `dns+host:9093` (port defaulted for A
- * lookups); user:password@ becomes basic auth; the path is the API path prefix.
+ * The address forms of one endpoints config, as URLs for shared/discovery/endpoint.ts' parseHttpTarget:
+ * `<scheme>://<static address><path_prefix>` (the address may carry a dns+ / dnssrv+ prefix).
  */
-export function alertmanagerConfigFromURL(raw: string, timeoutMs: number): AlertmanagerClientConfig {
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(?:([^@/?#]*)@)?([^/?#]*)([^?#]*)/.exec(raw);
-  if (!m || m[1] === "") throw new CodedError("bad_data", `--alertmanagers.url ${JSON.stringify(raw)}: alertmanagers.url contains empty scheme`);
-  let scheme = m[1]!;
-  let host = m[3]!;
-  if (host === "") throw new CodedError("bad_data", `--alertmanagers.url ${JSON.stringify(raw)}: alertmanagers.url contains empty host`);
-  for (const q of ["dns", "dnssrv", "dnssrvnoa"]) {
-    const prefix = q + "+";
-    if (scheme.toLowerCase().startsWith(prefix)) {
-      scheme = scheme.slice(prefix.length);
-      const hasPort = /:\d*$/.test(host) && !/^\[[^\]]*\]$/.test(host);
-      host = prefix + host + (q === "dns" && !hasPort ? `:${ALERTMANAGER_PORT}` : "");
-      break;
-    }
-  }
-  let basicAuth: BasicAuth | null = null;
-  if (m[2] !== undefined && m[2] !== "") {
-    const i = m[2].indexOf(":");
-    const dec = (s: string) => { try { return decodeURIComponent(s); } catch { return s; } };
-    basicAuth = { username: dec(i < 0 ? m[2] : m[2].slice(0, i)), password: i < 0 ? "" : dec(m[2].slice(i + 1)), passwordFile: "" };
-  }
-  return {
-    client: { ...EMPTY_CLIENT, basicAuth },
-    endpoints: { staticAddresses: [host], fileSD: [], scheme, pathPrefix: m[4]! },
-    timeout: timeoutMs,
-    apiVersion: "v2",
-  };
+export function endpointURLs(ep: HttpEndpointsConfig): string[] {
+  return ep.staticAddresses.map((a) => endpointURL(ep, a));
 }
 
-/** The base URL of one resolved address of an endpoints config: scheme://host:port/path_prefix. */
+/** One address (static, resolved, or from file SD) of an endpoints config as a URL. */
 export function endpointURL(ep: HttpEndpointsConfig, address: string): string {
   const prefix = ep.pathPrefix === "" || ep.pathPrefix === "/" ? "" : "/" + ep.pathPrefix.replace(/^\/+|\/+$/g, "");
   return `${ep.scheme}://${address}${prefix}`;

@@ -174,4 +174,3 @@ export function concatBytes(parts: Uint8Array[], total?: number): Uint8Array {
 }
 
 export const utf8Encode = (s: string): Uint8Array => utf8enc.encode(s);
-export const utf8Decode = (b: Uint8Array): string => utf8.decode(b);

@@ -14,7 +14,7 @@
 const P1H = 0x9e3779b1 | 0, P1L = 0x85ebca87 | 0, P1L0 = 0xca87, P1L1 = 0x85eb;
 const P2H = 0xc2b2ae3d | 0, P2L = 0x27d4eb4f | 0, P2L0 = 0xeb4f, P2L1 = 0x27d4;
 const P3H = 0x165667b1 | 0, P3L = 0x9e3779f9 | 0, P3L0 = 0x79f9, P3L1 = 0x9e37;
-const P4H = 0x85ebca77 | 0, P4L = 0xc2b2ae63 | 0, P4L0 = 0xae63, P4L1 = 0xc2b2;
+const P4H = 0x85ebca77 | 0, P4L = 0xc2b2ae63 | 0;
 const P5H = 0x27d4eb2f | 0, P5L = 0x165667c5 | 0, P5L0 = 0x67c5, P5L1 = 0x1656;
 
 function le32(b: Uint8Array, i: number): number {

@@ -222,6 +222,3 @@ export function labelsHashFor(ls: Labels, names: ReadonlySet<string>, without = 
   return toBig();
 }
 
-export function withoutLabels(ls: Labels, names: ReadonlySet<string>): Labels {
-  return ls.filter((l) => !names.has(l.name));
-}

@@ -28,14 +28,12 @@ export class LoserTree<T> {
     if (this.n > 0) this.tree[0] = this.build(1);
   }
 
-  /** Does leaf a come before leaf b? */
+  /** Does leaf a come before leaf b? (x < y, or equal and a < b: one `less` call unless a tie must be told apart.) */
   private beats(a: number, b: number): boolean {
     const x = this.heads[a], y = this.heads[b];
     if (y === undefined) return x !== undefined || a < b;
     if (x === undefined) return false;
-    if (this.less(x, y)) return true;
-    if (this.less(y, x)) return false;
-    return a < b;
+    return this.less(x, y) || (a < b && !this.less(y, x));
   }
 
   /** Winner of the subtree at `node`; leaves are nodes n..2n-1, internal nodes 1..n-1. */
@@ -61,14 +59,18 @@ export class LoserTree<T> {
 
   /** Give the winning source `i` its next head (undefined: exhausted) and settle the tree. */
   replace(i: number, v: T | undefined): void {
-    if (i !== this.tree[0]) throw new Error(`loser tree: replace(${i}) but the winner is ${this.tree[0]}`);
-    this.heads[i] = v;
+    const tree = this.tree, heads = this.heads, less = this.less;
+    if (i !== tree[0]) throw new Error(`loser tree: replace(${i}) but the winner is ${tree[0]}`);
+    heads[i] = v;
     let w = i;
+    // beats(l, w) inlined: this loop is the per-item cost of every merge.
     for (let node = (i + this.n) >> 1; node >= 1; node >>= 1) {
-      const l = this.tree[node]!;
-      if (this.beats(l, w)) { this.tree[node] = w; w = l; }
+      const l = tree[node]!;
+      const x = heads[l], y = heads[w];
+      const lWins = y === undefined ? x !== undefined || l < w : x !== undefined && (less(x, y) || (l < w && !less(y, x)));
+      if (lWins) { tree[node] = w; w = l; }
     }
-    this.tree[0] = w;
+    tree[0] = w;
   }
 }
 

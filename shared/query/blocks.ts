@@ -1,24 +1,24 @@
 // Local TSDB blocks (a BlocksQuerier) as one more store of the fan-out. Chunks are forwarded as stored
-// (no re-encoding); the fan-out trims them to the query range.
-// Limits: tombstones are not applied on this path (Prometheus' own blocks on disk rarely carry them;
-// the plain `--tsdb.path`-only querier still reads through BlocksQuerier directly and applies them).
+// (no re-encoding); the fan-out trims them to the query range. Tombstones apply as in BlocksQuerier:
+// a chunk a deleted interval touches is re-encoded without those samples (withoutDeleted), so
+// `--tsdb.path` answers the same alone or beside other stores.
 
-import { Encoding } from "../chunkenc/chunk.ts";
+import { Encoding, type StoreChunk } from "../chunkenc/chunk.ts";
 import { decodeAggrChunk } from "../chunkenc/aggr.ts";
 import { CodedError } from "../encoding/errors.ts";
-import { labelsFrom, type Labels } from "../labels/labels.ts";
-import type { SeriesResponseInit } from "../rpc/store.ts";
+import { type Label, labelsFrom, type Labels } from "../labels/labels.ts";
 import { msFromProto } from "../rpc/time.ts";
 import { extendLabels, matchExternalLabels } from "../store/labels.ts";
-import type { BlocksQuerier, SeriesChunk } from "../tsdb/querier.ts";
-import type { WireAggrChunk } from "./proxy.ts";
+import { type BlocksQuerier, type SeriesChunk, withoutDeleted } from "../tsdb/querier.ts";
+import type { SeriesFrame } from "./wire.ts";
 import { matchersFromPb, type StoreEndpoint } from "./store.ts";
 
-function wireChunk(c: SeriesChunk): WireAggrChunk {
-  const minTime = BigInt(c.minTime), maxTime = BigInt(c.maxTime);
-  if (c.encoding !== Encoding.Aggr) return { minTime, maxTime, raw: { type: c.encoding - 1, data: c.data } };
+/** A block's chunk as a store chunk: a raw one as it is, a downsampled one (AggrChunk) split into its aggregates. */
+function storeChunk(c: SeriesChunk): StoreChunk {
+  const { minTime, maxTime } = c;
+  if (c.encoding !== Encoding.Aggr) return { minTime, maxTime, raw: { encoding: c.encoding, data: c.data } };
   const subs = decodeAggrChunk(c.data, c.what);
-  const sub = (i: number) => (subs[i] ? { type: subs[i]!.encoding - 1, data: subs[i]!.data } : undefined);
+  const sub = (i: number) => (subs[i] ? { encoding: subs[i]!.encoding, data: subs[i]!.data } : undefined);
   return { minTime, maxTime, count: sub(0), sum: sub(1), min: sub(2), max: sub(3), counter: sub(4) };
 }
 
@@ -40,7 +40,7 @@ export function blocksEndpoint(name: string, q: BlocksQuerier, labels?: Labels):
       const e = ext();
       return { labelSets: e.length ? [e] : [], minTime: mint, maxTime: maxt, componentType: "store", supportsWithoutReplicaLabels: false };
     },
-    series: (req, signal) => (async function* (): AsyncGenerator<SeriesResponseInit> {
+    series: (req, signal) => (async function* (): AsyncGenerator<SeriesFrame> {
       const e = ext();
       const { match, rest } = matchExternalLabels(matchersFromPb(req.matchers, `Series on ${name}`), e);
       if (!match) return;
@@ -48,7 +48,17 @@ export function blocksEndpoint(name: string, q: BlocksQuerier, labels?: Labels):
       const hints = { start: msFromProto(req.minTime), end: msFromProto(req.maxTime), signal };
       for await (const s of q.selectStream(hints, rest, !req.skipChunks)) {
         const ls = extendLabels(s.labels, e);
-        yield { result: { case: "series", value: { labels: ls as { name: string; value: string }[], chunks: s.chunks.map(wireChunk) as never } } };
+        let chunks: StoreChunk[];
+        if (req.skipChunks) chunks = s.chunks.map(storeChunk);
+        else {
+          chunks = [];
+          for (const c of s.chunks) {
+            const kept = withoutDeleted(c);
+            if (kept) chunks.push(storeChunk(kept));
+          }
+          if (chunks.length === 0) continue; // every sample deleted: BlocksQuerier has nothing for it either
+        }
+        yield { kind: "series", labels: ls as Label[], chunks };
       }
     })(),
     labelNames: async (req) => {

@@ -6,16 +6,16 @@
 //   and one of its external label sets can match the matchers, and when storeMatch[] (matchers on
 //   `__address__`, i.e. the store's name) lets it. A store whose Info never answered is asked anyway:
 //   its failure then shows up as a partial-response warning instead of silently missing data.
-// - Merge: a k-way merge over the stores' sorted streams. Series with equal labels from several stores
-//   become one, with chunks identical in time range and bytes kept once (replicas behind one querier,
-//   or one block visible through two paths).
+// - Merge: a k-way merge (a loser tree) over the stores' sorted streams. Series with equal labels from
+//   several stores, or time slices of one series, become one, with chunks identical in time range and
+//   bytes kept once (replicas behind one querier, or one block visible through two paths).
 // - Partial response: under WARN a failing or timed-out store becomes a warning naming it (what it sent
 //   before failing is kept); under ABORT the request fails naming it. Limits always fail the request.
 // - Cancellation: the caller's signal aborts every store stream; so does an early return.
 
 import { create } from "@bufbuild/protobuf";
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
-import { compareLabels, labelsFrom, type Labels } from "../labels/labels.ts";
+import { compareLabels, type Label, labelsFrom, type Labels } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import {
   type LabelNamesRequest, LabelNamesRequestSchema, type LabelValuesRequest, LabelValuesRequestSchema,
@@ -27,19 +27,14 @@ import { msFromProto, msToProto } from "../rpc/time.ts";
 import { chunkSampleCount, RequestLimiter } from "../store/limits.ts";
 import { mergeSortedStrings } from "../store/labels.ts";
 import { matchersFromPb, type StoreEndpoint, type StoreInfo } from "./store.ts";
+import { type SeriesFrame, toPbAggrChunk } from "./wire.ts";
+import { LoserTree } from "../merge/losertree.ts";
+import type { ChunkData, StoreChunk } from "../chunkenc/chunk.ts";
 
-/** A chunk as it arrives (protobuf message or init shape): only the fields read here. */
-export interface WireChunk { type?: number; data?: Uint8Array }
-export interface WireAggrChunk {
-  /** bigint from protobuf-es messages, number from the direct decoder (wire.ts). */
-  minTime?: bigint | number; maxTime?: bigint | number;
-  raw?: WireChunk; count?: WireChunk; sum?: WireChunk; min?: WireChunk; max?: WireChunk; counter?: WireChunk;
-}
-
-/** One merged series: labels sorted, chunks sorted by minTime. */
+/** One merged series: labels sorted, chunks sorted by minTime (core representation, see wire.ts). */
 export interface MergedSeries {
   labels: Labels;
-  chunks: WireAggrChunk[];
+  chunks: StoreChunk[];
 }
 
 export interface ProxyOptions {
@@ -119,11 +114,11 @@ export function storeMatches(name: string, sets: readonly Matcher[][] | undefine
   return sets.some((ms) => ms.every((m) => m.name !== "__address__" || m.matches(name)));
 }
 
-function sortedLabels(ls: readonly { name?: string; value?: string }[]): Labels {
+function sortedLabels(ls: Labels): Labels {
   for (let i = 1; i < ls.length; i++) {
-    if (!((ls[i - 1]!.name ?? "") < (ls[i]!.name ?? ""))) return labelsFrom(ls.map((l) => ({ name: l.name ?? "", value: l.value ?? "" })));
+    if (!(ls[i - 1]!.name < ls[i]!.name)) return labelsFrom(ls);
   }
-  return ls as Labels;
+  return ls;
 }
 
 function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -133,24 +128,22 @@ function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boole
   return true;
 }
 
-function sameChunk(a: WireChunk | undefined, b: WireChunk | undefined): boolean {
+function sameChunk(a: ChunkData | undefined, b: ChunkData | undefined): boolean {
   if (!a || !b) return a === b;
-  return (a.type ?? 0) === (b.type ?? 0) && bytesEqual(a.data, b.data);
+  return a.encoding === b.encoding && bytesEqual(a.data, b.data);
 }
 
 /** Same time range and the same bytes in every aggregate: the same chunk reached us twice. */
-export function identicalChunks(a: WireAggrChunk, b: WireAggrChunk): boolean {
-  return Number(a.minTime ?? 0) === Number(b.minTime ?? 0) && Number(a.maxTime ?? 0) === Number(b.maxTime ?? 0) &&
+export function identicalChunks(a: StoreChunk, b: StoreChunk): boolean {
+  return a.minTime === b.minTime && a.maxTime === b.maxTime &&
     sameChunk(a.raw, b.raw) && sameChunk(a.count, b.count) && sameChunk(a.sum, b.sum) &&
     sameChunk(a.min, b.min) && sameChunk(a.max, b.max) && sameChunk(a.counter, b.counter);
 }
 
 /** Samples a chunk holds, from its header (raw, else the first aggregate present). */
-function wireSamples(c: WireAggrChunk): number {
+function chunkSamples(c: StoreChunk): number {
   const x = c.raw ?? c.count ?? c.sum ?? c.counter ?? c.min ?? c.max;
-  if (!x?.data) return 0;
-  // Thanos' Chunk_Encoding starts at XOR = 0, Prometheus' at XOR = 1.
-  return chunkSampleCount((x.type ?? 0) + 1, x.data);
+  return x ? chunkSampleCount(x.encoding, x.data) : 0;
 }
 
 /** Most series fanoutSeriesBatches hands over per yield. */
@@ -159,14 +152,12 @@ const YIELD_BATCH = 256;
 /** One store's stream during a merge. */
 class Cursor {
   cur: MergedSeries | null = null;
-  private readonly it: AsyncIterator<SeriesResponseInit>;
+  private readonly it: AsyncIterator<SeriesFrame>;
   private batch: MergedSeries[] = [];
   private bi = 0;
-  private prev: Labels | null = null;
   readonly limiter: RequestLimiter;
-  outOfOrder = false;
 
-  constructor(readonly ep: StoreEndpoint, src: AsyncIterable<SeriesResponseInit>, readonly ctl: AbortController, maxSeries: number, private readonly onWarning: (ep: StoreEndpoint, w: string) => void) {
+  constructor(readonly ep: StoreEndpoint, src: AsyncIterable<SeriesFrame>, readonly ctl: AbortController, maxSeries: number, private readonly onWarning: (ep: StoreEndpoint, w: string) => void) {
     this.it = src[Symbol.asyncIterator]();
     this.limiter = new RequestLimiter(maxSeries, 0);
   }
@@ -184,25 +175,25 @@ class Cursor {
       if (this.bi < this.batch.length) { this.set(this.batch[this.bi++]!); return; }
       const r = await this.it.next();
       if (r.done) { this.cur = null; return; }
-      const res = r.value.result;
-      if (!res) continue;
-      if (res.case === "series") {
-        this.set({ labels: sortedLabels(res.value.labels ?? []), chunks: (res.value.chunks ?? []) as WireAggrChunk[] });
+      const f = r.value;
+      if (f.kind === "series") {
+        this.set({ labels: sortedLabels(f.labels), chunks: f.chunks });
         return;
       }
-      if (res.case === "batch") {
-        this.batch = (res.value.series ?? []).map((s) => ({ labels: sortedLabels(s.labels ?? []), chunks: (s.chunks ?? []) as WireAggrChunk[] }));
+      if (f.kind === "batch") {
+        // The frame's series are this merge's own (decoded for it): used as they are.
+        const ss = f.series;
+        for (let i = 0; i < ss.length; i++) ss[i]!.labels = sortedLabels(ss[i]!.labels) as Label[];
+        this.batch = ss;
         this.bi = 0;
         continue;
       }
-      if (res.case === "warning") this.onWarning(this.ep, res.value);
+      if (f.kind === "warning") this.onWarning(this.ep, f.warning);
       // hints: nothing to do with them here
     }
   }
 
   private set(s: MergedSeries): void {
-    if (this.prev && compareLabels(this.prev, s.labels) >= 0) this.outOfOrder = true;
-    this.prev = s.labels;
     this.limiter.addSeries();
     this.cur = s;
   }
@@ -220,8 +211,10 @@ export class ProxyStore implements StoreImpl, InfoImpl {
   constructor(endpoints: readonly StoreEndpoint[], opts: ProxyOptions = {}) {
     this.o = {
       infoTtlMs: 30_000, infoRetryMs: 5_000, infoTimeoutMs: 5_000, storeTimeoutMs: 0, maxSeriesPerStore: 0, maxSamples: 0,
-      now: () => Date.now(), ...opts,
+      now: () => Date.now(),
     };
+    // Options left undefined keep their defaults (a spread would overwrite them with undefined).
+    for (const [k, v] of Object.entries(opts)) if (v !== undefined) (this.o as unknown as Record<string, unknown>)[k] = v;
     this.setEndpoints(endpoints);
   }
 
@@ -384,55 +377,42 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     };
     let out: MergedSeries[] = [];
     const emit = (s: MergedSeries): void => {
-      for (const c of s.chunks) samples.addSamples(wireSamples(c));
+      for (const c of s.chunks) samples.addSamples(chunkSamples(c));
       out.push(s);
     };
     try {
       await Promise.all(calls.map(readOn));
-      let live = calls.filter((x) => x.cursor.cur !== null);
-      while (live.length > 0) {
+      // The k-way merge: a loser tree over the stores' current series (shared/merge/losertree.ts, as
+      // Thanos' proxy merges). A store's next series is set as its head once read (from its received
+      // batch, or awaited when that is used up).
+      const tree = new LoserTree<MergedSeries>(calls.map((x) => x.cursor.cur ?? undefined), (a, b) => compareLabels(a.labels, b.labels) < 0);
+      for (let w = tree.winner(); w >= 0; w = tree.winner()) {
         if (o.signal?.aborted) throw new CodedError("canceled", "Series: canceled by the caller");
         if (out.length >= YIELD_BATCH) { yield out; out = []; }
-        if (live.length === 1) {
-          // One stream left: pass it through.
-          const x = live[0]!;
-          emit(x.cursor.cur!);
-          const p = step(x);
-          if (p) await p;
-          if (x.cursor.cur === null) live = [];
+        const first = calls[w]!, head = first.cursor.cur!;
+        let p = step(first);
+        if (p) await p;
+        tree.replace(w, first.cursor.cur ?? undefined);
+        let next = tree.winner();
+        if (next < 0 || compareLabels(tree.head(next)!.labels, head.labels) !== 0) {
+          // The common case (replicas differ in their replica label): one series from one store.
+          emit(head);
           continue;
         }
-        // The smallest head, and whether another cursor holds the same labels (then merge).
-        let first = live[0]!;
-        let min = first.cursor.cur!.labels;
-        let ties = false;
-        for (let i = 1; i < live.length; i++) {
-          const l = live[i]!.cursor.cur!.labels;
-          const c = compareLabels(l, min);
-          if (c < 0) { min = l; first = live[i]!; ties = false; } else if (c === 0) ties = true;
-        }
-        if (!ties) {
-          // The common case (replicas differ in their replica label): one series, one stream to advance.
-          emit(first.cursor.cur!);
-          const p = step(first);
+        // The same series again: from another store (replicas behind one querier, a block visible
+        // through two paths) or the next time slice from the same one. One series; chunks identical
+        // in time range and bytes kept once.
+        const chunks: StoreChunk[] = [...head.chunks];
+        do {
+          const x = calls[next]!;
+          for (const c of x.cursor.cur!.chunks) if (!chunks.some((d) => identicalChunks(c, d))) chunks.push(c);
+          p = step(x);
           if (p) await p;
-          if (first.cursor.cur === null) live = live.filter((x) => x.cursor.cur !== null);
-          continue;
-        }
-        const same = live.filter((x) => compareLabels(x.cursor.cur!.labels, min) === 0);
-        if (same.length === 1) emit(same[0]!.cursor.cur!);
-        else {
-          const chunks: WireAggrChunk[] = [...same[0]!.cursor.cur!.chunks];
-          for (let k = 1; k < same.length; k++) {
-            for (const c of same[k]!.cursor.cur!.chunks) if (!chunks.some((d) => identicalChunks(c, d))) chunks.push(c);
-          }
-          chunks.sort((a, b) => Number(a.minTime ?? 0) - Number(b.minTime ?? 0));
-          emit({ labels: min, chunks });
-        }
-        const waits: Promise<void>[] = [];
-        for (const x of same) { const p = step(x); if (p) waits.push(p); }
-        if (waits.length > 0) await Promise.all(waits);
-        live = live.filter((x) => x.cursor.cur !== null);
+          tree.replace(next, x.cursor.cur ?? undefined);
+          next = tree.winner();
+        } while (next >= 0 && compareLabels(tree.head(next)!.labels, head.labels) === 0);
+        chunks.sort((a, b) => a.minTime - b.minTime);
+        emit({ labels: head.labels, chunks });
       }
       if (out.length > 0) yield out;
     } finally {
@@ -487,7 +467,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
     let sent = 0;
     for await (const s of this.fanoutSeries(req, { signal: ctx.signal, warnings })) {
       while (sent < warnings.length) yield { result: { case: "warning", value: warnings[sent++]! } };
-      yield { result: { case: "series", value: { labels: s.labels as { name: string; value: string }[], chunks: s.chunks.map(pbChunk) } } };
+      yield { result: { case: "series", value: { labels: s.labels as { name: string; value: string }[], chunks: s.chunks.map(toPbAggrChunk) } } };
     }
     while (sent < warnings.length) yield { result: { case: "warning", value: warnings[sent++]! } };
   }
@@ -528,16 +508,7 @@ export class ProxyStore implements StoreImpl, InfoImpl {
   }
 }
 
-/** A merged chunk as a protobuf init (int64 times as bigint, whichever decoder produced it). */
-function pbChunk(c: WireAggrChunk) {
-  const ch = (x: WireChunk | undefined) => (x ? { type: x.type ?? 0, data: x.data ?? new Uint8Array(0) } : undefined);
-  return {
-    minTime: BigInt(c.minTime ?? 0), maxTime: BigInt(c.maxTime ?? 0),
-    raw: ch(c.raw), count: ch(c.count), sum: ch(c.sum), min: ch(c.min), max: ch(c.max), counter: ch(c.counter),
-  };
-}
-
-async function* failing(e: unknown): AsyncGenerator<SeriesResponseInit> {
+async function* failing(e: unknown): AsyncGenerator<SeriesFrame> {
   throw e;
 }
 

@@ -84,8 +84,8 @@ export function dynamicLookbackDelta(lookback: number, maxResolution: number): n
 }
 
 /**
- * One entry per label set: a store may send a series as back-to-back time slices (the StoreAPI contract
- * allows it), and a misbehaving store may break label order; the engine needs unique, sorted series.
+ * One entry per label set, sorted: the merge already joins a series' back-to-back time slices, but a
+ * misbehaving store may break label order, and the engine needs unique, sorted series.
  */
 export function joinSlices(list: MergedSeries[]): MergedSeries[] {
   let sorted = true;
@@ -97,7 +97,7 @@ export function joinSlices(list: MergedSeries[]): MergedSeries[] {
     const s = list[i]!;
     const last = out[out.length - 1];
     if (last && compareLabels(last.labels, s.labels) === 0) {
-      const chunks = [...last.chunks, ...s.chunks].sort((x, y) => Number(x.minTime ?? 0) - Number(y.minTime ?? 0));
+      const chunks = [...last.chunks, ...s.chunks].sort((x, y) => x.minTime - y.minTime);
       out[out.length - 1] = { labels: last.labels, chunks };
     } else out.push(s);
   }

@@ -18,7 +18,7 @@ import { CodedError } from "../encoding/errors.ts";
 import { labelsString, type Labels } from "../labels/labels.ts";
 import type { SampleIterator, StorageSeries } from "../storage/types.ts";
 import { ChunksIterator, decodeChunksInto, drainInto, type SampleBuffer, type SeriesChunk } from "../tsdb/querier.ts";
-import type { WireAggrChunk, WireChunk } from "./proxy.ts";
+import type { ChunkData, StoreChunk } from "../chunkenc/chunk.ts";
 
 /** Thanos' aggrsFromFunc: which aggregates a selector under this function reads. */
 export function aggrsForFunc(func: string | undefined): AggrType[] {
@@ -32,7 +32,7 @@ export function aggrsForFunc(func: string | undefined): AggrType[] {
   return [AggrType.Count, AggrType.Sum];
 }
 
-function pick(c: WireAggrChunk, t: AggrType): WireChunk | undefined {
+function pick(c: StoreChunk, t: AggrType): ChunkData | undefined {
   switch (t) {
     case AggrType.Count: return c.count;
     case AggrType.Sum: return c.sum;
@@ -42,21 +42,14 @@ function pick(c: WireAggrChunk, t: AggrType): WireChunk | undefined {
   }
 }
 
-function seriesChunk(c: WireAggrChunk, x: WireChunk, what: string): SeriesChunk {
-  return {
-    minTime: Number(c.minTime ?? 0n),
-    maxTime: Number(c.maxTime ?? 0n),
-    // Thanos' Chunk_Encoding counts from XOR = 0, Prometheus' (what chunkenc speaks) from XOR = 1.
-    encoding: (x.type ?? 0) + 1,
-    data: x.data ?? new Uint8Array(0),
-    what,
-  };
+function seriesChunk(c: StoreChunk, x: ChunkData, what: string): SeriesChunk {
+  return { minTime: c.minTime, maxTime: c.maxTime, encoding: x.encoding, data: x.data, what };
 }
 
 export class StoreSeries implements StorageSeries {
   constructor(
     readonly labels: Labels,
-    private readonly chunks: readonly WireAggrChunk[],
+    private readonly chunks: readonly StoreChunk[],
     private readonly mint: number,
     private readonly maxt: number,
     private readonly func: string | undefined,
@@ -101,7 +94,7 @@ export class StoreSeries implements StorageSeries {
   private readsAggregates(): boolean {
     if (this.down === undefined) {
       let d = false;
-      for (const c of this.chunks) if (!c.raw?.data) { d = true; break; }
+      for (const c of this.chunks) if (!c.raw) { d = true; break; }
       if (!d && this.thanosCounters) { const a = aggrsForFunc(this.func); d = a.length === 1 && a[0] === AggrType.Counter; }
       this.down = d;
     }
@@ -124,15 +117,15 @@ export class StoreSeries implements StorageSeries {
       return new BoundedIterator(it, this.mint, this.maxt);
     }
     for (const c of this.chunks) {
-      its.push(c.raw?.data ? chunkIt(c, c.raw, what) : new AverageIterator(chunkIt(c, c.count, what), chunkIt(c, c.sum, what)));
+      its.push(c.raw ? chunkIt(c, c.raw, what) : new AverageIterator(chunkIt(c, c.count, what), chunkIt(c, c.sum, what)));
     }
     return new BoundedIterator(new ChunkSeriesIterator(its), this.mint, this.maxt);
   }
 }
 
 /** An iterator over one chunk (or sub-chunk); an error iterator when it is missing or unreadable. */
-function chunkIt(c: WireAggrChunk, x: WireChunk | undefined, what: string): SampleIterator {
-  if (!x?.data) return new ErrIterator(new CodedError("corrupt", `${what} [${c.minTime}, ${c.maxTime}]: no valid chunk found (the aggregate the query needs is missing)`));
+function chunkIt(c: StoreChunk, x: ChunkData | undefined, what: string): SampleIterator {
+  if (!x) return new ErrIterator(new CodedError("corrupt", `${what} [${c.minTime}, ${c.maxTime}]: no valid chunk found (the aggregate the query needs is missing)`));
   const sc = seriesChunk(c, x, what);
   try {
     return chunkIterator(sc.encoding, sc.data, what);

@@ -1,7 +1,8 @@
 // What the fan-out needs from one store: its Info and the three StoreAPI calls. Anything serving data
-// is one of these: a remote StoreAPI client (edge/querier/remote.ts), local blocks (blocks.ts), an
-// in-process StoreImpl (fromServices below), another querier. Runtime-free; requests and answers are
-// the generated StoreAPI messages, so a remote store is a thin wrapper over its client.
+// is one of these: a remote StoreAPI client (shared/query/remote.ts), local blocks (blocks.ts), an
+// in-process StoreImpl (fromServices below), another querier. Runtime-free. Requests are the generated
+// StoreAPI messages; Series answers come as SeriesFrames (wire.ts: core chunk representation), each
+// endpoint converting from its transport's shape once, at its wire.
 
 import { create } from "@bufbuild/protobuf";
 import { CodedError } from "../encoding/errors.ts";
@@ -11,6 +12,7 @@ import { LabelMatcherSchema, LabelMatcher_Type, type LabelMatcher } from "../gen
 import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
 import type { InfoImpl, InfoResponseInit, SeriesResponseInit, StoreImpl } from "../rpc/store.ts";
 import { msFromProto } from "../rpc/time.ts";
+import { frameOf, type SeriesFrame } from "./wire.ts";
 
 /** A store's Info, in engine terms (ms numbers, sorted label sets). */
 export interface StoreInfo {
@@ -26,7 +28,7 @@ export interface StoreEndpoint {
   readonly name: string;
   info(signal: AbortSignal): Promise<StoreInfo>;
   /** Sorted series (batches allowed), warnings anywhere; must stop when `signal` aborts. */
-  series(req: SeriesRequest, signal: AbortSignal): AsyncIterable<SeriesResponseInit>;
+  series(req: SeriesRequest, signal: AbortSignal): AsyncIterable<SeriesFrame>;
   labelNames(req: LabelNamesRequest, signal: AbortSignal): Promise<{ names: string[]; warnings: string[] }>;
   labelValues(req: LabelValuesRequest, signal: AbortSignal): Promise<{ values: string[]; warnings: string[] }>;
 }
@@ -48,7 +50,7 @@ export function endpointFromServices(name: string, s: { store: StoreImpl; info: 
   return {
     name,
     info: async (signal) => storeInfoFrom(await s.info.info({} as never, { signal })),
-    series: (req, signal) => s.store.series(req, { signal }),
+    series: (req, signal) => frames(s.store.series(req, { signal })),
     labelNames: async (req, signal) => {
       const r = await s.store.labelNames(req, { signal });
       return { names: r.names ?? [], warnings: r.warnings ?? [] };
@@ -58,6 +60,11 @@ export function endpointFromServices(name: string, s: { store: StoreImpl; info: 
       return { values: r.values ?? [], warnings: r.warnings ?? [] };
     },
   };
+}
+
+/** A StoreAPI Series stream (protobuf messages or init shapes) as frames. */
+export async function* frames(src: AsyncIterable<SeriesResponseInit>): AsyncGenerator<SeriesFrame> {
+  for await (const r of src) yield frameOf(r);
 }
 
 const TO_PB: Record<MatchType, LabelMatcher_Type> = {

@@ -1,7 +1,13 @@
-// Direct decoder for thanos.SeriesResponse (the hot message of the fan-out), bypassing protobuf-es
+// The fan-out's side of the StoreAPI wire: a store's SeriesResponse messages become SeriesFrames in core
+// terms (shared/chunkenc/chunk.ts: ms numbers, Prometheus' encoding numbers), and the fan-out's own
+// merged chunks go back to storepb shape when it serves as a StoreAPI itself. The only place the
+// fan-out meets Thanos' numbering.
+//
+// decodeSeriesResponse is the direct decoder (the hot message of the fan-out), bypassing protobuf-es
 // message objects: labels become plain {name, value} pairs, chunk bytes stay views into the received
-// buffer, times stay numbers. In a profile of the querier over 10 000 series, protobuf-es decoding plus
-// the GC of its objects was the largest single cost after the network.
+// buffer. In a profile of the querier over 10 000 series, protobuf-es decoding plus the GC of its
+// objects was the largest single cost after the network. frameOf does the same for messages that
+// protobuf-es already decoded (gRPC and gRPC-Web clients, in-process stores).
 //
 // Field numbers (proto/thanos/storepb/{rpc,types}.proto, labelpb/types.proto):
 //   SeriesResponse { Series series = 1; string warning = 2; Any hints = 3; SeriesBatch batch = 4 }
@@ -13,22 +19,27 @@
 
 import { ProtoReader } from "../encoding/protoreader.ts";
 import type { Label } from "../labels/labels.ts";
-import type { WireAggrChunk, WireChunk } from "./proxy.ts";
+import { type ChunkData, fromStorepbEncoding, type StoreChunk, toStorepbEncoding } from "../chunkenc/chunk.ts";
 import { decodeString, StringInterner } from "../store/intern.ts";
+import type { SeriesResponseInit } from "../rpc/store.ts";
 
 /** Label names and values repeat across series: interned (see shared/store/intern.ts). */
 const labelStrings = new StringInterner();
 
-export type DecodedSeriesResponse =
-  | { kind: "series"; labels: Label[]; chunks: WireAggrChunk[] }
-  | { kind: "batch"; series: { labels: Label[]; chunks: WireAggrChunk[] }[] }
+/** A series as a store sent it: labels (sorted, as the StoreAPI requires) and chunks. */
+export interface FrameSeries { labels: Label[]; chunks: StoreChunk[] }
+
+/** One message of a store's Series stream, in core terms. */
+export type SeriesFrame =
+  | { kind: "series"; labels: Label[]; chunks: StoreChunk[] }
+  | { kind: "batch"; series: FrameSeries[] }
   | { kind: "warning"; warning: string }
   | { kind: "hints" };
 
 // Each reads fields until `e`, with the caller's cursor positioned at the nested message's start;
 // the cursor's `end` bounds the varint/length reads of the nested message and is restored after.
 
-function chunk(r: ProtoReader, e: number): WireChunk {
+function chunk(r: ProtoReader, e: number): ChunkData {
   const b = r.b, outer = r.end;
   r.end = e;
   let type = 0, data: Uint8Array | undefined;
@@ -39,13 +50,13 @@ function chunk(r: ProtoReader, e: number): WireChunk {
     else r.skip(tag & 7);
   }
   r.end = outer;
-  return { type, data: data ?? b.subarray(0, 0) };
+  return { encoding: fromStorepbEncoding(type), data: data ?? b.subarray(0, 0) };
 }
 
-function aggrChunk(r: ProtoReader, e: number): WireAggrChunk {
+function aggrChunk(r: ProtoReader, e: number): StoreChunk {
   const outer = r.end;
   r.end = e;
-  const out: { minTime: number; maxTime: number; raw?: WireChunk; count?: WireChunk; sum?: WireChunk; min?: WireChunk; max?: WireChunk; counter?: WireChunk } = { minTime: 0, maxTime: 0 };
+  const out: StoreChunk = { minTime: 0, maxTime: 0 };
   while (r.pos < e) {
     const tag = r.varint();
     const f = tag >>> 3, w = tag & 7;
@@ -67,14 +78,14 @@ function aggrChunk(r: ProtoReader, e: number): WireAggrChunk {
     } else r.skip(w);
   }
   r.end = outer;
-  return out as unknown as WireAggrChunk;
+  return out;
 }
 
-function series(r: ProtoReader, e: number): { labels: Label[]; chunks: WireAggrChunk[] } {
+function series(r: ProtoReader, e: number): FrameSeries {
   const b = r.b, outer = r.end;
   r.end = e;
   const labels: Label[] = [];
-  const chunks: WireAggrChunk[] = [];
+  const chunks: StoreChunk[] = [];
   while (r.pos < e) {
     const tag = r.varint();
     if (tag === 10) {
@@ -103,9 +114,9 @@ function series(r: ProtoReader, e: number): { labels: Label[]; chunks: WireAggrC
 }
 
 /** Decode one SeriesResponse message occupying b[start, end). */
-export function decodeSeriesResponse(b: Uint8Array, start = 0, end = b.length, what = "SeriesResponse"): DecodedSeriesResponse {
+export function decodeSeriesResponse(b: Uint8Array, start = 0, end = b.length, what = "SeriesResponse"): SeriesFrame {
   const r = new ProtoReader(b, start, end, what, "byte");
-  let out: DecodedSeriesResponse = { kind: "hints" };
+  let out: SeriesFrame = { kind: "hints" };
   while (r.pos < end) {
     const tag = r.varint();
     const f = tag >>> 3, w = tag & 7;
@@ -116,7 +127,7 @@ export function decodeSeriesResponse(b: Uint8Array, start = 0, end = b.length, w
     if (f === 1) out = { kind: "series", ...series(r, e) };
     else if (f === 2) { out = { kind: "warning", warning: decodeString(b, s, e) }; r.pos = e; }
     else if (f === 4) {
-      const list: { labels: Label[]; chunks: WireAggrChunk[] }[] = [];
+      const list: FrameSeries[] = [];
       r.end = e;
       while (r.pos < e) {
         const t = r.varint();
@@ -132,4 +143,58 @@ export function decodeSeriesResponse(b: Uint8Array, start = 0, end = b.length, w
     } else { out = { kind: "hints" }; r.pos = e; }
   }
   return out;
+}
+
+// ---- protobuf-es messages (or their init shapes) <-> frames ----
+
+type PbChunk = { type?: number; data?: Uint8Array };
+type PbAggrChunk = {
+  minTime?: bigint; maxTime?: bigint;
+  raw?: PbChunk; count?: PbChunk; sum?: PbChunk; min?: PbChunk; max?: PbChunk; counter?: PbChunk;
+};
+type PbSeries = { labels?: { name?: string; value?: string }[]; chunks?: PbAggrChunk[] };
+
+function fromPbChunk(c: PbChunk | undefined): ChunkData | undefined {
+  return c ? { encoding: fromStorepbEncoding(c.type ?? 0), data: c.data ?? new Uint8Array(0) } : undefined;
+}
+
+function fromPbAggrChunk(c: PbAggrChunk): StoreChunk {
+  const out: StoreChunk = { minTime: Number(c.minTime ?? 0n), maxTime: Number(c.maxTime ?? 0n) };
+  if (c.raw) out.raw = fromPbChunk(c.raw);
+  if (c.count) out.count = fromPbChunk(c.count);
+  if (c.sum) out.sum = fromPbChunk(c.sum);
+  if (c.min) out.min = fromPbChunk(c.min);
+  if (c.max) out.max = fromPbChunk(c.max);
+  if (c.counter) out.counter = fromPbChunk(c.counter);
+  return out;
+}
+
+function fromPbSeries(s: PbSeries): FrameSeries {
+  return {
+    labels: (s.labels ?? []).map((l) => ({ name: l.name ?? "", value: l.value ?? "" })),
+    chunks: (s.chunks ?? []).map(fromPbAggrChunk),
+  };
+}
+
+/** A SeriesResponse already decoded by protobuf-es (or built in process) as a frame. */
+export function frameOf(r: SeriesResponseInit): SeriesFrame {
+  const res = r.result;
+  switch (res?.case) {
+    case "series": return { kind: "series", ...fromPbSeries(res.value as PbSeries) };
+    case "batch": return { kind: "batch", series: ((res.value as { series?: PbSeries[] }).series ?? []).map(fromPbSeries) };
+    case "warning": return { kind: "warning", warning: res.value as string };
+    default: return { kind: "hints" };
+  }
+}
+
+function toPbChunk(c: ChunkData | undefined): { type: number; data: Uint8Array } | undefined {
+  return c ? { type: toStorepbEncoding(c.encoding), data: c.data } : undefined;
+}
+
+/** A chunk of ours as a storepb.AggrChunk init (int64 times as bigint). */
+export function toPbAggrChunk(c: StoreChunk) {
+  return {
+    minTime: BigInt(c.minTime), maxTime: BigInt(c.maxTime),
+    raw: toPbChunk(c.raw), count: toPbChunk(c.count), sum: toPbChunk(c.sum), min: toPbChunk(c.min), max: toPbChunk(c.max), counter: toPbChunk(c.counter),
+  };
 }

@@ -1,18 +1,22 @@
-// Prometheus remote-read client codec, pure (no fetch of its own: the caller passes one).
+// The Prometheus remote-read client: the one every caller uses (the sidecar's Series path, tests,
+// benches). Transport-free: the caller passes the HTTP POST to use: fetch, or on Bun the agent's raw
+// socket client (agent/prom/rawhttp.ts), which the sidecar reads Prometheus with (agent/prom/client.ts).
 //
 // Request: a prometheus.ReadRequest, snappy block compressed, POSTed with the headers below.
 // Answer, picked by the server from accepted_response_types and told apart here by Content-Type:
-//   SAMPLES: application/x-protobuf, snappy block compressed prometheus.ReadResponse;
-//   STREAMED_XOR_CHUNKS: the framed stream parsed in stream.ts.
+//   SAMPLES: application/x-protobuf, snappy block compressed prometheus.ReadResponse, held whole
+//     (bounded by maxResponseBytes);
+//   STREAMED_XOR_CHUNKS: the framed stream of stream.ts, read as it arrives (frames bounded by
+//     maxFrameBytes, Prometheus' own limit by default).
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { concatBytes } from "../encoding/bytes.ts";
-import { CodedError, errorMessage } from "../encoding/errors.ts";
+import { CodedError, codeFromDependencyHttp, errorMessage } from "../encoding/errors.ts";
 import {
   ReadRequestSchema, ReadResponseSchema, ReadRequest_ResponseType,
   type ReadRequest, type ReadResponse, type ChunkedReadResponse,
 } from "../gen/prometheus/remote_pb.ts";
 import { snappyDecode, snappyEncode } from "./snappy.ts";
-import { readChunkedStream, STREAMED_CONTENT_TYPE, DEFAULT_MAX_FRAME_BYTES } from "./stream.ts";
+import { readChunkedStream, readFrameGroups, STREAMED_CONTENT_TYPE } from "./stream.ts";
 import { decodeSamplesResponse, DEFAULT_MAX_SAMPLES_RESPONSE_BYTES, type RawQueryResult } from "./samples.ts";
 
 export { ReadRequest_ResponseType as ResponseType };
@@ -63,7 +67,7 @@ export interface ByteReader {
   cancel(reason?: unknown): Promise<void>;
   releaseLock(): void;
 }
-export type BodyLike = AsyncIterable<Uint8Array> | { getReader(): ByteReader };
+export type BodyLike = (AsyncIterable<Uint8Array> | { getReader(): ByteReader }) & { cancel?(reason?: unknown): Promise<void> };
 export interface ResponseLike {
   status: number;
   headers: { get(name: string): string | null };
@@ -83,7 +87,9 @@ export interface RemoteReadOptions {
   signal?: AbortSignal;
   /** Extra request headers (auth, tenant). */
   headers?: Record<string, string>;
+  /** Largest streamed frame (default: Prometheus' DefaultChunkedReadLimit, stream.ts). */
   maxFrameBytes?: number;
+  /** Largest SAMPLES answer once decompressed (default 512 MiB). */
   maxResponseBytes?: number;
   /**
    * How to decode a SAMPLES answer: "messages" (default, protobuf-es ReadResponse) or "raw" (typed
@@ -95,12 +101,21 @@ export interface RemoteReadOptions {
 export type RemoteReadResult =
   | { type: "samples"; response: ReadResponse }
   | { type: "rawSamples"; results: RawQueryResult[] }
-  | { type: "chunked"; frames: AsyncIterable<ChunkedReadResponse> };
+  | {
+    type: "chunked";
+    // Read the body one way only: decoded messages, or the verified payloads grouped by network read
+    // (for a hand decoder: the sidecar forwards chunk bytes without decoding them).
+    frames: AsyncGenerator<ChunkedReadResponse>;
+    payloadBatches: AsyncGenerator<Uint8Array[]>;
+    /** Stop reading (the body is released; a read in flight fails). */
+    cancel(): Promise<void>;
+  };
 
 /**
  * POST a ReadRequest and return whichever answer the server chose, by Content-Type. To get the
  * stream, put STREAMED_XOR_CHUNKS first in request.acceptedResponseTypes; Prometheus falls back to
- * SAMPLES when the list is empty. A non-2xx status is "bad_data" (4xx) or "unavailable" (other),
+ * SAMPLES when the list is empty. A non-2xx status is a CodedError by codeFromDependencyHttp (400:
+ * bad_data, 5xx and 429: unavailable, else execution),
  * carrying the server's message.
  */
 export async function remoteRead(fetchFn: FetchLike, url: string, request: ReadRequestInit, opts: RemoteReadOptions = {}): Promise<RemoteReadResult> {
@@ -119,7 +134,7 @@ export async function remoteRead(fetchFn: FetchLike, url: string, request: ReadR
   if (res.status < 200 || res.status > 299) {
     let text = "";
     try { text = (await res.text()).trim().slice(0, 512); } catch { /* the status says enough */ }
-    throw new CodedError(res.status >= 400 && res.status < 500 ? "bad_data" : "unavailable",
+    throw new CodedError(codeFromDependencyHttp(res.status),
       `remote read ${url}: HTTP ${res.status}${text ? `: ${text}` : ""}`);
   }
   const ctype = (res.headers.get("content-type") ?? "").toLowerCase();
@@ -129,9 +144,13 @@ export async function remoteRead(fetchFn: FetchLike, url: string, request: ReadR
     }
     const body = res.body;
     if (!body) throw new CodedError("corrupt", `remote read ${url}: streamed answer without a body`);
+    const src = bodyIterable(body);
+    const fo = { maxFrameBytes: opts.maxFrameBytes, what: `remote read ${url}` };
     return {
       type: "chunked",
-      frames: readChunkedStream(bodyIterable(body), { maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, what: `remote read ${url}` }),
+      frames: readChunkedStream(src, fo),
+      payloadBatches: readFrameGroups(src, fo),
+      cancel: async () => { try { await body.cancel?.(); } catch { /* locked by a reader, or closed: that reader releases it */ } },
     };
   }
   if (ctype === "" || ctype.startsWith("application/x-protobuf")) {

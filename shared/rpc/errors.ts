@@ -1,42 +1,33 @@
-// Our error codes <-> gRPC status codes (the numbers are the gRPC wire standard, shared by Connect
-// and gRPC-Web), in one place for servers and clients.
-import { CodedError, type ErrorCode } from "../encoding/errors.ts";
+// Errors crossing the RPC boundary, both ways, through the one table of shared/encoding/errors.ts.
+import { CodedError, codeFromGrpcStatus, errorCode, ERROR_TABLE, type ErrorCode, GrpcStatus } from "../encoding/errors.ts";
 
-export const GrpcStatus = {
-  OK: 0, Canceled: 1, Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, NotFound: 5,
-  AlreadyExists: 6, PermissionDenied: 7, ResourceExhausted: 8, FailedPrecondition: 9, Aborted: 10,
-  OutOfRange: 11, Unimplemented: 12, Internal: 13, Unavailable: 14, DataLoss: 15, Unauthenticated: 16,
-} as const;
-
+/** The gRPC status a server answers for an error code (no code: Internal). */
 export function codeToGrpcStatus(code: ErrorCode | undefined): number {
-  switch (code) {
-    case "bad_data": return GrpcStatus.InvalidArgument;
-    case "not_found": return GrpcStatus.NotFound;
-    case "timeout": return GrpcStatus.DeadlineExceeded;
-    case "canceled": return GrpcStatus.Canceled;
-    case "resource_exhausted": return GrpcStatus.ResourceExhausted;
-    case "unavailable": return GrpcStatus.Unavailable;
-    case "unauthenticated": return GrpcStatus.Unauthenticated;
-    case "corrupt": return GrpcStatus.DataLoss;
-    default: return GrpcStatus.Internal; // execution, internal, unknown
-  }
+  return ERROR_TABLE[code ?? "internal"].grpc;
 }
 
-export function grpcStatusToCode(status: number): ErrorCode {
-  switch (status) {
-    case GrpcStatus.InvalidArgument: case GrpcStatus.OutOfRange: case GrpcStatus.FailedPrecondition: return "bad_data";
-    case GrpcStatus.NotFound: return "not_found";
-    case GrpcStatus.DeadlineExceeded: return "timeout";
-    case GrpcStatus.Canceled: return "canceled";
-    case GrpcStatus.ResourceExhausted: return "resource_exhausted";
-    case GrpcStatus.Unavailable: return "unavailable";
-    case GrpcStatus.Unauthenticated: case GrpcStatus.PermissionDenied: return "unauthenticated";
-    case GrpcStatus.DataLoss: return "corrupt";
-    default: return "internal";
-  }
+/** The gRPC status for any thrown value. */
+export function grpcStatusOf(e: unknown): number {
+  return codeToGrpcStatus(errorCode(e));
 }
 
 /** A client-side RPC failure as a CodedError naming the peer and method. */
 export function rpcError(status: number, message: string, peer: string, method: string, cause?: unknown): CodedError {
-  return new CodedError(grpcStatusToCode(status), `${method} on ${peer}: ${message}`, { cause });
+  return new CodedError(codeFromGrpcStatus(status), `${method} on ${peer}: ${message}`, { cause });
+}
+
+// The Connect protocol names statuses in snake_case ("invalid_argument"): the gRPC names, reworded.
+const CONNECT_NAMES = new Map<number, string>(
+  Object.entries(GrpcStatus).map(([k, v]) => [v, k.replace(/[A-Z]/g, (c, i) => (i ? "_" : "") + c.toLowerCase())]),
+);
+const FROM_CONNECT_NAME = new Map([...CONNECT_NAMES].map(([v, k]) => [k, v]));
+
+/** A gRPC status as the Connect protocol's error code string. */
+export function connectCodeName(status: number): string {
+  return CONNECT_NAMES.get(status) ?? "unknown";
+}
+
+/** A Connect error code string from a peer as our code (unknown names: internal). */
+export function codeFromConnectName(name: string): ErrorCode {
+  return codeFromGrpcStatus(FROM_CONNECT_NAME.get(name) ?? GrpcStatus.Unknown);
 }

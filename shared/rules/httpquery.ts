@@ -35,6 +35,8 @@ export type QueryFetch = (url: string, init: { method: string; headers: Record<s
 export interface QueryClient {
   urls(): string[];
   headers?: () => Record<string, string>;
+  /** This client's transport (auth, TLS), instead of the options' fetch. */
+  fetch?: QueryFetch;
 }
 
 export interface HttpQueryOptions {
@@ -107,7 +109,7 @@ interface ApiBody {
 }
 
 /** The Prometheus API answer's `data`, or an error in promclient's words. */
-async function apiCall(o: HttpQueryOptions, base: string, path: string, params: [string, string][], method: string, headers: Record<string, string>, signal: AbortSignal): Promise<ApiBody> {
+async function apiCall(o: HttpQueryOptions, base: string, path: string, params: [string, string][], method: string, headers: Record<string, string>, signal: AbortSignal, fetchFn: QueryFetch = o.fetch): Promise<ApiBody> {
   // The base URL's own query parameters are kept (promclient parses base.RawQuery).
   const q = base.indexOf("?");
   const plain = (q >= 0 ? base.slice(0, q) : base).replace(/\/+$/, "") + path;
@@ -126,9 +128,9 @@ async function apiCall(o: HttpQueryOptions, base: string, path: string, params: 
   let res;
   if (method === "POST") {
     h["Content-Type"] = "application/x-www-form-urlencoded";
-    res = await o.fetch(plain, { method, headers: h, body: sp, signal });
+    res = await fetchFn(plain, { method, headers: h, body: sp, signal });
   } else {
-    res = await o.fetch(`${plain}?${sp}`, { method, headers: h, signal });
+    res = await fetchFn(`${plain}?${sp}`, { method, headers: h, signal });
   }
   const text = await res.text();
   if (Math.floor(res.status / 100) !== 2) throw new CodedError("unavailable", `expected 2xx response, got ${res.status}. Body: ${text.slice(0, 512)}`);
@@ -152,7 +154,7 @@ function unexpected(m: ApiBody): CodedError {
 }
 
 /** Try every endpoint of every client (random orders) until one answers. */
-async function firstSuccess<T>(o: HttpQueryOptions, what: string, signal: AbortSignal, call: (base: string, headers: Record<string, string>) => Promise<T>): Promise<T> {
+async function firstSuccess<T>(o: HttpQueryOptions, what: string, signal: AbortSignal, call: (base: string, headers: Record<string, string>, fetchFn: QueryFetch) => Promise<T>): Promise<T> {
   const random = o.random ?? Math.random;
   const clients = o.clients();
   const errors: string[] = [];
@@ -163,7 +165,7 @@ async function firstSuccess<T>(o: HttpQueryOptions, what: string, signal: AbortS
       if (signal.aborted) throw signal.reason ?? new CodedError("canceled", "query canceled");
       const url = urls[ui]!;
       try {
-        return await call(url, c.headers?.() ?? {});
+        return await call(url, c.headers?.() ?? {}, c.fetch ?? o.fetch);
       } catch (e) {
         if (signal.aborted) throw signal.reason ?? e;
         const msg = errorMessage(e);
@@ -178,12 +180,12 @@ async function firstSuccess<T>(o: HttpQueryOptions, what: string, signal: AbortS
 /** Thanos' rule query function for one partial-response strategy. */
 export function httpQueryFunc(o: HttpQueryOptions, strategy: PartialResponseStrategy): QueryFunc {
   const method = o.method ?? "POST";
-  return (expr, tMs, signal) => firstSuccess(o, expr, signal, async (base, headers): Promise<Sample[]> => {
+  return (expr, tMs, signal) => firstSuccess(o, expr, signal, async (base, headers, fetchFn): Promise<Sample[]> => {
     const params: [string, string][] = [["query", expr], ["time", rfc3339Nano(tMs)]];
     if (!o.onlyPrometheusParams) {
       params.push(["dedup", "true"], ["explain", "false"], ["analyze", "false"], ["engine", ""], ["partial_response", strategy === "WARN" ? "true" : "false"]);
     }
-    const m = await apiCall(o, base, "/api/v1/query", params, method, headers, signal);
+    const m = await apiCall(o, base, "/api/v1/query", params, method, headers, signal, fetchFn);
     let out: Sample[];
     if (m.data?.resultType === "vector") {
       const r = m.data.result as { metric?: unknown; value?: [unknown, string] }[] | null;
@@ -251,12 +253,12 @@ export function restoreQuerier(o: RestoreQuerierOptions): Querier {
       const ctl = new AbortController();
       const timer = setTimeout(() => ctl.abort(new CodedError("timeout", `restore query ${query}: no answer in ${o.timeoutMs ?? 120_000} ms`)), o.timeoutMs ?? 120_000);
       try {
-        return await firstSuccess(o, query, ctl.signal, async (base, headers) => {
+        return await firstSuccess(o, query, ctl.signal, async (base, headers, fetchFn) => {
           const params: [string, string][] = o.rangeQuery
             ? [["query", query], ["start", fmtSeconds(hints.start)], ["end", fmtSeconds(hints.end)], ["step", String(step)]]
             : [["query", `${query}[${Math.max(1, hints.end - hints.start)}ms]`], ["time", rfc3339Nano(hints.end)]];
           if (!o.onlyPrometheusParams) params.push(["dedup", "true"], ["explain", "false"], ["analyze", "false"], ["engine", ""], ["partial_response", "true"]);
-          const m = await apiCall(o, base, o.rangeQuery ? "/api/v1/query_range" : "/api/v1/query", params, "GET", headers, ctl.signal);
+          const m = await apiCall(o, base, o.rangeQuery ? "/api/v1/query_range" : "/api/v1/query", params, "GET", headers, ctl.signal, fetchFn);
           if (m.data?.resultType !== "matrix") throw unexpected(m);
           const series: StorageSeries[] = [];
           for (const s of (m.data.result as { metric?: unknown; values?: [unknown, string][] }[] | null) ?? []) {

@@ -18,19 +18,12 @@ import { CodedError } from "../encoding/errors.ts";
 import { ProtoReader } from "../encoding/protoreader.ts";
 import type { Label, Labels } from "../labels/labels.ts";
 import { StringInterner } from "./intern.ts";
-
-export interface RawChunk {
-  minTime: number;
-  maxTime: number;
-  /** Prometheus' encoding numbering (XOR = 1); Thanos' is one less. */
-  type: number;
-  /** A view into the frame: not copied. */
-  data: Uint8Array;
-}
+import { type Chunk, toStorepbEncoding } from "../chunkenc/chunk.ts";
 
 export interface RawSeries {
   labels: Label[];
-  chunks: RawChunk[];
+  /** Chunk data are views into the frame: not copied. */
+  chunks: Chunk[];
   /**
    * The series' Label entries exactly as sent (consecutive field-1 records, a view into the frame), or
    * null when other fields came between them. prompb.Label and labelpb.ZLabel share field numbers, so
@@ -74,14 +67,14 @@ function decodeLabel(r: ProtoReader, end: number): Label {
   return { name, value };
 }
 
-function decodeChunk(r: ProtoReader, end: number): RawChunk {
-  const c: RawChunk = { minTime: 0, maxTime: 0, type: 0, data: EMPTY };
+function decodeChunk(r: ProtoReader, end: number): Chunk {
+  const c: Chunk = { minTime: 0, maxTime: 0, encoding: 0, data: EMPTY };
   while (r.pos < end) {
     const tag = r.varint();
     const f = tag >>> 3, w = tag & 7;
     if (f === 1 && w === 0) c.minTime = r.varint();
     else if (f === 2 && w === 0) c.maxTime = r.varint();
-    else if (f === 3 && w === 0) c.type = r.varint();
+    else if (f === 3 && w === 0) c.encoding = r.varint(); // prompb numbers chunks as Prometheus does
     else if (f === 4 && w === 2) { const e = lenEnd(r, end); c.data = r.b.subarray(r.pos, e); r.pos = e; }
     else skipTo(r, w, end);
   }
@@ -186,13 +179,13 @@ export function encodeLabels(labels: Labels): Uint8Array {
 }
 
 /** A series ready to send: its encoded label section and chunks in Prometheus' numbering (XOR = 1). */
-export interface OutSeries { labelBytes: Uint8Array; chunks: readonly RawChunk[] }
+export interface OutSeries { labelBytes: Uint8Array; chunks: readonly Chunk[] }
 
-function rawLen(c: RawChunk): number {
-  const t = c.type - 1; // storepb.Chunk numbering
+function rawLen(c: Chunk): number {
+  const t = toStorepbEncoding(c.encoding);
   return (t !== 0 ? 1 + varintLen(t) : 0) + bytesLen(c.data.length);
 }
-function aggrLen(c: RawChunk, raw: number): number {
+function aggrLen(c: Chunk, raw: number): number {
   return (c.minTime !== 0 ? 1 + varintLen(c.minTime) : 0) + (c.maxTime !== 0 ? 1 + varintLen(c.maxTime) : 0) + 1 + varintLen(raw) + raw;
 }
 
@@ -220,7 +213,8 @@ function putSeries(b: Uint8Array, pos: number, s: OutSeries): number {
     if (c.maxTime !== 0) { b[pos++] = 0x10; pos = putVarint(b, pos, c.maxTime); }
     b[pos++] = 0x1a; // AggrChunk.raw = 3
     pos = putVarint(b, pos, raw);
-    if (c.type !== 1) { b[pos++] = 0x08; pos = putVarint(b, pos, c.type - 1); }
+    const t = toStorepbEncoding(c.encoding);
+    if (t !== 0) { b[pos++] = 0x08; pos = putVarint(b, pos, t); }
     const n = c.data.length;
     if (n) { b[pos++] = 0x12; pos = putVarint(b, pos, n); b.set(c.data, pos); pos += n; }
   }

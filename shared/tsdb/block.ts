@@ -32,7 +32,8 @@ export interface Block {
   postingsForMatchers(ms: readonly Matcher[]): Promise<Postings>;
 }
 
-export async function openBlock(files: BlockFiles): Promise<Block> {
+/** `sequential`: the index is opened for series scans only (compaction), without its postings table. */
+export async function openBlock(files: BlockFiles, opts: { sequential?: boolean } = {}): Promise<Block> {
   let metaBytes: Uint8Array;
   try {
     metaBytes = await files.meta();
@@ -42,7 +43,7 @@ export async function openBlock(files: BlockFiles): Promise<Block> {
   const meta = parseBlockMeta(metaBytes, "block");
   const what = `block ${meta.ulid}`;
   const [index, tombBytes] = await Promise.all([
-    IndexReader.open(files.index(), `${what} index`),
+    IndexReader.open(files.index(), `${what} index`, { postingsTable: !opts.sequential }),
     files.tombstones().catch((e) => {
       throw new CodedError(errorCode(e) ?? "unavailable", `${what} tombstones: ${errorMessage(e)}`, { cause: e });
     }),

@@ -18,7 +18,8 @@ export const SEGMENT_HEADER = 8;
 export const DEFAULT_SEGMENT_SIZE = 512 * 1024 * 1024;
 const TWO32 = 0x100000000;
 
-export interface ChunkData { encoding: number; data: Uint8Array }
+export type { ChunkData } from "../chunkenc/chunk.ts";
+import type { ChunkData } from "../chunkenc/chunk.ts";
 
 export const chunkRef = (segment: number, offset: number): number => segment * TWO32 + offset;
 export const refSegment = (ref: number): number => Math.floor(ref / TWO32);
@@ -60,24 +61,33 @@ export class ChunkReader {
     return p;
   }
 
-  /** Decode the chunk at b[0] (b starts at file offset `at`); null when b is too short for it. */
-  private decode(b: Uint8Array, at: number, seg: Segment, where: string): ChunkData | null {
-    const d = new Decbuf(b, where, at);
-    let len: number;
-    try { len = d.uvarint(); } catch (e) { if (b.length >= 10 || at + b.length >= seg.size) throw e; return null; }
-    const total = d.pos + 1 + len + 4;
-    if (total > b.length) {
-      if (at + total > seg.size) d.fail(`chunk of ${len} bytes runs past the segment end (${seg.size})`, 0);
+  /**
+   * Decode the chunk at b[p] (b[p] is at file offset `at`); null when b is too short for it. Hot (once per
+   * chunk read), so no cursor object: the length varint is read inline.
+   */
+  private decode(b: Uint8Array, p: number, at: number, seg: Segment, where: string): ChunkData | null {
+    let len = 0, mul = 1, q = p, ok = false;
+    for (let k = 0; k < 10 && q < b.length; k++) {
+      const c = b[q++]!;
+      len += (c & 0x7f) * mul;
+      mul *= 128;
+      if (c < 0x80) { ok = true; break; }
+    }
+    if (!ok) {
+      if (q - p >= 10 || at + (b.length - p) >= seg.size) throw new CodedError("corrupt", `${where}: bad chunk length varint at offset ${at}`);
       return null;
     }
-    const start = d.pos;
-    const encoding = d.byte();
-    const data = d.bytes(len);
-    const crcAt = d.pos;
-    const got = d.be32();
-    const want = crc32c(b, start, start + 1 + len);
-    if (got !== want) d.fail(`chunk crc mismatch (stored ${hex(got)}, computed ${hex(want)})`, crcAt);
-    return { encoding, data };
+    const hdr = q - p;
+    if (q + 1 + len + 4 > b.length) {
+      if (at + hdr + 1 + len + 4 > seg.size) throw new CodedError("corrupt", `${where}: chunk of ${len} bytes runs past the segment end (${seg.size}) at offset ${at}`);
+      return null;
+    }
+    const encoding = b[q]!;
+    const crcAt = q + 1 + len;
+    const got = ((b[crcAt]! << 24) | (b[crcAt + 1]! << 16) | (b[crcAt + 2]! << 8) | b[crcAt + 3]!) >>> 0;
+    const want = crc32c(b, q, crcAt);
+    if (got !== want) throw new CodedError("corrupt", `${where}: chunk crc mismatch (stored ${hex(got)}, computed ${hex(want)}) at offset ${at + (crcAt - p)}`);
+    return { encoding, data: b.subarray(q + 1, crcAt) };
   }
 
   /** Read chunks by ref (same order as refs), coalescing refs close together into one range read. */
@@ -110,12 +120,12 @@ export class ChunkReader {
         const b = await this.readRange(seg, g.start, g.end - g.start, where);
         for (const i of g.members) {
           const off = refOffset(refs[i]!);
-          let c = this.decode(b.subarray(off - g.start), off, seg, where);
+          let c = this.decode(b, off - g.start, off, seg, where);
           if (c === null) {
             // Longer than the estimate: the header says how long, read exactly that.
             const hd = new Decbuf(await this.readRange(seg, off, Math.min(10, seg.size - off), where), where, off);
             const len = hd.uvarint();
-            c = this.decode(await this.readRange(seg, off, hd.pos + 1 + len + 4, where), off, seg, where);
+            c = this.decode(await this.readRange(seg, off, hd.pos + 1 + len + 4, where), 0, off, seg, where);
             c ??= hd.fail("chunk truncated", 0);
           }
           out[i] = c;
@@ -155,9 +165,9 @@ export class ChunkWriter {
 
   /** Returns the chunk's ref. */
   async write(encoding: number, data: Uint8Array): Promise<number> {
-    const lenBuf = new Encbuf(10);
-    lenBuf.uvarint(data.length);
-    const n = lenBuf.len + 1 + data.length + 4;
+    let lenSize = 1;
+    for (let v = data.length; v >= 0x80; v = Math.floor(v / 128)) lenSize++;
+    const n = lenSize + 1 + data.length + 4;
     if (this.seq < 0 || (this.size + n > this.segmentSize && this.size > SEGMENT_HEADER)) {
       await this.flush();
       this.seq++;
@@ -171,7 +181,7 @@ export class ChunkWriter {
     }
     if (this.size + n > TWO32) throw new CodedError("resource_exhausted", `chunk of ${data.length} bytes does not fit a segment (offsets are 32-bit)`);
     const ref = chunkRef(this.seq, this.size);
-    this.buf.bytes(lenBuf.get());
+    this.buf.uvarint(data.length);
     const start = this.buf.len;
     this.buf.byte(encoding);
     this.buf.bytes(data);

@@ -25,8 +25,6 @@ import type { ByteSource } from "./source.ts";
 
 export const INDEX_MAGIC = 0xbaaad700;
 export const TOC_LEN = 52;
-/** The postings list of every series: name "" and value "". */
-export const ALL_POSTINGS_KEY = { name: "", value: "" } as const;
 
 export interface ChunkMeta {
   /** segment index (0 = chunks/000001) * 2^32 + byte offset in that segment. */
@@ -112,7 +110,12 @@ export class IndexReader {
     private readonly seriesEnd: number,
   ) {}
 
-  static async open(src: ByteSource, what: string): Promise<IndexReader> {
+  /**
+   * Open an index: TOC, symbols and (unless `postingsTable: false`) the postings offset table. Without the
+   * table the reader serves only sequential reads (series scans, symbols), as a compaction needs: the table
+   * grows with the distinct label pairs, and compaction reads every series anyway.
+   */
+  static async open(src: ByteSource, what: string, opts: { postingsTable?: boolean } = {}): Promise<IndexReader> {
     const size = await src.size();
     if (size < 5 + TOC_LEN) throw new CodedError("corrupt", `${what}: index of ${size} bytes is too short (need at least ${5 + TOC_LEN})`);
     const tocBytes = await src.read(size - TOC_LEN, TOC_LEN);
@@ -147,17 +150,29 @@ export class IndexReader {
     }
     if (sd.len !== 0) sd.fail(`${sd.len} bytes after ${symbolCount} symbols`);
 
+    const postingsEnd = toc.labelIndicesTable > toc.postings ? toc.labelIndicesTable : toc.postingsTable;
+    const seriesEnd = Math.min(...[toc.labelIndices, toc.postings, toc.labelIndicesTable, toc.postingsTable, limit].filter((v) => v > toc.series));
+    if (opts.postingsTable === false) {
+      const r = new IndexReader(src, what, size, toc, symBody, symAt, symbolCount, offsets, new Uint8Array(0), 0, 0, postingsEnd, seriesEnd);
+      r.sequentialOnly = true;
+      return r;
+    }
     // Postings offset table: to the TOC.
     const potBytes = await src.read(toc.postingsTable, limit - toc.postingsTable);
     const { body: potBody, at: potAt } = section(potBytes, 0, toc.postingsTable, `${what} postings offset table`);
     const pd = new Decbuf(potBody, `${what} postings offset table`, potAt);
     const potCount = pd.be32();
     const entries = potBody.subarray(4);
-    const postingsEnd = toc.labelIndicesTable > toc.postings ? toc.labelIndicesTable : toc.postingsTable;
-    const seriesEnd = Math.min(...[toc.labelIndices, toc.postings, toc.labelIndicesTable, toc.postingsTable, limit].filter((v) => v > toc.series));
     const r = new IndexReader(src, what, size, toc, symBody, symAt, symbolCount, offsets, entries, potAt + 4, potCount, postingsEnd, seriesEnd);
     r.indexPostingsTable();
     return r;
+  }
+
+  /** Opened without the postings offset table: postings and label values are not available. */
+  private sequentialOnly = false;
+
+  private needTable(op: string): void {
+    if (this.sequentialOnly) throw new CodedError("internal", `${this.what}: ${op} needs the postings offset table, and the index was opened for sequential reads only`);
   }
 
   private indexPostingsTable(): void {
@@ -243,7 +258,7 @@ export class IndexReader {
   }
 
   /** Label names with postings, sorted (excluding the all-postings key ""). */
-  labelNames(): string[] { return this.nameList.filter((n) => n !== ""); }
+  labelNames(): string[] { this.needTable("labelNames"); return this.nameList.filter((n) => n !== ""); }
 
   // The table was decoded with full checks once at open; later walks use this unchecked cursor.
   private p = 0;
@@ -280,6 +295,7 @@ export class IndexReader {
   }
 
   labelValues(name: string): string[] {
+    this.needTable("labelValues");
     const info = this.names.get(name);
     if (!info) return [];
     const out: string[] = new Array(info.count);
@@ -295,6 +311,7 @@ export class IndexReader {
 
   /** Byte ranges of the postings lists of name=value for each value (missing values are skipped). */
   postingsRanges(name: string, values: string[]): { start: number; end: number }[] {
+    this.needTable("postings");
     const info = this.names.get(name);
     if (!info || values.length === 0) return [];
     const vs = values.map(utf8Encode).sort((a, b) => cmpBytes(a, 0, a.length, b));
@@ -367,6 +384,18 @@ export class IndexReader {
   }
 
   async allPostings(): Promise<Postings> { return this.postings("", [""]); }
+
+  /** The series section, entries in index order (= label order), read sequentially and CRC-checked. */
+  seriesScanner(window?: number): SeriesScanner {
+    return new SeriesScanner(this.src, this.toc.series, this.seriesEnd, this.what, { window, checkCrc: true });
+  }
+
+  /** Symbols as raw UTF-8 bytes, in table order (views into the held symbol section). */
+  *symbolBytes(): IterableIterator<Uint8Array> {
+    const d = new Decbuf(this.syms, `${this.what} symbol table`, this.symBase);
+    d.pos = 4;
+    for (let i = 0; i < this.symbolCount; i++) yield d.bytes(d.uvarint());
+  }
 
   /**
    * Read the whole index once and check everything a query does not touch: every series entry,
@@ -531,13 +560,275 @@ function section(b: Uint8Array, at: number, base: number, what: string): { body:
 export function hex(v: number): string { return "0x" + (v >>> 0).toString(16).padStart(8, "0"); }
 
 // ---------------------------------------------------------------------------------------------
-// Writer
+// Series scanning (shared by the writer's postings pass and compaction's sequential reads)
+
+/** A series entry with its labels as symbol refs (name, value pairs), not strings. */
+export interface SeriesRefsEntry {
+  ref: number;
+  /** Symbol refs: name0, value0, name1, value1, … */
+  labels: Uint32Array;
+  chunks: ChunkMeta[];
+}
+
+/** One raw series entry: its ref and body (labels and chunks, without length and CRC). */
+export interface RawSeries { ref: number; body: Uint8Array; at: number }
 
 /**
- * Streaming index writer: symbols first (all of them, up front), then series in label order, then
- * finish() writes label indices, postings and the tables. Memory: symbols + postings, not samples.
+ * Reads the series entries in [start, end) of `src` in order, in windows of about `window` bytes
+ * (sequential reads, whatever the number of series). Entries sit at 16-byte boundaries with zero padding
+ * between them. With `checkCrc`, each body is checked against its CRC.
  */
+export class SeriesScanner {
+  private b: Uint8Array = new Uint8Array(0);
+  private bStart: number;
+  private pos: number;
+  private readonly window: number;
+
+  constructor(
+    private readonly src: ByteSource, start: number, private readonly end: number, private readonly what: string,
+    private readonly o: { window?: number; checkCrc?: boolean } = {},
+  ) {
+    this.pos = Math.ceil(start / 16) * 16;
+    this.bStart = this.pos;
+    this.window = o.window ?? 1 << 20;
+  }
+
+  private async refill(need: number): Promise<void> {
+    const { pos, end } = this;
+    if (pos + need > end) throw new CodedError("corrupt", `${this.what} series ${pos / 16}: truncated at offset ${pos} (needs ${need} bytes, the series section ends at ${end})`);
+    this.b = await this.src.read(pos, Math.min(end - pos, Math.max(this.window, need)));
+    this.bStart = pos;
+  }
+
+  /** Appends up to `max` entries to `out`; returns how many (0: the section is done). */
+  async next(max: number, out: RawSeries[]): Promise<number> {
+    return this.scan(max, (ref, b, q, len, at) => { out.push({ ref, body: b.subarray(q, q + len), at }); });
+  }
+
+  /** Appends up to `max` decoded entries (labels as symbol refs) to `out`; returns how many. */
+  async nextEntries(max: number, out: SeriesRefsEntry[]): Promise<number> {
+    const what = this.what;
+    return this.scan(max, (ref, b, q, len, at) => { out.push(decodeSeriesRefs(b, ref, at, what, q, q + len)); });
+  }
+
+  private async scan(max: number, emit: (ref: number, b: Uint8Array, q: number, len: number, at: number) => void): Promise<number> {
+    let got = 0;
+    while (got < max && this.pos < this.end) {
+      if (this.pos >= this.bStart + this.b.length) { await this.refill(1); continue; }
+      const b = this.b, p = this.pos - this.bStart;
+      // A zero byte at a boundary is padding (no entry has length 0).
+      if (b[p] === 0) { this.pos += 16; continue; }
+      let len = 0, mul = 1, q = p, ok = false;
+      for (let k = 0; k < 5 && q < b.length; k++) {
+        const c = b[q++]!;
+        len += (c & 0x7f) * mul;
+        mul *= 128;
+        if (c < 0x80) { ok = true; break; }
+      }
+      if (!ok) {
+        if (q - p >= 5) throw new CodedError("corrupt", `${this.what} series ${this.pos / 16}: bad length varint at offset ${this.pos}`);
+        await this.refill(Math.min(5, this.end - this.pos));
+        continue;
+      }
+      const hdr = q - p;
+      if (q + len + 4 > b.length) { await this.refill(hdr + len + 4); continue; }
+      const ref = this.pos / 16;
+      if (this.o.checkCrc) {
+        const stored = ((b[q + len]! << 24) | (b[q + len + 1]! << 16) | (b[q + len + 2]! << 8) | b[q + len + 3]!) >>> 0;
+        const calc = crc32c(b, q, q + len);
+        if (stored !== calc) throw new CodedError("corrupt", `${this.what} series ${ref}: crc mismatch (stored ${hex(stored)}, computed ${hex(calc)}) at offset ${this.bStart + q + len}`);
+      }
+      emit(ref, b, q, len, this.bStart + q);
+      got++;
+      this.pos = Math.ceil((this.pos + hdr + len + 4) / 16) * 16;
+    }
+    return got;
+  }
+}
+
+/** Call fn for every series entry in [start, end) of src, in order (see SeriesScanner). */
+export async function walkSeries(
+  src: ByteSource, start: number, end: number, what: string,
+  fn: (ref: number, body: Uint8Array, bodyAt: number) => void | Promise<void>,
+  o: { window?: number; checkCrc?: boolean } = {},
+): Promise<void> {
+  const sc = new SeriesScanner(src, start, end, what, o);
+  const batch: RawSeries[] = [];
+  for (;;) {
+    batch.length = 0;
+    if ((await sc.next(4096, batch)) === 0) return;
+    for (const e of batch) await fn(e.ref, e.body, e.at);
+  }
+}
+
+// Module-level cursor for decodeSeriesRefs: no closure or object per call (it runs once per series
+// read in a compaction).
+let dsBody: Uint8Array = new Uint8Array(0);
+let dsPos = 0;
+let dsEnd = 0;
+let dsBad = "";
+
+function dsUvarint(): number {
+  let x = 0, mul = 1;
+  const b = dsBody, n = dsEnd;
+  for (let k = 0; k < 10; k++) {
+    if (dsPos >= n) { dsBad = "truncated varint"; return 0; }
+    const c = b[dsPos++]!;
+    x += (c & 0x7f) * mul;
+    if (c < 0x80) return x;
+    mul *= 128;
+  }
+  dsBad = "varint overflows 64 bits";
+  return 0;
+}
+
+function dsVarint(): number {
+  const u = dsUvarint();
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+/** Decode a series body into symbol refs and chunk metas (hot in compaction: no cursor object). */
+export function decodeSeriesRefs(body: Uint8Array, ref: number, at: number, what: string, start = 0, end = body.length): SeriesRefsEntry {
+  dsBody = body;
+  dsPos = start;
+  dsEnd = end;
+  dsBad = "";
+  const n = end - start;
+  const nl = dsUvarint();
+  if (nl * 2 > n) dsBad ||= `${nl} labels do not fit a series entry of ${n} bytes`;
+  const labels = new Uint32Array(dsBad ? 0 : nl * 2);
+  for (let i = 0; i < labels.length && !dsBad; i++) labels[i] = dsUvarint();
+  const nc = dsBad ? 0 : dsUvarint();
+  if (nc > n) dsBad ||= `${nc} chunks do not fit a series entry of ${n} bytes`;
+  const chunks: ChunkMeta[] = new Array(dsBad ? 0 : nc);
+  if (chunks.length > 0) {
+    let mint = dsVarint();
+    let maxt = mint + dsUvarint();
+    let cref = dsUvarint();
+    chunks[0] = { ref: cref, minTime: mint, maxTime: maxt };
+    for (let i = 1; i < nc; i++) {
+      mint = maxt + dsUvarint();
+      maxt = mint + dsUvarint();
+      cref += dsVarint();
+      chunks[i] = { ref: cref, minTime: mint, maxTime: maxt };
+    }
+  }
+  if (!dsBad && dsPos !== end) dsBad = `${end - dsPos} trailing bytes in series entry`;
+  if (dsBad) throw new CodedError("corrupt", `${what} series ${ref}: ${dsBad} at offset ${at + dsPos - start}`);
+  return { ref, labels, chunks };
+}
+
+/** Compare two label sets given as symbol refs of one sorted symbol table (the order of compareLabels). */
+export function compareLabelRefs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+const enc8 = new TextEncoder();
+
+function cmpU8(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/**
+ * A sorted symbol table held as UTF-8 bytes plus one offset per symbol: about the size of the index's
+ * symbol section, much less than a Map of strings. Refs are positions.
+ */
+export class SymbolTable {
+  private buf = new Uint8Array(1 << 12);
+  private len = 0;
+  private offs = new Uint32Array(256);
+  count = 0;
+
+  /** Append the next symbol; it must sort strictly after the previous one (bytewise, Go order). */
+  add(b: Uint8Array, what = "symbol table"): void {
+    if (this.count > 0 && cmpU8(this.bytes(this.count - 1), b) >= 0) {
+      throw new CodedError("bad_data", `${what}: symbol ${JSON.stringify(utf8.decode(b))} is not after ${JSON.stringify(this.string(this.count - 1))}`);
+    }
+    if (this.len + b.length > 0xffffffff) throw new CodedError("resource_exhausted", `${what}: symbols exceed 4 GiB`);
+    if (this.len + b.length > this.buf.length) {
+      const nb = new Uint8Array(Math.max(this.buf.length * 2, this.len + b.length));
+      nb.set(this.buf.subarray(0, this.len));
+      this.buf = nb;
+    }
+    if (this.count + 2 > this.offs.length) {
+      const no = new Uint32Array(this.offs.length * 2);
+      no.set(this.offs);
+      this.offs = no;
+    }
+    this.offs[this.count] = this.len;
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    this.count++;
+    this.offs[this.count] = this.len;
+  }
+
+  bytes(ref: number): Uint8Array { return this.buf.subarray(this.offs[ref]!, this.offs[ref + 1]!); }
+  string(ref: number): string { return utf8.decode(this.bytes(ref)); }
+
+  /** The ref of `s`, or -1. */
+  find(s: string): number {
+    const b = enc8.encode(s);
+    let lo = 0, hi = this.count - 1;
+    while (lo <= hi) {
+      const m = (lo + hi) >>> 1;
+      const c = cmpU8(this.bytes(m), b);
+      if (c === 0) return m;
+      if (c < 0) lo = m + 1; else hi = m - 1;
+    }
+    return -1;
+  }
+
+  /** Bytes held (benchmarks, memory model). */
+  get heldBytes(): number { return this.buf.byteLength + this.offs.byteLength; }
+}
+
+/** A growable typed array of uint32s. */
+class U32s {
+  a = new Uint32Array(64);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) { const b = new Uint32Array(this.a.length * 2); b.set(this.a); this.a = b; }
+    this.a[this.n++] = v;
+  }
+}
+
+/** A growable Float64Array. */
+class F64s {
+  a: Float64Array;
+  n = 0;
+  constructor(cap = 64) { this.a = new Float64Array(Math.max(1, cap)); }
+  push(v: number): void {
+    if (this.n === this.a.length) { const b = new Float64Array(this.a.length * 2); b.set(this.a); this.a = b; }
+    this.a[this.n++] = v;
+  }
+}
+
+/** A scratch file the index writer may use (written by appending, read back, then dropped). */
+export interface ScratchFile {
+  append(b: Uint8Array): Promise<void>;
+  readback(): ByteSource;
+  discard(): Promise<void>;
+}
+
 export interface IndexWriterOptions {
+  /**
+   * Reads back what has been written to the index so far. With it and `scratch`, postings are built as
+   * Prometheus' index writer does: after the series, by re-reading the series section in batches of label
+   * names, instead of holding every postings list in memory while series are added.
+   */
+  readback?: () => ByteSource;
+  scratch?: ScratchFile;
+  /** Streaming: postings entries held at once before another pass over the series (default 4M). */
+  postingsBatch?: number;
+  /** Tests: sort postings with the fallback used when (value, series) keys do not fit 53 bits. */
+  unpackedKeys?: boolean;
   /**
    * Write the label-index sections and their offset table (default true: Prometheus 2.42's layout).
    * false: Prometheus 3.x's layout (what Thanos v0.41 writes), where the TOC points both label-index
@@ -546,21 +837,37 @@ export interface IndexWriterOptions {
   labelIndices?: boolean;
 }
 
+/**
+ * Index writer: symbols first (all of them, up front), then series in label order, then finish() writes
+ * label indices, postings and the tables.
+ *
+ * Memory: the symbol table (as bytes), the label names with their postings counts, and the postings
+ * offset table (three numbers per distinct label pair). Postings lists themselves are held only in the
+ * in-memory mode (no readback available, e.g. writing straight into a bucket); in the streaming mode
+ * they are built in batches bounded by `postingsBatch` (or the largest single label name), written to a
+ * scratch file, then copied into place. Both modes write the same bytes.
+ */
 export class IndexWriter {
   private buf = new Encbuf(1 << 16);
   private pos = 0;
-  private symRefs = new Map<string, number>();
-  private symList: string[] = [];
-  private postings = new Map<string, Map<string, number[]>>();
+  private syms = new SymbolTable();
+  /** String lookups for start(): refs by symbol (null in startSorted mode: binary search). */
+  private symRefs: Map<string, number> | null = null;
+  /** Memory mode: postings by name ref, value ref. */
+  private postings = new Map<number, Map<number, number[]>>();
   private all: number[] = [];
-  private last: Labels | null = null;
+  /** Postings count per label name ref (both modes; streaming batches by it). */
+  private nameCounts = new Map<number, number>();
+  private numSeries = 0;
+  private last: Uint32Array | null = null;
   private toc: Toc = { symbols: 0, series: 0, labelIndices: 0, labelIndicesTable: 0, postings: 0, postingsTable: 0 };
   private stage: "new" | "series" | "done" = "new";
+  private readonly streaming: boolean;
+  /** Scratch for one series entry (reused). */
+  private readonly entry = new Encbuf(256);
 
-  private readonly labelIndices: boolean;
-
-  constructor(private readonly out: (b: Uint8Array) => Promise<void>, readonly what = "index", opts: IndexWriterOptions = {}) {
-    this.labelIndices = opts.labelIndices ?? true;
+  constructor(private readonly out: (b: Uint8Array) => Promise<void>, readonly what = "index", private readonly opts: IndexWriterOptions = {}) {
+    this.streaming = opts.readback !== undefined && opts.scratch !== undefined;
   }
 
   private async flush(force = false): Promise<void> {
@@ -575,82 +882,123 @@ export class IndexWriter {
 
   private padTo(align: number): void { while (this.off % align !== 0) this.buf.byte(0); }
 
-  /** Every label name and value of every series that will be added. */
+  /** Every label name and value of every series that will be added (any order, duplicates allowed). */
   async start(symbols: Iterable<string>): Promise<void> {
     // "" is always a symbol: Prometheus' head adds it (the all-postings key), so with it our index is
     // byte-identical to one promtool writes for the same series and chunks.
-    await this.startSorted([...new Set(symbols).add("")].sort(compareStrings));
+    const list = [...new Set(symbols).add("")].sort(compareStrings);
+    this.symRefs = new Map();
+    list.forEach((s, i) => this.symRefs!.set(s, i));
+    await this.startSorted(list);
   }
 
-  /** Symbols as given, in strictly increasing (Go string) order and without adding "": e.g. another index's table. */
-  async startSorted(symbols: Iterable<string>): Promise<void> {
+  /**
+   * Symbols in strictly increasing byte order (Go string order), e.g. the merged symbol tables of the
+   * blocks being compacted. Series are then added with addSeriesRefs (or addSeries, by binary search).
+   */
+  async startSorted(symbols: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
     if (this.stage !== "new") throw new CodedError("internal", `${this.what}: start() called twice`);
-    const list = [...symbols];
-    for (let i = 1; i < list.length; i++) {
-      if (compareStrings(list[i - 1]!, list[i]!) >= 0) throw new CodedError("bad_data", `${this.what}: symbol ${JSON.stringify(list[i])} out of order after ${JSON.stringify(list[i - 1])}`);
-    }
-    this.symList = list;
-    list.forEach((s, i) => this.symRefs.set(s, i));
+    for await (const s of symbols as AsyncIterable<string | Uint8Array>) this.syms.add(typeof s === "string" ? enc8.encode(s) : s, `${this.what} symbols`);
     this.buf.be32(INDEX_MAGIC);
     this.buf.byte(2);
     this.toc.symbols = this.off;
-    const body = new Encbuf(1024);
-    body.be32(list.length);
-    for (const s of list) body.uvarintStr(s);
-    this.buf.be32(body.len);
-    this.buf.bytes(body.get());
-    this.buf.be32(crc32c(body.get()));
+    // len | count | (uvarint len, bytes)* | crc: the length is known from the table.
+    let bodyLen = 4;
+    for (let i = 0; i < this.syms.count; i++) { const n = this.syms.bytes(i).length; bodyLen += uvarintSize(n) + n; }
+    if (bodyLen > 0xffffffff) throw new CodedError("resource_exhausted", `${this.what}: symbol table exceeds 4 GiB`);
+    this.buf.be32(bodyLen);
+    let from = this.buf.len, crc = 0;
+    this.buf.be32(this.syms.count);
+    for (let i = 0; i < this.syms.count; i++) {
+      this.buf.uvarintBytes(this.syms.bytes(i));
+      if (this.buf.len >= 1 << 20) {
+        crc = crc32c(this.buf.b, from, this.buf.len, crc);
+        await this.flush(true);
+        from = 0;
+      }
+    }
+    crc = crc32c(this.buf.b, from, this.buf.len, crc);
+    this.buf.be32(crc);
     this.toc.series = this.off;
     this.stage = "series";
     await this.flush();
   }
 
-  private sym(s: string, ls: Labels): number {
-    const r = this.symRefs.get(s);
-    if (r === undefined) throw new CodedError("internal", `${this.what}: ${JSON.stringify(s)} of series ${labelsDebug(ls)} was not among the symbols given to start()`);
-    return r;
+  /** Symbol string of a ref (error messages, tests). */
+  symbol(ref: number): string { return this.syms.string(ref); }
+
+  private refsDebug(refs: ArrayLike<number>): string {
+    const out: string[] = [];
+    for (let i = 0; i + 1 < refs.length; i += 2) out.push(`${this.syms.string(refs[i]!)}=${JSON.stringify(this.syms.string(refs[i + 1]!))}`);
+    return "{" + out.join(", ") + "}";
   }
 
   /** Add one series (label order, strictly increasing); returns its ref. Chunks in time order. */
   async addSeries(labels: Labels, chunks: ChunkMeta[]): Promise<number> {
-    if (this.stage !== "series") throw new CodedError("internal", `${this.what}: addSeries() before start() or after finish()`);
-    if (this.last !== null) {
-      const c = compareLabels(this.last, labels);
-      if (c >= 0) throw new CodedError("bad_data", `${this.what}: series out of order: ${labelsDebug(labels)} added after ${labelsDebug(this.last)}`);
+    const refs = new Uint32Array(labels.length * 2);
+    for (let i = 0; i < labels.length; i++) {
+      const l = labels[i]!;
+      refs[2 * i] = this.sym(l.name, labels);
+      refs[2 * i + 1] = this.sym(l.value, labels);
     }
-    this.last = labels;
+    return this.addSeriesRefs(refs, chunks);
+  }
+
+  private sym(s: string, ls: Labels): number {
+    const r = this.symRefs ? this.symRefs.get(s) ?? -1 : this.syms.find(s);
+    if (r < 0) throw new CodedError("internal", `${this.what}: ${JSON.stringify(s)} of series ${labelsDebug(ls)} was not among the symbols given to start()`);
+    return r;
+  }
+
+  /** Add one series given as symbol refs (name, value pairs) of this index's symbol table. */
+  async addSeriesRefs(refs: Uint32Array, chunks: ChunkMeta[]): Promise<number> {
+    if (this.stage !== "series") throw new CodedError("internal", `${this.what}: addSeries() before start() or after finish()`);
+    if (this.last !== null && compareLabelRefs(this.last, refs) >= 0) {
+      throw new CodedError("bad_data", `${this.what}: series out of order: ${this.refsDebug(refs)} added after ${this.refsDebug(this.last)}`);
+    }
+    for (let i = 0; i < refs.length; i++) {
+      if (refs[i]! >= this.syms.count) throw new CodedError("internal", `${this.what}: symbol ref ${refs[i]} out of range (${this.syms.count} symbols)`);
+    }
+    this.last = refs;
     this.padTo(16);
     const ref = this.off / 16;
     if (ref > 0xffffffff) throw new CodedError("resource_exhausted", `${this.what}: index exceeds 64 GiB of series (ref ${ref} does not fit 32 bits)`);
-    const e = new Encbuf(64);
-    e.uvarint(labels.length);
-    for (const l of labels) {
-      e.uvarint(this.sym(l.name, labels));
-      e.uvarint(this.sym(l.value, labels));
-      let byValue = this.postings.get(l.name);
-      if (!byValue) this.postings.set(l.name, (byValue = new Map()));
-      let list = byValue.get(l.value);
-      if (!list) byValue.set(l.value, (list = []));
-      list.push(ref);
+    const e = this.entry;
+    e.reset();
+    e.uvarint(refs.length / 2);
+    for (let i = 0; i < refs.length; i += 2) {
+      const n = refs[i]!, v = refs[i + 1]!;
+      e.uvarint(n);
+      e.uvarint(v);
+      this.nameCounts.set(n, (this.nameCounts.get(n) ?? 0) + 1);
+      if (!this.streaming) {
+        let byValue = this.postings.get(n);
+        if (!byValue) this.postings.set(n, (byValue = new Map()));
+        let list = byValue.get(v);
+        if (!list) byValue.set(v, (list = []));
+        list.push(ref);
+      }
     }
-    this.all.push(ref);
+    if (!this.streaming) this.all.push(ref);
+    this.numSeries++;
     e.uvarint(chunks.length);
     let prevMaxt = 0, prevRef = 0;
-    chunks.forEach((c, i) => {
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
       if (i === 0) {
         e.varint(c.minTime);
         e.uvarint(c.maxTime - c.minTime);
         e.uvarint(c.ref);
       } else {
-        if (c.minTime <= prevMaxt) throw new CodedError("bad_data", `${this.what}: chunks of ${labelsDebug(labels)} overlap or are out of order (chunk ${i} starts at ${c.minTime}, previous ends at ${prevMaxt})`);
+        if (c.minTime <= prevMaxt) throw new CodedError("bad_data", `${this.what}: chunks of ${this.refsDebug(refs)} overlap or are out of order (chunk ${i} starts at ${c.minTime}, previous ends at ${prevMaxt})`);
         e.uvarint(c.minTime - prevMaxt);
         e.uvarint(c.maxTime - c.minTime);
         e.varint(c.ref - prevRef);
       }
-      if (c.maxTime < c.minTime) throw new CodedError("bad_data", `${this.what}: chunk ${i} of ${labelsDebug(labels)} ends (${c.maxTime}) before it starts (${c.minTime})`);
+      if (c.maxTime < c.minTime) throw new CodedError("bad_data", `${this.what}: chunk ${i} of ${this.refsDebug(refs)} ends (${c.maxTime}) before it starts (${c.minTime})`);
       prevMaxt = c.maxTime;
       prevRef = c.ref;
-    });
+    }
     this.buf.uvarint(e.len);
     this.buf.bytes(e.get());
     this.buf.be32(crc32c(e.get()));
@@ -661,60 +1009,82 @@ export class IndexWriter {
   async finish(): Promise<void> {
     if (this.stage !== "series") throw new CodedError("internal", `${this.what}: finish() before start() or twice`);
     this.stage = "done";
-    const names = [...this.postings.keys()].sort(compareStrings);
-    // Label indices, one per name: sorted value symbol refs (Prometheus 3.x writes none).
+    const names = [...this.nameCounts.keys()].sort((a, b) => a - b);
+    // Postings offset table entries, in order: (name ref, value ref, offset relative to the postings
+    // section start). The all-postings list ("", "") comes first.
+    const tName = new U32s(), tValue = new U32s(), tOff = new F64s();
     this.toc.labelIndices = this.off;
+    if (this.streaming) await this.postingsToScratch(names, tName, tValue, tOff);
+    else this.postingsTable(names, tName, tValue, tOff);
+
+    // Label indices, one per name: its value refs, sorted (= the table entries of that name); Prometheus
+    // 3.x writes none.
+    const withLabelIndices = this.opts.labelIndices ?? true;
     const labelIndexOffsets: number[] = [];
-    for (const name of this.labelIndices ? names : []) {
+    let k = 1;
+    for (const name of withLabelIndices ? names : []) {
       this.padTo(4);
       labelIndexOffsets.push(this.off);
-      const values = [...this.postings.get(name)!.keys()].map((v) => this.symRefs.get(v)!).sort((a, b) => a - b);
-      const e = new Encbuf(12 + values.length * 4);
-      e.be32(1);
-      e.be32(values.length);
-      for (const v of values) e.be32(v);
-      this.buf.be32(e.len);
-      this.buf.bytes(e.get());
-      this.buf.be32(crc32c(e.get()));
-      await this.flush();
-    }
-    // Postings: the all-postings list first, then (name, value) in order; the table lists them in the same order.
-    this.toc.postings = this.off;
-    const table: { name: string; value: string; off: number }[] = [];
-    const writeList = async (name: string, value: string, refs: number[]) => {
-      this.padTo(4);
-      table.push({ name, value, off: this.off });
-      this.buf.be32(4 + refs.length * 4);
+      let j = k;
+      while (j < tName.n && tName.a[j] === name) j++;
+      this.buf.be32(8 + (j - k) * 4);
       const start = this.buf.len;
-      this.buf.be32(refs.length);
-      for (const r of refs) this.buf.be32(r);
+      this.buf.be32(1);
+      this.buf.be32(j - k);
+      for (let i = k; i < j; i++) this.buf.be32(tValue.a[i]!);
       this.buf.be32(crc32c(this.buf.b, start, this.buf.len));
+      k = j;
       await this.flush();
-    };
-    await writeList("", "", this.all);
-    for (const name of names) {
-      const byValue = this.postings.get(name)!;
-      for (const value of [...byValue.keys()].sort(compareStrings)) await writeList(name, value, byValue.get(value)!);
     }
+    // Postings: every list is a multiple of 4 bytes long, so after aligning the start all stay aligned.
+    // The TOC points at the section before that padding (as Prometheus' writer records it).
+    this.toc.postings = this.off;
+    this.padTo(4);
+    const postingsStart = this.off;
+    if (this.streaming) await this.copyScratch();
+    else await this.writeMemoryPostings(names);
+
     // Label offset table.
     this.toc.labelIndicesTable = this.off;
-    if (this.labelIndices) {
-      const e = new Encbuf(1024);
-      e.be32(names.length);
-      names.forEach((n, i) => { e.uvarint(1); e.uvarintStr(n); e.uvarint(labelIndexOffsets[i]!); });
-      this.buf.be32(e.len);
-      this.buf.bytes(e.get());
-      this.buf.be32(crc32c(e.get()));
+    if (withLabelIndices) {
+      let body = 4;
+      names.forEach((n, i) => { const l = this.syms.bytes(n).length; body += 1 + uvarintSize(l) + l + uvarintSize(labelIndexOffsets[i]!); });
+      this.buf.be32(body);
+      const start = this.buf.len;
+      this.buf.be32(names.length);
+      names.forEach((n, i) => { this.buf.uvarint(1); this.buf.uvarintBytes(this.syms.bytes(n)); this.buf.uvarint(labelIndexOffsets[i]!); });
+      this.buf.be32(crc32c(this.buf.b, start, this.buf.len));
+      await this.flush();
     }
-    // Postings offset table.
+    // Postings offset table (streamed: its length is computed first).
     this.toc.postingsTable = this.off;
     {
-      const e = new Encbuf(1024);
-      e.be32(table.length);
-      for (const t of table) { e.uvarint(2); e.uvarintStr(t.name); e.uvarintStr(t.value); e.uvarint(t.off); }
-      this.buf.be32(e.len);
-      this.buf.bytes(e.get());
-      this.buf.be32(crc32c(e.get()));
+      const base = postingsStart;
+      const keyBytes = (i: number) => (i === 0 ? [EMPTY, EMPTY] : [this.syms.bytes(tName.a[i]!), this.syms.bytes(tValue.a[i]!)]);
+      let body = 4;
+      for (let i = 0; i < tName.n; i++) {
+        const [nb, vb] = keyBytes(i);
+        body += 1 + uvarintSize(nb!.length) + nb!.length + uvarintSize(vb!.length) + vb!.length + uvarintSize(base + tOff.a[i]!);
+      }
+      if (body > 0xffffffff) throw new CodedError("resource_exhausted", `${this.what}: postings offset table exceeds 4 GiB`);
+      this.buf.be32(body);
+      let from = this.buf.len;
+      let crc = 0;
+      this.buf.be32(tName.n);
+      for (let i = 0; i < tName.n; i++) {
+        const [nb, vb] = keyBytes(i);
+        this.buf.uvarint(2);
+        this.buf.uvarintBytes(nb!);
+        this.buf.uvarintBytes(vb!);
+        this.buf.uvarint(base + tOff.a[i]!);
+        if (this.buf.len >= 1 << 20) {
+          crc = crc32c(this.buf.b, from, this.buf.len, crc);
+          await this.flush(true);
+          from = 0;
+        }
+      }
+      crc = crc32c(this.buf.b, from, this.buf.len, crc);
+      this.buf.be32(crc);
     }
     const tocStart = this.buf.len;
     const t = this.toc;
@@ -725,8 +1095,162 @@ export class IndexWriter {
     this.all = [];
   }
 
+  /** Memory mode: the table entries from the postings held in memory. */
+  private postingsTable(names: number[], tName: U32s, tValue: U32s, tOff: F64s): void {
+    let off = 0;
+    tName.push(0); tValue.push(0); tOff.push(off);
+    off += 12 + this.all.length * 4;
+    for (const n of names) {
+      const byValue = this.postings.get(n)!;
+      for (const v of [...byValue.keys()].sort((a, b) => a - b)) {
+        tName.push(n); tValue.push(v); tOff.push(off);
+        off += 12 + byValue.get(v)!.length * 4;
+      }
+    }
+  }
+
+  private async writeMemoryPostings(names: number[]): Promise<void> {
+    const writeList = async (refs: number[]) => {
+      this.buf.be32(4 + refs.length * 4);
+      const start = this.buf.len;
+      this.buf.be32(refs.length);
+      for (const r of refs) this.buf.be32(r);
+      this.buf.be32(crc32c(this.buf.b, start, this.buf.len));
+      await this.flush();
+    };
+    await writeList(this.all);
+    for (const n of names) {
+      const byValue = this.postings.get(n)!;
+      for (const v of [...byValue.keys()].sort((a, b) => a - b)) await writeList(byValue.get(v)!);
+    }
+  }
+
+  /**
+   * Streaming mode: build every postings list by scanning the series section written so far, a batch of
+   * label names per pass, and append them to the scratch file in table order.
+   */
+  private async postingsToScratch(names: number[], tName: U32s, tValue: U32s, tOff: F64s): Promise<void> {
+    await this.flush(true);
+    const src = this.opts.readback!();
+    const scratch = this.opts.scratch!;
+    const seriesStart = this.toc.series, seriesEnd = this.off;
+    const what = `${this.what} (postings pass)`;
+    const out = new Encbuf(1 << 16);
+    let written = 0;
+    const emit = async (force = false) => {
+      if (out.len === 0 || (!force && out.len < 1 << 20)) return;
+      const b = out.get().slice();
+      written += b.length;
+      out.reset();
+      await scratch.append(b);
+    };
+    // 1. All postings: every series ref, in order.
+    tName.push(0); tValue.push(0); tOff.push(0);
+    out.be32(4 + this.numSeries * 4);
+    let crc = 0, from = out.len;
+    out.be32(this.numSeries);
+    let seen = 0;
+    await walkSeries(src, seriesStart, seriesEnd, what, async (ref) => {
+      out.be32(ref);
+      seen++;
+      if (out.len >= 1 << 20) { crc = crc32c(out.b, from, out.len, crc); await emit(true); from = 0; }
+    });
+    if (seen !== this.numSeries) throw new CodedError("internal", `${this.what}: read back ${seen} series, wrote ${this.numSeries}`);
+    crc = crc32c(out.b, from, out.len, crc);
+    out.be32(crc);
+    // 2. Label names in batches: one pass over the series per batch, collecting (value ref, series ref)
+    //    keys per name, sorted, then written value by value.
+    const budget = this.opts.postingsBatch ?? 4 << 20;
+    const maxRef = Math.max(1, Math.floor(seriesEnd / 16));
+    const refBits = Math.ceil(Math.log2(maxRef + 1));
+    const packable = !this.opts.unpackedKeys && this.syms.count * 2 ** refBits < 2 ** 53;
+    let i = 0;
+    while (i < names.length) {
+      const batch = new Map<number, F64s>();
+      let c = 0;
+      while (i < names.length && (batch.size === 0 || c + this.nameCounts.get(names[i]!)! <= budget)) {
+        c += this.nameCounts.get(names[i]!)!;
+        // Exactly its postings count: one allocation, no growth copies.
+        batch.set(names[i]!, new F64s(packable ? this.nameCounts.get(names[i]!)! : 64));
+        i++;
+      }
+      const seriesOf = new Map<number, U32s>(); // unpackable fallback: series refs beside the keys
+      await walkSeries(src, seriesStart, seriesEnd, what, (ref, body) => {
+        // body: uvarint count, then (name, value) uvarint pairs (written by us: no checks)
+        dsBody = body;
+        dsPos = 0;
+        dsEnd = body.length;
+        const nl = dsUvarint();
+        for (let k = 0; k < nl; k++) {
+          const n = dsUvarint(), v = dsUvarint();
+          const keys = batch.get(n);
+          if (!keys) continue;
+          if (packable) keys.push(v * 2 ** refBits + ref);
+          else { keys.push(v); let s = seriesOf.get(n); if (!s) seriesOf.set(n, (s = new U32s())); s.push(ref); }
+        }
+      });
+      const scale = 2 ** refBits;
+      for (const [n, keys] of batch) {
+        const len = keys.n;
+        // keys: value ref * 2^refBits + series ref, sorted in place; or, unpackable, two parallel arrays.
+        let valueAt: (j: number) => number, refAt: (j: number) => number;
+        if (packable) {
+          const sorted = keys.a.subarray(0, len).sort();
+          valueAt = (j) => Math.floor(sorted[j]! / scale);
+          refAt = (j) => sorted[j]! % scale;
+        } else {
+          const s = seriesOf.get(n)!;
+          const idx = Array.from({ length: len }, (_, j) => j).sort((x, y) => keys.a[x]! - keys.a[y]! || s.a[x]! - s.a[y]!);
+          valueAt = (j) => keys.a[idx[j]!]!;
+          refAt = (j) => s.a[idx[j]!]!;
+        }
+        let j = 0;
+        while (j < len) {
+          const v = valueAt(j);
+          let e = j;
+          while (e < len && valueAt(e) === v) e++;
+          tName.push(n); tValue.push(v); tOff.push(written + out.len);
+          out.be32(4 + (e - j) * 4);
+          const start = out.len;
+          out.be32(e - j);
+          for (let q = j; q < e; q++) out.be32(refAt(q));
+          out.be32(crc32c(out.b, start, out.len));
+          await emit();
+          j = e;
+        }
+        keys.a = new Float64Array(1); // let the batch's keys go before the next name's are sorted
+      }
+    }
+    await emit(true);
+  }
+
+  /** Append the scratch postings to the index, then drop the scratch file. */
+  private async copyScratch(): Promise<void> {
+    await this.flush(true);
+    const scratch = this.opts.scratch!;
+    const src = scratch.readback();
+    const size = await src.size();
+    for (let o = 0; o < size; o += 1 << 20) {
+      const b = await src.read(o, Math.min(1 << 20, size - o));
+      this.pos += b.length;
+      await this.out(b);
+    }
+    await scratch.discard();
+  }
+
   /** Total bytes written (valid after finish()). */
   get size(): number { return this.off; }
+
+  /** Bytes of symbols held (memory model, benchmarks). */
+  get symbolBytesHeld(): number { return this.syms.heldBytes; }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function uvarintSize(v: number): number {
+  let n = 1;
+  while (v >= 0x80) { v = Math.floor(v / 128); n++; }
+  return n;
 }
 
 export function labelsDebug(ls: Labels): string {

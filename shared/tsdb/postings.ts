@@ -2,6 +2,8 @@
 // over them, pull-style like Prometheus' tsdb/index/postings.go: next()/seek(v)/at(). Lists come
 // straight out of range reads as big-endian uint32 runs, so no copy is made per list.
 
+import { LoserTree } from "../merge/losertree.ts";
+
 export interface Postings {
   /** Advance; false when exhausted. */
   next(): boolean;
@@ -106,70 +108,50 @@ export function intersect(its: Postings[]): Postings {
   return new IntersectPostings(its);
 }
 
-/** Union without duplicates, a binary heap over the heads. */
+const lt = (a: number, b: number): boolean => a < b;
+
+/** Union without duplicates: a loser tree over the lists' heads (shared/merge/losertree.ts). */
 class MergedPostings implements Postings {
-  private heap: Postings[] = [];
-  private started = false;
+  private tree: LoserTree<number> | null = null;
   private cur = -1;
   private done = false;
   constructor(private readonly its: Postings[]) {}
-  private down(i: number): void {
-    const h = this.heap, n = h.length;
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < n && h[l]!.at() < h[m]!.at()) m = l;
-      if (r < n && h[r]!.at() < h[m]!.at()) m = r;
-      if (m === i) return;
-      const t = h[i]!; h[i] = h[m]!; h[m] = t;
-      i = m;
-    }
-  }
-  private build(): void {
-    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
-  }
-  private pop(): void {
-    const h = this.heap;
-    h[0] = h[h.length - 1]!;
-    h.pop();
-    if (h.length > 0) this.down(0);
-  }
   at(): number { return this.cur; }
+  /** The smallest head as the current value; false (and done) when every list is exhausted. */
+  private settle(t: LoserTree<number>): boolean {
+    const w = t.winner();
+    if (w < 0) { this.done = true; return false; }
+    this.cur = t.head(w)!;
+    return true;
+  }
   next(): boolean {
     if (this.done) return false;
-    if (!this.started) {
-      this.started = true;
-      for (const p of this.its) if (p.next()) this.heap.push(p);
-      this.build();
+    let t = this.tree;
+    if (t === null) {
+      t = this.tree = new LoserTree(this.its.map((p) => (p.next() ? p.at() : undefined)), lt);
     } else {
       // Advance every head equal to the current value (dedup).
-      while (this.heap.length > 0 && this.heap[0]!.at() === this.cur) {
-        if (this.heap[0]!.next()) this.down(0); else this.pop();
+      for (let w = t.winner(); w >= 0 && t.head(w) === this.cur; w = t.winner()) {
+        const p = this.its[w]!;
+        t.replace(w, p.next() ? p.at() : undefined);
       }
     }
-    if (this.heap.length === 0) { this.done = true; return false; }
-    this.cur = this.heap[0]!.at();
-    return true;
+    return this.settle(t);
   }
   seek(v: number): boolean {
     if (this.done) return false;
-    if (this.started && this.cur >= v) return true;
-    if (!this.started) {
-      this.started = true;
-      for (const p of this.its) if (p.seek(v)) this.heap.push(p);
+    let t = this.tree;
+    if (t !== null && this.cur >= v) return true;
+    if (t === null) {
+      t = this.tree = new LoserTree(this.its.map((p) => (p.seek(v) ? p.at() : undefined)), lt);
     } else {
       // Only heads below v move: O(k log n) for k moved heads, not a pass over every list.
-      while (this.heap.length > 0 && this.heap[0]!.at() < v) {
-        if (this.heap[0]!.seek(v)) this.down(0); else this.pop();
+      for (let w = t.winner(); w >= 0 && t.head(w)! < v; w = t.winner()) {
+        const p = this.its[w]!;
+        t.replace(w, p.seek(v) ? p.at() : undefined);
       }
-      if (this.heap.length === 0) { this.done = true; return false; }
-      this.cur = this.heap[0]!.at();
-      return true;
     }
-    this.build();
-    if (this.heap.length === 0) { this.done = true; return false; }
-    this.cur = this.heap[0]!.at();
-    return true;
+    return this.settle(t);
   }
 }
 

@@ -2,8 +2,8 @@
 // labels and merged across blocks; samples are trimmed to the asked range, with tombstones applied.
 // selectStream() reads in batches of series so a dump of a large block stays bounded in memory.
 
-import { Encoding } from "../chunkenc/chunk.ts";
-import { decodeXorAt, isStaleBits, STALE_HI, STALE_LO } from "../chunkenc/xor.ts";
+import { type Chunk, Encoding } from "../chunkenc/chunk.ts";
+import { decodeXorAt, isStaleBits, STALE_HI, STALE_LO, XorAppender } from "../chunkenc/xor.ts";
 import { unsupportedEncoding } from "../chunkenc/chunk.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { compareLabels, compareStrings, type Labels } from "../labels/labels.ts";
@@ -12,15 +12,12 @@ import type { Querier, SampleIterator, SelectHints, SelectResult, StorageSeries 
 import type { Block } from "./block.ts";
 import type { ChunkData } from "./chunks.ts";
 import { expandPostings } from "./postings.ts";
-import { isDeleted, type Interval } from "./tombstones.ts";
+import { coversAll, isDeleted, type Interval } from "./tombstones.ts";
 
 /** One chunk of a selected series, with the deleted intervals of the block it came from. */
-export interface SeriesChunk {
-  minTime: number;
-  maxTime: number;
-  encoding: number;
-  data: Uint8Array;
+export interface SeriesChunk extends Chunk {
   deleted?: readonly Interval[];
+  /** Where it came from, for errors. */
   what: string;
 }
 
@@ -149,6 +146,33 @@ export function decodeChunksInto(chunks: readonly SeriesChunk[], mint: number, m
   if (!sorted) sortDedup(out);
 }
 
+/**
+ * A chunk with its block's deleted intervals applied, for readers that forward chunks rather than
+ * decode them (local blocks as a store of the fan-out, shared/query/blocks.ts): unchanged when no
+ * interval touches it, else re-encoded without the deleted samples, as Prometheus' own querier does;
+ * null when none remain. So a query over --tsdb.path answers the same through the fan-out as through
+ * BlocksQuerier. Value bits are kept exactly (staleness markers included). Only XOR chunks: an
+ * AggrChunk comes from a downsampled block, which carries no tombstones.
+ */
+export function withoutDeleted(c: SeriesChunk): SeriesChunk | null {
+  const del = c.deleted;
+  if (!del || !del.some((iv) => iv.maxTime >= c.minTime && iv.minTime <= c.maxTime) || c.encoding !== Encoding.XOR) return c;
+  const n = xorNumSamplesSafe(c.data);
+  const ts = new Float64Array(n), bits = new Uint32Array(2 * n);
+  const got = decodeXorAt(c.data, ts, bits, 0, c.what);
+  const app = new XorAppender();
+  let first = NaN, last = NaN;
+  for (let j = 0; j < got; j++) {
+    const t = ts[j]!;
+    if (isDeleted(del, t)) continue;
+    if (first !== first) first = t;
+    last = t;
+    app.appendBits(t, bits[2 * j + HI]!, bits[2 * j + LO]!);
+  }
+  if (first !== first) return null;
+  return { minTime: first, maxTime: last, encoding: Encoding.XOR, data: app.bytes(), what: c.what };
+}
+
 function sortDedup(b: SampleBuffer): void {
   const n = b.n;
   const idx = Array.from({ length: n }, (_, i) => i);
@@ -252,7 +276,7 @@ export async function* blockSeries(b: Block, mint: number, maxt: number, ms: rea
     const chunkRefs: number[] = [];
     for (const s of entries) {
       const deleted = b.tombstones.get(s.ref);
-      const metas = s.chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt && !(deleted && coversAllSafe(deleted, c.minTime, c.maxTime)));
+      const metas = s.chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt && !coversAll(deleted, c.minTime, c.maxTime));
       if (metas.length === 0) continue;
       keep.push({ labels: s.labels, metas, deleted });
       if (withChunks) for (const c of metas) chunkRefs.push(c.ref);
@@ -269,10 +293,6 @@ export async function* blockSeries(b: Block, mint: number, maxt: number, ms: rea
   }
 }
 
-function coversAllSafe(ivs: readonly Interval[], mint: number, maxt: number): boolean {
-  for (const iv of ivs) if (mint >= iv.minTime && maxt <= iv.maxTime) return true;
-  return false;
-}
 
 /** Pulls items one at a time out of a generator of batches (a block's series, a store's answer). */
 export class BatchCursor<T> {

@@ -1,6 +1,8 @@
 // BlockWriter: series (label order) with their chunks in, a Prometheus block out: chunk segments
 // (cut at 512 MiB), index v2, empty tombstones and meta.json (stats, optional `thanos` section).
-// Files stream through a BlockSink; memory holds the symbols and postings, not the samples.
+// Files stream through a BlockSink. Memory holds the symbol table, not the samples; postings are held
+// too unless the sink can read back what it wrote (a file on disk), in which case the index writer
+// builds them by re-reading the series section (see IndexWriter).
 
 import { aggrNumSamples } from "../chunkenc/aggr.ts";
 import { Encoding } from "../chunkenc/chunk.ts";
@@ -9,9 +11,11 @@ import { concatBytes } from "../encoding/bytes.ts";
 import { CodedError } from "../encoding/errors.ts";
 import type { Labels } from "../labels/labels.ts";
 import { ChunkWriter, DEFAULT_SEGMENT_SIZE, refOffset, refSegment } from "./chunks.ts";
-import { IndexWriter, labelsDebug, type ChunkMeta } from "./index.ts";
+import { IndexWriter, type ChunkMeta, type IndexWriterOptions } from "./index.ts";
 import { encodeBlockMeta, type BlockMeta, type BlockStats, type Compaction, type ThanosMeta } from "./meta.ts";
 import { encodeTombstones } from "./tombstones.ts";
+import type { ByteSource } from "./source.ts";
+import { memorySource } from "./source.ts";
 import { newUlid } from "./ulid.ts";
 
 export interface BlockSink {
@@ -21,6 +25,29 @@ export interface BlockSink {
   commit(meta: BlockMeta): Promise<void>;
   /** Drop whatever was written. */
   abort(): Promise<void>;
+  /**
+   * Optional: read what has been appended to `file` so far. With readback and discard, the index is
+   * written in bounded memory (postings rebuilt from the series written, through a scratch file).
+   */
+  readback?(file: string): ByteSource;
+  /** Optional: delete a scratch file written through append (never part of the block). */
+  discard?(file: string): Promise<void>;
+}
+
+/** The index writer's scratch file for postings, inside the block's temp space while it is written. */
+export const POSTINGS_SCRATCH = "index.postings.tmp";
+
+/** Index writer options for a sink: streaming postings when it can read back. */
+export function indexOptionsFor(sink: BlockSink): IndexWriterOptions {
+  if (!sink.readback || !sink.discard) return {};
+  return {
+    readback: () => sink.readback!("index"),
+    scratch: {
+      append: (b) => sink.append(POSTINGS_SCRATCH, b),
+      readback: () => sink.readback!(POSTINGS_SCRATCH),
+      discard: () => sink.discard!(POSTINGS_SCRATCH),
+    },
+  };
 }
 
 export interface WriterChunk {
@@ -39,6 +66,10 @@ export interface BlockWriterOptions {
   compaction?: Compaction;
   thanos?: ThanosMeta;
   segmentSize?: number;
+  /** Postings entries held at once by a streaming index writer (tests use small values). */
+  postingsBatch?: number;
+  /** Tests: the streaming index writer's fallback postings sort. */
+  unpackedKeys?: boolean;
   /** Stats carried into meta.json besides the counted numSamples/numSeries/numChunks. */
   extraStats?: Partial<BlockStats>;
   /**
@@ -48,6 +79,8 @@ export interface BlockWriterOptions {
   indexStats?: boolean;
   /** See IndexWriterOptions: false = Prometheus 3.x index layout (no label-index sections). */
   labelIndices?: boolean;
+  /** Count stats.numFloatSamples (XOR samples) as Prometheus 3.x (Thanos v0.41's compactor) does; 2.42 has no such field. */
+  floatSampleStats?: boolean;
 }
 
 function chunkSamples(c: WriterChunk): number {
@@ -63,6 +96,7 @@ export class BlockWriter {
   private numSeries = 0;
   private numChunks = 0;
   private numSamples = 0;
+  private numFloatSamples = 0;
   private mint = Infinity;
   private maxt = -Infinity;
   private failed = false;
@@ -74,14 +108,16 @@ export class BlockWriter {
   constructor(private readonly sink: BlockSink, private readonly opts: BlockWriterOptions = {}) {
     this.ulid = opts.ulid ?? newUlid();
     this.chunks = new ChunkWriter((f, b) => sink.append(f, b), opts.segmentSize ?? DEFAULT_SEGMENT_SIZE);
-    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { labelIndices: opts.labelIndices });
+    this.index = new IndexWriter((b) => sink.append("index", b), `block ${this.ulid} index`, { ...indexOptionsFor(sink), postingsBatch: opts.postingsBatch, unpackedKeys: opts.unpackedKeys, labelIndices: opts.labelIndices });
   }
 
   /** Every label name and value that addSeries will see. */
   async start(symbols: Iterable<string>): Promise<void> { await this.guard(() => this.index.start(symbols)); }
 
-  /** Symbols in strictly increasing byte order, used as they are (e.g. a source index's whole table). */
-  async startSorted(symbols: Iterable<string>): Promise<void> { await this.guard(() => this.index.startSorted(symbols)); }
+  /** Symbols in strictly increasing byte order; series then come through addSeriesRefs. */
+  async startSorted(symbols: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
+    await this.guard(() => this.index.startSorted(symbols));
+  }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {
     if (this.failed) throw new CodedError("internal", `block ${this.ulid}: writer already failed`);
@@ -98,28 +134,58 @@ export class BlockWriter {
   async addSeries(labels: Labels, chunks: readonly WriterChunk[]): Promise<void> {
     if (chunks.length === 0) return;
     await this.guard(async () => {
-      const metas: ChunkMeta[] = [];
-      let prev = -Infinity;
-      for (const c of chunks) {
-        if (c.minTime <= prev) throw new CodedError("bad_data", `block ${this.ulid}: chunks of ${labelsDebug(labels)} out of order or overlapping (one starts at ${c.minTime}, the previous ends at ${prev})`);
-        prev = c.maxTime;
-        this.numSamples += chunkSamples(c);
-        metas.push({ ref: await this.chunks.write(c.encoding, c.data), minTime: c.minTime, maxTime: c.maxTime });
-      }
-      const ref = await this.index.addSeries(labels, metas);
-      // Thanos' estimates: the distance to the previous series entry (16-byte units), and between a
-      // chunk and the next one in the same segment, for all but a series' last two chunks.
-      if (this.prevSeriesRef !== 0) this.seriesMaxSize = Math.max(this.seriesMaxSize, (ref - this.prevSeriesRef) * 16);
-      this.prevSeriesRef = ref;
-      for (let i = 0; i < metas.length - 2; i++) {
-        const a = metas[i]!.ref, b = metas[i + 1]!.ref;
-        if (refSegment(a) === refSegment(b)) this.chunkMaxSize = Math.max(this.chunkMaxSize, refOffset(b) - refOffset(a));
-      }
-      this.numSeries++;
-      this.numChunks += chunks.length;
-      this.mint = Math.min(this.mint, chunks[0]!.minTime);
-      this.maxt = Math.max(this.maxt, chunks[chunks.length - 1]!.maxTime);
+      const metas = await this.writeChunks(chunks, () => labelsDebug(labels));
+      this.added(chunks, metas, await this.index.addSeries(labels, metas));
     });
+  }
+
+  /** A series given as symbol refs (name, value pairs) of the table given to startSorted. */
+  async addSeriesRefs(refs: Uint32Array, chunks: readonly WriterChunk[]): Promise<void> {
+    if (chunks.length === 0) return;
+    await this.guard(async () => {
+      const metas = await this.writeChunks(chunks, () => refsDebug(refs, (r) => this.index.symbol(r)));
+      this.added(chunks, metas, await this.index.addSeriesRefs(refs, metas));
+    });
+  }
+
+  private async writeChunks(chunks: readonly WriterChunk[], debug: () => string): Promise<ChunkMeta[]> {
+    const metas: ChunkMeta[] = [];
+    let prev = -Infinity;
+    for (const c of chunks) {
+      if (c.minTime <= prev) throw new CodedError("bad_data", `block ${this.ulid}: chunks of ${debug()} out of order or overlapping (one starts at ${c.minTime}, the previous ends at ${prev})`);
+      prev = c.maxTime;
+      const n = chunkSamples(c);
+      this.numSamples += n;
+      if (c.encoding === Encoding.XOR) this.numFloatSamples += n;
+      metas.push({ ref: await this.chunks.write(c.encoding, c.data), minTime: c.minTime, maxTime: c.maxTime });
+    }
+    return metas;
+  }
+
+  private added(chunks: readonly WriterChunk[], metas: ChunkMeta[], ref: number): void {
+    // Thanos' estimates: the distance to the previous series entry (16-byte units), and between a chunk
+    // and the next one in the same segment, for all but a series' last two chunks.
+    if (this.prevSeriesRef !== 0) this.seriesMaxSize = Math.max(this.seriesMaxSize, (ref - this.prevSeriesRef) * 16);
+    this.prevSeriesRef = ref;
+    for (let i = 0; i < metas.length - 2; i++) {
+      const a = metas[i]!.ref, b = metas[i + 1]!.ref;
+      if (refSegment(a) === refSegment(b)) this.chunkMaxSize = Math.max(this.chunkMaxSize, refOffset(b) - refOffset(a));
+    }
+    this.numSeries++;
+    this.numChunks += chunks.length;
+    this.mint = Math.min(this.mint, chunks[0]!.minTime);
+    this.maxt = Math.max(this.maxt, chunks[chunks.length - 1]!.maxTime);
+  }
+
+  /** Series, chunks and samples written so far. */
+  get stats(): { numSeries: number; numChunks: number; numSamples: number } {
+    return { numSeries: this.numSeries, numChunks: this.numChunks, numSamples: this.numSamples };
+  }
+
+  /** Drop everything written (e.g. a compaction whose result holds no samples). */
+  async abort(): Promise<void> {
+    this.failed = true;
+    await this.sink.abort();
   }
 
   async finish(): Promise<BlockMeta> {
@@ -133,7 +199,7 @@ export class BlockWriter {
         ulid: this.ulid,
         minTime,
         maxTime,
-        stats: { ...this.opts.extraStats, numSamples: this.numSamples, numSeries: this.numSeries, numChunks: this.numChunks },
+        stats: { ...this.opts.extraStats, numSamples: this.numSamples, numSeries: this.numSeries, numChunks: this.numChunks, ...(this.opts.floatSampleStats ? { numFloatSamples: this.numFloatSamples } : {}) },
         compaction: this.opts.compaction ?? { level: 1, sources: [this.ulid] },
         version: 1,
       };
@@ -188,6 +254,13 @@ export class MemorySink implements BlockSink {
   }
   async commit(meta: BlockMeta): Promise<void> { this.committed = meta; }
   async abort(): Promise<void> { this.aborted = true; this.files.clear(); }
+  readback(file: string): ByteSource {
+    const parts = this.files.get(file) ?? [];
+    const b = concatBytes(parts);
+    this.files.set(file, [b]);
+    return memorySource(file, b);
+  }
+  async discard(file: string): Promise<void> { this.files.delete(file); }
   file(name: string): Uint8Array | undefined {
     const parts = this.files.get(name);
     return parts ? concatBytes(parts) : undefined;
@@ -255,4 +328,14 @@ export function streamingSink(
       await opts.onAbort?.([...streams.keys()]);
     },
   };
+}
+
+export function labelsDebug(ls: Labels): string {
+  return "{" + ls.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(", ") + "}";
+}
+
+function refsDebug(refs: ArrayLike<number>, sym: (r: number) => string): string {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < refs.length; i += 2) out.push(`${sym(refs[i]!)}=${JSON.stringify(sym(refs[i + 1]!))}`);
+  return "{" + out.join(", ") + "}";
 }

@@ -1,4 +1,4 @@
-// The hono StoreAPI app (edge/rpc) on the runtime running this file: Node, Bun and Deno (npm test
+// The hono StoreAPI app (shared/rpc) on the runtime running this file: Node, Bun and Deno (npm test
 // runs test/edge under all three). Connect and gRPC-Web clients (connect-web) call it
 //   1. in memory through app.fetch (no socket), and
 //   2. over a real HTTP/1.1 listener of this runtime (Deno.serve, Bun.serve, @hono/node-server),
@@ -6,8 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { storeApiApp } from "../../edge/rpc/server.ts";
-import { createStoreApiClients, proxyStoreApi, type FetchFn } from "../../edge/rpc/client.ts";
+import { storeApiApp } from "../../shared/rpc/server.ts";
+import { createStoreApiClients, proxyStoreApi, type FetchFn } from "../../shared/rpc/client.ts";
 import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { TOKEN, services, expectedSeries, hex, MIN_TIME, MAX_TIME, type NSeriesAnswer } from "../unit/proto/storeapi-fixture.ts";
 
@@ -67,19 +67,21 @@ test(`Connect JSON (what curl sends) on ${runtime}; int64 as strings`, async () 
   assert.equal(await anon.json(), { code: "unauthenticated", message: "missing or wrong bearer token" });
 });
 
-test("extra interceptors see every call, refused ones included, with the mapped code", async () => {
+test("observe sees every call, refused ones included, with the mapped status", async () => {
   const seen: string[] = [];
   const counted = storeApiApp(services, {
     token: TOKEN,
-    interceptors: [(next) => async (req) => {
-      try { const r = await next(req); seen.push(`${req.method.name} ok`); return r; } catch (e) { seen.push(`${req.method.name} ${(e as ConnectError).code}`); throw e; }
-    }],
+    observe: (c) => seen.push(`${c.service}/${c.method} ${c.status === 0 ? "ok" : c.status}`),
   });
   const f: FetchFn = async (i, init) => counted.fetch(new Request(i, init));
   await createStoreApiClients("http://x", { token: TOKEN, fetch: f }).store.labelNames({});
   await createStoreApiClients("http://x", { fetch: f }).store.labelNames({}).catch(() => {});
   await createStoreApiClients("http://x", { token: TOKEN, fetch: f }).store.labelValues({ label: "" }).catch(() => {});
-  assert.equal(seen, ["LabelNames ok", `LabelNames ${Code.Unauthenticated}`, `LabelValues ${Code.InvalidArgument}`]);
+  for await (const _ of createStoreApiClients("http://x", { token: TOKEN, fetch: f }).store.series({ matchers: [{ name: "a", value: "b" }] })) { /* drain */ }
+  assert.equal(seen, [
+    "thanos.Store/LabelNames ok", `thanos.Store/LabelNames ${Code.Unauthenticated}`, `thanos.Store/LabelValues ${Code.InvalidArgument}`,
+    "thanos.Store/Series ok",
+  ]);
 });
 
 test("readMaxBytes: an oversize announced message fails with ResourceExhausted before it arrives", async () => {

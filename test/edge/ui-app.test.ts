@@ -1,14 +1,14 @@
-// The UI sub-app (edge/ui) in memory through app.request, on whichever runtime runs this file
+// The UI sub-app (shared/ui) in memory through app.request, on whichever runtime runs this file
 // (npm test runs test/edge under Node, Bun and Deno): the page and its assets, caching headers,
 // the page's strict CSP, relative URLs only, and mounting next to the query API without shadowing it.
 // The page itself is driven in Chromium by test/integration/ui-query.test.ts.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Hono } from "hono";
-import { mountUi, uiApp, UI_PATHS } from "../../edge/ui/app.ts";
-import { UI_SCRIPT } from "../../edge/ui/script.ts";
-import { UI_CSS } from "../../edge/ui/style.ts";
-import { createQueryApi } from "../../edge/api/query-api.ts";
+import { mountUi, uiApp, UI_PATHS } from "../../shared/ui/app.ts";
+import { UI_SCRIPT } from "../../shared/ui/script.ts";
+import { UI_CSS } from "../../shared/ui/style.ts";
+import { createQueryApi } from "../../shared/api/query-api.ts";
 import { Engine } from "../../shared/promql/engine.ts";
 import { MemoryQuerier } from "../../shared/storage/memory.ts";
 import { labelsFrom } from "../../shared/labels/labels.ts";

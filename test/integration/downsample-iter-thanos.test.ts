@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createGrpcClients } from "../../agent/grpc/client.ts";
 import { DiskSink, localBlockFiles } from "../../agent/tsdb/local.ts";
-import { storeFromClients } from "../../edge/querier/remote.ts";
+import { storeFromClients } from "../../shared/query/remote.ts";
 import { floatBits } from "../../shared/chunkenc/xor.ts";
 import { downsampleBlock, RES_1H, RES_5M } from "../../shared/compact/downsample.ts";
 import { labelsString } from "../../shared/labels/labels.ts";

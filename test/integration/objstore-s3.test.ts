@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { S3Bucket } from "../../edge/objstore/s3.ts";
+import { S3Bucket } from "../../shared/objstore/s3.ts";
 import { bucketFromConfig } from "../../agent/objstore/factory.ts";
 import { errorCode } from "../../shared/encoding/errors.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";

@@ -12,8 +12,8 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { serve } from "@hono/node-server";
 import { startGrpcServer } from "../../agent/grpc/server.ts";
-import { storeApiApp } from "../../edge/rpc/server.ts";
-import { createStoreClient } from "../../edge/rpc/client.ts";
+import { storeApiApp } from "../../shared/rpc/server.ts";
+import { createStoreClient } from "../../shared/rpc/client.ts";
 import type { StoreApiServices } from "../../shared/rpc/store.ts";
 
 const root = new URL("../../", import.meta.url).pathname;

@@ -1,7 +1,7 @@
 // Proof of wire compatibility (issue #2): one in-memory StoreAPI served by our two servers
 //   - agent/grpc (gRPC over plaintext HTTP/2), called by @grpc/grpc-js with descriptors that
 //     @grpc/proto-loader reads from proto/ on its own (an independent protobuf + gRPC stack);
-//   - edge/rpc on hono over HTTP/1.1 (@hono/node-server), called with Connect and gRPC-Web;
+//   - shared/rpc on hono over HTTP/1.1 (@hono/node-server), called with Connect and gRPC-Web;
 // gives identical Series (stream), LabelNames, LabelValues and Info answers, equal to the fixture;
 // refuses calls without the bearer token; maps coded errors (also mid-stream) to the same statuses.
 import { test } from "uvu";
@@ -14,8 +14,8 @@ import { serve } from "@hono/node-server";
 import { ConnectError } from "@connectrpc/connect";
 import { startGrpcServer, type GrpcServer } from "../../agent/grpc/server.ts";
 import { createGrpcClients } from "../../agent/grpc/client.ts";
-import { storeApiApp } from "../../edge/rpc/server.ts";
-import { createStoreApiClients } from "../../edge/rpc/client.ts";
+import { storeApiApp } from "../../shared/rpc/server.ts";
+import { createStoreApiClients } from "../../shared/rpc/client.ts";
 import { flattenSeries } from "../../shared/rpc/series.ts";
 import { LabelMatcher_Type } from "../../shared/gen/thanos/storepb/types_pb.ts";
 import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";

@@ -1,4 +1,4 @@
-// The hono StoreAPI app (edge/rpc) inside workerd (wrangler dev, offline): Connect and gRPC-Web
+// The hono StoreAPI app (shared/rpc) inside workerd (wrangler dev, offline): Connect and gRPC-Web
 // from outside, and connect-web clients running inside the Worker itself (the redirect: "manual"
 // fix that workerd needs), all giving the fixture's answers; without the token, Unauthenticated.
 import { test } from "uvu";
@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
-import { createStoreApiClients } from "../../edge/rpc/client.ts";
+import { createStoreApiClients } from "../../shared/rpc/client.ts";
 import { flattenSeries } from "../../shared/rpc/series.ts";
 import { TOKEN, MIN_TIME, MAX_TIME, expectedSeries, hex } from "../unit/proto/storeapi-fixture.ts";
 
@@ -20,8 +20,8 @@ test.before(async () => {
   // The entry imports the repo's modules by absolute path; wrangler's esbuild resolves the npm
   // packages from the repo's node_modules next to them.
   writeFileSync(join(dir, "entry.ts"), `
-import { storeApiApp } from ${JSON.stringify(join(root, "edge/rpc/server.ts"))};
-import { createStoreApiClients } from ${JSON.stringify(join(root, "edge/rpc/client.ts"))};
+import { storeApiApp } from ${JSON.stringify(join(root, "shared/rpc/server.ts"))};
+import { createStoreApiClients } from ${JSON.stringify(join(root, "shared/rpc/client.ts"))};
 import { services, TOKEN } from ${JSON.stringify(join(root, "test/unit/proto/storeapi-fixture.ts"))};
 const app = storeApiApp(services, { token: TOKEN });
 app.get("/healthz", (c) => c.text("ok"));

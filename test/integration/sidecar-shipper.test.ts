@@ -12,8 +12,8 @@ import { labelsFrom } from "../../shared/labels/labels.ts";
 import type { Bucket, UploadData } from "../../shared/objstore/bucket.ts";
 import { FaultyBucket } from "../../shared/objstore/faulty.ts";
 import { FilesystemBucket } from "../../agent/objstore/fs.ts";
-import { S3Bucket } from "../../edge/objstore/s3.ts";
-import { Shipper, SHIPPER_STATE_FILE } from "../../agent/sidecar/shipper.ts";
+import { S3Bucket } from "../../shared/objstore/s3.ts";
+import { Shipper, SHIPPER_STATE_FILE } from "../../agent/shipper/shipper.ts";
 import { nopLogger } from "../../agent/log.ts";
 import { Registry } from "../../agent/metrics.ts";
 import { newUlid } from "../../shared/tsdb/ulid.ts";
@@ -97,6 +97,16 @@ test("filesystem bucket: every block uploaded byte-identical with the thanos sec
   assert.equal(await sh.sync(), { uploaded: 0, failed: 0, skipped: 0 });
   assert.match(reg.render(), new RegExp(`thanos_shipper_uploads_total ${blockIds.length}\n`));
   assert.ok(!existsSync(join(tsdb, "thanos", "upload", blockIds[0]!)), "upload hard-link dir cleaned up");
+});
+
+test("another component's shipper (the ruler's): its source and its own labels in meta.json", async () => {
+  const tsdb = tsdbCopy();
+  const bkt = new FilesystemBucket(tempDir("ship-bkt-").path);
+  const sh = shipper(tsdb, bkt, { source: "ruler", externalLabels: () => labelsFrom({ cluster: "eu-1", rule_replica: "0" }) });
+  assert.equal(await sh.sync(), { uploaded: blockIds.length, failed: 0, skipped: 0 });
+  const meta = JSON.parse(new TextDecoder().decode(await bkt.get(`${blockIds[0]}/meta.json`)));
+  assert.is(meta.thanos.source, "ruler");
+  assert.equal(meta.thanos.labels, { cluster: "eu-1", rule_replica: "0" });
 });
 
 test("faulty bucket (every 4th upload fails): no visible partial block after any sync; later syncs finish", async () => {

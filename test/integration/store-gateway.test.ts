@@ -18,7 +18,7 @@ import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { addStoreApiContract, collectSeries, type M, promRemoteReadOracle, selector, seriesRequest, type StoreApiFixture } from "../lib/storeapi-contract.ts";
 import { FilesystemBucket } from "../../agent/objstore/fs.ts";
 import { uploadBlockDir } from "../../agent/objstore/block.ts";
-import { S3Bucket } from "../../edge/objstore/s3.ts";
+import { S3Bucket } from "../../shared/objstore/s3.ts";
 import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { startS3rver, type S3Server } from "../unit/objstore/s3rver.ts";
 

@@ -41,8 +41,8 @@ function setup(): Promise<void> {
     cpSync(blocks, promDir, { recursive: true });
     const port = await freePort(), inspector = await freePort();
     worker = startProcess(`${root}node_modules/.bin/wrangler`, [
-      "dev", "-c", "edge/store/wrangler.toml", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", tempDir("store-r2-").path, "--var", "TEST_BUCKET_API:1",
+      "dev", "-c", "edge/worker-test/store.wrangler.toml", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
+      "--persist-to", tempDir("store-r2-").path,
     ], { cwd: root, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
     base = `http://127.0.0.1:${port}`;
     const p = startPrometheus({ dataDir: promDir, config: "global:\n  external_labels:\n    cluster: eu-1\n    replica: r1\n" });

@@ -7,9 +7,9 @@ import { tempDir } from "../lib/proc.ts";
 import { promtoolBackfill } from "../lib/prometheus.ts";
 import { labelsFrom } from "../../shared/labels/labels.ts";
 import { FilesystemBucket } from "../../agent/objstore/fs.ts";
-import { Shipper } from "../../agent/sidecar/shipper.ts";
+import { Shipper } from "../../agent/shipper/shipper.ts";
 import { nopLogger } from "../../agent/log.ts";
-import { readBucketIndex } from "../../shared/bucketstore/discovery.ts";
+import { readBucketIndex } from "../../shared/block/bucketindex.ts";
 import { BucketStore } from "../../shared/bucketstore/store.ts";
 
 test("shipped blocks appear in bucket-index.json and the store gateway finds them through it", async () => {

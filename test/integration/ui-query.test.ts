@@ -1,4 +1,4 @@
-// The query UI (edge/ui) driven in headless Chromium against `agent query --tsdb.path` over
+// The query UI (shared/ui) driven in headless Chromium against `agent query --tsdb.path` over
 // promtool-backfilled blocks. The API's own answers are the oracle: the graph must draw one path per
 // series of the query_range answer with one point per returned sample, the table must show exactly
 // the values of /api/v1/query, errors must show the API's message. Screenshots go to test/output/.

@@ -4,7 +4,7 @@
 // Prometheus defines one).
 
 import { readFileSync } from "node:fs";
-import { errorCode, errorMessage } from "../../shared/encoding/errors.ts";
+import { errorCode, errorMessage, errorStatus } from "../../shared/encoding/errors.ts";
 import type { Engine, PromValue } from "../../shared/promql/engine.ts";
 import type { Querier } from "../../shared/storage/types.ts";
 import { T0 } from "./data.ts";
@@ -97,17 +97,6 @@ export function dataLoaded(runs: number, withData: number): boolean {
   return runs > 0 && withData > runs * 0.5;
 }
 
-/** Prometheus' API maps every engine error that is not a timeout/cancel/storage error to "execution". */
-function apiErrorType(e: unknown): string {
-  switch (errorCode(e)) {
-    case "bad_data": return "bad_data";
-    case "timeout": return "timeout";
-    case "canceled": return "canceled";
-    case "internal": return "internal";
-    default: return "execution";
-  }
-}
-
 export function normValue(v: PromValue): Norm {
   const mk = (ls: readonly { name: string; value: string }[]) => metricKey(Object.fromEntries(ls.map((l) => [l.name, l.value])));
   switch (v.type) {
@@ -124,7 +113,7 @@ export async function ourQuery(engine: Engine, q: Querier, query: string, m: Mod
     return normValue(r.value);
   } catch (e) {
     if (errorCode(e) === undefined) throw e; // a crash, not an answer: let the test show the stack
-    return { status: "error", errorType: apiErrorType(e), error: errorMessage(e) };
+    return { status: "error", errorType: errorStatus(e).errorType, error: errorMessage(e) };
   }
 }
 

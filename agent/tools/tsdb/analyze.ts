@@ -4,7 +4,8 @@ import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
 import { blockSeries } from "../../../shared/tsdb/querier.ts";
 import { openLocalBlocks } from "../../tsdb/local.ts";
-import { goDuration } from "./create-blocks.ts";
+import { goDuration } from "../../../shared/encoding/gotext.ts";
+import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [
   { name: "limit", help: "how many items to show in each list", default: "20" },
@@ -18,7 +19,7 @@ function top(m: Map<string, number>, n: number): string[] {
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("tools tsdb analyze", specs, argv);
   if (f.bool("help")) {
-    console.log(`usage: tools tsdb analyze [flags] [<db path>] [<block id>]\n\nAnalyze churn, label pair cardinality and chunk counts.\n\n${flagsHelp(specs)}`);
+    console.log(`usage: ${PROGRAM} tools tsdb analyze [flags] [<db path>] [<block id>]\n\nAnalyze churn, label pair cardinality and chunk counts.\n\n${flagsHelp(specs)}`);
     return 0;
   }
   const limit = Number(f.get("limit"));

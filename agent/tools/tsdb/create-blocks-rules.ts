@@ -14,6 +14,7 @@ import { newUlid } from "../../../shared/tsdb/ulid.ts";
 import { DiskSink } from "../../tsdb/local.ts";
 import { parseDurationFlag } from "./create-blocks.ts";
 import { requireFiles } from "../rules-check.ts";
+import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [
   { name: "url", help: "the URL of the Prometheus-compatible query API the rules are evaluated against", default: "http://localhost:9090" },
@@ -71,7 +72,7 @@ export function httpQueryRange(base: string, fetchImpl: typeof fetch = fetch): Q
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("tools tsdb create-blocks-from rules", specs, argv);
   if (f.bool("help") || f.positionals[0] !== "rules") {
-    console.log(`usage: tools tsdb create-blocks-from rules --start T [--end T] [--url URL] [--output-dir DIR] [--eval-interval 60s] <rule-files>...\n\nCreate blocks of data for new recording rules (promtool tsdb create-blocks-from rules).\n\n${flagsHelp(specs)}`);
+    console.log(`usage: ${PROGRAM} tools tsdb create-blocks-from rules --start T [--end T] [--url URL] [--output-dir DIR] [--eval-interval 60s] <rule-files>...\n\nCreate blocks of data for new recording rules (promtool tsdb create-blocks-from rules).\n\n${flagsHelp(specs)}`);
     return f.bool("help") ? 0 : 2;
   }
   const files = f.positionals.slice(1);

@@ -10,6 +10,7 @@ import { newUlid } from "../../../shared/tsdb/ulid.ts";
 import { DiskSink } from "../../tsdb/local.ts";
 import type { BlockMeta } from "../../../shared/tsdb/meta.ts";
 import { blockDirSize, blockTable } from "./list.ts";
+import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [
   { name: "max-block-duration", help: "maximum duration of created blocks (2h, 6h, 18h, … are used)", default: "2h" },
@@ -47,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   if (subcommand(argv) === "rules") return await (await import("./create-blocks-rules.ts")).run(argv);
   const f = parseFlags("tools tsdb create-blocks-from", specs, argv);
   if (f.bool("help") || f.positionals[0] !== "openmetrics") {
-    console.log(`usage: tools tsdb create-blocks-from openmetrics [flags] <input file> [<output directory>]\n       tools tsdb create-blocks-from rules --start T [flags] <rule-files>... (rules --help)\n\nImport samples from OpenMetrics input and produce TSDB blocks.\n\n${flagsHelp(specs)}`);
+    console.log(`usage: ${PROGRAM} tools tsdb create-blocks-from openmetrics [flags] <input file> [<output directory>]\n       ${PROGRAM} tools tsdb create-blocks-from rules --start T [flags] <rule-files>... (rules --help)\n\nImport samples from OpenMetrics input and produce TSDB blocks.\n\n${flagsHelp(specs)}`);
     return f.bool("help") ? 0 : 2;
   }
   if (f.positionals.length > 3) throw new CodedError("bad_data", `tools tsdb create-blocks-from openmetrics: unexpected argument ${JSON.stringify(f.positionals[3])}`);
@@ -67,15 +68,3 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Go time.Duration.String() for ms values (e.g. 1m15.001s, 2h0m0s). */
-export function goDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const neg = ms < 0;
-  let a = Math.abs(ms);
-  if (a < 1000) return (neg ? "-" : "") + a + "ms";
-  const h = Math.floor(a / 3_600_000); a -= h * 3_600_000;
-  const m = Math.floor(a / 60_000); a -= m * 60_000;
-  const s = Math.floor(a / 1000), frac = a - s * 1000;
-  const sec = frac ? `${s}.${String(frac).padStart(3, "0").replace(/0+$/, "")}s` : `${s}s`;
-  return (neg ? "-" : "") + (h ? `${h}h${m}m${sec}` : m ? `${m}m${sec}` : sec);
-}

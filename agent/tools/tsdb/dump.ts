@@ -1,13 +1,14 @@
 // `tools tsdb dump <dir>`: every sample as `{labels} value timestamp`, byte for byte what
 // `promtool tsdb dump` prints (labels.String() with Go-quoted values, %g values), series in label order.
 import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
-import { labelsString, type Labels } from "../../../shared/labels/labels.ts";
+import { labelsString } from "../../../shared/labels/labels.ts";
 import type { Matcher } from "../../../shared/labels/matcher.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
 import { parseMetricSelector } from "../../../shared/promql/parser.ts";
 import { openLocalBlocks } from "../../tsdb/local.ts";
 import { goFormatG } from "../gofmt.ts";
 import { writeOut } from "../out.ts";
+import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [
   { name: "min-time", help: "minimum timestamp to dump (ms, inclusive)", default: "-9223372036854775808" },
@@ -31,7 +32,7 @@ function parseTime(flag: string, v: string): number {
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("tools tsdb dump", specs, argv);
   if (f.bool("help")) {
-    console.log(`usage: tools tsdb dump [flags] [<db path>]\n\nDump samples from a TSDB (block dirs under the path; default data/).\n\n${flagsHelp(specs)}`);
+    console.log(`usage: ${PROGRAM} tools tsdb dump [flags] [<db path>]\n\nDump samples from a TSDB (block dirs under the path; default data/).\n\n${flagsHelp(specs)}`);
     return 0;
   }
   if (f.positionals.length > 1) throw new CodedError("bad_data", `tools tsdb dump: one db path expected, got ${f.positionals.length}`);

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
 import type { BlockMeta } from "../../../shared/tsdb/meta.ts";
 import { openLocalBlocks } from "../../tsdb/local.ts";
-import { goDuration } from "./create-blocks.ts";
+import { goDuration } from "../../../shared/encoding/gotext.ts";
+import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [{ name: "help", help: "show this help", boolean: true }];
 
@@ -27,7 +28,7 @@ export function blockTable(rows: { meta: BlockMeta; size: number }[]): string {
 export async function run(argv: string[]): Promise<number> {
   const f = parseFlags("tools tsdb list", specs, argv);
   if (f.bool("help")) {
-    console.log(`usage: tools tsdb list [<db path>]\n\nList the blocks under a TSDB path (default data/).\n\n${flagsHelp(specs)}`);
+    console.log(`usage: ${PROGRAM} tools tsdb list [<db path>]\n\nList the blocks under a TSDB path (default data/).\n\n${flagsHelp(specs)}`);
     return 0;
   }
   const dir = f.positionals[0] ?? "data/";

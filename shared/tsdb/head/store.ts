@@ -5,6 +5,7 @@
 
 import { CodedError } from "../../encoding/errors.ts";
 import { xxhash64 } from "../../encoding/xxhash64.ts";
+import { toStorepbEncoding } from "../../chunkenc/chunk.ts";
 import type { Labels } from "../../labels/labels.ts";
 import { MAX_INT64, msFromProto, msToProto } from "../../rpc/time.ts";
 import type {
@@ -75,7 +76,7 @@ export class TsdbStore implements StoreImpl, InfoImpl {
           labels: pbLabels(s.labels),
           chunks: s.chunks.map((c) => ({
             minTime: BigInt(c.minTime), maxTime: BigInt(c.maxTime),
-            raw: { type: c.encoding - 1, data: c.data, hash: xxhash64(c.data) },
+            raw: { type: toStorepbEncoding(c.encoding), data: c.data, hash: xxhash64(c.data) },
           })),
         },
       },

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { edgeBucketFromConfig } from "../../../edge/objstore/factory.ts";
-import { S3Bucket } from "../../../edge/objstore/s3.ts";
+import { S3Bucket } from "../../../shared/objstore/s3.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
 test("edge factory: S3 configs give an S3Bucket (prefixed when asked); FILESYSTEM is refused", () => {

@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type Socket } from "node:net";
-import { S3Bucket } from "../../../edge/objstore/s3.ts";
+import { S3Bucket } from "../../../shared/objstore/s3.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
 test("a silent server times out as unavailable", async () => {

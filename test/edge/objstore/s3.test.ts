@@ -1,7 +1,7 @@
 // S3Bucket under every edge runtime (Node, Bun, Deno), against s3rver in a child Node process: the SDK's
 // runtime builds differ (node:http vs fetch), so each runtime gets the whole contract.
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { S3Bucket } from "../../../edge/objstore/s3.ts";
+import { S3Bucket } from "../../../shared/objstore/s3.ts";
 import { bucketContract } from "../../unit/objstore/contract.ts";
 import { type S3Server, startS3rver } from "../../unit/objstore/s3rver.ts";
 

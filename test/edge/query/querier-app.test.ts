@@ -2,11 +2,12 @@
 // stores page, bearer-token auth, stacking (a querier over another querier's StoreAPI), env/flags.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createQuerierApp } from "../../../edge/querier/app.ts";
-import { configFromEnv, parseTokens } from "../../../edge/querier/config.ts";
-import { envWithFlags } from "../../../edge/querier/flags.ts";
-import { remoteStore } from "../../../edge/querier/remote.ts";
-import type { FetchFn } from "../../../edge/rpc/client.ts";
+import { createQuerierApp } from "../../../shared/query/app.ts";
+import { buildQuerier, parseTokens } from "../../../shared/query/config.ts";
+import { settingsFromEnv } from "../../../edge/querier/env.ts";
+import { settingsWithFlags } from "../../../edge/querier/flags.ts";
+import { remoteStore } from "../../../shared/query/remote.ts";
+import type { FetchFn } from "../../../shared/rpc/client.ts";
 import { ProxyStore } from "../../../shared/query/proxy.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 import { FixStore, sampled } from "../../unit/query/fixture.ts";
@@ -52,7 +53,7 @@ test("range query through the app equals the single-replica truth", async () => 
   assert.is(a.body, b.body);
 });
 
-test("partial_response: a failing store is a warning by default and a 503 with partial_response=false", async () => {
+test("partial_response: a failing store is a warning by default and 422 execution with partial_response=false (as Thanos)", async () => {
   const [a] = replicas();
   const bad = new FixStore("http://down:10902", [sampled({ __name__: "up", job: "j" }, 0, END, S, f)], { ext: { cluster: "x", replica: "b" }, fail: new Error("connection refused") });
   const app = createQuerierApp({ proxy: new ProxyStore([a!, bad]), replicaLabels: ["replica"] });
@@ -60,7 +61,8 @@ test("partial_response: a failing store is a warning by default and a 503 with p
   assert.is(warn.status, "success");
   assert.equal(warn.warnings, ["Series from store http://down:10902: connection refused"]);
   const abort = await get(app, q("up", "&partial_response=false"));
-  assert.is(abort.status, 503);
+  assert.is(abort.status, 422);
+  assert.is(JSON.parse(abort.body).errorType, "execution");
   assert.match(abort.body, /http:\/\/down:10902: connection refused/);
 });
 
@@ -132,18 +134,30 @@ test("a client that goes away cancels the store streams", async () => {
 });
 
 test("config from env and flags: flags win, lists split, bad values name the setting", () => {
-  const env = envWithFlags({ STORE_ENDPOINTS: "http://x:1", REPLICA_LABELS: "r" }, ["--endpoint", "http://a:1", "--endpoint=http://b:2", "--query.replica-label", "replica", "--no-query.partial-response"]);
-  assert.is(env.STORE_ENDPOINTS, "http://a:1,http://b:2");
-  assert.is(env.PARTIAL_RESPONSE, "false");
-  const c = configFromEnv({ ...env, STORE_TOKENS: '{"http://a:1":"t"}' });
+  const env = settingsFromEnv({ STORE_ENDPOINTS: "http://x:1", REPLICA_LABELS: "r", STORE_TIMEOUT: "30s" });
+  assert.equal(env.endpoints, ["http://x:1"]);
+  assert.is(env.storeTimeoutMs, 30_000);
+  const { settings, httpAddress } = settingsWithFlags(env, ["--endpoint", "http://a:1", "--endpoint=http://b:2", "--query.replica-label", "replica", "--no-query.partial-response", "--http-address", "127.0.0.1:0"]);
+  assert.equal(settings.endpoints, ["http://a:1", "http://b:2"]);
+  assert.equal(settings.replicaLabels, ["replica"]);
+  assert.is(settings.partialResponse, false);
+  assert.is(settings.storeTimeoutMs, 30_000, "what the flags do not set stays from the environment");
+  assert.is(httpAddress, "127.0.0.1:0");
+  const c = buildQuerier({ ...settings, endpointTokens: { "http://a:1": "t" } });
   assert.equal(c.endpoints.map((e) => e.name), ["http://a:1", "http://b:2"]);
   assert.equal(c.app.replicaLabels, ["replica"]);
   assert.is(c.app.partialResponseDefault, false);
-  assert.throws(() => envWithFlags({}, ["--nope", "1"]), /unknown flag --nope/);
-  assert.throws(() => parseTokens("[1]"), /JSON object/);
-  assert.throws(() => configFromEnv({ STORE_ENDPOINTS: "http://a:1", STORE_TOKENS: '{"http://b:1":"t"}' }), /not one of STORE_ENDPOINTS/);
-  assert.throws(() => configFromEnv({ STORE_ENDPOINTS: "ftp://a" }), /only http and https/);
-  assert.throws(() => configFromEnv({ DEDUP_FUNC: "mean" }), /want penalty or chain/);
+  assert.throws(() => settingsWithFlags(env, ["--nope", "1"]), /unknown flag --nope/);
+  assert.throws(() => settingsWithFlags(env, ["--deduplication.func", "mean"]), /--deduplication.func: "mean": want penalty or chain/);
+  assert.throws(() => parseTokens("[1]", "STORE_TOKENS"), /STORE_TOKENS: want a JSON object/);
+  assert.throws(() => settingsWithFlags(settingsFromEnv({ STORE_ENDPOINTS: "http://a:1", STORE_TOKENS: '{"http://b:1":"t"}' }), []), /STORE_TOKENS names "http:\/\/b:1", which is not one of STORE_ENDPOINTS/);
+  // Tokens from the environment for endpoints given as flags (what the Deno querier does).
+  const viaFlags = settingsWithFlags(settingsFromEnv({ STORE_TOKENS: '{"http://b:1":"t"}' }), ["--endpoint", "http://b:1"]).settings;
+  assert.equal(viaFlags.endpointTokens, { "http://b:1": "t" });
+  assert.throws(() => settingsWithFlags(settingsFromEnv({ STORE_TOKENS: '{"http://b:1":"t"}' }), ["--endpoint", "http://c:1"]), /STORE_TOKENS names "http:\/\/b:1", which is not one of the --endpoint flags/);
+  assert.throws(() => buildQuerier(settingsFromEnv({ STORE_ENDPOINTS: "ftp://a" })), /only http and https/);
+  assert.throws(() => settingsFromEnv({ DEDUP_FUNC: "mean" }), /DEDUP_FUNC: "mean": want penalty or chain/);
+  assert.throws(() => settingsFromEnv({ MAX_SAMPLES: "-1" }), /MAX_SAMPLES "-1" is not a positive integer/);
 });
 
 test.run();

@@ -1,4 +1,4 @@
-// The bucket store embedded in the querier (edge/querier/bucket.ts): blocks uploaded to a bucket answer
+// The bucket store embedded in the querier (shared/query/bucket.ts): blocks uploaded to a bucket answer
 // through the fan-out exactly as the block reader answers over the same blocks, next to a remote store.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -9,7 +9,7 @@ import { BlocksQuerier } from "../../../shared/tsdb/querier.ts";
 import { Engine } from "../../../shared/promql/engine.ts";
 import { ProxyStore } from "../../../shared/query/proxy.ts";
 import { FanoutQuerier } from "../../../shared/query/querier.ts";
-import { bucketStoreEndpoint } from "../../../edge/querier/bucket.ts";
+import { bucketStoreEndpoint } from "../../../shared/query/bucket.ts";
 import { makeSeries, memoryBlock } from "../../unit/tsdb/helpers.ts";
 
 const T0 = 1_700_000_000_000;

@@ -3,8 +3,8 @@
 // live over the same blocks).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createQueryApi, type QueryEngine, type RequestContext } from "../../../edge/api/query-api.ts";
-import { parseTimeMs } from "../../../edge/api/params.ts";
+import { createQueryApi, type QueryEngine, type RequestContext } from "../../../shared/api/query-api.ts";
+import { parseTimeMs } from "../../../shared/api/params.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
 import { labelsFrom } from "../../../shared/labels/labels.ts";
 import { Engine, type PromValue } from "../../../shared/promql/engine.ts";
@@ -231,7 +231,7 @@ test("health, readiness and build info", async () => {
 
 test("compression: gzip/deflate as negotiated, small answers as they are, Vary set, off with compress: null", async () => {
   const { gunzipSync, inflateSync } = await import("node:zlib");
-  const { acceptedEncoding } = await import("../../../edge/api/query-api.ts");
+  const { acceptedEncoding } = await import("../../../shared/api/query-api.ts");
   assert.is(acceptedEncoding(null), null);
   assert.is(acceptedEncoding("gzip, deflate, br"), "gzip");
   assert.is(acceptedEncoding("br, deflate;q=0.5, gzip"), "deflate");

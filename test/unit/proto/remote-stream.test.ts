@@ -10,7 +10,7 @@ import {
   ChunkedReadResponseSchema, ReadResponseSchema, ReadRequest_ResponseType, type ChunkedReadResponse,
 } from "../../../shared/gen/prometheus/remote_pb.ts";
 import { LabelMatcher_Type, Chunk_Encoding } from "../../../shared/gen/prometheus/types_pb.ts";
-import { encodeChunkedFrame, readChunkedFrames, readChunkedStream, STREAMED_CONTENT_TYPE } from "../../../shared/remote/stream.ts";
+import { DEFAULT_MAX_FRAME_BYTES, encodeChunkedFrame, readChunkedStream, STREAMED_CONTENT_TYPE } from "../../../shared/remote/stream.ts";
 import {
   decodeReadRequest, decodeReadResponse, encodeReadRequest, remoteRead, type FetchLike, type ResponseLike,
 } from "../../../shared/remote/read.ts";
@@ -80,11 +80,16 @@ test("every single split point and 1-byte pieces give the same frames", async ()
   assert.is(got[3]!.chunkedSeries[0]!.chunks[0]!.data.length, 5000);
 });
 
-test("frame indexes and offsets are reported; empty stream is zero frames", async () => {
-  const seen: [number, number][] = [];
-  for await (const f of readChunkedFrames(pieces(whole, [3, 50]))) seen.push([f.index, f.offset]);
-  assert.equal(seen, offsets.map((o, i) => [i, o]));
+test("errors name each frame's index and offset; empty stream is zero frames", async () => {
+  for (let i = 0; i < frames.length; i++) {
+    const bad = whole.slice();
+    bad[offsets[i]! + frames[i]!.length - 1]! ^= 1; // last byte of frame i
+    const e = await failure(collect(pieces(bad, [3, 50])));
+    assert.match(e.message, `test stream: frame ${i} at byte offset ${offsets[i]}: CRC-32C mismatch`);
+  }
   assert.equal(await collect(pieces(new Uint8Array(0), [])), []);
+  // The one limit: Prometheus' DefaultChunkedReadLimit (storage/remote/chunked.go: 5e+7).
+  assert.is(DEFAULT_MAX_FRAME_BYTES, 50_000_000);
 });
 
 test("truncation anywhere inside a frame is an error naming frame and offset", async () => {
@@ -118,18 +123,18 @@ test("a flipped byte fails the CRC with both values in the message", async () =>
   assert.match((await failure(collect(pieces(bad2, [])))).message, "frame 0 at byte offset 0: CRC-32C mismatch");
 });
 
-test("a frame over the limit is refused before buffering it", async () => {
+test("a frame over the limit is refused before buffering it (corrupt: the stream cannot be read past it)", async () => {
   let pulled = 0;
   async function* counting(): AsyncGenerator<Uint8Array> {
     for (let i = 0; i < whole.length; i += 64) { pulled++; yield whole.subarray(i, i + 64); }
   }
   const e = await failure(collect(counting(), 1000));
-  assert.is(e.code, "resource_exhausted");
+  assert.is(e.code, "corrupt");
   assert.is(e.message, `test stream: frame 3 at byte offset ${offsets[3]}: frame of ${frames[3]!.length - 6} bytes exceeds the limit of 1000 bytes`);
   assert.ok(pulled < Math.ceil(whole.length / 64), "stopped pulling at the oversize header");
   // a 2^62 length from a hostile peer
   const huge = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0, 0, 0, 0]);
-  assert.is((await failure(collect(pieces(huge, [])))).code, "resource_exhausted");
+  assert.is((await failure(collect(pieces(huge, [])))).code, "corrupt");
 });
 
 test("an over-long varint and a bad message with a good CRC are corrupt", async () => {

@@ -1,10 +1,9 @@
-// Small pure pieces of the RPC layer: token comparison, status mapping (gRPC status numbers from the
-// gRPC spec, doc/statuscodes.md), ms <-> int64 conversion with Go's MinInt64/MaxInt64 bounds.
+// Small pure pieces of the RPC layer: token comparison, client errors naming the peer (the status table
+// itself: test/unit/errors.test.ts), ms <-> int64 conversion with Go's MinInt64/MaxInt64 bounds.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { bearerMatches, constantTimeEqual } from "../../../shared/rpc/auth.ts";
-import { codeToGrpcStatus, grpcStatusToCode, rpcError } from "../../../shared/rpc/errors.ts";
-import { callError } from "../../../edge/rpc/client.ts";
+import { callError } from "../../../shared/rpc/client.ts";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_INT64, MIN_INT64, msFromProto, msToProto } from "../../../shared/rpc/time.ts";
 
@@ -20,21 +19,6 @@ test("constant-time token comparison and bearer parsing", () => {
   assert.not.ok(bearerMatches("Bearer tok2", "tok"));
   assert.not.ok(bearerMatches(null, "tok"));
   assert.not.ok(bearerMatches("Bearer ", "tok"));
-});
-
-test("error codes map to gRPC statuses and back", () => {
-  const table: [Parameters<typeof codeToGrpcStatus>[0], number][] = [
-    ["bad_data", 3], ["not_found", 5], ["timeout", 4], ["canceled", 1], ["resource_exhausted", 8],
-    ["unavailable", 14], ["unauthenticated", 16], ["corrupt", 15], ["execution", 13], ["internal", 13], [undefined, 13],
-  ];
-  for (const [code, status] of table) assert.is(codeToGrpcStatus(code), status, String(code));
-  for (const code of ["bad_data", "not_found", "timeout", "canceled", "resource_exhausted", "unavailable", "unauthenticated", "corrupt"] as const) {
-    assert.is(grpcStatusToCode(codeToGrpcStatus(code)), code);
-  }
-  assert.is(grpcStatusToCode(2), "internal");
-  const e = rpcError(14, "connection refused", "10.0.0.1:10901", "thanos.Store/Series");
-  assert.is(e.code, "unavailable");
-  assert.is(e.message, "thanos.Store/Series on 10.0.0.1:10901: connection refused");
 });
 
 test("callError names peer and method and keeps the status meaning", () => {

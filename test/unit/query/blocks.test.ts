@@ -9,7 +9,9 @@ import { BlocksQuerier } from "../../../shared/tsdb/querier.ts";
 import { blocksEndpoint } from "../../../shared/query/blocks.ts";
 import { ProxyStore } from "../../../shared/query/proxy.ts";
 import { FanoutQuerier } from "../../../shared/query/querier.ts";
-import { makeSeries, memoryBlock } from "../tsdb/helpers.ts";
+import { makeSeries, memoryBlock, openFiles } from "../tsdb/helpers.ts";
+import { encodeTombstones } from "../../../shared/tsdb/tombstones.ts";
+import { expandPostings } from "../../../shared/tsdb/postings.ts";
 import { FixStore, sampled } from "./fixture.ts";
 
 const T0 = 1_700_000_000_000;
@@ -40,6 +42,30 @@ test("external labels of the local store attach, select it, and merge with anoth
   assert.is((here.value as { samples: unknown[] }).samples.length, 2);
   assert.is(other.calls.series.length, 1, "the other store is not asked for site=here");
   assert.equal((await q.labelValues("site", T0, T0 + 3600_000, [])).values, ["here", "there"]);
+});
+
+test("tombstones: the fan-out over local blocks answers as the block reader does", async () => {
+  const { files } = await memoryBlock(makeSeries(12, 400, T0));
+  const refs = expandPostings(await (await openFiles(files)).index.allPostings());
+  const T = (i: number) => T0 + i * 15_000;
+  files.set("tombstones", encodeTombstones(new Map([
+    [refs[0]!, [{ minTime: T(10), maxTime: T(30) }]], // inside a chunk: re-encoded without those samples
+    [refs[1]!, [{ minTime: -1e15, maxTime: 1e15 }]], // the whole series
+    [refs[2]!, [{ minTime: T(0), maxTime: T(119) }, { minTime: T(300), maxTime: T(305) }]], // a whole chunk, and a few
+  ])));
+  const direct = new BlocksQuerier([await openFiles(files)]);
+  const viaFanout = new FanoutQuerier(new ProxyStore([blocksEndpoint("local", direct)]));
+  const e = new Engine();
+  for (const q of ["metric", "up", "count_over_time(metric[1h])", "count(up)"]) {
+    const a = await e.rangeQuery(direct, q, T0, T(399), 15_000);
+    const b = await e.rangeQuery(viaFanout, q, T0, T(399), 15_000);
+    assert.equal(b.value, a.value, q);
+  }
+  // The deletions took effect (not both answers equally blind to them): 400 samples per series, 21
+  // and 126 deleted in two of them, one series gone.
+  const counts = await e.instantQuery(viaFanout, 'count_over_time({__name__=~".+"}[2h])', T(399));
+  const got = (counts.value as { samples: { v: number }[] }).samples.map((s) => s.v).sort((x, y) => x - y);
+  assert.equal(got, [274, 379, ...Array(9).fill(400)]);
 });
 
 test.run();

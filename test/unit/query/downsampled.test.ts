@@ -9,7 +9,7 @@ import { AggrType, decodeAggrChunk } from "../../../shared/chunkenc/aggr.ts";
 import { encodeXor } from "../../../shared/chunkenc/xor.ts";
 import { downsampleSamples } from "../../../shared/compact/downsample.ts";
 import { labelsFrom } from "../../../shared/labels/labels.ts";
-import type { WireAggrChunk } from "../../../shared/query/proxy.ts";
+import { Encoding, type StoreChunk } from "../../../shared/chunkenc/chunk.ts";
 import { AverageIterator, StoreSeries } from "../../../shared/query/series.ts";
 import type { SampleIterator } from "../../../shared/storage/types.ts";
 
@@ -25,18 +25,18 @@ function drain(it: SampleIterator): S[] {
 }
 
 /** Our downsampler's AggrChunks as a store sends them (only the aggregates asked for). */
-function wireAggr(raw: S[], res: number, numChunks: number, aggrs = [0, 1, 2, 3, 4]): WireAggrChunk[] {
+function wireAggr(raw: S[], res: number, numChunks: number, aggrs = [0, 1, 2, 3, 4]): StoreChunk[] {
   const names = ["count", "sum", "min", "max", "counter"] as const;
   return downsampleSamples(raw.map((s) => s[0]), raw.map((s) => s[1]), res, numChunks).map((c) => {
     const subs = decodeAggrChunk(c.data);
-    const w: WireAggrChunk = { minTime: BigInt(c.minTime), maxTime: BigInt(c.maxTime) };
-    for (const a of aggrs) w[names[a]!] = { type: subs[a]!.encoding - 1, data: subs[a]!.data };
+    const w: StoreChunk = { minTime: c.minTime, maxTime: c.maxTime };
+    for (const a of aggrs) w[names[a]!] = { encoding: subs[a]!.encoding, data: subs[a]!.data };
     return w;
   });
 }
 
-function wireRaw(ss: S[]): WireAggrChunk {
-  return { minTime: BigInt(ss[0]![0]), maxTime: BigInt(ss[ss.length - 1]![0]), raw: { type: 0, data: encodeXor(ss.map((s) => s[0]), ss.map((s) => s[1])) } };
+function wireRaw(ss: S[]): StoreChunk {
+  return { minTime: ss[0]![0], maxTime: ss[ss.length - 1]![0], raw: { encoding: Encoding.XOR, data: encodeXor(ss.map((s) => s[0]), ss.map((s) => s[1])) } };
 }
 
 // Thanos TestDownsampleCounterBoundaryReset's raw series: resets on the chunk boundaries.

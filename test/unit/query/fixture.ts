@@ -2,11 +2,11 @@
 // StoreAPI like a sidecar would (external labels attached, matchers applied, chunks of 120 samples),
 // recording what it was asked. Expected values in the tests come from these inputs, not our output.
 import { encodeXor } from "../../../shared/chunkenc/xor.ts";
-import { encodeAggrChunk } from "../../../shared/chunkenc/aggr.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
 import { compareLabels, labelsFrom, type Labels } from "../../../shared/labels/labels.ts";
 import type { SeriesRequest, LabelNamesRequest, LabelValuesRequest } from "../../../shared/gen/thanos/storepb/rpc_pb.ts";
-import type { SeriesResponseInit } from "../../../shared/rpc/store.ts";
+import type { SeriesFrame } from "../../../shared/query/wire.ts";
+import { Encoding, type StoreChunk } from "../../../shared/chunkenc/chunk.ts";
 import { extendLabels, matchExternalLabels } from "../../../shared/store/labels.ts";
 import { matchersFromPb, type StoreEndpoint, type StoreInfo } from "../../../shared/query/store.ts";
 
@@ -47,7 +47,7 @@ export class FixStore implements StoreEndpoint {
     return { labelSets: this.ext.length ? [this.ext] : [], minTime: this.o.minTime ?? mint, maxTime: this.o.maxTime ?? maxt, componentType: "sidecar", supportsWithoutReplicaLabels: true };
   }
 
-  series(req: SeriesRequest, signal: AbortSignal): AsyncIterable<SeriesResponseInit> {
+  series(req: SeriesRequest, signal: AbortSignal): AsyncIterable<SeriesFrame> {
     this.calls.series.push(req);
     const self = this;
     return (async function* () {
@@ -68,21 +68,21 @@ export class FixStore implements StoreEndpoint {
         // Downsampled blocks hold whole windows: the store cannot trim inside one.
         const idx = s.ts.map((t, i) => i).filter((i) => self.o.downsample || (s.ts[i]! >= mint && s.ts[i]! <= maxt));
         if (idx.length === 0) continue;
-        const chunks = [];
+        const chunks: StoreChunk[] = [];
         for (let i = 0; i < idx.length; i += 120) {
           const part = idx.slice(i, i + 120);
           const ts = part.map((j) => s.ts[j]!), vs = part.map((j) => s.vs[j]!);
-          chunks.push(self.o.downsample ? downsampled(ts, vs, self.o.downsample) : { minTime: BigInt(ts[0]!), maxTime: BigInt(ts.at(-1)!), raw: { type: 0, data: encodeXor(ts, vs) } });
+          chunks.push(self.o.downsample ? downsampled(ts, vs, self.o.downsample) : { minTime: ts[0]!, maxTime: ts.at(-1)!, raw: { encoding: Encoding.XOR, data: encodeXor(ts, vs) } });
         }
         n++;
-        const pb = labels.map((l) => ({ name: l.name, value: l.value }));
+        const ls = labels.map((l) => ({ name: l.name, value: l.value }));
         if (self.o.split && chunks.length > 1 && !req.skipChunks) {
           const h = Math.ceil(chunks.length / 2);
-          yield { result: { case: "series", value: { labels: pb, chunks: chunks.slice(0, h) } } };
-          yield { result: { case: "series", value: { labels: pb, chunks: chunks.slice(h) } } };
+          yield { kind: "series", labels: ls, chunks: chunks.slice(0, h) };
+          yield { kind: "series", labels: ls, chunks: chunks.slice(h) };
           continue;
         }
-        yield { result: { case: "series", value: { labels: pb, chunks: req.skipChunks ? [] : chunks } } };
+        yield { kind: "series", labels: ls, chunks: req.skipChunks ? [] : chunks };
       }
       if (self.o.fail && n >= (self.o.failAfter ?? 0) && out.length === 0) throw self.o.fail;
     })();
@@ -107,7 +107,7 @@ export class FixStore implements StoreEndpoint {
 }
 
 /** Thanos-style downsampling of one chunk's samples into count/sum/min/max per `res` window. */
-function downsampled(ts: number[], vs: number[], res: number) {
+function downsampled(ts: number[], vs: number[], res: number): StoreChunk {
   const wt: number[] = [], cnt: number[] = [], sum: number[] = [], min: number[] = [], max: number[] = [];
   for (let i = 0; i < ts.length; ) {
     const w = Math.floor(ts[i]! / res);
@@ -116,9 +116,8 @@ function downsampled(ts: number[], vs: number[], res: number) {
     wt.push(ts[j - 1]!); cnt.push(c); sum.push(s); min.push(lo); max.push(hi);
     i = j;
   }
-  const x = (v: number[]) => ({ type: 0, data: encodeXor(wt, v) });
-  void encodeAggrChunk;
-  return { minTime: BigInt(ts[0]!), maxTime: BigInt(ts.at(-1)!), count: x(cnt), sum: x(sum), min: x(min), max: x(max) };
+  const x = (v: number[]) => ({ encoding: Encoding.XOR, data: encodeXor(wt, v) });
+  return { minTime: ts[0]!, maxTime: ts.at(-1)!, count: x(cnt), sum: x(sum), min: x(min), max: x(max) };
 }
 
 /** Samples every `step` ms in [start, end] except in gaps, value f(t). */

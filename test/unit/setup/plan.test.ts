@@ -5,7 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ensure, plan, type Machine } from "../../../scripts/setup.ts";
 
-const ALL = ["prometheus", "promtool", "prometheus-alertmanager", "amtool", "chromium", "go", "apt-get", "sudo"];
+const ALL = ["prometheus", "promtool", "prometheus-alertmanager", "amtool", "chromium", "openssl", "go", "apt-get", "sudo"];
 
 function machine(o: { lacks?: readonly string[]; uid?: number; sudo?: boolean; go?: string | null; noInstall?: boolean; without?: readonly string[] } = {}): Machine & { sudoAsked: number } {
   const lacks = new Set([...(o.lacks ?? []), ...(o.without ?? [])]);

@@ -1,5 +1,5 @@
 // The sidecar's Series fast path end to end without Prometheus: a local HTTP server plays remote read
-// (frames written in odd-sized pieces), SidecarStore + handleSeriesFetch answer a Connect request, and a
+// (frames written in odd-sized pieces), SidecarStore + the shared fast path (shared/rpc/fastseries.ts) answer a Connect request, and a
 // slow reader checks every byte against protobuf-es. Several megabytes of answer pass through the
 // recycled output buffers (under Bun: its direct stream) while the reader applies back-pressure; labels
 // take both the verbatim path (Prometheus already attached the external labels) and the re-encoded
@@ -10,10 +10,11 @@ import * as assert from "uvu/assert";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 import { SidecarStore } from "../../../agent/sidecar/store.ts";
-import { PromClient } from "../../../agent/sidecar/prom.ts";
-import { handleSeriesFetch } from "../../../agent/sidecar/grpcfast.ts";
+import { PromClient } from "../../../agent/prom/client.ts";
+import { fetchFastSeries } from "../../../shared/rpc/fastseries.ts";
+import { callGuard } from "../../../shared/rpc/routes.ts";
+import { directBodyWriter } from "../../../agent/http.ts";
 import { nopLogger } from "../../../agent/log.ts";
 import { labelsFrom } from "../../../shared/labels/labels.ts";
 import { crc32c } from "../../../shared/encoding/crc32c.ts";
@@ -90,12 +91,13 @@ test("Connect Series through the fast path, read slowly: every series and chunk 
       // The answer's payloads are the stream less each frame's length and CRC (a few bytes per frame).
       afterLargeAnswer: () => large++, largeAnswerBytes: Math.floor(stream.length * 0.9),
     });
-    const opts = { store, authorize: () => {}, count: () => {}, toConnectError: (e: unknown) => (e instanceof ConnectError ? e : new ConnectError(String(e), Code.Internal)) };
+    const observed: number[] = [];
+    const fast = fetchFastSeries(store, { guard: callGuard({ observe: (c) => observed.push(c.status) }), readMaxBytes: 1 << 20, writer: directBodyWriter() ?? undefined });
     for (const batch of [0n, 64n]) {
       const req = create(SeriesRequestSchema, { minTime: 0n, maxTime: 2_000_000_000_000n, responseBatchSize: batch, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "m" }] });
-      const res = await handleSeriesFetch(new Request("http://sidecar/thanos.Store/Series", {
+      const res = await fast(new Request("http://sidecar/thanos.Store/Series", {
         method: "POST", headers: { "content-type": "application/connect+proto" }, body: envelope(toBinary(SeriesRequestSchema, req)) as Uint8Array<ArrayBuffer>,
-      }), opts);
+      }));
       assert.ok(res, "the fast path takes Connect streaming");
       const reader = res!.body!.getReader();
       let buf = new Uint8Array(0);
@@ -137,6 +139,7 @@ test("Connect Series through the fast path, read slowly: every series and chunk 
       assert.is(buf.length, 0);
     }
     assert.is(large, 2, "afterLargeAnswer: once per answer over the threshold");
+    assert.equal(observed, [0, 0], "each call observed once, OK");
     // Over the threshold by nothing: a call that streamed less than it is not large.
     let calls = 0;
     const strict = new SidecarStore({
@@ -144,7 +147,7 @@ test("Connect Series through the fast path, read slowly: every series and chunk 
       afterLargeAnswer: () => calls++, largeAnswerBytes: stream.length,
     });
     let n = 0;
-    for await (const _ of strict.series(create(SeriesRequestSchema, { minTime: 0n, maxTime: 2_000_000_000_000n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "m" }] }))) n++;
+    for await (const _ of strict.series(create(SeriesRequestSchema, { minTime: 0n, maxTime: 2_000_000_000_000n, matchers: [{ type: LabelMatcher_Type.EQ, name: "__name__", value: "m" }] }), { signal: new AbortController().signal })) n++;
     assert.is(n, N);
     assert.is(calls, 0, "afterLargeAnswer: not for an answer under the threshold");
   } finally {

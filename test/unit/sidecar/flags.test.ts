@@ -1,8 +1,9 @@
 // Sidecar flag parsing: Thanos names and defaults, durations, --min-time forms, helpful errors.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseDurationMs, parseSidecarFlags, parseTimeOrDuration } from "../../../agent/sidecar/flags.ts";
-import { parseExternalLabels, selectorString } from "../../../agent/sidecar/prom.ts";
+import { parseSidecarFlags } from "../../../agent/sidecar/flags.ts";
+import { parseDurationMs, parseTimeOrDuration } from "../../../agent/flags.ts";
+import { parseExternalLabels, selectorString } from "../../../agent/prom/client.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 
 test("defaults are Thanos' (ports 10901/10902, localhost:9090, year-0 min time)", () => {

@@ -24,7 +24,7 @@ test("decodeChunkedReadResponse equals protobuf-es fromBinary, chunk data is a v
   assert.is(got.queryIndex, 3);
   const ref = fromBinary(ChunkedReadResponseSchema, b);
   assert.equal(got.series.map((s) => s.labels), ref.chunkedSeries.map((s) => s.labels.map((l) => ({ name: l.name, value: l.value }))));
-  assert.equal(got.series.map((s) => s.chunks.map((c) => [c.minTime, c.maxTime, c.type, [...c.data]])),
+  assert.equal(got.series.map((s) => s.chunks.map((c) => [c.minTime, c.maxTime, c.encoding, [...c.data]])),
     ref.chunkedSeries.map((s) => s.chunks.map((c) => [Number(c.minTimeMs), Number(c.maxTimeMs), c.type, [...c.data]])));
   assert.is(got.series[2]!.chunks[0]!.data.buffer, b.buffer);
 });
@@ -47,14 +47,14 @@ const writerCases = times.map((t, i) => ({
   labels: [{ name: "__name__", value: "up" }, { name: "cluster", value: "eu" }, { name: "z", value: "ünïcode ✓".repeat(i) }],
   // Prometheus' numbering (XOR = 1), as remote read sends it.
   chunks: [
-    { minTime: t, maxTime: t + 119, type: 1, data: bytes(100 + i, i) },
-    { minTime: 0, maxTime: 0, type: 2, data: new Uint8Array() },
-    { minTime: t, maxTime: t, type: 3, data: bytes(300, 9) },
+    { minTime: t, maxTime: t + 119, encoding: 1, data: bytes(100 + i, i) },
+    { minTime: 0, maxTime: 0, encoding: 2, data: new Uint8Array() },
+    { minTime: t, maxTime: t, encoding: 3, data: bytes(300, 9) },
   ],
 }));
 const refSeries = (c: (typeof writerCases)[number]) => ({
   labels: c.labels,
-  chunks: c.chunks.map((x) => ({ minTime: BigInt(x.minTime), maxTime: BigInt(x.maxTime), raw: { type: x.type - 1, data: x.data } })),
+  chunks: c.chunks.map((x) => ({ minTime: BigInt(x.minTime), maxTime: BigInt(x.maxTime), raw: { type: x.encoding - 1, data: x.data } })),
 });
 const flat = (parts: Uint8Array[]) => parts.flatMap((p) => [...p]);
 

@@ -1,0 +1,42 @@
+// The oldest time a Prometheus holds, as Thanos' sidecar learns it (pkg/promclient LowestTimestamp,
+// refreshed every --prometheus.get_config_interval): the gauge prometheus_tsdb_lowest_timestamp_seconds
+// from Prometheus' /metrics, which is its oldest block's min time, or the head's while no block exists.
+// Retention raises it as old blocks go, so a querier stops asking this sidecar for ranges it no longer
+// has. A TSDB with nothing yet reports MaxInt64: then -inf (Thanos answers MinInt64 so the sidecar is
+// always asked). null when the gauge is missing (not a Prometheus TSDB: agent mode, another server).
+
+import { CodedError, errorMessage } from "../../shared/encoding/errors.ts";
+
+const GAUGE = "prometheus_tsdb_lowest_timestamp_seconds";
+
+/** The gauge's value from a text exposition, or null when absent. */
+export function lowestTimestampFromMetrics(text: string): number | null {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(GAUGE)) continue;
+    const rest = line.slice(GAUGE.length);
+    if (rest[0] !== " " && rest[0] !== "{") continue; // another metric with this prefix
+    const value = rest.replace(/^\{[^}]*\}/, "").trim().split(/\s+/)[0]!;
+    const v = Number(value);
+    if (Number.isNaN(v)) return null;
+    const ms = v * 1000;
+    // MaxInt64 ms as float seconds (9.223372036854776e15 s): nothing stored yet.
+    if (ms >= 9.2e18) return Number.NEGATIVE_INFINITY;
+    return Math.trunc(ms);
+  }
+  return null;
+}
+
+export async function prometheusLowestTimestamp(promUrl: string, signal?: AbortSignal, fetchFn: typeof fetch = fetch): Promise<number | null> {
+  const u = new URL("metrics", promUrl.endsWith("/") ? promUrl : `${promUrl}/`);
+  let r: Response;
+  try {
+    r = await fetchFn(u, { signal, headers: { "User-Agent": "thanots-sidecar", Accept: "text/plain;version=0.0.4" } });
+  } catch (e) {
+    throw new CodedError("unavailable", `GET /metrics from Prometheus ${promUrl}: ${errorMessage(e)}`, { cause: e });
+  }
+  if (!r.ok) {
+    await r.body?.cancel();
+    throw new CodedError("unavailable", `GET /metrics from Prometheus ${promUrl}: HTTP ${r.status}`);
+  }
+  return lowestTimestampFromMetrics(await r.text());
+}

@@ -1,0 +1,165 @@
+// The querier as one hono app, the same on Bun, Deno, Node and Workers:
+// - the Prometheus HTTP API (shared/api) over the fan-out, with Thanos' parameters per request: dedup,
+//   partial_response, replicaLabels[], max_source_resolution, storeMatch[];
+// - /api/v1/stores: each store's health, last error, label sets and time range (Thanos' shape);
+// - the fan-out itself served as a StoreAPI (Connect + gRPC-Web), so queriers stack;
+// - optional bearer token on /api/* and the StoreAPI.
+
+import { Hono } from "hono";
+import { ERROR_TABLE, errorMessage } from "../encoding/errors.ts";
+import type { Matcher } from "../labels/matcher.ts";
+import { Engine, type EngineOptions } from "../promql/engine.ts";
+import { parseMetricSelector } from "../promql/parser.ts";
+import { bearerMatches } from "../rpc/auth.ts";
+import type { DedupAlgorithm } from "../dedup/dedup.ts";
+import type { ProxyStore, StoreStatus } from "./proxy.ts";
+import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "./querier.ts";
+import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
+import { errorJson, labelsJson, stringsJson } from "../api/json.ts";
+import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
+import { mountStoreApi } from "../rpc/server.ts";
+import { mountUi } from "../ui/app.ts";
+
+export interface QuerierAppOptions {
+  proxy: ProxyStore;
+  engine?: QueryEngine;
+  /** Used when no engine is given. */
+  engineOptions?: EngineOptions;
+  /** --query.replica-label (replicaLabels[] overrides per request). */
+  replicaLabels?: string[];
+  /** --deduplication.func; default penalty. */
+  dedupFunc?: DedupAlgorithm;
+  /** dedup when the request does not say; default true. */
+  dedupDefault?: boolean;
+  /** partial_response when the request does not say; default true (Thanos' --query.partial-response). */
+  partialResponseDefault?: boolean;
+  /** max_source_resolution when absent (ms); "auto" per request picks step/5. Default 0 (raw). */
+  maxSourceResolutionDefault?: number;
+  /**
+   * Thanos' --query.dynamic-lookback-delta (default true): a request allowed downsampled data looks
+   * back as far as its resolution (1h data: 1h) unless it sets lookback_delta.
+   */
+  dynamicLookbackDelta?: boolean;
+  /** Bearer token required on /api/* and the StoreAPI; none = open. */
+  token?: string;
+  /** Serve the fan-out as a StoreAPI (default true). */
+  storeApi?: boolean;
+  buildInfo?: Partial<BuildInfo>;
+  now?: () => number;
+  /** Serve the query page (shared/ui) at `/` (default true). */
+  ui?: boolean;
+  /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
+  compress?: Compressor | null;
+}
+
+function parseBool(p: Params, name: string, dflt: boolean): boolean {
+  const v = p.get(name);
+  if (v === "") return dflt;
+  // Go strconv.ParseBool, what Thanos uses for these parameters.
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  throw invalidParam(name, `strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}
+
+function matcherSetsParam(p: Params, name: string): Matcher[][] {
+  return p.all(name).map((v) => {
+    try {
+      return parseMetricSelector(v);
+    } catch (e) {
+      throw invalidParam(name, errorMessage(e));
+    }
+  });
+}
+
+function stepMsOf(p: Params): number {
+  const s = p.get("step");
+  if (s === "") return 0;
+  try {
+    return parseDurationNs(s) / 1e6;
+  } catch {
+    return 0; // the API rejects a bad step itself, with Prometheus' message
+  }
+}
+
+function unauthorized(): Response {
+  const s = ERROR_TABLE.unauthenticated;
+  return new Response(errorJson(s.errorType, "missing or wrong bearer token"), {
+    status: s.http,
+    headers: { "Content-Type": "application/json", "WWW-Authenticate": 'Bearer realm="thanots"' },
+  });
+}
+
+function rfc3339(ms: number | null): string {
+  return ms === null ? "null" : JSON.stringify(new Date(ms).toISOString());
+}
+
+/** Go-style int64 ms for JSON; open bounds as Thanos prints them (math.MinInt64 / MaxInt64). */
+function ms64(v: number): string {
+  if (v === Number.NEGATIVE_INFINITY || v <= -9223372036854775808) return "-9223372036854775808";
+  if (v === Number.POSITIVE_INFINITY || v >= 9223372036854775807) return "9223372036854775807";
+  return String(Math.trunc(v));
+}
+
+/** /api/v1/stores data: stores grouped by component type, Thanos' field names (plus `healthy`). */
+export function storesJson(st: StoreStatus[]): string {
+  const groups = new Map<string, string[]>();
+  for (const s of st) {
+    const key = s.componentType || "unknown";
+    const row = `{"name":${stringsJson([s.name]).slice(1, -1)},"healthy":${s.healthy},"lastCheck":${rfc3339(s.lastCheck)},` +
+      `"lastError":${s.lastError === null ? "null" : stringsJson([s.lastError]).slice(1, -1)},` +
+      `"labelSets":[${s.labelSets.map(labelsJson).join(",")}],"minTime":${ms64(s.minTime)},"maxTime":${ms64(s.maxTime)}}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(row);
+  }
+  return `{${[...groups].map(([k, rows]) => `${stringsJson([k]).slice(1, -1)}:[${rows.join(",")}]`).join(",")}}`;
+}
+
+export function createQuerierApp(o: QuerierAppOptions): Hono {
+  const app = new Hono();
+  const engine = o.engine ?? new Engine(o.engineOptions);
+  const token = o.token !== undefined && o.token !== "" ? o.token : undefined;
+
+  if (token !== undefined) {
+    // Checked before anything reads the request, the same answer whatever is wrong with the token, so
+    // an unauthenticated caller learns nothing about which series or stores exist.
+    app.use("/api/*", async (c, next) => {
+      if (!bearerMatches(c.req.header("authorization"), token)) return unauthorized();
+      await next();
+    });
+  }
+  if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy }, { token });
+
+  app.get("/api/v1/stores", async () => {
+    const st = await o.proxy.status();
+    return new Response(`{"status":"success","data":${storesJson(st)}}`, { headers: { "Content-Type": "application/json" } });
+  });
+
+  if (o.ui !== false) mountUi(app);
+
+  const maxRes = (p: Params): number => maxSourceResolution(p.get("max_source_resolution"), stepMsOf(p), o.maxSourceResolutionDefault ?? 0, (s) => {
+    const ns = parseDurationNs(s);
+    return ns / 1e6;
+  });
+  const lookback = o.engineOptions?.lookbackDelta ?? 5 * 60_000;
+  const lookbackDelta = o.dynamicLookbackDelta === false ? undefined : (ctx: RequestContext): number | undefined => {
+    let r: number;
+    try { r = maxRes(ctx.params); } catch { return undefined; } // the querier reports the bad parameter
+    const ld = dynamicLookbackDelta(lookback, r);
+    return ld === lookback ? undefined : ld;
+  };
+  const querier = (ctx: RequestContext) => {
+    const p = ctx.params;
+    const replicaLabels = p.has("replicaLabels[]") ? p.all("replicaLabels[]").filter((l) => l !== "") : (o.replicaLabels ?? []);
+    return new FanoutQuerier(o.proxy, {
+      dedup: parseBool(p, "dedup", o.dedupDefault ?? true),
+      replicaLabels,
+      dedupFunc: o.dedupFunc ?? "penalty",
+      partialResponse: parseBool(p, "partial_response", o.partialResponseDefault ?? true),
+      maxResolutionMs: maxRes(p),
+      storeMatchers: matcherSetsParam(p, "storeMatch[]"),
+      signal: ctx.request.signal,
+    });
+  };
+
+  app.route("/", createQueryApi({ engine, querier, lookbackDelta, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
+  return app;
+}
