@@ -126,7 +126,8 @@ export function relabelConfig(c: PartialConfig): RelabelConfig {
   return cfg;
 }
 
-const configType: GoType = goStruct("relabel.Config", {
+/** relabel.Config as the Go YAML decoder sees it (for configs that embed relabel lists). */
+export const relabelConfigType: GoType = goStruct("relabel.Config", {
   source_labels: goSlice(goString),
   separator: goString,
   regex: goString,
@@ -146,7 +147,7 @@ export function parseRelabelConfigs(text: string, o: RelabelParseOptions = {}): 
     try { return f(); } catch (e) { throw new CodedError("bad_data", `${phase}: ${errorMessage(e)}`); }
   };
   const parsed = wrap("parsing relabel configuration", () => {
-    const r = decodeGoYaml(text, goSlice(configType), { version: 2, strict: o.strict ?? true });
+    const r = decodeGoYaml(text, goSlice(relabelConfigType), { version: 2, strict: o.strict ?? true });
     if (r.error !== null) throw new CodedError("bad_data", r.error);
     const list = (r.value as Record<string, unknown>[] | null) ?? [];
     return list.map((x) => {
@@ -171,6 +172,21 @@ export function parseRelabelConfigs(text: string, o: RelabelParseOptions = {}): 
     for (const c of parsed) if (!o.actions.has(c.action)) throw new CodedError("bad_data", `unsupported relabel action: ${c.action}`);
   }
   return parsed;
+}
+
+/** One relabelConfigType value decoded inside another config (e.g. remote_write's write_relabel_configs), Prometheus 2.42 rules. */
+export function relabelConfigFromDecoded(o: Record<string, unknown> | null | undefined): RelabelConfig {
+  if (o === null || o === undefined) throw new CodedError("bad_data", "empty relabel configuration");
+  if ("action" in o && o.action === "") throw new CodedError("bad_data", "relabel action cannot be empty");
+  return relabelConfig({
+    sourceLabels: "source_labels" in o ? (o.source_labels as string[]) : undefined,
+    separator: "separator" in o ? (o.separator as string) : undefined,
+    regex: "regex" in o ? (o.regex as string) : undefined,
+    modulus: "modulus" in o ? (o.modulus as number) : undefined,
+    targetLabel: "target_label" in o ? (o.target_label as string) : undefined,
+    replacement: "replacement" in o ? (o.replacement as string) : undefined,
+    action: "action" in o ? (o.action as string) : undefined,
+  });
 }
 
 function getLabel(ls: Labels, name: string): string {
