@@ -1,12 +1,10 @@
-// The querier's HTTP side: the Prometheus query API (shared/api) over a set of data sources, served on
-// Bun (Bun.serve) or Node (@hono/node-server). With only --tsdb.path the API reads the local blocks
-// directly; with --endpoint the querier app (edge/querier) fans out to the StoreAPIs, the local blocks
-// (if any) being one more store, and adds dedup, partial response, /api/v1/stores and its own StoreAPI.
+// The querier on Bun (or Node): the querier app of shared/query/app.ts (the Prometheus query API with
+// Thanos' parameters, /api/v1/stores, the UI, the fan-out's own StoreAPI) over every data source given:
+// StoreAPI endpoints, a bucket, local blocks; plus the gRPC StoreAPI listener and metrics. Queries are
+// admitted on the main thread (--query.max-concurrent, --query.max-queued; shared/query/admission.ts) and
+// evaluated on worker threads (--query.workers; agent/query/pool.ts, worker.ts) that build the same app.
 
-import { Engine } from "../../shared/promql/engine.ts";
-import type { Querier } from "../../shared/storage/types.ts";
-import { createQueryApi, type RequestContext } from "../../shared/api/query-api.ts";
-import { mountUi } from "../../shared/ui/app.ts";
+import { CodedError } from "../../shared/encoding/errors.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
 import { createQuerierApp } from "../../shared/query/app.ts";
 import { fastCompressor } from "./compress.ts";
@@ -28,7 +26,7 @@ import { startDiscovery } from "../discovery/stores.ts";
 import type { ClientTlsConfig } from "../tls/client.ts";
 import type { ServerTlsConfig } from "../tls/server.ts";
 import { listenWeb } from "../web/listen.ts";
-import { withRoutePrefix } from "./prefix.ts";
+import { withRoutePrefix } from "../prefix.ts";
 import { availableParallelism } from "node:os";
 import type { QuerierAppOptions } from "../../shared/query/app.ts";
 import type { BuiltQuerier } from "../../shared/query/config.ts";
@@ -46,7 +44,7 @@ export interface QueryConfig {
   maxConcurrent?: number;
   maxQueued?: number;
   maxConcurrentSelect?: number;
-  /** --query.workers: worker threads evaluating queries; 0 = the main thread; default one per core. */
+  /** --query.workers: worker threads evaluating queries; 0 = the main thread; default one per core (with remote stores or a bucket). */
   workers?: number;
   /** Turn order of evaluations sharing a thread (EngineOptions.evalOrder; $THANOTS_EVAL_ORDER, for benches). */
   evalOrder?: "arrival" | "round-robin";
@@ -58,6 +56,8 @@ export interface QueryConfig {
   replicaLabels?: string[];
   dedupFunc?: DedupAlgorithm;
   partialResponse?: boolean;
+  /** --rule.partial-response (default true). */
+  rulePartialResponse?: boolean;
   autoDownsampling?: boolean;
   /** --query.dynamic-lookback-delta (default true). */
   dynamicLookbackDelta?: boolean;
@@ -93,73 +93,47 @@ export interface QueryConfig {
   log: Logger;
 }
 
-/** A source of data for queries: something that can hand out a Querier per request. */
-export interface QuerySource {
-  name: string;
-  querier(ctx: RequestContext): Querier | Promise<Querier>;
-  close(): Promise<void>;
-}
-
 export interface RunningQuery {
   port: number;
   close(): Promise<void>;
 }
 
-export async function localTsdbSource(dir: string): Promise<QuerySource & { blocks: number }> {
-  const local = await openLocalBlocks(dir);
-  return { name: `tsdb ${dir}`, blocks: local.blocks.length, querier: () => local.querier, close: () => local.close() };
+/** Every endpoint flag's targets (the static ones) and whether any discovery is configured. */
+function endpointSources(cfg: QueryConfig): { sources: string[]; discovered: boolean } {
+  const sources = [...(cfg.endpoints ?? []), ...(cfg.strict ?? []), ...(cfg.groups ?? []), ...(cfg.strictGroups ?? [])];
+  return { sources, discovered: sources.length > 0 || (cfg.sdFiles ?? []).length > 0 };
 }
 
-export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
-  const anyEndpoint = [cfg.endpoints, cfg.strict, cfg.groups, cfg.strictGroups, cfg.sdFiles].some((l) => l !== undefined && l.length > 0);
-  if (anyEndpoint || cfg.objstoreConfigFile !== undefined) return await startFanoutServer(cfg);
-  const sources: QuerySource[] = [];
-  if (cfg.tsdbPath !== undefined) {
-    const src = await localTsdbSource(cfg.tsdbPath);
-    cfg.log.info("opened local blocks", { path: cfg.tsdbPath, blocks: src.blocks });
-    sources.push(src);
-  }
-  if (sources.length !== 1) {
-    throw Object.assign(new Error("query: exactly one data source is supported so far (give --tsdb.path)"), { code: "bad_data" });
-  }
-  const engine = new Engine({ lookbackDelta: cfg.lookbackDeltaMs, maxSamples: cfg.maxSamples, timeoutMs: cfg.timeoutMs });
-  const api = createQueryApi({
-    engine,
-    querier: (ctx) => sources[0]!.querier(ctx),
-    buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
-    compress: fastCompressor,
-  });
-  mountUi(api); // the query page at `/` (shared/ui)
-  const listening = await listenWeb(withMetrics(withRoutePrefix(api.fetch, cfg.routePrefix ?? "")), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
-  cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
-  return {
-    port: listening.port,
-    close: async () => {
-      await listening.close();
-      await Promise.all(sources.map((s) => s.close()));
-    },
-  };
+export interface FanoutCore {
+  c: BuiltQuerier;
+  /** The fixed stores: the local blocks, the bucket. */
+  extra: StoreEndpoint[];
+  factory: StoreFactory;
+  /** Only --tsdb.path: PromQL reads the blocks directly (see startQueryServer). */
+  localOnly: Awaited<ReturnType<typeof openLocalBlocks>> | null;
+  discovered: boolean;
+  closeLocal(): Promise<void>;
 }
 
 /** What the main thread and each query worker build alike: the fan-out over the fixed stores and a store factory. */
-export async function fanoutCore(cfg: QueryConfig, log: Logger): Promise<{ c: BuiltQuerier; extra: StoreEndpoint[]; factory: StoreFactory; closeLocal(): Promise<void> }> {
+export async function fanoutCore(cfg: QueryConfig, log: Logger): Promise<FanoutCore> {
+  const { sources, discovered } = endpointSources(cfg);
   const extra: StoreEndpoint[] = [];
-  let closeLocal = async () => {};
+  let local: Awaited<ReturnType<typeof openLocalBlocks>> | null = null;
   if (cfg.tsdbPath !== undefined) {
-    const local = await openLocalBlocks(cfg.tsdbPath);
+    local = await openLocalBlocks(cfg.tsdbPath);
     log.info("opened local blocks", { path: cfg.tsdbPath, blocks: local.blocks.length });
     extra.push(blocksEndpoint(`tsdb ${cfg.tsdbPath}`, local.querier));
-    closeLocal = () => local.close();
   }
   if (cfg.objstoreConfigFile !== undefined) {
     const bkt = await bucketFromConfigFile(cfg.objstoreConfigFile);
     extra.push(bucketStoreEndpoint(bkt));
     log.info("bucket blocks served in-process", { bucket: bkt.name });
   }
+  const localOnly = local !== null && !discovered && cfg.objstoreConfigFile === undefined ? local : null;
   // Every endpoint form (shared/discovery): gRPC targets over HTTP/2 (TLS and compression as the
   // --grpc-client-* flags say), http(s) targets over Connect/gRPC-Web; DNS forms and file SD kept up to date.
   const tokens = cfg.storeTokens ?? {};
-  const sources = [...(cfg.endpoints ?? []), ...(cfg.strict ?? []), ...(cfg.groups ?? []), ...(cfg.strictGroups ?? [])];
   checkEndpointTokens({ ...defaultQuerierSettings(), endpoints: sources, endpointTokens: tokens }, "query: --endpoint.tokens-file", "the --endpoint flags");
   const c = buildQuerier({
     endpoints: [],
@@ -168,6 +142,7 @@ export async function fanoutCore(cfg: QueryConfig, log: Logger): Promise<{ c: Bu
     replicaLabels: cfg.replicaLabels ?? [],
     dedupFunc: cfg.dedupFunc ?? "penalty",
     partialResponse: cfg.partialResponse ?? true,
+    rulePartialResponse: cfg.rulePartialResponse ?? true,
     queryToken: cfg.httpToken,
     storeTimeoutMs: cfg.storeTimeoutMs ?? 0,
     infoTtlMs: cfg.infoTtlMs ?? 30_000,
@@ -189,48 +164,69 @@ export async function fanoutCore(cfg: QueryConfig, log: Logger): Promise<{ c: Bu
     }
     return { endpoint: remoteStore(t.target, { name: t.name, token, protocol: cfg.protocol }), close: () => {} };
   };
-  return { c, extra, factory, closeLocal };
+  return { c, extra, factory, localOnly, discovered, closeLocal: async () => { await local?.close(); } };
 }
 
 /** The querier app's options both threads use (the main thread adds the gate and the offload). */
-export function appOptions(cfg: QueryConfig, c: BuiltQuerier): QuerierAppOptions {
+export function appOptions(cfg: QueryConfig, core: FanoutCore): QuerierAppOptions {
+  const { c, localOnly } = core;
   return {
     ...c.app,
     proxy: c.proxy,
-    dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true,
+    ...(localOnly ? { querier: () => localOnly.querier, dynamicLookbackDelta: false } : { dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true }),
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   };
 }
 
-/** Query workers for this config: --query.workers, else one per core when there is more than one. */
+/**
+ * Query workers for this config: --query.workers, else one per core when there is more than one and
+ * the querier fans out (over local blocks alone the main thread evaluates: each worker would open
+ * the blocks again).
+ */
 export function workerCount(cfg: QueryConfig): number {
   if (cfg.workers !== undefined) return cfg.workers;
+  const { discovered } = endpointSources(cfg);
+  if (!discovered && cfg.objstoreConfigFile === undefined) return 0;
   const n = availableParallelism();
   return n > 1 ? n : 0;
 }
 
-/** --endpoint given: the querier app over remote stores plus the local blocks as one more store. */
-async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
-  const { c, extra, factory, closeLocal } = await fanoutCore(cfg, cfg.log);
+/**
+ * The querier: the HTTP API and UI over the fan-out of every data source (remote StoreAPIs, the bucket,
+ * the local blocks as one more store), the fan-out itself served as a StoreAPI (Connect and gRPC-Web on
+ * the HTTP port, gRPC on --grpc-address) behind the same bearer token as /api/*. With only --tsdb.path,
+ * PromQL reads the blocks directly (no fan-out per query; what bench/promql.ts measures against
+ * Prometheus), and the fan-out over them is the StoreAPI, like any other data source's.
+ * Queries pass the admission gate on this thread and run on the worker pool when there is one.
+ */
+export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
+  const { discovered } = endpointSources(cfg);
+  if (!discovered && cfg.objstoreConfigFile === undefined && cfg.tsdbPath === undefined) {
+    throw new CodedError("bad_data", "query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
+  }
+  const core = await fanoutCore(cfg, cfg.log);
+  const { c, extra, factory, localOnly } = core;
   const nWorkers = workerCount(cfg);
   const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
   if (pool) cfg.log.info("queries run on worker threads", { workers: nWorkers });
-  const discovery = await startDiscovery({
-    flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
-    sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
-    resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, fixed: extra, log: cfg.log,
-    apply: (eps, desired) => { c.proxy.setEndpoints(eps); pool?.setEndpoints(desired); },
-  });
-  const app = createQuerierApp({ ...appOptions(cfg, c), offload: pool ? (r) => pool.fetch(r) : undefined });
+  const discovery = discovered
+    ? await startDiscovery({
+      flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
+      sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
+      resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, fixed: extra, log: cfg.log,
+      apply: (eps, desired) => { c.proxy.setEndpoints(eps); pool?.setEndpoints(desired); },
+    })
+    : null;
+  const app = createQuerierApp({ ...appOptions(cfg, core), offload: pool ? (r) => pool.fetch(r) : undefined });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {
-    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
-    cfg.log.info("listening for gRPC (StoreAPI of the fan-out)", { address: grpc.address });
+    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy, rules: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
+    cfg.log.info("listening for gRPC (StoreAPI of the querier)", { address: grpc.address });
   }
   const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status(), { gate: c.app.gate, pool: pool ?? undefined }), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
-  cfg.log.info("listening for HTTP (fan-out)", {
+  cfg.log.info(localOnly ? "listening for HTTP (local blocks)" : "listening for HTTP (fan-out)", {
     address: `${cfg.hostname}:${listening.port}`, stores: c.proxy.endpoints.map((e) => e.name).join(","), prefix: cfg.routePrefix || "/",
     replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
   });
@@ -239,9 +235,9 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     close: async () => {
       await listening.close();
       await grpc?.close();
-      discovery.stop();
+      discovery?.stop();
       await pool?.close();
-      await closeLocal();
+      await core.closeLocal();
     },
   };
 }

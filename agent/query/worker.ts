@@ -15,11 +15,12 @@ const init = workerData as WorkerInit;
 const log = newLogger({ level: parseLevel(init.logLevel) }).with({ component: "query", worker: String(init.index) });
 const port = parentPort!;
 const cfg = { ...init.cfg, log };
-const { c, extra, factory } = await fanoutCore(cfg, log);
+const core = await fanoutCore(cfg, log);
+const { c, extra, factory } = core;
 let desired: DesiredStore[] = [];
 const stores = new DiscoveredStores({ desired: () => desired }, factory, (eps) => c.proxy.setEndpoints(eps), extra);
 stores.sync();
-const app = createQuerierApp({ ...appOptions(cfg, c), gate: undefined, storeApi: false, ui: false });
+const app = createQuerierApp({ ...appOptions(cfg, core), gate: undefined, storeApi: false, ui: false });
 port.on("message", serveRequests(app.fetch, (m, transfer) => port.postMessage(m, transfer), (m) => {
   const x = m as { t?: string; desired?: DesiredStore[] };
   if (x.t === "endpoints" && x.desired) { desired = x.desired; stores.sync(); }

@@ -12,6 +12,7 @@ import { Engine, type EngineOptions } from "../promql/engine.ts";
 import { parseMetricSelector } from "../promql/parser.ts";
 import { bearerMatches } from "../rpc/auth.ts";
 import type { DedupAlgorithm } from "../dedup/dedup.ts";
+import type { Querier } from "../storage/types.ts";
 import type { ProxyStore, StoreStatus } from "./proxy.ts";
 import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "./querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
@@ -21,6 +22,7 @@ import { mountStoreApi } from "../rpc/server.ts";
 import { mountUi } from "../ui/app.ts";
 import { admitted, offloaded } from "./admission.ts";
 import type { Gate } from "./gate.ts";
+import { rulesApi } from "../api/rules-api.ts";
 
 export interface QuerierAppOptions {
   proxy: ProxyStore;
@@ -35,6 +37,8 @@ export interface QuerierAppOptions {
   dedupDefault?: boolean;
   /** partial_response when the request does not say; default true (Thanos' --query.partial-response). */
   partialResponseDefault?: boolean;
+  /** partial_response of /api/v1/rules and /api/v1/alerts when the request does not say (Thanos' --rule.partial-response); default true. */
+  rulePartialResponseDefault?: boolean;
   /** max_source_resolution when absent (ms); "auto" per request picks step/5. Default 0 (raw). */
   maxSourceResolutionDefault?: number;
   /**
@@ -64,6 +68,12 @@ export interface QuerierAppOptions {
    * worker runs this same app without a gate or offload.
    */
   offload?: (req: Request) => Promise<Response>;
+  /**
+   * What PromQL reads instead of the fan-out (which then serves only the StoreAPI and /api/v1/stores):
+   * `agent query` over local blocks alone reads them directly. Per-request fan-out parameters (dedup,
+   * storeMatch[], partial_response, max_source_resolution) do not apply to it.
+   */
+  querier?: (ctx: RequestContext) => Querier | Promise<Querier>;
 }
 
 function parseBool(p: Params, name: string, dflt: boolean): boolean {
@@ -140,7 +150,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       await next();
     });
   }
-  if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy }, { token });
+  if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy, rules: o.proxy }, { token });
 
   // The request path under load (shared/query/admission.ts): after the token check, before the API.
   if (o.gate || o.offload) {
@@ -155,6 +165,14 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     return new Response(`{"status":"success","data":${storesJson(st)}}`, { headers: { "Content-Type": "application/json" } });
   });
 
+  // Rules and alerts of every ruler the fan-out knows (shared/api/rules-api.ts).
+  app.route("/", rulesApi({
+    fanout: (req, f) => o.proxy.fanoutRules(req, f),
+    replicaLabels: o.replicaLabels,
+    dedupDefault: o.dedupDefault,
+    partialResponseDefault: o.rulePartialResponseDefault,
+  }));
+
   if (o.ui !== false) mountUi(app);
 
   const maxRes = (p: Params): number => maxSourceResolution(p.get("max_source_resolution"), stepMsOf(p), o.maxSourceResolutionDefault ?? 0, (s) => {
@@ -168,7 +186,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     const ld = dynamicLookbackDelta(lookback, r);
     return ld === lookback ? undefined : ld;
   };
-  const querier = (ctx: RequestContext) => {
+  const querier = o.querier ?? ((ctx: RequestContext) => {
     const p = ctx.params;
     const replicaLabels = p.has("replicaLabels[]") ? p.all("replicaLabels[]").filter((l) => l !== "") : (o.replicaLabels ?? []);
     return new FanoutQuerier(o.proxy, {
@@ -181,7 +199,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       signal: ctx.request.signal,
       maxConcurrentSelect: o.maxConcurrentSelect,
     });
-  };
+  });
 
   app.route("/", createQueryApi({ engine, querier, lookbackDelta, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
   return app;
