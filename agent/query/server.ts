@@ -30,7 +30,7 @@ import { withRoutePrefix } from "../prefix.ts";
 import { availableParallelism } from "node:os";
 import type { QuerierAppOptions } from "../../shared/query/app.ts";
 import type { BuiltQuerier } from "../../shared/query/config.ts";
-import { startQueryPool } from "./pool.ts";
+import { startQueryPool, type RunningPool } from "./pool.ts";
 
 export interface QueryConfig {
   hostname: string;
@@ -206,10 +206,21 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     throw new CodedError("bad_data", "query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
   }
   const core = await fanoutCore(cfg, cfg.log);
-  const { c, extra, factory, localOnly } = core;
   const nWorkers = workerCount(cfg);
   const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
   if (pool) cfg.log.info("queries run on worker threads", { workers: nWorkers });
+  try {
+    return await serve(cfg, core, pool);
+  } catch (e) {
+    // A bad endpoint flag or a port in use: the worker threads must not keep the process alive.
+    await pool?.close();
+    await core.closeLocal();
+    throw e;
+  }
+}
+
+async function serve(cfg: QueryConfig, core: FanoutCore, pool: RunningPool | null): Promise<RunningQuery> {
+  const { c, extra, factory, localOnly, discovered } = core;
   const discovery = discovered
     ? await startDiscovery({
       flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
