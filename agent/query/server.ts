@@ -208,7 +208,6 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
   const core = await fanoutCore(cfg, cfg.log);
   const nWorkers = workerCount(cfg);
   const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
-  if (pool) cfg.log.info("queries run on worker threads", { workers: nWorkers });
   try {
     return await serve(cfg, core, pool);
   } catch (e) {
@@ -229,6 +228,8 @@ async function serve(cfg: QueryConfig, core: FanoutCore, pool: RunningPool | nul
       apply: (eps, desired) => { c.proxy.setEndpoints(eps); pool?.setEndpoints(desired); },
     })
     : null;
+  // Logged once the flags are known to be good, so a usage error is the first line on stderr.
+  if (pool) cfg.log.info("queries run on worker threads", { workers: pool.stats().workers });
   const app = createQuerierApp({ ...appOptions(cfg, core), offload: pool ? (r) => pool.fetch(r) : undefined });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
