@@ -13,6 +13,7 @@ import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
 import { startGrpcServer } from "../grpc/server.ts";
+import { directBodyWriter } from "../http.ts";
 import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
 import { listenWeb } from "../web/listen.ts";
 import { FileHeaderCache } from "./header-cache.ts";
@@ -112,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
   const services: StoreApiServices = {
     store: {
       series: (req, ctx) => store.series(req, ctx),
+      seriesEnveloped: (req, ctx, opts) => store.seriesEnveloped(req, ctx, opts),
       labelNames: (req, ctx) => store.labelNames(req, ctx),
       labelValues: (req, ctx) => store.labelValues(req, ctx),
     },
@@ -121,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   app.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
   app.get("/-/healthy", (c) => c.text("OK\n"));
   app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready: initial block sync running\n", 503)));
-  mountStoreApi(app, services, { token });
+  mountStoreApi(app, services, { token, bodyWriter: directBodyWriter() ?? undefined });
   const http = await listenWeb(app.fetch, httpAddr.hostname, httpAddr.port, f.get("http.config"), log);
   log.info("listening for HTTP", { address: `${httpAddr.hostname}:${http.port}` });
 
