@@ -79,7 +79,7 @@ export interface BucketStoreOptions {
   preEncode?: boolean;
   /** Where opened index headers are saved and found again (a cold start then skips the header reads). */
   headerCache?: HeaderCache;
-  /** Series entries read per batch per block. Default 256. */
+  /** Series entries read per batch per block (the next batch is read while one is merged). Default 1024. */
   batchSize?: number;
   log?: LogFn;
   now?: () => number;
