@@ -20,7 +20,7 @@ import type { Label, Labels } from "../labels/labels.ts";
 import { StringInterner } from "./intern.ts";
 import { type Chunk, Encoding, toStorepbEncoding } from "../chunkenc/chunk.ts";
 import { decodeAggrChunk, type SubChunk } from "../chunkenc/aggr.ts";
-import { xxhash64Into } from "../encoding/xxhash64.ts";
+import { xxhash64Fast } from "../encoding/xxhash64wasm.ts";
 
 export interface RawSeries {
   labels: Label[];
@@ -378,7 +378,7 @@ export class SeriesResponseWriter {
   /** Hash of one (sub-)chunk noted, and its storepb.Chunk length returned. */
   private noteChunk(type: number, data: Uint8Array): number {
     const h = this.h;
-    xxhash64Into(data, h);
+    xxhash64Fast(data, h);
     const len = hashedChunkLen(type, data.length, h[0]!, h[1]!);
     this.note(h[0]!); this.note(h[1]!); this.note(len);
     return len;
