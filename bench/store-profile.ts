@@ -5,7 +5,7 @@
 //
 //   bun bench/store-profile.ts --data /tmp/store-data --dataset promql --query 'instant count' [--n 20]
 //      [--querier thanos|ours] [--out DIR] [--no-prof]
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp } from "../test/lib/proc.ts";
 import { thanosBinary } from "../test/lib/thanos.ts";
@@ -36,7 +36,7 @@ async function side(kind: "ours" | "thanos"): Promise<void> {
   const dataDir = join(work, `data-${kind}`);
   const prof = argv.includes("--no-prof") ? [] : ["--cpu-prof-md", `--cpu-prof-dir=${out}`];
   const store = kind === "ours"
-    ? startProcess(bun, [...prof, join(root, "agent/main.ts"), "store", `--objstore.config-file=${cfg}`, `--data-dir=${dataDir}`,
+    ? startProcess(bun, [...prof, join(root, "agent/main.ts"), "store", ...(process.env.STORE_ARGS ? process.env.STORE_ARGS.split(" ") : []), `--objstore.config-file=${cfg}`, `--data-dir=${dataDir}`,
       `--grpc-address=127.0.0.1:${sg}`, `--http-address=127.0.0.1:${sh}`, "--log.level=warn"], { cwd: root })
     : startProcess(thanos, ["store", `--objstore.config-file=${cfg}`, `--data-dir=${dataDir}`, `--grpc-address=127.0.0.1:${sg}`,
       `--http-address=127.0.0.1:${sh}`, "--log.level=warn"]);
@@ -62,6 +62,8 @@ async function side(kind: "ours" | "thanos"): Promise<void> {
     ts.sort((a, b) => a - b);
     console.log(`${kind.padEnd(6)} ${q.name.slice(0, 70).padEnd(70)} cold ${cold.toFixed(1)} ms, warm median ${ts[ts.length >> 1]!.toFixed(1)} ms (min ${ts[0]!.toFixed(1)}, max ${ts[ts.length - 1]!.toFixed(1)})`);
   }
+  const st = readFileSync(`/proc/${store.child.pid}/status`, "utf8");
+  console.log(`${kind.padEnd(6)} store RSS ${Number(/VmRSS:\s+(\d+)/.exec(st)![1]) >> 10} MiB, peak ${Number(/VmHWM:\s+(\d+)/.exec(st)![1]) >> 10} MiB`);
   await querier.stop();
   await store.stop();
 }
