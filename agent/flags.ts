@@ -1,5 +1,6 @@
 // Thanos/kingpin-style flags: --name=value or --name value, repeatable flags, --flag / --no-flag for
 // booleans. Unknown flags are an error naming the flag and the component.
+import { readFile } from "node:fs/promises";
 import { PROGRAM } from "./program.ts";
 
 export interface FlagSpec {
@@ -91,6 +92,57 @@ export function parseAddress(flag: string, v: string): { hostname: string; port:
   }
   const host = v.slice(0, i).replace(/^\[|\]$/g, "");
   return { hostname: host === "" ? "0.0.0.0" : host, port };
+}
+
+/** Thanos' extflag.PathOrContent: the content of `--<name>-file`, or `--<name>` itself, or "" (both: an error). */
+export async function pathOrContent(f: ParsedFlags, name: string): Promise<{ text: string; what: string }> {
+  const file = f.get(`${name}-file`), text = f.get(name);
+  if (file && text) throw new FlagError(`both --${name}-file and --${name} are set`);
+  if (file) {
+    try {
+      return { text: await readFile(file, "utf8"), what: file };
+    } catch (e) {
+      throw new FlagError(`--${name}-file: read ${file}: ${(e as Error).message}`);
+    }
+  }
+  return { text: text ?? "", what: `--${name}` };
+}
+
+
+/**
+ * The bearer token a server requires, from `--<flag>` (a file) or else the environment variable `env`;
+ * undefined when neither is set (no auth). Every component reads its token file through this one
+ * function, so they agree: the file's content trimmed, and an unreadable, empty or whitespace-only file
+ * is a startup error naming the flag and the file (an empty token would otherwise mean "no auth", the
+ * opposite of what the operator asked for). An empty environment variable counts as unset.
+ */
+export async function bearerToken(flag: string, file: string | undefined, env: string): Promise<string | undefined> {
+  if (file === undefined || file === "") {
+    const v = process.env[env]?.trim();
+    return v ? v : undefined;
+  }
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new FlagError(`--${flag}: read ${file}: ${(e as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === "") throw new FlagError(`--${flag}: ${file} is empty (a bearer token file must hold the token)`);
+  return token;
+}
+/**
+ * Every flag with its value as a string (booleans "true"/"false"), as Thanos' /api/v1/status/flags
+ * serves them; `hide` flags (secrets such as an inline objstore config) are shown as "<hidden>".
+ */
+export function flagsMap(specs: FlagSpec[], f: ParsedFlags, hide: readonly string[] = ["objstore.config", "objstore-backup.config"]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of specs) {
+    if (s.name === "help") continue;
+    const v = s.boolean ? String(f.bool(s.name)) : s.repeatable ? f.all(s.name).join(",") : f.get(s.name) ?? "";
+    out[s.name] = hide.includes(s.name) && v !== "" ? "<hidden>" : v;
+  }
+  return out;
 }
 
 /** Go/Prometheus durations: 1y2w3d4h5m6s7ms, optionally negative; returns ms. */

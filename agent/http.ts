@@ -2,6 +2,22 @@
 // @hono/node-server under Node (tests under tsx). One copy for every component.
 
 import type { BodyWriter } from "../shared/rpc/fastseries.ts";
+import type { FlagSpec } from "./flags.ts";
+
+/** Thanos' extkingpin.RegisterHTTPFlags (without the TLS config). */
+export const HTTP_FLAGS: FlagSpec[] = [
+  { name: "http-address", help: "Listen host:port for HTTP endpoints.", default: "0.0.0.0:10902" },
+  { name: "http-grace-period", help: "Time to wait after an interrupt received for HTTP Server.", default: "2m" },
+];
+
+/** The web UI flags Thanos' compactor and `tools bucket web` share. */
+export const WEB_FLAGS: FlagSpec[] = [
+  { name: "web.route-prefix", help: "Prefix for API and UI endpoints. Defaults to the value of --web.external-prefix.", default: "" },
+  { name: "web.external-prefix", help: "Static prefix for all HTML links and redirect URLs in the bucket web UI interface.", default: "" },
+  { name: "web.prefix-header", help: "Name of HTTP request header used for dynamic prefixing of UI links and redirects (accepted; the page's links are relative).", default: "" },
+  { name: "web.disable-cors", boolean: true, help: "Whether to disable CORS headers to be set by Thanos. By default Thanos sets CORS headers to be allowed by all." },
+  { name: "disable-admin-operations", boolean: true, help: "Disable UI/API admin operations like marking blocks for deletion and no compaction." },
+];
 
 export interface Listening {
   port: number;

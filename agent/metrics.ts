@@ -131,9 +131,27 @@ export class Histogram extends Metric {
   }
 }
 
+/** A metric family given as data at collection time (e.g. the rules engine's, shared/rules/metrics.ts). */
+export interface FamilyData {
+  name: string;
+  help: string;
+  type: "counter" | "gauge" | "summary" | "histogram";
+  samples: { labels: Record<string, string>; value: number; suffix?: string }[];
+}
+
+function renderFamily(f: FamilyData): string {
+  let s = `# HELP ${f.name} ${escHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
+  for (const x of f.samples) {
+    const ls = Object.entries(x.labels).map(([k, v]) => `${k}="${escValue(v)}"`);
+    s += `${f.name}${x.suffix ?? ""}${ls.length ? `{${ls.join(",")}}` : ""} ${formatMetricValue(x.value)}\n`;
+  }
+  return s;
+}
+
 export class Registry {
   private readonly metrics = new Map<string, Metric>();
   private readonly collectors: (() => void)[] = [];
+  private readonly sources: (() => FamilyData[])[] = [];
 
   private add<M extends Metric>(m: M): M {
     if (this.metrics.has(m.name)) throw new Error(`metric ${m.name} registered twice`);
@@ -147,11 +165,25 @@ export class Registry {
   }
   /** Runs before every render (e.g. to set process gauges). */
   onCollect(fn: () => void): void { this.collectors.push(fn); }
+  /** Families produced as data at every render, merged with the registered metrics by name. */
+  addSource(fn: () => FamilyData[]): void { this.sources.push(fn); }
 
   render(): string {
     for (const c of this.collectors) { try { c(); } catch { /* a broken collector must not break /metrics */ } }
+    const parts: { name: string; text: () => string }[] = [];
+    for (const m of this.metrics.values()) parts.push({ name: m.name, text: () => m.render() });
+    const seen = new Set(this.metrics.keys());
+    for (const src of this.sources) {
+      let fams: FamilyData[];
+      try { fams = src(); } catch { continue; }
+      for (const f of fams) {
+        if (seen.has(f.name)) continue; // registered twice: the first one is kept
+        seen.add(f.name);
+        parts.push({ name: f.name, text: () => renderFamily(f) });
+      }
+    }
     let s = "";
-    for (const m of [...this.metrics.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) s += m.render();
+    for (const p of parts.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) s += p.text();
     return s;
   }
 }

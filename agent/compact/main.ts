@@ -2,17 +2,23 @@
 // directory and the metrics, and runs shared/compact/compactor.ts: once by default, or with --wait every
 // --wait-interval while serving /metrics, /-/healthy and /-/ready on --http-address.
 
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
-import { parseSelectorRelabelConfig, type RelabelConfig } from "../../shared/block/relabel.ts";
+import { goDuration } from "../../shared/encoding/gotext.ts";
+import { gatherNoCompactMarks, gatherNoDownsampleMarks, ignoreDeletionMarkFilter, parseSelectorRelabelConfig } from "../../shared/block/fetcher.ts";
+import type { LogFn } from "../../shared/block/log.ts";
+import { markBlockLogged } from "../../shared/block/markers.ts";
+import type { Bucket } from "../../shared/objstore/bucket.ts";
+import { blocksApp } from "../../shared/ui/blocks/app.ts";
+import { type BlocksView, GlobalBlocks } from "../../shared/ui/blocks/api.ts";
 import { checkRetention, Compactor, DEFAULT_CONFIG, runCompactor, type CompactorConfig } from "../../shared/compact/compactor.ts";
 import type { CompactorMetrics } from "../../shared/compact/metrics.ts";
 import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
-import { FlagError, type FlagSpec, flagsHelp, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
-import { listenHttp } from "../http.ts";
+import { FlagError, type FlagSpec, flagsHelp, flagsMap, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration, pathOrContent, type ParsedFlags } from "../flags.ts";
+import { HTTP_FLAGS, listenHttp, WEB_FLAGS } from "../http.ts";
+import { routePrefix, withRoutePrefix } from "../prefix.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
@@ -21,8 +27,7 @@ import { DiskMetaCache, DiskWorkspace } from "./workspace.ts";
 export const COMPACT_FLAGS: FlagSpec[] = [
   { name: "data-dir", help: "Data directory in which to cache blocks and process compactions.", default: "./data" },
   ...OBJSTORE_FLAGS,
-  { name: "http-address", help: "Listen host:port for HTTP endpoints (with --wait).", default: "0.0.0.0:10902" },
-  { name: "http-grace-period", help: "Time to wait after an interrupt received for HTTP Server.", default: "2m" },
+  ...HTTP_FLAGS,
   { name: "wait", short: "w", boolean: true, help: "Do not exit after all compactions have been processed and wait for new work." },
   { name: "wait-interval", help: "Wait interval between consecutive compaction runs and bucket refreshes. Only works when --wait flag specified.", default: "5m" },
   { name: "consistency-delay", help: "Minimum age of fresh (non-compacted) blocks before they are being processed. Malformed blocks older than the maximum of consistency-delay and 48h0m0s will be removed.", default: "30m" },
@@ -47,12 +52,8 @@ export const COMPACT_FLAGS: FlagSpec[] = [
   { name: "selector.relabel-config", help: "Alternative to 'selector.relabel-config-file' flag (mutually exclusive): the YAML itself." },
   { name: "hash-func", help: "Hash function for the files of produced blocks: \"\" (none) or SHA256 (lets a later download skip files it already has).", default: "" },
   { name: "web.disable", boolean: true, help: "Disable Block Viewer UI." },
-  { name: "web.route-prefix", help: "Prefix for API and UI endpoints.", default: "" },
-  { name: "web.external-prefix", help: "Static prefix for all HTML links and redirect URLs in the bucket web UI interface.", default: "" },
-  { name: "web.prefix-header", help: "Name of HTTP request header used for dynamic prefixing of UI links and redirects.", default: "" },
-  { name: "web.disable-cors", boolean: true, help: "Whether to disable CORS headers to be set by Thanos." },
+  ...WEB_FLAGS,
   { name: "bucket-web-label", help: "External block label to use as group title in the bucket web UI" },
-  { name: "disable-admin-operations", boolean: true, help: "Disable UI/API admin operations like marking blocks for deletion and no compaction." },
   { name: "block-viewer.global.sync-block-interval", help: "Repeat interval for syncing the blocks between local and remote view for /global Block Viewer UI.", default: "1m" },
   { name: "block-viewer.global.sync-block-timeout", help: "Maximum time for syncing the blocks between local and remote view for /global Block Viewer UI.", default: "5m" },
   { name: "log.level", help: "Log filtering level: debug, info, warn, error.", default: "info" },
@@ -88,10 +89,54 @@ export function parseBase2Bytes(flag: string, s: string): number {
   return Math.floor(Number(m[1]) * 1024 ** exp[(m[2] ?? "B").toLowerCase()]!);
 }
 
-/** Hooks adding HTTP routes to the compactor's server (the blocks page registers one). */
-export type RouteHook = (app: Hono, ctx: { compactor: Compactor; prefix: string }) => void;
+/** What a route hook gets: the compactor, its bucket, flags and logger, and a signal that ends with the server. */
+export interface RouteContext {
+  compactor: Compactor;
+  prefix: string;
+  bucket: Bucket;
+  flags: ParsedFlags;
+  log: LogFn;
+  signal: AbortSignal;
+}
+
+/** Hooks adding HTTP routes to the compactor's server (the blocks page registers one, below). */
+export type RouteHook = (app: Hono, ctx: RouteContext) => void;
 const routeHooks: RouteHook[] = [];
 export function addRouteHook(h: RouteHook): void { routeHooks.push(h); }
+
+/**
+ * The blocks page (shared/ui/blocks/) on the compactor's --http-address, as Thanos' compactor serves its
+ * block viewer: `/blocks` the whole bucket (synced every --block-viewer.global.sync-block-interval, with
+ * marks), `/loaded` the compactor's own view after its filters (its last sync).
+ */
+addRouteHook((app, ctx) => {
+  const f = ctx.flags;
+  const global = new GlobalBlocks(ctx.bucket, [ignoreDeletionMarkFilter(Number.POSITIVE_INFINITY), gatherNoCompactMarks(), gatherNoDownsampleMarks()]);
+  const c = ctx.compactor;
+  const loaded = (): BlocksView => ({
+    blocks: [...c.metas.values()], deletionMarks: c.deletionMarks, noCompactMarks: c.noCompact, noDownsampleMarks: c.noDownsample,
+    partial: [...c.partial.keys()], refreshedAt: c.lastSyncAt, err: c.halted ? `halted: ${errorMessage(c.halted)}` : null,
+  });
+  const page = blocksApp({
+    title: "thanots compactor",
+    label: f.get("bucket-web-label") ?? "",
+    flags: flagsMap(COMPACT_FLAGS, f),
+    disableAdminOperations: f.bool("disable-admin-operations"),
+    views: { global: () => global.view(), loaded },
+    ranges: c.cfg.ranges,
+    replicaLabels: c.cfg.replicaLabels,
+    mark: async (id, kind, detail) => {
+      await markBlockLogged(ctx.bucket, id, kind, { details: detail }, ctx.log);
+      await global.refresh().catch(() => {});
+    },
+  });
+  app.route("/", page);
+  void global.run({
+    intervalMs: parseDurationMs("block-viewer.global.sync-block-interval", f.get("block-viewer.global.sync-block-interval")!),
+    timeoutMs: parseDurationMs("block-viewer.global.sync-block-timeout", f.get("block-viewer.global.sync-block-timeout")!),
+    signal: ctx.signal, log: ctx.log,
+  });
+});
 
 export interface ParsedCompactFlags {
   cfg: CompactorConfig;
@@ -120,14 +165,8 @@ export async function parseCompactFlags(argv: string[]): Promise<{ f: ReturnType
   const strategy = f.get("block-discovery-strategy")!;
   if (strategy !== "concurrent" && strategy !== "recursive") throw new FlagError(`--block-discovery-strategy: unknown sync strategy ${strategy}`);
   const replicaLabels = f.all("deduplication.replica-label").flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
-  let relabel: RelabelConfig[] = [];
-  const rf = f.get("selector.relabel-config-file"), rc = f.get("selector.relabel-config");
-  if (rf && rc) throw new FlagError("compact: give either --selector.relabel-config-file or --selector.relabel-config, not both");
-  if (rf) {
-    let text: string;
-    try { text = await readFile(rf, "utf8"); } catch (e) { throw new FlagError(`--selector.relabel-config-file: read ${rf}: ${errorMessage(e)}`); }
-    relabel = parseSelectorRelabelConfig(text, rf);
-  } else if (rc) relabel = parseSelectorRelabelConfig(rc, "--selector.relabel-config");
+  const sel = await pathOrContent(f, "selector.relabel-config");
+  const relabel = parseSelectorRelabelConfig(sel.text, sel.what);
   let ranges: number[];
   try { ranges = compactionRanges(posIntOrZero("debug.max-compaction-level", f.get("debug.max-compaction-level")!)); } catch (e) { throw new FlagError(`get compaction levels: ${errorMessage(e)}`); }
   const retention = {
@@ -174,7 +213,7 @@ export async function parseCompactFlags(argv: string[]): Promise<{ f: ReturnType
       haltOnError: f.bool("debug.halt-on-error"),
       http: parseAddress("http-address", f.get("http-address")!),
       webDisabled: f.bool("web.disable"),
-      routePrefix: f.get("web.route-prefix")!,
+      routePrefix: routePrefix(f.get("web.route-prefix"), f.get("web.external-prefix")),
       logLevel,
     },
   };
@@ -264,7 +303,7 @@ export async function run(argv: string[]): Promise<number> {
   if (p.cfg.verticalCompaction || p.cfg.replicaLabels.length > 0) log("info", "vertical compaction is enabled", { "compact.enable-vertical-compaction": String(p.cfg.verticalCompaction) });
   if (p.cfg.ranges.length < 5) log("warn", "Max compaction level is lower than should be", { current: p.cfg.ranges.length - 1, default: 4 });
   for (const [k, v] of [["raw samples", p.cfg.retention.raw], ["5 min aggregated samples", p.cfg.retention.fiveMin], ["1 hour aggregated samples", p.cfg.retention.oneHour]] as const) {
-    if (v > 0) log("info", `retention policy of ${k} is enabled`, { duration: `${v / 1000}s` });
+    if (v > 0) log("info", `retention policy of ${k} is enabled`, { duration: goDuration(v) });
   }
 
   const reg = new Registry();
@@ -288,8 +327,8 @@ export async function run(argv: string[]): Promise<number> {
       app.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
       app.get("/-/healthy", (c) => c.text("OK\n"));
       app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
-      if (!p.webDisabled) for (const h of routeHooks) h(app, { compactor, prefix: p.routePrefix });
-      const srv = await listenHttp(app.fetch, p.http.hostname, p.http.port);
+      if (!p.webDisabled) for (const h of routeHooks) h(app, { compactor, prefix: p.routePrefix, bucket, flags: f, log, signal: ac.signal });
+      const srv = await listenHttp(withRoutePrefix(app.fetch, p.routePrefix, ""), p.http.hostname, p.http.port);
       http = srv;
       log("info", "listening for requests and metrics", { address: `${p.http.hostname}:${srv.port}` });
       ready = true;
@@ -304,6 +343,7 @@ export async function run(argv: string[]): Promise<number> {
     log("error", "compaction failed", { err: errorMessage(e) });
     return 1;
   } finally {
+    ac.abort(); // ends the blocks page's refresh loop too
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
     await http?.close();

@@ -6,9 +6,10 @@ import { createClient, type Interceptor, type Transport } from "@connectrpc/conn
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
+import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
 import { compressionSnappy } from "../../shared/rpc/snappy.ts";
 import { type ClientTlsConfig, clientSessionOptions, clientTlsStamp } from "../tls/client.ts";
-import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type StoreClient } from "../../shared/rpc/client.ts";
+import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type RulesClient, type StoreClient } from "../../shared/rpc/client.ts";
 
 export interface GrpcClientOptions {
   token?: string;
@@ -28,6 +29,8 @@ export interface GrpcClientOptions {
 export interface GrpcClients {
   store: StoreClient;
   info: InfoClient;
+  /** thanos.Rules (rulers, queriers, sidecars of Thanos). */
+  rules: RulesClient;
   /** Drop the HTTP/2 connection (in-flight calls fail). */
   close(): void;
 }
@@ -77,6 +80,7 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
   return {
     store: createClient(Store, t),
     info: createClient(Info, t),
+    rules: createClient(Rules, t),
     close: () => { for (const m of managers) m.abort(); managers.clear(); },
   };
 }

@@ -1,14 +1,14 @@
 // `bun run agent query`: the Prometheus HTTP API and PromQL over local blocks (read-only) and/or a
 // fan-out of StoreAPI endpoints with HA deduplication.
 // Flags follow Thanos' `thanos query` where they exist there.
-import { type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
+import { bearerToken, type FlagSpec, flagsHelp, parseAddress, parseFlags, FlagError } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
 import { parseTokens } from "../../shared/query/config.ts";
 import { startQueryServer } from "./server.ts";
 import { clientTlsFromFlags, compressionFromFlags, GRPC_CLIENT_FLAGS, GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
 import { parseResolverType } from "../discovery/dns.ts";
-import { routePrefix } from "./prefix.ts";
+import { routePrefix } from "../prefix.ts";
 import { readFile } from "node:fs/promises";
 import { PROGRAM } from "../program.ts";
 
@@ -31,7 +31,7 @@ async function fileText(flag: string, path: string): Promise<string> {
 
 export const FLAGS: FlagSpec[] = [
   { name: "http-address", help: "listen host:port for the HTTP API", default: "0.0.0.0:10902" },
-  { name: "grpc-address", help: "with --endpoint: also serve the fan-out as a gRPC StoreAPI (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
+  { name: "grpc-address", help: "also serve the querier's StoreAPI (its fan-out over every data source, local blocks included) as gRPC (HTTP/2) on host:port, for Go Thanos queriers (Connect/gRPC-Web are on the HTTP port)" },
   { name: "objstore.config-file", help: "with --endpoint: Thanos objstore YAML; the bucket's blocks become one more store, read in-process (the store gateway's bucket store)" },
   { name: "tsdb.path", help: "TSDB directory whose blocks to serve read-only (e.g. a Prometheus --storage.tsdb.path)" },
   { name: "query.lookback-delta", help: "how far back to look for a sample of an instant vector selector", default: "5m" },
@@ -52,6 +52,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "query.replica-label", help: "label telling HA replicas apart; series differing only in it are deduplicated; repeatable", repeatable: true },
   { name: "deduplication.func", help: "penalty (switch replica only at a gap; counter-aware) or chain (merge by timestamp, for aligned replicas)", default: "penalty" },
   { name: "query.partial-response", help: "answer with what the healthy stores have, plus warnings, when some fail (partial_response default)", boolean: true, default: "true" },
+  { name: "rule.partial-response", help: "the same for /api/v1/rules and /api/v1/alerts: a ruler that fails is a warning, not an error (--no-rule.partial-response: an error)", boolean: true, default: "true" },
   { name: "query.auto-downsampling", help: "use max_source_resolution=auto when a request does not say", boolean: true },
   { name: "query.dynamic-lookback-delta", help: "look back as far as the resolution a query may read (1h for 1h data) unless it sets lookback_delta", boolean: true, default: "true" },
   { name: "store.response-timeout", help: "deadline of one store's call; a store past it is a partial-response warning. 0s = none", default: "0s" },
@@ -101,8 +102,7 @@ export async function run(argv: string[]): Promise<number> {
   const tokensFile = f.get("endpoint.tokens-file");
   const storeTokens = parseTokens(tokensFile !== undefined ? await fileText("endpoint.tokens-file", tokensFile) : process.env[STORE_TOKENS_ENV],
     tokensFile !== undefined ? `--endpoint.tokens-file ${tokensFile}` : `$${STORE_TOKENS_ENV}`);
-  const tokenFile = f.get("http.bearer-token-file");
-  const httpToken = (tokenFile !== undefined ? await fileText("http.bearer-token-file", tokenFile) : process.env[QUERY_TOKEN_ENV] ?? "").trim();
+  const httpToken = await bearerToken("http.bearer-token-file", f.get("http.bearer-token-file"), QUERY_TOKEN_ENV);
   const srv = await startQueryServer({
     hostname: addr.hostname,
     port: addr.port,
@@ -116,13 +116,14 @@ export async function run(argv: string[]): Promise<number> {
     replicaLabels: f.all("query.replica-label"),
     dedupFunc,
     partialResponse: f.bool("query.partial-response"),
+    rulePartialResponse: f.bool("rule.partial-response"),
     autoDownsampling: f.bool("query.auto-downsampling"),
     dynamicLookbackDelta: f.bool("query.dynamic-lookback-delta"),
     storeTimeoutMs: durationFlag("store.response-timeout", f.get("store.response-timeout")!),
     infoTtlMs: durationFlag("store.info-ttl", f.get("store.info-ttl")!),
     maxSeriesPerStore: countFlag("store.limits.request-series", f.get("store.limits.request-series")!),
     maxStoreSamples: countFlag("store.limits.request-samples", f.get("store.limits.request-samples")!),
-    httpToken: httpToken || undefined,
+    httpToken,
     objstoreConfigFile: f.get("objstore.config-file"),
     grpcAddress: f.get("grpc-address") !== undefined ? parseAddress("grpc-address", f.get("grpc-address")!) : undefined,
     ...discovery,

@@ -1,12 +1,8 @@
-// The querier's HTTP side: the Prometheus query API (shared/api) over a set of data sources, served on
-// Bun (Bun.serve) or Node (@hono/node-server). With only --tsdb.path the API reads the local blocks
-// directly; with --endpoint the querier app (edge/querier) fans out to the StoreAPIs, the local blocks
-// (if any) being one more store, and adds dedup, partial response, /api/v1/stores and its own StoreAPI.
+// The querier on Bun (or Node): the querier app of shared/query/app.ts (the Prometheus query API with
+// Thanos' parameters, /api/v1/stores, the UI, the fan-out's own StoreAPI) over every data source given:
+// StoreAPI endpoints, a bucket, local blocks; plus the gRPC StoreAPI listener and metrics.
 
-import { Engine } from "../../shared/promql/engine.ts";
-import type { Querier } from "../../shared/storage/types.ts";
-import { createQueryApi, type RequestContext } from "../../shared/api/query-api.ts";
-import { mountUi } from "../../shared/ui/app.ts";
+import { CodedError } from "../../shared/encoding/errors.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
 import { createQuerierApp } from "../../shared/query/app.ts";
 import { fastCompressor } from "./compress.ts";
@@ -28,7 +24,7 @@ import { startDiscovery } from "../discovery/stores.ts";
 import type { ClientTlsConfig } from "../tls/client.ts";
 import type { ServerTlsConfig } from "../tls/server.ts";
 import { listenWeb } from "../web/listen.ts";
-import { withRoutePrefix } from "./prefix.ts";
+import { withRoutePrefix } from "../prefix.ts";
 
 export interface QueryConfig {
   hostname: string;
@@ -46,6 +42,8 @@ export interface QueryConfig {
   replicaLabels?: string[];
   dedupFunc?: DedupAlgorithm;
   partialResponse?: boolean;
+  /** --rule.partial-response (default true). */
+  rulePartialResponse?: boolean;
   autoDownsampling?: boolean;
   /** --query.dynamic-lookback-delta (default true). */
   dynamicLookbackDelta?: boolean;
@@ -79,73 +77,40 @@ export interface QueryConfig {
   log: Logger;
 }
 
-/** A source of data for queries: something that can hand out a Querier per request. */
-export interface QuerySource {
-  name: string;
-  querier(ctx: RequestContext): Querier | Promise<Querier>;
-  close(): Promise<void>;
-}
-
 export interface RunningQuery {
   port: number;
   close(): Promise<void>;
 }
 
-export async function localTsdbSource(dir: string): Promise<QuerySource & { blocks: number }> {
-  const local = await openLocalBlocks(dir);
-  return { name: `tsdb ${dir}`, blocks: local.blocks.length, querier: () => local.querier, close: () => local.close() };
-}
-
+/**
+ * The querier: the HTTP API and UI over the fan-out of every data source (remote StoreAPIs, the bucket,
+ * the local blocks as one more store), the fan-out itself served as a StoreAPI (Connect and gRPC-Web on
+ * the HTTP port, gRPC on --grpc-address) behind the same bearer token as /api/*. With only --tsdb.path,
+ * PromQL reads the blocks directly (no fan-out per query; what bench/promql.ts measures against
+ * Prometheus), and the fan-out over them is the StoreAPI, like any other data source's.
+ */
 export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
-  const anyEndpoint = [cfg.endpoints, cfg.strict, cfg.groups, cfg.strictGroups, cfg.sdFiles].some((l) => l !== undefined && l.length > 0);
-  if (anyEndpoint || cfg.objstoreConfigFile !== undefined) return await startFanoutServer(cfg);
-  const sources: QuerySource[] = [];
-  if (cfg.tsdbPath !== undefined) {
-    const src = await localTsdbSource(cfg.tsdbPath);
-    cfg.log.info("opened local blocks", { path: cfg.tsdbPath, blocks: src.blocks });
-    sources.push(src);
+  const sources = [...(cfg.endpoints ?? []), ...(cfg.strict ?? []), ...(cfg.groups ?? []), ...(cfg.strictGroups ?? [])];
+  const discovered = sources.length > 0 || (cfg.sdFiles ?? []).length > 0;
+  if (!discovered && cfg.objstoreConfigFile === undefined && cfg.tsdbPath === undefined) {
+    throw new CodedError("bad_data", "query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
   }
-  if (sources.length !== 1) {
-    throw Object.assign(new Error("query: exactly one data source is supported so far (give --tsdb.path)"), { code: "bad_data" });
-  }
-  const engine = new Engine({ lookbackDelta: cfg.lookbackDeltaMs, maxSamples: cfg.maxSamples, timeoutMs: cfg.timeoutMs });
-  const api = createQueryApi({
-    engine,
-    querier: (ctx) => sources[0]!.querier(ctx),
-    buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
-    compress: fastCompressor,
-  });
-  mountUi(api); // the query page at `/` (shared/ui)
-  const listening = await listenWeb(withMetrics(withRoutePrefix(api.fetch, cfg.routePrefix ?? "")), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
-  cfg.log.info("listening for HTTP", { address: `${cfg.hostname}:${listening.port}` });
-  return {
-    port: listening.port,
-    close: async () => {
-      await listening.close();
-      await Promise.all(sources.map((s) => s.close()));
-    },
-  };
-}
-
-/** --endpoint given: the querier app over remote stores plus the local blocks as one more store. */
-async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
   const extra: StoreEndpoint[] = [];
-  let closeLocal = async () => {};
+  let local: Awaited<ReturnType<typeof openLocalBlocks>> | null = null;
   if (cfg.tsdbPath !== undefined) {
-    const local = await openLocalBlocks(cfg.tsdbPath);
+    local = await openLocalBlocks(cfg.tsdbPath);
     cfg.log.info("opened local blocks", { path: cfg.tsdbPath, blocks: local.blocks.length });
     extra.push(blocksEndpoint(`tsdb ${cfg.tsdbPath}`, local.querier));
-    closeLocal = () => local.close();
   }
   if (cfg.objstoreConfigFile !== undefined) {
     const bkt = await bucketFromConfigFile(cfg.objstoreConfigFile);
     extra.push(bucketStoreEndpoint(bkt));
     cfg.log.info("bucket blocks served in-process", { bucket: bkt.name });
   }
+  const localOnly = local !== null && !discovered && cfg.objstoreConfigFile === undefined ? local : null;
   // Every endpoint form (shared/discovery): gRPC targets over HTTP/2 (TLS and compression as the
   // --grpc-client-* flags say), http(s) targets over Connect/gRPC-Web; DNS forms and file SD kept up to date.
   const tokens = cfg.storeTokens ?? {};
-  const sources = [...(cfg.endpoints ?? []), ...(cfg.strict ?? []), ...(cfg.groups ?? []), ...(cfg.strictGroups ?? [])];
   checkEndpointTokens({ ...defaultQuerierSettings(), endpoints: sources, endpointTokens: tokens }, "query: --endpoint.tokens-file", "the --endpoint flags");
   const c = buildQuerier({
     endpoints: [],
@@ -154,6 +119,7 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     replicaLabels: cfg.replicaLabels ?? [],
     dedupFunc: cfg.dedupFunc ?? "penalty",
     partialResponse: cfg.partialResponse ?? true,
+    rulePartialResponse: cfg.rulePartialResponse ?? true,
     queryToken: cfg.httpToken,
     storeTimeoutMs: cfg.storeTimeoutMs ?? 0,
     infoTtlMs: cfg.infoTtlMs ?? 30_000,
@@ -171,26 +137,28 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     }
     return { endpoint: remoteStore(t.target, { name: t.name, token, protocol: cfg.protocol }), close: () => {} };
   };
-  const discovery = await startDiscovery({
-    flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
-    sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
-    resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, apply: (eps) => c.proxy.setEndpoints(eps), fixed: extra, log: cfg.log,
-  });
+  const discovery = discovered
+    ? await startDiscovery({
+      flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
+      sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
+      resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, apply: (eps) => c.proxy.setEndpoints(eps), fixed: extra, log: cfg.log,
+    })
+    : null;
   const app = createQuerierApp({
     ...c.app,
     proxy: c.proxy,
-    dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true,
+    ...(localOnly ? { querier: () => localOnly.querier, dynamicLookbackDelta: false } : { dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true }),
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
   });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {
-    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
-    cfg.log.info("listening for gRPC (StoreAPI of the fan-out)", { address: grpc.address });
+    grpc = await startGrpcServer({ store: c.proxy, info: c.proxy, rules: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
+    cfg.log.info("listening for gRPC (StoreAPI of the querier)", { address: grpc.address });
   }
   const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status()), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
-  cfg.log.info("listening for HTTP (fan-out)", {
+  cfg.log.info(localOnly ? "listening for HTTP (local blocks)" : "listening for HTTP (fan-out)", {
     address: `${cfg.hostname}:${listening.port}`, stores: c.proxy.endpoints.map((e) => e.name).join(","), prefix: cfg.routePrefix || "/",
     replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
   });
@@ -199,8 +167,8 @@ async function startFanoutServer(cfg: QueryConfig): Promise<RunningQuery> {
     close: async () => {
       await listening.close();
       await grpc?.close();
-      discovery.stop();
-      await closeLocal();
+      discovery?.stop();
+      await local?.close();
     },
   };
 }

@@ -15,7 +15,7 @@ import { Hono } from "hono";
 import { GrpcStatus } from "../../shared/encoding/errors.ts";
 import type { CallOutcome, StoreApiServices } from "../../shared/rpc/store.ts";
 import { mountStoreApi } from "../../shared/rpc/server.ts";
-import { flagsHelp, parseDurationMs } from "../flags.ts";
+import { bearerToken, flagsHelp, parseDurationMs } from "../flags.ts";
 import { directBodyWriter, type Listening } from "../http.ts";
 import { startGrpcServer } from "../grpc/server.ts";
 import { newLogger, type Logger } from "../log.ts";
@@ -92,15 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   if (cfg.help) { console.log(HELP); return 0; }
   const log = newLogger({ level: cfg.logLevel }).with({ component: "sidecar" });
 
-  let bearerToken: string | undefined = process.env[TOKEN_ENV] || undefined;
-  if (cfg.bearerTokenFile) {
-    try {
-      bearerToken = (await readFile(cfg.bearerTokenFile, "utf8")).trim();
-    } catch (e) {
-      throw new CodedError("bad_data", `--grpc-server.bearer-token-file: read ${cfg.bearerTokenFile}: ${errorMessage(e)}`);
-    }
-    if (!bearerToken) throw new CodedError("bad_data", `--grpc-server.bearer-token-file: ${cfg.bearerTokenFile} is empty`);
-  }
+  const token = await bearerToken("grpc-server.bearer-token-file", cfg.bearerTokenFile, TOKEN_ENV);
 
   const reg = new Registry();
   const m = {
@@ -127,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   // The shared server stack on both ports: the same auth, call counting and error mapping for every
   // call, the fast path (store.seriesEnveloped) included. No compression: XOR chunks barely compress,
   // and gzip per message cost a third of a Series call's CPU in profiles.
-  const serve = { token: bearerToken, observe: countCalls(m.requests, log) };
+  const serve = { token, observe: countCalls(m.requests, log) };
 
   const listeners: Listening[] = [];
   const timers: ReturnType<typeof setInterval>[] = [];

@@ -2,13 +2,12 @@
 // (node:http2, for Go Thanos queriers and grpc clients) and on the HTTP port (Connect + gRPC-Web, with
 // /metrics, /-/healthy, /-/ready). Blocks are re-discovered every --sync-block-duration.
 
-import { readFile } from "node:fs/promises";
 import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
 import { BucketStore } from "../../shared/bucketstore/store.ts";
 import type { StoreApiServices } from "../../shared/rpc/store.ts";
 import { mountStoreApi } from "../../shared/rpc/server.ts";
-import { FlagError, type FlagSpec, flagsHelp, nonNegInt, parseAddress, parseBytes, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
+import { bearerToken, FlagError, type FlagSpec, flagsHelp, nonNegInt, parseAddress, parseBytes, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
@@ -60,17 +59,13 @@ export async function run(argv: string[]): Promise<number> {
   let level;
   try { level = parseLevel(f.get("log.level")!); } catch (e) { throw new FlagError(`--log.level: ${(e as Error).message}`); }
   const log = newLogger({ level }).with({ component: "store" });
+  const token = await bearerToken("grpc-server.bearer-token-file", f.get("grpc-server.bearer-token-file"), STORE_TOKEN_ENV);
   const bucket = await bucketFromFlags(f, "store");
   if (!bucket) throw new FlagError("store: --objstore.config-file or --objstore.config is required");
   const grpcAddr = parseAddress("grpc-address", f.get("grpc-address")!);
   const httpAddr = parseAddress("http-address", f.get("http-address")!);
   const grpcTls = serverTlsFromFlags(f);
   const syncEvery = parseDurationMs("sync-block-duration", f.get("sync-block-duration")!);
-  let token = process.env[STORE_TOKEN_ENV] || undefined;
-  const tf = f.get("grpc-server.bearer-token-file");
-  if (tf) {
-    try { token = (await readFile(tf, "utf8")).trim(); } catch (e) { throw new FlagError(`--grpc-server.bearer-token-file: read ${tf}: ${errorMessage(e)}`); }
-  }
 
   const store = new BucketStore({
     bucket,

@@ -10,6 +10,7 @@
 //   STORE_TIMEOUT     per-store call deadline, e.g. 30s (default none)
 //   INFO_TTL          how long a store's Info is trusted, e.g. 30s
 //   PARTIAL_RESPONSE  true (default) or false: the partial_response default
+//   RULE_PARTIAL_RESPONSE  true (default) or false: the same for /api/v1/rules and /api/v1/alerts
 //   LOOKBACK_DELTA, QUERY_TIMEOUT, MAX_SAMPLES   engine settings
 
 import { CodedError } from "../../shared/encoding/errors.ts";
@@ -48,6 +49,9 @@ export function settingsFromEnv(env: Env): QuerierSettings {
   const pr = set(env, "PARTIAL_RESPONSE");
   if (pr !== undefined && pr !== "true" && pr !== "false") throw new CodedError("bad_data", `PARTIAL_RESPONSE ${JSON.stringify(pr)}: want true or false`);
   s.partialResponse = pr !== "false";
+  const rpr = set(env, "RULE_PARTIAL_RESPONSE");
+  if (rpr !== undefined && rpr !== "true" && rpr !== "false") throw new CodedError("bad_data", `RULE_PARTIAL_RESPONSE ${JSON.stringify(rpr)}: want true or false`);
+  s.rulePartialResponse = rpr !== "false";
   s.queryToken = set(env, "QUERY_TOKEN");
   s.storeTimeoutMs = duration(env, "STORE_TIMEOUT") ?? 0;
   s.infoTtlMs = duration(env, "INFO_TTL");

@@ -6,7 +6,7 @@ import { checkEndpointTokens, parseDedupFunc, parseProtocol, type QuerierSetting
 
 export const FLAG_NAMES = [
   "endpoint", "endpoint.protocol", "query.replica-label", "deduplication.func", "store.response-timeout", "store.info-ttl",
-  "query.lookback-delta", "query.timeout", "query.max-samples", "query.partial-response", "http-address",
+  "query.lookback-delta", "query.timeout", "query.max-samples", "query.partial-response", "rule.partial-response", "http-address",
 ];
 const REPEATABLE = new Set(["endpoint", "query.replica-label"]);
 
@@ -34,8 +34,10 @@ export function settingsWithFlags(base: QuerierSettings, argv: readonly string[]
     const eq = name.indexOf("=");
     if (eq >= 0) { value = name.slice(eq + 1); name = name.slice(0, eq); }
     if (name === "no-query.partial-response") { s.partialResponse = false; continue; }
+    if (name === "no-rule.partial-response") { s.rulePartialResponse = false; continue; }
     if (!FLAG_NAMES.includes(name)) fail(`unknown flag --${name} (flags: ${list})`);
     if (name === "query.partial-response" && value === undefined) { s.partialResponse = true; continue; }
+    if (name === "rule.partial-response" && value === undefined) { s.rulePartialResponse = true; continue; }
     if (value === undefined) {
       if (i + 1 >= argv.length) fail(`flag --${name} needs a value`);
       value = argv[++i]!;
@@ -62,6 +64,10 @@ export function settingsWithFlags(base: QuerierSettings, argv: readonly string[]
       case "query.partial-response":
         if (value !== "true" && value !== "false") fail(`--query.partial-response: ${JSON.stringify(value)}: want true or false`);
         s.partialResponse = value === "true";
+        break;
+      case "rule.partial-response":
+        if (value !== "true" && value !== "false") fail(`--rule.partial-response: ${JSON.stringify(value)}: want true or false`);
+        s.rulePartialResponse = value === "true";
         break;
       case "http-address": httpAddress = value; break;
     }

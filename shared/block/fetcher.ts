@@ -21,7 +21,7 @@ import { ulidTime } from "../tsdb/ulid.ts";
 import { readBucketIndex } from "./bucketindex.ts";
 import { type Discovered, listBucketBlocks } from "./listing.ts";
 import { type DeletionMark, MARKER_FILES, type MarkerKind, type MarkerOf, type NoCompactMark, type NoDownsampleMark, readMarker } from "./markers.ts";
-import { type RelabelConfig, relabelKeep } from "./relabel.ts";
+import { parseRelabelConfigs, relabel, type RelabelConfig } from "../labels/relabel.ts";
 
 export type { Discovered };
 
@@ -120,6 +120,21 @@ export function timePartitionFilter(minTime: number, maxTime: number): MetaFilte
 /** Special label carrying the block's ULID during label sharding. */
 export const BLOCK_ID_LABEL = "__block_id";
 
+/** Relabel actions a block selector may use (Thanos' SelectorSupportedRelabelActions). */
+export const SELECTOR_RELABEL_ACTIONS: ReadonlySet<string> = new Set(["keep", "drop", "hashmod"]);
+
+/**
+ * --selector.relabel-config as Thanos' block.ParseRelabelConfig reads it: Prometheus 3.x relabelling
+ * (what Thanos v0.41 links), yaml.v2 non-strict, only keep, drop and hashmod; errors name `what`.
+ */
+export function parseSelectorRelabelConfig(text: string, what = "--selector.relabel-config"): RelabelConfig[] {
+  try {
+    return parseRelabelConfigs(text, { prometheus3: true, strict: false, wrapErrors: true, actions: SELECTOR_RELABEL_ACTIONS });
+  } catch (e) {
+    throw new CodedError("bad_data", `${what}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
 /** Thanos' LabelShardedMetaFilter: relabel {__block_id, external labels}; dropped blocks are excluded. */
 export function labelShardFilter(rules: readonly RelabelConfig[]): MetaFilter {
   return {
@@ -127,9 +142,8 @@ export function labelShardFilter(rules: readonly RelabelConfig[]): MetaFilter {
     async filter(metas, ctx) {
       if (rules.length === 0) return;
       for (const [id, m] of metas) {
-        const ls = new Map<string, string>([[BLOCK_ID_LABEL, id]]);
-        for (const [k, v] of Object.entries(m.thanos?.labels ?? {})) ls.set(k, v);
-        if (relabelKeep(ls, rules)) continue;
+        const ls: Label[] = [{ name: BLOCK_ID_LABEL, value: id }, ...externalLabels(m)].sort((a, b) => compareStrings(a.name, b.name));
+        if (relabel(ls, rules) !== null) continue;
         count(ctx.synced, SyncedState.LabelExcluded);
         metas.delete(id);
       }
@@ -403,6 +417,10 @@ export interface FetchResult {
   synced: Map<string, number>;
   modified: Map<string, number>;
   source: "index" | "listing";
+  /** Every block with a readable meta.json, before the filters (Thanos' "cached" count). */
+  all: BlockMeta[];
+  /** Marker files per block, when the listing read the block folders. */
+  markers?: Map<string, Set<string>>;
 }
 
 export interface MetaFetcherOptions {
@@ -474,7 +492,8 @@ export class MetaFetcher {
     return {
       metas: r.metas, partial: d.partial, problems: [...d.problems, ...r.ctx.warnings], incomplete: d.incomplete,
       deletionMarks: r.ctx.deletionMarks, noCompactMarks: r.ctx.noCompactMarks, noDownsampleMarks: r.ctx.noDownsampleMarks,
-      duplicates: r.ctx.duplicates, synced, modified: r.ctx.modified, source: d.source,
+      duplicates: r.ctx.duplicates, synced, modified: r.ctx.modified, source: d.source, all: d.metas,
+      ...(d.markers ? { markers: d.markers } : {}),
     };
   }
 }

@@ -14,6 +14,7 @@ import { CodedError, errorMessage } from "../encoding/errors.ts";
 import { isNotFound, type Bucket } from "../objstore/bucket.ts";
 import { DELETION_MARK_FILE } from "../objstore/block.ts";
 import { isUlid } from "../tsdb/ulid.ts";
+import type { LogFn } from "./log.ts";
 
 export { DELETION_MARK_FILE };
 export const NO_COMPACT_MARK_FILE = "no-compact-mark.json";
@@ -124,4 +125,31 @@ export async function markBlock<K extends MarkerKind>(bkt: Bucket, id: string, k
 export async function unmarkBlock(bkt: Bucket, id: string, kind: MarkerKind): Promise<void> {
   if (!isUlid(id)) throw new CodedError("bad_data", `unmark block ${JSON.stringify(id)}: not a block ULID`);
   await bkt.delete(`${id}/${MARKER_FILES[kind]}`);
+}
+
+/** Thanos' log texts of block.MarkFor* (the no-downsample "exists" text says "no deletion", as Thanos'). */
+const MARK_LOG: Record<MarkerKind, { done: string; exists: string }> = {
+  "deletion": { done: "block has been marked for deletion", exists: "requested to mark for deletion, but file already exists; this should not happen; investigate" },
+  "no-compact": { done: "block has been marked for no compaction", exists: "requested to mark for no compaction, but file already exists; this should not happen; investigate" },
+  "no-downsample": { done: "block has been marked for no downsample", exists: "requested to mark for no deletion, but file already exists; this should not happen; investigate" },
+};
+
+/** markBlock with Thanos' block.MarkFor* log lines (an existing marker is a warning, not an error). */
+export async function markBlockLogged<K extends MarkerKind>(bkt: Bucket, id: string, kind: K, o: MarkOptions, log: LogFn): Promise<MarkerOf[K] | null> {
+  const m = await markBlock(bkt, id, kind, o);
+  if (m) log("info", MARK_LOG[kind].done, { block: id });
+  else log("warn", MARK_LOG[kind].exists, { err: `file ${id}/${MARKER_FILES[kind]} already exists in bucket` });
+  return m;
+}
+
+/** Thanos' block.RemoveMark: a missing marker is a warning; returns whether one was removed. */
+export async function unmarkBlockLogged(bkt: Bucket, id: string, kind: MarkerKind, log: LogFn): Promise<boolean> {
+  const key = `${id}/${MARKER_FILES[kind]}`;
+  if (!(await bkt.exists(key))) {
+    log("warn", "requested to remove the mark, but file does not exist", { err: `file ${key} does not exist in bucket` });
+    return false;
+  }
+  await unmarkBlock(bkt, id, kind);
+  log("info", "mark has been removed from the block", { block: id });
+  return true;
 }

@@ -83,6 +83,12 @@ const TWO32 = 4294967296;
 export interface XorAppenderOptions {
   /** Keep the trailing 0x00 Prometheus <= 2.54 leaves after a byte-aligned whole-byte write (default true; false: 3.x layout). */
   goPad?: boolean;
+  /**
+   * Bytes the buffer starts with (default 256: a full 120-sample chunk rarely regrows). The head of a
+   * TSDB keeps one open appender per series, most holding a few samples (a ruler's ALERTS series), so
+   * it starts small: 64 bytes cut its heap by ~200 bytes per series.
+   */
+  initialBytes?: number;
 }
 
 export class XorAppender {
@@ -101,7 +107,7 @@ export class XorAppender {
   private readonly goPad: boolean;
 
   constructor(opts: XorAppenderOptions = {}) {
-    this.buf = new Uint8Array(256);
+    this.buf = new Uint8Array(Math.max(16, opts.initialBytes ?? 256));
     this.goPad = opts.goPad ?? true;
   }
 

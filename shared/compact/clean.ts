@@ -4,12 +4,14 @@
 // `tools bucket cleanup|retention`.
 
 import { errorMessage } from "../encoding/errors.ts";
+import { goDuration } from "../encoding/gotext.ts";
 import type { Bucket } from "../objstore/bucket.ts";
 import { deleteBlock } from "../objstore/block.ts";
 import type { BlockMeta } from "../tsdb/meta.ts";
 import { ulidTime } from "../tsdb/ulid.ts";
-import { type DeletionMark, markBlock, readMarker } from "../block/markers.ts";
-import type { LogFn } from "./log.ts";
+import { type DeletionMark, markBlockLogged, readMarker } from "../block/markers.ts";
+import { timeString } from "../template/gotime.ts";
+import { type LogFn, nopLog } from "../block/log.ts";
 
 /** Thanos' PartialUploadThresholdAge: a block folder without meta.json this old is an aborted upload. */
 export const PARTIAL_UPLOAD_THRESHOLD_MS = 48 * 3600e3;
@@ -32,6 +34,7 @@ async function eachLimit<T>(items: T[], n: number, fn: (x: T) => Promise<void>):
  * the mark last. Returns the ids deleted and the errors (one per block that failed).
  */
 export async function deleteMarkedBlocks(bkt: Bucket, marks: Iterable<DeletionMark>, deleteDelayMs: number, now: number, o: { log?: LogFn; counters?: CleanCounters } = {}): Promise<{ deleted: string[]; errors: Error[] }> {
+  o.log?.("info", "started cleaning of blocks marked for deletion");
   const due = [...marks].filter((m) => (now - m.deletion_time * 1000) / 1000 > deleteDelayMs / 1000);
   const deleted: string[] = [], errors: Error[] = [];
   await eachLimit(due, 32, async (m) => {
@@ -45,6 +48,7 @@ export async function deleteMarkedBlocks(bkt: Bucket, marks: Iterable<DeletionMa
       errors.push(new Error(`delete block ${m.id}: ${errorMessage(e)}`, { cause: e }));
     }
   });
+  o.log?.("info", "cleaning of blocks marked for deletion done");
   return { deleted: deleted.sort(), errors };
 }
 
@@ -94,7 +98,7 @@ export async function cleanAbortedPartialUploads(
       await deleteBlock(bkt, id);
       o.counters?.cleaned?.();
       deleted.push(id);
-      o.log?.("info", "deleted aborted partial upload", { block: id, thresholdAge: "48h0m0s" });
+      o.log?.("info", "deleted aborted partial upload", { block: id, thresholdAge: goDuration(PARTIAL_UPLOAD_THRESHOLD_MS) });
     } catch (e) {
       o.counters?.failed?.();
       o.log?.("warn", "failed to delete aborted partial upload; will retry in next iteration", { block: id, err: errorMessage(e) });
@@ -127,23 +131,10 @@ export async function applyRetention(bkt: Bucket, metas: Iterable<BlockMeta>, r:
   const out: DeletionMark[] = [];
   for (const m of blocksPastRetention(metas, r, now)) {
     const ret = retentionFor(r, m.thanos?.downsample?.resolution ?? 0);
-    o.log?.("info", "applying retention: marking block for deletion", { id: m.ulid, maxTime: new Date(Math.trunc(m.maxTime / 1000) * 1000).toISOString() });
-    const mark = await markBlock(bkt, m.ulid, "deletion", { details: `block exceeding retention of ${goDuration(ret)}`, now });
+    const log = o.log ?? nopLog;
+    log("info", "applying retention: marking block for deletion", { id: m.ulid, maxTime: timeString(Math.trunc(m.maxTime / 1000) * 1000) });
+    const mark = await markBlockLogged(bkt, m.ulid, "deletion", { details: `block exceeding retention of ${goDuration(ret)}`, now }, log);
     if (mark) { out.push(mark); o.marked?.(mark); }
   }
   return out;
-}
-
-/** Go's time.Duration.String() for whole milliseconds: "336h0m0s", "1h30m0s", "1.5s". */
-export function goDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const neg = ms < 0;
-  let x = Math.abs(ms);
-  if (x < 1000) return `${neg ? "-" : ""}${x}ms`;
-  const h = Math.floor(x / 3600e3); x -= h * 3600e3;
-  const m = Math.floor(x / 60e3); x -= m * 60e3;
-  const s = x / 1000;
-  const sec = Number.isInteger(s) ? `${s}s` : `${s.toFixed(3).replace(/0+$/, "")}s`;
-  const out = h > 0 ? `${h}h${m}m${sec}` : m > 0 ? `${m}m${sec}` : sec;
-  return (neg ? "-" : "") + out;
 }

@@ -18,6 +18,7 @@
 // collection. Every change also goes into the bucket index (docs/bucket-index.md).
 
 import { errorCode, errorMessage } from "../encoding/errors.ts";
+import { goDuration } from "../encoding/gotext.ts";
 import type { Bucket } from "../objstore/bucket.ts";
 import { uploadBlock, META_FILE } from "../objstore/block.ts";
 import { rebuildBucketIndex, updateBucketIndex, type UpdateBucketIndexOptions } from "../block/bucketindex.ts";
@@ -26,8 +27,9 @@ import {
   MetaFetcher, type MetaCache, type MetaFilter, replicaLabelRemover, timePartitionFilter,
 } from "../block/fetcher.ts";
 import { anyHealthError, criticalError, type HealthStats, indexHealthStats, indexStatsOf, issue347Error, outOfOrderChunksError, outOfOrderLabelsError } from "../block/health.ts";
-import { type DeletionMark, markBlock, type MarkerKind, MARKER_FILES, type NoCompactMark, type NoDownsampleMark } from "../block/markers.ts";
-import type { RelabelConfig } from "../block/relabel.ts";
+import { overlappingBlocks, overlapsString } from "../block/overlaps.ts";
+import { type DeletionMark, markBlockLogged, type MarkerKind, MARKER_FILES, type NoCompactMark, type NoDownsampleMark } from "../block/markers.ts";
+import type { RelabelConfig } from "../labels/relabel.ts";
 import { encodeBlockMeta, type BlockMeta, type ThanosMeta } from "../tsdb/meta.ts";
 import { newUlid } from "../tsdb/ulid.ts";
 import { compactBlocks } from "./blocks.ts";
@@ -35,7 +37,7 @@ import { applyRetention, cleanAbortedPartialUploads, deleteMarkedBlocks, type Re
 import { downsampleBlock } from "./downsample.ts";
 import { combineErrors, haltError, isHaltError, isRetryError, retryError, wrapError } from "./errors.ts";
 import { byMinTime, groupBlocks, labelsRecord, type Group } from "./group.ts";
-import type { LogFn } from "./log.ts";
+import type { LogFn } from "../block/log.ts";
 import { type MergeMode } from "./merge.ts";
 import type { CompactorMetrics } from "./metrics.ts";
 import { newPlanner, type Planner } from "./planner.ts";
@@ -109,6 +111,11 @@ export interface CompactorDeps {
   now?: () => number;
   /** A full garbage collection of the runtime, run every few thousand series of a compaction (see CompactOptions.collect). */
   collect?: () => void;
+  /**
+   * Meta filters instead of the compactor's (the bucket tools reuse the compactor's steps with the
+   * filters Thanos gives them: cleanup, retention, the standalone downsampler).
+   */
+  filters?: MetaFilter[];
 }
 
 /** Thanos' startup checks of --retention.* against downsampling. Returns an error message or null. */
@@ -147,6 +154,8 @@ export class Compactor {
   private readonly vertical: boolean;
   /** Set when a halt error happened (the caller decides to halt or exit). */
   halted: Error | null = null;
+  /** When the last successful sync finished (ms), or null. */
+  lastSyncAt: number | null = null;
 
   constructor(cfg: Partial<CompactorConfig>, private readonly d: CompactorDeps) {
     this.cfg = { ...DEFAULT_CONFIG, ...cfg };
@@ -156,7 +165,7 @@ export class Compactor {
       throw new Error("penalty based deduplication needs at least one replica label specified");
     }
     this.merge = this.cfg.dedupFunc === "penalty" ? "penalty" : "compact";
-    const filters: MetaFilter[] = [
+    const filters: MetaFilter[] = d.filters ?? [
       timePartitionFilter(this.cfg.minTime, this.cfg.maxTime),
       labelShardFilter(this.cfg.relabel),
       consistencyDelayFilter(this.cfg.consistencyDelayMs),
@@ -165,7 +174,7 @@ export class Compactor {
       deduplicateFilter(),
       gatherNoCompactMarks(),
     ];
-    if (!this.cfg.downsamplingDisabled) filters.push(gatherNoDownsampleMarks());
+    if (!this.cfg.downsamplingDisabled && !d.filters) filters.push(gatherNoDownsampleMarks());
     this.fetcher = new MetaFetcher(d.bkt, { filters, concurrency: this.cfg.blockMetaFetchConcurrency, cache: d.metaCache, now: this.now });
     this.planner = newPlanner({
       ranges: this.cfg.ranges,
@@ -187,6 +196,7 @@ export class Compactor {
   /** Fetch every block's meta through the filters; an incomplete view is a retry error. */
   async syncMetas(): Promise<void> {
     this.d.metrics.metaSyncs.inc();
+    const t0 = this.now();
     let r;
     try {
       r = await this.fetcher.fetch();
@@ -201,12 +211,14 @@ export class Compactor {
       throw retryError(`sync: incomplete view: meta.json of ${r.incomplete.length} blocks could not be read (${r.incomplete.slice(0, 3).join(", ")}${r.incomplete.length > 3 ? ", …" : ""})`);
     }
     this.metas = r.metas;
+    this.lastSyncAt = this.now();
     this.partial = r.partial;
     this.deletionMarks = r.deletionMarks;
     this.noCompact = r.noCompactMarks;
     this.noDownsample = r.noDownsampleMarks;
     this.duplicates = r.duplicates;
-    this.log("debug", "successfully synchronized block metadata", { returned: r.metas.size, partial: r.partial.size });
+    const ms = this.now() - t0;
+    this.log("info", "successfully synchronized block metadata", { component: "block.BaseFetcher", duration: goDuration(ms), duration_ms: ms, cached: r.all.length, returned: r.metas.size, partial: r.partial.size });
   }
 
   private pendingIndex: { add: BlockMeta[]; remove: string[]; marks: DeletionMark[] } = { add: [], remove: [], marks: [] };
@@ -242,15 +254,11 @@ export class Compactor {
     return this.cfg.relabel.length > 0 || this.cfg.minTime > THANOS_MIN_TIME || this.cfg.maxTime < THANOS_MAX_TIME;
   }
 
-  /** Put a marker, counting it as Thanos does; returns whether a new marker was written. */
+  /** Put a marker, counting and logging it as Thanos does; returns whether a new marker was written. */
   private async mark(id: string, kind: MarkerKind, details: string, reason?: string, index = true): Promise<DeletionMark | null> {
-    const m = await markBlock(this.d.bkt, id, kind, { details, reason, now: this.now() });
-    if (!m) {
-      this.log("warn", `requested to mark for ${kind === "deletion" ? "deletion" : kind === "no-compact" ? "no compaction" : "no downsample"}, but file already exists; this should not happen; investigate`, { block: id });
-      return null;
-    }
+    const m = await markBlockLogged(this.d.bkt, id, kind, { details, reason, now: this.now() }, (lv, msg, kv) => this.log(lv, msg, { ...kv, ...(reason && lv === "info" ? { reason } : {}) }));
+    if (!m) return null;
     this.d.metrics.blocksMarked.inc({ marker: MARKER_FILES[kind], reason: kind === "deletion" ? "" : reason ?? "" });
-    this.log("info", `block has been marked for ${kind === "deletion" ? "deletion" : kind === "no-compact" ? "no compaction" : "no downsample"}`, { block: id, ...(reason ? { reason } : {}) });
     if (kind === "no-compact") this.noCompact.set(id, m as unknown as NoCompactMark);
     if (kind === "deletion") {
       this.deletionMarks.set(id, m as DeletionMark);
@@ -260,7 +268,7 @@ export class Compactor {
   }
 
   /** Blocks marked longer ago than --delete-delay, deleted. */
-  private async deleteMarked(): Promise<Set<string>> {
+  async deleteMarked(): Promise<Set<string>> {
     const r = await deleteMarkedBlocks(this.d.bkt, this.deletionMarks.values(), this.cfg.deleteDelayMs, this.now(), {
       log: this.d.log,
       counters: { cleaned: () => this.d.metrics.blocksCleaned.inc(), failed: () => this.d.metrics.blockCleanupFailures.inc() },
@@ -344,16 +352,10 @@ export class Compactor {
     }
   }
 
-  /** tsdb.OverlappingBlocks over metas sorted by minTime: a description, or null. */
+  /** tsdb.OverlappingBlocks over the metas sorted by minTime: Overlaps.String(), or null. */
   private static overlaps(metas: BlockMeta[]): string | null {
-    const s = [...metas].sort(byMinTime);
-    const out: string[] = [];
-    let maxT = -Infinity, last: BlockMeta | null = null;
-    for (const m of s) {
-      if (last && m.minTime < maxT) out.push(`[mint: ${m.minTime}, maxt: ${Math.min(maxT, m.maxTime)}]: <ulid: ${last.ulid}, mint: ${last.minTime}, maxt: ${last.maxTime}>, <ulid: ${m.ulid}, mint: ${m.minTime}, maxt: ${m.maxTime}>`);
-      if (m.maxTime > maxT) { maxT = m.maxTime; last = m; }
-    }
-    return out.length ? out.join("; ") : null;
+    const o = overlappingBlocks([...metas].sort(byMinTime));
+    return o.length > 0 ? overlapsString(o) : null;
   }
 
   /** Thanos Group.Compact: one planned compaction of a group. Returns whether to run the group again. */
@@ -735,7 +737,7 @@ export interface RunOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-const defaultSleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+export const defaultSleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   if (signal.aborted) return resolve();
   const t = setTimeout(() => { signal.removeEventListener("abort", done); resolve(); }, ms);
   const done = () => { clearTimeout(t); resolve(); };

@@ -204,9 +204,6 @@ function keyOf(d: DesiredStore): string {
   return `${d.members ? "group" : d.transport} ${d.name}`;
 }
 
-/** What a store's Series stream yields (whatever StoreEndpoint says it is). */
-type Frame = StoreEndpoint["series"] extends (...a: never[]) => AsyncIterable<infer F> ? F : never;
-
 /** Thanos' endpoint-group retry policy: 3 attempts, on UNAVAILABLE. */
 const GROUP_ATTEMPTS = 3;
 
@@ -266,14 +263,23 @@ export class GroupEndpoint implements StoreEndpoint {
   labelNames: StoreEndpoint["labelNames"] = (req, signal) => this.unary((ep) => ep.labelNames(req, signal));
   labelValues: StoreEndpoint["labelValues"] = (req, signal) => this.unary((ep) => ep.labelValues(req, signal));
 
-  series: StoreEndpoint["series"] = (req, signal) => {
+  series: StoreEndpoint["series"] = (req, signal) => this.stream((ep) => ep.series(req, signal));
+
+  /** The members' Rules (a group of rulers, or of queriers); members that cannot serve rules fail the call. */
+  rules: NonNullable<StoreEndpoint["rules"]> = (req, signal) => this.stream((ep) => {
+    if (!ep.rules) throw new CodedError("unavailable", `endpoint ${ep.name} does not serve thanos.Rules`);
+    return ep.rules(req, signal);
+  });
+
+  /** A streaming call on the next member, retried on another when unavailable before anything arrived. */
+  private stream<T>(call: (ep: StoreEndpoint) => AsyncIterable<T>): AsyncIterable<T> {
     const self = this;
-    return (async function* (): AsyncGenerator<Frame> {
+    return (async function* (): AsyncGenerator<T> {
       let last: unknown;
       for (const ep of self.pick()) {
         let sent = false;
         try {
-          for await (const m of ep.series(req, signal)) { sent = true; yield m; }
+          for await (const m of call(ep)) { sent = true; yield m; }
           return;
         } catch (e) {
           last = e;
@@ -282,5 +288,5 @@ export class GroupEndpoint implements StoreEndpoint {
       }
       throw last;
     })();
-  };
+  }
 }

@@ -1,11 +1,20 @@
-// Prometheus relabelling (2.42 model/relabel): the config YAML (a list as under
-// `alert_relabel_configs`, yaml.v2 strict like Prometheus' config loader, with its validation texts)
-// and Process. Regexes are Go RE2 (re2js), anchored `^(?:re)$`; `$1`, `${1}`, `$name` expand as Go's
-// Regexp.Expand does (`$1x` names a group "1x", so it expands to nothing, unlike JS).
+// Prometheus relabelling (model/relabel): the config YAML (a list as under `alert_relabel_configs`) and
+// Process, in two flavours:
+//
+//   - Prometheus 2.42 (the default; the ruler's alert relabelling): yaml.v2 strict like Prometheus'
+//     config loader, validated while parsing with its texts, legacy label names, regexes `^(?:re)$`;
+//   - Prometheus 3.x (`prometheus3`, what Thanos v0.41 links; its block selectors): `.` matches a
+//     newline (`^(?s:re)$`), UTF-8 label names, and with `wrapErrors` Thanos' ParseRelabelConfig
+//     texts ("parsing relabel configuration: …", "validate relabel config: …").
+//
+// `actions` restricts the accepted actions ("unsupported relabel action: replace"), as Thanos does for
+// --selector.relabel-config (keep, drop, hashmod). Regexes are Go RE2 (re2js); `$1`, `${1}`, `$name`
+// expand as Go's Regexp.Expand does (`$1x` names a group "1x", so it expands to nothing, unlike JS).
 
 import { RE2JS } from "re2js";
-import { CodedError } from "../encoding/errors.ts";
+import { CodedError, errorMessage } from "../encoding/errors.ts";
 import { decodeGoYaml, goSlice, goString, goStruct, type GoType } from "../encoding/goyaml.ts";
+import { md5 } from "../encoding/md5.ts";
 import { compareStrings, type Label, type Labels } from "./labels.ts";
 
 export type RelabelAction = "replace" | "keep" | "drop" | "keepequal" | "dropequal" | "hashmod" | "labelmap" | "labeldrop" | "labelkeep" | "lowercase" | "uppercase";
@@ -20,6 +29,19 @@ export interface RelabelConfig {
   targetLabel: string;
   replacement: string;
   action: RelabelAction;
+  /** Prometheus 3.x: the regex is compiled `^(?s:re)$` (`.` matches a newline). */
+  dotAll?: boolean;
+}
+
+export interface RelabelParseOptions {
+  /** Prometheus 3.x semantics (see the top of this file). */
+  prometheus3?: boolean;
+  /** yaml.v2 UnmarshalStrict (default true, Prometheus' config loader) or Unmarshal (Thanos' selectors). */
+  strict?: boolean;
+  /** Thanos' ParseRelabelConfig error texts (prefixes per phase). */
+  wrapErrors?: boolean;
+  /** Only these actions are accepted. */
+  actions?: ReadonlySet<string>;
 }
 
 const DEFAULT_REGEX = "(.*)";
@@ -32,33 +54,42 @@ interface Compiled {
 }
 
 const cache = new Map<string, RE2JS>();
-function compile(pattern: string): RE2JS {
-  let re = cache.get(pattern);
+function compile(pattern: string, dotAll = false): RE2JS {
+  const key = (dotAll ? "s:" : ":") + pattern;
+  let re = cache.get(key);
   if (re === undefined) {
     try {
-      re = RE2JS.compile("^(?:" + pattern + ")$");
+      re = RE2JS.compile((dotAll ? "^(?s:" : "^(?:") + pattern + ")$");
     } catch (e) {
       throw new CodedError("bad_data", `error parsing regexp: ${(e as Error).message}`);
     }
     if (cache.size > 1000) cache.clear();
-    cache.set(pattern, re);
+    cache.set(key, re);
   }
   return re;
 }
 
+/** A label name as the config's flavour validates it: legacy ([a-zA-Z_][a-zA-Z0-9_]*) or UTF-8 (non-empty). */
+function validName(s: string, utf8: boolean): boolean {
+  return utf8 ? s.length > 0 : LABEL_NAME_RE.test(s);
+}
+
 function validate(c: RelabelConfig): void {
   const fail = (msg: string) => { throw new CodedError("bad_data", msg); };
-  const a = c.action;
+  const a = c.action, utf8 = c.dotAll === true;
   if (c.modulus === 0 && a === "hashmod") fail("relabel configuration for hashmod requires non-zero modulus");
   if ((a === "replace" || a === "hashmod" || a === "lowercase" || a === "uppercase" || a === "keepequal" || a === "dropequal") && c.targetLabel === "") {
     fail(`relabel configuration for ${a} action requires 'target_label' value`);
   }
-  if ((a === "replace" || a === "lowercase" || a === "uppercase" || a === "keepequal" || a === "dropequal") && !RELABEL_TARGET_RE.test(c.targetLabel)) {
+  // A target with $-templates: legacy names plus `$1`/`${name}`; UTF-8 names allow anything non-empty.
+  const target = (s: string) => (utf8 ? s.length > 0 : RELABEL_TARGET_RE.test(s));
+  if (a === "replace" && !target(c.targetLabel)) fail(`${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
+  if ((a === "lowercase" || a === "uppercase" || a === "keepequal" || a === "dropequal") && !target(c.targetLabel)) {
     fail(`${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
   }
   if ((a === "lowercase" || a === "uppercase" || a === "keepequal" || a === "dropequal") && c.replacement !== "$1") fail(`'replacement' can not be set for ${a} action`);
-  if (a === "labelmap" && !RELABEL_TARGET_RE.test(c.replacement)) fail(`${JSON.stringify(c.replacement)} is invalid 'replacement' for ${a} action`);
-  if (a === "hashmod" && !LABEL_NAME_RE.test(c.targetLabel)) fail(`${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
+  if (a === "labelmap" && !target(c.replacement)) fail(`${JSON.stringify(c.replacement)} is invalid 'replacement' for ${a} action`);
+  if (a === "hashmod" && !validName(c.targetLabel, utf8)) fail(`${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
   if ((a === "dropequal" || a === "keepequal") && (c.regex !== DEFAULT_REGEX || c.modulus !== 0 || c.separator !== ";" || c.replacement !== "$1")) {
     fail(`${a} action requires only 'source_labels' and \`target_label\`, and no other fields`);
   }
@@ -67,8 +98,10 @@ function validate(c: RelabelConfig): void {
   }
 }
 
-/** A config with Prometheus' defaults filled in and validated (throws CodedError "bad_data"). */
-export function relabelConfig(c: Partial<Omit<RelabelConfig, "action">> & { action?: string }): RelabelConfig {
+type PartialConfig = Partial<Omit<RelabelConfig, "action">> & { action?: string };
+
+/** Defaults filled in, action and source label names checked, the regex compiled (CodedError "bad_data"). */
+function withDefaults(c: PartialConfig): RelabelConfig {
   const action = (c.action ?? "replace").toLowerCase();
   if (!ACTIONS.has(action)) throw new CodedError("bad_data", `unknown relabel action ${JSON.stringify(c.action)}`);
   const cfg: RelabelConfig = {
@@ -79,14 +112,22 @@ export function relabelConfig(c: Partial<Omit<RelabelConfig, "action">> & { acti
     targetLabel: c.targetLabel ?? "",
     replacement: c.replacement ?? "$1",
     action: action as RelabelAction,
+    ...(c.dotAll ? { dotAll: true } : {}),
   };
-  for (const l of cfg.sourceLabels ?? []) if (!LABEL_NAME_RE.test(l)) throw new CodedError("bad_data", `${JSON.stringify(l)} is not a valid label name`);
-  compile(cfg.regex);
+  for (const l of cfg.sourceLabels ?? []) if (!validName(l, cfg.dotAll === true)) throw new CodedError("bad_data", `${JSON.stringify(l)} is not a valid label name`);
+  compile(cfg.regex, cfg.dotAll);
+  return cfg;
+}
+
+/** A config with Prometheus' defaults filled in and validated (throws CodedError "bad_data"). */
+export function relabelConfig(c: PartialConfig): RelabelConfig {
+  const cfg = withDefaults(c);
   validate(cfg);
   return cfg;
 }
 
-const configType: GoType = goStruct("relabel.Config", {
+/** relabel.Config as the Go YAML decoder sees it (for configs that embed relabel lists). */
+export const relabelConfigType: GoType = goStruct("relabel.Config", {
   source_labels: goSlice(goString),
   separator: goString,
   regex: goString,
@@ -96,23 +137,55 @@ const configType: GoType = goStruct("relabel.Config", {
   action: goString,
 });
 
-/** Parse a YAML list of relabel configs (e.g. the content of --alert.relabel-config-file). */
-export function parseRelabelConfigs(text: string): RelabelConfig[] {
-  const r = decodeGoYaml(text, goSlice(configType), { version: 2, strict: true });
-  if (r.error !== null) throw new CodedError("bad_data", r.error);
-  const list = (r.value as Record<string, unknown>[] | null) ?? [];
-  return list.map((o) => {
-    if (o === null || o === undefined) throw new CodedError("bad_data", "empty relabel configuration");
-    if ("action" in o && o.action === "") throw new CodedError("bad_data", "relabel action cannot be empty");
-    return relabelConfig({
-      sourceLabels: "source_labels" in o ? (o.source_labels as string[]) : undefined,
-      separator: "separator" in o ? (o.separator as string) : undefined,
-      regex: "regex" in o ? (o.regex as string) : undefined,
-      modulus: "modulus" in o ? (o.modulus as number) : undefined,
-      targetLabel: "target_label" in o ? (o.target_label as string) : undefined,
-      replacement: "replacement" in o ? (o.replacement as string) : undefined,
-      action: "action" in o ? (o.action as string) : undefined,
+/**
+ * Parse a YAML list of relabel configs (e.g. the content of --alert.relabel-config-file, or of
+ * --selector.relabel-config with Thanos' options). Empty text is no configs.
+ */
+export function parseRelabelConfigs(text: string, o: RelabelParseOptions = {}): RelabelConfig[] {
+  const wrap = (phase: string, f: () => RelabelConfig[]): RelabelConfig[] => {
+    if (!o.wrapErrors) return f();
+    try { return f(); } catch (e) { throw new CodedError("bad_data", `${phase}: ${errorMessage(e)}`); }
+  };
+  const parsed = wrap("parsing relabel configuration", () => {
+    const r = decodeGoYaml(text, goSlice(relabelConfigType), { version: 2, strict: o.strict ?? true });
+    if (r.error !== null) throw new CodedError("bad_data", r.error);
+    const list = (r.value as Record<string, unknown>[] | null) ?? [];
+    return list.map((x) => {
+      if (x === null || x === undefined) throw new CodedError("bad_data", "empty relabel configuration");
+      // 2.42's Validate rejects an empty action; 3.x's Action.UnmarshalYAML already does.
+      if ("action" in x && x.action === "") throw new CodedError("bad_data", o.prometheus3 ? `unknown relabel action ""` : "relabel action cannot be empty");
+      // Prometheus 2.42 validates each config as it is unmarshalled; 3.x after the whole list.
+      return (o.wrapErrors ? withDefaults : relabelConfig)({
+        sourceLabels: "source_labels" in x ? (x.source_labels as string[]) : undefined,
+        separator: "separator" in x ? (x.separator as string) : undefined,
+        regex: "regex" in x ? (x.regex as string) : undefined,
+        modulus: "modulus" in x ? (x.modulus as number) : undefined,
+        targetLabel: "target_label" in x ? (x.target_label as string) : undefined,
+        replacement: "replacement" in x ? (x.replacement as string) : undefined,
+        action: "action" in x ? (x.action as string) : undefined,
+        dotAll: o.prometheus3,
+      });
     });
+  });
+  if (o.wrapErrors) wrap("validate relabel config", () => { parsed.forEach(validate); return parsed; });
+  if (o.actions) {
+    for (const c of parsed) if (!o.actions.has(c.action)) throw new CodedError("bad_data", `unsupported relabel action: ${c.action}`);
+  }
+  return parsed;
+}
+
+/** One relabelConfigType value decoded inside another config (e.g. remote_write's write_relabel_configs), Prometheus 2.42 rules. */
+export function relabelConfigFromDecoded(o: Record<string, unknown> | null | undefined): RelabelConfig {
+  if (o === null || o === undefined) throw new CodedError("bad_data", "empty relabel configuration");
+  if ("action" in o && o.action === "") throw new CodedError("bad_data", "relabel action cannot be empty");
+  return relabelConfig({
+    sourceLabels: "source_labels" in o ? (o.source_labels as string[]) : undefined,
+    separator: "separator" in o ? (o.separator as string) : undefined,
+    regex: "regex" in o ? (o.regex as string) : undefined,
+    modulus: "modulus" in o ? (o.modulus as number) : undefined,
+    targetLabel: "target_label" in o ? (o.target_label as string) : undefined,
+    replacement: "replacement" in o ? (o.replacement as string) : undefined,
+    action: "action" in o ? (o.action as string) : undefined,
   });
 }
 
@@ -157,48 +230,11 @@ function groupsOf(re: RE2JS, s: string): (string | null)[] | null {
   return out;
 }
 
-/** md5 of the UTF-8 bytes of s (for hashmod). */
-function md5(s: string): Uint8Array {
-  const msg = new TextEncoder().encode(s);
-  const n = (((msg.length + 8) >>> 6) + 1) * 16;
-  const w = new Uint32Array(n);
-  for (let i = 0; i < msg.length; i++) w[i >> 2]! |= msg[i]! << ((i % 4) * 8);
-  w[msg.length >> 2]! |= 0x80 << ((msg.length % 4) * 8);
-  const bits = msg.length * 8;
-  w[n - 2] = bits >>> 0;
-  w[n - 1] = Math.floor(bits / 2 ** 32);
-  const K = new Uint32Array(64);
-  for (let i = 0; i < 64; i++) K[i] = Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) >>> 0;
-  const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
-  let a0 = 0x67452301, b0 = 0xefcdab89, c0 = 0x98badcfe, d0 = 0x10325476;
-  for (let off = 0; off < n; off += 16) {
-    let a = a0, b = b0, c = c0, d = d0;
-    for (let i = 0; i < 64; i++) {
-      let f: number, g: number;
-      if (i < 16) { f = (b & c) | (~b & d); g = i; }
-      else if (i < 32) { f = (d & b) | (~d & c); g = (5 * i + 1) % 16; }
-      else if (i < 48) { f = b ^ c ^ d; g = (3 * i + 5) % 16; }
-      else { f = c ^ (b | ~d); g = (7 * i) % 16; }
-      const tmp = d;
-      d = c;
-      c = b;
-      const x = (a + f + K[i]! + w[off + g]!) >>> 0;
-      const sh = S[(i >> 4) * 4 + (i % 4)]!;
-      b = (b + ((x << sh) | (x >>> (32 - sh)))) >>> 0;
-      a = tmp;
-    }
-    a0 = (a0 + a) >>> 0; b0 = (b0 + b) >>> 0; c0 = (c0 + c) >>> 0; d0 = (d0 + d) >>> 0;
-  }
-  const out = new Uint8Array(16);
-  [a0, b0, c0, d0].forEach((v, i) => { for (let j = 0; j < 4; j++) out[i * 4 + j] = (v >>> (8 * j)) & 0xff; });
-  return out;
-}
-
 /** relabel.Process: the relabelled set, or null when dropped. */
 export function relabel(lset: Labels, cfgs: readonly RelabelConfig[]): Labels | null {
   let cur = lset;
   for (const cfg of cfgs) {
-    const r = relabelOne(cur, { cfg, re: compile(cfg.regex) });
+    const r = relabelOne(cur, { cfg, re: compile(cfg.regex, cfg.dotAll) });
     if (r === null) return null;
     cur = r;
   }
@@ -228,13 +264,7 @@ function relabelOne(lset: Labels, { cfg, re }: Compiled): Labels | null {
     }
     case "lowercase": set(cfg.targetLabel, val.toLowerCase()); break;
     case "uppercase": set(cfg.targetLabel, val.toUpperCase()); break;
-    case "hashmod": {
-      const h = md5(val);
-      let s = 0n;
-      for (let i = 8; i < 16; i++) s = (s << 8n) | BigInt(h[i]!);
-      set(cfg.targetLabel, String(s % BigInt(cfg.modulus)));
-      break;
-    }
+    case "hashmod": set(cfg.targetLabel, String(hashmod(val, cfg.modulus))); break;
     case "labelmap":
       for (const l of lset) {
         const g = groupsOf(re, l.name);
@@ -246,4 +276,12 @@ function relabelOne(lset: Labels, { cfg, re }: Compiled): Labels | null {
   }
   const out: Label[] = [...lb].map(([name, value]) => ({ name, value }));
   return out.sort((a, b) => compareStrings(a.name, b.name));
+}
+
+/** Prometheus' hashmod: the last 8 bytes of md5(value) as a big-endian uint64, modulo `modulus`. */
+export function hashmod(value: string, modulus: number | bigint): bigint {
+  const h = md5(new TextEncoder().encode(value));
+  let x = 0n;
+  for (let i = 8; i < 16; i++) x = (x << 8n) | BigInt(h[i]!);
+  return x % BigInt(modulus);
 }

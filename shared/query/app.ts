@@ -12,6 +12,7 @@ import { Engine, type EngineOptions } from "../promql/engine.ts";
 import { parseMetricSelector } from "../promql/parser.ts";
 import { bearerMatches } from "../rpc/auth.ts";
 import type { DedupAlgorithm } from "../dedup/dedup.ts";
+import type { Querier } from "../storage/types.ts";
 import type { ProxyStore, StoreStatus } from "./proxy.ts";
 import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "./querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
@@ -19,6 +20,7 @@ import { errorJson, labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
 import { mountUi } from "../ui/app.ts";
+import { rulesApi } from "../api/rules-api.ts";
 
 export interface QuerierAppOptions {
   proxy: ProxyStore;
@@ -33,6 +35,8 @@ export interface QuerierAppOptions {
   dedupDefault?: boolean;
   /** partial_response when the request does not say; default true (Thanos' --query.partial-response). */
   partialResponseDefault?: boolean;
+  /** partial_response of /api/v1/rules and /api/v1/alerts when the request does not say (Thanos' --rule.partial-response); default true. */
+  rulePartialResponseDefault?: boolean;
   /** max_source_resolution when absent (ms); "auto" per request picks step/5. Default 0 (raw). */
   maxSourceResolutionDefault?: number;
   /**
@@ -50,6 +54,12 @@ export interface QuerierAppOptions {
   ui?: boolean;
   /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
   compress?: Compressor | null;
+  /**
+   * What PromQL reads instead of the fan-out (which then serves only the StoreAPI and /api/v1/stores):
+   * `agent query` over local blocks alone reads them directly. Per-request fan-out parameters (dedup,
+   * storeMatch[], partial_response, max_source_resolution) do not apply to it.
+   */
+  querier?: (ctx: RequestContext) => Querier | Promise<Querier>;
 }
 
 function parseBool(p: Params, name: string, dflt: boolean): boolean {
@@ -126,12 +136,20 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       await next();
     });
   }
-  if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy }, { token });
+  if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy, rules: o.proxy }, { token });
 
   app.get("/api/v1/stores", async () => {
     const st = await o.proxy.status();
     return new Response(`{"status":"success","data":${storesJson(st)}}`, { headers: { "Content-Type": "application/json" } });
   });
+
+  // Rules and alerts of every ruler the fan-out knows (shared/api/rules-api.ts).
+  app.route("/", rulesApi({
+    fanout: (req, f) => o.proxy.fanoutRules(req, f),
+    replicaLabels: o.replicaLabels,
+    dedupDefault: o.dedupDefault,
+    partialResponseDefault: o.rulePartialResponseDefault,
+  }));
 
   if (o.ui !== false) mountUi(app);
 
@@ -146,7 +164,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     const ld = dynamicLookbackDelta(lookback, r);
     return ld === lookback ? undefined : ld;
   };
-  const querier = (ctx: RequestContext) => {
+  const querier = o.querier ?? ((ctx: RequestContext) => {
     const p = ctx.params;
     const replicaLabels = p.has("replicaLabels[]") ? p.all("replicaLabels[]").filter((l) => l !== "") : (o.replicaLabels ?? []);
     return new FanoutQuerier(o.proxy, {
@@ -158,7 +176,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       storeMatchers: matcherSetsParam(p, "storeMatch[]"),
       signal: ctx.request.signal,
     });
-  };
+  });
 
   app.route("/", createQueryApi({ engine, querier, lookbackDelta, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
   return app;

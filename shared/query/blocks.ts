@@ -8,7 +8,8 @@ import { decodeAggrChunk } from "../chunkenc/aggr.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { type Label, labelsFrom, type Labels } from "../labels/labels.ts";
 import { msFromProto } from "../rpc/time.ts";
-import { extendLabels, matchExternalLabels } from "../store/labels.ts";
+import { dropLabelNames, extendLabels, externalLabelsWithout, matchExternalLabels, mergeSortedStrings } from "../store/labels.ts";
+import { PrefixReorderer } from "../store/reorder.ts";
 import { type BlocksQuerier, type SeriesChunk, withoutDeleted } from "../tsdb/querier.ts";
 import type { SeriesFrame } from "./wire.ts";
 import { matchersFromPb, type StoreEndpoint } from "./store.ts";
@@ -38,7 +39,7 @@ export function blocksEndpoint(name: string, q: BlocksQuerier, labels?: Labels):
       let mint = Number.POSITIVE_INFINITY, maxt = Number.NEGATIVE_INFINITY;
       for (const b of q.blocks) { mint = Math.min(mint, b.meta.minTime); maxt = Math.max(maxt, b.meta.maxTime); }
       const e = ext();
-      return { labelSets: e.length ? [e] : [], minTime: mint, maxTime: maxt, componentType: "store", supportsWithoutReplicaLabels: false };
+      return { labelSets: e.length ? [e] : [], minTime: mint, maxTime: maxt, componentType: "store", supportsWithoutReplicaLabels: true };
     },
     series: (req, signal) => (async function* (): AsyncGenerator<SeriesFrame> {
       const e = ext();
@@ -46,10 +47,18 @@ export function blocksEndpoint(name: string, q: BlocksQuerier, labels?: Labels):
       if (!match) return;
       if (rest.length === 0) throw new CodedError("bad_data", `Series on ${name}: no matchers specified (excluding external labels)`);
       const hints = { start: msFromProto(req.minTime), end: msFromProto(req.maxTime), signal };
+      // without_replica_labels as every store does it (Thanos' TSDB store): those labels left off.
+      const outExt = externalLabelsWithout(e, req.withoutReplicaLabels);
+      const drop = new Set(req.withoutReplicaLabels);
+      // The blocks yield series sorted by their stored labels; with external labels attached that order
+      // can flip ({a="1"} before {a="1", b="2"}, but {a="1", replica="r"} after {a="1", b="2", replica="r"}):
+      // the reorderer restores it, holding at most one run of series that extend the first.
+      const ro = outExt.length > 0 || drop.size > 0
+        ? new PrefixReorderer<SeriesFrame & { kind: "series" }>((into, from) => { into.chunks = [...into.chunks, ...from.chunks].sort((a, b) => a.minTime - b.minTime); })
+        : null;
       for await (const s of q.selectStream(hints, rest, !req.skipChunks)) {
-        const ls = extendLabels(s.labels, e);
         let chunks: StoreChunk[];
-        if (req.skipChunks) chunks = s.chunks.map(storeChunk);
+        if (req.skipChunks) chunks = []; // a skip_chunks answer has labels only (selectStream already left out deleted ranges)
         else {
           chunks = [];
           for (const c of s.chunks) {
@@ -58,20 +67,25 @@ export function blocksEndpoint(name: string, q: BlocksQuerier, labels?: Labels):
           }
           if (chunks.length === 0) continue; // every sample deleted: BlocksQuerier has nothing for it either
         }
-        yield { kind: "series", labels: ls as Label[], chunks };
+        if (ro === null) { yield { kind: "series", labels: s.labels as Label[], chunks }; continue; }
+        const ls = extendLabels(dropLabelNames(s.labels, drop), outExt) as Label[];
+        yield* ro.push(s.labels, ls, { kind: "series", labels: ls, chunks });
       }
+      if (ro !== null) yield* ro.flush();
     })(),
     labelNames: async (req) => {
-      const { match, rest } = matchExternalLabels(matchersFromPb(req.matchers, `LabelNames on ${name}`), ext());
+      const e = ext();
+      const { match, rest } = matchExternalLabels(matchersFromPb(req.matchers, `LabelNames on ${name}`), e);
       if (!match) return { names: [], warnings: [] };
       const r = await q.labelNames(msFromProto(req.start), msFromProto(req.end), rest);
-      const names = r.names.length ? [...new Set([...r.names, ...ext().map((l) => l.name)])].sort() : [];
+      const drop = new Set(req.withoutReplicaLabels);
+      const names = r.names.length ? mergeSortedStrings([r.names, externalLabelsWithout(e, req.withoutReplicaLabels).map((l) => l.name)]).filter((n) => !drop.has(n)) : [];
       return { names, warnings: r.warnings };
     },
     labelValues: async (req) => {
       const e = ext();
       const { match, rest } = matchExternalLabels(matchersFromPb(req.matchers, `LabelValues on ${name}`), e);
-      if (!match) return { values: [], warnings: [] };
+      if (!match || req.withoutReplicaLabels.includes(req.label)) return { values: [], warnings: [] };
       const ev = e.find((l) => l.name === req.label);
       if (ev) return { values: [ev.value], warnings: [] };
       return await q.labelValues(req.label, msFromProto(req.start), msFromProto(req.end), rest);

@@ -22,6 +22,8 @@ export interface QuerierSettings {
   dedupFunc: DedupAlgorithm;
   /** partial_response when a request does not say (--query.partial-response). */
   partialResponse: boolean;
+  /** partial_response of /api/v1/rules and /api/v1/alerts when a request does not say (--rule.partial-response); default true. */
+  rulePartialResponse?: boolean;
   /** Bearer token required by /api/* and the StoreAPI; none = open. */
   queryToken?: string;
   /** Deadline of one store's call (ms); 0 = none. */
@@ -106,6 +108,7 @@ export function buildQuerier(s: QuerierSettings, opts: { fetch?: FetchFn; extraS
       replicaLabels: s.replicaLabels,
       dedupFunc: s.dedupFunc,
       partialResponseDefault: s.partialResponse,
+      rulePartialResponseDefault: s.rulePartialResponse ?? true,
       token: s.queryToken || undefined,
       engineOptions: { lookbackDelta: s.lookbackDeltaMs, timeoutMs: s.queryTimeoutMs, maxSamples: s.maxSamples },
     },

@@ -22,7 +22,8 @@ import {
   type SeriesRequest, SeriesRequestSchema,
 } from "../gen/thanos/storepb/rpc_pb.ts";
 import { PartialResponseStrategy } from "../gen/thanos/storepb/types_pb.ts";
-import type { CallContext, InfoResponseInit, SeriesResponseInit, StoreImpl, InfoImpl, LabelNamesResponseInit, LabelValuesResponseInit } from "../rpc/store.ts";
+import type { CallContext, InfoResponseInit, SeriesResponseInit, StoreImpl, InfoImpl, LabelNamesResponseInit, LabelValuesResponseInit, RulesImpl, RulesResponseInit } from "../rpc/store.ts";
+import type { RuleGroup, RulesRequest } from "../gen/thanos/rulespb/rpc_pb.ts";
 import { msFromProto, msToProto } from "../rpc/time.ts";
 import { chunkSampleCount, RequestLimiter } from "../store/limits.ts";
 import { mergeSortedStrings } from "../store/labels.ts";
@@ -204,7 +205,7 @@ class Cursor {
   }
 }
 
-export class ProxyStore implements StoreImpl, InfoImpl {
+export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
   private entries: Entry[] = [];
   private readonly o: Required<ProxyOptions>;
 
@@ -460,6 +461,45 @@ export class ProxyStore implements StoreImpl, InfoImpl {
       async (ep, signal) => { const r = await ep.labelValues(req, signal); return { items: r.values, warnings: r.warnings }; });
   }
 
+  /**
+   * thanos.Rules/Rules of every endpoint that serves rules (its last Info said so; one never reached
+   * is asked too, so that its failure is reported), asked in parallel, their groups in endpoint
+   * order (Thanos' Proxy: in the order they arrive). A failing endpoint or one past the store
+   * deadline is a warning under WARN and the error under ABORT; endpoints' own warnings are warnings.
+   * The groups are the decoded messages, for the caller to merge (shared/query/rules.ts).
+   */
+  async fanoutRules(req: RulesRequest, o: FanoutOptions): Promise<RuleGroup[]> {
+    await Promise.all(this.entries.map((e) => (e.info === null ? this.refresh(e) : (void this.refresh(e), undefined))));
+    const abort = req.partialResponseStrategy === PartialResponseStrategy.ABORT;
+    const asked = this.entries.filter((e) => e.ep.rules !== undefined && (e.info === null || e.info.rules === true));
+    const answers = await Promise.all(asked.map(async (e) => {
+      const c = this.storeCall(o.signal);
+      const groups: RuleGroup[] = [];
+      try {
+        for await (const m of e.ep.rules!(req, c.ctl.signal)) {
+          if (m.result.case === "group") groups.push(m.result.value);
+          else if (m.result.case === "warning") o.warnings.push(m.result.value.includes(e.ep.name) ? m.result.value : `store ${e.ep.name}: ${m.result.value}`);
+        }
+        return groups;
+      } catch (err) {
+        // Thanos drops what a failing stream sent before it failed; so do we.
+        this.storeFailure(e.ep, "Rules", err, c.timedOut(), abort, o.signal, o.warnings);
+        return [];
+      } finally {
+        c.done();
+      }
+    }));
+    return answers.flat();
+  }
+
+  /** thanos.Rules served by the fan-out (Thanos' Proxy): every endpoint's groups and warnings, unmerged. */
+  async *rules(req: RulesRequest, ctx: CallContext): AsyncIterable<RulesResponseInit> {
+    const warnings: string[] = [];
+    const groups = await this.fanoutRules(req, { signal: ctx.signal, warnings });
+    for (const w of warnings) yield { result: { case: "warning", value: w } };
+    for (const g of groups) yield { result: { case: "group", value: g } };
+  }
+
   // ---- The fan-out served as a StoreAPI itself, so queriers stack. ----
 
   async *series(req: SeriesRequest, ctx: CallContext): AsyncIterable<SeriesResponseInit> {
@@ -500,8 +540,10 @@ export class ProxyStore implements StoreImpl, InfoImpl {
       maxt = Math.max(maxt, s.maxTime);
     }
     if (mint > maxt) { mint = 0; maxt = 0; }
+    // Rules too, as Thanos' querier announces (its Rules API is this fan-out's).
     return {
       labelSets,
+      rules: {},
       ComponentType: "query",
       store: { minTime: msToProto(mint), maxTime: msToProto(maxt), supportsWithoutReplicaLabels: true, supportsSharding: false },
     };

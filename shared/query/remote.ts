@@ -7,7 +7,8 @@ import { InfoRequestSchema } from "../gen/thanos/infopb/rpc_pb.ts";
 import type { SeriesRequest, SeriesResponse } from "../gen/thanos/storepb/rpc_pb.ts";
 import { frameOf, type SeriesFrame } from "./wire.ts";
 import { storeInfoFrom, type StoreEndpoint } from "./store.ts";
-import { callError, createStoreApiClients, type ClientOptions, type InfoClient, type StoreClient } from "../rpc/client.ts";
+import { callError, createStoreApiClients, type ClientOptions, type InfoClient, type RulesClient, type StoreClient } from "../rpc/client.ts";
+import type { RulesResponse } from "../gen/thanos/rulespb/rpc_pb.ts";
 import { connectSeries } from "./connect-series.ts";
 
 /** Series messages per response batch asked of remote stores (fewer envelopes for large answers). */
@@ -45,10 +46,11 @@ function withBatch(req: SeriesRequest): SeriesRequest {
 }
 
 /**
- * A store over generated Store + Info clients of any transport (gRPC-Web here; gRPC over HTTP/2 from
- * agent/grpc/client.ts for Go Thanos peers). Errors name the store and the call.
+ * A store over generated Store + Info (+ Rules) clients of any transport (gRPC-Web here; gRPC over
+ * HTTP/2 from agent/grpc/client.ts for Go Thanos peers). Errors name the store and the call.
  */
-export function storeFromClients(name: string, c: { store: StoreClient; info: InfoClient }): StoreEndpoint {
+export function storeFromClients(name: string, c: { store: StoreClient; info: InfoClient; rules?: RulesClient }): StoreEndpoint {
+  const rules = c.rules;
   return {
     name,
     info: async (signal) => {
@@ -81,5 +83,14 @@ export function storeFromClients(name: string, c: { store: StoreClient; info: In
         throw callError(e, name, "thanos.Store/LabelValues");
       }
     },
+    ...(rules ? {
+      rules: (req, signal) => (async function* (): AsyncGenerator<RulesResponse> {
+        try {
+          yield* rules.rules(req, { signal }) as AsyncIterable<RulesResponse>;
+        } catch (e) {
+          throw callError(e, name, "thanos.Rules/Rules");
+        }
+      })(),
+    } satisfies Pick<StoreEndpoint, "rules"> : {}),
   };
 }

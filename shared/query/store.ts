@@ -1,16 +1,17 @@
-// What the fan-out needs from one store: its Info and the three StoreAPI calls. Anything serving data
-// is one of these: a remote StoreAPI client (shared/query/remote.ts), local blocks (blocks.ts), an
-// in-process StoreImpl (fromServices below), another querier. Runtime-free. Requests are the generated
-// StoreAPI messages; Series answers come as SeriesFrames (wire.ts: core chunk representation), each
-// endpoint converting from its transport's shape once, at its wire.
+// What the fan-out needs from one store: its Info, the three StoreAPI calls and, for rulers, the Rules
+// call. Anything serving data is one of these: a remote StoreAPI client (shared/query/remote.ts), local
+// blocks (blocks.ts), an in-process StoreImpl (fromServices below), another querier. Runtime-free.
+// Requests are the generated StoreAPI messages; Series answers come as SeriesFrames (wire.ts: core chunk
+// representation), each endpoint converting from its transport's shape once, at its wire.
 
-import { create } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { CodedError } from "../encoding/errors.ts";
 import { labelsFrom, type Labels } from "../labels/labels.ts";
 import { newMatcher, type Matcher, type MatchType } from "../labels/matcher.ts";
 import { LabelMatcherSchema, LabelMatcher_Type, type LabelMatcher } from "../gen/thanos/storepb/types_pb.ts";
 import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
-import type { InfoImpl, InfoResponseInit, SeriesResponseInit, StoreImpl } from "../rpc/store.ts";
+import type { InfoImpl, InfoResponseInit, RulesImpl, SeriesResponseInit, StoreImpl } from "../rpc/store.ts";
+import { RulesResponseSchema, type RulesRequest, type RulesResponse } from "../gen/thanos/rulespb/rpc_pb.ts";
 import { msFromProto } from "../rpc/time.ts";
 import { frameOf, type SeriesFrame } from "./wire.ts";
 
@@ -21,6 +22,8 @@ export interface StoreInfo {
   maxTime: number;
   componentType: string;
   supportsWithoutReplicaLabels: boolean;
+  /** Info's `rules` field is set: the endpoint serves thanos.Rules (a ruler, a querier, a sidecar). Absent: no. */
+  rules?: boolean;
 }
 
 export interface StoreEndpoint {
@@ -31,6 +34,11 @@ export interface StoreEndpoint {
   series(req: SeriesRequest, signal: AbortSignal): AsyncIterable<SeriesFrame>;
   labelNames(req: LabelNamesRequest, signal: AbortSignal): Promise<{ names: string[]; warnings: string[] }>;
   labelValues(req: LabelValuesRequest, signal: AbortSignal): Promise<{ values: string[]; warnings: string[] }>;
+  /**
+   * thanos.Rules/Rules: rule groups and warnings as the endpoint streams them; absent when this kind
+   * of endpoint can never serve rules (local blocks, a bucket). Must stop when `signal` aborts.
+   */
+  rules?(req: RulesRequest, signal: AbortSignal): AsyncIterable<RulesResponse>;
 }
 
 /** Info message (or its init shape) -> StoreInfo. A store with no StoreInfo serves no time range. */
@@ -42,11 +50,13 @@ export function storeInfoFrom(r: InfoResponseInit): StoreInfo {
     maxTime: st ? msFromProto(BigInt(st.maxTime ?? 0n)) : Number.NEGATIVE_INFINITY,
     componentType: r.ComponentType ?? "",
     supportsWithoutReplicaLabels: st?.supportsWithoutReplicaLabels ?? false,
+    rules: r.rules !== undefined,
   };
 }
 
-/** An in-process StoreImpl + InfoImpl (sidecar logic, a test fixture, a nested fan-out) as a store. */
-export function endpointFromServices(name: string, s: { store: StoreImpl; info: InfoImpl }): StoreEndpoint {
+/** An in-process StoreImpl + InfoImpl (+ RulesImpl) (sidecar logic, a test fixture, a nested fan-out) as a store. */
+export function endpointFromServices(name: string, s: { store: StoreImpl; info: InfoImpl; rules?: RulesImpl }): StoreEndpoint {
+  const rules = s.rules;
   return {
     name,
     info: async (signal) => storeInfoFrom(await s.info.info({} as never, { signal })),
@@ -59,6 +69,12 @@ export function endpointFromServices(name: string, s: { store: StoreImpl; info: 
       const r = await s.store.labelValues(req, { signal });
       return { values: r.values ?? [], warnings: r.warnings ?? [] };
     },
+    ...(rules ? {
+      rules: async function* (req: RulesRequest, signal: AbortSignal): AsyncGenerator<RulesResponse> {
+        // A fresh message per answer: the merge changes what it is given.
+        for await (const m of rules.rules(req, { signal })) yield clone(RulesResponseSchema, create(RulesResponseSchema, m));
+      },
+    } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import type { Label } from "../labels/labels.ts";
 import { type ChunkData, fromStorepbEncoding, type StoreChunk, toStorepbEncoding } from "../chunkenc/chunk.ts";
 import { decodeString, StringInterner } from "../store/intern.ts";
 import type { SeriesResponseInit } from "../rpc/store.ts";
+import { decodeCarried } from "../rpc/series.ts";
 
 /** Label names and values repeat across series: interned (see shared/store/intern.ts). */
 const labelStrings = new StringInterner();
@@ -178,7 +179,7 @@ function fromPbSeries(s: PbSeries): FrameSeries {
 
 /** A SeriesResponse already decoded by protobuf-es (or built in process) as a frame. */
 export function frameOf(r: SeriesResponseInit): SeriesFrame {
-  const res = r.result;
+  const res = decodeCarried(r).result;
   switch (res?.case) {
     case "series": return { kind: "series", ...fromPbSeries(res.value as PbSeries) };
     case "batch": return { kind: "batch", series: ((res.value as { series?: PbSeries[] }).series ?? []).map(fromPbSeries) };

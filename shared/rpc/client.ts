@@ -7,12 +7,14 @@ import { rpcError } from "./errors.ts";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Store } from "../gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../gen/thanos/infopb/rpc_pb.ts";
+import { Rules } from "../gen/thanos/rulespb/rpc_pb.ts";
 
 /** Just the call signature of fetch (Bun's `typeof fetch` also carries `preconnect`). */
 export type FetchFn = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 export type StoreClient = Client<typeof Store>;
 export type InfoClient = Client<typeof Info>;
+export type RulesClient = Client<typeof Rules>;
 
 export interface ClientOptions {
   /** Sent as `authorization: Bearer <token>`. */
@@ -55,10 +57,10 @@ export function createStoreClient(baseUrl: string, opts: ClientOptions = {}): St
   return createClient(Store, storeApiTransport(baseUrl, opts));
 }
 
-/** Store and Info clients over one transport. */
-export function createStoreApiClients(baseUrl: string, opts: ClientOptions = {}): { store: StoreClient; info: InfoClient } {
+/** Store, Info and Rules clients over one transport. */
+export function createStoreApiClients(baseUrl: string, opts: ClientOptions = {}): { store: StoreClient; info: InfoClient; rules: RulesClient } {
   const t = storeApiTransport(baseUrl, opts);
-  return { store: createClient(Store, t), info: createClient(Info, t) };
+  return { store: createClient(Store, t), info: createClient(Info, t), rules: createClient(Rules, t) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { errorMessage } from "../encoding/errors.ts";
 import { grpcStatusOf } from "./errors.ts";
 import { bearerMatches } from "./auth.ts";
 import type { ServeOptions, StoreApiServices } from "./store.ts";
-import { batchSeries } from "./series.ts";
+import { batchSeries, decodeCarriedAll, isJsonCall } from "./series.ts";
 
 export const DEFAULT_READ_MAX_BYTES = 16 << 20;
 
@@ -21,8 +21,12 @@ export function registerStoreApi(router: ConnectRouter, services: StoreApiServic
   if (services.store) {
     const s = services.store;
     router.service(Store, {
-      // Batching is done here for every implementation: they always yield single series.
-      series: (req, ctx) => batchSeries(s.series(req, ctx), Number(req.responseBatchSize)),
+      // Batching is done here for every implementation: they always yield single series. A JSON call gets
+      // pre-encoded series (carried as unknown fields, see decodeCarried) decoded, or they would be lost.
+      series: (req, ctx) => {
+        const out = s.series(req, ctx);
+        return batchSeries(isJsonCall(ctx.requestHeader) ? decodeCarriedAll(out) : out, Number(req.responseBatchSize));
+      },
       labelNames: (req, ctx) => s.labelNames(req, ctx),
       labelValues: (req, ctx) => s.labelValues(req, ctx),
     });

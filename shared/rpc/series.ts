@@ -3,7 +3,7 @@
 // - servers: registerStoreApi wraps every Series stream with batchSeries when the client asked for
 //   batches, cutting per-message overhead (envelope, stream chunk, await chain) for large answers;
 // - clients: flattenSeries turns a stream that may contain batches back into single series.
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SeriesResponseSchema, type SeriesResponse } from "../gen/thanos/storepb/rpc_pb.ts";
 import type { Series } from "../gen/thanos/storepb/types_pb.ts";
 import type { SeriesResponseInit } from "./store.ts";
@@ -45,4 +45,30 @@ export async function* flattenSeries(src: AsyncIterable<SeriesResponse>): AsyncG
       yield r;
     }
   }
+}
+
+/**
+ * Is this call's message format JSON (Connect `application/json`, `application/connect+json`, gRPC or
+ * gRPC-Web `+json`)? From the request's content type; in-process calls have none and are not.
+ */
+export function isJsonCall(requestHeader: { get(name: string): string | null } | undefined): boolean {
+  return /json/i.test(requestHeader?.get("content-type") ?? "");
+}
+
+/**
+ * A SeriesResponse whose series or batch travels pre-encoded as an unknown field (how the sidecar and the
+ * bucket store write chunk bytes once: the binary wire is the same as with the field set) as a message
+ * with that field decoded. A JSON encoder writes only known fields, so without this a JSON client gets `{}`
+ * for every series; an in-process reader would see no series either. Anything else is returned as it is.
+ */
+export function decodeCarried(r: SeriesResponseInit): SeriesResponseInit {
+  if (r.result?.case !== undefined || !("$typeName" in r)) return r;
+  const m = r as SeriesResponse;
+  if (!m.$unknown?.length) return r;
+  return fromBinary(SeriesResponseSchema, toBinary(SeriesResponseSchema, m));
+}
+
+/** decodeCarried over a stream (the server stack applies it to JSON calls). */
+export async function* decodeCarriedAll(src: AsyncIterable<SeriesResponseInit>): AsyncGenerator<SeriesResponseInit> {
+  for await (const r of src) yield decodeCarried(r);
 }

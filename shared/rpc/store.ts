@@ -28,6 +28,11 @@ export type RulesResponseInit = MessageInitShape<typeof RulesResponseSchema>;
 
 /** thanos.Store. */
 export interface StoreImpl {
+  /**
+   * A message may carry its series or batch pre-encoded as an unknown field (field 1 or 4, the bytes
+   * written once; the binary wire is the same): the stack decodes those for JSON calls
+   * (shared/rpc/series.ts decodeCarried), and in-process readers (shared/query/wire.ts frameOf) do too.
+   */
   series(req: SeriesRequest, ctx: CallContext): AsyncIterable<SeriesResponseInit>;
   labelNames(req: LabelNamesRequest, ctx: CallContext): Promise<LabelNamesResponseInit>;
   labelValues(req: LabelValuesRequest, ctx: CallContext): Promise<LabelValuesResponseInit>;

@@ -177,8 +177,18 @@ export class AlertingRule implements Rule {
         a.firedAt = ts;
       }
       if (this.restored) {
-        vec.push({ metric: this.seriesLabels(a, ALERT_METRIC_NAME, a.state), t: ts, v: 1 });
-        vec.push({ metric: this.seriesLabels(a, ALERT_FOR_STATE_METRIC_NAME, null), t: ts, v: Math.floor(a.activeAt / 1000) });
+        // The same label arrays every evaluation while the alert's labels and state hold: no garbage
+        // per alert per evaluation, and the TSDB head finds its series by the array's identity.
+        let c = this.seriesCache.get(a);
+        if (c === undefined || c.labels !== a.labels) {
+          c = { labels: a.labels, state: a.state, alerts: this.seriesLabels(a, ALERT_METRIC_NAME, a.state), forState: this.seriesLabels(a, ALERT_FOR_STATE_METRIC_NAME, null) };
+          this.seriesCache.set(a, c);
+        } else if (c.state !== a.state) {
+          c.state = a.state;
+          c.alerts = this.seriesLabels(a, ALERT_METRIC_NAME, a.state);
+        }
+        vec.push({ metric: c.alerts, t: ts, v: 1 });
+        vec.push({ metric: c.forState, t: ts, v: Math.floor(a.activeAt / 1000) });
       }
     }
     if (ctx.limit > 0 && numActivePending > ctx.limit) {
@@ -187,6 +197,9 @@ export class AlertingRule implements Rule {
     }
     return vec;
   }
+
+  /** ALERTS / ALERTS_FOR_STATE labels of each alert, built once per alert (and state). */
+  private readonly seriesCache = new WeakMap<Alert, { labels: Labels; state: AlertState; alerts: Labels; forState: Labels }>();
 
   /** Labels of the ALERTS / ALERTS_FOR_STATE series of an alert (rule labels, then the alert's). */
   seriesLabels(a: Alert, metric: string, state: AlertState | null): Labels {

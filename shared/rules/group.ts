@@ -11,13 +11,14 @@
 // prometheus_rule_evaluation_failures_total; the group carries on with the next rule.
 
 import { CodedError, errorCode } from "../encoding/errors.ts";
+import { goDuration } from "../encoding/gotext.ts";
 import { labelsHash, type Labels } from "../labels/labels.ts";
 import { newMatcher } from "../labels/matcher.ts";
 import type { Appendable } from "../storage/appender.ts";
 import type { Querier } from "../storage/types.ts";
 import { ALERT_FOR_STATE_METRIC_NAME, AlertingRule, type Alert } from "./alerting.ts";
 import type { GroupMetrics, RuleMetrics } from "./metrics.ts";
-import { goDurationString, withTimeout, type QueryFunc, type Sample } from "./query.ts";
+import { withTimeout, type QueryFunc, type Sample } from "./query.ts";
 import { labelsKey, type Rule } from "./rule.ts";
 import type { PartialResponseStrategy } from "./rulefmt.ts";
 
@@ -436,6 +437,6 @@ export class Group {
 }
 
 function errMessage(e: unknown, timeout: number): string {
-  if (errorCode(e) === "timeout") return `query timed out after ${goDurationString(timeout)}`;
+  if (errorCode(e) === "timeout") return `query timed out after ${goDuration(timeout)}`;
   return e instanceof Error ? e.message : String(e);
 }

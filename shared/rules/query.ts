@@ -4,6 +4,7 @@
 // evaluation instead of stalling the group (Thanos' ruler has none: thanos#4772, #6845).
 
 import { CodedError } from "../encoding/errors.ts";
+import { goDuration } from "../encoding/gotext.ts";
 import type { Labels } from "../labels/labels.ts";
 import type { Engine } from "../promql/engine.ts";
 import type { Querier } from "../storage/types.ts";
@@ -32,19 +33,6 @@ export function engineQueryFunc(engine: Engine, querier: Querier): QueryFunc {
   };
 }
 
-/** Go's time.Duration.String() for whole milliseconds (used in timeout messages). */
-export function goDurationString(ms: number): string {
-  if (ms === 0) return "0s";
-  const neg = ms < 0;
-  let a = Math.abs(ms);
-  if (a < 1000) return (neg ? "-" : "") + a + "ms";
-  const h = Math.floor(a / 3_600_000); a -= h * 3_600_000;
-  const m = Math.floor(a / 60_000); a -= m * 60_000;
-  const s = a / 1000;
-  const sec = `${Number.isInteger(s) ? s : s.toFixed(3).replace(/0+$/, "")}s`;
-  return (neg ? "-" : "") + (h ? `${h}h${m}m${sec}` : m ? `${m}m${sec}` : sec);
-}
-
 /**
  * Run `f` with a signal aborted after `timeoutMs` (or when `parent` aborts), and stop waiting at that
  * moment even if `f` ignores its signal: the caller moves on, a late answer is dropped.
@@ -56,7 +44,7 @@ export async function withTimeout<T>(timeoutMs: number, parent: AbortSignal | un
   const stop = new Promise<never>((_, reject) => {
     if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
       timer = setTimeout(() => {
-        const e = new CodedError("timeout", `${what ? what + ": " : ""}query timed out after ${goDurationString(timeoutMs)}`);
+        const e = new CodedError("timeout", `${what ? what + ": " : ""}query timed out after ${goDuration(timeoutMs)}`);
         ctl.abort(e);
         reject(e);
       }, timeoutMs);

@@ -13,6 +13,7 @@
 // sample", ...) as promtool prints them. Pure: files, globbing and output come through `UnitTestIO`.
 
 import { decodeGoYaml, goFloat, goMap, goSlice, goString, goStruct, type GoType } from "../encoding/goyaml.ts";
+import { goDuration as goDurationString } from "../encoding/gotext.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { compareLabels, compareStrings, goQuote, labelsString, type Label, type Labels } from "../labels/labels.ts";
 import { Engine } from "../promql/engine.ts";
@@ -25,7 +26,7 @@ import type { Querier } from "../storage/types.ts";
 import { AlertingRule } from "./alerting.ts";
 import { systemClock, type Group } from "./group.ts";
 import { Manager } from "./manager.ts";
-import { engineQueryFunc, goDurationString } from "./query.ts";
+import { engineQueryFunc } from "./query.ts";
 import { goDuration, labelsFromMap } from "./rulefmt.ts";
 
 export interface UnitTestIO {

@@ -3,6 +3,7 @@
 // Unknown fields are kept in `extra` so a rewrite does not drop what a newer writer added.
 
 import { CodedError } from "../encoding/errors.ts";
+import { goJsonTime, goSortedJsonValue } from "../encoding/gotext.ts";
 import { isUlid } from "./ulid.ts";
 
 export interface BlockStats {
@@ -98,4 +99,46 @@ export function parseBlockMeta(bytes: Uint8Array, what: string): BlockMeta {
 /** meta.json bytes, tab-indented like Prometheus writes it. */
 export function encodeBlockMeta(meta: BlockMeta): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(meta, null, "\t"));
+}
+
+/**
+ * The meta as Thanos' metadata.Meta marshals it (what `thanos tools bucket ls -o json` prints and
+ * /api/v1/blocks answers): Go's field order and omitempty rules, fields Go's structs do not know
+ * dropped, zero values Go writes filled in (`index_stats: {}`, `upload_time: "0001-01-01T00:00:00Z"`,
+ * `labels: null` without a thanos section). Serialise with goJson (shared/encoding/gotext.ts).
+ */
+export function thanosMetaGoValue(m: BlockMeta): Record<string, unknown> {
+  const omit0 = (o: Record<string, unknown>, k: string, v: unknown) => { if (typeof v === "number" && v !== 0) o[k] = v; };
+  const stats: Record<string, unknown> = {};
+  for (const k of ["numSamples", "numFloatSamples", "numHistogramSamples", "numSeries", "numChunks", "numTombstones"] as const) omit0(stats, k, m.stats?.[k]);
+  const c = m.compaction;
+  const compaction: Record<string, unknown> = { level: c.level };
+  if (c.sources?.length) compaction.sources = c.sources;
+  if (c.deletable) compaction.deletable = true;
+  if (c.parents?.length) compaction.parents = c.parents.map((p) => ({ ulid: p.ulid, minTime: p.minTime, maxTime: p.maxTime }));
+  if (c.failed) compaction.failed = true;
+  if (c.hints?.length) compaction.hints = c.hints;
+  const t = m.thanos;
+  const thanos: Record<string, unknown> = {};
+  omit0(thanos, "version", t?.version);
+  thanos.labels = t ? goSortedJsonValue(t.labels) : null;
+  thanos.downsample = { resolution: t?.downsample?.resolution ?? 0 };
+  thanos.source = t?.source ?? "";
+  if (t?.segment_files?.length) thanos.segment_files = t.segment_files;
+  if (t?.files?.length) {
+    thanos.files = t.files.map((f) => {
+      const o: Record<string, unknown> = { rel_path: f.rel_path };
+      omit0(o, "size_bytes", f.size_bytes);
+      if (f.hash) o.hash = { hashFunc: f.hash.hashFunc, value: f.hash.value };
+      return o;
+    });
+  }
+  if (Array.isArray(t?.rewrites) && t.rewrites.length) thanos.rewrites = t.rewrites;
+  const is: Record<string, unknown> = {};
+  omit0(is, "series_max_size", t?.index_stats?.series_max_size);
+  omit0(is, "chunk_max_size", t?.index_stats?.chunk_max_size);
+  thanos.index_stats = is;
+  if (t?.extensions !== undefined && t.extensions !== null) thanos.extensions = goSortedJsonValue(t.extensions);
+  thanos.upload_time = typeof t?.upload_time === "string" ? goJsonTime(t.upload_time) : "0001-01-01T00:00:00Z";
+  return { ulid: m.ulid, minTime: m.minTime, maxTime: m.maxTime, stats, compaction, version: m.version, thanos };
 }

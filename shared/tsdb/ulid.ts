@@ -21,6 +21,14 @@ export function isUlid(s: string): boolean {
   return RE.test(s);
 }
 
+/** Why oklog/ulid's Parse rejects `s` ("ulid: bad data size when unmarshaling", …), or null when it is a ULID. */
+export function ulidParseError(s: string): string | null {
+  if (isUlid(s)) return null;
+  if (s.length !== 26) return "ulid: bad data size when unmarshaling";
+  if (!/^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/.test(s)) return "ulid: bad data characters when unmarshaling";
+  return "ulid: overflow when unmarshaling";
+}
+
 /** The ms timestamp in a ULID. */
 export function ulidTime(s: string): number {
   let t = 0;

@@ -3,7 +3,7 @@
 // the page on Workers, Deno, Bun and Node. The page talks only to relative URLs (api/v1/...), so it
 // works behind any host and port; the API itself is not part of this app.
 //
-//   const app = createQueryApi(...); mountUi(app);   // `/`, `/graph`, `/stores`, `/static/ui.{js,css}`
+//   const app = createQueryApi(...); mountUi(app);   // `/`, `/graph`, `/alerts`, `/rules`, `/stores`, `/static/ui.{js,css}`
 
 import { Hono } from "hono";
 import { UI_CSS } from "./style.ts";
@@ -16,49 +16,46 @@ export interface UiOptions {
 }
 
 /** Paths the UI answers (GET/HEAD). Everything else falls through to the host app. */
-export const UI_PATHS = ["/", "/graph", "/stores", "/static/ui.js", "/static/ui.css"] as const;
+export const UI_PATHS = ["/", "/graph", "/alerts", "/rules", "/stores", "/static/ui.js", "/static/ui.css"] as const;
 
 // The page loads nothing from elsewhere and keeps no inline script or style, so the policy can be
 // strict; element.style set from the script is CSSOM, which style-src does not restrict.
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-interface Asset {
-  body: string;
-  type: string;
-  etag: string;
-}
+type Handler = (c: { req: { header(n: string): string | undefined; method: string } }) => Response;
 
-function asset(body: string, type: string): Asset {
-  return { body, type, etag: `"${fnv1a(body)}"` };
+/**
+ * A GET/HEAD handler for one asset compiled into the bundle: revalidated every time (no-cache) but 304 on
+ * a matching ETag, so a redeploy shows at once and an unchanged page costs no body. A `page` also gets
+ * the strict CSP. Shared by every page of ours (the query UI, the blocks page in ./blocks/).
+ */
+export function assetHandler(body: string, type: string, page = false): Handler {
+  const etag = `"${fnv1a(body)}"`;
+  return (c) => {
+    const headers: Record<string, string> = {
+      "Content-Type": type,
+      "Cache-Control": "no-cache",
+      ETag: etag,
+      "X-Content-Type-Options": "nosniff",
+    };
+    if (page) {
+      headers["Content-Security-Policy"] = CSP;
+      headers["Referrer-Policy"] = "no-referrer";
+    }
+    if (etagMatches(c.req.header("If-None-Match"), etag)) return new Response(null, { status: 304, headers });
+    return new Response(c.req.method === "HEAD" ? null : body, { status: 200, headers });
+  };
 }
 
 /** The UI as its own hono app; mount it with `mountUi` or `app.route("/", uiApp())`. */
 export function uiApp(opts: UiOptions = {}): Hono {
   const title = opts.title ?? "thanots query";
-  const page = asset(uiPage(title), "text/html; charset=utf-8");
-  const script = asset(UI_SCRIPT, "text/javascript; charset=utf-8");
-  const css = asset(UI_CSS, "text/css; charset=utf-8");
+  const page = assetHandler(uiPage(title), "text/html; charset=utf-8", true);
   const app = new Hono();
-  const serve = (a: Asset) => (c: { req: { header(n: string): string | undefined; method: string } }): Response => {
-    // Revalidate every time (no-cache) but answer 304 on a matching ETag: a redeploy shows at once,
-    // and an unchanged page costs no body.
-    const headers: Record<string, string> = {
-      "Content-Type": a.type,
-      "Cache-Control": "no-cache",
-      ETag: a.etag,
-      "X-Content-Type-Options": "nosniff",
-    };
-    if (a === page) {
-      headers["Content-Security-Policy"] = CSP;
-      headers["Referrer-Policy"] = "no-referrer";
-    }
-    if (etagMatches(c.req.header("If-None-Match"), a.etag)) return new Response(null, { status: 304, headers });
-    return new Response(c.req.method === "HEAD" ? null : a.body, { status: 200, headers });
-  };
-  for (const p of ["/", "/graph", "/stores"]) app.on(["GET", "HEAD"], p, serve(page));
-  app.on(["GET", "HEAD"], "/static/ui.js", serve(script));
-  app.on(["GET", "HEAD"], "/static/ui.css", serve(css));
+  for (const p of ["/", "/graph", "/alerts", "/rules", "/stores"]) app.on(["GET", "HEAD"], p, page);
+  app.on(["GET", "HEAD"], "/static/ui.js", assetHandler(UI_SCRIPT, "text/javascript; charset=utf-8"));
+  app.on(["GET", "HEAD"], "/static/ui.css", assetHandler(UI_CSS, "text/css; charset=utf-8"));
   return app;
 }
 

@@ -1,27 +1,34 @@
 // The UI's HTML shell. Static markup only; shared/ui/script.ts fills it in. Asset and API URLs are
 // relative so the page works under any origin (Workers, Deno, Bun) and under /graph or /stores too.
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-export function uiPage(title: string): string {
-  const t = escapeHtml(title);
+/** The document start every page of ours has: title, stylesheet, deferred script (relative URLs). */
+export function pageHead(title: string, css: string, js: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t}</title>
+<title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="static/ui.css">
-<script src="static/ui.js" defer></script>
+<link rel="stylesheet" href="${escapeHtml(css)}">
+<script src="${escapeHtml(js)}" defer></script>
 </head>
-<body>
+`;
+}
+
+export function uiPage(title: string): string {
+  const t = escapeHtml(title);
+  return `${pageHead(title, "static/ui.css", "static/ui.js")}<body>
 <header>
   <span class="brand">${t}</span>
   <nav>
     <a href="#query" id="nav-query" class="active">Query</a>
+    <a href="#alerts" id="nav-alerts">Alerts</a>
+    <a href="#rules" id="nav-rules">Rules</a>
     <a href="#stores" id="nav-stores">Stores</a>
   </nav>
   <label class="token" title="Bearer token sent with every API request (kept in this tab only)">Token
@@ -70,6 +77,26 @@ export function uiPage(title: string): string {
     <div id="tooltip" class="tooltip" hidden></div>
     <div id="legend" class="legend"></div>
   </div>
+</section>
+<section id="alerts-page" hidden>
+  <div class="page-head"><h2>Alerts</h2>
+    <label class="st firing"><input type="checkbox" id="show-firing" checked> Firing <span id="count-firing"></span></label>
+    <label class="st pending"><input type="checkbox" id="show-pending" checked> Pending <span id="count-pending"></span></label>
+    <label class="st inactive"><input type="checkbox" id="show-inactive" checked> Inactive <span id="count-inactive"></span></label>
+    <label><input type="checkbox" id="show-annotations" checked> Show annotations</label>
+    <button type="button" id="alerts-expand">Expand all</button>
+    <button type="button" id="alerts-refresh">Refresh</button></div>
+  <div id="alerts-status" class="status" role="status"></div>
+  <div id="alerts-error" class="error" role="alert" hidden></div>
+  <ul id="alerts-warnings" class="warnings" hidden></ul>
+  <div id="alerts"></div>
+</section>
+<section id="rules-page" hidden>
+  <div class="page-head"><h2>Rules</h2> <button type="button" id="rules-refresh">Refresh</button></div>
+  <div id="rules-status" class="status" role="status"></div>
+  <div id="rules-error" class="error" role="alert" hidden></div>
+  <ul id="rules-warnings" class="warnings" hidden></ul>
+  <div id="rules"></div>
 </section>
 <section id="stores-page" hidden>
   <div class="stores-head"><h2>Stores</h2> <button type="button" id="stores-refresh">Refresh</button></div>

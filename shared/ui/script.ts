@@ -132,11 +132,12 @@ async function call(path, params, signal, method) {
 // ---- messages ----
 function setStatus(id, s) { $(id).textContent = s; }
 function showError(id, msg) { const e = $(id); e.textContent = msg; e.hidden = !msg; }
-function showWarnings(list) {
-  const ul = $("warnings");
+function showList(id, list) {
+  const ul = $(id);
   ul.replaceChildren(...list.map((w) => el("li", { text: w })));
   ul.hidden = list.length === 0;
 }
+function showWarnings(list) { showList("warnings", list); }
 
 // ---- query page ----
 const state = { view: "table", ctrl: null, graph: null };
@@ -618,14 +619,164 @@ function renderStores(data) {
   setStatus("stores-status", total + " stores, " + up + " up, " + (total - up) + " down");
 }
 
+// ---- alerts and rules pages ----
+// Both read /api/v1/rules (the querier merges and deduplicates the rulers' groups); the alerts page
+// asks for alerting rules only. Groups come sorted by file and name, rules as the querier orders them;
+// alert instances are shown sorted by labels (rulers send them in no particular order).
+const RULE_STATES = ["firing", "pending", "inactive"];
+const openRules = new Set();
+function labelText(o) { return Object.keys(o || {}).map((k) => k + "=" + JSON.stringify(o[k])); }
+function badges(o) { return labelText(o).map((t) => el("span", { class: "badge", text: t })); }
+function byLabels(a, b) { const x = labelText(a.labels).join(","), y = labelText(b.labels).join(","); return x < y ? -1 : x > y ? 1 : 0; }
+// Evaluation durations (seconds) as Prometheus' UI shows them.
+function fmtSecs(s) {
+  if (typeof s !== "number" || !Number.isFinite(s)) return String(s);
+  if (s >= 1) return Math.round(s * 1000) / 1000 + " s";
+  if (s >= 1e-3) return Math.round(s * 1e6) / 1e3 + " ms";
+  return Math.round(s * 1e9) / 1e3 + " µs";
+}
+// Go's zero time means the rule has not been evaluated yet.
+function fmtEval(t) { return !t || /^0001-01-01/.test(t) ? "never" : fmtAgo(t); }
+function stateBadge(st) { return el("span", { class: "state " + st, text: st.toUpperCase() }); }
+// The rule as its file has it (Prometheus' UI shows YAML); the expression opens the query page.
+function ruleDef(r) {
+  const rows = [];
+  const kv = (k, v, cls) => rows.push(el("div", { class: cls || null }, [el("span", { class: "key", text: k + ": " })].concat(v)));
+  kv(r.type === "alerting" ? "alert" : "record", el("strong", { text: r.name }));
+  kv("expr", el("a", { class: "expr", href: "./?" + new URLSearchParams({ expr: r.query, tab: "table" }).toString() + "#query", text: r.query }));
+  if (r.type === "alerting" && r.duration) kv("for", formatDuration(r.duration * 1000));
+  if (r.keepFiringFor) kv("keep_firing_for", formatDuration(r.keepFiringFor * 1000));
+  if (Object.keys(r.labels || {}).length) kv("labels", badges(r.labels));
+  const ann = r.annotations || {};
+  if (Object.keys(ann).length) kv("annotations", Object.keys(ann).map((k) => el("div", { class: "annotation", text: k + ": " + ann[k] })), "annotations");
+  return el("div", { class: "rule-def" }, rows);
+}
+function pageError(prefix, e) {
+  showList(prefix + "-warnings", (e && e.warnings) || []);
+  showError(prefix + "-error", e && e.message ? e.message : String(e));
+  setStatus(prefix + "-status", "");
+}
+const loads = {};
+// One request per page at a time; a newer one cancels the older.
+async function loadPage(prefix, params, render) {
+  if (loads[prefix]) loads[prefix].abort();
+  const ctrl = loads[prefix] = new AbortController();
+  showError(prefix + "-error", "");
+  setStatus(prefix + "-status", "Loading…");
+  try {
+    const res = await call("api/v1/rules", params, ctrl.signal, "GET");
+    if (loads[prefix] !== ctrl) return;
+    showList(prefix + "-warnings", res.warnings);
+    render(res.data);
+  } catch (e) {
+    if (loads[prefix] !== ctrl || (e && e.name === "AbortError")) return;
+    $(prefix === "alerts" ? "alerts" : "rules").replaceChildren();
+    pageError(prefix, e);
+  }
+}
+
+let alertGroups = [];
+function loadAlerts() { return loadPage("alerts", { type: "alert" }, (data) => { alertGroups = (data && data.groups) || []; renderAlerts(); }); }
+function renderAlerts() {
+  const box = $("alerts");
+  box.replaceChildren();
+  const counts = { firing: 0, pending: 0, inactive: 0 };
+  const show = {};
+  for (const st of RULE_STATES) show[st] = $("show-" + st).checked;
+  const withAnn = $("show-annotations").checked;
+  let total = 0;
+  for (const g of alertGroups) {
+    const items = [];
+    g.rules.forEach((r, i) => {
+      if (r.type !== "alerting") return;
+      total++;
+      const st = RULE_STATES.includes(r.state) ? r.state : "inactive";
+      counts[st]++;
+      if (!show[st]) return;
+      const key = g.file + ";" + g.name + ";" + i + ";" + r.name;
+      const alerts = (r.alerts || []).slice().sort(byLabels);
+      const det = el("details", { class: "alert-rule " + st, "data-rule": r.name }, [
+        el("summary", null, [stateBadge(st), el("strong", { text: r.name }), el("span", { class: "note", text: " (" + alerts.length + " active)" })]),
+        ruleDef(r),
+      ]);
+      if (alerts.length) {
+        const tbody = el("tbody");
+        for (const a of alerts) {
+          tbody.append(el("tr", { class: "alert-instance " + a.state }, [
+            el("td", null, badges(a.labels)),
+            el("td", null, stateBadge(a.state)),
+            el("td", { title: a.activeAt || "", text: a.activeAt ? iso(Date.parse(a.activeAt)) : "" }),
+            el("td", { class: "value", text: a.value }),
+          ]));
+          const ann = a.annotations || {};
+          if (withAnn && Object.keys(ann).length) {
+            tbody.append(el("tr", { class: "alert-annotations" }, el("td", { colspan: 4 }, Object.keys(ann).map((k) => el("div", { class: "annotation", text: k + ": " + ann[k] })))));
+          }
+        }
+        const head = el("tr", null, ["Labels", "State", "Active since", "Value"].map((h) => el("th", { text: h })));
+        det.append(el("table", { class: "alerts-table" }, [el("thead", null, head), tbody]));
+      }
+      det.open = openRules.has(key);
+      det.addEventListener("toggle", () => { if (det.open) openRules.add(key); else openRules.delete(key); });
+      items.push(det);
+    });
+    if (items.length) box.append(el("h3", { class: "group-title" }, [el("span", { text: g.name }), el("span", { class: "file", text: g.file })]), ...items);
+  }
+  for (const st of RULE_STATES) $("count-" + st).textContent = "(" + counts[st] + ")";
+  if (!total) box.append(el("p", { class: "note", text: "No alerting rules." }));
+  setStatus("alerts-status", total + " alerting rules: " + counts.firing + " firing, " + counts.pending + " pending, " + counts.inactive + " inactive");
+}
+function expandAlerts() {
+  const all = [...document.querySelectorAll("#alerts details")];
+  const open = !all.every((d) => d.open);
+  for (const d of all) d.open = open;
+  $("alerts-expand").textContent = open ? "Collapse all" : "Expand all";
+}
+
+function loadRules() { return loadPage("rules", {}, renderRules); }
+function renderRules(data) {
+  const box = $("rules");
+  box.replaceChildren();
+  const groups = (data && data.groups) || [];
+  let n = 0, bad = 0;
+  for (const g of groups) {
+    const tbody = el("tbody");
+    for (const r of g.rules) {
+      n++;
+      if (r.health === "err") bad++;
+      const st = [el("span", { class: "health " + r.health, text: String(r.health || "unknown").toUpperCase() })];
+      if (r.type === "alerting") st.push(stateBadge(r.state || "inactive"));
+      tbody.append(el("tr", { class: "rule " + r.type }, [
+        el("td", null, ruleDef(r)),
+        el("td", null, st),
+        el("td", { class: "rule-error", text: r.lastError || "" }),
+        el("td", { title: r.lastEvaluation || "", text: fmtEval(r.lastEvaluation) }),
+        el("td", { text: fmtSecs(r.evaluationTime) }),
+      ]));
+    }
+    const head = el("tr", null, ["Rule", "State", "Error", "Last evaluation", "Evaluation time"].map((h) => el("th", { text: h })));
+    const title = el("div", { class: "group-title" }, [
+      el("span", { text: g.name }), el("span", { class: "file", text: g.file }),
+      el("span", { class: "note", text: "interval " + formatDuration(g.interval * 1000) + " · last evaluation " + fmtEval(g.lastEvaluation) + " · took " + fmtSecs(g.evaluationTime) + (g.partialResponseStrategy ? " · partial response " + g.partialResponseStrategy : "") }),
+    ]);
+    box.append(el("div", { class: "rule-group", "data-group": g.name }, [title, el("table", { class: "rules-table" }, [el("thead", null, head), tbody])]));
+  }
+  if (!groups.length) box.append(el("p", { class: "note", text: "No rule groups." }));
+  setStatus("rules-status", groups.length + " groups, " + n + " rules" + (bad ? ", " + bad + " failing" : ""));
+}
+
 // ---- wiring ----
+const PAGES = ["query", "alerts", "rules", "stores"];
 function showPage() {
-  const stores = location.hash === "#stores" || (location.hash !== "#query" && /\/stores$/.test(location.pathname));
-  $("query-page").hidden = stores;
-  $("stores-page").hidden = !stores;
-  $("nav-query").classList.toggle("active", !stores);
-  $("nav-stores").classList.toggle("active", stores);
-  if (stores) loadStores();
+  const h = location.hash.slice(1), tail = (/\/(alerts|rules|stores)$/.exec(location.pathname) || [])[1];
+  const cur = PAGES.includes(h) ? h : tail || "query";
+  for (const p of PAGES) {
+    $(p + "-page").hidden = p !== cur;
+    $("nav-" + p).classList.toggle("active", p === cur);
+  }
+  if (cur === "stores") loadStores();
+  if (cur === "alerts") loadAlerts();
+  if (cur === "rules") loadRules();
 }
 
 function init() {
@@ -645,6 +796,10 @@ function init() {
   $("range-more").addEventListener("click", () => stepRange(1));
   for (const id of ["range", "end", "step"]) $(id).addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); execute(); } });
   $("stores-refresh").addEventListener("click", loadStores);
+  $("alerts-refresh").addEventListener("click", loadAlerts);
+  $("rules-refresh").addEventListener("click", loadRules);
+  $("alerts-expand").addEventListener("click", expandAlerts);
+  for (const id of ["show-firing", "show-pending", "show-inactive", "show-annotations"]) $(id).addEventListener("change", renderAlerts);
   $("cancel").addEventListener("click", cancel);
   $("local-time").checked = localTime;
   $("local-time").addEventListener("change", () => {
@@ -659,7 +814,7 @@ function init() {
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(drawGraph, 100); });
   setView(state.view, false);
   showPage();
-  if ($("expr").value.trim() && $("stores-page").hidden) execute();
+  if ($("expr").value.trim() && !$("query-page").hidden) execute();
 }
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
 else init();

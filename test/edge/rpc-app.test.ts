@@ -5,7 +5,14 @@
 // and must get the fixture's answers; without the token, Unauthenticated.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
+import { SeriesResponseSchema, Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { SeriesSchema, SeriesBatchSchema } from "../../shared/gen/thanos/storepb/types_pb.ts";
+import { frameOf } from "../../shared/query/wire.ts";
+import type { StoreImpl } from "../../shared/rpc/store.ts";
 import { storeApiApp } from "../../shared/rpc/server.ts";
 import { createStoreApiClients, proxyStoreApi, type FetchFn } from "../../shared/rpc/client.ts";
 import type { SeriesResponse } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
@@ -165,6 +172,59 @@ test(`over a real ${runtime} HTTP server`, async () => {
   } finally {
     await stop();
   }
+});
+
+test("pre-encoded series (carried as unknown fields) reach Connect JSON, binary and in-process readers alike", async () => {
+  // What the sidecar and the bucket store yield: SeriesResponse field 1 (series) or 4 (batch) as bytes
+  // written once. Connect's JSON encoder writes only known fields: without the stack decoding them, a JSON
+  // client got `{}` for each series.
+  const mk = (i: number) => create(SeriesSchema, {
+    labels: [{ name: "__name__", value: "up" }, { name: "i", value: String(i) }],
+    chunks: [{ minTime: BigInt(i), maxTime: BigInt(i + 10), raw: { type: 0, data: new Uint8Array([i, 1, 2]) } }],
+  });
+  const carried = (no: 1 | 4, bytes: Uint8Array) => {
+    const m = create(SeriesResponseSchema);
+    let n = bytes.length; const len: number[] = [];
+    while (n >= 128) { len.push((n & 0x7f) | 0x80); n >>>= 7; }
+    len.push(n);
+    m.$unknown = [{ no, wireType: WireType.LengthDelimited, data: new Uint8Array([...len, ...bytes]) }];
+    return m;
+  };
+  const pre: StoreImpl = {
+    async *series() {
+      yield carried(1, toBinary(SeriesSchema, mk(0)));
+      yield carried(4, toBinary(SeriesBatchSchema, create(SeriesBatchSchema, { series: [mk(1), mk(2)] })));
+      yield { result: { case: "warning", value: "w" } };
+      yield carried(1, toBinary(SeriesSchema, mk(3)));
+    },
+    labelNames: async () => ({ names: [] }),
+    labelValues: async () => ({ values: [] }),
+  };
+  const preApp = storeApiApp({ store: pre });
+  const f = (async (i: RequestInfo | URL, init?: RequestInit) => preApp.fetch(new Request(i, init))) as typeof fetch;
+  const want = ["series 0", "batch 1,2", "warning w", "series 3"];
+  const show = (r: SeriesResponse) => r.result.case === "series" ? `series ${r.result.value.labels[1]!.value}` + (r.result.value.chunks[0]!.raw!.data[0] === Number(r.result.value.labels[1]!.value) ? "" : " (wrong chunk)")
+    : r.result.case === "batch" ? `batch ${r.result.value.series.map((x) => x.labels[1]!.value).join(",")}` : r.result.case === "warning" ? `warning ${r.result.value}` : `${r.result.case}`;
+  for (const [what, t] of [
+    ["Connect JSON", createConnectTransport({ baseUrl: "http://x", useBinaryFormat: false, fetch: f })],
+    ["Connect binary", createConnectTransport({ baseUrl: "http://x", fetch: f })],
+    ["gRPC-Web JSON", createGrpcWebTransport({ baseUrl: "http://x", useBinaryFormat: false, fetch: f })],
+  ] as const) {
+    const got: string[] = [];
+    for await (const r of createClient(Store, t).series({})) got.push(show(r));
+    assert.equal(got, want, what);
+  }
+  // JSON with response_batch_size: the decoded single series are batched like any other.
+  const got: string[] = [];
+  for await (const r of createClient(Store, createConnectTransport({ baseUrl: "http://x", useBinaryFormat: false, fetch: f })).series({ responseBatchSize: 5n })) got.push(show(r));
+  assert.equal(got, ["series 0", "batch 1,2", "warning w", "series 3"].map((x) => x.startsWith("series") ? x.replace("series", "batch") : x));
+  // In process (the fan-out over an in-process StoreImpl): frameOf decodes them too.
+  const frames: string[] = [];
+  for await (const r of pre.series({} as never, { signal: new AbortController().signal })) {
+    const fr = frameOf(r);
+    frames.push(fr.kind === "series" ? `series ${fr.labels[1]!.value}` : fr.kind === "batch" ? `batch ${fr.series.map((x) => x.labels[1]!.value).join(",")}` : fr.kind === "warning" ? `warning ${fr.warning}` : fr.kind);
+  }
+  assert.equal(frames, want);
 });
 
 test.run();

@@ -15,7 +15,7 @@ import { labelsFrom } from "../../shared/labels/labels.ts";
 
 const app = uiApp();
 
-test("the page, /graph and /stores serve the same HTML with a strict CSP", async () => {
+test("the page, /graph, /alerts, /rules and /stores serve the same HTML with a strict CSP", async () => {
   const r = await app.request("/");
   assert.is(r.status, 200);
   assert.is(r.headers.get("content-type"), "text/html; charset=utf-8");
@@ -26,12 +26,13 @@ test("the page, /graph and /stores serve the same HTML with a strict CSP", async
   assert.ok(html.startsWith("<!doctype html>"));
   assert.ok(html.includes('<script src="static/ui.js" defer></script>'));
   assert.ok(html.includes('<link rel="stylesheet" href="static/ui.css">'));
-  for (const id of ["expr", "metric-insert", "execute", "dedup", "partial-response", "tab-table", "tab-graph", "range", "end", "step", "warnings", "error", "chart", "legend", "stores"]) {
+  for (const id of ["expr", "metric-insert", "execute", "dedup", "partial-response", "tab-table", "tab-graph", "range", "end", "step", "warnings", "error", "chart", "legend", "stores",
+    "nav-alerts", "nav-rules", "alerts", "show-firing", "show-pending", "show-inactive", "show-annotations", "alerts-warnings", "rules", "rules-warnings"]) {
     assert.ok(html.includes(`id="${id}"`), `page has #${id}`);
   }
   // No inline script or style: the CSP would block them.
   assert.not.match(html, /<script>|<style|style="/);
-  for (const p of ["/graph", "/stores"]) assert.is(await (await app.request(p)).text(), html, p);
+  for (const p of ["/graph", "/alerts", "/rules", "/stores"]) assert.is(await (await app.request(p)).text(), html, p);
 });
 
 test("assets have their types, an ETag and answer 304 to a matching If-None-Match", async () => {
@@ -57,7 +58,7 @@ test("assets have their types, an ETag and answer 304 to a matching If-None-Matc
 test("the script parses and uses relative URLs only", () => {
   // Syntax check without running it (new Function compiles the body).
   assert.type(new Function(UI_SCRIPT), "function");
-  for (const u of ["api/v1/query", "api/v1/query_range", "api/v1/stores", "api/v1/label/__name__/values"]) assert.ok(UI_SCRIPT.includes(`"${u}"`), u);
+  for (const u of ["api/v1/query", "api/v1/query_range", "api/v1/stores", "api/v1/rules", "api/v1/label/__name__/values"]) assert.ok(UI_SCRIPT.includes(`"${u}"`), u);
   assert.not.match(UI_SCRIPT, /["']\/api|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   assert.not.match(UI_SCRIPT, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
 });

@@ -7,16 +7,14 @@
 //
 // Downsampling is compared too once the codec is in the build (shared/compact/downsample.ts not a stub).
 // COMPACT_BIG=1 runs a bigger input (7 days, 1000 series) in addition.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { FilesystemBucket } from "../../agent/objstore/fs.ts";
-import { openLocalBlocks } from "../../agent/tsdb/local.ts";
 import { listBucketBlocks } from "../../shared/block/listing.ts";
-import { labelsString } from "../../shared/labels/labels.ts";
 import type { BlockMeta } from "../../shared/tsdb/meta.ts";
-import { blockSeries } from "../../shared/tsdb/querier.ts";
+import { bucketConfig, contents, shape, visible } from "../lib/bucketcmp.ts";
 import { generateHABucket, HOUR } from "../lib/blockgen.ts";
 import { startProcess, tempDir, type Proc } from "../lib/proc.ts";
 import { promApi, promtool, startPrometheus } from "../lib/prometheus.ts";
@@ -25,12 +23,6 @@ import { thanosBinary } from "../lib/thanos.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
 const DOWNSAMPLING = !readFileSync(join(ROOT, "shared/compact/downsample.ts"), "utf8").includes("STUB until");
-
-function bucketConfig(dir: string): string {
-  const f = join(dir, "..", `${dir.split("/").pop()}.yml`);
-  writeFileSync(f, `type: FILESYSTEM\nconfig:\n  directory: ${dir}\n`);
-  return f;
-}
 
 function flags(extra: string[] = []): string[] {
   return ["--deduplication.replica-label=replica", "--deduplication.func=penalty", "--delete-delay=0s", ...(DOWNSAMPLING ? [] : ["--downsampling.disable"]), ...extra];
@@ -54,35 +46,6 @@ function oursProc(dir: string, data: string, extra: string[] = []): Proc {
 
 async function oursCompact(dir: string, extra: string[] = []): Promise<string> {
   return runToEnd(oursProc(dir, tempDir("ours-compact-data-").path, extra), "agent compact");
-}
-
-/** Visible blocks (meta.json, no deletion mark), sorted by resolution and time. */
-async function visible(dir: string): Promise<BlockMeta[]> {
-  const d = await listBucketBlocks(new FilesystemBucket(dir));
-  const res = (m: BlockMeta) => m.thanos?.downsample?.resolution ?? 0;
-  return d.metas.filter((m) => !d.marks.has(m.ulid)).sort((a, b) => res(a) - res(b) || a.minTime - b.minTime || a.maxTime - b.maxTime);
-}
-
-function shape(m: BlockMeta): string {
-  return JSON.stringify({
-    range: [m.minTime, m.maxTime], level: m.compaction.level, sources: [...m.compaction.sources].sort(),
-    series: m.stats.numSeries, samples: m.stats.numSamples, chunks: m.stats.numChunks,
-    labels: m.thanos?.labels, resolution: m.thanos?.downsample?.resolution, source: m.thanos?.source,
-  });
-}
-
-/** Every series of a block with its chunks (ranges and bytes, hex). */
-async function contents(dir: string, id: string): Promise<Map<string, string>> {
-  const { blocks, close } = await openLocalBlocks(join(dir, id));
-  const out = new Map<string, string>();
-  try {
-    for await (const batch of blockSeries(blocks[0]!, -Infinity, Infinity, [])) {
-      for (const s of batch) out.set(labelsString(s.labels), s.chunks.map((c) => `${c.minTime}-${c.maxTime}:${c.encoding}:${Buffer.from(c.data).toString("hex")}`).join(" "));
-    }
-  } finally {
-    await close();
-  }
-  return out;
 }
 
 async function sameBuckets(thanosDir: string, oursDir: string, what: string): Promise<BlockMeta[]> {

@@ -115,7 +115,7 @@ async function oracleValues(name: string, ms: M[], mint: number, maxt: number): 
   return r.data;
 }
 
-function fixture(s: Sidecar, mk: (s: Sidecar, h?: Record<string, string>) => Transport, opts: { limits?: boolean; auth?: boolean } = {}): StoreApiFixture {
+function fixture(s: Sidecar, mk: (s: Sidecar, h?: Record<string, string>) => Transport, opts: { limits?: boolean; auth?: boolean; json?: boolean } = {}): StoreApiFixture {
   const h = opts.auth ? { authorization: `Bearer ${token}` } : undefined;
   const t = mk(s, h);
   const fx: StoreApiFixture = {
@@ -137,6 +137,7 @@ function fixture(s: Sidecar, mk: (s: Sidecar, h?: Record<string, string>) => Tra
       { ms: [["__name__", "=~", "live_requests_total|demo_gauge"], ["code", "=~", "2..|"]], mint: hMinMs, maxt: liveMax },
     ],
   };
+  if (opts.json) fx.json = createClient(Store, createConnectTransport({ baseUrl: s.http, httpVersion: "1.1", useBinaryFormat: false, interceptors: h ? [withHeaders(h)] : [] }));
   if (opts.limits) {
     fx.limited = {
       store: createClient(Store, t),
@@ -159,10 +160,10 @@ function fixture(s: Sidecar, mk: (s: Sidecar, h?: Record<string, string>) => Tra
 
 for (const [name, pick, mk, opts] of [
   ["sidecar over gRPC (streamed chunks)", () => plain, transports.grpc, {}],
-  ["sidecar over Connect (streamed chunks)", () => plain, transports.connect, {}],
-  ["sidecar over gRPC-Web, SAMPLES fallback", () => samples, transports.grpcWeb, {}],
+  ["sidecar over Connect (streamed chunks), and Connect JSON", () => plain, transports.connect, { json: true }],
+  ["sidecar over gRPC-Web, SAMPLES fallback, and Connect JSON", () => samples, transports.grpcWeb, { json: true }],
   ["sidecar with limits and bearer token, over gRPC", () => guarded, transports.grpc, { limits: true, auth: true }],
-  ["sidecar with limits and bearer token, over Connect", () => guarded, transports.connect, { limits: true, auth: true }],
+  ["sidecar with limits and bearer token, over Connect and Connect JSON", () => guarded, transports.connect, { limits: true, auth: true, json: true }],
   ["sidecar with limits and bearer token, over gRPC-Web", () => guarded, transports.grpcWeb, { limits: true, auth: true }],
 ] as const) {
   const t = suite(name);

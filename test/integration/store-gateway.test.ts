@@ -1,6 +1,6 @@
 // The store gateway (`bun agent/main.ts store`) over blocks written by promtool and uploaded to a
 // filesystem bucket and to S3 (s3rver), against a real Prometheus 2.42 serving copies of the same blocks:
-// the StoreAPI contract over gRPC and Connect, plus limits and a bearer token (--grpc-server.bearer-token-file)
+// the StoreAPI contract over gRPC, Connect and Connect JSON, plus limits and a bearer token (--grpc-server.bearer-token-file)
 // on a third gateway. Two backfills overlap in time for one metric (interleaved timestamps), so the store must
 // merge overlapping blocks of one stream.
 import { suite } from "uvu";
@@ -151,6 +151,8 @@ function fixture(gw: Gw, mk: Mk, guarded = false): StoreApiFixture {
       { ms: [["__name__", "=~", "demo_counter_total|demo_gauge"], ["a", "=~", "1|"]], mint: hMinMs + 7_000_000, maxt: hMinMs + 7_400_000 },
     ],
   };
+  // Connect JSON (application/connect+json) on the same gateway's HTTP port.
+  fx.json = createClient(Store, createConnectTransport({ baseUrl: gw.http, httpVersion: "1.1", useBinaryFormat: false }));
   if (guarded) {
     const bearer = { authorization: `Bearer ${token}` };
     fx.limited = {
@@ -176,7 +178,7 @@ for (const [name, gw, mk, guarded] of [
 ] as const) {
   const t = suite(`store gateway: ${name}`);
   t.before(async () => { await setup(); fixtures[name] = fixture(gw(), mk, guarded); });
-  addStoreApiContract(t, () => fixtures[name]!, { limits: guarded, auth: guarded });
+  addStoreApiContract(t, () => fixtures[name]!, { limits: guarded, auth: guarded, json: true });
   t.run();
 }
 
@@ -214,8 +216,9 @@ extra("tools bucket index writes bucket-index.json; tools bucket ls lists the sa
   const listed = run(["bucket", "ls", `--objstore.config-file=${fsCfgFile}`]).trim().split("\n");
   assert.is(listed.length, blockCount);
   const wide = run(["bucket", "ls", "-o", "wide", "--bucket-index", `--objstore.config-file=${fsCfgFile}`]).trim().split("\n");
-  assert.equal(wide.map((l) => l.split("\t")[0]), listed);
-  for (const l of wide) assert.match(l, '{cluster="eu-1",replica="r1"}');
+  // Thanos' wide form: "<ULID> -- <from> - <until> Diff: <range>, Compaction: <level>, Downsample: <res>, Source: <source>".
+  assert.equal(wide.map((l) => l.split(" ")[0]), listed);
+  for (const l of wide) assert.match(l, /^[0-9A-Z]{26} -- \S+ - \S+ Diff: \S+, Compaction: 1, Downsample: 0, Source: test$/);
 });
 extra.after(async () => {
   for (const g of gws) await g.proc.stop();

@@ -70,6 +70,7 @@ function fixture(mk: typeof createConnectTransport): StoreApiFixture {
     oracle: (ms, mint, maxt) => promRemoteReadOracle(prom!.url, ms, mint, maxt),
     oracleLabelNames: oracleNames, oracleLabelValues: oracleValues,
     oldest: hMinMs, infoMaxTime: hMaxMs,
+    json: createClient(Store, createConnectTransport({ baseUrl: base, httpVersion: "1.1", useBinaryFormat: false })),
     cases: [
       { ms: [["__name__", "=", "demo_gauge"]], mint: hMinMs, maxt: hMaxMs },
       { ms: [["__name__", "=~", "demo_.*"], ["instance", "=~", "i1.*|"]], mint: hMinMs + 1_800_000, maxt: hMaxMs - 1_800_000 },
@@ -83,7 +84,7 @@ const fx: Record<string, StoreApiFixture> = {};
 for (const [name, mk] of [["Connect", createConnectTransport], ["gRPC-Web", createGrpcWebTransport as unknown as typeof createConnectTransport]] as const) {
   const t = suite(`store gateway Worker on R2 (wrangler dev), ${name}`);
   t.before(async () => { await setup(); fx[name] = fixture(mk); });
-  addStoreApiContract(t, () => fx[name]!);
+  addStoreApiContract(t, () => fx[name]!, { json: name === "Connect" });
   if (name === "gRPC-Web") t.after(async () => { await worker?.stop(); await prom?.stop(); });
   t.run();
 }

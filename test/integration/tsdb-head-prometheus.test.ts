@@ -6,13 +6,16 @@
 //     prints exactly the written samples;
 //   - a real Prometheus 2.42 started on a copy of the directory loads the block and replays our WAL,
 //     and every query of the PromQL corpus answers there as our engine answers over our Querier;
-//   - our StoreAPI passes the StoreAPI contract suite with that Prometheus' remote read as the oracle.
+//   - our StoreAPI passes the StoreAPI contract suite (gRPC; Connect JSON) with that Prometheus' remote
+//     read as the oracle.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { cpSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { serve } from "@hono/node-server";
+import { storeApiApp } from "../../shared/rpc/server.ts";
 import { tempDir } from "../lib/proc.ts";
 import { promApi, promtool, startPrometheus, type Prometheus } from "../lib/prometheus.ts";
 import { openTSDB, type Tsdb } from "../../agent/tsdb/db.ts";
@@ -54,6 +57,8 @@ let dir = "";
 let db: Tsdb;
 let prom: Prometheus;
 let grpc: GrpcServer;
+/** The same StoreAPI over Connect (hono on Node), for the Connect JSON case. */
+let http: { url: string; close(): Promise<void> };
 
 /** Every sample in time order, one commit per minute of data. */
 async function writeAll(d: Tsdb): Promise<number> {
@@ -98,10 +103,14 @@ t.before(async () => {
   rmSync(join(promDir, "lock"), { force: true });
   [prom, db] = await Promise.all([startPrometheus({ dataDir: promDir }), openTSDB(dir, opts)]);
   grpc = await startGrpcServer({ store: db.store, info: db.info });
+  const app = storeApiApp({ store: db.store, info: db.info });
+  const srv = await new Promise<ReturnType<typeof serve>>((resolve) => { const x = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(x)); });
+  http = { url: `http://127.0.0.1:${(srv.address() as { port: number }).port}`, close: () => new Promise<void>((r) => srv.close(() => r())) };
 });
 
 t.after(async () => {
   await grpc?.close();
+  await http?.close();
   await db?.close();
   await prom?.stop();
 });
@@ -202,6 +211,7 @@ addStoreApiContract(t, () => {
     oracleLabelNames: oracleNames,
     oracleLabelValues: oracleValues,
     oldest: T0,
+    json: createClient(Store, createConnectTransport({ baseUrl: http.url, httpVersion: "1.1", useBinaryFormat: false })),
     cases: [
       { ms: [["__name__", "=", "http_requests_total"]], mint: T0, maxt: T0 + 4 * H },
       { ms: [["__name__", "=~", "http_.*|up"], ["job", "=", "api"]], mint: T0 + H, maxt: T0 + 3 * H },
@@ -214,6 +224,6 @@ addStoreApiContract(t, () => {
     ],
   };
   return fx;
-});
+}, { json: true });
 
 t.run();

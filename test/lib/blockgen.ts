@@ -35,6 +35,10 @@ export interface GenOptions {
    * series; "product": series are metric names x 1000 instances, so it grows with their square root.
    */
   labels?: "unique" | "product";
+  /** Block indexes (0-based, per replica) not written: a gap in the stream. */
+  skip?: number[];
+  /** External labels of a replica's blocks (default {cluster, replica}). */
+  externalLabels?: (replica: string) => Record<string, string>;
 }
 
 function rng(seed: number): () => number {
@@ -79,12 +83,13 @@ export async function generateHABucket(o: GenOptions): Promise<GenResult> {
     const r = rng((o.seed ?? 1) * 1000 + ri);
     const state = labels.map((_, k) => ({ v: k * 10, gap: 0 }));
     for (let b = 0; b < o.blocks; b++) {
+      if (o.skip?.includes(b)) continue;
       const mint = o.start + b * 2 * HOUR, maxt = mint + 2 * HOUR;
       const ulid = newUlid(maxt + 60e3 + ri * 1000);
       const sink = new DiskSink(o.dir, ulid);
       const w = new BlockWriter(sink, {
         ulid, minTime: mint, maxTime: maxt, compaction: { level: 1, sources: [ulid] },
-        thanos: { labels: { cluster: o.cluster ?? "eu1", replica }, downsample: { resolution: 0 }, source: "sidecar" },
+        thanos: { labels: o.externalLabels?.(replica) ?? { cluster: o.cluster ?? "eu1", replica }, downsample: { resolution: 0 }, source: "sidecar" },
       });
       const syms = new Set<string>();
       for (const ls of labels) for (const l of ls) { syms.add(l.name); syms.add(l.value); }

@@ -53,6 +53,11 @@ export interface StoreApiFixture {
   limited?: { store: Client<typeof Store>; overSeries: Case; overSamples: Case; under: Case };
   /** Optional: a client without credentials for a store that requires a bearer token, and one with it. */
   auth?: { without: Client<typeof Store>; withToken: Client<typeof Store>; wrongToken: Client<typeof Store> };
+  /**
+   * Optional: a client of the same store speaking Connect with JSON messages
+   * (`createConnectTransport({ useBinaryFormat: false })`, content type application/connect+json).
+   */
+  json?: Client<typeof Store>;
 }
 
 const OPS: Record<M[1], LabelMatcher_Type> = { "=": LabelMatcher_Type.EQ, "!=": LabelMatcher_Type.NEQ, "=~": LabelMatcher_Type.RE, "!~": LabelMatcher_Type.NRE };
@@ -160,6 +165,8 @@ export interface ContractParts {
   limits?: boolean;
   /** The fixture sets `auth` (clients of a store that requires a bearer token). */
   auth?: boolean;
+  /** The fixture sets `json` (a Connect JSON client). */
+  json?: boolean;
 }
 
 export function addStoreApiContract(t: Test, fx: () => StoreApiFixture, parts: ContractParts = {}): void {
@@ -292,6 +299,52 @@ export function addStoreApiContract(t: Test, fx: () => StoreApiFixture, parts: C
     }
     const ok = await f.auth.withToken.labelNames({ start: BigInt(c.mint), end: BigInt(c.maxt) });
     assert.ok(ok.names.length > 0);
+  });
+
+  if (parts.json) t("Connect JSON: Series (single and batched, with and without chunks) and label calls equal the binary answer", async () => {
+    const f = fx();
+    assert.ok(f.json, "registered with json, but the fixture has no JSON client");
+    for (const c of f.cases) {
+      const what = `JSON ${selector(c.ms)} [${c.mint}, ${c.maxt}]`;
+      const [got, bin, want] = await Promise.all([
+        collectSeries(f.json, seriesRequest(c.ms, c.mint, c.maxt)),
+        collectSeries(f.store, seriesRequest(c.ms, c.mint, c.maxt)),
+        f.oracle(c.ms, c.mint, c.maxt),
+      ]);
+      assert.ok(want.length > 0, `${what}: the case selects data`);
+      assert.equal(got.warnings, [], `${what}: no warnings`);
+      assert.equal(got.raw.map(labelsString), bin.raw.map(labelsString), `${what}: the binary answer's series`);
+      sameData(got.series, want.map((s) => ({ ...s, labels: extend(s.labels, f.externalLabels) })), what);
+    }
+    const c = f.cases[0]!;
+    const full = await collectSeries(f.json, seriesRequest(c.ms, c.mint, c.maxt));
+    // Batched (SeriesResponse.batch): the same series, chunks and order as unbatched, at most 2 per message.
+    const flat = (s: { labels: { name: string; value: string }[]; chunks: { minTime: bigint; maxTime: bigint; raw?: { data: Uint8Array } }[] }) =>
+      `${labelsString(s.labels)} ${s.chunks.map((x) => `${x.minTime}-${x.maxTime}:${Array.from(x.raw?.data ?? [], (b) => b.toString(16).padStart(2, "0")).join("")}`).join(",")}`;
+    const single: string[] = [], batched: string[] = [];
+    for await (const r of f.json.series(seriesRequest(c.ms, c.mint, c.maxt))) if (r.result.case === "series") single.push(flat(r.result.value));
+    let batches = 0;
+    for await (const r of f.json.series(seriesRequest(c.ms, c.mint, c.maxt, { responseBatchSize: 2n }))) {
+      assert.is(r.result.case, "batch", "JSON batched answer: batch messages only");
+      if (r.result.case !== "batch") continue;
+      batches++;
+      assert.ok(r.result.value.series.length >= 1 && r.result.value.series.length <= 2, `batch of ${r.result.value.series.length}`);
+      for (const x of r.result.value.series) batched.push(flat(x));
+    }
+    assert.is(single.length, full.raw.length);
+    assert.is(batches, Math.ceil(single.length / 2));
+    assert.equal(batched, single, "JSON batched: the unbatched series and chunks");
+    const skip: Labels[] = [];
+    for await (const r of f.json.series(seriesRequest(c.ms, c.mint, c.maxt, { skipChunks: true }))) {
+      if (r.result.case !== "series") continue;
+      assert.is(r.result.value.chunks.length, 0);
+      skip.push(r.result.value.labels.map((l) => ({ name: l.name, value: l.value })));
+    }
+    assert.equal(skip.map(labelsString), full.series.filter((s) => s.ts.length > 0).map((s) => labelsString(s.labels)), "JSON skip_chunks");
+    const req = { start: BigInt(c.mint), end: BigInt(c.maxt), matchers: c.ms.map(([name, op, value]) => ({ type: OPS[op], name, value })) };
+    assert.equal((await f.json.labelNames(req)).names, (await f.store.labelNames(req)).names, "JSON LabelNames");
+    const n = f.externalLabels[0]!.name;
+    assert.equal((await f.json.labelValues({ ...req, label: n })).values, [f.externalLabels[0]!.value], "JSON LabelValues");
   });
 }
 

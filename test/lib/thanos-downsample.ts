@@ -11,7 +11,8 @@ import { buildGo } from "./gobuild.ts";
 
 const run = promisify(execFile);
 
-const GO_MOD = `module thanots/thanosdownsample
+/** A go.mod for a program importing Thanos v0.41.0 packages (its `replace` block; the module name is set per program). */
+export const THANOS_GO_MOD = `module thanots/thanosdownsample
 
 go 1.25.0
 
@@ -34,13 +35,13 @@ let iterBin: Promise<string> | null = null;
 /** test/lib/go/thanos-series-iter.go built: Thanos' querier's reading of a store's series. */
 export function thanosSeriesIter(): Promise<string> {
   // slicelabels: Thanos' labelpb casts its labels to Prometheus' slice layout (see test/lib/thanos.ts).
-  iterBin ??= buildGo("thanos-series-iter", GO_MOD, readFileSync(fileURLToPath(new URL("go/thanos-series-iter.go", import.meta.url)), "utf8"), { tags: "slicelabels" });
+  iterBin ??= buildGo("thanos-series-iter", THANOS_GO_MOD, readFileSync(fileURLToPath(new URL("go/thanos-series-iter.go", import.meta.url)), "utf8"), { tags: "slicelabels" });
   return iterBin;
 }
 
 /** Path of the built program (first call builds it: a few minutes on 2 cores, then cached). */
 export function thanosDownsampler(): Promise<string> {
-  bin ??= buildGo("thanos-downsample", GO_MOD, readFileSync(fileURLToPath(new URL("go/thanos-downsample.go", import.meta.url)), "utf8"));
+  bin ??= buildGo("thanos-downsample", THANOS_GO_MOD, readFileSync(fileURLToPath(new URL("go/thanos-downsample.go", import.meta.url)), "utf8"));
   return bin;
 }
 

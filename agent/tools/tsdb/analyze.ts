@@ -4,7 +4,7 @@ import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
 import { CodedError } from "../../../shared/encoding/errors.ts";
 import { blockSeries } from "../../../shared/tsdb/querier.ts";
 import { openLocalBlocks } from "../../tsdb/local.ts";
-import { goDuration } from "./create-blocks.ts";
+import { goDuration } from "../../../shared/encoding/gotext.ts";
 import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [

@@ -68,15 +68,3 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Go time.Duration.String() for ms values (e.g. 1m15.001s, 2h0m0s). */
-export function goDuration(ms: number): string {
-  if (ms === 0) return "0s";
-  const neg = ms < 0;
-  let a = Math.abs(ms);
-  if (a < 1000) return (neg ? "-" : "") + a + "ms";
-  const h = Math.floor(a / 3_600_000); a -= h * 3_600_000;
-  const m = Math.floor(a / 60_000); a -= m * 60_000;
-  const s = Math.floor(a / 1000), frac = a - s * 1000;
-  const sec = frac ? `${s}.${String(frac).padStart(3, "0").replace(/0+$/, "")}s` : `${s}s`;
-  return (neg ? "-" : "") + (h ? `${h}h${m}m${sec}` : m ? `${m}m${sec}` : sec);
-}

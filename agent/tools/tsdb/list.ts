@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parseFlags, flagsHelp, type FlagSpec } from "../../flags.ts";
 import type { BlockMeta } from "../../../shared/tsdb/meta.ts";
 import { openLocalBlocks } from "../../tsdb/local.ts";
-import { goDuration } from "./create-blocks.ts";
+import { goDuration } from "../../../shared/encoding/gotext.ts";
 import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [{ name: "help", help: "show this help", boolean: true }];

@@ -11,6 +11,8 @@ import { XorAppender } from "../../chunkenc/xor.ts";
 import type { Labels } from "../../labels/labels.ts";
 
 export const SAMPLES_PER_CHUNK = 120;
+/** Small first buffers: most head series of a ruler hold a few samples (see XorAppenderOptions). */
+const APPENDER_OPTS = { initialBytes: 64 };
 
 /** Go's int64 division truncates toward zero. */
 function goDiv(a: number, b: number): number { return Math.trunc(a / b); }
@@ -100,7 +102,7 @@ export class MemSeries {
       this.chunks.push({ minTime: this.headMin, maxTime: this.headMax, data: app.bytes() });
       app.reset();
     }
-    if (app === null) app = this.app = new XorAppender();
+    if (app === null) app = this.app = new XorAppender(APPENDER_OPTS);
     this.headMin = t;
     this.headMax = -Infinity;
     this.nextAt = rangeForTimestamp(t, chunkRange);

@@ -7,7 +7,8 @@ import { md5 } from "../../../shared/encoding/md5.ts";
 import { MemoryBucket } from "../../../shared/objstore/memory.ts";
 import { FaultyBucket } from "../../../shared/objstore/faulty.ts";
 import { encodeMarker, markBlock, parseMarker, readMarker, unmarkBlock } from "../../../shared/block/markers.ts";
-import { hashmod, parseSelectorRelabelConfig } from "../../../shared/block/relabel.ts";
+import { parseSelectorRelabelConfig } from "../../../shared/block/fetcher.ts";
+import { hashmod, relabel } from "../../../shared/labels/relabel.ts";
 import {
   consistencyDelayFilter, deduplicateFilter, gatherNoCompactMarks, groupKey, ignoreDeletionMarkFilter, labelShardFilter,
   MetaFetcher, replicaLabelRemover, runFilters, timePartitionFilter,
@@ -77,12 +78,13 @@ test("label sharding: Thanos' TestLabelShardedMetaFilter_Filter_Hashmod expectat
 test("relabel config: only keep/drop/hashmod; Prometheus' validation messages", () => {
   assert.equal(parseSelectorRelabelConfig(""), []);
   assert.throws(() => parseSelectorRelabelConfig("- action: replace\n  target_label: x"), /unsupported relabel action: replace/);
-  assert.throws(() => parseSelectorRelabelConfig("- source_labels: [a]"), /unsupported relabel action: replace/, "default action is replace");
+  assert.throws(() => parseSelectorRelabelConfig("- source_labels: [a]"), /validate relabel config: relabel configuration for replace action requires 'target_label' value/, "default action is replace, validated before the action check (as Thanos)");
   assert.throws(() => parseSelectorRelabelConfig("- action: hashmod\n  target_label: s"), /requires non-zero modulus/);
   assert.throws(() => parseSelectorRelabelConfig("- action: bogus"), /unknown relabel action/);
   const [k] = parseSelectorRelabelConfig("- action: KEEP\n  source_labels: [cluster]\n  regex: a|b");
   assert.is(k!.action, "keep", "actions are case-insensitive");
-  assert.ok(k!.re.test("a") && !k!.re.test("ab"), "regexes are anchored");
+  const keeps = (v: string) => relabel([{ name: "cluster", value: v }], [k!]) !== null;
+  assert.ok(keeps("a") && !keeps("ab"), "regexes are anchored");
 });
 
 test("markers: written byte for byte as Thanos' json.Marshal; idempotent; parse checks version and id", async () => {
@@ -210,3 +212,18 @@ test("MetaFetcher: partial uploads, no-compact marks, a re-sync HEADs known bloc
 });
 
 test.run();
+
+test("selector relabel config: Thanos v0.41's texts and Prometheus 3.x semantics (checked against thanos tools bucket ls)", () => {
+  const err = (yaml: string) => { try { parseSelectorRelabelConfig(yaml, "f.yml"); return ""; } catch (e) { return (e as Error).message; } };
+  assert.is(err("- action: replace\n  target_label: x"), "f.yml: unsupported relabel action: replace");
+  assert.is(err("- action: hashmod\n  target_label: s"), "f.yml: validate relabel config: relabel configuration for hashmod requires non-zero modulus");
+  assert.is(err("- action: bogus"), `f.yml: parsing relabel configuration: unknown relabel action "bogus"`);
+  assert.is(err(`- action: ""`), `f.yml: parsing relabel configuration: unknown relabel action ""`);
+  assert.match(err(`- action: keep\n  regex: "(a"`), /^f\.yml: parsing relabel configuration: error parsing regexp: /);
+  assert.is(err("- action: keep\n  foo: 1"), "", "yaml.v2 Unmarshal, not UnmarshalStrict: unknown fields are ignored");
+  // Prometheus 3.x: `.` matches a newline; label names are UTF-8.
+  const [k] = parseSelectorRelabelConfig("- action: keep\n  source_labels: [\"région\"]\n  regex: a.b");
+  assert.ok(relabel([{ name: "région", value: "a\nb" }], [k!]) !== null, "(?s): . matches \\n");
+  const [h] = parseSelectorRelabelConfig("- action: hashmod\n  source_labels: [x]\n  target_label: \"shard-é\"\n  modulus: 1000");
+  assert.equal(relabel([{ name: "x", value: "baz" }], [h!]), [{ name: "shard-é", value: "976" }, { name: "x", value: "baz" }]);
+});

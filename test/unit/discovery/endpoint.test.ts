@@ -8,6 +8,8 @@ import { ALERTMANAGER_PORT, parseEndpoint, parseHttpTarget, staticTarget, endpoi
 import { DnsProvider, resolveLookup, type Resolver, type SrvRecord } from "../../../shared/discovery/dns.ts";
 import { checkFileSdPattern, parseFileSd, targetsOf } from "../../../shared/discovery/filesd.ts";
 import { DiscoveredStores, EndpointSet, GroupEndpoint } from "../../../shared/discovery/endpointset.ts";
+import { create } from "@bufbuild/protobuf";
+import { RuleGroupSchema, RulesResponseSchema } from "../../../shared/gen/thanos/rulespb/rpc_pb.ts";
 import type { StoreEndpoint } from "../../../shared/query/store.ts";
 
 function throwsBad(f: () => unknown, re: RegExp): void {
@@ -181,6 +183,7 @@ function fakeStore(name: string, state: { down: Set<string>; closed: string[] })
       series: (async function* () { check(); yield {} as never; }) as never,
       labelNames: async () => { check(); return { names: [name], warnings: [] }; },
       labelValues: async () => { check(); return { values: [], warnings: [] }; },
+      rules: async function* () { check(); yield create(RulesResponseSchema, { result: { case: "group", value: create(RuleGroupSchema, { name }) } }); },
     },
     close: () => state.closed.push(name),
   };
@@ -226,6 +229,11 @@ test("endpoint group: one store, round-robin over its members, an unavailable me
   let frames = 0;
   for await (const _ of g.series({} as never, new AbortController().signal)) frames++;
   assert.is(frames, 1);
+  // Rules (a group of rulers) go to the members with the same retry: two down, the third answers.
+  state.down = new Set(["10.0.0.1:10901", "10.0.0.2:10901"]);
+  const groups: string[] = [];
+  for await (const m of g.rules({} as never, new AbortController().signal)) if (m.result.case === "group") groups.push(m.result.value.name);
+  assert.equal(groups, ["10.0.0.3:10901"]);
   state.down = new Set(["10.0.0.1:10901", "10.0.0.2:10901", "10.0.0.3:10901"]);
   try {
     await who();

@@ -3,11 +3,11 @@
 // select; a remote-like store next to it merges in.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { labelsFrom } from "../../../shared/labels/labels.ts";
+import { compareLabels, type Labels, labelsFrom, labelsString } from "../../../shared/labels/labels.ts";
 import { Engine } from "../../../shared/promql/engine.ts";
 import { BlocksQuerier } from "../../../shared/tsdb/querier.ts";
 import { blocksEndpoint } from "../../../shared/query/blocks.ts";
-import { ProxyStore } from "../../../shared/query/proxy.ts";
+import { labelNamesRequest, ProxyStore, seriesRequest } from "../../../shared/query/proxy.ts";
 import { FanoutQuerier } from "../../../shared/query/querier.ts";
 import { makeSeries, memoryBlock, openFiles } from "../tsdb/helpers.ts";
 import { encodeTombstones } from "../../../shared/tsdb/tombstones.ts";
@@ -15,6 +15,11 @@ import { expandPostings } from "../../../shared/tsdb/postings.ts";
 import { FixStore, sampled } from "./fixture.ts";
 
 const T0 = 1_700_000_000_000;
+
+/** `{a="1", b="2"}` (labelsString's form) back to labels. */
+function parseLabels(s: string): Labels {
+  return labelsFrom(Object.fromEntries([...s.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])));
+}
 
 test("queries over local blocks through the fan-out equal the block reader's answers", async () => {
   const { block } = await memoryBlock(makeSeries(60, 400, T0));
@@ -66,6 +71,35 @@ test("tombstones: the fan-out over local blocks answers as the block reader does
   const counts = await e.instantQuery(viaFanout, 'count_over_time({__name__=~".+"}[2h])', T(399));
   const got = (counts.value as { samples: { v: number }[] }).samples.map((s) => s.v).sort((x, y) => x - y);
   assert.equal(got, [274, 379, ...Array(9).fill(400)]);
+});
+
+test("as a store: sorted once external labels attach, without_replica_labels honoured, skip_chunks without chunks", async () => {
+  // {a="1"} sorts before {a="1", b="2"} in the block; with replica="r" attached, after it.
+  const ls = ([{ a: "1" }, { a: "1", b: "2" }, { a: "1", b: "2", zone: "x" }, { a: "2" }, { a: "2", b: "3" }] as Record<string, string>[])
+    .map((l) => labelsFrom({ __name__: "g", ...l })).sort(compareLabels);
+  const ts = Array.from({ length: 10 }, (_, i) => T0 + i * 15_000);
+  const { block } = await memoryBlock(ls.map((labels, k) => ({ labels, ts, vs: ts.map((_, i) => k * 100 + i) })));
+  const ep = blocksEndpoint("local", new BlocksQuerier([block]), labelsFrom({ cluster: "c", replica: "r" }));
+  const ask = async (init: Parameters<typeof seriesRequest>[0]) => {
+    const out: { labels: string; chunks: number }[] = [];
+    for await (const f of ep.series(seriesRequest({ minTime: BigInt(T0), maxTime: BigInt(T0 + 3600_000), matchers: [{ name: "__name__", value: "g" }], ...init }), new AbortController().signal)) {
+      if (f.kind === "series") out.push({ labels: labelsString(f.labels), chunks: f.chunks.length });
+    }
+    return out;
+  };
+  const sorted = (xs: string[]) => [...xs].sort((x, y) => compareLabels(parseLabels(x), parseLabels(y)));
+  const all = await ask({});
+  assert.is(all.length, ls.length);
+  assert.equal(all.map((x) => x.labels), sorted(ls.map((l) => labelsString(labelsFrom({ ...Object.fromEntries(l.map((x) => [x.name, x.value])), cluster: "c", replica: "r" })))));
+  assert.ok(all.every((x) => x.chunks === 1));
+  const without = await ask({ withoutReplicaLabels: ["replica"] });
+  assert.equal(without.map((x) => x.labels), sorted(ls.map((l) => labelsString(labelsFrom({ ...Object.fromEntries(l.map((x) => [x.name, x.value])), cluster: "c" })))));
+  assert.ok((await ep.info(new AbortController().signal)).supportsWithoutReplicaLabels);
+  const skip = await ask({ skipChunks: true });
+  assert.equal(skip.map((x) => x.labels), all.map((x) => x.labels));
+  assert.ok(skip.every((x) => x.chunks === 0), "skip_chunks: no chunks");
+  const ln = await ep.labelNames(labelNamesRequest({ start: BigInt(T0), end: BigInt(T0 + 3600_000), withoutReplicaLabels: ["replica"] }), new AbortController().signal);
+  assert.equal(ln.names, ["__name__", "a", "b", "cluster", "zone"]);
 });
 
 test.run();

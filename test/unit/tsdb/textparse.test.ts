@@ -4,7 +4,8 @@ import { errorCode } from "../../../shared/encoding/errors.ts";
 import { parseGoFloat, parseOpenMetrics } from "../../../shared/textparse/openmetrics.ts";
 import { backfillBlocks, compatibleBlockDuration } from "../../../shared/tsdb/backfill.ts";
 import { goFormatG } from "../../../agent/tools/gofmt.ts";
-import { goDuration, parseDurationFlag } from "../../../agent/tools/tsdb/create-blocks.ts";
+import { parseDurationFlag } from "../../../agent/tools/tsdb/create-blocks.ts";
+import { goDuration } from "../../../shared/encoding/gotext.ts";
 
 const H = 3_600_000;
 

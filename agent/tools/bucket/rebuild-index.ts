@@ -1,9 +1,9 @@
 // `tools bucket index`: rebuild bucket-index.json from a listing of the bucket (docs/bucket-index.md).
 // Run it after writing blocks by other means than our shipper, or when two writers may have raced.
-import { rebuildBucketIndex, BUCKET_INDEX_FILE } from "../../shared/block/bucketindex.ts";
-import { FlagError, flagsHelp, parseFlags, type FlagSpec } from "../flags.ts";
-import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
-import { PROGRAM } from "../program.ts";
+import { rebuildBucketIndex, BUCKET_INDEX_FILE } from "../../../shared/block/bucketindex.ts";
+import { FlagError, flagsHelp, parseFlags, type FlagSpec } from "../../flags.ts";
+import { bucketFromFlags, OBJSTORE_FLAGS } from "../../objstore/factory.ts";
+import { PROGRAM } from "../../program.ts";
 
 const specs: FlagSpec[] = [...OBJSTORE_FLAGS, { name: "help", help: "show this help", boolean: true }];
 
