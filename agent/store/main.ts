@@ -15,6 +15,7 @@ import { startGrpcServer } from "../grpc/server.ts";
 import { directBodyWriter } from "../http.ts";
 import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
 import { listenWeb } from "../web/listen.ts";
+import { startGcPacer } from "../gc.ts";
 import { FileHeaderCache } from "./header-cache.ts";
 import { PROGRAM } from "../program.ts";
 
@@ -138,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   log.info("listening for gRPC", { address: grpc.address });
   ready = true;
   const timer = setInterval(() => { void doSync(); }, Math.max(1000, syncEvery));
+  const pacer = await startGcPacer();
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -145,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGINT", stop);
   });
   clearInterval(timer);
+  pacer.stop();
   log.info("shutting down");
   await Promise.all([grpc.close(), http.close()]);
   return 0;
