@@ -41,7 +41,7 @@ import { HttpTargets, type TargetGroupSpec } from "./targets.ts";
 import { ruleFiles } from "./glob.ts";
 import { ruleHttpApp } from "./http.ts";
 import { registerRuleMetrics } from "./metrics.ts";
-import { startGcPacer } from "./gc.ts";
+import { startGcPacer } from "../gc.ts";
 
 const HELP = `usage: ${PROGRAM} rule [flags]
 

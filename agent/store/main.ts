@@ -12,8 +12,10 @@ import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
 import { startGrpcServer } from "../grpc/server.ts";
+import { directBodyWriter } from "../http.ts";
 import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
 import { listenWeb } from "../web/listen.ts";
+import { startGcPacer } from "../gc.ts";
 import { FileHeaderCache } from "./header-cache.ts";
 import { PROGRAM } from "../program.ts";
 
@@ -107,6 +109,7 @@ export async function run(argv: string[]): Promise<number> {
   const services: StoreApiServices = {
     store: {
       series: (req, ctx) => store.series(req, ctx),
+      seriesEnveloped: (req, ctx, opts) => store.seriesEnveloped(req, ctx, opts),
       labelNames: (req, ctx) => store.labelNames(req, ctx),
       labelValues: (req, ctx) => store.labelValues(req, ctx),
     },
@@ -116,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   app.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
   app.get("/-/healthy", (c) => c.text("OK\n"));
   app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready: initial block sync running\n", 503)));
-  mountStoreApi(app, services, { token });
+  mountStoreApi(app, services, { token, bodyWriter: directBodyWriter() ?? undefined });
   const http = await listenWeb(app.fetch, httpAddr.hostname, httpAddr.port, f.get("http.config"), log);
   log.info("listening for HTTP", { address: `${httpAddr.hostname}:${http.port}` });
 
@@ -136,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
   log.info("listening for gRPC", { address: grpc.address });
   ready = true;
   const timer = setInterval(() => { void doSync(); }, Math.max(1000, syncEvery));
+  const pacer = await startGcPacer();
 
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -143,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGINT", stop);
   });
   clearInterval(timer);
+  pacer.stop();
   log.info("shutting down");
   await Promise.all([grpc.close(), http.close()]);
   return 0;

@@ -16,7 +16,16 @@ export class ByteLru<V> {
   misses = 0;
   evictions = 0;
 
-  constructor(readonly maxBytes: number, private readonly sizeOf: (v: V) => number) {}
+  /** `onEvict` hears of every entry that leaves for room (not of replaced or deleted ones). */
+  constructor(readonly maxBytes: number, private readonly sizeOf: (v: V) => number, private readonly onEvict?: (k: string, v: V) => void) {}
+
+  /** Removes an entry (no onEvict). */
+  delete(k: string): void {
+    const e = this.m.get(k);
+    if (!e) return;
+    this.m.delete(k);
+    this.bytes -= e.size;
+  }
 
   get(k: string): V | undefined {
     const e = this.m.get(k);
@@ -42,6 +51,7 @@ export class ByteLru<V> {
       this.m.delete(first.value);
       this.bytes -= e.size;
       this.evictions++;
+      this.onEvict?.(first.value, e.v);
     }
   }
 
@@ -86,27 +96,83 @@ export interface CachingBucketOptions {
   chunksCacheBytes?: number;
 }
 
+/** A cached range of an object. */
+interface Span { key: string; off: number; end: number; data: Uint8Array; lruKey: string }
+
+/**
+ * The cached ranges of one object, sorted by offset, none inside another: a read inside any of them is
+ * served from it. Queries ask for different runs of the same entries (an instant query one block's
+ * chunks, a range query the run around them), so caching by exact (offset, length) held the same bytes
+ * many times over: the store's memory grew with the number of distinct queries up to the cache limit.
+ */
+class Spans {
+  list: Span[] = [];
+
+  /** The span holding [off, end), or undefined. */
+  find(off: number, end: number): Span | undefined {
+    const l = this.list;
+    let lo = 0, hi = l.length - 1, at = -1;
+    while (lo <= hi) {
+      const m = (lo + hi) >> 1;
+      if (l[m]!.off <= off) { at = m; lo = m + 1; } else hi = m - 1;
+    }
+    // Spans are sorted by offset and none contains another, so their ends are sorted too: the last one
+    // starting at or before `off` reaches furthest.
+    const s = at >= 0 ? l[at] : undefined;
+    return s && s.end >= end ? s : undefined;
+  }
+
+  /** Adds a span; returns the spans it contains (now redundant). */
+  add(s: Span): Span[] {
+    const l = this.list;
+    let i = 0;
+    while (i < l.length && l[i]!.off < s.off) i++;
+    const gone: Span[] = [];
+    let j = i;
+    while (j < l.length && l[j]!.off >= s.off && l[j]!.end <= s.end) gone.push(l[j++]!);
+    // One starting before and reaching past s would contain it: find() would have served the read.
+    l.splice(i, j - i, s);
+    return gone;
+  }
+
+  remove(s: Span): void {
+    const i = this.list.indexOf(s);
+    if (i >= 0) this.list.splice(i, 1);
+  }
+}
+
 /**
  * Counts every request (stats) and caches ranged reads of block index and chunk objects and object
  * sizes. Whole-object GETs (meta.json, marks, the bucket index) are never cached: they can change.
+ * A ranged read inside a cached range is served from it (a view, no copy); a new range replaces the
+ * cached ones it contains.
  */
 export class CachingBucket implements Bucket {
   readonly name: string;
   readonly stats = newBucketStats();
-  readonly indexCache: ByteLru<Uint8Array>;
-  readonly chunksCache: ByteLru<Uint8Array>;
+  readonly indexCache: ByteLru<Span>;
+  readonly chunksCache: ByteLru<Span>;
   private readonly sizes = new Map<string, Promise<ObjectAttributes>>();
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
+  private readonly spans = new Map<string, Spans>();
 
   constructor(readonly inner: Bucket, opts: CachingBucketOptions = {}) {
     this.name = inner.name;
-    this.indexCache = new ByteLru(opts.indexCacheBytes ?? 256 << 20, (b) => b.length);
-    this.chunksCache = new ByteLru(opts.chunksCacheBytes ?? 256 << 20, (b) => b.length);
+    const evicted = (_: string, s: Span) => this.dropSpan(s);
+    this.indexCache = new ByteLru(opts.indexCacheBytes ?? 256 << 20, (s) => s.data.length, evicted);
+    this.chunksCache = new ByteLru(opts.chunksCacheBytes ?? 256 << 20, (s) => s.data.length, evicted);
   }
 
-  private cacheFor(key: string): ByteLru<Uint8Array> | null {
+  private cacheFor(key: string): ByteLru<Span> | null {
     const c = key.endsWith("/index") ? this.indexCache : key.includes("/chunks/") ? this.chunksCache : null;
     return c && c.maxBytes > 0 ? c : null;
+  }
+
+  private dropSpan(s: Span): void {
+    const ss = this.spans.get(s.key);
+    if (!ss) return;
+    ss.remove(s);
+    if (ss.list.length === 0) this.spans.delete(s.key);
   }
 
   async get(key: string): Promise<Uint8Array> {
@@ -118,17 +184,21 @@ export class CachingBucket implements Bucket {
 
   getRange(key: string, off: number, len: number): Promise<Uint8Array> {
     const cache = this.cacheFor(key);
-    const ck = `${key}@${off}+${len}`;
-    if (cache) {
-      const hit = cache.get(ck);
-      if (hit) return Promise.resolve(hit);
+    if (cache && len >= 0) {
+      const span = this.spans.get(key)?.find(off, off + len);
+      if (span) {
+        cache.get(span.lruKey); // recently used (and counted)
+        return Promise.resolve(span.data.subarray(off - span.off, off - span.off + len));
+      }
     }
+    const ck = `${key}@${off}+${len}`;
     let p = this.inflight.get(ck);
     if (p) return p;
     this.stats.rangeGets++;
     p = this.inner.getRange(key, off, len).then((b) => {
       this.stats.bytesFetched += b.length;
-      cache?.set(ck, b);
+      // A short answer (the object ends first) is cached for what it holds.
+      if (cache && len >= 0 && b.length > 0) this.addSpan(cache, key, { key, off, end: off + b.length, data: b, lruKey: `${key}@${off}+${b.length}` });
       return b;
     });
     this.inflight.set(ck, p);
@@ -165,8 +235,22 @@ export class CachingBucket implements Bucket {
   upload(key: string, data: UploadData): Promise<void> { return this.inner.upload(key, data); }
   delete(key: string): Promise<void> { return this.inner.delete(key); }
 
+  private addSpan(cache: ByteLru<Span>, key: string, s: Span): void {
+    if (s.data.length + s.lruKey.length * 2 + 64 > cache.maxBytes / 4) return; // ByteLru would not keep it
+    let ss = this.spans.get(key);
+    if (!ss) this.spans.set(key, (ss = new Spans()));
+    if (ss.find(s.off, s.end)) return; // a concurrent read cached a range holding it
+    for (const g of ss.add(s)) cache.delete(g.lruKey);
+    cache.set(s.lruKey, s);
+  }
+
   /** Drop cached ranges and sizes of one block (when it is unloaded). */
   forgetBlock(ulid: string): void {
     for (const k of [...this.sizes.keys()]) if (k.startsWith(ulid + "/")) this.sizes.delete(k);
+    for (const [k, ss] of [...this.spans]) {
+      if (!k.startsWith(ulid + "/")) continue;
+      for (const s of ss.list) { this.indexCache.delete(s.lruKey); this.chunksCache.delete(s.lruKey); }
+      this.spans.delete(k);
+    }
   }
 }

@@ -14,6 +14,10 @@ export function lazyBucketStoreServices(store: BucketStore): StoreApiServices {
         await store.ensureSynced();
         yield* store.series(req, ctx);
       },
+      async *seriesEnveloped(req: SeriesRequest, ctx: CallContext, opts: { reuse: boolean }) {
+        await store.ensureSynced();
+        yield* store.seriesEnveloped(req, ctx, opts);
+      },
       async labelNames(req: LabelNamesRequest, ctx: CallContext) {
         await store.ensureSynced();
         return store.labelNames(req, ctx);

@@ -9,7 +9,7 @@
 //
 // Runtime-free: agent/store (Bun/Node) and edge/store (Workers/Deno) only supply the Bucket and serve it.
 
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { Encoding, toStorepbEncoding } from "../chunkenc/chunk.ts";
 import { aggrNumSamples, decodeAggrChunk } from "../chunkenc/aggr.ts";
@@ -33,10 +33,9 @@ import { PrefixReorderer } from "../store/reorder.ts";
 import { type Block, openBlock } from "../tsdb/block.ts";
 import { encodeBlockMeta, type BlockMeta } from "../tsdb/meta.ts";
 import { expandPostings } from "../tsdb/postings.ts";
-import { BatchCursor } from "../tsdb/querier.ts";
+import { encodeLabels, envelopedMessages, SeriesResponseWriter } from "../store/wire.ts";
 import { CachingBucket, type BucketStats } from "./cache.ts";
 import { type Discovered, discoverBlocks, filterBlocks } from "../block/fetcher.ts";
-import { encodeRawSeries } from "./wire.ts";
 import { decodeHeader, encodeHeader, type HeaderCache, PrefilledSource, RecordingSource } from "./header.ts";
 import { MAX_RESPONSE_BATCH_SIZE } from "../rpc/series.ts";
 
@@ -80,7 +79,7 @@ export interface BucketStoreOptions {
   preEncode?: boolean;
   /** Where opened index headers are saved and found again (a cold start then skips the header reads). */
   headerCache?: HeaderCache;
-  /** Series entries read per batch per block. Default 256. */
+  /** Series entries read per batch per block (the next batch is read while one is merged). Default 1024. */
   batchSize?: number;
   log?: LogFn;
   now?: () => number;
@@ -170,9 +169,47 @@ interface OutSeries {
   from: string;
 }
 
-/** A block's contribution to one Series call: series in final-label order, pulled one at a time. */
-class BlockCursor extends BatchCursor<OutSeries> {
-  constructor(readonly lb: LoadedBlock, gen: AsyncGenerator<OutSeries[]>) { super(gen); }
+/**
+ * A block's contribution to one Series call: series in final-label order, pulled one at a time out of
+ * batches. The next batch is asked for as soon as one arrives, so reading a block's next series entries
+ * and chunks overlaps the merge of the current ones (Thanos' store prefetches the same way).
+ */
+class BlockCursor {
+  private buf: OutSeries[] = [];
+  private i = 0;
+  private ahead: Promise<IteratorResult<OutSeries[]>> | null = null;
+  private done = false;
+  cur: OutSeries | null = null;
+  constructor(readonly lb: LoadedBlock, private readonly gen: AsyncGenerator<OutSeries[]>) {}
+
+  /** Moves to the next series when it is at hand: true; false when the batch is used up (call fill()). */
+  step(): boolean {
+    if (this.i < this.buf.length) { this.cur = this.buf[this.i++]!; return true; }
+    return false;
+  }
+
+  /** Waits for the next batch and moves to its first series: false when the block has no more. */
+  async fill(): Promise<boolean> {
+    for (;;) {
+      if (this.done) { this.cur = null; return false; }
+      const r = await (this.ahead ?? this.gen.next());
+      this.ahead = null;
+      if (r.done) { this.done = true; this.cur = null; return false; }
+      this.buf = r.value;
+      this.i = 0;
+      // Read ahead: the generator resumes now and runs until its next read.
+      const next = this.gen.next();
+      next.catch(() => {}); // seen by the fill() that awaits it
+      this.ahead = next;
+      if (this.step()) return true;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ahead) await this.ahead.catch(() => {});
+    this.ahead = null;
+    await this.gen.return(undefined);
+  }
 }
 
 /** Binary min-heap of cursors by their current series' labels. */
@@ -213,6 +250,19 @@ class CursorHeap {
   peek(): BlockCursor | undefined { return this.h[0]; }
   get size(): number { return this.h.length; }
 }
+
+/**
+ * Where the merged series of a Series call go: the enveloped-bytes writer (seriesEnveloped) or message
+ * objects (series). `full` tells the merge to hand over what was written before going on.
+ */
+interface SeriesSink {
+  series(labels: Labels, chunks: OutSeries["chunks"]): void;
+  warning(msg: string): void;
+  readonly full: boolean;
+}
+
+/** Enveloped bytes are handed to the transport in pieces of about this size. */
+const OUT_YIELD_BYTES = 128 * 1024;
 
 const AGGR_FIELDS = ["count", "sum", "min", "max", "counter"] as const;
 const AGGR_OF: Record<number, number> = { [Aggr.COUNT]: 0, [Aggr.SUM]: 1, [Aggr.MIN]: 2, [Aggr.MAX]: 3, [Aggr.COUNTER]: 4 };
@@ -513,15 +563,64 @@ export class BucketStore implements StoreImpl, InfoImpl {
     };
   }
 
+  /**
+   * Series as message objects: for in-process callers (the querier's embedded bucket store) and calls the
+   * fast path does not take (compressed or JSON). Binary calls of a store with `preEncode` get the bytes
+   * of seriesEnveloped, one SeriesResponse at a time as pre-encoded messages (never re-encoded).
+   */
   async *series(req: SeriesRequest, ctx: CallContext): AsyncGenerator<SeriesResponseInit> {
-    const signal = ctx.signal;
+    if (this.o.preEncode === true && binaryCall(ctx)) {
+      for await (const b of this.seriesEnveloped(req, ctx, { reuse: false })) {
+        for (const m of envelopedMessages(b, "Series")) {
+          if (m[0] !== 0x0a && m[0] !== 0x22) { yield fromBinary(SeriesResponseSchema, m); continue; } // a warning
+          const out = create(SeriesResponseSchema);
+          out.$unknown = [{ no: m[0] >>> 3, wireType: WireType.LengthDelimited, data: m.subarray(1) }];
+          yield out;
+        }
+      }
+      return;
+    }
+    const aggrs = requestAggregates(req);
+    const out: SeriesResponseInit[] = [];
+    const sink: SeriesSink = {
+      series: (labels, chunks) => out.push({ result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: chunks.map((c) => wireChunk(c, aggrs)) } } }),
+      warning: (msg) => out.push({ result: { case: "warning", value: msg } }),
+      get full() { return out.length > 0; },
+    };
+    for await (const _ of this.seriesInto(req, ctx.signal, sink)) yield* out.splice(0);
+    yield* out.splice(0);
+  }
+
+  /**
+   * The Series answer as enveloped SeriesResponse bytes (flags | length | message), written straight
+   * from the chunk bytes read (no message objects, nothing re-encoded), in pieces of about 128 KiB: what
+   * the server stack's fast path writes to the socket (shared/rpc/fastseries.ts, agent/grpc/fastseries.ts).
+   * response_batch_size is honoured; chunks carry their xxhash64 as Thanos' store sends them. With
+   * `reuse`, a piece is valid only until the generator is resumed.
+   */
+  async *seriesEnveloped(req: SeriesRequest, ctx: CallContext, opts: { reuse: boolean }): AsyncGenerator<Uint8Array> {
+    const w = new SeriesResponseWriter(Math.min(Number(req.responseBatchSize), MAX_RESPONSE_BATCH_SIZE), {
+      reuse: opts.reuse, hashes: true, aggregates: requestAggregates(req),
+    });
+    const sink: SeriesSink = {
+      series: (labels, chunks) => w.add({ labelBytes: encodeLabels(labels), chunks }),
+      warning: (msg) => w.warning(msg),
+      get full() { return w.bytes >= OUT_YIELD_BYTES; },
+    };
+    for await (const _ of this.seriesInto(req, ctx.signal, sink)) yield* w.take();
+    w.flush();
+    yield* w.take();
+  }
+
+  /** A Series call into `sink`: yields whenever the sink is full (the caller hands its output over). */
+  private async *seriesInto(req: SeriesRequest, signal: AbortSignal, sink: SeriesSink): AsyncGenerator<void> {
     const ms = matchersFromPb(req.matchers);
     const mint = msFromProto(req.minTime), maxt = msFromProto(req.maxTime);
     if (maxt < mint) return;
     await this.gate.acquire(signal);
     this.counters.seriesCalls++;
     try {
-      yield* this.seriesLocked(req, ms, mint, maxt, signal, this.o.preEncode === true && binaryCall(ctx));
+      yield* this.seriesLocked(req, ms, mint, maxt, signal, sink);
     } catch (e) {
       if (errorCode(e) === "resource_exhausted") this.counters.limitErrors++;
       if (signal.aborted && !isRequestError(e)) throw new CodedError("canceled", "Series: canceled by the caller", { cause: e });
@@ -531,18 +630,18 @@ export class BucketStore implements StoreImpl, InfoImpl {
     }
   }
 
-  private async *seriesLocked(req: SeriesRequest, ms: Matcher[], mint: number, maxt: number, signal: AbortSignal, preEncode: boolean): AsyncGenerator<SeriesResponseInit> {
+  private async *seriesLocked(req: SeriesRequest, ms: Matcher[], mint: number, maxt: number, signal: AbortSignal, sink: SeriesSink): AsyncGenerator<void> {
     const abort = isAbort(req.partialResponseStrategy, req.partialResponseDisabled);
     const limiter = new RequestLimiter(this.o.maxSeries ?? 0, this.o.maxSamples ?? 0);
     const drop = new Set(req.withoutReplicaLabels);
-    const aggrs = req.aggregates.length ? req.aggregates.map((a) => AGGR_OF[a]).filter((x): x is number => x !== undefined) : [0, 1, 2, 3, 4];
     const bytes = { chunks: 0 };
+    const skipChunks = req.skipChunks;
     const cursors: BlockCursor[] = [];
     for (const lb of this.blocksFor(mint, maxt, Number(req.maxResolutionWindow))) {
       const { match, rest } = matchExternalLabels(ms, lb.ext);
       if (!match) continue;
       const outExt = externalLabelsWithout(lb.ext, req.withoutReplicaLabels);
-      cursors.push(new BlockCursor(lb, this.blockSeries(lb, rest, mint, maxt, req.skipChunks, outExt, drop, limiter, bytes, signal)));
+      cursors.push(new BlockCursor(lb, this.blockSeries(lb, rest, mint, maxt, skipChunks, outExt, drop, limiter, bytes, signal)));
     }
     const warnings: string[] = [];
     const fail = (c: BlockCursor, e: unknown): void => {
@@ -554,60 +653,45 @@ export class BucketStore implements StoreImpl, InfoImpl {
       warnings.push(msg);
     };
     const heap = new CursorHeap();
-    const step = async (c: BlockCursor): Promise<void> => {
+    const fill = async (c: BlockCursor): Promise<void> => {
       try {
-        if (await c.advance()) heap.push(c);
+        if (await c.fill()) heap.push(c);
       } catch (e) {
         fail(c, e);
       }
     };
-    // Pre-encoded series are batched here (routes' batchSeries only sees message objects): a batch is
-    // SeriesResponse field 4, SeriesBatch { repeated Series series = 1 }.
-    const batchSize = Math.min(Number(req.responseBatchSize), MAX_RESPONSE_BATCH_SIZE);
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    const flush = (): SeriesResponseInit => {
-      const body = new Uint8Array(pendingBytes);
-      let o = 0;
-      for (const e of pending) { body[o++] = 0x0a; body.set(e, o); o += e.length; }
-      const m = create(SeriesResponseSchema);
-      m.$unknown = [{ no: 4, wireType: WireType.LengthDelimited, data: withLength(body) }];
-      pending = [];
-      pendingBytes = 0;
-      return m;
-    };
+    const empty: OutSeries["chunks"] = [];
+    const same: BlockCursor[] = [];
+    const refill: BlockCursor[] = [];
     try {
-      await Promise.all(cursors.map(step));
-      for (const w of warnings.splice(0)) yield { result: { case: "warning", value: w } };
+      await Promise.all(cursors.map(fill));
+      for (const m of warnings.splice(0)) sink.warning(m);
+      let n = 0;
       while (heap.size > 0) {
-        signal.throwIfAborted();
+        if ((++n & 127) === 0) signal.throwIfAborted();
         const first = heap.pop()!;
         const labels = first.cur!.labels;
-        const same = [first];
+        same.length = 0;
+        same.push(first);
         while (heap.size > 0 && compareLabels(heap.peek()!.cur!.labels, labels) === 0) same.push(heap.pop()!);
         let chunks = first.cur!.chunks;
-        if (same.length > 1 && !req.skipChunks) chunks = mergeOverlappingChunks(same.flatMap((c) => c.cur!.chunks));
-        limiter.addSeries();
-        if (preEncode && !req.skipChunks && chunks.every((c) => c.encoding !== Encoding.Aggr)) {
-          const enc = encodeRawSeries(labels, chunks);
-          if (batchSize > 1) {
-            pending.push(enc);
-            pendingBytes += 1 + enc.length;
-            if (pending.length >= batchSize) yield flush();
-          } else {
-            const m = create(SeriesResponseSchema);
-            m.$unknown = [{ no: 1, wireType: WireType.LengthDelimited, data: enc }];
-            yield m;
-          }
-        } else {
-          if (pending.length) yield flush();
-          yield { result: { case: "series", value: { labels: labels.map((l) => ({ name: l.name, value: l.value })), chunks: req.skipChunks ? [] : chunks.map((c) => wireChunk(c, aggrs)) } } };
+        if (skipChunks) chunks = empty;
+        else if (same.length > 1) {
+          const all: OutSeries["chunks"] = [];
+          for (const c of same) for (const x of c.cur!.chunks) all.push(x);
+          chunks = mergeOverlappingChunks(all);
         }
-        await Promise.all(same.map(step));
-        if (warnings.length && pending.length) yield flush();
-        for (const w of warnings.splice(0)) yield { result: { case: "warning", value: w } };
+        limiter.addSeries();
+        sink.series(labels, chunks);
+        // Cursors with series at hand go straight back; the others wait for their next batch together.
+        refill.length = 0;
+        for (const c of same) if (c.step()) heap.push(c); else refill.push(c);
+        if (refill.length) {
+          await Promise.all(refill.map(fill));
+          for (const m of warnings.splice(0)) sink.warning(m);
+        }
+        if (sink.full) yield;
       }
-      if (pending.length) yield flush();
     } finally {
       await Promise.all(cursors.map((c) => c.close().catch(() => {})));
     }
@@ -628,9 +712,12 @@ export class BucketStore implements StoreImpl, InfoImpl {
     if (maxSeries > 0 && lazy.length === 0 && refs.length > maxSeries) {
       throw new CodedError("resource_exhausted", `exceeded series limit: limit ${maxSeries} violated (got ${refs.length} series in block ${lb.meta.ulid})`);
     }
-    const batch = this.o.batchSize ?? 256;
+    const batch = this.o.batchSize ?? 1024;
     const maxBytes = this.o.maxChunkBytes ?? 0;
-    const ro = new PrefixReorderer<OutSeries>((into, from) => { into.chunks.push(...from.chunks); });
+    // Final labels differ from the stored ones only with external labels or dropped replica labels; only
+    // then can their order differ from the index order (see PrefixReorderer).
+    const relabel = outExt.length > 0 || drop.size > 0;
+    const ro = relabel ? new PrefixReorderer<OutSeries>((into, from) => { into.chunks.push(...from.chunks); }) : null;
     for (let i = 0; i < refs.length; i += batch) {
       signal.throwIfAborted();
       const entries = await b.index.series(refs.slice(i, i + batch), lb.seriesEstimate, this.o.seriesGapBytes);
@@ -638,30 +725,36 @@ export class BucketStore implements StoreImpl, InfoImpl {
       const chunkRefs: number[] = [];
       for (const s of entries) {
         if (lazy.length && !lazy.every((m) => m.matches(getLabel(s.labels, m.name)))) continue;
-        const metas = s.chunks.filter((c) => c.maxTime >= mint && c.minTime <= maxt);
+        let metas = s.chunks;
+        for (let j = 0; j < metas.length; j++) {
+          const c = metas[j]!;
+          if (c.maxTime < mint || c.minTime > maxt) { metas = metas.filter((c) => c.maxTime >= mint && c.minTime <= maxt); break; }
+        }
         if (metas.length === 0) continue;
-        keep.push({ key: s.labels, labels: extendLabels(dropLabelNames(s.labels, drop), outExt), metas });
+        keep.push({ key: s.labels, labels: relabel ? extendLabels(dropLabelNames(s.labels, drop), outExt) : s.labels, metas });
         if (!skipChunks) for (const c of metas) chunkRefs.push(c.ref);
       }
       const datas = skipChunks || chunkRefs.length === 0 ? [] : await b.chunks.chunks(chunkRefs, lb.chunkEstimate, this.o.chunksGapBytes);
       let k = 0;
       const ready: OutSeries[] = [];
       for (const s of keep) {
-        const chunks = s.metas.map((m) => {
-          if (skipChunks) return { minTime: m.minTime, maxTime: m.maxTime, encoding: Encoding.XOR, data: new Uint8Array(0) };
+        const chunks: OutSeries["chunks"] = new Array(skipChunks ? 0 : s.metas.length);
+        for (let j = 0; j < chunks.length; j++) {
+          const m = s.metas[j]!;
           const d = datas[k++]!;
           bytes.chunks += d.data.length;
           limiter.addSamples(d.encoding === Encoding.Aggr ? aggrNumSamples(d.data) : chunkSampleCount(d.encoding, d.data));
-          return { minTime: m.minTime, maxTime: m.maxTime, encoding: d.encoding, data: d.data };
-        });
+          chunks[j] = { minTime: m.minTime, maxTime: m.maxTime, encoding: d.encoding, data: d.data };
+        }
         if (maxBytes > 0 && bytes.chunks > maxBytes) {
           throw new CodedError("resource_exhausted", `exceeded chunk bytes limit: limit ${maxBytes} violated (fetched ${bytes.chunks} bytes of chunks)`);
         }
-        ready.push(...ro.push(s.key, s.labels, { labels: s.labels, chunks, from: lb.meta.ulid }));
+        const o: OutSeries = { labels: s.labels, chunks, from: lb.meta.ulid };
+        if (ro) { for (const r of ro.push(s.key, s.labels, o)) ready.push(r); } else ready.push(o);
       }
       if (ready.length) yield ready;
     }
-    const rest = ro.flush();
+    const rest = ro?.flush() ?? [];
     if (rest.length) yield rest;
   }
 
@@ -771,15 +864,9 @@ function binaryCall(ctx: CallContext): boolean {
   return ct !== "" && !ct.includes("json");
 }
 
-function withLength(body: Uint8Array): Uint8Array {
-  let n = body.length, k = 1;
-  while (n >= 128) { n = Math.floor(n / 128); k++; }
-  const out = new Uint8Array(k + body.length);
-  let v = body.length, i = 0;
-  while (v >= 128) { out[i++] = (v % 128) | 0x80; v = Math.floor(v / 128); }
-  out[i++] = v;
-  out.set(body, i);
-  return out;
+/** The aggregates a request asks for, as AggrType indices (count 0 … counter 4); none asked: all five. */
+function requestAggregates(req: SeriesRequest): number[] {
+  return req.aggregates.length ? req.aggregates.map((a) => AGGR_OF[a]).filter((x): x is number => x !== undefined) : [0, 1, 2, 3, 4];
 }
 
 function clamp(v: number, lo: number, hi: number): number {

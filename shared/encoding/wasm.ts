@@ -50,13 +50,15 @@ export const CONST64 = (v: bigint | number) => [0x42, ...sleb64(BigInt(v))];
 export const I32_LOAD = (offset: number) => [0x28, 2, ...uleb(offset)];
 export const I64_LOAD = (offset: number) => [0x29, 3, ...uleb(offset)];
 export const I32_LOAD8U = (offset: number) => [0x2d, 0, ...uleb(offset)];
+export const I64_LOAD8U = (offset: number) => [0x31, 0, ...uleb(offset)];
+export const I64_LOAD32U = (offset: number) => [0x35, 2, ...uleb(offset)];
 export const I64_STORE = (offset: number) => [0x37, 3, ...uleb(offset)];
 export const F64_STORE = (offset: number) => [0x39, 3, ...uleb(offset)];
 // i32 and i64 arithmetic and comparisons; conversions.
-export const I32_EQ = 0x46, I32_GT_U = 0x4b, I32_GE_U = 0x4f;
-export const I32_ADD = 0x6a, I32_AND = 0x71, I32_XOR = 0x73, I32_SHL = 0x74, I32_SHR_U = 0x76;
+export const I32_EQ = 0x46, I32_GT_U = 0x4b, I32_LE_U = 0x4d, I32_GE_U = 0x4f;
+export const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_AND = 0x71, I32_XOR = 0x73, I32_SHL = 0x74, I32_SHR_U = 0x76;
 export const I64_EQZ = 0x50, I64_LT_S = 0x53, I64_GT_S = 0x55, I64_GT_U = 0x56, I64_GE_S = 0x59;
-export const I64_ADD = 0x7c, I64_SUB = 0x7d, I64_AND = 0x83, I64_OR = 0x84, I64_XOR = 0x85, I64_SHL = 0x86, I64_SHR_U = 0x88, I64_ROTL = 0x89;
+export const I64_ADD = 0x7c, I64_SUB = 0x7d, I64_MUL = 0x7e, I64_AND = 0x83, I64_OR = 0x84, I64_XOR = 0x85, I64_SHL = 0x86, I64_SHR_U = 0x88, I64_ROTL = 0x89;
 export const I32_WRAP_I64 = 0xa7, I64_EXTEND_I32_U = 0xad, F64_CONVERT_I64_S = 0xb9;
 
 /**

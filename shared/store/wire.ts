@@ -18,7 +18,9 @@ import { CodedError } from "../encoding/errors.ts";
 import { ProtoReader } from "../encoding/protoreader.ts";
 import type { Label, Labels } from "../labels/labels.ts";
 import { StringInterner } from "./intern.ts";
-import { type Chunk, toStorepbEncoding } from "../chunkenc/chunk.ts";
+import { type Chunk, Encoding, toStorepbEncoding } from "../chunkenc/chunk.ts";
+import { decodeAggrChunk, type SubChunk } from "../chunkenc/aggr.ts";
+import { xxhash64Fast } from "../encoding/xxhash64wasm.ts";
 
 export interface RawSeries {
   labels: Label[];
@@ -225,10 +227,56 @@ function putSeries(b: Uint8Array, pos: number, s: OutSeries): number {
 export const MAX_BATCH_BYTES = 1 << 20;
 const OUT_BUFFER = 256 * 1024;
 
+function vlen64(hi: number, lo: number): number {
+  let n = 1;
+  while (hi !== 0 || lo >= 128) { lo = ((lo >>> 7) | (hi << 25)) >>> 0; hi >>>= 7; n++; }
+  return n;
+}
+
+function putVarint64(b: Uint8Array, pos: number, hi: number, lo: number): number {
+  while (hi !== 0 || lo >= 128) { b[pos++] = (lo & 0x7f) | 0x80; lo = ((lo >>> 7) | (hi << 25)) >>> 0; hi >>>= 7; }
+  b[pos++] = lo;
+  return pos;
+}
+
+/** storepb.Chunk { type = 1; data = 2; hash = 3 } with a hash: its length. */
+function hashedChunkLen(type: number, n: number, hi: number, lo: number): number {
+  return (type !== 0 ? 1 + varintLen(type) : 0) + bytesLen(n) + 1 + vlen64(hi, lo);
+}
+
+function putHashedChunk(b: Uint8Array, pos: number, type: number, data: Uint8Array, hi: number, lo: number): number {
+  if (type !== 0) { b[pos++] = 0x08; pos = putVarint(b, pos, type); }
+  const n = data.length;
+  if (n) { b[pos++] = 0x12; pos = putVarint(b, pos, n); b.set(data, pos); pos += n; }
+  b[pos++] = 0x18;
+  return putVarint64(b, pos, hi, lo);
+}
+
+function timesLen(c: Chunk): number {
+  return (c.minTime !== 0 ? 1 + varintLen(c.minTime) : 0) + (c.maxTime !== 0 ? 1 + varintLen(c.maxTime) : 0);
+}
+
+export interface SeriesWriterOptions {
+  bufferSize?: number;
+  /** Recycle output buffers (see below). */
+  reuse?: boolean;
+  /**
+   * Write each chunk's xxhash64 (storepb.Chunk.hash), as Thanos' store gateway does: its querier drops
+   * identical chunks of one series by it. Off for the sidecar (Thanos' sidecar sends none).
+   */
+  hashes?: boolean;
+  /**
+   * Downsampled chunks (Encoding.Aggr, Thanos' AggrChunk) are written as their sub-chunks (storepb
+   * AggrChunk count = 4 … counter = 8): which ones, as AggrType indices (count 0 … counter 4). Absent
+   * ones are left out. Default: all five.
+   */
+  aggregates?: readonly number[];
+}
+
 /**
  * SeriesResponse messages written straight into output buffers, each enveloped as every StoreAPI
  * transport frames it (flags(1) = 0 | big-endian uint32 length | message): chunk bytes are copied once,
- * from the remote-read frame to the bytes the socket sends, with no per-message objects.
+ * from where they were read to the bytes the socket sends, with no per-message objects.
  *
  * batchSize <= 1: one SeriesResponse{series} per series (what older clients expect); otherwise
  * consecutive series go out as one SeriesResponse{batch} (SeriesBatch { repeated Series series = 1 })
@@ -243,6 +291,9 @@ export class SeriesResponseWriter {
   private buf: Uint8Array;
   private readonly bufferSize: number;
   private readonly reuse: boolean;
+  /** The simple form (raw chunks, no hashes: the sidecar) or the store gateway's (hashes, aggregates). */
+  private readonly plain: boolean;
+  private readonly aggrMask: number;
   private free: Uint8Array[] = [];
   /** Buffers (not the current one) holding pieces not taken yet / taken and possibly still in use. */
   private readyBufs: Uint8Array[] = [];
@@ -254,10 +305,24 @@ export class SeriesResponseWriter {
   private pending: OutSeries[] = [];
   private pendingLens: number[] = [];
   private pendingBytes = 0;
+  /**
+   * Non-plain form, for the series measured but not written yet (in order): per chunk written, its
+   * hash (hi, lo) and the AggrChunk/Chunk lengths; the sub-chunks of downsampled chunks.
+   */
+  private scratch = new Uint32Array(1024);
+  private sw = 0;
+  private sr = 0;
+  private subs: (SubChunk | null)[][] = [];
+  private subsRead = 0;
+  private readonly h = new Uint32Array(2);
 
-  constructor(private readonly batchSize: number, opts: { bufferSize?: number; reuse?: boolean } = {}) {
+  constructor(private readonly batchSize: number, opts: SeriesWriterOptions = {}) {
     this.bufferSize = opts.bufferSize ?? OUT_BUFFER;
     this.reuse = opts.reuse ?? false;
+    this.plain = !opts.hashes && opts.aggregates === undefined;
+    let mask = 0;
+    for (const a of opts.aggregates ?? [0, 1, 2, 3, 4]) if (a >= 0 && a <= 4) mask |= 1 << a;
+    this.aggrMask = mask;
     this.buf = new Uint8Array(this.bufferSize);
   }
 
@@ -265,10 +330,11 @@ export class SeriesResponseWriter {
   get bytes(): number { return this.readyBytes + this.pos - this.start; }
 
   add(s: OutSeries): void {
-    const len = seriesLen(s);
+    const len = this.plain ? seriesLen(s) : this.measure(s);
     if (this.batchSize <= 1) {
       const p = this.begin(0x0a, len); // SeriesResponse.series = 1
-      this.pos = putSeries(this.buf, p, s);
+      this.pos = this.plain ? putSeries(this.buf, p, s) : this.put(this.buf, p, s);
+      this.resetScratch();
       return;
     }
     this.pending.push(s);
@@ -286,12 +352,100 @@ export class SeriesResponseWriter {
     for (let i = 0; i < n; i++) {
       b[p++] = 0x0a; // SeriesBatch.series = 1
       p = putVarint(b, p, this.pendingLens[i]!);
-      p = putSeries(b, p, this.pending[i]!);
+      p = this.plain ? putSeries(b, p, this.pending[i]!) : this.put(b, p, this.pending[i]!);
     }
     this.pos = p;
     this.pending = [];
     this.pendingLens = [];
     this.pendingBytes = 0;
+    this.resetScratch();
+  }
+
+  private resetScratch(): void {
+    this.sw = this.sr = 0;
+    if (this.subs.length) { this.subs = []; this.subsRead = 0; }
+  }
+
+  private note(v: number): void {
+    if (this.sw === this.scratch.length) {
+      const n = new Uint32Array(this.scratch.length * 2);
+      n.set(this.scratch);
+      this.scratch = n;
+    }
+    this.scratch[this.sw++] = v;
+  }
+
+  /** Hash of one (sub-)chunk noted, and its storepb.Chunk length returned. */
+  private noteChunk(type: number, data: Uint8Array): number {
+    const h = this.h;
+    xxhash64Fast(data, h);
+    const len = hashedChunkLen(type, data.length, h[0]!, h[1]!);
+    this.note(h[0]!); this.note(h[1]!); this.note(len);
+    return len;
+  }
+
+  /** The Series message's length (non-plain form); notes what put() needs, in the order it needs it. */
+  private measure(s: OutSeries): number {
+    let n = s.labelBytes.length;
+    const cs = s.chunks;
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i]!;
+      let aggr = timesLen(c);
+      if (c.encoding !== Encoding.Aggr) {
+        const chunk = this.noteChunk(toStorepbEncoding(c.encoding), c.data);
+        aggr += 1 + varintLen(chunk) + chunk;
+      } else {
+        const subs = decodeAggrChunk(c.data, "downsampled chunk");
+        this.subs.push(subs);
+        for (let a = 0; a < 5; a++) {
+          const sub = subs[a];
+          if (!sub || !(this.aggrMask & (1 << a))) continue;
+          const chunk = this.noteChunk(toStorepbEncoding(sub.encoding), sub.data);
+          aggr += 1 + varintLen(chunk) + chunk;
+        }
+      }
+      this.note(aggr);
+      n += 1 + varintLen(aggr) + aggr;
+    }
+    return n;
+  }
+
+  private put(b: Uint8Array, pos: number, s: OutSeries): number {
+    b.set(s.labelBytes, pos);
+    pos += s.labelBytes.length;
+    const cs = s.chunks, sc = this.scratch;
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i]!;
+      // The AggrChunk length is noted after its sub-chunks': find it past them.
+      let subs: (SubChunk | null)[] | null = null, k = 0;
+      if (c.encoding !== Encoding.Aggr) k = 1;
+      else {
+        subs = this.subs[this.subsRead++]!;
+        for (let a = 0; a < 5; a++) if (subs[a] && this.aggrMask & (1 << a)) k++;
+      }
+      const at = this.sr + 3 * k;
+      b[pos++] = 0x12; // Series.chunks = 2
+      pos = putVarint(b, pos, sc[at]!);
+      if (c.minTime !== 0) { b[pos++] = 0x08; pos = putVarint(b, pos, c.minTime); }
+      if (c.maxTime !== 0) { b[pos++] = 0x10; pos = putVarint(b, pos, c.maxTime); }
+      if (subs === null) {
+        b[pos++] = 0x1a; // AggrChunk.raw = 3
+        pos = putVarint(b, pos, sc[this.sr + 2]!);
+        pos = putHashedChunk(b, pos, toStorepbEncoding(c.encoding), c.data, sc[this.sr]!, sc[this.sr + 1]!);
+        this.sr += 3;
+      } else {
+        for (let a = 0; a < 5; a++) {
+          const sub = subs[a];
+          if (!sub || !(this.aggrMask & (1 << a))) continue;
+          b[pos++] = ((4 + a) << 3) | 2; // AggrChunk.count = 4 … counter = 8
+          pos = putVarint(b, pos, sc[this.sr + 2]!);
+          pos = putHashedChunk(b, pos, toStorepbEncoding(sub.encoding), sub.data, sc[this.sr]!, sc[this.sr + 1]!);
+          this.sr += 3;
+        }
+      }
+      this.sr++; // the AggrChunk length
+    }
+    return pos;
   }
 
   /** A SeriesResponse{warning}; the batch gathered so far goes first. */

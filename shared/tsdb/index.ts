@@ -50,6 +50,8 @@ export interface Toc {
 }
 
 const SYMBOL_FACTOR = 32; // every 32nd symbol offset and postings-table entry is kept, like Prometheus
+/** Slots of an index's decoded-symbol cache at most (12 bytes each, filled as symbols are used). */
+const SYMBOL_CACHE_MAX = 16384;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function cmpBytes(a: Uint8Array, ao: number, al: number, b: Uint8Array): number {
@@ -86,7 +88,9 @@ export async function readRanges(src: ByteSource, ranges: { start: number; end: 
 }
 
 export class IndexReader {
-  private symCache = new Map<number, string>();
+  private symKeysArr: Int32Array | null = null;
+  private symVals: (string | undefined)[] = [];
+  private symMask = 0;
   /** Per label name: positions (in `pot`) of its first entry, every 32nd, and its last, plus count. */
   private names = new Map<string, { samples: Uint32Array; count: number }>();
   private nameList: string[] = [];
@@ -222,14 +226,18 @@ export class IndexReader {
 
   /** Bytes held in memory after open (benchmarks). */
   heldBytes(): number {
-    let n = this.syms.length + this.symOffsets.byteLength + this.pot.length;
+    let n = this.syms.length + this.symOffsets.byteLength + this.pot.length + (this.symKeysArr ? 3 * this.symKeysArr.byteLength : 0);
     for (const [k, v] of this.names) n += k.length + v.samples.byteLength + 16;
     return n;
   }
 
   symbol(ref: number): string {
-    const c = this.symCache.get(ref);
-    if (c !== undefined) return c;
+    // A direct-mapped cache: one slot per ref modulo its size (a power of two). For blocks with fewer
+    // symbols than slots every symbol keeps its slot; for bigger ones the frequent names and values
+    // survive. A Map cleared at 8192 entries thrashed on every broad query over 10k series.
+    const keys = this.symKeys;
+    const slot = ref & this.symMask;
+    if (keys[slot] === ref) return this.symVals[slot]!;
     if (!(ref >= 0 && ref < this.symbolCount)) throw new CodedError("corrupt", `${this.what}: symbol ref ${ref} out of range (${this.symbolCount} symbols)`);
     // Every symbol's length was bounds-checked at open, so this walk needs no checks of its own.
     const b = this.syms;
@@ -246,9 +254,20 @@ export class IndexReader {
       p += len;
     }
     const s = this.decode(b.subarray(p, p + len), this.symBase + p);
-    if (this.symCache.size >= 8192) this.symCache.clear();
-    this.symCache.set(ref, s);
+    keys[slot] = ref;
+    this.symVals[slot] = s;
     return s;
+  }
+
+  private get symKeys(): Int32Array {
+    if (this.symKeysArr === null) {
+      let n = 64;
+      while (n < this.symbolCount && n < SYMBOL_CACHE_MAX) n *= 2;
+      this.symKeysArr = new Int32Array(n).fill(-1);
+      this.symVals = new Array<string | undefined>(n);
+      this.symMask = n - 1;
+    }
+    return this.symKeysArr;
   }
 
   *symbols(): IterableIterator<string> {
@@ -464,6 +483,57 @@ export class IndexReader {
     return { series, labelIndices, postingsLists };
   }
 
+  /**
+   * decodeSeries of b[off...] without cursor objects or views (once per series a query reads): the
+   * common well-formed case inline; anything unusual (short, corrupt) goes to decodeSeries, which gives
+   * the same answer or the exact error.
+   */
+  decodeSeriesAt(b: Uint8Array, off: number, ref: number): SeriesEntry | null {
+    const n = b.length;
+    let p = off, len = 0, mul = 1;
+    for (let k = 0; ; k++) {
+      if (p >= n || k >= 9) return this.decodeSeries(b.subarray(off), ref);
+      const c = b[p++]!;
+      len += (c & 0x7f) * mul;
+      if (c < 0x80) break;
+      mul *= 128;
+    }
+    const start = p, end = start + len;
+    if (end + 4 > n) return this.decodeSeries(b.subarray(off), ref);
+    const got = ((b[end]! << 24) | (b[end + 1]! << 16) | (b[end + 2]! << 8) | b[end + 3]!) >>> 0;
+    if (crc32c(b, start, end) !== got) return this.decodeSeries(b.subarray(off), ref);
+    VP = start;
+    const nl = uv(b, end);
+    if (nl < 0 || nl > len) return this.decodeSeries(b.subarray(off), ref);
+    const labels: Label[] = new Array(nl);
+    for (let i = 0; i < nl; i++) {
+      const k = uv(b, end), v = uv(b, end);
+      if (v < 0 || k < 0) return this.decodeSeries(b.subarray(off), ref);
+      labels[i] = { name: this.symbol(k), value: this.symbol(v) };
+    }
+    const nc = uv(b, end);
+    if (nc < 0 || nc > len) return this.decodeSeries(b.subarray(off), ref);
+    const chunks: ChunkMeta[] = new Array(nc);
+    if (nc > 0) {
+      const z = uv(b, end), d = uv(b, end), r = uv(b, end);
+      if (z < 0 || d < 0 || r < 0) return this.decodeSeries(b.subarray(off), ref);
+      let mint = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      let maxt = mint + d;
+      let cref = r;
+      chunks[0] = { ref: cref, minTime: mint, maxTime: maxt };
+      for (let i = 1; i < nc; i++) {
+        const a = uv(b, end), e = uv(b, end), y = uv(b, end);
+        if (a < 0 || e < 0 || y < 0) return this.decodeSeries(b.subarray(off), ref);
+        mint = maxt + a;
+        maxt = mint + e;
+        cref += y % 2 === 0 ? y / 2 : -(y + 1) / 2;
+        chunks[i] = { ref: cref, minTime: mint, maxTime: maxt };
+      }
+    }
+    if (VP !== end) return this.decodeSeries(b.subarray(off), ref);
+    return { ref, labels, chunks };
+  }
+
   /** Decode one series entry from bytes starting at its offset; null when b is too short for it. */
   decodeSeries(b: Uint8Array, ref: number): SeriesEntry | null {
     const at = ref * 16;
@@ -522,7 +592,7 @@ export class IndexReader {
       const b = await this.src.read(r.start, r.end - r.start);
       for (const i of r.members) {
         const off = refs[i]! * 16;
-        let s = this.decodeSeries(b.subarray(off - r.start), refs[i]!);
+        let s = this.decodeSeriesAt(b, off - r.start, refs[i]!);
         if (s === null) s = await this.readOneSeries(refs[i]!);
         out[i] = s;
       }
@@ -555,6 +625,22 @@ function section(b: Uint8Array, at: number, base: number, what: string): { body:
   const want = crc32c(body);
   if (got !== want) d.fail(`crc mismatch (stored ${hex(got)}, computed ${hex(want)})`, crcAt);
   return { body, at: base + at + 4 };
+}
+
+// Module-level cursor of uv(): no object per call in decodeSeriesAt.
+let VP = 0;
+
+/** The uvarint at VP (before `end`), VP moved past it; -1 when it runs past `end` or past 2^53. */
+function uv(b: Uint8Array, end: number): number {
+  let x = 0, mul = 1, p = VP;
+  for (let k = 0; k < 8; k++) {
+    if (p >= end) return -1;
+    const c = b[p++]!;
+    x += (c & 0x7f) * mul;
+    if (c < 0x80) { if (x > Number.MAX_SAFE_INTEGER) return -1; VP = p; return x; }
+    mul *= 128;
+  }
+  return -1; // 8 bytes carry 56 bits: longer ones are left to the checked decoder
 }
 
 export function hex(v: number): string { return "0x" + (v >>> 0).toString(16).padStart(8, "0"); }

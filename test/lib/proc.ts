@@ -103,7 +103,9 @@ export async function waitForHealthyStores(url: string, count: number, timeoutMs
   while (Date.now() < deadline) {
     try {
       const r = await fetch(`${url}/api/v1/stores`, { signal: AbortSignal.timeout(Math.max(100, Math.min(5000, deadline - Date.now()))) });
-      const st = await r.json() as { data?: Record<string, { lastError: string | null }[]> };
+      const text = await r.text();
+      let st: { data?: Record<string, { lastError: string | null }[]> };
+      try { st = JSON.parse(text); } catch { throw new Error(`HTTP ${r.status}, not JSON: ${text.slice(0, 300)}`); }
       if (Object.values(st.data ?? {}).flat().filter((x) => x.lastError === null).length >= count) return;
       last = JSON.stringify(st);
     } catch (e) {

@@ -5,6 +5,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import xxhashWasm from "xxhash-wasm";
 import { xxhash64, xxhash64Into } from "../../../shared/encoding/xxhash64.ts";
+import { XXH_WASM_MAX, xxhash64Fast, xxhash64Wasm } from "../../../shared/encoding/xxhash64wasm.ts";
 import { goQuote, labelsFrom, labelsHash, labelsHashFor, labelsHashInto, labelsString, type Labels } from "../../../shared/labels/labels.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -45,6 +46,21 @@ test("xxhash64: equals xxhash-wasm for every length 0..300, several seeds and su
   }
   assert.is(xxhash64(buf, 2n ** 64n - 1n), h64Raw(buf, 2n ** 64n - 1n));
   assert.throws(() => xxhash64(buf, -1), /seed/);
+});
+
+test("xxhash64Fast (WebAssembly here) equals xxhash-wasm at every length 0..300, large inputs and past its memory", () => {
+  assert.ok(xxhash64Wasm, "the WebAssembly path runs on Node and Bun");
+  const buf = Uint8Array.from({ length: XXH_WASM_MAX + 100 }, (_, i) => (i * 167 + 13 + (i >> 9)) & 0xff);
+  const out = new Uint32Array(2);
+  const lengths = [...Array.from({ length: 301 }, (_, n) => n), 1000, 4096, 65536 + 7, XXH_WASM_MAX, XXH_WASM_MAX + 1, XXH_WASM_MAX + 100];
+  for (const n of lengths) {
+    const b = buf.subarray(3, 3 + n);
+    xxhash64Fast(b, out);
+    assert.is((BigInt(out[0]!) << 32n) | BigInt(out[1]!), h64Raw(b, 0n), `n=${n}`);
+  }
+  // Published vectors too.
+  xxhash64Fast(utf8("Call me Ishmael. Some years ago--never mind how long precisely-"), out);
+  assert.is((BigInt(out[0]!) << 32n) | BigInt(out[1]!), 0x02a2e85470d6fd96n);
 });
 
 // The byte layout Prometheus' labels.Hash feeds to xxhash.Sum64: name 0xff value 0xff ...

@@ -1,0 +1,69 @@
+// The store gateway's core without a transport: BucketStore.seriesEnveloped / labelNames / labelValues
+// called in process over a filesystem bucket of a bench/store-data.ts data set, to split a Series call's
+// time between the store and the wire (bench/store.ts times the whole path). Prints, per request, the
+// first call (cold: fresh store, nothing cached) and the median of --n warm calls, and the bytes written.
+//
+//   bun bench/store-core.ts --data /tmp/store-data [--dataset promql] [--n 20]
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { FilesystemBucket } from "../agent/objstore/fs.ts";
+import { BucketStore } from "../shared/bucketstore/store.ts";
+import { LabelNamesRequestSchema, LabelValuesRequestSchema, SeriesRequestSchema, type SeriesRequest } from "../shared/gen/thanos/storepb/rpc_pb.ts";
+import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
+import { dataset } from "./store-data.ts";
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string): string => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1]! : def; };
+const N = Number(opt("n", "20"));
+const data = opt("data", "");
+if (!data) throw new Error("--data DIR is required");
+const ds = await dataset(opt("dataset", "promql"), join(data, opt("dataset", "promql")));
+const T0 = 1_699_999_200_000, H = 3600_000;
+const eq = (name: string, value: string) => ({ name, value, type: LabelMatcher_Type.EQ });
+const series = (name: string, ms: ReturnType<typeof eq>[], mint: number, maxt: number, extra: { skipChunks?: boolean } = {}) =>
+  ({ name, req: create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), matchers: ms, responseBatchSize: 64n, ...extra }) });
+const reqs = [
+  series("broad: all 10k, 5 min (instant count)", [eq("__name__", "bench_requests_total")], T0 + 3 * H - 300_000, T0 + 3 * H),
+  series("broad: all 10k, 6 h", [eq("__name__", "bench_requests_total")], T0, T0 + 6 * H),
+  series("1000 series, 5 min", [eq("__name__", "bench_requests_total"), eq("job", "job1")], T0 + 3 * H - 300_000, T0 + 3 * H),
+  series("100 series, 5 min", [eq("__name__", "bench_requests_total"), eq("instance", "host-5")], T0 + 3 * H - 300_000, T0 + 3 * H),
+  series("1 series, 6 h", [eq("__name__", "bench_requests_total"), eq("id", "42")], T0, T0 + 6 * H),
+  series("skip chunks, 1000 series, 6 h", [eq("__name__", "bench_requests_total"), eq("job", "job3")], T0, T0 + 6 * H, { skipChunks: true }),
+];
+
+function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; }
+const ctx = { signal: new AbortController().signal };
+
+async function once(store: BucketStore, req: SeriesRequest): Promise<{ ms: number; cpu: number; bytes: number }> {
+  const t0 = performance.now(), c0 = process.cpuUsage();
+  let bytes = 0;
+  for await (const b of store.seriesEnveloped(req, ctx, { reuse: true })) bytes += b.length;
+  const c = process.cpuUsage(c0);
+  return { ms: performance.now() - t0, cpu: (c.user + c.system) / 1000, bytes };
+}
+
+console.log(`# store core (in process), ${typeof Bun !== "undefined" ? `bun ${Bun.version}` : `node ${process.version}`}, ${ds.describe}`);
+const only = argv.includes("--only") ? new RegExp(opt("only", "")) : null;
+for (const r of reqs.filter((x) => !only || only.test(x.name))) {
+  const store = new BucketStore({ bucket: new FilesystemBucket(join(ds.blocks)), bucketIndexMaxStaleMs: 0 });
+  await store.sync();
+  const cold = await once(store, r.req);
+  const ts: number[] = [], cs: number[] = [];
+  for (let i = 0; i < N; i++) { const x = await once(store, r.req); ts.push(x.ms); cs.push(x.cpu); }
+  console.log(`${r.name.padEnd(40)} cold ${cold.ms.toFixed(1).padStart(7)} ms (cpu ${cold.cpu.toFixed(1)})  warm ${median(ts).toFixed(2).padStart(7)} ms (cpu ${median(cs).toFixed(2)})  ${(cold.bytes / 1024).toFixed(0)} KiB out`);
+}
+if (!only) {
+  const store = new BucketStore({ bucket: new FilesystemBucket(join(ds.blocks)), bucketIndexMaxStaleMs: 0 });
+  await store.sync();
+  const ln = create(LabelNamesRequestSchema, { start: BigInt(T0), end: BigInt(T0 + 6 * H) });
+  const lv = create(LabelValuesRequestSchema, { label: "instance", start: BigInt(T0), end: BigInt(T0 + 6 * H) });
+  const lvm = create(LabelValuesRequestSchema, { label: "id", start: BigInt(T0), end: BigInt(T0 + H), matchers: [eq("__name__", "bench_requests_total"), eq("job", "job3")] });
+  for (const [name, f] of [["label names", () => store.labelNames(ln, ctx)], ["label values instance", () => store.labelValues(lv, ctx)], ["label values id {job=job3}", () => store.labelValues(lvm, ctx)]] as const) {
+    let t0 = performance.now();
+    await f();
+    const cold = performance.now() - t0;
+    const ts: number[] = [];
+    for (let i = 0; i < N; i++) { t0 = performance.now(); await f(); ts.push(performance.now() - t0); }
+    console.log(`${name.padEnd(40)} cold ${cold.toFixed(1).padStart(7)} ms  warm ${median(ts).toFixed(2).padStart(7)} ms`);
+  }
+}
