@@ -5,7 +5,7 @@
 // - --store.sd-files are read at start, on every change (watch) and every --store.sd-interval;
 // - after each round, the fan-out's store list is updated when it changed (stores that stay keep their
 //   connection and cached Info), so /api/v1/stores and queries see the change at once.
-import { DiscoveredStores, type EndpointFlags, EndpointSet, type StoreFactory } from "../../shared/discovery/endpointset.ts";
+import { type DesiredStore, DiscoveredStores, type EndpointFlags, EndpointSet, type StoreFactory } from "../../shared/discovery/endpointset.ts";
 import type { Resolver } from "../../shared/discovery/dns.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { Logger } from "../log.ts";
@@ -18,8 +18,8 @@ export interface DiscoveryOptions {
   dnsIntervalMs?: number;
   resolver: Resolver | null;
   factory: StoreFactory;
-  /** Receives the full store list (fixed stores first) whenever it changes. */
-  apply: (endpoints: StoreEndpoint[]) => void;
+  /** Receives the full store list (fixed stores first) whenever it changes, and the targets it was made from. */
+  apply: (endpoints: StoreEndpoint[], desired: DesiredStore[]) => void;
   fixed?: StoreEndpoint[];
   log?: Logger;
 }

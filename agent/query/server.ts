@@ -1,6 +1,8 @@
 // The querier on Bun (or Node): the querier app of shared/query/app.ts (the Prometheus query API with
 // Thanos' parameters, /api/v1/stores, the UI, the fan-out's own StoreAPI) over every data source given:
-// StoreAPI endpoints, a bucket, local blocks; plus the gRPC StoreAPI listener and metrics.
+// StoreAPI endpoints, a bucket, local blocks; plus the gRPC StoreAPI listener and metrics. Queries are
+// admitted on the main thread (--query.max-concurrent, --query.max-queued; shared/query/admission.ts) and
+// evaluated on worker threads (--query.workers; agent/query/pool.ts, worker.ts) that build the same app.
 
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { openLocalBlocks } from "../tsdb/local.ts";
@@ -25,6 +27,10 @@ import type { ClientTlsConfig } from "../tls/client.ts";
 import type { ServerTlsConfig } from "../tls/server.ts";
 import { listenWeb } from "../web/listen.ts";
 import { withRoutePrefix } from "../prefix.ts";
+import { availableParallelism } from "node:os";
+import type { QuerierAppOptions } from "../../shared/query/app.ts";
+import type { BuiltQuerier } from "../../shared/query/config.ts";
+import { startQueryPool, type RunningPool } from "./pool.ts";
 
 export interface QueryConfig {
   hostname: string;
@@ -34,6 +40,14 @@ export interface QueryConfig {
   lookbackDeltaMs: number;
   maxSamples: number;
   timeoutMs: number;
+  /** --query.max-concurrent, --query.max-queued, --query.max-concurrent-select (defaults 20, 256, 4). */
+  maxConcurrent?: number;
+  maxQueued?: number;
+  maxConcurrentSelect?: number;
+  /** --query.workers: worker threads evaluating queries; 0 = the main thread; default one per core (with remote stores or a bucket). */
+  workers?: number;
+  /** Turn order of evaluations sharing a thread (EngineOptions.evalOrder; $THANOTS_EVAL_ORDER, for benches). */
+  evalOrder?: "arrival" | "round-robin";
   /** StoreAPI URLs to fan out to (empty: local blocks only, no fan-out). */
   endpoints?: string[];
   /** Bearer token per endpoint (URL or grpc://host:port). */
@@ -74,6 +88,8 @@ export interface QueryConfig {
   grpcServerTls?: ServerTlsConfig | null;
   /** --http.config */
   httpConfig?: string;
+  /** --log.level, for worker threads (they build their own logger). */
+  logLevel?: string;
   log: Logger;
 }
 
@@ -82,30 +98,37 @@ export interface RunningQuery {
   close(): Promise<void>;
 }
 
-/**
- * The querier: the HTTP API and UI over the fan-out of every data source (remote StoreAPIs, the bucket,
- * the local blocks as one more store), the fan-out itself served as a StoreAPI (Connect and gRPC-Web on
- * the HTTP port, gRPC on --grpc-address) behind the same bearer token as /api/*. With only --tsdb.path,
- * PromQL reads the blocks directly (no fan-out per query; what bench/promql.ts measures against
- * Prometheus), and the fan-out over them is the StoreAPI, like any other data source's.
- */
-export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
+/** Every endpoint flag's targets (the static ones) and whether any discovery is configured. */
+function endpointSources(cfg: QueryConfig): { sources: string[]; discovered: boolean } {
   const sources = [...(cfg.endpoints ?? []), ...(cfg.strict ?? []), ...(cfg.groups ?? []), ...(cfg.strictGroups ?? [])];
-  const discovered = sources.length > 0 || (cfg.sdFiles ?? []).length > 0;
-  if (!discovered && cfg.objstoreConfigFile === undefined && cfg.tsdbPath === undefined) {
-    throw new CodedError("bad_data", "query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
-  }
+  return { sources, discovered: sources.length > 0 || (cfg.sdFiles ?? []).length > 0 };
+}
+
+export interface FanoutCore {
+  c: BuiltQuerier;
+  /** The fixed stores: the local blocks, the bucket. */
+  extra: StoreEndpoint[];
+  factory: StoreFactory;
+  /** Only --tsdb.path: PromQL reads the blocks directly (see startQueryServer). */
+  localOnly: Awaited<ReturnType<typeof openLocalBlocks>> | null;
+  discovered: boolean;
+  closeLocal(): Promise<void>;
+}
+
+/** What the main thread and each query worker build alike: the fan-out over the fixed stores and a store factory. */
+export async function fanoutCore(cfg: QueryConfig, log: Logger): Promise<FanoutCore> {
+  const { sources, discovered } = endpointSources(cfg);
   const extra: StoreEndpoint[] = [];
   let local: Awaited<ReturnType<typeof openLocalBlocks>> | null = null;
   if (cfg.tsdbPath !== undefined) {
     local = await openLocalBlocks(cfg.tsdbPath);
-    cfg.log.info("opened local blocks", { path: cfg.tsdbPath, blocks: local.blocks.length });
+    log.info("opened local blocks", { path: cfg.tsdbPath, blocks: local.blocks.length });
     extra.push(blocksEndpoint(`tsdb ${cfg.tsdbPath}`, local.querier));
   }
   if (cfg.objstoreConfigFile !== undefined) {
     const bkt = await bucketFromConfigFile(cfg.objstoreConfigFile);
     extra.push(bucketStoreEndpoint(bkt));
-    cfg.log.info("bucket blocks served in-process", { bucket: bkt.name });
+    log.info("bucket blocks served in-process", { bucket: bkt.name });
   }
   const localOnly = local !== null && !discovered && cfg.objstoreConfigFile === undefined ? local : null;
   // Every endpoint form (shared/discovery): gRPC targets over HTTP/2 (TLS and compression as the
@@ -128,7 +151,11 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     lookbackDeltaMs: cfg.lookbackDeltaMs,
     queryTimeoutMs: cfg.timeoutMs,
     maxSamples: cfg.maxSamples,
+    maxConcurrent: cfg.maxConcurrent,
+    maxQueued: cfg.maxQueued,
+    maxConcurrentSelect: cfg.maxConcurrentSelect,
   }, { extraStores: extra });
+  if (cfg.evalOrder) c.app.engineOptions = { ...c.app.engineOptions, evalOrder: cfg.evalOrder };
   const factory: StoreFactory = (t) => {
     const token = tokens[t.source] ?? tokens[t.name];
     if (t.transport === "grpc") {
@@ -137,27 +164,80 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     }
     return { endpoint: remoteStore(t.target, { name: t.name, token, protocol: cfg.protocol }), close: () => {} };
   };
-  const discovery = discovered
-    ? await startDiscovery({
-      flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
-      sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
-      resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, apply: (eps) => c.proxy.setEndpoints(eps), fixed: extra, log: cfg.log,
-    })
-    : null;
-  const app = createQuerierApp({
+  return { c, extra, factory, localOnly, discovered, closeLocal: async () => { await local?.close(); } };
+}
+
+/** The querier app's options both threads use (the main thread adds the gate and the offload). */
+export function appOptions(cfg: QueryConfig, core: FanoutCore): QuerierAppOptions {
+  const { c, localOnly } = core;
+  return {
     ...c.app,
     proxy: c.proxy,
     ...(localOnly ? { querier: () => localOnly.querier, dynamicLookbackDelta: false } : { dynamicLookbackDelta: cfg.dynamicLookbackDelta ?? true }),
     buildInfo: { version: "0.1.0", branch: "main", goVersion: runtimeVersion() },
     compress: fastCompressor,
-  });
+  };
+}
+
+/**
+ * Query workers for this config: --query.workers, else one per core when there is more than one and
+ * the querier fans out (over local blocks alone the main thread evaluates: each worker would open
+ * the blocks again).
+ */
+export function workerCount(cfg: QueryConfig): number {
+  if (cfg.workers !== undefined) return cfg.workers;
+  const { discovered } = endpointSources(cfg);
+  if (!discovered && cfg.objstoreConfigFile === undefined) return 0;
+  const n = availableParallelism();
+  return n > 1 ? n : 0;
+}
+
+/**
+ * The querier: the HTTP API and UI over the fan-out of every data source (remote StoreAPIs, the bucket,
+ * the local blocks as one more store), the fan-out itself served as a StoreAPI (Connect and gRPC-Web on
+ * the HTTP port, gRPC on --grpc-address) behind the same bearer token as /api/*. With only --tsdb.path,
+ * PromQL reads the blocks directly (no fan-out per query; what bench/promql.ts measures against
+ * Prometheus), and the fan-out over them is the StoreAPI, like any other data source's.
+ * Queries pass the admission gate on this thread and run on the worker pool when there is one.
+ */
+export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> {
+  const { discovered } = endpointSources(cfg);
+  if (!discovered && cfg.objstoreConfigFile === undefined && cfg.tsdbPath === undefined) {
+    throw new CodedError("bad_data", "query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
+  }
+  const core = await fanoutCore(cfg, cfg.log);
+  const nWorkers = workerCount(cfg);
+  const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
+  try {
+    return await serve(cfg, core, pool);
+  } catch (e) {
+    // A bad endpoint flag or a port in use: the worker threads must not keep the process alive.
+    await pool?.close();
+    await core.closeLocal();
+    throw e;
+  }
+}
+
+async function serve(cfg: QueryConfig, core: FanoutCore, pool: RunningPool | null): Promise<RunningQuery> {
+  const { c, extra, factory, localOnly, discovered } = core;
+  const discovery = discovered
+    ? await startDiscovery({
+      flags: { endpoints: cfg.endpoints, strict: cfg.strict, groups: cfg.groups, strictGroups: cfg.strictGroups },
+      sdFiles: cfg.sdFiles, sdIntervalMs: cfg.sdIntervalMs, dnsIntervalMs: cfg.dnsIntervalMs,
+      resolver: nodeResolver(cfg.dnsResolver ?? "golang"), factory, fixed: extra, log: cfg.log,
+      apply: (eps, desired) => { c.proxy.setEndpoints(eps); pool?.setEndpoints(desired); },
+    })
+    : null;
+  // Logged once the flags are known to be good, so a usage error is the first line on stderr.
+  if (pool) cfg.log.info("queries run on worker threads", { workers: pool.stats().workers });
+  const app = createQuerierApp({ ...appOptions(cfg, core), offload: pool ? (r) => pool.fetch(r) : undefined });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {
     grpc = await startGrpcServer({ store: c.proxy, info: c.proxy, rules: c.proxy }, { host: cfg.grpcAddress.hostname, port: cfg.grpcAddress.port, token: cfg.httpToken, tls: cfg.grpcServerTls, log: cfg.log });
     cfg.log.info("listening for gRPC (StoreAPI of the querier)", { address: grpc.address });
   }
-  const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status()), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
+  const listening = await listenWeb(withMetrics(withRoutePrefix(fetchFn, cfg.routePrefix ?? ""), () => c.proxy.status(), { gate: c.app.gate, pool: pool ?? undefined }), cfg.hostname, cfg.port, cfg.httpConfig, cfg.log);
   cfg.log.info(localOnly ? "listening for HTTP (local blocks)" : "listening for HTTP (fan-out)", {
     address: `${cfg.hostname}:${listening.port}`, stores: c.proxy.endpoints.map((e) => e.name).join(","), prefix: cfg.routePrefix || "/",
     replica_labels: (cfg.replicaLabels ?? []).join(","), dedup: cfg.dedupFunc ?? "penalty",
@@ -168,7 +248,8 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
       await listening.close();
       await grpc?.close();
       discovery?.stop();
-      await local?.close();
+      await pool?.close();
+      await core.closeLocal();
     },
   };
 }

@@ -12,6 +12,8 @@
 //   PARTIAL_RESPONSE  true (default) or false: the partial_response default
 //   RULE_PARTIAL_RESPONSE  true (default) or false: the same for /api/v1/rules and /api/v1/alerts
 //   LOOKBACK_DELTA, QUERY_TIMEOUT, MAX_SAMPLES   engine settings
+//   MAX_CONCURRENT, MAX_QUEUED, MAX_CONCURRENT_SELECT   admission (--query.max-concurrent, --query.max-queued,
+//                     --query.max-concurrent-select; per isolate on Workers)
 
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { parseDuration } from "../../shared/promql/parser.ts";
@@ -34,6 +36,14 @@ function duration(env: Env, key: string): number | undefined {
   } catch (e) {
     throw new CodedError("bad_data", `${key}: ${(e as Error).message}`);
   }
+}
+
+function count(env: Env, key: string): number | undefined {
+  const v = set(env, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 0)) throw new CodedError("bad_data", `${key} ${JSON.stringify(v)} is not a non-negative integer`);
+  return n;
 }
 
 export function settingsFromEnv(env: Env): QuerierSettings {
@@ -63,5 +73,8 @@ export function settingsFromEnv(env: Env): QuerierSettings {
     if (!(Number.isInteger(n) && n > 0)) throw new CodedError("bad_data", `MAX_SAMPLES ${JSON.stringify(max)} is not a positive integer`);
     s.maxSamples = n;
   }
+  s.maxConcurrent = count(env, "MAX_CONCURRENT");
+  s.maxQueued = count(env, "MAX_QUEUED");
+  s.maxConcurrentSelect = count(env, "MAX_CONCURRENT_SELECT");
   return s;
 }

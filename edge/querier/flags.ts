@@ -7,6 +7,7 @@ import { checkEndpointTokens, parseDedupFunc, parseProtocol, type QuerierSetting
 export const FLAG_NAMES = [
   "endpoint", "endpoint.protocol", "query.replica-label", "deduplication.func", "store.response-timeout", "store.info-ttl",
   "query.lookback-delta", "query.timeout", "query.max-samples", "query.partial-response", "rule.partial-response", "http-address",
+  "query.max-concurrent", "query.max-queued", "query.max-concurrent-select",
 ];
 const REPEATABLE = new Set(["endpoint", "query.replica-label"]);
 
@@ -20,6 +21,12 @@ function duration(flag: string, v: string): number {
   } catch (e) {
     fail(`--${flag}: ${(e as Error).message}`);
   }
+}
+
+function count(flag: string, v: string): number {
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 0)) fail(`--${flag}: ${JSON.stringify(v)} is not a non-negative integer`);
+  return n;
 }
 
 /** `--name value` / `--name=value` flags over `base` (a copy is returned), and the listen address. */
@@ -70,6 +77,9 @@ export function settingsWithFlags(base: QuerierSettings, argv: readonly string[]
         s.rulePartialResponse = value === "true";
         break;
       case "http-address": httpAddress = value; break;
+      case "query.max-concurrent": s.maxConcurrent = count(name, value); break;
+      case "query.max-queued": s.maxQueued = count(name, value); break;
+      case "query.max-concurrent-select": s.maxConcurrentSelect = count(name, value); break;
     }
   }
   checkEndpointTokens(s, "STORE_TOKENS", seen.has("endpoint") ? "the --endpoint flags" : "STORE_ENDPOINTS");

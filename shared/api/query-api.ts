@@ -192,7 +192,11 @@ export function createQueryApi(opts: QueryApiOptions): Hono {
         : stepMs === 0
           ? await opts.engine.instantQuery(querier, query, startMs, qopts)
           : await opts.engine.rangeQuery(querier, query, startMs, endMs, stepMs, qopts);
-      return json(successJson(queryDataJson(res.value), res.warnings));
+      const t0 = Date.now();
+      const out = json(successJson(queryDataJson(res.value), res.warnings));
+      // Where the time went, for clients and load tests (https://www.w3.org/TR/server-timing/).
+      if (res.timings) out.headers.set("Server-Timing", `select;dur=${res.timings.selectMs}, eval;dur=${res.timings.evalMs}, encode;dur=${Date.now() - t0}`);
+      return out;
     } catch (e) {
       if (timedOut && (errorCode(e) === "canceled" || errorCode(e) === "timeout")) {
         throw new CodedError("timeout", "query timed out in query execution", { cause: e });

@@ -152,9 +152,11 @@ export class DiscoveredStores {
   private order: string[] = [];
 
   constructor(
-    private readonly set: EndpointSet,
+    // Only its desired() is read: a worker thread hands in the list its main thread resolved.
+    private readonly set: Pick<EndpointSet, "desired">,
     private readonly factory: StoreFactory,
-    private readonly apply: (endpoints: StoreEndpoint[]) => void,
+    /** Gets the endpoints and the desired list they were made from (for copies elsewhere, e.g. workers). */
+    private readonly apply: (endpoints: StoreEndpoint[], desired: DesiredStore[]) => void,
     private readonly fixed: StoreEndpoint[] = [],
   ) {}
 
@@ -184,7 +186,7 @@ export class DiscoveredStores {
     for (const [k, h] of this.held) if (!next.has(k)) h.close();
     this.held = next;
     this.order = want.map(keyOf);
-    if (changed) this.apply([...this.fixed, ...this.order.map((k) => next.get(k)!.endpoint)]);
+    if (changed) this.apply([...this.fixed, ...this.order.map((k) => next.get(k)!.endpoint)], want);
     return changed;
   }
 

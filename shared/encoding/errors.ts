@@ -10,6 +10,7 @@ export type ErrorCode =
   | "canceled"
   | "resource_exhausted" // a limit was hit
   | "unavailable" // a dependency (store, Prometheus, bucket) did not answer
+  | "overloaded" // this server refuses more work now (its admission queue is full); retry later
   | "unauthenticated"
   | "internal";
 
@@ -32,7 +33,7 @@ export function errorCode(e: unknown): ErrorCode | undefined {
 
 const CODES = new Set<string>([
   "corrupt", "not_found", "bad_data", "execution", "timeout", "canceled",
-  "resource_exhausted", "unavailable", "unauthenticated", "internal",
+  "resource_exhausted", "unavailable", "overloaded", "unauthenticated", "internal",
 ]);
 
 /** gRPC status codes (the wire standard, doc/statuscodes.md; Connect and gRPC-Web use the same numbers). */
@@ -64,6 +65,10 @@ export interface ErrorStatus {
  * gRPC: what Thanos' stores answer: InvalidArgument for bad requests, ResourceExhausted for limits,
  * Unknown for a failure in the source behind a sidecar; DataLoss (the gRPC status for corruption) for
  * a chunk or index that does not decode, where Thanos' store gateway says Aborted.
+ *
+ * overloaded (a full admission queue: "too many queries") is ours too: Thanos' query gate queues
+ * without a bound. It answers what Prometheus' API answers for errorUnavailable, 503 "unavailable",
+ * the status clients and proxies retry with a back-off; over gRPC Unavailable, for the same reason.
  */
 export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorStatus>> = {
   bad_data: { grpc: GrpcStatus.InvalidArgument, http: 400, errorType: "bad_data" },
@@ -71,6 +76,7 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorStatus>> = {
   resource_exhausted: { grpc: GrpcStatus.ResourceExhausted, http: 422, errorType: "execution" },
   corrupt: { grpc: GrpcStatus.DataLoss, http: 422, errorType: "execution" },
   unavailable: { grpc: GrpcStatus.Unavailable, http: 422, errorType: "execution" },
+  overloaded: { grpc: GrpcStatus.Unavailable, http: 503, errorType: "unavailable" },
   timeout: { grpc: GrpcStatus.DeadlineExceeded, http: 503, errorType: "timeout" },
   canceled: { grpc: GrpcStatus.Canceled, http: 503, errorType: "canceled" },
   not_found: { grpc: GrpcStatus.NotFound, http: 404, errorType: "not_found" },

@@ -19,6 +19,7 @@ import { meanStep, quantile } from "./functions.ts";
 import { vectorBinop, vectorScalarBinop, scalarBinop, setOp, BinopCache } from "./binop.ts";
 import { parseExpr } from "./parser.ts";
 import { isArraySeries, SampleBuffer, staleAt } from "../tsdb/querier.ts";
+import { evalScheduler } from "./scheduler.ts";
 
 export type PromValue =
   | { type: "scalar"; t: number; v: number }
@@ -29,6 +30,8 @@ export type PromValue =
 export interface QueryResult {
   value: PromValue;
   warnings: string[];
+  /** Wall time of the phases (ms): selecting every selector's series, then evaluating. */
+  timings?: { selectMs: number; evalMs: number };
 }
 
 export interface EngineOptions {
@@ -40,11 +43,19 @@ export interface EngineOptions {
   timeoutMs?: number;
   /** Subquery step when none is given (ms); default 1m (Prometheus' global evaluation_interval). */
   noStepSubqueryInterval?: number;
+  /**
+   * How evaluations sharing this thread take turns when they yield: "arrival" (default) resumes the
+   * oldest query first (shared/promql/scheduler.ts); "round-robin" resumes them in yield order
+   * (each gets an equal share; the long ones then wait the longest). For comparison in benches.
+   */
+  evalOrder?: "arrival" | "round-robin";
 }
 
 export interface QueryOptions {
   signal?: AbortSignal;
   lookbackDelta?: number;
+  /** Turn order among evaluations on this thread (lower first); default: the order exec was called. */
+  priority?: number;
 }
 
 export const TOO_MANY_SAMPLES = "query processing would load too many samples into memory in query execution";
@@ -61,8 +72,10 @@ export class Engine {
   readonly maxSamples: number;
   readonly timeoutMs: number;
   readonly noStepSubqueryInterval: number;
+  readonly evalOrder: "arrival" | "round-robin";
 
   constructor(opts: EngineOptions = {}) {
+    this.evalOrder = opts.evalOrder ?? "arrival";
     this.lookbackDelta = opts.lookbackDelta ?? 5 * 60_000;
     this.maxSamples = opts.maxSamples ?? 50_000_000;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
@@ -93,8 +106,10 @@ export class Engine {
     const deadline = Date.now() + this.timeoutMs;
     const lookback = opts.lookbackDelta && opts.lookbackDelta > 0 ? opts.lookbackDelta : this.lookbackDelta;
     const signal = opts.signal;
-    const ctl: Control = { deadline, signal, maxSamples: this.maxSamples, samples: 0, ticks: 0, lastYield: Date.now() };
+    const prio = this.evalOrder === "arrival" ? opts.priority ?? evalScheduler.next() : -1;
+    const ctl: Control = { deadline, signal, maxSamples: this.maxSamples, samples: 0, ticks: 0, lastYield: Date.now(), prio };
     checkAbort(ctl);
+    const t0 = Date.now();
 
     // Phase 1: select every selector with Prometheus-like hints.
     const selections = new Map<VectorSelector, StorageSeries[]>();
@@ -125,27 +140,35 @@ export class Engine {
       throw e;
     }
     checkAbort(ctl);
+    const t1 = Date.now();
+    // Phase 2 takes its turn: an older query part-way through its evaluation goes first.
+    if (prio >= 0 && evalScheduler.pending > 0) await yieldNow(ctl);
 
     // Phase 2: evaluate.
     const ev = new Evaluator(ctl, selections, lookback, this.noStepSubqueryInterval, startMs, endMs, isRange ? stepMs : 1, startMs, endMs);
     const val = await ev.eval(expr);
-    const type = exprType(expr);
-    if (val.kind === "string") return { value: { type: "string", t: startMs, v: val.v }, warnings };
-    const series = val.series;
-    if (isRange) {
-      const out = series.filter((s) => s.ts.length > 0).sort(compareSeries);
-      return { value: { type: "matrix", series: out.map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs })) }, warnings };
+    const value = resultValue(val, exprType(expr), isRange, startMs);
+    return { value, warnings, timings: { selectMs: t1 - t0, evalMs: Date.now() - t1 } };
+  }
+}
+
+/** The evaluated root as the API's value: range queries a sorted matrix, instant ones by the expression's type. */
+function resultValue(val: EvalValue, type: ValueType, isRange: boolean, startMs: number): PromValue {
+  if (val.kind === "string") return { type: "string", t: startMs, v: val.v };
+  const series = val.series;
+  if (isRange) {
+    const out = series.filter((s) => s.ts.length > 0).sort(compareSeries);
+    return { type: "matrix", series: out.map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs })) };
+  }
+  switch (type) {
+    case "scalar": {
+      const s = series[0];
+      return { type: "scalar", t: startMs, v: s && s.vs.length > 0 ? s.vs[0]! : NaN };
     }
-    switch (type) {
-      case "scalar": {
-        const s = series[0];
-        return { value: { type: "scalar", t: startMs, v: s && s.vs.length > 0 ? s.vs[0]! : NaN }, warnings };
-      }
-      case "vector":
-        return { value: { type: "vector", samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: startMs, v: s.vs[0]! })) }, warnings };
-      default:
-        return { value: { type: "matrix", series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs })) }, warnings };
-    }
+    case "vector":
+      return { type: "vector", samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: startMs, v: s.vs[0]! })) };
+    default:
+      return { type: "matrix", series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs })) };
   }
 }
 
@@ -173,6 +196,8 @@ interface Control {
   samples: number;
   ticks: number;
   lastYield: number;
+  /** Turn order at yields (scheduler.ts); -1: round-robin (a plain macrotask). */
+  prio: number;
 }
 
 function checkAbort(c: Control): void {
@@ -183,7 +208,8 @@ function checkAbort(c: Control): void {
 /**
  * Called in evaluation loops: true about every 20 ms of evaluation, when the caller should
  * `await yieldNow()`: a macrotask, so an AbortSignal fired by a disconnect or a timer is seen and other
- * requests keep being served. Otherwise a counter and, every 32 calls, a clock read (no promise).
+ * requests keep being served (the oldest query's evaluation first, scheduler.ts). Otherwise a counter
+ * and, every 32 calls, a clock read (no promise).
  */
 function tick(c: Control): boolean {
   if ((++c.ticks & 31) !== 0) return false;
@@ -192,7 +218,8 @@ function tick(c: Control): boolean {
 }
 
 async function yieldNow(c: Control): Promise<void> {
-  await new Promise<void>((r) => setTimeout(() => r(), 0));
+  if (c.prio >= 0) await evalScheduler.yield(c.prio);
+  else await new Promise<void>((r) => setTimeout(() => r(), 0));
   c.lastYield = Date.now();
   checkAbort(c);
 }

@@ -20,6 +20,8 @@ import { errorJson, labelsJson, stringsJson } from "../api/json.ts";
 import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
 import { mountUi } from "../ui/app.ts";
+import { admitted, offloaded } from "./admission.ts";
+import type { Gate } from "./gate.ts";
 import { rulesApi } from "../api/rules-api.ts";
 
 export interface QuerierAppOptions {
@@ -54,6 +56,18 @@ export interface QuerierAppOptions {
   ui?: boolean;
   /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
   compress?: Compressor | null;
+  /**
+   * Admission of /api/v1/query and /api/v1/query_range (--query.max-concurrent, --query.max-queued):
+   * in arrival order, a bounded queue; none = every query runs at once.
+   */
+  gate?: Gate;
+  /** --query.max-concurrent-select: most selects one query has in flight; 0 = all at once. */
+  maxConcurrentSelect?: number;
+  /**
+   * Run queries and series calls elsewhere (a worker pool, shared/query/pool.ts) once admitted; the
+   * worker runs this same app without a gate or offload.
+   */
+  offload?: (req: Request) => Promise<Response>;
   /**
    * What PromQL reads instead of the fan-out (which then serves only the StoreAPI and /api/v1/stores):
    * `agent query` over local blocks alone reads them directly. Per-request fan-out parameters (dedup,
@@ -138,6 +152,14 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
   }
   if (o.storeApi !== false) mountStoreApi(app, { store: o.proxy, info: o.proxy, rules: o.proxy }, { token });
 
+  // The request path under load (shared/query/admission.ts): after the token check, before the API.
+  if (o.gate || o.offload) {
+    const admission = admitted({ gate: o.gate, queueTimeoutMs: o.engineOptions?.timeoutMs ?? 120_000, offload: o.offload });
+    app.use("/api/v1/query", admission);
+    app.use("/api/v1/query_range", admission);
+    if (o.offload) app.use("/api/v1/series", offloaded(o.offload));
+  }
+
   app.get("/api/v1/stores", async () => {
     const st = await o.proxy.status();
     return new Response(`{"status":"success","data":${storesJson(st)}}`, { headers: { "Content-Type": "application/json" } });
@@ -175,6 +197,7 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
       maxResolutionMs: maxRes(p),
       storeMatchers: matcherSetsParam(p, "storeMatch[]"),
       signal: ctx.request.signal,
+      maxConcurrentSelect: o.maxConcurrentSelect,
     });
   });
 

@@ -10,6 +10,7 @@ import type { StoreEndpoint } from "./store.ts";
 import type { FetchFn } from "../rpc/client.ts";
 import type { QuerierAppOptions } from "./app.ts";
 import { remoteStore } from "./remote.ts";
+import { Gate } from "./gate.ts";
 
 export interface QuerierSettings {
   /** StoreAPI base URLs spoken to over Connect or gRPC-Web (fetch), e.g. http://sidecar-a:10902. */
@@ -38,6 +39,22 @@ export interface QuerierSettings {
   lookbackDeltaMs?: number;
   queryTimeoutMs?: number;
   maxSamples?: number;
+  /** --query.max-concurrent: queries run at once, the rest wait in arrival order (Thanos' default 20; 0 = no limit). */
+  maxConcurrent?: number;
+  /** --query.max-queued: queries that may wait; one more is refused with "too many queries" (503). */
+  maxQueued?: number;
+  /** --query.max-concurrent-select: selects one query has in flight (Thanos' default 4; 0 = no limit). */
+  maxConcurrentSelect?: number;
+}
+
+/** Thanos' defaults for the admission flags, and ours for the queue it does not bound. */
+export const MAX_CONCURRENT_DEFAULT = 20;
+export const MAX_CONCURRENT_SELECT_DEFAULT = 4;
+export const MAX_QUEUED_DEFAULT = 256;
+
+/** The query gate for these settings (shared/query/gate.ts). */
+export function queryGate(s: Pick<QuerierSettings, "maxConcurrent" | "maxQueued">, flags = { concurrent: "query.max-concurrent", queued: "query.max-queued" }): Gate {
+  return new Gate({ maxConcurrent: s.maxConcurrent ?? MAX_CONCURRENT_DEFAULT, maxQueued: s.maxQueued ?? MAX_QUEUED_DEFAULT, what: "queries", flags });
 }
 
 /** The defaults every source starts from (Thanos' where it has the setting). */
@@ -111,6 +128,8 @@ export function buildQuerier(s: QuerierSettings, opts: { fetch?: FetchFn; extraS
       rulePartialResponseDefault: s.rulePartialResponse ?? true,
       token: s.queryToken || undefined,
       engineOptions: { lookbackDelta: s.lookbackDeltaMs, timeoutMs: s.queryTimeoutMs, maxSamples: s.maxSamples },
+      gate: queryGate(s),
+      maxConcurrentSelect: s.maxConcurrentSelect ?? MAX_CONCURRENT_SELECT_DEFAULT,
     },
   };
 }

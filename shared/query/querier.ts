@@ -14,6 +14,7 @@ import { compareLabels } from "../labels/labels.ts";
 import { aggrsForFunc, StoreSeries } from "./series.ts";
 import { matchersToPb } from "./store.ts";
 import { AggrType } from "../chunkenc/aggr.ts";
+import { Semaphore } from "./gate.ts";
 
 export interface FanoutQueryOptions {
   /** Merge HA replicas (default true). */
@@ -29,6 +30,11 @@ export interface FanoutQueryOptions {
   storeMatchers?: Matcher[][];
   /** Cancels store calls when hints carry no signal (label calls have no hints). */
   signal?: AbortSignal;
+  /**
+   * Most selects in flight at once for this querier (one per request): Thanos'
+   * --query.max-concurrent-select, default 4 there; 0 or absent = no limit.
+   */
+  maxConcurrentSelect?: number;
 }
 
 const AGGR_PB: Record<AggrType, Aggr> = {
@@ -107,17 +113,23 @@ export function joinSlices(list: MergedSeries[]): MergedSeries[] {
 export class FanoutQuerier implements Querier {
   private readonly replica: Set<string>;
   private readonly dedup: boolean;
+  private readonly selects: Semaphore | null;
 
   constructor(private readonly proxy: ProxyStore, private readonly o: FanoutQueryOptions = {}) {
     this.replica = new Set(o.replicaLabels ?? []);
     this.dedup = (o.dedup ?? true) && this.replica.size > 0;
+    this.selects = o.maxConcurrentSelect !== undefined && o.maxConcurrentSelect > 0 ? new Semaphore(o.maxConcurrentSelect) : null;
   }
 
   private strategy(): PartialResponseStrategy {
     return this.o.partialResponse === false ? PartialResponseStrategy.ABORT : PartialResponseStrategy.WARN;
   }
 
-  async select(hints: SelectHints, matchers: Matcher[]): Promise<SelectResult> {
+  select(hints: SelectHints, matchers: Matcher[]): Promise<SelectResult> {
+    return this.selects ? this.selects.run(() => this.selectNow(hints, matchers)) : this.selectNow(hints, matchers);
+  }
+
+  private async selectNow(hints: SelectHints, matchers: Matcher[]): Promise<SelectResult> {
     const warnings: string[] = [];
     const step = Math.max(0, Math.trunc(hints.step ?? 0));
     const range = Math.max(0, Math.trunc(hints.range ?? 0));

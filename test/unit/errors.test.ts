@@ -3,7 +3,8 @@
 //   HTTP + errorType: Prometheus 2.42 web/api/v1/api.go (returnAPIError, respondError: bad_data 400,
 //   execution 422, canceled and timeout 503, internal 500, not_found 404) and Thanos v0.41
 //   pkg/api/api.go RespondError (the same numbers) with pkg/api/query/v1.go (a query whose store
-//   fails, or any storage error, is errorExec: 422 execution). unauthorized 401 is ours.
+//   fails, or any storage error, is errorExec: 422 execution). unauthorized 401 is ours, and so is
+//   overloaded (a full admission queue), answered as Prometheus answers errorUnavailable: 503.
 //   gRPC: doc/statuscodes.md numbers; Thanos' stores answer InvalidArgument for bad requests,
 //   ResourceExhausted for limits, Unknown for the source behind a sidecar failing.
 import { test } from "uvu";
@@ -20,6 +21,7 @@ const PINNED: [ErrorCode, number, number, string][] = [
   ["resource_exhausted", 8, 422, "execution"],
   ["corrupt", 15, 422, "execution"],
   ["unavailable", 14, 422, "execution"],
+  ["overloaded", 14, 503, "unavailable"],
   ["timeout", 4, 503, "timeout"],
   ["canceled", 1, 503, "canceled"],
   ["not_found", 5, 404, "not_found"],
@@ -41,8 +43,10 @@ test("the table: every code, its gRPC status, HTTP status and errorType", () => 
 test("gRPC statuses from peers read back as our codes", () => {
   for (const [code, grpc] of PINNED) {
     // execution and internal share no status with another code but read back as internal: a peer's
-    // Unknown (a Thanos sidecar's failing Prometheus) is not a query error of ours.
-    assert.is(codeFromGrpcStatus(grpc), code === "execution" ? "internal" : code, code);
+    // Unknown (a Thanos sidecar's failing Prometheus) is not a query error of ours. An overloaded
+    // peer (Unavailable) is, to its caller, a store that is unavailable now.
+    const back = code === "execution" ? "internal" : code === "overloaded" ? "unavailable" : code;
+    assert.is(codeFromGrpcStatus(grpc), back, code);
   }
   assert.is(codeFromGrpcStatus(10), "unavailable", "Aborted: a Thanos store gateway that cannot read its blocks");
   assert.is(codeFromGrpcStatus(7), "unauthenticated", "PermissionDenied");
