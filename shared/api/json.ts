@@ -45,7 +45,10 @@ let gridT = new Float64Array(0);
 let gridS: string[] = [];
 
 function matrixJson(series: Extract<PromValue, { type: "matrix" }>["series"]): string {
-  let out = '{"resultType":"matrix","result":[';
+  // Point strings and series strings joined, not concatenated: a million `+=` leave V8 (Node, Deno,
+  // workerd) a deep rope to flatten when the answer is encoded (1000 series x 240 points, build and
+  // UTF-8 encode: Node 145 -> 55 ms, Bun 34 -> 29 ms).
+  const parts: string[] = new Array(series.length);
   for (let k = 0; k < series.length; k++) {
     const s = series[k]!;
     const ts = s.ts, vs = s.vs, n = ts.length;
@@ -54,18 +57,17 @@ function matrixJson(series: Extract<PromValue, { type: "matrix" }>["series"]): s
       g.set(gridT);
       gridT = g;
     }
-    // One flat string per series: concatenation, not an array of point strings joined.
-    let body = "";
+    const points: string[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const t = ts[i]!;
       let tStr: string;
       if (gridT[i] === t) tStr = gridS[i]!;
       else { tStr = formatPointTime(t); gridT[i] = t; gridS[i] = tStr; }
-      body += (i === 0 ? '[' : ',[') + tStr + ',"' + formatSampleValue(vs[i]!) + '"]';
+      points[i] = '[' + tStr + ',"' + formatSampleValue(vs[i]!) + '"]';
     }
-    out += (k === 0 ? '{"metric":' : ',{"metric":') + labelsJson(s.metric) + ',"values":[' + body + "]}";
+    parts[k] = '{"metric":' + labelsJson(s.metric) + ',"values":[' + points.join(",") + "]}";
   }
-  return out + "]}";
+  return '{"resultType":"matrix","result":[' + parts.join(",") + "]}";
 }
 
 export function stringsJson(xs: readonly string[]): string {
