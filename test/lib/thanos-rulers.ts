@@ -118,12 +118,17 @@ export async function waitForAlerts(rulers: RulerHa["rulers"], timeoutMs = 60_00
         const j = await (await fetch(`${r.http}/api/v1/alerts`)).json() as { data?: Record<string, { state: string }[] | null> };
         // Thanos' own ruler names the list "Alerts" (thanos#5534 fixed only its querier).
         const list = j.data?.alerts ?? j.data?.Alerts ?? [];
-        if (list.some((a) => a.state === "firing") && list.some((a) => a.state === "pending")) break;
-        last = JSON.stringify(j).slice(0, 500);
+        // And demo:duplicate has met both of its series (its error needs demo_other beside demo_up): until
+        // then a ruler reports it healthy and the tests that read the rules see a state still settling.
+        const rj = await (await fetch(`${r.http}/api/v1/rules`)).json() as { data?: Record<string, { rules?: { name: string; health: string }[] }[] | null> };
+        const groups = rj.data?.groups ?? rj.data?.Groups ?? [];
+        const dup = groups.flatMap((g) => g.rules ?? []).find((x) => x.name === "demo:duplicate");
+        if (list.some((a) => a.state === "firing") && list.some((a) => a.state === "pending") && dup?.health === "err") break;
+        last = `${JSON.stringify(j).slice(0, 500)} demo:duplicate ${dup?.health}`;
       } catch (e) {
         last = (e as Error).message;
       }
-      if (Date.now() > deadline) throw new Error(`ruler ${r.replica}: no firing and pending alerts after ${timeoutMs} ms: ${last}\n${r.proc.output().slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`ruler ${r.replica}: no firing and pending alerts and failing demo:duplicate after ${timeoutMs} ms: ${last}\n${r.proc.output().slice(-2000)}`);
       await new Promise((res) => setTimeout(res, 250));
     }
   }
