@@ -45,6 +45,9 @@ import (
 	"strconv"
 	"time"
 
+	// Thanos' non-pooling gRPC codec, registered as in every Thanos component: storepb unmarshals
+	// chunks and labels zero-copy, which grpc-go's pooling codec would let the next message overwrite.
+	_ "github.com/thanos-io/thanos/pkg/extgrpc"
 	"github.com/thanos-io/thanos/pkg/info/infopb"
 	"github.com/thanos-io/thanos/pkg/store/labelpb"
 	"github.com/thanos-io/thanos/pkg/store/storepb"

@@ -24,6 +24,11 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	// Registers Thanos' non-pooling gRPC codec, as every Thanos component has it: storepb's Chunk and
+	// labels unmarshal zero-copy, and grpc-go's default codec hands the received buffer back to its pool
+	// right after Unmarshal, so without it a chunk's bytes could be overwritten by the next message
+	// before they are read (seen once as "sum and count timestamps not aligned" under load).
+	_ "github.com/thanos-io/thanos/pkg/extgrpc"
 	"github.com/thanos-io/thanos/pkg/query"
 	"github.com/thanos-io/thanos/pkg/store/storepb"
 	"google.golang.org/grpc"
