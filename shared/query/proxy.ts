@@ -274,14 +274,23 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
   /** Stores that may hold data for these matchers and times (see the header). */
   private async storesFor(mint: number, maxt: number, matchers: readonly Matcher[], storeMatchers?: Matcher[][]): Promise<Entry[]> {
     const cands = this.entries.filter((e) => storeMatches(e.ep.name, storeMatchers));
-    // Stale Info is used while it is refreshed (a hung endpoint must not delay every query by the Info
-    // deadline); only a store never heard from is waited for.
-    await Promise.all(cands.map((e) => (e.info === null ? this.refresh(e) : (void this.refresh(e), undefined))));
-    return cands.filter((e) => {
+    const fits = (e: Entry): boolean => {
       const i = e.info;
       if (i === null) return true; // never reached: ask, so its failure is reported
       return i.minTime <= maxt && i.maxTime >= mint && labelSetsMatch(matchers, i.labelSets);
-    });
+    };
+    // Stale Info is used while it is refreshed (a hung endpoint must not delay every query by the Info
+    // deadline), but only to include a store: a store never heard from, or whose stale Info would leave
+    // it out, is waited for. A ruler or sidecar that was empty when last asked (min time +inf) must not
+    // be skipped silently once it has data (a querier's worker thread may hold Info from long ago).
+    const now = this.o.now();
+    await Promise.all(cands.map((e) => {
+      const stale = e.checkedAt === null || now - e.checkedAt >= (e.ok ? this.o.infoTtlMs : this.o.infoRetryMs);
+      if (e.info === null || (stale && !fits(e))) return this.refresh(e);
+      void this.refresh(e);
+      return undefined;
+    }));
+    return cands.filter(fits);
   }
 
   /** A controller for one store call: aborts with the caller and at the store deadline. */

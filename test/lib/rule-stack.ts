@@ -126,14 +126,20 @@ export class Target {
 export interface RawSeries { metric: Record<string, string>; values: [number, string][] }
 
 /** Raw samples of a selector through a Prometheus HTTP API: an instant query of `sel[range]`. */
-export async function rawSamples(base: string, selector: string, rangeS: number, atS: number, extra: Record<string, string> = {}): Promise<RawSeries[]> {
+export async function rawSamples(base: string, selector: string, rangeS: number, atS: number, extra: Record<string, string> = {}, complete = false): Promise<RawSeries[]> {
   const u = new URL("/api/v1/query", base);
   u.searchParams.set("query", `${selector}[${rangeS}s]`);
   u.searchParams.set("time", String(atS));
   for (const [k, v] of Object.entries(extra)) u.searchParams.set(k, v);
-  const j = await (await fetch(u)).json() as { status: string; error?: string; data: { resultType: string; result: RawSeries[] } };
+  const j = await (await fetch(u)).json() as { status: string; error?: string; warnings?: string[]; data: { resultType: string; result: RawSeries[] } };
   if (j.status !== "success") throw new Error(`${u}: ${j.error}`);
+  if (complete && j.warnings?.length) throw new Error(`${u}: partial answer: ${j.warnings.join("; ")}`);
   return j.data.result;
+}
+
+/** rawSamples, but a partial answer (a store not read: a warning) throws instead of passing for the data. */
+export function rawSamplesComplete(base: string, selector: string, rangeS: number, atS: number): Promise<RawSeries[]> {
+  return rawSamples(base, selector, rangeS, atS, {}, true);
 }
 
 export async function instantQuery(base: string, query: string, atS: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {

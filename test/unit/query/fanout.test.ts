@@ -106,6 +106,22 @@ test("a store whose Info hangs after answering once does not delay queries: its 
   assert.is(a.calls.info, 2);
 });
 
+test("a store whose stale Info would leave it out is asked for Info again first (an empty ruler that has data now)", async () => {
+  let now = 1_000_000;
+  const data: ReturnType<typeof sampled>[] = [];
+  const ruler = new FixStore("ruler", data, { minTime: Number.POSITIVE_INFINITY, maxTime: Number.POSITIVE_INFINITY });
+  const info = ruler.info.bind(ruler);
+  ruler.info = async (signal) => { await new Promise((r) => setTimeout(r, 30)); return info(signal); }; // Info takes a round trip
+  const proxy = new ProxyStore([ruler], { infoTtlMs: 1000, now: () => now });
+  assert.equal((await collect(proxy)).names, [], "empty: left out by its Info");
+  assert.is(ruler.calls.series.length, 0);
+  data.push(sampled({ __name__: "up" }, 0, S, S, () => 1));
+  (ruler.o as { minTime?: number }).minTime = 0;
+  now += 1500;
+  assert.equal((await collect(proxy)).names, ['{__name__="up"}'], "asked as soon as its Info is stale");
+  assert.is(ruler.calls.info, 2);
+});
+
 test("partial response: WARN keeps what arrived plus a warning naming the store; ABORT fails naming it", async () => {
   const good = new FixStore("good", [sampled({ __name__: "up", i: "1" }, 0, S, S, () => 1)]);
   const bad = new FixStore("bad", [sampled({ __name__: "up", i: "0" }, 0, S, S, () => 1), sampled({ __name__: "up", i: "2" }, 0, S, S, () => 1)], { fail: new Error("stream reset"), failAfter: 1 });
