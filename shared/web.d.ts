@@ -1,12 +1,12 @@
 // The fetch API as shared/ may use it: WHATWG Fetch (Request, Response, Headers, fetch), URL, Streams
 // and Compression Streams. Every runtime shared/ targets has these, identically: Bun, Deno, Node >= 20
 // and workerd. They are the seam hono and Connect serve through, so the HTTP API, the StoreAPI routes and
-// clients, and the UI live in shared/ and each runtime adds only a thin adapter (Bun.serve, Deno.serve,
-// a Worker's fetch export, node:http2).
+// clients, and the UI live in shared/ and each runtime adds only a thin adapter (the Bun and Deno
+// HTTP servers, a Worker's fetch export, Node's HTTP/2 module for gRPC).
 //
 // Declared member by member, only what shared/ uses, with lib.dom.d.ts' signatures: code that compiles
 // here also compiles against the full DOM, Bun or Workers types (the root tsconfig checks shared/ again
-// with those, and leaves this file out). Runtime-specific APIs (Bun.*, Deno.*, node:*, Workers bindings,
+// with those, and leaves this file out). Runtime-specific APIs (Bun's, Deno's and Node's own modules, Workers bindings,
 // caches) stay out of shared/.
 
 type HeadersInit = [string, string][] | Record<string, string> | Headers;

@@ -1,5 +1,5 @@
 // DNS service discovery as Thanos does it (pkg/discovery/dns), over a resolver interface: the agents
-// pass node:dns (agent/discovery/dns.ts), tests a fake or a tiny local DNS server. The edge (Workers,
+// pass the system resolver (agent/discovery/dns.ts), tests a fake or a tiny local DNS server. The edge (Workers,
 // Deno deploy) has no resolver here: DNS forms are refused there at configuration time.
 //
 // Semantics kept from Thanos:

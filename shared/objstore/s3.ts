@@ -1,5 +1,5 @@
 // S3 API bucket over @aws-sdk/client-s3: AWS, MinIO, R2's S3 API, s3rver. Uses only what the SDK
-// offers on every runtime (fetch-based on Workers/Deno via its browser build, node:http on Node/Bun), so
+// offers on every runtime (fetch-based on Workers/Deno via its browser build, Node's HTTP module on Node/Bun), so
 // the same file serves the agent and the edge.
 //
 // Two SDK defaults are overridden on purpose:
@@ -38,7 +38,7 @@ export interface S3BucketOptions {
   /** Attempts per request inside the SDK (its own retry for throttling and 5xx); default 3. */
   maxAttempts?: number;
   /**
-   * Where the SDK uses node:http (Node, Bun, Deno): give up on a connection attempt after connectTimeoutMs
+   * Where the SDK uses Node's HTTP module (Node, Bun, Deno): give up on a connection attempt after connectTimeoutMs
    * (default 10 s), and on a request whose socket stays silent for idleTimeoutMs (default 120 s, Thanos'
    * response_header_timeout). Not a whole-request limit, which would cut large uploads on slow links.
    * Timeouts are "unavailable" errors, so retried. The fetch-based build (Workers) ignores them.

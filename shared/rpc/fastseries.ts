@@ -1,7 +1,7 @@
 // The Series fast path of the server stack, for stores that offer StoreImpl.seriesEnveloped: their
 // pre-enveloped answer goes to the socket as it is, in front of Connect's generic handler. This file:
 // the pieces every transport shares, and the handler for Connect streaming and gRPC-Web on a fetch-style
-// server (hono on Bun, Deno, Node, workerd). gRPC on node:http2 is agent/grpc/fastseries.ts.
+// server (hono on Bun, Deno, Node, workerd). gRPC over HTTP/2 is agent/grpc/fastseries.ts.
 //
 // Each call goes through the same steps as any other (routes.ts callGuard: auth, observation) and
 // errors through the same mapping (toConnectError, the table of shared/encoding/errors.ts). Only

@@ -2,7 +2,7 @@
 // and Rules (thanos.Rules): the one seam every data-serving component plugs into (sidecar, store
 // gateway, querier fan-out; the ruler next). Runtime-neutral: no Connect types here. An object of these
 // types is served as is by shared/rpc/server.ts (Connect + gRPC-Web on hono) and agent/grpc/server.ts
-// (gRPC over node:http2), which share the routes, auth, call observation and CodedError -> status
+// (gRPC over HTTP/2, agent/grpc/), which share the routes, auth, call observation and CodedError -> status
 // mapping of shared/rpc/routes.ts.
 //
 // Series contract (see proto/thanos/storepb/rpc.proto): yield series sorted by labels, each whole
