@@ -83,8 +83,7 @@ function validate(c: RelabelConfig): void {
   }
   // A target with $-templates: legacy names plus `$1`/`${name}`; UTF-8 names allow anything non-empty.
   const target = (s: string) => (utf8 ? s.length > 0 : RELABEL_TARGET_RE.test(s));
-  if (a === "replace" && !target(c.targetLabel)) fail(`${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
-  if ((a === "lowercase" || a === "uppercase" || a === "keepequal" || a === "dropequal") && !target(c.targetLabel)) {
+  if ((a === "replace" || a === "lowercase" || a === "uppercase" || a === "keepequal" || a === "dropequal") && !target(c.targetLabel)) {
     fail(`${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
   }
   if ((a === "lowercase" || a === "uppercase" || a === "keepequal" || a === "dropequal") && c.replacement !== "$1") fail(`'replacement' can not be set for ${a} action`);
@@ -155,16 +154,7 @@ export function parseRelabelConfigs(text: string, o: RelabelParseOptions = {}): 
       // 2.42's Validate rejects an empty action; 3.x's Action.UnmarshalYAML already does.
       if ("action" in x && x.action === "") throw new CodedError("bad_data", o.prometheus3 ? `unknown relabel action ""` : "relabel action cannot be empty");
       // Prometheus 2.42 validates each config as it is unmarshalled; 3.x after the whole list.
-      return (o.wrapErrors ? withDefaults : relabelConfig)({
-        sourceLabels: "source_labels" in x ? (x.source_labels as string[]) : undefined,
-        separator: "separator" in x ? (x.separator as string) : undefined,
-        regex: "regex" in x ? (x.regex as string) : undefined,
-        modulus: "modulus" in x ? (x.modulus as number) : undefined,
-        targetLabel: "target_label" in x ? (x.target_label as string) : undefined,
-        replacement: "replacement" in x ? (x.replacement as string) : undefined,
-        action: "action" in x ? (x.action as string) : undefined,
-        dotAll: o.prometheus3,
-      });
+      return (o.wrapErrors ? withDefaults : relabelConfig)({ ...fromYaml(x), dotAll: o.prometheus3 });
     });
   });
   if (o.wrapErrors) wrap("validate relabel config", () => { parsed.forEach(validate); return parsed; });
@@ -178,15 +168,20 @@ export function parseRelabelConfigs(text: string, o: RelabelParseOptions = {}): 
 export function relabelConfigFromDecoded(o: Record<string, unknown> | null | undefined): RelabelConfig {
   if (o === null || o === undefined) throw new CodedError("bad_data", "empty relabel configuration");
   if ("action" in o && o.action === "") throw new CodedError("bad_data", "relabel action cannot be empty");
-  return relabelConfig({
-    sourceLabels: "source_labels" in o ? (o.source_labels as string[]) : undefined,
-    separator: "separator" in o ? (o.separator as string) : undefined,
-    regex: "regex" in o ? (o.regex as string) : undefined,
-    modulus: "modulus" in o ? (o.modulus as number) : undefined,
-    targetLabel: "target_label" in o ? (o.target_label as string) : undefined,
-    replacement: "replacement" in o ? (o.replacement as string) : undefined,
-    action: "action" in o ? (o.action as string) : undefined,
-  });
+  return relabelConfig(fromYaml(o));
+}
+
+/** The fields of one decoded relabelConfigType value, each absent where the YAML left it out. */
+function fromYaml(x: Record<string, unknown>): PartialConfig {
+  return {
+    sourceLabels: "source_labels" in x ? (x.source_labels as string[]) : undefined,
+    separator: "separator" in x ? (x.separator as string) : undefined,
+    regex: "regex" in x ? (x.regex as string) : undefined,
+    modulus: "modulus" in x ? (x.modulus as number) : undefined,
+    targetLabel: "target_label" in x ? (x.target_label as string) : undefined,
+    replacement: "replacement" in x ? (x.replacement as string) : undefined,
+    action: "action" in x ? (x.action as string) : undefined,
+  };
 }
 
 function getLabel(ls: Labels, name: string): string {
