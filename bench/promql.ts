@@ -4,13 +4,12 @@
 // the peak RSS (VmHWM) of our agent process.
 //
 //   npx tsx bench/promql.ts [--series 10000] [--hours 6] [--runs 5]
-import { cpSync, createWriteStream, readFileSync } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { once } from "node:events";
 import { freePort, startProcess, tempDir, waitForHttp } from "../test/lib/proc.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
-import { generateBenchDataset, openMetricsChunks } from "../test/promql/data.ts";
 import { benchQueries, type Q } from "./queryset.ts";
+import { writeBenchOpenMetrics } from "./stack.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
@@ -50,13 +49,7 @@ async function main(): Promise<void> {
   const work = tempDir("bench-promql-").path;
   const om = join(work, "data.om");
   let t = performance.now();
-  const ds = generateBenchDataset(SERIES, HOURS);
-  const out = createWriteStream(om);
-  for (const chunk of openMetricsChunks(ds)) if (!out.write(chunk)) await once(out, "drain");
-  out.end();
-  await once(out, "finish");
-  const samples = ds.series.reduce((n, s) => n + s.ts.length, 0);
-  ds.series.length = 0;
+  const samples = await writeBenchOpenMetrics(om, SERIES, HOURS);
   console.log(`data: ${SERIES} series x ${HOURS}h at 15s = ${samples} samples (${((performance.now() - t) / 1000).toFixed(1)} s to write OpenMetrics)`);
   t = performance.now();
   const src = join(work, "blocks");

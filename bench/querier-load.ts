@@ -26,15 +26,15 @@
 // (an upper-case NAME=value is set in the querier's environment). Default: one variant, "ours", with --ours-args.
 // --fresh starts a new querier (ours and Thanos') for every round, so each peak RSS belongs to one round.
 // --hold starts the stack, prints its URLs and waits (for probing by hand) instead of measuring.
-import { cpSync, createWriteStream, readFileSync } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { once } from "node:events";
 import { loadavg } from "node:os";
 import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, type Proc } from "../test/lib/proc.ts";
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
 import { thanosBinary } from "../test/lib/thanos.ts";
-import { generateBenchDataset, openMetricsChunks, T0 } from "../test/promql/data.ts";
+import { T0 } from "../test/promql/data.ts";
 import { benchQueries } from "./queryset.ts";
+import { startBenchSidecar, writeBenchOpenMetrics } from "./stack.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -205,15 +205,6 @@ function summaryLine(r: RoundReport): string {
   return `| ${r.target} | ${r.clients} | ${(r.inWindow / r.seconds).toFixed(2)} | ${errors} | ${fmtS(pct(all, 50))} | ${fmtS(pct(all, 99))} | ${fmtS(all[all.length - 1] ?? NaN)} | ${r.peakRss.toFixed(0)} | ${(r.cpu / r.seconds).toFixed(2)} | ${(r.sidecarCpu / r.seconds).toFixed(2)} | ${r.load[0].toFixed(1)} |`;
 }
 
-async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string }> {
-  const hp = await freePort(), gp = await freePort();
-  const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "sidecar",
-    `--prometheus.url=${prom.url}`, `--tsdb.path=${prom.dataDir}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`, "--log.level=warn"]);
-  const url = `http://127.0.0.1:${hp}`;
-  await waitForHttp(`${url}/-/ready`, proc, 60_000);
-  return { proc, url };
-}
-
 async function startOurs(eps: string[], v: Variant): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/bun"), [...BUN_ARGS, join(root, "agent/main.ts"), "query",
@@ -258,12 +249,7 @@ async function warm(name: string, base: string): Promise<void> {
 async function main(): Promise<void> {
   const work = tempDir("bench-qload-").path;
   const om = join(work, "data.om");
-  const ds = generateBenchDataset(SERIES, HOURS);
-  const out = createWriteStream(om);
-  for (const chunk of openMetricsChunks(ds)) if (!out.write(chunk)) await once(out, "drain");
-  out.end();
-  await once(out, "finish");
-  ds.series.length = 0;
+  await writeBenchOpenMetrics(om, SERIES, HOURS);
   const src = join(work, "blocks");
   await promtool(["tsdb", "create-blocks-from", "openmetrics", om, src]);
   const dirA = join(work, "a"), dirB = join(work, "b");
@@ -279,7 +265,7 @@ async function main(): Promise<void> {
     const promPids = [promA.proc.child.pid!, promB.proc.child.pid!];
     let bin = "";
     if (ONLY !== "thanos") {
-      const [sa, sb] = await Promise.all([startSidecar(promA), startSidecar(promB)]);
+      const [sa, sb] = await Promise.all([startBenchSidecar(promA), startBenchSidecar(promB)]);
       procs.push(sa.proc, sb.proc);
       oursEps = [sa.url, sb.url];
       oursSidecars.push(sa.proc.child.pid!, sb.proc.child.pid!);

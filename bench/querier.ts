@@ -17,15 +17,14 @@
 //
 //   npx tsx bench/querier.ts [--series 10000] [--hours 2] [--runs 3] [--no-worker] [--identity] [--hold]
 // --hold starts the stack, prints its URLs and waits (for probing by hand) instead of measuring.
-import { cpSync, createWriteStream, readFileSync, writeFileSync, statSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { once } from "node:events";
 import { execFile, execFileSync } from "node:child_process";
 import { gzipSync } from "node:zlib";
 import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, type Proc } from "../test/lib/proc.ts";
 import { promtool, startPrometheus, type Prometheus } from "../test/lib/prometheus.ts";
-import { generateBenchDataset, openMetricsChunks } from "../test/promql/data.ts";
 import { benchQueries, type Q } from "./queryset.ts";
+import { startBenchSidecar, writeBenchOpenMetrics } from "./stack.ts";
 import { connectSeries } from "../shared/query/connect-series.ts";
 import { seriesRequest } from "../shared/query/proxy.ts";
 import { matchersToPb } from "../shared/query/store.ts";
@@ -129,15 +128,6 @@ function vmHWM(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function startSidecar(prom: Prometheus): Promise<{ proc: Proc; url: string }> {
-  const hp = await freePort(), gp = await freePort();
-  const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "sidecar",
-    `--prometheus.url=${prom.url}`, `--tsdb.path=${prom.dataDir}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`, "--log.level=warn"]);
-  const url = `http://127.0.0.1:${hp}`;
-  await waitForHttp(`${url}/-/ready`, proc, 60_000);
-  return { proc, url };
-}
-
 /** The peer: a Thanos sidecar per Prometheus and a Thanos querier over both, deduplicating on `replica`. */
 async function startThanos(bin: string, proms: Prometheus[], procs: Proc[]): Promise<string> {
   const grpcs: number[] = [];
@@ -207,13 +197,7 @@ async function main(): Promise<void> {
   const work = tempDir("bench-querier-").path;
   const om = join(work, "data.om");
   let t = performance.now();
-  const ds = generateBenchDataset(SERIES, HOURS);
-  const out = createWriteStream(om);
-  for (const chunk of openMetricsChunks(ds)) if (!out.write(chunk)) await once(out, "drain");
-  out.end();
-  await once(out, "finish");
-  const samples = ds.series.reduce((n, s) => n + s.ts.length, 0);
-  ds.series.length = 0;
+  const samples = await writeBenchOpenMetrics(om, SERIES, HOURS);
   console.log(`data: ${SERIES} series x ${HOURS}h at 15s = ${samples} samples (${((performance.now() - t) / 1000).toFixed(1)} s to write OpenMetrics)`);
   t = performance.now();
   const src = join(work, "blocks");
@@ -226,7 +210,7 @@ async function main(): Promise<void> {
   const [promA, promB] = await Promise.all([startPrometheus({ dataDir: dirA, config: cfg("a") }), startPrometheus({ dataDir: dirB, config: cfg("b") })]);
   const procs: Proc[] = [];
   try {
-    const [sa, sb] = await Promise.all([startSidecar(promA), startSidecar(promB)]);
+    const [sa, sb] = await Promise.all([startBenchSidecar(promA), startBenchSidecar(promB)]);
     procs.push(sa.proc, sb.proc);
     const port = await freePort();
     const querier = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "query",

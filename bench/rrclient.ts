@@ -9,13 +9,12 @@
 // Printed per client: median wall and CPU of this process per call (process.cpuUsage: all threads,
 // Bun's HTTP thread included), frames and bytes (which must agree between the two), and the ratio.
 // Must run under Bun (the raw client needs Bun's sockets).
-import { createWriteStream } from "node:fs";
-import { once } from "node:events";
 import { join } from "node:path";
 import { tempDir } from "../test/lib/proc.ts";
 import { promtool, startPrometheus } from "../test/lib/prometheus.ts";
-import { generateBenchDataset, openMetricsChunks, T0 } from "../test/promql/data.ts";
+import { T0 } from "../test/promql/data.ts";
 import { PromClient } from "../agent/prom/client.ts";
+import { writeBenchOpenMetrics } from "./stack.ts";
 import { rawHttpPost } from "../agent/prom/rawhttp.ts";
 
 const [SERIES, HOURS, ROUNDS] = [Number(process.argv[2] ?? 10_000), Number(process.argv[3] ?? 2), Number(process.argv[4] ?? 8)];
@@ -27,12 +26,7 @@ if (!raw) {
 
 const dir = tempDir("bench-rrclient-").path;
 const om = join(dir, "data.om");
-const ds = generateBenchDataset(SERIES, HOURS);
-const out = createWriteStream(om);
-for (const chunk of openMetricsChunks(ds)) if (!out.write(chunk)) await once(out, "drain");
-out.end();
-await once(out, "finish");
-ds.series.length = 0;
+await writeBenchOpenMetrics(om, SERIES, HOURS);
 await promtool(["tsdb", "create-blocks-from", "openmetrics", om, join(dir, "tsdb")]);
 const prom = await startPrometheus({ dataDir: join(dir, "tsdb"), config: "global:\n  scrape_interval: 15s\n  external_labels:\n    cluster: bench\n    replica: a\n" });
 
