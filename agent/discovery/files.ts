@@ -43,9 +43,6 @@ export function expandPattern(pattern: string): string[] {
 
 export interface FileSdUpdate {
   targets: string[];
-  groups: TargetGroup[];
-  /** Files that failed this round (their previous targets kept). */
-  errors: string[];
 }
 
 export class FileSd {
@@ -65,8 +62,19 @@ export class FileSd {
     for (const p of patterns) checkFileSdPattern(flag, p);
   }
 
-  /** Reads every file now; calls onUpdate when the targets changed (or `force`). */
-  refresh(force = false): FileSdUpdate {
+  /** Reads every file now; calls onUpdate when the targets changed. */
+  refresh(): FileSdUpdate {
+    const u = this.read();
+    const key = JSON.stringify(u.targets);
+    if (key !== this.lastTargets) {
+      this.lastTargets = key;
+      this.onUpdate(u);
+    }
+    return u;
+  }
+
+  /** Reads every file (a file that fails keeps its previous targets; the error is logged). */
+  private read(): FileSdUpdate {
     const next = new Map<string, TargetGroup[]>();
     const errors: string[] = [];
     for (const p of this.patterns) {
@@ -83,20 +91,17 @@ export class FileSd {
       }
     }
     this.last = next;
-    const groups = [...next.values()].flat();
-    const u = { targets: targetsOf(groups), groups, errors };
     for (const e of errors) this.log?.error("file SD: keeping the previous targets of a file that does not load", { err: e });
-    const key = JSON.stringify(u.targets);
-    if (force || key !== this.lastTargets) {
-      this.lastTargets = key;
-      this.onUpdate(u);
-    }
-    return u;
+    return { targets: targetsOf([...next.values()].flat()) };
   }
 
-  /** First read, then watch and poll. */
+  /**
+   * First read, then watch and poll. The first read is returned, not passed to onUpdate: the caller
+   * applies it before its own first round (onUpdate gets the changes after that).
+   */
   start(): FileSdUpdate {
-    const u = this.refresh(true);
+    const u = this.read();
+    this.lastTargets = JSON.stringify(u.targets);
     const soon = () => {
       if (this.debounce) clearTimeout(this.debounce);
       // Editors write in several steps (truncate, write, rename): read once they are done.

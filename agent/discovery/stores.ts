@@ -65,14 +65,14 @@ export async function startDiscovery(o: DiscoveryOptions): Promise<RunningDiscov
   };
   let files: FileSd | null = null;
   if (o.sdFiles && o.sdFiles.length > 0) {
-    files = new FileSd(o.sdFiles, o.sdIntervalMs ?? 300_000, (u) => {
-      for (const e of set.setFileTargets(u.targets)) o.log?.error("file SD: target skipped", { err: e });
-      void refresh();
-    }, o.log);
-    files.start();
+    const setTargets = (targets: string[]) => {
+      for (const e of set.setFileTargets(targets)) o.log?.error("file SD: target skipped", { err: e });
+    };
+    files = new FileSd(o.sdFiles, o.sdIntervalMs ?? 300_000, (u) => { setTargets(u.targets); void refresh(); }, o.log);
+    // The first read is applied here, so start-up runs one round (below), not two.
+    setTargets(files.start().targets);
   }
   await refresh();
-  stores.sync();
   const timer = setInterval(() => { void refresh(); }, dnsMs);
   (timer as { unref?: () => void }).unref?.();
   return {

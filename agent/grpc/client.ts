@@ -8,7 +8,7 @@ import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
 import { compressionSnappy } from "../../shared/rpc/snappy.ts";
-import { type ClientTlsConfig, clientSessionOptions, clientTlsStamp } from "../tls/client.ts";
+import { type ClientTlsConfig, clientTlsOptions } from "../tls/client.ts";
 import { DEFAULT_CLIENT_READ_MAX_BYTES, type InfoClient, type RulesClient, type StoreClient } from "../../shared/rpc/client.ts";
 
 export interface GrpcClientOptions {
@@ -47,8 +47,9 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
   }
   const managers = new Set<Http2SessionManager>();
   let manager: Http2SessionManager;
+  let built = tls ? clientTlsOptions(tls) : null;
   const make = (): Transport => {
-    manager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 }, tls ? clientSessionOptions(tls) : undefined);
+    manager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 }, built?.options);
     managers.add(manager);
     return createGrpcTransport({ baseUrl, sessionManager: manager, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs,
       readMaxBytes: opts.readMaxBytes ?? DEFAULT_CLIENT_READ_MAX_BYTES,
@@ -56,21 +57,17 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
       acceptCompression: [compressionSnappy] });
   };
   let transport = make();
-  let stamp = tls ? clientTlsStamp(tls) : "";
-  let checkedAt = Date.now();
-  // New certificate files: later calls go over a new connection made with them; the old one ends by
-  // itself once idle (its calls run on). A pair that does not load yet is tried again a second later.
+  // New certificate files (clientTlsOptions checks them at most once a second for all clients of the
+  // config; a pair that does not load yet is tried again a second later): later calls go over a new
+  // connection made with them; the old one ends by itself once idle (its calls run on).
   const current = (): Transport => {
-    if (!tls || Date.now() - checkedAt < 1000) return transport;
-    checkedAt = Date.now();
-    const now = clientTlsStamp(tls);
-    if (now === stamp) return transport;
+    if (!tls) return transport;
+    const now = clientTlsOptions(tls);
+    if (now === built) return transport;
     const old = manager;
-    try {
-      transport = make();
-      stamp = now;
-      setTimeout(() => { old.abort(); managers.delete(old); }, opts.idleMs ?? 60_000).unref?.();
-    } catch { /* keep the previous pair */ }
+    built = now;
+    transport = make();
+    setTimeout(() => { old.abort(); managers.delete(old); }, opts.idleMs ?? 60_000).unref?.();
     return transport;
   };
   const t: Transport = {

@@ -12,7 +12,8 @@ import { callGuard, DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors
 import { hasFastSeries } from "../../shared/rpc/fastseries.ts";
 import { grpcFastSeries } from "./fastseries.ts";
 import { listenWithWindowFix } from "./h2window.ts";
-import { compressionSnappy, noSnappyAnswers } from "./snappy.ts";
+import { noSnappyAnswers } from "./snappy.ts";
+import { compressionSnappy } from "../../shared/rpc/snappy.ts";
 import { listenH2Tls } from "../tls/h2.ts";
 import type { ServerTlsConfig } from "../tls/server.ts";
 import type { Logger } from "../log.ts";

@@ -4,7 +4,6 @@
 // answer in JS for them; compressing XOR chunks costs CPU for little (they barely compress). So
 // `snappy` is taken out of grpc-accept-encoding before connect reads it.
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-export { compressionSnappy } from "../../shared/rpc/snappy.ts";
 
 export function noSnappyAnswers<R extends Http2ServerRequest, S extends Http2ServerResponse>(handler: (req: R, res: S) => void): (req: R, res: S) => void {
   return (req, res) => {

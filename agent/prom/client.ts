@@ -10,6 +10,7 @@ import { rawHttpPost } from "./rawhttp.ts";
 import { CodedError, codeFromDependencyHttp } from "../../shared/encoding/errors.ts";
 import { labelsFrom, type Labels } from "../../shared/labels/labels.ts";
 import type { Matcher } from "../../shared/labels/matcher.ts";
+import { lowestTimestampFromMetrics } from "../sidecar/mintime.ts";
 
 export interface PromClientOptions {
   /** Per-request timeout for the small JSON calls (not remote read). */
@@ -78,11 +79,13 @@ export class PromClient {
 
   url(path: string): URL { return new URL(path.replace(/^\//, ""), this.base); }
 
-  private async get(u: URL, signal?: AbortSignal): Promise<Response> {
+  private async get(u: URL, signal?: AbortSignal, accept?: string): Promise<Response> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const s = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const headers: Record<string, string> = { "User-Agent": this.userAgent };
+    if (accept !== undefined) headers.Accept = accept;
     try {
-      return await this.fetch(u, { signal: s, headers: { "User-Agent": this.userAgent } });
+      return await this.fetch(u, { signal: s, headers });
     } catch (e) {
       if (signal?.aborted) throw new CodedError("canceled", `GET ${u.pathname} from Prometheus ${this.base}: canceled`);
       if (timeout.aborted) throw new CodedError("timeout", `GET ${u.pathname} from Prometheus ${this.base}: no answer within ${this.timeoutMs} ms`);
@@ -142,6 +145,20 @@ export class PromClient {
 
   async flags(signal?: AbortSignal): Promise<Record<string, string>> {
     return await this.api<Record<string, string>>("api/v1/status/flags", {}, signal);
+  }
+
+  /**
+   * Oldest time Prometheus holds: its prometheus_tsdb_lowest_timestamp_seconds gauge from /metrics
+   * (agent/sidecar/mintime.ts reads it; -inf for an empty TSDB, null when the gauge is missing).
+   */
+  async lowestTimestamp(signal?: AbortSignal): Promise<number | null> {
+    const u = this.url("metrics");
+    const r = await this.get(u, signal, "text/plain;version=0.0.4");
+    if (!r.ok) {
+      await r.body?.cancel();
+      throw new CodedError("unavailable", `GET ${u.pathname} from Prometheus ${this.base}: HTTP ${r.status}`);
+    }
+    return lowestTimestampFromMetrics(await r.text());
   }
 
   /** Head block time range from /api/v1/status/tsdb (minTime is MaxInt64-ish when the head is empty). */

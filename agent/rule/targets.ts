@@ -37,10 +37,6 @@ export class HttpTargets {
     this.dns = o.resolver ? new DnsProvider(o.resolver) : null;
   }
 
-  get length(): number {
-    return this.groups.length;
-  }
-
   /** True when some address needs DNS. */
   get dynamic(): boolean {
     return this.groups.some((g) => g.spec.targets.some((t) => t.lookup) || g.spec.fileSd !== undefined);
@@ -70,9 +66,9 @@ export class HttpTargets {
     for (const g of this.groups) {
       const sd = g.spec.fileSd;
       if (!sd) continue;
-      g.files = new FileSd(sd.files, sd.refreshMs, (u) => {
+      const apply = (targets: readonly string[]) => {
         const next: HttpTarget[] = [];
-        for (const addr of u.targets) {
+        for (const addr of targets) {
           try {
             next.push(parseHttpTarget(endpointURL(sd.endpoints, addr), { flag: this.o.flag, defaultPort: this.o.defaultPort }));
           } catch (e) {
@@ -80,9 +76,10 @@ export class HttpTargets {
           }
         }
         g.fileTargets = next;
-        void this.resolve();
-      }, this.o.log, this.o.flag);
-      g.files.start();
+      };
+      g.files = new FileSd(sd.files, sd.refreshMs, (u) => { apply(u.targets); void this.resolve(); }, this.o.log, this.o.flag);
+      // The first read is applied here and resolved by the one round below, not by a round per file.
+      apply(g.files.start().targets);
     }
     await this.resolve();
     if (this.dynamic) {
@@ -100,11 +97,6 @@ export class HttpTargets {
       else if (this.dns) for (const a of this.dns.addressesFor(t.raw)) out.push(t.urlFor(a));
     }
     return [...new Set(out)];
-  }
-
-  /** Basic auth written into a group's URL (user:password@host), if any. */
-  urlBasicAuth(i: number): { username: string; password: string } | undefined {
-    return this.groups[i]!.spec.targets.find((t) => t.basicAuth)?.basicAuth;
   }
 
   stop(): void {

@@ -24,7 +24,6 @@ import { parseSidecarFlags, SIDECAR_FLAGS, TOKEN_ENV, type SidecarConfig } from 
 import { PromClient } from "../prom/client.ts";
 import { Shipper } from "../shipper/shipper.ts";
 import { SidecarStore } from "./store.ts";
-import { prometheusLowestTimestamp } from "./mintime.ts";
 import { listenWeb } from "../web/listen.ts";
 import { PROGRAM } from "../program.ts";
 
@@ -40,12 +39,12 @@ Auth: with --grpc-server.bearer-token-file or $${TOKEN_ENV}, every StoreAPI call
 
 /**
  * Oldest sample time Prometheus can have, for Info's min time: Prometheus' own gauge, as Thanos' sidecar
- * reads it (mintime.ts); where the gauge is missing, the oldest block under --tsdb.path, else the
+ * reads it (PromClient.lowestTimestamp); where the gauge is missing, the oldest block under --tsdb.path, else the
  * head's minTime.
  */
 async function oldestData(cfg: SidecarConfig, prom: PromClient, log: Logger): Promise<number | null> {
   try {
-    const lowest = await prometheusLowestTimestamp(cfg.promUrl, AbortSignal.timeout(cfg.configTimeoutMs));
+    const lowest = await prom.lowestTimestamp();
     if (lowest !== null) return lowest;
     log.debug("Prometheus has no prometheus_tsdb_lowest_timestamp_seconds; looking at blocks and head instead");
   } catch (e) {

@@ -4,8 +4,7 @@
 // Retention raises it as old blocks go, so a querier stops asking this sidecar for ranges it no longer
 // has. A TSDB with nothing yet reports MaxInt64: then -inf (Thanos answers MinInt64 so the sidecar is
 // always asked). null when the gauge is missing (not a Prometheus TSDB: agent mode, another server).
-
-import { CodedError, errorMessage } from "../../shared/encoding/errors.ts";
+// PromClient.lowestTimestamp (agent/prom/client.ts) fetches /metrics and reads it here.
 
 const GAUGE = "prometheus_tsdb_lowest_timestamp_seconds";
 
@@ -24,19 +23,4 @@ export function lowestTimestampFromMetrics(text: string): number | null {
     return Math.trunc(ms);
   }
   return null;
-}
-
-export async function prometheusLowestTimestamp(promUrl: string, signal?: AbortSignal, fetchFn: typeof fetch = fetch): Promise<number | null> {
-  const u = new URL("metrics", promUrl.endsWith("/") ? promUrl : `${promUrl}/`);
-  let r: Response;
-  try {
-    r = await fetchFn(u, { signal, headers: { "User-Agent": "thanots-sidecar", Accept: "text/plain;version=0.0.4" } });
-  } catch (e) {
-    throw new CodedError("unavailable", `GET /metrics from Prometheus ${promUrl}: ${errorMessage(e)}`, { cause: e });
-  }
-  if (!r.ok) {
-    await r.body?.cancel();
-    throw new CodedError("unavailable", `GET /metrics from Prometheus ${promUrl}: HTTP ${r.status}`);
-  }
-  return lowestTimestampFromMetrics(await r.text());
 }

@@ -5,9 +5,10 @@
 // Like Thanos, the client certificate is re-read when its files change (checked at most once a second,
 // before a call: the next connection uses the new pair).
 
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import type { SecureClientSessionOptions } from "node:http2";
-import { CodedError, errorMessage } from "../../shared/encoding/errors.ts";
+import { CodedError } from "../../shared/encoding/errors.ts";
+import { readTlsFile } from "./server.ts";
 
 export interface ClientTlsConfig {
   skipVerify: boolean;
@@ -24,28 +25,52 @@ export function grpcClientTls(f: { secure: boolean; skipVerify?: boolean; ca?: s
   return { skipVerify: f.skipVerify ?? false, caFile: f.ca || undefined, certFile: f.cert || undefined, keyFile: f.key || undefined, serverName: f.serverName || undefined };
 }
 
-function read(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new CodedError("bad_data", `gRPC client TLS ${what}: reading ${path}: ${errorMessage(e)}`);
-  }
-}
-
 /** node:http2 connect options for a config, files read now. */
-export function clientSessionOptions(c: ClientTlsConfig): SecureClientSessionOptions {
+function clientSessionOptions(c: ClientTlsConfig): SecureClientSessionOptions {
   const o: SecureClientSessionOptions = { rejectUnauthorized: !c.skipVerify };
-  if (c.caFile) o.ca = read(c.caFile, "CA");
-  if (c.certFile) o.cert = read(c.certFile, "certificate");
-  if (c.keyFile) o.key = read(c.keyFile, "key");
+  if (c.caFile) o.ca = readTlsFile(c.caFile, "gRPC client TLS CA");
+  if (c.certFile) o.cert = readTlsFile(c.certFile, "gRPC client TLS certificate");
+  if (c.keyFile) o.key = readTlsFile(c.keyFile, "gRPC client TLS key");
   if (c.serverName) o.servername = c.serverName;
   return o;
 }
 
 /** A stamp of the files' modification times: it changes when a file is rewritten. */
-export function clientTlsStamp(c: ClientTlsConfig): string {
+function clientTlsStamp(c: ClientTlsConfig): string {
   return [c.caFile, c.certFile, c.keyFile].map((p) => {
     if (!p) return "";
     try { return String(statSync(p).mtimeMs); } catch { return "missing"; }
   }).join("|");
+}
+
+/** Connect options as last read, and the stamp of the files they were read from. */
+export interface ClientTlsOptions {
+  readonly stamp: string;
+  readonly options: SecureClientSessionOptions;
+}
+
+// Per config (the querier passes one to every client): one stat per second however many clients.
+const current = new WeakMap<ClientTlsConfig, { checkedAt: number; built: ClientTlsOptions }>();
+
+/**
+ * The connect options for a config now: read at the first call (throws naming the file), then the files'
+ * mtimes are checked at most once a second and the files re-read when they changed. A new pair that does
+ * not load keeps the previous options (tried again a second later). A new object means new options.
+ */
+export function clientTlsOptions(c: ClientTlsConfig): ClientTlsOptions {
+  let s = current.get(c);
+  if (!s) {
+    const options = clientSessionOptions(c);
+    s = { checkedAt: Date.now(), built: { stamp: clientTlsStamp(c), options } };
+    current.set(c, s);
+    return s.built;
+  }
+  if (Date.now() - s.checkedAt < 1000) return s.built;
+  s.checkedAt = Date.now();
+  const stamp = clientTlsStamp(c);
+  if (stamp === s.built.stamp) return s.built;
+  try {
+    s.built = { stamp, options: clientSessionOptions(c) };
+  } catch { /* keep the previous pair */ }
+  return s.built;
 }

@@ -14,6 +14,7 @@
 // context before its 'connection' event, from the next one (so within the 2 s poll at worst).
 
 import { readFileSync, statSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import { CodedError, errorMessage } from "../../shared/encoding/errors.ts";
 import type { Logger } from "../log.ts";
@@ -63,7 +64,8 @@ export function grpcServerTls(flags: { cert?: string; key?: string; clientCa?: s
   return { certFile: cert, keyFile: key, clientCaFile: ca, clientAuth: ca ? "RequireAndVerifyClientCert" : "NoClientCert", minVersion, alpn: ["h2"], what: "gRPC" };
 }
 
-function read(path: string, what: string): Buffer {
+/** A TLS file's bytes; a failure names `what` (e.g. "gRPC TLS key") and the path. */
+export function readTlsFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
@@ -82,12 +84,12 @@ function mtime(path: string): number {
 /** The secure-context part of a config, read from the files now. Throws naming the file. */
 export function secureContextOptions(c: ServerTlsConfig): tls.SecureContextOptions {
   const o: tls.SecureContextOptions = {
-    cert: c.certFile ? read(c.certFile, `${c.what} TLS certificate`) : c.certPem,
-    key: c.keyFile ? read(c.keyFile, `${c.what} TLS key`) : c.keyPem,
+    cert: c.certFile ? readTlsFile(c.certFile, `${c.what} TLS certificate`) : c.certPem,
+    key: c.keyFile ? readTlsFile(c.keyFile, `${c.what} TLS key`) : c.keyPem,
     minVersion: c.minVersion,
     maxVersion: c.maxVersion,
   };
-  if (c.clientCaFile) o.ca = read(c.clientCaFile, `${c.what} TLS client CA`);
+  if (c.clientCaFile) o.ca = readTlsFile(c.clientCaFile, `${c.what} TLS client CA`);
   else if (c.clientCaPem) o.ca = c.clientCaPem;
   if (c.ciphers) o.ciphers = c.ciphers;
   if (c.ecdhCurve) o.ecdhCurve = c.ecdhCurve;
@@ -103,12 +105,14 @@ export interface TlsListener {
   server: tls.Server;
   /** Re-read the files now if their mtimes changed; true when a new context was installed. */
   reloadIfChanged(): boolean;
+  /** Listens on host:port (0: any free port); resolves with the port bound. */
+  listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
 }
 
 /**
  * A TLS server that hands each connection that passed the client-auth policy to `onSecure`; listening
- * is the caller's (server.listen). Handshake failures close the connection; nothing is answered.
+ * is the caller's (listen). Handshake failures close the connection; nothing is answered.
  */
 export function tlsServer(config: ServerTlsConfig | (() => ServerTlsConfig), onSecure: (sock: tls.TLSSocket) => void, log?: Logger): TlsListener {
   const get = typeof config === "function" ? config : () => config;
@@ -161,6 +165,13 @@ export function tlsServer(config: ServerTlsConfig | (() => ServerTlsConfig), onS
   return {
     server,
     reloadIfChanged,
+    listen: (port, host) => new Promise<number>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    }),
     close: () => new Promise<void>((resolve) => {
       clearInterval(timer);
       server.close(() => resolve());

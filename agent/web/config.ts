@@ -102,7 +102,7 @@ function list(path: string, v: unknown, where: string): string[] {
 }
 
 /** Parses a web config's text; `path` resolves relative file names and names the file in errors. Files it names are read. */
-export function parseWebConfig(text: string, path: string): WebConfig {
+function parseWebConfig(text: string, path: string): WebConfig {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) throw bad(path, `not YAML: ${doc.errors[0]!.message}`);
   const root = mapping(path, doc.toJS(), "the file", ["tls_server_config", "http_server_config", "basic_auth_users", "rate_limit"]);
@@ -294,9 +294,11 @@ export function withWebConfig(fetchFn: FetchFn, src: WebConfigSource): FetchFn {
         const stored = c.users.get(cred.user);
         const hash = stored ?? FAKE_HASH;
         const key = createHash("sha256").update(`${cred.user}\0${hash}\0${cred.pass}`).digest("hex");
+        // The cache answers "does this password match this hash"; whether the user exists is checked
+        // on every request (a user removed by a reload whose hash was FAKE_HASH is not let in).
         let r = cache.get(key);
         if (r === undefined) {
-          r = bcryptVerify(cred.pass, hash) && stored !== undefined;
+          r = bcryptVerify(cred.pass, hash);
           if (cache.size >= 1024) cache.delete(cache.keys().next().value!);
           cache.set(key, r);
         }
@@ -323,7 +325,7 @@ function withHeaders(res: Response, headers: Record<string, string>): Response {
 }
 
 /** user and password of an `Authorization: Basic` header (Go's Request.BasicAuth), null if absent or malformed. */
-export function basicCredentials(h: string | null): { user: string; pass: string } | null {
+function basicCredentials(h: string | null): { user: string; pass: string } | null {
   if (!h || h.length < 6 || h.slice(0, 6).toLowerCase() !== "basic ") return null;
   let s: string;
   try {

@@ -8,7 +8,6 @@
 
 import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Listening, listenHttp } from "../http.ts";
@@ -52,14 +51,11 @@ export async function listenWeb(fetchFn: FetchFn, hostname: string, port: number
     });
   }
   const l = tlsServer(tlsCfg, onSecure, log);
-  await new Promise<void>((resolve, reject) => {
-    l.server.once("error", reject);
-    l.server.listen(port, hostname, () => { l.server.off("error", reject); resolve(); });
-  });
+  const bound = await l.listen(port, hostname);
   const sockets = new Set<net.Socket>();
   l.server.on("connection", (s: net.Socket) => { sockets.add(s); s.on("close", () => sockets.delete(s)); });
   return {
-    port: (l.server.address() as AddressInfo).port,
+    port: bound,
     tls: true,
     close: async () => {
       const closed = l.close();

@@ -46,6 +46,13 @@ function count(env: Env, key: string): number | undefined {
   return n;
 }
 
+function bool(env: Env, key: string): boolean | undefined {
+  const v = set(env, key);
+  if (v === undefined) return undefined;
+  if (v !== "true" && v !== "false") throw new CodedError("bad_data", `${key} ${JSON.stringify(v)}: want true or false`);
+  return v === "true";
+}
+
 export function settingsFromEnv(env: Env): QuerierSettings {
   const s = defaultQuerierSettings();
   s.endpoints = splitList(env.STORE_ENDPOINTS);
@@ -56,12 +63,8 @@ export function settingsFromEnv(env: Env): QuerierSettings {
   s.replicaLabels = splitList(env.REPLICA_LABELS);
   const dedup = set(env, "DEDUP_FUNC");
   if (dedup !== undefined) s.dedupFunc = parseDedupFunc(dedup, "DEDUP_FUNC");
-  const pr = set(env, "PARTIAL_RESPONSE");
-  if (pr !== undefined && pr !== "true" && pr !== "false") throw new CodedError("bad_data", `PARTIAL_RESPONSE ${JSON.stringify(pr)}: want true or false`);
-  s.partialResponse = pr !== "false";
-  const rpr = set(env, "RULE_PARTIAL_RESPONSE");
-  if (rpr !== undefined && rpr !== "true" && rpr !== "false") throw new CodedError("bad_data", `RULE_PARTIAL_RESPONSE ${JSON.stringify(rpr)}: want true or false`);
-  s.rulePartialResponse = rpr !== "false";
+  s.partialResponse = bool(env, "PARTIAL_RESPONSE") ?? true;
+  s.rulePartialResponse = bool(env, "RULE_PARTIAL_RESPONSE") ?? true;
   s.queryToken = set(env, "QUERY_TOKEN");
   s.storeTimeoutMs = duration(env, "STORE_TIMEOUT") ?? 0;
   s.infoTtlMs = duration(env, "INFO_TTL");

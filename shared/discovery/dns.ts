@@ -58,8 +58,6 @@ export interface ResolveRound {
 /** Keeps the latest answer per lookup (keyed by the text the user wrote, e.g. "dnssrv+_grpc._tcp.x"). */
 export class DnsProvider {
   private resolved = new Map<string, string[]>();
-  lookups = 0;
-  failures = 0;
 
   constructor(private readonly resolver: Resolver) {}
 
@@ -67,11 +65,9 @@ export class DnsProvider {
     const fresh = new Map<string, string[]>();
     const errors: ResolveRound["errors"] = [];
     await Promise.all([...lookups].map(async ([key, l]) => {
-      this.lookups++;
       try {
         fresh.set(key, await resolveLookup(this.resolver, l, signal));
       } catch (e) {
-        this.failures++;
         errors.push({ key, error: `lookup ${key}: ${errorMessage(e)}` });
       }
     }));

@@ -29,7 +29,7 @@ import { CodedError } from "../encoding/errors.ts";
 
 /** Thanos' DNS query types, named by their prefix. */
 export type QType = "dns" | "dnssrv" | "dnssrvnoa";
-export const QTYPES: readonly QType[] = ["dns", "dnssrv", "dnssrvnoa"];
+const QTYPES: readonly QType[] = ["dns", "dnssrv", "dnssrvnoa"];
 
 /** What a DNS form asks the resolver. */
 export interface Lookup {

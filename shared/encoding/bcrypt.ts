@@ -142,7 +142,7 @@ export function parseBcrypt(h: string): BcryptHash {
 const MAGIC = new TextEncoder().encode("OrpheanBeholderScryDoubt");
 
 /** The 31-character hash of a password under a cost and 16-byte salt. */
-export function bcryptRaw(password: Uint8Array, cost: number, salt: Uint8Array): string {
+function bcryptRaw(password: Uint8Array, cost: number, salt: Uint8Array): string {
   // password + NUL; the key schedule reads 72 bytes cyclically, so longer keys end there.
   const full = new Uint8Array(password.length + 1);
   full.set(password);
