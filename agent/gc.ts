@@ -1,6 +1,6 @@
 // A garbage-collection pacer for the ruler and the store gateway under Bun, in the spirit of Go's (GOGC):
 // collect fully once the JS heap has grown by a quarter of what was live after the last collection (at
-// least `minGrowthBytes`).
+// least 8 MiB).
 // Every rule evaluation leaves garbage (an HTTP answer, its JSON, label arrays) and JavaScriptCore,
 // which sizes its heap for the machine's RAM, collects late: with 1,200 rules every 5 s the ruler's
 // heap grew from 17 MB live to 50 MB before a collection and its RSS peaked at 195-215 MB; paced, the
@@ -10,27 +10,27 @@
 // heapSize() walks the heap (~70 us at 24 MB), so it is checked every 250 ms; a full collection of a
 // heap this size takes a few milliseconds. Elsewhere than Bun: nothing.
 
-export interface GcPacer { stop(): void; collections(): number }
+const EVERY_MS = 250;
+const MIN_GROWTH_BYTES = 8 << 20;
 
-export async function startGcPacer(o: { everyMs?: number; minGrowthBytes?: number } = {}): Promise<GcPacer> {
+export interface GcPacer { stop(): void }
+
+export async function startGcPacer(): Promise<GcPacer> {
   const bun = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun;
-  if (!bun) return { stop() {}, collections: () => 0 };
+  if (!bun) return { stop() {} };
   let heapSize: () => number;
   try {
     heapSize = (await import("bun:jsc" as string) as { heapSize(): number }).heapSize;
   } catch {
-    return { stop() {}, collections: () => 0 };
+    return { stop() {} };
   }
-  const minGrowth = o.minGrowthBytes ?? 8 << 20;
   bun.gc(true);
   let live = heapSize();
-  let n = 0;
   const timer = setInterval(() => {
-    if (heapSize() < live + Math.max(live / 4, minGrowth)) return;
+    if (heapSize() < live + Math.max(live / 4, MIN_GROWTH_BYTES)) return;
     bun.gc(true);
     live = heapSize();
-    n++;
-  }, o.everyMs ?? 250);
+  }, EVERY_MS);
   (timer as { unref?: () => void }).unref?.();
-  return { stop: () => clearInterval(timer), collections: () => n };
+  return { stop: () => clearInterval(timer) };
 }

@@ -11,7 +11,7 @@ import {
 } from "../../shared/clientconfig/config.ts";
 import { ALERTMANAGER_PORT, parseHttpTarget, type HttpTarget } from "../../shared/discovery/endpoint.ts";
 import { checkFileSdPattern } from "../../shared/discovery/filesd.ts";
-import { FlagError, type FlagSpec, parseAddress, parseFlags, type ParsedFlags } from "../flags.ts";
+import { FlagError, type FlagSpec, nonNegInt, parseAddress, parseFlags, type ParsedFlags } from "../flags.ts";
 import { parseLevel, type Level } from "../log.ts";
 import { OBJSTORE_FLAGS } from "../objstore/factory.ts";
 import { normalizePrefix } from "../prefix.ts";
@@ -216,12 +216,6 @@ export interface RuleConfig {
   logLevel: Level;
   /** Every flag with its value (for /api/v1/status/flags). */
   flags: Record<string, string>;
-}
-
-function nonNegInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new FlagError(`--${flag}: ${JSON.stringify(v)} is not a non-negative integer`);
-  return n;
 }
 
 function wrap<T>(flag: string, f: () => T): T {

@@ -36,8 +36,8 @@ import { bucketFromFlags } from "../objstore/factory.ts";
 import { Shipper } from "../shipper/shipper.ts";
 import { nodeResolver } from "../discovery/dns.ts";
 import { openTSDB, type Tsdb } from "../tsdb/db.ts";
-import { parseRuleFlags, RULE_FLAGS, TOKEN_ENV, type TargetGroupConfig } from "./flags.ts";
-import { HttpTargets, type TargetGroupSpec } from "./targets.ts";
+import { parseRuleFlags, RULE_FLAGS, TOKEN_ENV } from "./flags.ts";
+import { HttpTargets } from "./targets.ts";
 import { ruleFiles } from "./glob.ts";
 import { ruleHttpApp } from "./http.ts";
 import { registerRuleMetrics } from "./metrics.ts";
@@ -89,10 +89,6 @@ function clientFetch(c: HttpClientConfig, what: string, log: Logger): (url: stri
     }
   }
   return (url, init) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), ...headers() }, ...(tls ? { tls } : {}) } as RequestInit);
-}
-
-function targetSpecs(groups: TargetGroupConfig[]): TargetGroupSpec[] {
-  return groups.map((g) => ({ name: g.name, targets: g.targets, fileSd: g.fileSd }));
 }
 
 function ruleLogger(log: Logger): RuleLogger {
@@ -148,8 +144,8 @@ export async function run(argv: string[]): Promise<number> {
   if (cfg.concurrentEval > 1) log.info("--rule-concurrent-evaluation > 1 has no effect: the rules of a group run one after another (Prometheus 2.42); groups run concurrently");
 
   const resolver = nodeResolver();
-  const queryTargets = new HttpTargets(targetSpecs(cfg.query), { flag: "query", resolver, dnsIntervalMs: cfg.queryDnsIntervalMs, log });
-  const amTargets = new HttpTargets(targetSpecs(cfg.alertmanagers), { flag: "alertmanagers.url", resolver, dnsIntervalMs: cfg.amDnsIntervalMs, log, defaultPort: ALERTMANAGER_PORT });
+  const queryTargets = new HttpTargets(cfg.query, { flag: "query", resolver, dnsIntervalMs: cfg.queryDnsIntervalMs, log });
+  const amTargets = new HttpTargets(cfg.alertmanagers, { flag: "alertmanagers.url", resolver, dnsIntervalMs: cfg.amDnsIntervalMs, log, defaultPort: ALERTMANAGER_PORT });
   const clients: QueryClient[] = cfg.query.map((g, i) => {
     const f = clientFetch(g.client, `query ${g.name}`, log);
     return {
@@ -210,29 +206,32 @@ export async function run(argv: string[]): Promise<number> {
 
   // ---- alerts ----
   const queue = new AlertQueue({ externalLabels: cfg.labels, dropLabels: cfg.alertLabelDrop, relabelConfigs: cfg.alertRelabel });
-  // One sender over every Alertmanager of every group (Thanos' Sender); each group's transport by URL.
-  const amFetches = cfg.alertmanagers.map((g) => clientFetch(g.client, `alertmanagers ${g.name}`, log));
-  let amGroupOf = new Map<string, number>();
+  // One sender over every Alertmanager of every group (Thanos' Sender); each endpoint carries its group's transport.
+  const amFetches: FetchLike[] = cfg.alertmanagers.map((g) => {
+    const f = clientFetch(g.client, `alertmanagers ${g.name}`, log);
+    return async (url, init) => {
+      const res = await f(url, init as RequestInit);
+      return { status: res.status, statusText: res.statusText, text: () => res.text() };
+    };
+  });
   const amEndpoints = (): AlertmanagerEndpoint[] => {
-    const next = new Map<string, number>();
+    const seen = new Set<string>();
     const out: AlertmanagerEndpoint[] = [];
     cfg.alertmanagers.forEach((g, i) => {
       for (const url of amTargets.urls(i)) {
-        if (next.has(url)) continue;
-        next.set(url, i);
-        out.push({ url, version: g.apiVersion, timeoutMs: g.timeoutMs });
+        if (seen.has(url)) continue;
+        seen.add(url);
+        out.push({ url, version: g.apiVersion, timeoutMs: g.timeoutMs, fetch: amFetches[i] });
       }
     });
-    amGroupOf = next;
     return out;
   };
-  const fetchAM: FetchLike = async (url, init) => {
-    let group = 0, best = -1;
-    for (const [base, i] of amGroupOf) if (url.startsWith(base) && base.length > best) { group = i; best = base.length; }
-    const res = await amFetches[group]!(url, init as RequestInit);
+  // Every endpoint carries its own fetch: the sender's plain one is only a fallback.
+  const plainFetch: FetchLike = async (url, init) => {
+    const res = await fetch(url, init);
     return { status: res.status, statusText: res.statusText, text: () => res.text() };
   };
-  const sender = new AlertSender(amEndpoints, fetchAM, { warn: (m, kv) => log.warn(m, kv as Record<string, never>) });
+  const sender = new AlertSender(amEndpoints, plainFetch, { warn: (m, kv) => log.warn(m, kv as Record<string, never>) });
 
   // ---- rules ----
   const manager = new Manager({
@@ -276,13 +275,14 @@ export async function run(argv: string[]): Promise<number> {
   let ready = false;
   const listeners: { close(): Promise<void> }[] = [];
   const stopCtl = new AbortController();
-  let shipper: Shipper | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
   let stopGc = () => {};
   const cleanup = async () => {
     ready = false;
     stopGc();
     for (const t of timers) clearInterval(t);
+    queryTargets.stop();
+    amTargets.stop();
     await manager.stop().catch((e) => log.error("stopping the rules manager", { err: errorMessage(e) }));
     stopCtl.abort();
     await Promise.all(queues.map((q) => q.stop(10_000)));
@@ -294,7 +294,7 @@ export async function run(argv: string[]): Promise<number> {
     const app = ruleHttpApp({
       manager, registry: reg, services, token, flags: cfg.flags,
       ready: () => ready,
-      reload: async () => { await reload(); },
+      reload,
     });
     const http: Listening = await listenWeb(withRoutePrefix(app.fetch, cfg.routePrefix, ""), cfg.http.hostname, cfg.http.port, cfg.parsed.get("http.config"), log);
     listeners.push(http);
@@ -317,7 +317,6 @@ export async function run(argv: string[]): Promise<number> {
       if (bucket) {
         if (cfg.labels.length === 0) log.warn("shipping blocks without --label: blocks of different rulers cannot be told apart in the bucket");
         const sh = new Shipper({ dir: cfg.dataDir, bucket, externalLabels: () => cfg.labels, source: "ruler", uploadCompacted: cfg.uploadCompacted, log: log.with({ subcomponent: "shipper" }), registry: reg });
-        shipper = sh;
         const sync = async () => {
           try {
             const r = await sh.sync();
@@ -353,7 +352,6 @@ export async function run(argv: string[]): Promise<number> {
     });
   } finally {
     await cleanup();
-    void shipper;
   }
   return 0;
 }

@@ -17,6 +17,7 @@
 //   no retries: a batch no Alertmanager took is dropped and counted.
 // HTTP goes through a fetch-like function from the caller (shared/ has no runtime API).
 
+import { goTimeJSON } from "../encoding/gotext.ts";
 import type { Label, Labels } from "../labels/labels.ts";
 import { compareStrings } from "../labels/labels.ts";
 import { relabel, type RelabelConfig } from "../labels/relabel.ts";
@@ -74,11 +75,6 @@ export function dateTimeMillis(ms: number | null): string {
 }
 
 /** time.Time JSON (RFC3339Nano, trailing zeros trimmed), for the v1 API. */
-function rfc3339Nano(ms: number | null): string {
-  if (ms === null) return "0001-01-01T00:00:00Z";
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_m, f: string) => (f === "000" ? "Z" : "." + f.replace(/0+$/, "") + "Z"));
-}
-
 function labelSet(ls: Labels): Record<string, string> {
   const o: Record<string, string> = {};
   for (const l of ls) o[l.name] = l.value;
@@ -90,7 +86,7 @@ export function alertsPayload(alerts: readonly NotifierAlert[], version: "v1" | 
   if (version === "v1") {
     return JSON.stringify(alerts.map((a) => ({
       labels: labelSet(a.labels), annotations: labelSet(a.annotations),
-      startsAt: rfc3339Nano(a.startsAt), endsAt: rfc3339Nano(a.endsAt), generatorURL: a.generatorURL,
+      startsAt: goTimeJSON(a.startsAt), endsAt: goTimeJSON(a.endsAt), generatorURL: a.generatorURL,
     })));
   }
   return JSON.stringify(alerts.map((a) => {
@@ -208,6 +204,8 @@ export interface AlertmanagerEndpoint {
   version?: "v1" | "v2";
   /** Per POST; default 10s (--alertmanagers.send-timeout). */
   timeoutMs?: number;
+  /** This Alertmanager's transport (its group's auth, TLS), instead of the sender's fetch. */
+  fetch?: FetchLike;
 }
 
 /** thanos_alert_sender_* values, per Alertmanager host. */
@@ -257,7 +255,7 @@ export class AlertSender {
       const ctl = new AbortController();
       const timer = setTimeout(() => ctl.abort(new Error(`send to ${JSON.stringify(url)}: timed out`)), am.timeoutMs ?? 10_000);
       try {
-        const res = await this.fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: ctl.signal });
+        const res = await (am.fetch ?? this.fetch)(url, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: ctl.signal });
         // Drain the body so the connection is reused.
         try { await res.text?.(); } catch { /* ignore */ }
         if (Math.floor(res.status / 100) !== 2) throw new Error(`bad response status ${res.status} ${res.statusText ?? ""}`.trim() + ` from ${JSON.stringify(url)}`);

@@ -143,3 +143,10 @@ export function goJsonTime(s: string): string {
   const zone = m[3] === "+00:00" || m[3] === "-00:00" ? "Z" : m[3];
   return `${m[1]}${frac ? `.${frac}` : ""}${zone}`;
 }
+
+/** Go's time.Time JSON (RFC3339Nano, UTC); null is Go's zero time. */
+export function goTimeJSON(ms: number | null): string {
+  if (ms === null) return "0001-01-01T00:00:00Z";
+  const iso = new Date(ms).toISOString(); // always .sssZ
+  return iso.replace(/\.(\d{3})Z$/, (_m, f: string) => (f === "000" ? "Z" : "." + f.replace(/0+$/, "") + "Z"));
+}

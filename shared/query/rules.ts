@@ -25,6 +25,7 @@ import { compareLabels, compareStrings } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import { LabelSetSchema, type Label } from "../gen/thanos/labelpb/types_pb.ts";
 import type { Alert, AlertState, RecordingRule, Rule, RuleGroup } from "../gen/thanos/rulespb/rpc_pb.ts";
+import { GO_ZERO_SECONDS, groupKey } from "../rules/rule.ts";
 
 /** A rule's labels as sent (external labels included by the ruler). */
 export function ruleLabels(r: Rule): Label[] {
@@ -45,14 +46,6 @@ export function ruleName(r: Rule): string {
 function ruleQuery(r: Rule): string {
   return r.result.case !== undefined ? r.result.value.query : "";
 }
-
-/** Prometheus' group key. */
-export function groupKey(g: RuleGroup): string {
-  return g.file + ";" + g.name;
-}
-
-// Go's time.Time of an absent non-nullable Timestamp is the zero time, 0001-01-01.
-const GO_ZERO_SECONDS = -62135596800n;
 
 /** -1, 0, 1 as Go's Before/After on two Timestamps (absent = Go's zero time). */
 export function compareTimestamps(a: Timestamp | undefined, b: Timestamp | undefined): number {
@@ -164,11 +157,11 @@ export function filterRulesByNamesAndFile(groups: RuleGroup[], ruleNames: readon
 export function dedupGroups(groups: RuleGroup[]): RuleGroup[] {
   if (groups.length === 0) return [];
   // Array#sort is stable, as Go's sort.Slice is for the up to 12 elements its insertion sort takes.
-  const sorted = [...groups].sort((a, b) => compareStrings(groupKey(a), groupKey(b)));
+  const sorted = [...groups].sort((a, b) => compareStrings(groupKey(a.file, a.name), groupKey(b.file, b.name)));
   const out: RuleGroup[] = [sorted[0]!];
   for (let k = 1; k < sorted.length; k++) {
     const g = sorted[k]!, last = out[out.length - 1]!;
-    if (groupKey(g) === groupKey(last)) last.rules = [...last.rules, ...g.rules];
+    if (groupKey(g.file, g.name) === groupKey(last.file, last.name)) last.rules = [...last.rules, ...g.rules];
     else out.push(g);
   }
   return out;

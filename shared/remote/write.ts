@@ -24,6 +24,8 @@ import { CodedError, errorMessage } from "../encoding/errors.ts";
 import { compareStrings, type Label, type Labels } from "../labels/labels.ts";
 import { relabel, relabelConfigFromDecoded, relabelConfigType, type RelabelConfig } from "../labels/relabel.ts";
 import { decodeGoYaml, goBool, goMap, goSlice, goString, goStruct, type GoType } from "../encoding/goyaml.ts";
+import { systemClock, type Clock } from "../rules/group.ts";
+import { labelsKey } from "../rules/rule.ts";
 import { goDuration } from "../rules/rulefmt.ts";
 import { snappyEncode } from "./snappy.ts";
 
@@ -296,21 +298,6 @@ export interface QueueMetrics {
 
 interface Pending { labels: Labels; t: number; v: number; stale: boolean }
 
-export interface RemoteWriteClock {
-  now(): number;
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-const realClock: RemoteWriteClock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => { clearTimeout(t); signal?.removeEventListener("abort", done); resolve(); };
-    const t = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener("abort", done, { once: true });
-  }),
-};
-
 export class RemoteWriteQueue {
   readonly metrics: QueueMetrics = {
     samplesTotal: 0, samplesFailed: 0, samplesRetried: 0, samplesDropped: 0, samplesPending: 0,
@@ -329,7 +316,7 @@ export class RemoteWriteQueue {
   constructor(
     readonly cfg: RemoteWriteConfig,
     private readonly fetch: WriteFetch,
-    private readonly opts: { warn?: (msg: string, kv: Record<string, unknown>) => void; clock?: RemoteWriteClock } = {},
+    private readonly opts: { warn?: (msg: string, kv: Record<string, unknown>) => void; clock?: Clock } = {},
   ) {
     this.limit = Math.max(cfg.queue.maxSamplesPerSend, cfg.queue.capacity * Math.max(1, cfg.queue.maxShards));
   }
@@ -386,7 +373,7 @@ export class RemoteWriteQueue {
     this.draining = true;
     this.poke();
     if (flushMs > 0 && this.loop) {
-      const clock = this.opts.clock ?? realClock;
+      const clock = this.opts.clock ?? systemClock;
       const deadline = clock.now() + flushMs;
       while (this.pending > 0 && clock.now() < deadline) await clock.sleep(Math.min(50, deadline - clock.now()));
     }
@@ -400,7 +387,7 @@ export class RemoteWriteQueue {
   }
 
   private async run(): Promise<void> {
-    const clock = this.opts.clock ?? realClock;
+    const clock = this.opts.clock ?? systemClock;
     const signal = this.stopCtl.signal;
     const q = this.cfg.queue;
     while (!signal.aborted) {
@@ -435,12 +422,12 @@ export class RemoteWriteQueue {
     }
   }
 
-  private async sendBatch(batch: Pending[], clock: RemoteWriteClock, signal: AbortSignal): Promise<void> {
+  private async sendBatch(batch: Pending[], clock: Clock, signal: AbortSignal): Promise<void> {
     // Group by series, keeping time order within each.
     const bySeries = new Map<string, WriteSeries>();
     let newest = 0;
     for (const p of batch) {
-      const k = seriesKey(p.labels);
+      const k = labelsKey(p.labels);
       let s = bySeries.get(k);
       if (!s) bySeries.set(k, (s = { labels: p.labels, samples: [] }));
       s.samples.push({ t: p.t, v: p.v, stale: p.stale });
@@ -515,12 +502,6 @@ function retryAfterMs(h: string | null, now: number): number | null {
   return Number.isNaN(d) ? null : Math.max(0, d - now);
 }
 
-function seriesKey(ls: Labels): string {
-  let k = "";
-  for (const l of ls) k += l.name + "\xff" + l.value + "\xff";
-  return k;
-}
-
 // ---- the storage: an Appendable for the rules engine ----
 
 /**
@@ -549,11 +530,12 @@ export class RemoteWriteStorage {
   }
 
   appender(): { append(labels: Labels, t: number, v: number, stale?: boolean): void; commit(): Promise<void>; rollback(): void } {
-    let pend: Pending[] = [];
+    /** With the series key of its (original) labels, computed once at append. */
+    let pend: (Pending & { key: string })[] = [];
     const mine = new Map<string, { t: number; v: number; stale: boolean }>();
     return {
       append: (labels, t, v, stale = false) => {
-        const k = seriesKey(labels);
+        const k = labelsKey(labels);
         const prev = mine.get(k) ?? this.last.get(k);
         if (prev) {
           if (t < prev.t) throw new CodedError("bad_data", `out of order sample: series ${seriesText(labels)} at ${t} is older than its newest at ${prev.t}`);
@@ -564,7 +546,7 @@ export class RemoteWriteStorage {
           }
         }
         mine.set(k, { t, v, stale });
-        pend.push({ labels, t, v, stale });
+        pend.push({ labels, t, v, stale, key: k });
       },
       commit: async () => {
         for (const [k, s] of mine) {
@@ -575,10 +557,9 @@ export class RemoteWriteStorage {
           const out: Pending[] = [];
           const cache = new Map<string, Labels | null>();
           for (const p of pend) {
-            const k = seriesKey(p.labels);
-            let ls = cache.get(k);
-            if (ls === undefined) cache.set(k, (ls = this.seriesFor(p.labels, q.cfg.writeRelabelConfigs)));
-            if (ls !== null) out.push({ ...p, labels: ls });
+            let ls = cache.get(p.key);
+            if (ls === undefined) cache.set(p.key, (ls = this.seriesFor(p.labels, q.cfg.writeRelabelConfigs)));
+            if (ls !== null) out.push({ labels: ls, t: p.t, v: p.v, stale: p.stale });
           }
           q.push(out);
         }
@@ -587,11 +568,6 @@ export class RemoteWriteStorage {
       },
       rollback: () => { pend = []; mine.clear(); },
     };
-  }
-
-  /** Number of series whose newest timestamp is remembered. */
-  get series(): number {
-    return this.last.size;
   }
 }
 

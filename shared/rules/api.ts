@@ -14,6 +14,7 @@ import { PartialResponseStrategy as PbStrategy } from "../gen/thanos/storepb/typ
 import type { Label, Labels } from "../labels/labels.ts";
 import { compareLabels, compareStrings } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
+import { goTimeJSON } from "../encoding/gotext.ts";
 import { formatExp } from "../promql/format.ts";
 import type { CallContext, RulesImpl, RulesResponseInit } from "../rpc/store.ts";
 import { AlertingRule, type Alert, type AlertState } from "./alerting.ts";
@@ -22,12 +23,8 @@ import type { Manager } from "./manager.ts";
 import type { Rule } from "./rule.ts";
 import type { PartialResponseStrategy } from "./rulefmt.ts";
 
-/** Go's time.Time JSON (RFC3339Nano, UTC); null is Go's zero time. */
-export function goTimeJSON(ms: number | null): string {
-  if (ms === null) return "0001-01-01T00:00:00Z";
-  const iso = new Date(ms).toISOString(); // always .sssZ
-  return iso.replace(/\.(\d{3})Z$/, (_m, f: string) => (f === "000" ? "Z" : "." + f.replace(/0+$/, "") + "Z"));
-}
+import { GO_ZERO_SECONDS } from "./rule.ts";
+
 
 /** strconv.FormatFloat(v, 'e', -1, 64), as alert values are reported. */
 export function alertValueString(v: number): string {
@@ -234,8 +231,6 @@ export function alertsJSON(m: Manager): { alerts: AlertJSON[] } {
 }
 
 // ---- gRPC (thanos.Rules/Rules) ----
-
-const GO_ZERO_SECONDS = -62135596800n;
 
 function pbTime(ms: number | null): { seconds: bigint; nanos: number } {
   if (ms === null) return { seconds: GO_ZERO_SECONDS, nanos: 0 };

@@ -10,6 +10,7 @@
 // A failed rule writes nothing, not even staleness markers, and is counted in
 // prometheus_rule_evaluation_failures_total; the group carries on with the next rule.
 
+import { groupKey } from "./rule.ts";
 import { CodedError, errorCode } from "../encoding/errors.ts";
 import { goDuration } from "../encoding/gotext.ts";
 import { labelsHash, type Labels } from "../labels/labels.ts";
@@ -80,10 +81,7 @@ export interface GroupOptions {
   runtime: GroupRuntime;
 }
 
-/** GroupKey: group names are unique per file only. */
-export function groupKey(file: string, name: string): string {
-  return file + ";" + name;
-}
+export { groupKey };
 
 /** The group's phase offset within its interval (ms). */
 export function groupOffset(file: string, name: string, interval: number): number {

@@ -25,6 +25,7 @@ import type { Matcher } from "../labels/matcher.ts";
 import type { SampleIterator, Querier, SelectHints, SelectResult, StorageSeries } from "../storage/types.ts";
 import type { QueryFunc, Sample } from "./query.ts";
 import { queryEscape } from "../alert/notifier.ts";
+import { goTimeJSON } from "../encoding/gotext.ts";
 import type { PartialResponseStrategy } from "./rulefmt.ts";
 
 /** The part of fetch the client needs (the agent passes globalThis.fetch). */
@@ -52,12 +53,6 @@ export interface HttpQueryOptions {
   onError?: (url: string, err: string, expr: string) => void;
   random?: () => number;
   userAgent?: string;
-}
-
-/** Go's time.Format(time.RFC3339Nano) in UTC: fractional seconds without trailing zeros. */
-export function rfc3339Nano(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.replace(/\.(\d{3})Z$/, (_m, f: string) => (f === "000" ? "Z" : "." + f.replace(/0+$/, "") + "Z"));
 }
 
 /** rand.Perm. */
@@ -181,7 +176,7 @@ async function firstSuccess<T>(o: HttpQueryOptions, what: string, signal: AbortS
 export function httpQueryFunc(o: HttpQueryOptions, strategy: PartialResponseStrategy): QueryFunc {
   const method = o.method ?? "POST";
   return (expr, tMs, signal) => firstSuccess(o, expr, signal, async (base, headers, fetchFn): Promise<Sample[]> => {
-    const params: [string, string][] = [["query", expr], ["time", rfc3339Nano(tMs)]];
+    const params: [string, string][] = [["query", expr], ["time", goTimeJSON(tMs)]];
     if (!o.onlyPrometheusParams) {
       params.push(["dedup", "true"], ["explain", "false"], ["analyze", "false"], ["engine", ""], ["partial_response", strategy === "WARN" ? "true" : "false"]);
     }
@@ -256,7 +251,7 @@ export function restoreQuerier(o: RestoreQuerierOptions): Querier {
         return await firstSuccess(o, query, ctl.signal, async (base, headers, fetchFn) => {
           const params: [string, string][] = o.rangeQuery
             ? [["query", query], ["start", fmtSeconds(hints.start)], ["end", fmtSeconds(hints.end)], ["step", String(step)]]
-            : [["query", `${query}[${Math.max(1, hints.end - hints.start)}ms]`], ["time", rfc3339Nano(hints.end)]];
+            : [["query", `${query}[${Math.max(1, hints.end - hints.start)}ms]`], ["time", goTimeJSON(hints.end)]];
           if (!o.onlyPrometheusParams) params.push(["dedup", "true"], ["explain", "false"], ["analyze", "false"], ["engine", ""], ["partial_response", "true"]);
           const m = await apiCall(o, base, o.rangeQuery ? "/api/v1/query_range" : "/api/v1/query", params, "GET", headers, ctl.signal, fetchFn);
           if (m.data?.resultType !== "matrix") throw unexpected(m);

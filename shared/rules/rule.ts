@@ -4,6 +4,15 @@
 import { compareStrings, type Label, type Labels } from "../labels/labels.ts";
 import type { Expr } from "../promql/ast.ts";
 import type { TemplateQuery } from "./alerting.ts";
+
+/** GroupKey: group names are unique per file only. (Here, not in group.ts, so the querier's rules merge
+ * can use it without loading the evaluation engine.) */
+export function groupKey(file: string, name: string): string {
+  return file + ";" + name;
+}
+
+/** Unix seconds of Go's zero time.Time (0001-01-01T00:00:00Z): what an absent non-nullable Timestamp means. */
+export const GO_ZERO_SECONDS = -62135596800n;
 import type { QueryFunc, Sample } from "./query.ts";
 
 export type RuleHealth = "unknown" | "ok" | "err";

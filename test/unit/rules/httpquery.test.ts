@@ -5,7 +5,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { httpQueryFunc, restoreQuerier, rfc3339Nano, type HttpQueryOptions, type QueryFetch } from "../../../shared/rules/httpquery.ts";
+import { httpQueryFunc, restoreQuerier, type HttpQueryOptions, type QueryFetch } from "../../../shared/rules/httpquery.ts";
+import { goTimeJSON } from "../../../shared/encoding/gotext.ts";
 import { newMatcher } from "../../../shared/labels/matcher.ts";
 
 interface Seen { method: string; path: string; query: URLSearchParams; body: string; contentType: string; auth: string }
@@ -172,9 +173,9 @@ test("restore querier (default): the raw samples of the window, an instant query
 });
 
 test("RFC3339Nano as Go prints it", () => {
-  assert.is(rfc3339Nano(Date.UTC(2026, 0, 1)), "2026-01-01T00:00:00Z");
-  assert.is(rfc3339Nano(Date.UTC(2026, 0, 1, 0, 0, 0, 500)), "2026-01-01T00:00:00.5Z");
-  assert.is(rfc3339Nano(Date.UTC(2026, 0, 1, 0, 0, 0, 7)), "2026-01-01T00:00:00.007Z");
+  assert.is(goTimeJSON(Date.UTC(2026, 0, 1)), "2026-01-01T00:00:00Z");
+  assert.is(goTimeJSON(Date.UTC(2026, 0, 1, 0, 0, 0, 500)), "2026-01-01T00:00:00.5Z");
+  assert.is(goTimeJSON(Date.UTC(2026, 0, 1, 0, 0, 0, 7)), "2026-01-01T00:00:00.007Z");
 });
 
 test.run();
