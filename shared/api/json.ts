@@ -2,6 +2,7 @@
 // standard-library mode): field order, HTML-safe string escaping, sample timestamps as "12.500",
 // vector/matrix values with 'e' form outside [1e-6, 1e21), scalar values always positional.
 
+import { errorMessage, errorStatus } from "../encoding/errors.ts";
 import type { Labels } from "../labels/labels.ts";
 import type { PromValue } from "../promql/engine.ts";
 import { formatJsonFloat, formatPointTime, formatSampleValue, formatValue, jsonString } from "../promql/format.ts";
@@ -81,4 +82,10 @@ export function successJson(data: string, warnings: readonly string[] = []): str
 
 export function errorJson(errorType: string, message: string): string {
   return `{"status":"error","errorType":${jsonString(errorType)},"error":${jsonString(message)}}`;
+}
+
+/** An error as Prometheus' API answers it: status and errorType from the one table (shared/encoding/errors.ts). */
+export function errorResponse(e: unknown): Response {
+  const s = errorStatus(e);
+  return new Response(errorJson(s.errorType, errorMessage(e)), { status: s.http, headers: { "Content-Type": "application/json" } });
 }

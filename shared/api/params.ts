@@ -2,9 +2,10 @@
 // over the URL (Go's Request.FormValue), times as unix float seconds or RFC3339, durations as float
 // seconds or Prometheus durations. Error texts are Prometheus' own, so clients see the same answer.
 
-import { CodedError } from "../encoding/errors.ts";
+import { CodedError, errorMessage } from "../encoding/errors.ts";
+import type { Matcher } from "../labels/matcher.ts";
 import { goParseFloat, parseDuration as parseModelDuration } from "../promql/parse-literals.ts";
-import { goRound } from "../promql/parser.ts";
+import { goRound, parseMetricSelector } from "../promql/parser.ts";
 
 /** Form values of one request: body values first, then URL values (Go's r.Form order). */
 export interface Params {
@@ -110,6 +111,26 @@ export function parseDurationNs(s: string): number {
 /** `invalid parameter "x": <why>` as a bad_data error. */
 export function invalidParam(name: string, why: string): CodedError {
   return new CodedError("bad_data", `invalid parameter ${JSON.stringify(name)}: ${why}`);
+}
+
+/** An optional boolean parameter, read with Go's strconv.ParseBool as Thanos reads dedup and partial_response. */
+export function parseBool(p: Params, name: string, dflt: boolean): boolean {
+  const v = p.get(name);
+  if (v === "") return dflt;
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  throw invalidParam(name, `strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+}
+
+/** Every value of a series-selector parameter (match[], storeMatch[]), parsed. */
+export function matcherSetsParam(p: Params, name: string): Matcher[][] {
+  return p.all(name).map((v) => {
+    try {
+      return parseMetricSelector(v);
+    } catch (e) {
+      throw invalidParam(name, errorMessage(e));
+    }
+  });
 }
 
 /** An optional time parameter (Prometheus parseTimeParam). */

@@ -5,7 +5,7 @@
 
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { CodedError, errorCode, errorMessage, errorStatus } from "../encoding/errors.ts";
+import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
 import { compareLabels, compareStrings, type Labels } from "../labels/labels.ts";
 import type { Matcher } from "../labels/matcher.ts";
 import type { Expr } from "../promql/ast.ts";
@@ -13,7 +13,7 @@ import type { QueryOptions, QueryResult } from "../promql/engine.ts";
 import { exprType, parseExpr, parseMetricSelector } from "../promql/parser.ts";
 import { documentedType } from "../promql/signatures.ts";
 import type { Querier } from "../storage/types.ts";
-import { errorJson, labelsJson, queryDataJson, stringsJson, successJson } from "./json.ts";
+import { errorResponse, labelsJson, queryDataJson, stringsJson, successJson } from "./json.ts";
 import { invalidParam, MAX_TIME_MS, MIN_TIME_MS, type Params, parseDurationNs, parseTimeMs, readParams, timeParam } from "./params.ts";
 
 /** What the API needs from the engine (shared/promql/engine.ts Engine satisfies it). */
@@ -109,12 +109,6 @@ const MAX_POINTS = 11_000;
 
 function json(body: string, status = 200): Response {
   return new Response(body, { status, headers: { "Content-Type": "application/json" } });
-}
-
-/** An error as Prometheus' API answers it: status and errorType from the one table (shared/encoding/errors.ts). */
-function errorResponse(e: unknown): Response {
-  const s = errorStatus(e);
-  return json(errorJson(s.errorType, errorMessage(e)), s.http);
 }
 
 function badData(msg: string): CodedError {

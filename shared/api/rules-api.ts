@@ -18,8 +18,6 @@ import { create } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { CodedError, ERROR_TABLE, errorMessage, errorStatus } from "../encoding/errors.ts";
 import { compareStrings } from "../labels/labels.ts";
-import type { Matcher } from "../labels/matcher.ts";
-import { parseMetricSelector } from "../promql/parser.ts";
 import { formatJsonFloat, jsonString } from "../promql/format.ts";
 import { PartialResponseStrategy } from "../gen/thanos/storepb/types_pb.ts";
 import type { LabelSet } from "../gen/thanos/labelpb/types_pb.ts";
@@ -27,8 +25,9 @@ import {
   AlertState, RulesRequestSchema, RulesRequest_Type, type AlertInstance, type Rule, type RuleGroup, type RulesRequest,
 } from "../gen/thanos/rulespb/rpc_pb.ts";
 import { mergeRuleGroups } from "../query/rules.ts";
+import { GO_ZERO_SECONDS } from "../rules/rule.ts";
 import { errorJson, successJson } from "./json.ts";
-import { invalidParam, readParams, type Params } from "./params.ts";
+import { matcherSetsParam, parseBool, readParams, type Params } from "./params.ts";
 
 /** The fan-out's Rules call (ProxyStore.fanoutRules): groups as decoded, warnings appended. */
 export type RulesFanout = (req: RulesRequest, o: { signal?: AbortSignal; warnings: string[] }) => Promise<RuleGroup[]>;
@@ -43,15 +42,6 @@ export interface RulesApiOptions {
   partialResponseDefault?: boolean;
 }
 
-/** Go's strconv.ParseBool, what Thanos reads dedup and partial_response with. */
-export function boolParam(p: Params, name: string, dflt: boolean): boolean {
-  const v = p.get(name);
-  if (v === "") return dflt;
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
-  throw invalidParam(name, `strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
-}
-
 function ruleType(p: Params): RulesRequest_Type {
   const v = p.get("type");
   switch (v.toUpperCase()) {
@@ -62,22 +52,10 @@ function ruleType(p: Params): RulesRequest_Type {
   throw new CodedError("bad_data", `invalid rules parameter type='${v}'`);
 }
 
-function matcherSets(p: Params): Matcher[][] {
-  return p.all("match[]").map((v) => {
-    try {
-      return parseMetricSelector(v);
-    } catch (e) {
-      throw invalidParam("match[]", errorMessage(e));
-    }
-  });
-}
-
 // ---- JSON, as rulespb's types marshal (encoding/json field order; jsoniter in standard mode) ----
 
-const GO_ZERO_SECONDS = -62135596800n;
-
 /** A Timestamp as Go's time.Time MarshalJSON (RFC3339Nano, UTC); absent = Go's zero time. */
-export function timestampJson(t: Timestamp | undefined): string {
+function timestampJson(t: Timestamp | undefined): string {
   const s = t?.seconds ?? GO_ZERO_SECONDS, n = t?.nanos ?? 0;
   const d = new Date(Number(s) * 1000);
   // Go refuses to marshal years outside [0, 9999]; a peer cannot have sent one that means anything.
@@ -103,11 +81,8 @@ function stateJson(s: AlertState): string {
 function strategyJson(s: PartialResponseStrategy): string {
   return `"${STRATEGY[s] ?? String(s)}"`;
 }
-function floatJson(v: number): string {
-  return formatJsonFloat(v);
-}
 
-export function alertInstanceJson(a: AlertInstance): string {
+function alertInstanceJson(a: AlertInstance): string {
   return `{"labels":${labelSetJson(a.labels)},"annotations":${labelSetJson(a.annotations)},"state":${stateJson(a.state)}` +
     (a.activeAt ? `,"activeAt":${timestampJson(a.activeAt)}` : "") +
     `,"value":${jsonString(a.value)},"partialResponseStrategy":${strategyJson(a.PartialResponseStrategy)}}`;
@@ -116,25 +91,25 @@ export function alertInstanceJson(a: AlertInstance): string {
 function ruleJson(r: Rule): string | null {
   if (r.result.case === "alert") {
     const a = r.result.value;
-    return `{"state":${stateJson(a.state)},"name":${jsonString(a.name)},"query":${jsonString(a.query)},"duration":${floatJson(a.durationSeconds)}` +
+    return `{"state":${stateJson(a.state)},"name":${jsonString(a.name)},"query":${jsonString(a.query)},"duration":${formatJsonFloat(a.durationSeconds)}` +
       `,"labels":${labelSetJson(a.labels)},"annotations":${labelSetJson(a.annotations)},"alerts":[${a.alerts.map(alertInstanceJson).join(",")}]` +
       `,"health":${jsonString(a.health)}` + (a.lastError !== "" ? `,"lastError":${jsonString(a.lastError)}` : "") +
-      `,"evaluationTime":${floatJson(a.evaluationDurationSeconds)},"lastEvaluation":${timestampJson(a.lastEvaluation)}` +
-      `,"keepFiringFor":${floatJson(a.keepFiringForSeconds)},"type":"alerting"}`;
+      `,"evaluationTime":${formatJsonFloat(a.evaluationDurationSeconds)},"lastEvaluation":${timestampJson(a.lastEvaluation)}` +
+      `,"keepFiringFor":${formatJsonFloat(a.keepFiringForSeconds)},"type":"alerting"}`;
   }
   if (r.result.case === "recording") {
     const x = r.result.value;
     return `{"name":${jsonString(x.name)},"query":${jsonString(x.query)},"labels":${labelSetJson(x.labels)},"health":${jsonString(x.health)}` +
       (x.lastError !== "" ? `,"lastError":${jsonString(x.lastError)}` : "") +
-      `,"evaluationTime":${floatJson(x.evaluationDurationSeconds)},"lastEvaluation":${timestampJson(x.lastEvaluation)},"type":"recording"}`;
+      `,"evaluationTime":${formatJsonFloat(x.evaluationDurationSeconds)},"lastEvaluation":${timestampJson(x.lastEvaluation)},"type":"recording"}`;
   }
   return null; // neither kind: nothing a client could read
 }
 
-export function ruleGroupJson(g: RuleGroup): string {
+function ruleGroupJson(g: RuleGroup): string {
   const rules = g.rules.map(ruleJson).filter((r) => r !== null);
-  return `{"name":${jsonString(g.name)},"file":${jsonString(g.file)},"rules":[${rules.join(",")}],"interval":${floatJson(g.interval)}` +
-    `,"evaluationTime":${floatJson(g.evaluationDurationSeconds)},"lastEvaluation":${timestampJson(g.lastEvaluation)}` +
+  return `{"name":${jsonString(g.name)},"file":${jsonString(g.file)},"rules":[${rules.join(",")}],"interval":${formatJsonFloat(g.interval)}` +
+    `,"evaluationTime":${formatJsonFloat(g.evaluationDurationSeconds)},"lastEvaluation":${timestampJson(g.lastEvaluation)}` +
     `,"limit":${String(g.limit)},"partialResponseStrategy":${strategyJson(g.PartialResponseStrategy)}}`;
 }
 
@@ -160,16 +135,16 @@ function json(body: string, status = 200): Response {
  * The merged groups for one request: fan-out, then filters and dedup. A ruler's failure is a warning
  * (WARN) or, under ABORT, the error as Thanos' querier words it ("error retrieving rules: ...").
  */
-export async function mergedRules(o: RulesApiOptions, p: Params, type: RulesRequest_Type, filters: boolean, signal?: AbortSignal): Promise<{ groups: RuleGroup[]; warnings: string[] }> {
-  const dedup = boolParam(p, "dedup", o.dedupDefault ?? true);
-  const partial = boolParam(p, "partial_response", o.partialResponseDefault ?? true);
+async function mergedRules(o: RulesApiOptions, p: Params, type: RulesRequest_Type, filters: boolean, signal?: AbortSignal): Promise<{ groups: RuleGroup[]; warnings: string[] }> {
+  const dedup = parseBool(p, "dedup", o.dedupDefault ?? true);
+  const partial = parseBool(p, "partial_response", o.partialResponseDefault ?? true);
   const replicaLabels = !dedup ? [] : p.has("replicaLabels[]") ? p.all("replicaLabels[]").filter((l) => l !== "") : (o.replicaLabels ?? []);
   const req = create(RulesRequestSchema, {
     type,
     partialResponseStrategy: partial ? PartialResponseStrategy.WARN : PartialResponseStrategy.ABORT,
     ...(filters ? { matcherString: p.all("match[]"), ruleName: p.all("rule_name[]"), ruleGroup: p.all("rule_group[]"), file: p.all("file[]") } : {}),
   });
-  const matchers = filters ? matcherSets(p) : [];
+  const matchers = filters ? matcherSetsParam(p, "match[]") : [];
   const warnings: string[] = [];
   let groups: RuleGroup[];
   try {

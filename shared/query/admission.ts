@@ -4,8 +4,8 @@
 // (pkg/api/query/v1.go: qapi.gate.Start before Exec); series and label calls pass ungated there and here.
 
 import type { Context, MiddlewareHandler } from "hono";
-import { CodedError, errorCode, errorMessage, errorStatus } from "../encoding/errors.ts";
-import { errorJson } from "../api/json.ts";
+import { CodedError, errorCode, errorStatus } from "../encoding/errors.ts";
+import { errorResponse } from "../api/json.ts";
 import type { Gate } from "./gate.ts";
 
 export interface AdmissionOptions {
@@ -19,12 +19,12 @@ export interface AdmissionOptions {
   offload?: (req: Request) => Promise<Response>;
 }
 
-function errorResponse(e: unknown): Response {
+/** The API's error answer; a full queue is momentary, so it says when to come back (RFC 9110 Retry-After with 503). */
+function queueErrorResponse(e: unknown): Response {
+  const res = errorResponse(e);
   const s = errorStatus(e);
-  const headers: Record<string, string> = { "Content-Type": "application/json" };
-  // A full queue is momentary: say when to come back (RFC 9110 Retry-After with 503).
-  if (s.http === 503 && s.errorType === "unavailable") headers["Retry-After"] = "1";
-  return new Response(errorJson(s.errorType, errorMessage(e)), { status: s.http, headers });
+  if (s.http === 503 && s.errorType === "unavailable") res.headers.set("Retry-After", "1");
+  return res;
 }
 
 /** Prometheus' wording for the queue's timeout and cancel (promql contextErr(err, "query queue")). */
@@ -45,7 +45,7 @@ export function admitted(o: AdmissionOptions): MiddlewareHandler {
       try {
         release = await o.gate.enter(req.signal, o.queueTimeoutMs > 0 ? t0 + o.queueTimeoutMs : undefined);
       } catch (e) {
-        return errorResponse(queueError(e));
+        return queueErrorResponse(queueError(e));
       }
     }
     const queued = Date.now() - t0;
@@ -54,7 +54,7 @@ export function admitted(o: AdmissionOptions): MiddlewareHandler {
         try {
           return withQueueTiming(await o.offload(req), queued);
         } catch (e) {
-          return errorResponse(e);
+          return queueErrorResponse(e);
         }
       }
       await next();
@@ -71,7 +71,7 @@ export function offloaded(offload: (req: Request) => Promise<Response>): Middlew
     try {
       return await offload(c.req.raw);
     } catch (e) {
-      return errorResponse(e);
+      return queueErrorResponse(e);
     }
   };
 }

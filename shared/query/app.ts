@@ -6,10 +6,8 @@
 // - optional bearer token on /api/* and the StoreAPI.
 
 import { Hono } from "hono";
-import { ERROR_TABLE, errorMessage } from "../encoding/errors.ts";
-import type { Matcher } from "../labels/matcher.ts";
+import { ERROR_TABLE } from "../encoding/errors.ts";
 import { Engine, type EngineOptions } from "../promql/engine.ts";
-import { parseMetricSelector } from "../promql/parser.ts";
 import { bearerMatches } from "../rpc/auth.ts";
 import type { DedupAlgorithm } from "../dedup/dedup.ts";
 import type { Querier } from "../storage/types.ts";
@@ -17,7 +15,7 @@ import type { ProxyStore, StoreStatus } from "./proxy.ts";
 import { dynamicLookbackDelta, FanoutQuerier, maxSourceResolution } from "./querier.ts";
 import { createQueryApi, type BuildInfo, type Compressor, type QueryEngine, type RequestContext } from "../api/query-api.ts";
 import { errorJson, labelsJson, stringsJson } from "../api/json.ts";
-import { invalidParam, parseDurationNs, type Params } from "../api/params.ts";
+import { matcherSetsParam, parseBool, parseDurationNs, type Params } from "../api/params.ts";
 import { mountStoreApi } from "../rpc/server.ts";
 import { mountUi } from "../ui/app.ts";
 import { admitted, offloaded } from "./admission.ts";
@@ -74,25 +72,6 @@ export interface QuerierAppOptions {
    * storeMatch[], partial_response, max_source_resolution) do not apply to it.
    */
   querier?: (ctx: RequestContext) => Querier | Promise<Querier>;
-}
-
-function parseBool(p: Params, name: string, dflt: boolean): boolean {
-  const v = p.get(name);
-  if (v === "") return dflt;
-  // Go strconv.ParseBool, what Thanos uses for these parameters.
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
-  throw invalidParam(name, `strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
-}
-
-function matcherSetsParam(p: Params, name: string): Matcher[][] {
-  return p.all(name).map((v) => {
-    try {
-      return parseMetricSelector(v);
-    } catch (e) {
-      throw invalidParam(name, errorMessage(e));
-    }
-  });
 }
 
 function stepMsOf(p: Params): number {

@@ -8,8 +8,8 @@
 // A client that goes away aborts its request's signal here; the worker is told and aborts the query.
 // A worker that dies fails its requests with an internal error naming it; the adapter may replace it.
 
-import { CodedError, errorMessage, errorStatus } from "../encoding/errors.ts";
-import { errorJson } from "../api/json.ts";
+import { CodedError, errorMessage } from "../encoding/errors.ts";
+import { errorResponse } from "../api/json.ts";
 
 /** What crosses to a worker. `init` and `endpoints` messages are the adapter's own. */
 export type ToWorker =
@@ -17,9 +17,7 @@ export type ToWorker =
   | { t: "cancel"; id: number };
 
 /** What comes back. */
-export type FromWorker =
-  | { t: "res"; id: number; status: number; headers: [string, string][]; body: ArrayBuffer }
-  | { t: "ready" };
+export type FromWorker = { t: "res"; id: number; status: number; headers: [string, string][]; body: ArrayBuffer };
 
 /** A worker as the pool sees it: post a message (with buffers to transfer). */
 export interface PoolWorker {
@@ -55,10 +53,6 @@ export class QueryPool {
     this.inFlight = workers.map(() => 0);
     this.served = workers.map(() => 0);
     this.down = workers.map(() => false);
-  }
-
-  get size(): number {
-    return this.workers.length;
   }
 
   stats(): PoolStats {
@@ -137,12 +131,6 @@ export class QueryPool {
   }
 }
 
-/** A pool failure as the API answers it (what the worker's app would have said). */
-export function poolErrorResponse(e: unknown): Response {
-  const s = errorStatus(e);
-  return new Response(errorJson(s.errorType, errorMessage(e)), { status: s.http, headers: { "Content-Type": "application/json" } });
-}
-
 /**
  * The worker side: answer `req` messages with `fetch` (the querier app), abort on `cancel`. `post`
  * sends a message back (transferring the body). Messages that are not the pool's go to `other`.
@@ -163,7 +151,7 @@ export function serveRequests(fetch: (r: Request) => Response | Promise<Response
         res.headers.forEach((v, k) => headers.push([k, v]));
         body = await res.arrayBuffer();
       } catch (e) {
-        const r = poolErrorResponse(e);
+        const r = errorResponse(e);  // what the worker's app would have said
         status = r.status;
         headers = [["content-type", "application/json"]];
         body = await r.arrayBuffer();
