@@ -43,7 +43,13 @@ export interface QueryConfig {
   maxConcurrent?: number;
   maxQueued?: number;
   maxConcurrentSelect?: number;
-  /** --query.workers: worker threads evaluating queries; 0 (the default) = the main thread. */
+  /**
+   * --query.workers: worker threads evaluating queries; 0 (the default) = the main thread. Worker threads
+   * are opt-in for now: over a pair of rulers whose TSDBs were empty at start, a query on a worker thread
+   * answered no series where the main thread answered all of them (test/integration/rule-ha.test.ts,
+   * reproduced twice with workers, not with --query.workers=0); until that is understood and fixed, the
+   * default is the path that is exact.
+   */
   workers?: number;
   /** Turn order of evaluations sharing a thread (EngineOptions.evalOrder; $THANOTS_EVAL_ORDER, for benches). */
   evalOrder?: "arrival" | "round-robin";
@@ -179,17 +185,6 @@ export function appOptions(cfg: QueryConfig, core: FanoutCore): QuerierAppOption
 }
 
 /**
- * Query workers for this config: --query.workers, else none (the main thread evaluates). Worker threads
- * are opt-in for now: over a pair of rulers whose TSDBs were empty at start, a query on a worker thread
- * answered no series where the main thread answered all of them (test/integration/rule-ha.test.ts,
- * reproduced twice with workers, not with --query.workers=0); until that is understood and fixed, the
- * default is the path that is exact.
- */
-export function workerCount(cfg: QueryConfig): number {
-  return cfg.workers ?? 0;
-}
-
-/**
  * The querier: the HTTP API and UI over the fan-out of every data source (remote StoreAPIs, the bucket,
  * the local blocks as one more store), the fan-out itself served as a StoreAPI (Connect and gRPC-Web on
  * the HTTP port, gRPC on --grpc-address) behind the same bearer token as /api/*. With only --tsdb.path,
@@ -203,7 +198,7 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     throw new CodedError("bad_data", "query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
   }
   const core = await fanoutCore(cfg, cfg.log);
-  const nWorkers = workerCount(cfg);
+  const nWorkers = cfg.workers ?? 0;
   const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
   try {
     return await serve(cfg, core, pool);

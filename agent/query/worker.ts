@@ -25,4 +25,3 @@ port.on("message", serveRequests(app.fetch, (m, transfer) => port.postMessage(m,
   const x = m as { t?: string; desired?: DesiredStore[] };
   if (x.t === "endpoints" && x.desired) { desired = x.desired; stores.sync(); }
 }));
-port.postMessage({ t: "ready" });

@@ -54,8 +54,6 @@ export interface EngineOptions {
 export interface QueryOptions {
   signal?: AbortSignal;
   lookbackDelta?: number;
-  /** Turn order among evaluations on this thread (lower first); default: the order exec was called. */
-  priority?: number;
 }
 
 export const TOO_MANY_SAMPLES = "query processing would load too many samples into memory in query execution";
@@ -106,7 +104,7 @@ export class Engine {
     const deadline = Date.now() + this.timeoutMs;
     const lookback = opts.lookbackDelta && opts.lookbackDelta > 0 ? opts.lookbackDelta : this.lookbackDelta;
     const signal = opts.signal;
-    const prio = this.evalOrder === "arrival" ? opts.priority ?? evalScheduler.next() : -1;
+    const prio = this.evalOrder === "arrival" ? evalScheduler.next() : -1;
     const ctl: Control = { deadline, signal, maxSamples: this.maxSamples, samples: 0, ticks: 0, lastYield: Date.now(), prio };
     checkAbort(ctl);
     const t0 = Date.now();

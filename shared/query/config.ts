@@ -53,8 +53,11 @@ export const MAX_CONCURRENT_SELECT_DEFAULT = 4;
 export const MAX_QUEUED_DEFAULT = 256;
 
 /** The query gate for these settings (shared/query/gate.ts). */
-export function queryGate(s: Pick<QuerierSettings, "maxConcurrent" | "maxQueued">, flags = { concurrent: "query.max-concurrent", queued: "query.max-queued" }): Gate {
-  return new Gate({ maxConcurrent: s.maxConcurrent ?? MAX_CONCURRENT_DEFAULT, maxQueued: s.maxQueued ?? MAX_QUEUED_DEFAULT, what: "queries", flags });
+export function queryGate(s: Pick<QuerierSettings, "maxConcurrent" | "maxQueued">): Gate {
+  return new Gate({
+    maxConcurrent: s.maxConcurrent ?? MAX_CONCURRENT_DEFAULT, maxQueued: s.maxQueued ?? MAX_QUEUED_DEFAULT, what: "queries",
+    flags: { concurrent: "query.max-concurrent", queued: "query.max-queued" },
+  });
 }
 
 /** The defaults every source starts from (Thanos' where it has the setting). */

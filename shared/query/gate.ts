@@ -140,27 +140,3 @@ export class Gate {
     this.active--;
   }
 }
-
-/** A small counting semaphore without a queue bound (per-query select concurrency). */
-export class Semaphore {
-  private active = 0;
-  private readonly q: (() => void)[] = [];
-  private head = 0;
-  constructor(private readonly max: number) {}
-
-  async run<T>(f: () => Promise<T>): Promise<T> {
-    if (this.max > 0) {
-      if (this.active >= this.max) await new Promise<void>((r) => this.q.push(r));
-      else this.active++;
-    }
-    try {
-      return await f();
-    } finally {
-      if (this.max > 0) {
-        // Hand the slot over (active unchanged) or free it.
-        if (this.head < this.q.length) this.q[this.head++]!();
-        else { this.q.length = 0; this.head = 0; this.active--; }
-      }
-    }
-  }
-}

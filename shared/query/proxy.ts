@@ -233,9 +233,13 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
 
   get endpoints(): StoreEndpoint[] { return this.entries.map((e) => e.ep); }
 
+  /** The entry's Info is due for a refresh at `now` (never checked, or older than the TTL / retry delay). */
+  private infoStale(e: Entry, now: number): boolean {
+    return e.checkedAt === null || now - e.checkedAt >= (e.ok ? this.o.infoTtlMs : this.o.infoRetryMs);
+  }
+
   private refresh(e: Entry, force = false): Promise<void> {
-    const now = this.o.now();
-    if (!force && e.checkedAt !== null && now - e.checkedAt < (e.ok ? this.o.infoTtlMs : this.o.infoRetryMs)) return Promise.resolve();
+    if (!force && !this.infoStale(e, this.o.now())) return Promise.resolve();
     if (e.inflight) return e.inflight;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(new CodedError("timeout", `Info timed out after ${this.o.infoTimeoutMs} ms`)), this.o.infoTimeoutMs);
@@ -279,18 +283,24 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
       if (i === null) return true; // never reached: ask, so its failure is reported
       return i.minTime <= maxt && i.maxTime >= mint && labelSetsMatch(matchers, i.labelSets);
     };
-    // Stale Info is used while it is refreshed (a hung endpoint must not delay every query by the Info
-    // deadline), but only to include a store: a store never heard from, or whose stale Info would leave
-    // it out, is waited for. A ruler or sidecar that was empty when last asked (min time +inf) must not
-    // be skipped silently once it has data (a querier's worker thread may hold Info from long ago).
+    await this.ensureInfo(cands, fits);
+    return cands.filter(fits);
+  }
+
+  /**
+   * Info of `cands` refreshed where due. Stale Info is used while it is refreshed (a hung endpoint must
+   * not delay every query by the Info deadline), but only to include a store: a store never heard from,
+   * or whose stale Info `fits` would leave out, is waited for. A ruler or sidecar that was empty when
+   * last asked (min time +inf) must not be skipped silently once it has data (a querier's worker thread
+   * may hold Info from long ago).
+   */
+  private async ensureInfo(cands: readonly Entry[], fits: (e: Entry) => boolean): Promise<void> {
     const now = this.o.now();
     await Promise.all(cands.map((e) => {
-      const stale = e.checkedAt === null || now - e.checkedAt >= (e.ok ? this.o.infoTtlMs : this.o.infoRetryMs);
-      if (e.info === null || (stale && !fits(e))) return this.refresh(e);
+      if (e.info === null || (this.infoStale(e, now) && !fits(e))) return this.refresh(e);
       void this.refresh(e);
       return undefined;
     }));
-    return cands.filter(fits);
   }
 
   /** A controller for one store call: aborts with the caller and at the store deadline. */
@@ -345,7 +355,7 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
     if (stores.length === 0) return;
     const samples = new RequestLimiter(0, this.o.maxSamples);
     const warn = (ep: StoreEndpoint, w: string) => {
-      const msg = w.includes(ep.name) ? w : `store ${ep.name}: ${w}`;
+      const msg = storeWarning(ep, w);
       if (abort) throw new CodedError("unavailable", msg);
       o.warnings.push(msg);
     };
@@ -441,7 +451,7 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
       try {
         const r = await ask(e.ep, c.ctl.signal);
         for (const w of r.warnings) {
-          const msg = w.includes(e.ep.name) ? w : `store ${e.ep.name}: ${w}`;
+          const msg = storeWarning(e.ep, w);
           if (abort) throw new CodedError("unavailable", msg);
           o.warnings.push(msg);
         }
@@ -478,7 +488,7 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
    * The groups are the decoded messages, for the caller to merge (shared/query/rules.ts).
    */
   async fanoutRules(req: RulesRequest, o: FanoutOptions): Promise<RuleGroup[]> {
-    await Promise.all(this.entries.map((e) => (e.info === null ? this.refresh(e) : (void this.refresh(e), undefined))));
+    await this.ensureInfo(this.entries, () => true);
     const abort = req.partialResponseStrategy === PartialResponseStrategy.ABORT;
     const asked = this.entries.filter((e) => e.ep.rules !== undefined && (e.info === null || e.info.rules === true));
     const answers = await Promise.all(asked.map(async (e) => {
@@ -487,7 +497,7 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
       try {
         for await (const m of e.ep.rules!(req, c.ctl.signal)) {
           if (m.result.case === "group") groups.push(m.result.value);
-          else if (m.result.case === "warning") o.warnings.push(m.result.value.includes(e.ep.name) ? m.result.value : `store ${e.ep.name}: ${m.result.value}`);
+          else if (m.result.case === "warning") o.warnings.push(storeWarning(e.ep, m.result.value));
         }
         return groups;
       } catch (err) {
@@ -557,6 +567,11 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
       store: { minTime: msToProto(mint), maxTime: msToProto(maxt), supportsWithoutReplicaLabels: true, supportsSharding: false },
     };
   }
+}
+
+/** A store's own warning, prefixed with its name unless it names the store already. */
+function storeWarning(ep: StoreEndpoint, w: string): string {
+  return w.includes(ep.name) ? w : `store ${ep.name}: ${w}`;
 }
 
 async function* failing(e: unknown): AsyncGenerator<SeriesFrame> {

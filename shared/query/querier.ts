@@ -14,7 +14,7 @@ import { compareLabels } from "../labels/labels.ts";
 import { aggrsForFunc, StoreSeries } from "./series.ts";
 import { matchersToPb } from "./store.ts";
 import { AggrType } from "../chunkenc/aggr.ts";
-import { Semaphore } from "./gate.ts";
+import { Gate } from "./gate.ts";
 
 export interface FanoutQueryOptions {
   /** Merge HA replicas (default true). */
@@ -113,12 +113,13 @@ export function joinSlices(list: MergedSeries[]): MergedSeries[] {
 export class FanoutQuerier implements Querier {
   private readonly replica: Set<string>;
   private readonly dedup: boolean;
-  private readonly selects: Semaphore | null;
+  /** Select admission (--query.max-concurrent-select): arrival order, no queue bound. */
+  private readonly selects: Gate | null;
 
   constructor(private readonly proxy: ProxyStore, private readonly o: FanoutQueryOptions = {}) {
     this.replica = new Set(o.replicaLabels ?? []);
     this.dedup = (o.dedup ?? true) && this.replica.size > 0;
-    this.selects = o.maxConcurrentSelect !== undefined && o.maxConcurrentSelect > 0 ? new Semaphore(o.maxConcurrentSelect) : null;
+    this.selects = o.maxConcurrentSelect !== undefined && o.maxConcurrentSelect > 0 ? new Gate({ maxConcurrent: o.maxConcurrentSelect, maxQueued: Infinity }) : null;
   }
 
   private strategy(): PartialResponseStrategy {
@@ -126,7 +127,16 @@ export class FanoutQuerier implements Querier {
   }
 
   select(hints: SelectHints, matchers: Matcher[]): Promise<SelectResult> {
-    return this.selects ? this.selects.run(() => this.selectNow(hints, matchers)) : this.selectNow(hints, matchers);
+    return this.selects ? this.gatedSelect(this.selects, hints, matchers) : this.selectNow(hints, matchers);
+  }
+
+  private async gatedSelect(gate: Gate, hints: SelectHints, matchers: Matcher[]): Promise<SelectResult> {
+    const release = await gate.enter();
+    try {
+      return await this.selectNow(hints, matchers);
+    } finally {
+      release();
+    }
   }
 
   private async selectNow(hints: SelectHints, matchers: Matcher[]): Promise<SelectResult> {

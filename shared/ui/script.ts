@@ -670,7 +670,7 @@ async function loadPage(prefix, params, render) {
     render(res.data);
   } catch (e) {
     if (loads[prefix] !== ctrl || (e && e.name === "AbortError")) return;
-    $(prefix === "alerts" ? "alerts" : "rules").replaceChildren();
+    $(prefix).replaceChildren();
     pageError(prefix, e);
   }
 }

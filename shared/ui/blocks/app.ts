@@ -20,8 +20,9 @@ export function blocksApp(o: BlocksAppOptions): Hono {
   const app = new Hono();
   const title = o.title ?? "thanots blocks";
   const hasLoaded = o.views.loaded !== undefined;
-  const html = (view: "global" | "loaded") => assetHandler(blocksPage(title, view, hasLoaded, ""), "text/html; charset=utf-8", true);
-  for (const p of ["/", "/blocks"]) app.on(["GET", "HEAD"], p, html("global"));
+  const html = (view: "global" | "loaded") => assetHandler(blocksPage(title, view, hasLoaded), "text/html; charset=utf-8", true);
+  const global = html("global");
+  for (const p of ["/", "/blocks"]) app.on(["GET", "HEAD"], p, global);
   if (hasLoaded) app.on(["GET", "HEAD"], "/loaded", html("loaded"));
   app.on(["GET", "HEAD"], "/static/blocks.js", assetHandler(BLOCKS_SCRIPT, "text/javascript; charset=utf-8"));
   app.on(["GET", "HEAD"], "/static/blocks.css", assetHandler(BLOCKS_CSS, "text/css; charset=utf-8"));

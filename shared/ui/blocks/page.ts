@@ -3,12 +3,12 @@
 
 import { escapeHtml, pageHead } from "../page.ts";
 
-export function blocksPage(title: string, view: "global" | "loaded", hasLoaded: boolean, base: string): string {
+export function blocksPage(title: string, view: "global" | "loaded", hasLoaded: boolean): string {
   const t = escapeHtml(title);
   const nav = hasLoaded
-    ? `<nav><a href="${base}blocks" class="${view === "global" ? "active" : ""}">Blocks (bucket)</a><a href="${base}loaded" class="${view === "loaded" ? "active" : ""}">Loaded (after the compactor's filters)</a></nav>`
-    : `<nav><a href="${base}blocks" class="active">Blocks</a></nav>`;
-  return `${pageHead(title, `${base}static/blocks.css`, `${base}static/blocks.js`)}<body data-view="${view}" data-base="${escapeHtml(base)}">
+    ? `<nav><a href="blocks" class="${view === "global" ? "active" : ""}">Blocks (bucket)</a><a href="loaded" class="${view === "loaded" ? "active" : ""}">Loaded (after the compactor's filters)</a></nav>`
+    : `<nav><a href="blocks" class="active">Blocks</a></nav>`;
+  return `${pageHead(title, "static/blocks.css", "static/blocks.js")}<body data-view="${view}">
 <header>
   <span class="brand">${t}</span>
   ${nav}

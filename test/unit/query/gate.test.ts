@@ -1,10 +1,10 @@
-// The admission gate (shared/query/gate.ts) and the per-query select semaphore: arrival order, a freed
+// The admission gate (shared/query/gate.ts), also the per-query select limit: arrival order, a freed
 // slot handed to the oldest waiter (never to a newcomer), a wait bounded by the holders ahead, a full
 // queue refused at once with "too many queries" (503 unavailable through the one error table), and a
 // waiter whose client went away (or whose deadline passed) leaving the queue.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Gate, Semaphore } from "../../../shared/query/gate.ts";
+import { Gate } from "../../../shared/query/gate.ts";
 import { errorCode, errorStatus } from "../../../shared/encoding/errors.ts";
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -176,11 +176,21 @@ test("many departures do not let the queue grow without bound", async () => {
   (await g.enter())();
 });
 
-test("the select semaphore: at most N at once, in order", async () => {
-  const s = new Semaphore(2);
+/** What FanoutQuerier does around a select: hold a slot of `g` while `f` runs. */
+async function run<T>(g: Gate, f: () => Promise<T>): Promise<T> {
+  const release = await g.enter();
+  try {
+    return await f();
+  } finally {
+    release();
+  }
+}
+
+test("the select limit (a Gate with no queue bound): at most N at once, in order", async () => {
+  const s = new Gate({ maxConcurrent: 2, maxQueued: Infinity });
   let running = 0, most = 0;
   const order: number[] = [];
-  await Promise.all(Array.from({ length: 8 }, (_, i) => s.run(async () => {
+  await Promise.all(Array.from({ length: 8 }, (_, i) => run(s, async () => {
     order.push(i);
     running++;
     most = Math.max(most, running);
@@ -191,9 +201,9 @@ test("the select semaphore: at most N at once, in order", async () => {
   assert.is(most, 2);
   assert.equal(order, [0, 1, 2, 3, 4, 5, 6, 7]);
   // A failing task frees its slot.
-  const t = new Semaphore(1);
-  try { await t.run(async () => { throw new Error("boom"); }); } catch { /* expected */ }
-  assert.is(await t.run(async () => 7), 7);
+  const t = new Gate({ maxConcurrent: 1, maxQueued: Infinity });
+  try { await run(t, async () => { throw new Error("boom"); }); } catch { /* expected */ }
+  assert.is(await run(t, async () => 7), 7);
 });
 
 test.run();
