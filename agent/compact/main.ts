@@ -13,15 +13,15 @@ import type { Bucket } from "../../shared/objstore/bucket.ts";
 import { blocksApp } from "../../shared/ui/blocks/app.ts";
 import { type BlocksView, GlobalBlocks } from "../../shared/ui/blocks/api.ts";
 import { checkRetention, Compactor, DEFAULT_CONFIG, runCompactor, type CompactorConfig } from "../../shared/compact/compactor.ts";
-import type { CompactorMetrics } from "../../shared/compact/metrics.ts";
 import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
-import { FlagError, type FlagSpec, flagsHelp, flagsMap, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration, pathOrContent, type ParsedFlags } from "../flags.ts";
+import { FlagError, type FlagSpec, flagsHelp, flagsMap, nonNegInt, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration, pathOrContent, type ParsedFlags } from "../flags.ts";
 import { HTTP_FLAGS, listenHttp, WEB_FLAGS } from "../http.ts";
 import { routePrefix, withRoutePrefix } from "../prefix.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../objstore/factory.ts";
+import { compactorMetrics, runtimeGc } from "./metrics.ts";
 import { DiskMetaCache, DiskWorkspace } from "./workspace.ts";
 
 export const COMPACT_FLAGS: FlagSpec[] = [
@@ -89,27 +89,12 @@ export function parseBase2Bytes(flag: string, s: string): number {
   return Math.floor(Number(m[1]) * 1024 ** exp[(m[2] ?? "B").toLowerCase()]!);
 }
 
-/** What a route hook gets: the compactor, its bucket, flags and logger, and a signal that ends with the server. */
-export interface RouteContext {
-  compactor: Compactor;
-  prefix: string;
-  bucket: Bucket;
-  flags: ParsedFlags;
-  log: LogFn;
-  signal: AbortSignal;
-}
-
-/** Hooks adding HTTP routes to the compactor's server (the blocks page registers one, below). */
-export type RouteHook = (app: Hono, ctx: RouteContext) => void;
-const routeHooks: RouteHook[] = [];
-export function addRouteHook(h: RouteHook): void { routeHooks.push(h); }
-
 /**
  * The blocks page (shared/ui/blocks/) on the compactor's --http-address, as Thanos' compactor serves its
  * block viewer: `/blocks` the whole bucket (synced every --block-viewer.global.sync-block-interval, with
  * marks), `/loaded` the compactor's own view after its filters (its last sync).
  */
-addRouteHook((app, ctx) => {
+function mountBlocksPage(app: Hono, ctx: { compactor: Compactor; bucket: Bucket; flags: ParsedFlags; log: LogFn; signal: AbortSignal }): void {
   const f = ctx.flags;
   const global = new GlobalBlocks(ctx.bucket, [ignoreDeletionMarkFilter(Number.POSITIVE_INFINITY), gatherNoCompactMarks(), gatherNoDownsampleMarks()]);
   const c = ctx.compactor;
@@ -136,7 +121,7 @@ addRouteHook((app, ctx) => {
     timeoutMs: parseDurationMs("block-viewer.global.sync-block-timeout", f.get("block-viewer.global.sync-block-timeout")!),
     signal: ctx.signal, log: ctx.log,
   });
-});
+}
 
 export interface ParsedCompactFlags {
   cfg: CompactorConfig;
@@ -168,7 +153,7 @@ export async function parseCompactFlags(argv: string[]): Promise<{ f: ReturnType
   const sel = await pathOrContent(f, "selector.relabel-config");
   const relabel = parseSelectorRelabelConfig(sel.text, sel.what);
   let ranges: number[];
-  try { ranges = compactionRanges(posIntOrZero("debug.max-compaction-level", f.get("debug.max-compaction-level")!)); } catch (e) { throw new FlagError(`get compaction levels: ${errorMessage(e)}`); }
+  try { ranges = compactionRanges(nonNegInt("debug.max-compaction-level", f.get("debug.max-compaction-level")!)); } catch (e) { throw new FlagError(`get compaction levels: ${errorMessage(e)}`); }
   const retention = {
     raw: parseDurationMs("retention.resolution-raw", f.get("retention.resolution-raw")!),
     fiveMin: parseDurationMs("retention.resolution-5m", f.get("retention.resolution-5m")!),
@@ -219,74 +204,6 @@ export async function parseCompactFlags(argv: string[]): Promise<{ f: ReturnType
   };
 }
 
-function posIntOrZero(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new FlagError(`--${flag}: ${JSON.stringify(v)} is not a non-negative integer`);
-  return n;
-}
-
-/** The compactor's metrics in a registry, named as Thanos names them. */
-export function compactorMetrics(reg: Registry, deleteDelayMs: number, consistencyDelayMs: number): CompactorMetrics {
-  reg.gauge("thanos_delete_delay_seconds", "Configured delete delay in seconds.").set(deleteDelayMs / 1000);
-  reg.gauge("thanos_consistency_delay_seconds", "Configured consistency delay in seconds.").set(consistencyDelayMs / 1000);
-  const marked = reg.counter("thanos_compact_blocks_marked_total", "Total number of blocks marked in compactor.", ["marker", "reason"]);
-  marked.inc({ marker: "no-compact-mark.json", reason: "block-index-out-of-order-chunk" }, 0);
-  marked.inc({ marker: "no-compact-mark.json", reason: "index-size-exceeding" }, 0);
-  marked.inc({ marker: "deletion-mark.json", reason: "" }, 0);
-  const halted = reg.gauge("thanos_compact_halted", "Set to 1 if the compactor halted due to an unexpected error.");
-  halted.set(0);
-  return {
-    halted,
-    retries: reg.counter("thanos_compact_retries_total", "Total number of retries after retriable compactor error."),
-    iterations: reg.counter("thanos_compact_iterations_total", "Total number of iterations that were executed successfully."),
-    cleanupLoops: reg.counter("thanos_compact_block_cleanup_loops_total", "Total number of concurrent cleanup loops of partially uploaded blocks and marked blocks that were executed successfully."),
-    partialUploadDeleteAttempts: reg.counter("thanos_compact_aborted_partial_uploads_deletion_attempts_total", "Total number of started deletions of blocks that are assumed aborted and only partially uploaded."),
-    blocksCleaned: reg.counter("thanos_compact_blocks_cleaned_total", "Total number of blocks deleted in compactor."),
-    blockCleanupFailures: reg.counter("thanos_compact_block_cleanup_failures_total", "Failures encountered while deleting blocks in compactor."),
-    blocksMarked: marked,
-    garbageCollectedBlocks: reg.counter("thanos_compact_garbage_collected_blocks_total", "Total number of blocks marked for deletion by compactor."),
-    garbageCollections: reg.counter("thanos_compact_garbage_collection_total", "Total number of garbage collection operations."),
-    garbageCollectionFailures: reg.counter("thanos_compact_garbage_collection_failures_total", "Total number of failed garbage collection operations."),
-    garbageCollectionDuration: reg.histogram("thanos_compact_garbage_collection_duration_seconds", "Time it took to perform garbage collection iteration.", [], [0.01, 0.1, 0.3, 0.6, 1, 3, 6, 9, 20, 30, 60, 90, 120, 240, 360, 720]),
-    groupCompactions: reg.counter("thanos_compact_group_compactions_total", "Total number of group compaction attempts that resulted in a new block.", ["resolution"]),
-    groupCompactionRunsStarted: reg.counter("thanos_compact_group_compaction_runs_started_total", "Total number of group compaction attempts.", ["resolution"]),
-    groupCompactionRunsCompleted: reg.counter("thanos_compact_group_compaction_runs_completed_total", "Total number of group completed compaction runs. This also includes compactor group runs that resulted with no compaction.", ["resolution"]),
-    groupCompactionFailures: reg.counter("thanos_compact_group_compactions_failures_total", "Total number of failed group compactions.", ["resolution"]),
-    groupVerticalCompactions: reg.counter("thanos_compact_group_vertical_compactions_total", "Total number of group compaction attempts that resulted in a new block based on overlapping blocks.", ["resolution"]),
-    downsamples: reg.counter("thanos_compact_downsample_total", "Total number of downsampling attempts.", ["resolution"]),
-    downsampleFailures: reg.counter("thanos_compact_downsample_failures_total", "Total number of failed downsampling attempts.", ["resolution"]),
-    downsampleDuration: reg.histogram("thanos_compact_downsample_duration_seconds", "Duration of downsample runs", ["resolution"], [60, 300, 900, 1800, 3600, 7200, 14400]),
-    todoCompactions: reg.gauge("thanos_compact_todo_compactions", "number of compactions to be done"),
-    todoCompactionBlocks: reg.gauge("thanos_compact_todo_compaction_blocks", "number of blocks planned to be compacted"),
-    todoDownsampleBlocks: reg.gauge("thanos_compact_todo_downsample_blocks", "number of blocks to be downsampled"),
-    todoDeletionBlocks: reg.gauge("thanos_compact_todo_deletion_blocks", "number of blocks that have crossed their retention period"),
-    metaSynced: reg.gauge("thanos_blocks_meta_synced", "Number of block metadata synced", ["state"]),
-    metaSyncs: reg.counter("thanos_blocks_meta_syncs_total", "Total blocks metadata synchronization attempts"),
-    metaSyncFailures: reg.counter("thanos_blocks_meta_sync_failures_total", "Total blocks metadata synchronization failures"),
-  };
-}
-
-/**
- * A paced full GC of the runtime (Bun.gc(true), or Node's gc with --expose-gc). Compactions call it often
- * (every 1024 series, every MiB downloaded, between phases); it collects only when the RSS grew by
- * `stepBytes` since the last collection. JavaScriptCore grows its heap with the allocation rate, so
- * without this a compaction's garbage (a few objects per series) made the RSS grow with the series
- * count; collecting on every call instead cost as much CPU as the compaction.
- */
-export function runtimeGc(stepBytes = 16 << 20): (() => void) | undefined {
-  const bun = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun;
-  const g = (globalThis as { gc?: () => void }).gc;
-  const full = bun ? () => bun.gc(true) : typeof g === "function" ? () => g() : null;
-  if (!full) return undefined;
-  const rss = () => process.memoryUsage.rss();
-  let last = rss();
-  return () => {
-    if (rss() < last + stepBytes) return;
-    full();
-    last = rss();
-  };
-}
-
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) { console.log(HELP); return 0; }
   const { f, p } = await parseCompactFlags(argv);
@@ -327,7 +244,7 @@ export async function run(argv: string[]): Promise<number> {
       app.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
       app.get("/-/healthy", (c) => c.text("OK\n"));
       app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
-      if (!p.webDisabled) for (const h of routeHooks) h(app, { compactor, prefix: p.routePrefix, bucket, flags: f, log, signal: ac.signal });
+      if (!p.webDisabled) mountBlocksPage(app, { compactor, bucket, flags: f, log, signal: ac.signal });
       const srv = await listenHttp(withRoutePrefix(app.fetch, p.routePrefix, ""), p.http.hostname, p.http.port);
       http = srv;
       log("info", "listening for requests and metrics", { address: `${p.http.hostname}:${srv.port}` });

@@ -13,6 +13,7 @@
 // "duplicate", …); gathering filters also collect what the compactor needs (marks, duplicate ids).
 
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
+import { goDuration } from "../encoding/gotext.ts";
 import type { Bucket } from "../objstore/bucket.ts";
 import { compareStrings, labelsHash, type Label } from "../labels/labels.ts";
 import type { BlockMeta } from "../tsdb/meta.ts";
@@ -121,7 +122,7 @@ export function timePartitionFilter(minTime: number, maxTime: number): MetaFilte
 export const BLOCK_ID_LABEL = "__block_id";
 
 /** Relabel actions a block selector may use (Thanos' SelectorSupportedRelabelActions). */
-export const SELECTOR_RELABEL_ACTIONS: ReadonlySet<string> = new Set(["keep", "drop", "hashmod"]);
+const SELECTOR_RELABEL_ACTIONS: ReadonlySet<string> = new Set(["keep", "drop", "hashmod"]);
 
 /**
  * --selector.relabel-config as Thanos' block.ParseRelabelConfig reads it: Prometheus 3.x relabelling
@@ -419,8 +420,14 @@ export interface FetchResult {
   source: "index" | "listing";
   /** Every block with a readable meta.json, before the filters (Thanos' "cached" count). */
   all: BlockMeta[];
-  /** Marker files per block, when the listing read the block folders. */
-  markers?: Map<string, Set<string>>;
+}
+
+/**
+ * The fields of Thanos' BaseFetcher line "successfully synchronized block metadata" after a sync that
+ * took `ms` (as the caller rounds it); `durationMs` is the duration_ms field when rounded differently.
+ */
+export function syncedLogFields(r: FetchResult, ms: number, durationMs = ms): { duration: string; duration_ms: number; cached: number; returned: number; partial: number } {
+  return { duration: goDuration(ms), duration_ms: durationMs, cached: r.all.length, returned: r.metas.size, partial: r.partial.size };
 }
 
 export interface MetaFetcherOptions {
@@ -493,7 +500,6 @@ export class MetaFetcher {
       metas: r.metas, partial: d.partial, problems: [...d.problems, ...r.ctx.warnings], incomplete: d.incomplete,
       deletionMarks: r.ctx.deletionMarks, noCompactMarks: r.ctx.noCompactMarks, noDownsampleMarks: r.ctx.noDownsampleMarks,
       duplicates: r.ctx.duplicates, synced, modified: r.ctx.modified, source: d.source, all: d.metas,
-      ...(d.markers ? { markers: d.markers } : {}),
     };
   }
 }

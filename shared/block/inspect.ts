@@ -9,6 +9,7 @@
 // Times are time.Unix(ms/1000, 0) in RFC 3339 in the local zone, durations time.Duration.String(), counts
 // grouped by thousands as golang.org/x/text's English printer does.
 
+import { DOWNSAMPLE_RANGE_1H, DOWNSAMPLE_RANGE_5M, RES_1H, RES_5M, RES_RAW } from "../compact/downsample.ts";
 import { CodedError } from "../encoding/errors.ts";
 import { displayWidth, goDuration, goGroupInt, goRFC3339, parseGoDuration, parseRFC3339 } from "../encoding/gotext.ts";
 import type { Label } from "../labels/labels.ts";
@@ -20,16 +21,13 @@ export const INSPECT_COLUMNS = ["ULID", "FROM", "UNTIL", "RANGE", "UNTIL-DOWN", 
 
 export interface Table { header: readonly string[]; lines: string[][] }
 
-/** Thanos' ResLevel1DownsampleRange / ResLevel2DownsampleRange. */
-const DOWNSAMPLE_RANGE_5M = 40 * 3600e3, DOWNSAMPLE_RANGE_1H = 10 * 24 * 3600e3;
-
 /** compact.UntilNextDownsampling: how much range the block lacks before it is downsampled; null for 1h blocks. */
 export function untilNextDownsampling(m: BlockMeta): number | null {
   const range = m.maxTime - m.minTime;
   const res = m.thanos?.downsample?.resolution ?? 0;
-  if (res === 3600000) return null;
-  if (res === 300000) return DOWNSAMPLE_RANGE_1H - range;
-  if (res === 0) return DOWNSAMPLE_RANGE_5M - range;
+  if (res === RES_1H) return null;
+  if (res === RES_5M) return DOWNSAMPLE_RANGE_1H - range;
+  if (res === RES_RAW) return DOWNSAMPLE_RANGE_5M - range;
   throw new CodedError("corrupt", `block ${m.ulid}: invalid resolution ${res}`);
 }
 
@@ -55,13 +53,13 @@ export function parseFlagLabels(flags: readonly string[]): Label[] {
 }
 
 /** Does the block carry every selector label with that value (Thanos' matchesSelector)? */
-export function matchesSelector(m: BlockMeta, selector: readonly Label[]): boolean {
+function matchesSelector(m: BlockMeta, selector: readonly Label[]): boolean {
   const ls = m.thanos?.labels ?? {};
   return selector.every((l) => Object.prototype.hasOwnProperty.call(ls, l.name) && ls[l.name] === l.value);
 }
 
 /** The inspect row of a block. */
-export function inspectRow(m: BlockMeta): string[] {
+function inspectRow(m: BlockMeta): string[] {
   const until = untilNextDownsampling(m);
   const labels = m.thanos?.labels ?? {};
   return [

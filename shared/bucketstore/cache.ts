@@ -1,10 +1,11 @@
 // Byte-sized LRU caches and the bucket wrapper the store gateway reads through.
 //
 // Block objects are immutable once meta.json is visible (a rewrite is a new ULID), so a ranged read can
-// be cached by (key, offset, length) forever and an object's size needs one HEAD per process. The block
-// reader asks for the same ranges for the same query (postings of a value, a run of series, a run of
-// chunks), which is what makes a warm query cost no GETs. Concurrent readers of one range share the
-// in-flight request.
+// be cached forever and an object's size needs one HEAD per process. Ranges are cached as spans of an
+// object: a read inside any cached span is served from it, and a new span replaces the cached ones it
+// contains. The block reader asks for the same ranges for the same query (postings of a value, a run of
+// series, a run of chunks), which is what makes a warm query cost no GETs. Concurrent readers of one
+// range share the in-flight request.
 
 import type { Bucket, IterOptions, ObjectAttributes, UploadData } from "../objstore/bucket.ts";
 
@@ -36,10 +37,15 @@ export class ByteLru<V> {
     return e.v;
   }
 
+  /** The bytes an entry takes: its value, its key and the entry overhead, roughly. */
+  private entrySize(k: string, v: V): number { return this.sizeOf(v) + k.length * 2 + 64; }
+
+  /** Whether set(k, v) keeps the entry: one larger than a quarter of the cache would only push everything else out. */
+  admits(k: string, v: V): boolean { return this.entrySize(k, v) <= this.maxBytes / 4; }
+
   set(k: string, v: V): void {
-    const size = this.sizeOf(v) + k.length * 2 + 64; // key and entry overhead, roughly
-    // An entry larger than a quarter of the cache would only push everything else out.
-    if (size > this.maxBytes / 4) return;
+    if (!this.admits(k, v)) return;
+    const size = this.entrySize(k, v);
     const old = this.m.get(k);
     if (old) { this.m.delete(k); this.bytes -= old.size; }
     this.m.set(k, { v, size });
@@ -236,7 +242,7 @@ export class CachingBucket implements Bucket {
   delete(key: string): Promise<void> { return this.inner.delete(key); }
 
   private addSpan(cache: ByteLru<Span>, key: string, s: Span): void {
-    if (s.data.length + s.lruKey.length * 2 + 64 > cache.maxBytes / 4) return; // ByteLru would not keep it
+    if (!cache.admits(s.lruKey, s)) return; // ByteLru would not keep it
     let ss = this.spans.get(key);
     if (!ss) this.spans.set(key, (ss = new Spans()));
     if (ss.find(s.off, s.end)) return; // a concurrent read cached a range holding it

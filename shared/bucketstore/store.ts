@@ -37,7 +37,7 @@ import { encodeLabels, envelopedMessages, SeriesResponseWriter } from "../store/
 import { CachingBucket, type BucketStats } from "./cache.ts";
 import { type Discovered, discoverBlocks, filterBlocks } from "../block/fetcher.ts";
 import { decodeHeader, encodeHeader, type HeaderCache, PrefilledSource, RecordingSource } from "./header.ts";
-import { MAX_RESPONSE_BATCH_SIZE } from "../rpc/series.ts";
+import { isJsonCall, MAX_RESPONSE_BATCH_SIZE } from "../rpc/series.ts";
 
 export type LogFn = (level: "debug" | "info" | "warn" | "error", msg: string, fields?: Record<string, unknown>) => void;
 
@@ -860,8 +860,7 @@ export class BucketStore implements StoreImpl, InfoImpl {
  */
 function binaryCall(ctx: CallContext): boolean {
   const h = (ctx as { requestHeader?: { get(k: string): string | null } }).requestHeader;
-  const ct = h?.get("content-type")?.toLowerCase() ?? "";
-  return ct !== "" && !ct.includes("json");
+  return (h?.get("content-type") ?? "") !== "" && !isJsonCall(h);
 }
 
 /** The aggregates a request asks for, as AggrType indices (count 0 … counter 4); none asked: all five. */

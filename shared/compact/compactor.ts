@@ -18,13 +18,12 @@
 // collection. Every change also goes into the bucket index (docs/bucket-index.md).
 
 import { errorCode, errorMessage } from "../encoding/errors.ts";
-import { goDuration } from "../encoding/gotext.ts";
 import type { Bucket } from "../objstore/bucket.ts";
 import { uploadBlock, META_FILE } from "../objstore/block.ts";
 import { rebuildBucketIndex, updateBucketIndex, type UpdateBucketIndexOptions } from "../block/bucketindex.ts";
 import {
   consistencyDelayFilter, deduplicateFilter, gatherNoCompactMarks, gatherNoDownsampleMarks, ignoreDeletionMarkFilter, labelShardFilter,
-  MetaFetcher, type MetaCache, type MetaFilter, replicaLabelRemover, timePartitionFilter,
+  MetaFetcher, type MetaCache, type MetaFilter, replicaLabelRemover, syncedLogFields, timePartitionFilter,
 } from "../block/fetcher.ts";
 import { anyHealthError, criticalError, type HealthStats, indexHealthStats, indexStatsOf, issue347Error, outOfOrderChunksError, outOfOrderLabelsError } from "../block/health.ts";
 import { overlappingBlocks, overlapsString } from "../block/overlaps.ts";
@@ -218,7 +217,7 @@ export class Compactor {
     this.noDownsample = r.noDownsampleMarks;
     this.duplicates = r.duplicates;
     const ms = this.now() - t0;
-    this.log("info", "successfully synchronized block metadata", { component: "block.BaseFetcher", duration: goDuration(ms), duration_ms: ms, cached: r.all.length, returned: r.metas.size, partial: r.partial.size });
+    this.log("info", "successfully synchronized block metadata", { component: "block.BaseFetcher", ...syncedLogFields(r, ms) });
   }
 
   private pendingIndex: { add: BlockMeta[]; remove: string[]; marks: DeletionMark[] } = { add: [], remove: [], marks: [] };

@@ -19,7 +19,7 @@ import type { BlockMeta } from "../tsdb/meta.ts";
 import { BlockWriter, type BlockSink, type WriterChunk } from "../tsdb/writer.ts";
 
 /** Thanos' metadata.BucketRepairSource. */
-export const BUCKET_REPAIR_SOURCE = "bucket.repair";
+const BUCKET_REPAIR_SOURCE = "bucket.repair";
 
 type Ignore = (mint: number, maxt: number, prev: WriterChunk | null, cur: WriterChunk) => boolean;
 

@@ -19,7 +19,6 @@
 // and logs "all good").
 
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
-import { groupKey } from "../block/fetcher.ts";
 import { anyHealthError, type HealthStats, indexHealthStats } from "../block/health.ts";
 import type { LogFn } from "../block/log.ts";
 import { markBlockLogged } from "../block/markers.ts";
@@ -30,7 +29,7 @@ import { bucketSource } from "../objstore/source.ts";
 import { IndexReader } from "../tsdb/index.ts";
 import { encodeBlockMeta, type BlockMeta } from "../tsdb/meta.ts";
 import { newUlid } from "../tsdb/ulid.ts";
-import { byMinTime } from "./group.ts";
+import { groupBlocks } from "./group.ts";
 import { repairBlock } from "./repair.ts";
 import type { Workspace } from "./workspace.ts";
 
@@ -75,16 +74,10 @@ function withFields(log: LogFn, fields: Record<string, unknown>): LogFn {
 
 /** Blocks grouped by Thanos' group key, each group's overlaps (groups in key order). */
 async function fetchOverlaps(d: Ctx): Promise<[string, Overlap<BlockMeta>[]][]> {
-  const groups = new Map<string, BlockMeta[]>();
-  for (const m of (await d.fetch()).values()) {
-    const k = groupKey(m);
-    const g = groups.get(k);
-    if (g) g.push(m); else groups.set(k, [m]);
-  }
   const out: [string, Overlap<BlockMeta>[]][] = [];
-  for (const k of [...groups.keys()].sort()) {
-    const o = overlappingBlocks(groups.get(k)!.sort(byMinTime));
-    if (o.length > 0) out.push([k, o]);
+  for (const g of groupBlocks((await d.fetch()).values())) {
+    const o = overlappingBlocks(g.metas);
+    if (o.length > 0) out.push([g.key, o]);
   }
   return out;
 }
@@ -172,7 +165,7 @@ async function backupAndDelete(d: Ctx, m: BlockMeta, downloaded: string | null):
 }
 
 /** The index of block `m` through Thanos' health checks, read in sequential ranges from the bucket. */
-export async function blockIndexHealth(bkt: Bucket, m: BlockMeta): Promise<HealthStats> {
+async function blockIndexHealth(bkt: Bucket, m: BlockMeta): Promise<HealthStats> {
   const ix = await IndexReader.open(bucketSource(bkt, `${m.ulid}/index`), `block ${m.ulid} index`, { postingsTable: false });
   return indexHealthStats(ix, m.minTime, m.maxTime);
 }

@@ -187,8 +187,13 @@ function rawLen(c: Chunk): number {
   const t = toStorepbEncoding(c.encoding);
   return (t !== 0 ? 1 + varintLen(t) : 0) + bytesLen(c.data.length);
 }
+/** AggrChunk's min_time = 1 and max_time = 2: their length. */
+function timesLen(c: Chunk): number {
+  return (c.minTime !== 0 ? 1 + varintLen(c.minTime) : 0) + (c.maxTime !== 0 ? 1 + varintLen(c.maxTime) : 0);
+}
+/** An AggrChunk holding only raw = 3 (of length `raw`): its length. */
 function aggrLen(c: Chunk, raw: number): number {
-  return (c.minTime !== 0 ? 1 + varintLen(c.minTime) : 0) + (c.maxTime !== 0 ? 1 + varintLen(c.maxTime) : 0) + 1 + varintLen(raw) + raw;
+  return timesLen(c) + 1 + varintLen(raw) + raw;
 }
 
 /** Bytes of the Series message (labels + AggrChunks). */
@@ -215,11 +220,16 @@ function putSeries(b: Uint8Array, pos: number, s: OutSeries): number {
     if (c.maxTime !== 0) { b[pos++] = 0x10; pos = putVarint(b, pos, c.maxTime); }
     b[pos++] = 0x1a; // AggrChunk.raw = 3
     pos = putVarint(b, pos, raw);
-    const t = toStorepbEncoding(c.encoding);
-    if (t !== 0) { b[pos++] = 0x08; pos = putVarint(b, pos, t); }
-    const n = c.data.length;
-    if (n) { b[pos++] = 0x12; pos = putVarint(b, pos, n); b.set(c.data, pos); pos += n; }
+    pos = putRawChunk(b, pos, toStorepbEncoding(c.encoding), c.data);
   }
+  return pos;
+}
+
+/** storepb.Chunk { type = 1; data = 2 } without a hash. */
+function putRawChunk(b: Uint8Array, pos: number, type: number, data: Uint8Array): number {
+  if (type !== 0) { b[pos++] = 0x08; pos = putVarint(b, pos, type); }
+  const n = data.length;
+  if (n) { b[pos++] = 0x12; pos = putVarint(b, pos, n); b.set(data, pos); pos += n; }
   return pos;
 }
 
@@ -245,15 +255,9 @@ function hashedChunkLen(type: number, n: number, hi: number, lo: number): number
 }
 
 function putHashedChunk(b: Uint8Array, pos: number, type: number, data: Uint8Array, hi: number, lo: number): number {
-  if (type !== 0) { b[pos++] = 0x08; pos = putVarint(b, pos, type); }
-  const n = data.length;
-  if (n) { b[pos++] = 0x12; pos = putVarint(b, pos, n); b.set(data, pos); pos += n; }
-  b[pos++] = 0x18;
+  pos = putRawChunk(b, pos, type, data);
+  b[pos++] = 0x18; // hash = 3
   return putVarint64(b, pos, hi, lo);
-}
-
-function timesLen(c: Chunk): number {
-  return (c.minTime !== 0 ? 1 + varintLen(c.minTime) : 0) + (c.maxTime !== 0 ? 1 + varintLen(c.maxTime) : 0);
 }
 
 export interface SeriesWriterOptions {

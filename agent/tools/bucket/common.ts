@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Compactor, DEFAULT_CONFIG, type CompactorConfig } from "../../../shared/compact/compactor.ts";
 import { errorMessage } from "../../../shared/encoding/errors.ts";
 import { goDuration } from "../../../shared/encoding/gotext.ts";
-import { type FetchResult, MetaFetcher, type MetaFilter, parseSelectorRelabelConfig } from "../../../shared/block/fetcher.ts";
+import { type FetchResult, MetaFetcher, type MetaFilter, parseSelectorRelabelConfig, syncedLogFields } from "../../../shared/block/fetcher.ts";
 import type { LogFn } from "../../../shared/block/log.ts";
 import type { RelabelConfig } from "../../../shared/labels/relabel.ts";
 import type { Bucket } from "../../../shared/objstore/bucket.ts";
@@ -17,7 +17,7 @@ import { listenHttp } from "../../http.ts";
 import { withRoutePrefix } from "../../prefix.ts";
 import { PROGRAM } from "../../program.ts";
 import { newLogger, parseLevel, type Logger } from "../../log.ts";
-import { compactorMetrics, runtimeGc } from "../../compact/main.ts";
+import { compactorMetrics, runtimeGc } from "../../compact/metrics.ts";
 import { DiskWorkspace } from "../../compact/workspace.ts";
 import { CONTENT_TYPE, Registry } from "../../metrics.ts";
 import { bucketFromFlags, OBJSTORE_FLAGS } from "../../objstore/factory.ts";
@@ -93,14 +93,12 @@ export async function syncMetas(t: Tool, filters: MetaFilter[], o: { concurrency
   for (const p of r.problems) t.log("warn", "block metadata", { problem: p });
   if (r.incomplete.length > 0) throw new Error(`incomplete view: meta.json of ${r.incomplete.length} blocks could not be read: ${r.problems.join("; ")}`);
   const ms = performance.now() - t0;
-  t.logger.with({ component: "block.BaseFetcher" }).info("successfully synchronized block metadata", {
-    duration: goDuration(Math.round(ms)), duration_ms: Math.floor(ms), cached: r.all.length, returned: r.metas.size, partial: r.partial.size,
-  });
+  t.logger.with({ component: "block.BaseFetcher" }).info("successfully synchronized block metadata", syncedLogFields(r, Math.round(ms), Math.floor(ms)));
   return r;
 }
 
 /** `p`, or an error naming `what` after `ms` (Thanos' --timeout: "context deadline exceeded"). */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const t = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: context deadline exceeded (--timeout ${goDuration(ms)})`)), ms); });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
