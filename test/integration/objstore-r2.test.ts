@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { fileURLToPath } from "node:url";
 import { HttpBucket } from "../../edge/worker-test/protocol.ts";
 import { withPrefix } from "../../shared/objstore/prefix.ts";
-import { type Proc, freePort, startProcess, tempDir, waitForHttp } from "../lib/proc.ts";
+import { type Proc, startWranglerDev, tempDir } from "../lib/proc.ts";
 import { bucketContract } from "../unit/objstore/contract.ts";
 import { type S3Server, startS3rver } from "../unit/objstore/s3rver.ts";
 
@@ -19,15 +19,11 @@ let base = "";
 
 async function start(): Promise<void> {
   s3 = await startS3rver(["thanos"]);
-  const port = await freePort(), inspector = await freePort();
   const persist = tempDir("objstore-r2-");
-  worker = startProcess(`${root}node_modules/.bin/wrangler`, [
-    "dev", "-c", "edge/worker-test/wrangler.toml", "--ip", "127.0.0.1", "--port", String(port),
-    "--inspector-port", String(inspector), "--persist-to", persist.path,
-    "--var", `S3_ENDPOINT:${s3.endpoint}`, "--var", `PART_SIZE:${PART}`,
-  ], { cwd: root, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
-  base = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${base}/health`, worker, 45_000);
+  ({ proc: worker, url: base } = await startWranglerDev({
+    args: ["-c", "edge/worker-test/wrangler.toml", "--persist-to", persist.path, "--var", `S3_ENDPOINT:${s3.endpoint}`, "--var", `PART_SIZE:${PART}`],
+    cwd: root, readyPath: "/health", timeoutMs: 45_000,
+  }));
 }
 
 async function stop(): Promise<void> {

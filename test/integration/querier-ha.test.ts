@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
+import { freePort, startProcess, startWranglerDev, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
 import { promApi, promtool, promtoolBackfill, startPrometheus, type Prometheus } from "../lib/prometheus.ts";
 
 const root = process.cwd();
@@ -84,12 +84,7 @@ async function startWorkerdQuerier(eps: string[]): Promise<Querier> {
     `compatibility_date = "2026-04-01"`, `compatibility_flags = ["nodejs_compat"]`,
     `[vars]`, `STORE_ENDPOINTS = ${JSON.stringify(eps.join(","))}`, `REPLICA_LABELS = "replica"`, `INFO_TTL = "2s"`, `STORE_TOKENS = ${JSON.stringify(storeTokens)}`, "",
   ].join("\n"));
-  const port = await freePort(), inspector = await freePort();
-  const proc = startProcess(join(root, "node_modules/.bin/wrangler"), [
-    "dev", "--config", join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-  ], { cwd: dir, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } });
-  const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/-/ready`, proc, 60_000);
+  const { proc, url } = await startWranglerDev({ args: ["--config", join(dir, "wrangler.toml")], cwd: dir, readyPath: "/-/ready" });
   return { name: "workerd", url, proc };
 }
 

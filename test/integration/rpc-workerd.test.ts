@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { freePort, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
+import { startWranglerDev, tempDir, type Proc } from "../lib/proc.ts";
 import { createStoreApiClients } from "../../shared/rpc/client.ts";
 import { flattenSeries } from "../../shared/rpc/series.ts";
 import { TOKEN, MIN_TIME, MAX_TIME, expectedSeries, hex } from "../unit/proto/storeapi-fixture.ts";
@@ -39,12 +39,7 @@ app.get("/selftest", async (c) => {
 export default app;
 `);
   writeFileSync(join(dir, "wrangler.toml"), `name = "rpc-smoke"\nmain = "entry.ts"\ncompatibility_date = "2026-04-01"\n`);
-  const port = await freePort(), inspector = await freePort();
-  proc = startProcess(join(root, "node_modules/.bin/wrangler"), [
-    "dev", "--config", join(dir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-  ], { cwd: dir, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } });
-  url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`, proc, 60_000);
+  ({ proc, url } = await startWranglerDev({ args: ["--config", join(dir, "wrangler.toml")], cwd: dir, readyPath: "/healthz" }));
 });
 
 test.after(async () => { await proc?.stop(); });

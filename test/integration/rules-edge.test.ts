@@ -9,7 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, startProcess, tempDir, waitForHealthyStores, waitForHttp, type Proc } from "../lib/proc.ts";
+import { freePort, startProcess, startWranglerDev, tempDir, waitForHealthyStores, waitForHttp, type Proc } from "../lib/proc.ts";
 import { fetchQuiet, normaliseRules, startRulerHa, waitForAlerts, type RulerHa } from "../lib/thanos-rulers.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -20,19 +20,21 @@ let bunUrl = "", denoUrl = "", workerUrl = "";
 
 test.before(async () => {
   ha = await startRulerHa();
-  const [pBun, pDeno, pWorkerd, pInspector] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  bunUrl = `http://127.0.0.1:${pBun}`; denoUrl = `http://127.0.0.1:${pDeno}`; workerUrl = `http://127.0.0.1:${pWorkerd}`;
+  const [pBun, pDeno] = [await freePort(), await freePort()];
+  bunUrl = `http://127.0.0.1:${pBun}`; denoUrl = `http://127.0.0.1:${pDeno}`;
   const bun = startProcess(bin("bun"), ["agent/main.ts", "query", ...ha.rulers.map((r) => `--endpoint=${r.grpc}`), "--query.replica-label=replica",
     `--http-address=127.0.0.1:${pBun}`, "--log.level=warn"], { cwd: root });
   const deno = startProcess(bin("deno"), ["run", "-A", join(root, "edge", "deno.ts"), "--endpoint", bunUrl, "--query.replica-label", "replica", "--http-address", `127.0.0.1:${pDeno}`], { cwd: root });
-  const worker = startProcess(bin("wrangler"), ["dev", "--config", join(root, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(pWorkerd),
-    "--inspector-port", String(pInspector), "--persist-to", tempDir("rules-edge-wrangler-").path, "--var", `STORE_ENDPOINTS:${bunUrl}`, "--var", "REPLICA_LABELS:replica"],
-  { cwd: root, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } });
-  procs.push(bun, deno, worker);
+  procs.push(bun, deno);
+  const worker = await startWranglerDev({
+    args: ["--config", join(root, "wrangler.toml"), "--persist-to", tempDir("rules-edge-wrangler-").path, "--var", `STORE_ENDPOINTS:${bunUrl}`, "--var", "REPLICA_LABELS:replica"],
+    cwd: root, readyPath: "/-/ready",
+  });
+  procs.push(worker.proc);
+  workerUrl = worker.url;
   await waitForHttp(`${bunUrl}/-/ready`, bun, 60_000);
   await waitForHealthyStores(bunUrl, 2, 60_000);
   await waitForHttp(`${denoUrl}/-/ready`, deno, 60_000);
-  await waitForHttp(`${workerUrl}/-/ready`, worker, 60_000);
   await waitForAlerts(ha.rulers);
 });
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { type Proc, freePort, startProcess, tempDir, waitForHttp } from "../lib/proc.ts";
+import { type Proc, startWranglerDev, tempDir } from "../lib/proc.ts";
 import { promApi, promtoolBackfill, startPrometheus, type Prometheus } from "../lib/prometheus.ts";
 import { labelsFrom } from "../../shared/labels/labels.ts";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
@@ -39,14 +39,10 @@ function setup(): Promise<void> {
     await promtoolBackfill(om, blocks);
     const promDir = tempDir("store-r2-prom-").path;
     cpSync(blocks, promDir, { recursive: true });
-    const port = await freePort(), inspector = await freePort();
-    worker = startProcess(`${root}node_modules/.bin/wrangler`, [
-      "dev", "-c", "edge/worker-test/store.wrangler.toml", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", tempDir("store-r2-").path,
-    ], { cwd: root, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
-    base = `http://127.0.0.1:${port}`;
     const p = startPrometheus({ dataDir: promDir, config: "global:\n  external_labels:\n    cluster: eu-1\n    replica: r1\n" });
-    await waitForHttp(`${base}/health`, worker, 60_000);
+    ({ proc: worker, url: base } = await startWranglerDev({
+      args: ["-c", "edge/worker-test/store.wrangler.toml", "--persist-to", tempDir("store-r2-").path], cwd: root, readyPath: "/health",
+    }));
     const bkt = new HttpBucket(`${base}/bucket`);
     for (const id of readdirSync(blocks)) {
       if (!/^[0-9A-Z]{26}$/.test(id)) continue;

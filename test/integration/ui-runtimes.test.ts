@@ -12,7 +12,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { freePort, requireBinary, startProcess, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
+import { freePort, requireBinary, startProcess, startWranglerDev, tempDir, waitForHttp, type Proc } from "../lib/proc.ts";
 import { promtoolBackfill } from "../lib/prometheus.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -50,7 +50,7 @@ test.before(async () => {
   mkdirSync(outDir, { recursive: true });
   const blocks = tempDir("ui-rt-blocks-").path;
   await promtoolBackfill(openMetrics(), blocks);
-  const [dead, pBun, pDeno, pWorkerd, pInspector] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [dead, pBun, pDeno] = await Promise.all([freePort(), freePort(), freePort()]);
   const bunUrl = `http://127.0.0.1:${pBun}`;
   const bun = startProcess(bin("bun"), [join(root, "agent", "main.ts"), "query", "--tsdb.path", blocks, "--endpoint", `http://127.0.0.1:${dead}`, "--query.replica-label", "replica",
     "--http-address", `127.0.0.1:${pBun}`, "--log.level", "warn"], { cwd: root });
@@ -59,12 +59,10 @@ test.before(async () => {
     proc: startProcess(bin("deno"), ["run", "-A", join(root, "edge", "deno.ts"), "--endpoint", bunUrl, "--query.replica-label", "replica", "--http-address", `127.0.0.1:${pDeno}`], { cwd: root, env: { QUERY_TOKEN: DENO_TOKEN } }),
     url: `http://127.0.0.1:${pDeno}`,
   };
-  servers.workerd = {
-    proc: startProcess(bin("wrangler"), ["dev", "--config", join(root, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(pWorkerd),
-      "--inspector-port", String(pInspector), "--persist-to", tempDir("ui-rt-wrangler-").path, "--var", `STORE_ENDPOINTS:${bunUrl}`],
-    { cwd: root, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" } }),
-    url: `http://127.0.0.1:${pWorkerd}`,
-  };
+  servers.workerd = await startWranglerDev({
+    args: ["--config", join(root, "wrangler.toml"), "--persist-to", tempDir("ui-rt-wrangler-").path, "--var", `STORE_ENDPOINTS:${bunUrl}`],
+    cwd: root, readyPath: "/-/ready",
+  });
   await Promise.all(Object.values(servers).map((s) => waitForHttp(`${s.url}/-/ready`, s.proc, 60_000)));
   ctx = await chromium.launchPersistentContext(tempDir("ui-chromium-").path, {
     executablePath: "/usr/bin/chromium",

@@ -5,18 +5,28 @@ import { createServer } from "node:net";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { goInstallCommand, REQUIREMENTS } from "../../scripts/setup.ts";
 
+// Ports this process already handed out: the kernel may give a just-closed port to the next bind(0), and two
+// servers told the same port would fight over it.
+const handedOut = new Set<number>();
+
 export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.unref();
+      s.on("error", reject);
+      s.listen(0, "127.0.0.1", () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => resolve(port));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 const cleanups: (() => void)[] = [];
@@ -131,4 +141,29 @@ export function requireBinary(name: string): string {
   const req = REQUIREMENTS.test.find((r) => r.bins.includes(name));
   const how = req?.apt ? `apt-get install -y ${req.apt}` : req?.go ? goInstallCommand(process.getuid?.() === 0) : null;
   throw new Error(`${name} is not on PATH${req ? ` (${req.why})` : ""}: \`npm test\` installs what is missing before the suites run${how ? `; or run: ${how}` : ""}`);
+}
+
+/**
+ * `wrangler dev` on a free port, ready when `readyPath` answers. A port from freePort() is free only until
+ * someone else binds it (another process's bind(0) or outgoing connection can take it before workerd
+ * does), so a start that fails with "Address already in use" is retried on new ports.
+ */
+export async function startWranglerDev(opts: {
+  args: string[]; cwd: string; readyPath: string; timeoutMs?: number; env?: Record<string, string>;
+}): Promise<{ proc: Proc; url: string }> {
+  const wrangler = fileURLToPath(new URL("../../node_modules/.bin/wrangler", import.meta.url));
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(), inspector = await freePort();
+    const proc = startProcess(wrangler, ["dev", ...opts.args, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector)], {
+      cwd: opts.cwd, env: { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", ...opts.env },
+    });
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHttp(`${url}${opts.readyPath}`, proc, opts.timeoutMs ?? 60_000);
+      return { proc, url };
+    } catch (e) {
+      await proc.stop();
+      if (attempt >= 3 || !/Address already in use|EADDRINUSE/.test(proc.output())) throw e;
+    }
+  }
 }
