@@ -40,7 +40,7 @@ export const FLAGS: FlagSpec[] = [
   { name: "query.max-concurrent", help: "most queries (/api/v1/query, /api/v1/query_range) evaluated at once; the others wait in arrival order. 0 = no limit", default: "20" },
   { name: "query.max-queued", help: "most queries waiting for a slot; one more is answered 503 \"too many queries\" at once. 0 = none wait", default: "256" },
   { name: "query.max-concurrent-select", help: "most selects (store fan-outs) one query has in flight. 0 = no limit", default: "4" },
-  { name: "query.workers", help: "worker threads that evaluate queries and series calls (each with its own store clients); 0 (the default) = on the main thread. Opt-in: with workers a query over rulers that started empty was seen to answer no series" },
+  { name: "query.workers", help: "worker threads that evaluate queries and series calls (each with its own store clients); 0 = on the main thread. Default: one per core when the querier fans out (an endpoint or a bucket; over --tsdb.path alone, 0)" },
   { name: "endpoint", help: "StoreAPI endpoint to fan queries out to (repeatable): host:port or grpc://host:port (gRPC, as Thanos), dns+host:port, dnssrv+_grpc._tcp.name, dnssrvnoa+_grpc._tcp.name (re-resolved every --store.sd-dns-interval), or http(s)://host:port[/path] (Connect/gRPC-Web, e.g. a sidecar's HTTP port)", repeatable: true },
   { name: "endpoint-strict", help: "static endpoint that is always kept and asked, shown down while unreachable (repeatable; no DNS forms)", repeatable: true },
   { name: "endpoint-group", help: "DNS name (or host:port) of an HA group of StoreAPIs queried as one, round-robin, retried on the next on Unavailable (repeatable)", repeatable: true },

@@ -27,6 +27,7 @@ import type { ClientTlsConfig } from "../tls/client.ts";
 import type { ServerTlsConfig } from "../tls/server.ts";
 import { listenWeb } from "../web/listen.ts";
 import { withRoutePrefix } from "../prefix.ts";
+import { availableParallelism } from "node:os";
 import type { QuerierAppOptions } from "../../shared/query/app.ts";
 import type { BuiltQuerier } from "../../shared/query/config.ts";
 import { startQueryPool, type RunningPool } from "./pool.ts";
@@ -43,13 +44,7 @@ export interface QueryConfig {
   maxConcurrent?: number;
   maxQueued?: number;
   maxConcurrentSelect?: number;
-  /**
-   * --query.workers: worker threads evaluating queries; 0 (the default) = the main thread. Worker threads
-   * are opt-in for now: over a pair of rulers whose TSDBs were empty at start, a query on a worker thread
-   * answered no series where the main thread answered all of them (test/integration/rule-ha.test.ts,
-   * reproduced twice with workers, not with --query.workers=0); until that is understood and fixed, the
-   * default is the path that is exact.
-   */
+  /** --query.workers: worker threads evaluating queries; 0 = the main thread; default one per core (with remote stores or a bucket). */
   workers?: number;
   /** Turn order of evaluations sharing a thread (EngineOptions.evalOrder; $THANOTS_EVAL_ORDER, for benches). */
   evalOrder?: "arrival" | "round-robin";
@@ -198,7 +193,11 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
     throw new CodedError("bad_data", "query: no data source: give --tsdb.path, --endpoint (or --endpoint-strict, --endpoint-group, --store.sd-files) and/or --objstore.config-file");
   }
   const core = await fanoutCore(cfg, cfg.log);
-  const nWorkers = cfg.workers ?? 0;
+  // --query.workers, else one per core when the querier fans out (over local blocks alone the main
+  // thread evaluates: each worker would open the blocks again).
+  const cores = availableParallelism();
+  const fansOut = discovered || cfg.objstoreConfigFile !== undefined;
+  const nWorkers = cfg.workers ?? (fansOut && cores > 1 ? cores : 0);
   const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
   try {
     return await serve(cfg, core, pool);

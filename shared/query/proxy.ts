@@ -24,7 +24,7 @@ import {
 import { PartialResponseStrategy } from "../gen/thanos/storepb/types_pb.ts";
 import type { CallContext, InfoResponseInit, SeriesResponseInit, StoreImpl, InfoImpl, LabelNamesResponseInit, LabelValuesResponseInit, RulesImpl, RulesResponseInit } from "../rpc/store.ts";
 import type { RuleGroup, RulesRequest } from "../gen/thanos/rulespb/rpc_pb.ts";
-import { msFromProto, msToProto } from "../rpc/time.ts";
+import { MAX_INT64, msFromProto, msToProto } from "../rpc/time.ts";
 import { chunkSampleCount, RequestLimiter } from "../store/limits.ts";
 import { mergeSortedStrings } from "../store/labels.ts";
 import { matchersFromPb, type StoreEndpoint, type StoreInfo } from "./store.ts";
@@ -205,6 +205,16 @@ class Cursor {
   }
 }
 
+const NO_DATA_MIN_TIME = Number(MAX_INT64);
+
+/**
+ * Info of a store with no data yet: a ruler or sidecar before its first sample says min time MaxInt64
+ * (Thanos' TSDB store does the same); a store gateway over an empty bucket, min time past max time.
+ */
+function holdsNothing(i: StoreInfo): boolean {
+  return i.minTime >= NO_DATA_MIN_TIME || i.minTime > i.maxTime;
+}
+
 export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
   private entries: Entry[] = [];
   private readonly o: Required<ProxyOptions>;
@@ -291,13 +301,16 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
    * Info of `cands` refreshed where due. Stale Info is used while it is refreshed (a hung endpoint must
    * not delay every query by the Info deadline), but only to include a store: a store never heard from,
    * or whose stale Info `fits` would leave out, is waited for. A ruler or sidecar that was empty when
-   * last asked (min time +inf) must not be skipped silently once it has data (a querier's worker thread
-   * may hold Info from long ago).
+   * last asked (min time +inf) must not be skipped silently once it has data, so an empty store's Info
+   * is asked again, whatever its age, before the store is left out: otherwise the first query after a
+   * ruler's first evaluation could miss it for up to the TTL, and with worker threads (each with its own
+   * Info) one answer could show the data and the next not.
    */
   private async ensureInfo(cands: readonly Entry[], fits: (e: Entry) => boolean): Promise<void> {
     const now = this.o.now();
     await Promise.all(cands.map((e) => {
       if (e.info === null || (this.infoStale(e, now) && !fits(e))) return this.refresh(e);
+      if (holdsNothing(e.info) && !fits(e)) return this.refresh(e, true);
       void this.refresh(e);
       return undefined;
     }));

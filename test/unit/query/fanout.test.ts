@@ -11,6 +11,7 @@ import { ProxyStore, seriesRequest, type MergedSeries } from "../../../shared/qu
 import { dynamicLookbackDelta, FanoutQuerier, maxResolutionFromSelectHints, maxSourceResolution } from "../../../shared/query/querier.ts";
 import { matchersToPb } from "../../../shared/query/store.ts";
 import { PartialResponseStrategy } from "../../../shared/gen/thanos/storepb/types_pb.ts";
+import { MAX_INT64 } from "../../../shared/rpc/time.ts";
 import { FixStore, sampled } from "./fixture.ts";
 
 const M = (name: string, value: string, type: "=" | "=~" | "!=" = "=") => newMatcher(type, name, value);
@@ -120,6 +121,34 @@ test("a store whose stale Info would leave it out is asked for Info again first 
   now += 1500;
   assert.equal((await collect(proxy)).names, ['{__name__="up"}'], "asked as soon as its Info is stale");
   assert.is(ruler.calls.info, 2);
+});
+
+test("an empty store's Info is asked again before each query would leave it out, whatever its age (worker threads each hold Info)", async () => {
+  const now = 1_000_000;
+  const data: ReturnType<typeof sampled>[] = [];
+  // What an empty ruler's Info says on the wire, read as ms: min and max time MaxInt64.
+  const ruler = new FixStore("ruler", data, { minTime: Number(MAX_INT64), maxTime: Number(MAX_INT64) });
+  const proxy = new ProxyStore([ruler], { infoTtlMs: 30_000, now: () => now });
+  assert.equal((await collect(proxy)).names, [], "empty: left out by its Info");
+  assert.is(ruler.calls.info, 1);
+  data.push(sampled({ __name__: "up" }, 0, S, S, () => 1));
+  (ruler.o as { minTime?: number }).minTime = 0;
+  assert.equal((await collect(proxy)).names, ['{__name__="up"}'], "seen at once, not after the 30 s TTL");
+  assert.is(ruler.calls.info, 2);
+  await collect(proxy);
+  assert.is(ruler.calls.info, 2, "a store with data keeps its Info for the TTL");
+});
+
+test("a store whose Info failed is not asked for Info on every query (only after the retry delay)", async () => {
+  let now = 1_000_000;
+  const dead = new FixStore("dead", [], { infoFails: true, fail: new Error("connection refused") });
+  const proxy = new ProxyStore([dead], { infoRetryMs: 5_000, now: () => now });
+  await collect(proxy);
+  await collect(proxy);
+  assert.is(dead.calls.info, 1);
+  now += 5_000;
+  await collect(proxy);
+  assert.is(dead.calls.info, 2);
 });
 
 test("partial response: WARN keeps what arrived plus a warning naming the store; ABORT fails naming it", async () => {
