@@ -145,6 +145,36 @@ test("LabelNames / LabelValues: external labels included, matchers and time rang
   assert.equal(none.values, ["9"]);
 });
 
+test("LabelValues without matchers comes from a cache (block values decoded once, merged answers by block set): same answers as uncached, limit applied, callers cannot change it", async () => {
+  const cached = new BucketStore({ bucket: bkt });
+  const plain = new BucketStore({ bucket: bkt, labelValuesCacheBytes: 0 });
+  await cached.sync();
+  await plain.sync();
+  let reads = 0;
+  for (const lb of cached.loadedBlocks()) {
+    const idx = lb.block.index;
+    const f = idx.labelValues.bind(idx);
+    idx.labelValues = (n: string) => { reads++; return f(n); };
+  }
+  const ask = (s: BucketStore, label: string, mint: number, maxt: number, extra: Record<string, unknown> = {}) =>
+    s.labelValues({ ...req([], mint, maxt, extra), label }, ctx());
+  const cases: [string, number, number][] = [
+    ["instance", T0, T0 + H2 - 1], ["instance", T0 - H2, T0 + 2 * H2], ["__name__", T0 + H2, T0 + 2 * H2], ["job", T0, T0 + H2 - 1], ["cluster", T0 - H2, T0 + 2 * H2],
+  ];
+  for (const [label, mint, maxt] of cases) assert.equal((await ask(cached, label, mint, maxt)).values, (await ask(plain, label, mint, maxt)).values, `${label} ${mint}`);
+  assert.equal((await ask(cached, "instance", T0 - H2, T0 + 2 * H2)).values, ["1", "2", "9"]);
+  const first = reads;
+  assert.ok(first > 0);
+  for (const [label, mint, maxt] of cases) await ask(cached, label, mint, maxt);
+  assert.is(reads, first, "asked again: no block's values decoded again");
+  const got = await ask(cached, "instance", T0 - H2, T0 + 2 * H2);
+  got.values!.push("changed by the caller");
+  assert.equal((await ask(cached, "instance", T0 - H2, T0 + 2 * H2, { limit: 2n })).values, ["1", "2"]);
+  assert.equal((await ask(cached, "instance", T0 - H2, T0 + 2 * H2)).values, ["1", "2", "9"]);
+  // With a matcher the blocks' series are read, not the cache.
+  assert.equal((await cached.labelValues({ ...req([["job", "y"]], T0, T0 + H2 - 1), label: "instance" }, ctx())).values, ["9"]);
+});
+
 test("edge entry: Connect over the hono app (app.request), lazy sync on the first call, hashes on chunks", async () => {
   const { app } = storeApp(bkt);
   // Binary (pre-encoded series) and JSON (objects: unknown fields would be lost in JSON) clients.

@@ -51,6 +51,21 @@ test("round trip: every series and sample comes back in label order", async () =
   assert.equal(block.index.labelValues("env"), ["dev", "prod"]);
 });
 
+test("label values: ASCII, UTF-8 and Latin-1-looking values among thousands of entries come back as written, in byte order", async () => {
+  // Values across many sampled entries (every 32nd is held), multi-byte ones between ASCII ones, and
+  // bytes 0x80-0xff that a one-byte-per-char reading would get wrong.
+  const odd = ["é", "日本", "z\u00ff", "caf\u00e9s", "\u{1F600}", "a\u0080b", "", "~"];
+  const vals = [...Array.from({ length: 3000 }, (_, i) => `host-${String(i).padStart(5, "0")}`), ...odd.filter((v) => v !== "")];
+  const enc = new TextEncoder();
+  const series: TestSeries[] = vals.map((v) => ({ labels: labelsFrom({ __name__: "m", v }), ts: [1000], vs: [1] }))
+    .sort((a, b) => compareLabels(a.labels, b.labels));
+  const { block } = await memoryBlock(series);
+  const want = [...vals].sort((a, b) => Buffer.compare(enc.encode(a), enc.encode(b)));
+  assert.equal(block.index.labelValues("v"), want);
+  assert.equal(block.index.labelValues("__name__"), ["m"]);
+  assert.equal(block.index.labelValues("absent"), []);
+});
+
 test("matchers select what a brute-force filter selects (incl. != / !~ and empty-matching matchers)", async () => {
   const { block } = await memoryBlock(SERIES);
   const q = new BlocksQuerier([block]);
