@@ -54,11 +54,12 @@ function compileElement(p: string): RegExp {
         if (chars[j] === "-") {
           j++;
           const hi = esc();
-          if (hi.codePointAt(0)! < lo.codePointAt(0)!) throw badPattern(p);
-          cls += classChar(lo) + "-" + classChar(hi);
+          // Go takes a range whose end is below its start (`[z-a]`) as one that matches nothing.
+          if (hi.codePointAt(0)! >= lo.codePointAt(0)!) cls += classChar(lo) + "-" + classChar(hi);
         } else cls += classChar(lo);
         n++;
       }
+      // An empty class: `[]` matches nothing and `[^]` any one character, as Go's does then.
       out += `[${cls}]`;
       i = j;
     } else out += escapeRe(c);
