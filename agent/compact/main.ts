@@ -16,7 +16,9 @@ import { checkRetention, Compactor, DEFAULT_CONFIG, runCompactor, type Compactor
 import { compactionRanges } from "../../shared/compact/planner.ts";
 import { withRetries } from "../../shared/objstore/retry.ts";
 import { FlagError, type FlagSpec, flagsHelp, flagsMap, nonNegInt, parseAddress, parseDurationMs, parseFlags, parseTimeOrDuration, pathOrContent, type ParsedFlags } from "../flags.ts";
-import { HTTP_FLAGS, listenHttp, WEB_FLAGS } from "../http.ts";
+import { HTTP_FLAGS, WEB_FLAGS } from "../http.ts";
+import { HTTP_CONFIG_FLAG } from "../tls/flags.ts";
+import { listenWeb } from "../web/listen.ts";
 import { routePrefix, withRoutePrefix } from "../prefix.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import { CONTENT_TYPE, Registry } from "../metrics.ts";
@@ -28,6 +30,7 @@ export const COMPACT_FLAGS: FlagSpec[] = [
   { name: "data-dir", help: "Data directory in which to cache blocks and process compactions.", default: "./data" },
   ...OBJSTORE_FLAGS,
   ...HTTP_FLAGS,
+  HTTP_CONFIG_FLAG,
   { name: "wait", short: "w", boolean: true, help: "Do not exit after all compactions have been processed and wait for new work." },
   { name: "wait-interval", help: "Wait interval between consecutive compaction runs and bucket refreshes. Only works when --wait flag specified.", default: "5m" },
   { name: "consistency-delay", help: "Minimum age of fresh (non-compacted) blocks before they are being processed. Malformed blocks older than the maximum of consistency-delay and 48h0m0s will be removed.", default: "30m" },
@@ -245,7 +248,7 @@ export async function run(argv: string[]): Promise<number> {
       app.get("/-/healthy", (c) => c.text("OK\n"));
       app.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
       if (!p.webDisabled) mountBlocksPage(app, { compactor, bucket, flags: f, log, signal: ac.signal });
-      const srv = await listenHttp(withRoutePrefix(app.fetch, p.routePrefix, ""), p.http.hostname, p.http.port);
+      const srv = await listenWeb(withRoutePrefix(app.fetch, p.routePrefix, ""), p.http.hostname, p.http.port, f.get("http.config"), logger);
       http = srv;
       log("info", "listening for requests and metrics", { address: `${p.http.hostname}:${srv.port}` });
       ready = true;

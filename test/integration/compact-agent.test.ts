@@ -11,6 +11,7 @@ import { listBucketBlocks } from "../../shared/block/listing.ts";
 import { FilesystemBucket } from "../../agent/objstore/fs.ts";
 import { generateHABucket, HOUR } from "../lib/blockgen.ts";
 import { freePort, startProcess, tempDir, waitForHttp } from "../lib/proc.ts";
+import { bcryptHash } from "../../shared/encoding/bcrypt.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const BUN = join(ROOT, "node_modules", ".bin", "bun");
@@ -59,6 +60,34 @@ test("--wait: iterations every --wait-interval, Thanos' metrics and probes on --
     await p.stop();
   }
   assert.match(p.output(), /level=info component=compact msg="starting compact node"/);
+});
+
+test("--http.config on the compactor and on tools bucket web: basic auth on every path, a bad file refused at start naming the flag", async () => {
+  const { cfg } = await bucket();
+  const web = join(tempDir("compact-agent-web-").path, "web.yml");
+  writeFileSync(web, `basic_auth_users:\n  admin: ${bcryptHash("s3cret", 5, new Uint8Array(16).fill(3))}\n`);
+  const good = { Authorization: `Basic ${btoa("admin:s3cret")}` }, bad = { Authorization: `Basic ${btoa("admin:nope")}` };
+  for (const cmd of [["compact", "--wait", "--wait-interval=1m", "--downsampling.disable", `--data-dir=${tempDir("compact-agent-data-").path}`], ["tools", "bucket", "web"]]) {
+    const port = await freePort();
+    const p = startProcess(BUN, [join(ROOT, "agent/main.ts"), ...cmd, `--http-address=127.0.0.1:${port}`, `--objstore.config-file=${cfg}`, `--http.config=${web}`], { cwd: ROOT });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await until(async () => (await fetch(`${url}/-/ready`, { headers: good }).catch(() => null))?.status === 200, `${cmd.join(" ")} ready`);
+      for (const path of ["/metrics", "/-/healthy", "/-/ready", "/"]) {
+        assert.is((await fetch(url + path)).status, 401, `${cmd[0]} ${path} without a password`);
+        assert.is((await fetch(url + path, { headers: bad })).status, 401, `${cmd[0]} ${path} with a wrong one`);
+        assert.is((await fetch(url + path, { headers: good })).status, 200, `${cmd[0]} ${path} with the right one`);
+      }
+    } finally {
+      await p.stop();
+    }
+  }
+  writeFileSync(web, "basic_auth_users: [not a map\n");
+  const p = startProcess(BUN, [join(ROOT, "agent/main.ts"), "compact", "--wait", `--http-address=127.0.0.1:${await freePort()}`, `--objstore.config-file=${cfg}`,
+    `--data-dir=${tempDir("compact-agent-data-").path}`, `--http.config=${web}`], { cwd: ROOT });
+  const code = await p.exited;
+  assert.is(code, 1);
+  assert.match(p.output(), /--http.config /);
 });
 
 test("a halt: overlapping blocks without vertical compaction; the process stays up, halted, saying why at error level", async () => {

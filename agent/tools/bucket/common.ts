@@ -13,7 +13,7 @@ import type { RelabelConfig } from "../../../shared/labels/relabel.ts";
 import type { Bucket } from "../../../shared/objstore/bucket.ts";
 import { Hono } from "hono";
 import { FlagError, flagsHelp, parseAddress, parseFlags, pathOrContent, type FlagSpec, type ParsedFlags } from "../../flags.ts";
-import { listenHttp } from "../../http.ts";
+import { listenWeb } from "../../web/listen.ts";
 import { withRoutePrefix } from "../../prefix.ts";
 import { PROGRAM } from "../../program.ts";
 import { newLogger, parseLevel, type Logger } from "../../log.ts";
@@ -137,7 +137,7 @@ export async function serveWhile(t: Tool, app: Hono, reg: Registry, work: (signa
   root.get("/-/healthy", (c) => c.text("OK\n"));
   root.get("/-/ready", (c) => (ready ? c.text("OK\n") : c.text("not ready\n", 503)));
   root.route("/", app);
-  const srv = await listenHttp(withRoutePrefix(root.fetch, prefix, ""), http.hostname, http.port);
+  const srv = await listenWeb(withRoutePrefix(root.fetch, prefix, ""), http.hostname, http.port, t.f.get("http.config"), t.logger);
   t.log("info", "listening for requests and metrics", { address: `${http.hostname}:${srv.port}` });
   const ac = new AbortController();
   const stop = () => ac.abort();

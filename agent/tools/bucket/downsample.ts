@@ -10,12 +10,14 @@ import { deduplicateFilter, gatherNoDownsampleMarks } from "../../../shared/bloc
 import { defaultSleep } from "../../../shared/compact/compactor.ts";
 import { wrapError } from "../../../shared/compact/errors.ts";
 import { FlagError, type FlagSpec, parseDurationMs } from "../../flags.ts";
+import { HTTP_CONFIG_FLAG } from "../../tls/flags.ts";
 import { HTTP_FLAGS } from "../../http.ts";
 import { Registry } from "../../metrics.ts";
 import { serveWhile, setupTool, toolCompactor } from "./common.ts";
 
 const specs: FlagSpec[] = [
   ...HTTP_FLAGS,
+  HTTP_CONFIG_FLAG,
   { name: "wait-interval", help: "Wait interval between downsample runs.", default: "5m" },
   { name: "downsample.concurrency", help: "Number of goroutines to use when downsampling blocks.", default: "1" },
   { name: "block-files-concurrency", help: "Number of goroutines to use when fetching/uploading block files from object storage.", default: "1" },

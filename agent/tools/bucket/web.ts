@@ -12,6 +12,7 @@ import { markBlockLogged } from "../../../shared/block/markers.ts";
 import { blocksApp } from "../../../shared/ui/blocks/app.ts";
 import { GlobalBlocks } from "../../../shared/ui/blocks/api.ts";
 import { flagsMap, type FlagSpec, parseDurationMs, parseTimeOrDuration } from "../../flags.ts";
+import { HTTP_CONFIG_FLAG } from "../../tls/flags.ts";
 import { HTTP_FLAGS, WEB_FLAGS } from "../../http.ts";
 import { routePrefix } from "../../prefix.ts";
 import { Registry } from "../../metrics.ts";
@@ -19,6 +20,7 @@ import { COMMON_FLAGS, SELECTOR_FLAGS, selectorRelabel, serveWhile, setupTool } 
 
 const specs: FlagSpec[] = [
   ...HTTP_FLAGS,
+  HTTP_CONFIG_FLAG,
   ...WEB_FLAGS,
   { name: "refresh", help: "Refresh interval to download metadata from remote storage", default: "30m" },
   { name: "timeout", help: "Timeout to download metadata from remote storage", default: "5m" },
