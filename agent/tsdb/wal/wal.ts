@@ -37,6 +37,8 @@ export interface WalOptions {
   compress?: boolean;
   sync?: WalSyncPolicy;
   log?: Logger;
+  /** The asynchronous fsync sync() runs (tests slow it down to rotate segments under it). */
+  fsync?: (fd: number) => Promise<void>;
 }
 
 export interface SegmentRef { index: number; name: string }
@@ -237,7 +239,7 @@ export class Wal {
   private readonly policy: WalSyncPolicy;
   private writeSeq = 0;
   private syncedSeq = 0;
-  private inflight: { seq: number; p: Promise<void> } | null = null;
+  private inflight: { seq: number; p: Promise<void>; fd: number } | null = null;
   private broken: Error | null = null;
   private closed = false;
   /** Bytes written (for metrics/benchmarks). */
@@ -319,7 +321,13 @@ export class Wal {
         // The finished segment is made durable before we move on: a later sync() only fsyncs the new one.
         const old = this.fd;
         if (this.policy === "fsync") { fsyncSync(old); this.fsyncs++; }
-        closeSync(old);
+        // A sync() may have an fsync of this segment running on the thread pool: close the descriptor
+        // once it is done, or it fails with EBADF (or syncs whatever file gets the number next).
+        const running = this.inflight?.fd === old ? this.inflight.p : null;
+        if (running) {
+          const closeOld = () => { try { closeSync(old); } catch { /* already gone */ } };
+          running.then(closeOld, closeOld);
+        } else closeSync(old);
         this.fd = -1;
         this.createSegment(this.seg + 1, false);
         continue;
@@ -340,13 +348,13 @@ export class Wal {
     while (this.syncedSeq < target) {
       if (!this.inflight) {
         const seq = this.writeSeq;
-        const fd = this.fd;
+        const fd = this.fd, seg = this.seg;
         this.fsyncs++;
-        const p = fsyncAsync(fd).then(
+        const p = (this.opts.fsync ?? fsyncAsync)(fd).then(
           () => { this.syncedSeq = Math.max(this.syncedSeq, seq); this.inflight = null; },
-          (e) => { this.inflight = null; throw new CodedError("unavailable", `fsync WAL segment ${join(this.dir, segmentName(this.seg))}: ${errorMessage(e)}`, { cause: e }); },
+          (e) => { this.inflight = null; throw new CodedError("unavailable", `fsync WAL segment ${join(this.dir, segmentName(seg))}: ${errorMessage(e)}`, { cause: e }); },
         );
-        this.inflight = { seq, p };
+        this.inflight = { seq, p, fd };
       }
       await this.inflight!.p;
     }

@@ -14,6 +14,10 @@ import { labelsFrom, labelsString } from "../../../shared/labels/labels.ts";
 import { listCheckpoints, listSegments, replayWal, Wal } from "../../../agent/tsdb/wal/wal.ts";
 import { checkpoint } from "../../../agent/tsdb/wal/checkpoint.ts";
 import { crc32c } from "../../../shared/encoding/crc32c.ts";
+import { fstatSync, fsync } from "node:fs";
+import { promisify } from "node:util";
+
+const fsyncP = promisify(fsync);
 
 /** Deterministic pseudo-random bytes. */
 function bytes(n: number, seed: number): Uint8Array {
@@ -194,6 +198,35 @@ test("Wal on disk: log + reopen + replay; a torn tail is repaired and writing co
   w.log([bytes(77, 77)]);
   await w.close();
   assert.equal(replayRecords(dir).recs, [...want.slice(0, -1), bytes(77, 77)]);
+});
+
+test("a segment rotated while an fsync of it runs: the fsync completes (its descriptor is closed after it), every sync resolves, all records read back", async () => {
+  const dir = tempDir("wal-rotate-sync-").path;
+  // Each fsync waits 20 ms before it runs, as on a busy disk: the rotations below happen meanwhile. The
+  // descriptor must still name the file it named when the fsync was asked for (a closed one fails with
+  // EBADF, or worse, its number is reused by the next segment and the wrong file is synced).
+  const slow = (fd: number) => {
+    const ino = fstatSync(fd).ino;
+    return new Promise<void>((r) => setTimeout(r, 20)).then(() => {
+      if (fstatSync(fd).ino !== ino) throw new Error(`fd ${fd} names another file by the time it is synced`);
+      return fsyncP(fd);
+    });
+  };
+  const w = Wal.open(dir, { segmentSize: 2 * PAGE_SIZE, sync: "fsync", fsync: slow });
+  const want: Uint8Array[] = [];
+  const syncs: Promise<void>[] = [];
+  for (let i = 0; i < 200; i++) {
+    const batch = [bytes(3000 + (i * 131) % 2000, i + 1)];
+    w.log(batch);
+    want.push(...batch);
+    // The fsync starts on the thread pool; the next log() rotates the segment under it (2 pages hold
+    // about two batches) before it has finished.
+    syncs.push(w.sync());
+  }
+  await Promise.all(syncs);
+  await w.close();
+  assert.ok(listSegments(dir).length > 5, "segments rotated under running fsyncs");
+  assert.equal(replayRecords(dir).recs, want);
 });
 
 test("Wal on disk: damage in a middle segment drops that segment's rest and every later segment (Prometheus' repair)", async () => {
