@@ -300,17 +300,16 @@ export class ProxyStore implements StoreImpl, InfoImpl, RulesImpl {
   /**
    * Info of `cands` refreshed where due. Stale Info is used while it is refreshed (a hung endpoint must
    * not delay every query by the Info deadline), but only to include a store: a store never heard from,
-   * or whose stale Info `fits` would leave out, is waited for. A ruler or sidecar that was empty when
-   * last asked (min time +inf) must not be skipped silently once it has data, so an empty store's Info
-   * is asked again, whatever its age, before the store is left out: otherwise the first query after a
+   * or whose stale Info `fits` would leave out, is waited for. An empty store's Info (holdsNothing) is
+   * asked again, whatever its age, before the store is left out: otherwise the first query after a
    * ruler's first evaluation could miss it for up to the TTL, and with worker threads (each with its own
    * Info) one answer could show the data and the next not.
    */
   private async ensureInfo(cands: readonly Entry[], fits: (e: Entry) => boolean): Promise<void> {
     const now = this.o.now();
     await Promise.all(cands.map((e) => {
-      if (e.info === null || (this.infoStale(e, now) && !fits(e))) return this.refresh(e);
-      if (holdsNothing(e.info) && !fits(e)) return this.refresh(e, true);
+      if (e.info === null) return this.refresh(e);
+      if (!fits(e) && (holdsNothing(e.info) || this.infoStale(e, now))) return this.refresh(e, true);
       void this.refresh(e);
       return undefined;
     }));
