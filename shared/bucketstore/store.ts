@@ -832,11 +832,12 @@ export class BucketStore implements StoreImpl, InfoImpl {
     const ms = matchersFromPb(req.matchers);
     if (req.withoutReplicaLabels.includes(req.label)) return {};
     const abort = isAbort(req.partialResponseStrategy, req.partialResponseDisabled);
-    const limit = (vs: string[]): string[] => (req.limit > 0n && vs.length > Number(req.limit) ? vs.slice(0, Number(req.limit)) : vs);
+    // Answers are copies: the cached array is never handed out.
+    const upTo = req.limit > 0n ? Number(req.limit) : undefined;
     const blocks = this.labelBlocks(ms, msFromProto(req.start), msFromProto(req.end));
     const mkey = blocks.every((b) => b.rest.length === 0) ? `m\0${req.label}\0${blocks.map((b) => b.lb.meta.ulid).sort().join(",")}` : null;
     const hit = mkey === null ? undefined : this.labelValuesCache.get(mkey);
-    if (hit) return { values: limit(hit.slice()), warnings: [] };
+    if (hit) return { values: hit.slice(0, upTo), warnings: [] };
     const set = new Set<string>();
     const warnings: string[] = [];
     await Promise.all(blocks.map(async ({ lb, rest }) => {
@@ -859,8 +860,8 @@ export class BucketStore implements StoreImpl, InfoImpl {
       }
     }));
     const values = [...set].sort(compareStrings);
-    if (mkey !== null && warnings.length === 0) this.labelValuesCache.set(mkey, values.slice());
-    return { values: limit(values), warnings };
+    if (mkey !== null && warnings.length === 0) this.labelValuesCache.set(mkey, values);
+    return { values: values.slice(0, upTo), warnings };
   }
 
   /** A block's values of `name`, decoded once while the cache has room for them. */
