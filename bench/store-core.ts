@@ -3,12 +3,13 @@
 // time between the store and the wire (bench/store.ts times the whole path). Prints, per request, the
 // first call (cold: fresh store, nothing cached) and the median of --n warm calls, and the bytes written.
 //
-//   bun bench/store-core.ts --data /tmp/store-data [--dataset promql] [--n 20]
+//   bun bench/store-core.ts --data /tmp/store-data [--dataset promql|downsampled] [--n 20] [--only REGEX]
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { FilesystemBucket } from "../agent/objstore/fs.ts";
 import { BucketStore } from "../shared/bucketstore/store.ts";
-import { LabelNamesRequestSchema, LabelValuesRequestSchema, SeriesRequestSchema, type SeriesRequest } from "../shared/gen/thanos/storepb/rpc_pb.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { Aggr, LabelNamesRequestSchema, LabelValuesRequestSchema, SeriesRequestSchema, type SeriesRequest } from "../shared/gen/thanos/storepb/rpc_pb.ts";
 import { LabelMatcher_Type } from "../shared/gen/thanos/storepb/types_pb.ts";
 import { dataset } from "./store-data.ts";
 
@@ -22,7 +23,7 @@ const T0 = 1_699_999_200_000, H = 3600_000;
 const eq = (name: string, value: string) => ({ name, value, type: LabelMatcher_Type.EQ });
 const series = (name: string, ms: ReturnType<typeof eq>[], mint: number, maxt: number, extra: { skipChunks?: boolean } = {}) =>
   ({ name, req: create(SeriesRequestSchema, { minTime: BigInt(mint), maxTime: BigInt(maxt), matchers: ms, responseBatchSize: 64n, ...extra }) });
-const reqs = [
+const promqlReqs = () => [
   series("broad: all 10k, 5 min (instant count)", [eq("__name__", "bench_requests_total")], T0 + 3 * H - 300_000, T0 + 3 * H),
   series("broad: all 10k, 6 h", [eq("__name__", "bench_requests_total")], T0, T0 + 6 * H),
   series("1000 series, 5 min", [eq("__name__", "bench_requests_total"), eq("job", "job1")], T0 + 3 * H - 300_000, T0 + 3 * H),
@@ -30,6 +31,17 @@ const reqs = [
   series("1 series, 6 h", [eq("__name__", "bench_requests_total"), eq("id", "42")], T0, T0 + 6 * H),
   series("skip chunks, 1000 series, 6 h", [eq("__name__", "bench_requests_total"), eq("job", "job3")], T0, T0 + 6 * H, { skipChunks: true }),
 ];
+// The downsampled data set: what a Thanos querier asks for `rate(ds_requests_total[1h])` over 8 days at
+// each max_source_resolution (its max_resolution_window, and only the counter aggregate).
+const downsampledReqs = () => {
+  const metas = readdirSync(ds.blocks).filter((d) => /^[0-9A-Z]{26}$/.test(d)).map((d) => JSON.parse(readFileSync(join(ds.blocks, d, "meta.json"), "utf8")) as { minTime: number; maxTime: number });
+  const start = Math.min(...metas.map((m) => m.minTime)) + H, end = Math.max(...metas.map((m) => m.maxTime)) - H;
+  const rate = (res: string, window: number) => ({ name: `[${res}] rate() over 2000 series, 8 d`, req: create(SeriesRequestSchema, {
+    minTime: BigInt(start), maxTime: BigInt(end), matchers: [eq("__name__", "ds_requests_total")], maxResolutionWindow: BigInt(window),
+    aggregates: window ? [Aggr.COUNTER] : [], responseBatchSize: 64n }) });
+  return [rate("raw", 0), rate("5m", 300_000), rate("1h", 3_600_000)];
+};
+const reqs = ds.name === "downsampled" ? downsampledReqs() : promqlReqs();
 
 function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; }
 const ctx = { signal: new AbortController().signal };
@@ -52,7 +64,7 @@ for (const r of reqs.filter((x) => !only || only.test(x.name))) {
   for (let i = 0; i < N; i++) { const x = await once(store, r.req); ts.push(x.ms); cs.push(x.cpu); }
   console.log(`${r.name.padEnd(40)} cold ${cold.ms.toFixed(1).padStart(7)} ms (cpu ${cold.cpu.toFixed(1)})  warm ${median(ts).toFixed(2).padStart(7)} ms (cpu ${median(cs).toFixed(2)})  ${(cold.bytes / 1024).toFixed(0)} KiB out`);
 }
-if (!only) {
+if (!only && ds.name !== "downsampled") {
   const store = new BucketStore({ bucket: new FilesystemBucket(join(ds.blocks)), bucketIndexMaxStaleMs: 0 });
   await store.sync();
   const ln = create(LabelNamesRequestSchema, { start: BigInt(T0), end: BigInt(T0 + 6 * H) });

@@ -750,13 +750,14 @@ export class BucketStore implements StoreImpl, InfoImpl {
       const datas = skipChunks || chunkRefs.length === 0 ? [] : await b.chunks.chunks(chunkRefs, lb.chunkEstimate, this.o.chunksGapBytes);
       let k = 0;
       const ready: OutSeries[] = [];
+      const countSamples = limiter.limitsSamples;
       for (const s of keep) {
         const chunks: OutSeries["chunks"] = new Array(skipChunks ? 0 : s.metas.length);
         for (let j = 0; j < chunks.length; j++) {
           const m = s.metas[j]!;
           const d = datas[k++]!;
           bytes.chunks += d.data.length;
-          limiter.addSamples(d.encoding === Encoding.Aggr ? aggrNumSamples(d.data) : chunkSampleCount(d.encoding, d.data));
+          if (countSamples) limiter.addSamples(d.encoding === Encoding.Aggr ? aggrNumSamples(d.data) : chunkSampleCount(d.encoding, d.data));
           chunks[j] = { minTime: m.minTime, maxTime: m.maxTime, encoding: d.encoding, data: d.data };
         }
         if (maxBytes > 0 && bytes.chunks > maxBytes) {

@@ -25,6 +25,8 @@ export class RequestLimiter {
 
   get seriesCount(): number { return this.series; }
   get samplesCount(): number { return this.samples; }
+  /** Whether samples are limited: counting them costs a look into every chunk, so callers skip it when not. */
+  get limitsSamples(): boolean { return this.maxSamples > 0; }
 }
 
 /**

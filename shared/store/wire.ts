@@ -19,7 +19,7 @@ import { ProtoReader } from "../encoding/protoreader.ts";
 import type { Label, Labels } from "../labels/labels.ts";
 import { StringInterner } from "./intern.ts";
 import { type Chunk, Encoding, toStorepbEncoding } from "../chunkenc/chunk.ts";
-import { decodeAggrChunk, type SubChunk } from "../chunkenc/aggr.ts";
+import { aggrSpans } from "../chunkenc/aggr.ts";
 import { xxhash64Fast } from "../encoding/xxhash64wasm.ts";
 
 export interface RawSeries {
@@ -316,8 +316,10 @@ export class SeriesResponseWriter {
   private scratch = new Uint32Array(1024);
   private sw = 0;
   private sr = 0;
-  private subs: (SubChunk | null)[][] = [];
+  /** The kept sub-chunks of the aggregate chunks measured, in order (put() writes them). */
+  private subs: Uint8Array[] = [];
   private subsRead = 0;
+  private readonly spans = new Int32Array(15);
   private readonly h = new Uint32Array(2);
 
   constructor(private readonly batchSize: number, opts: SeriesWriterOptions = {}) {
@@ -399,12 +401,20 @@ export class SeriesResponseWriter {
         const chunk = this.noteChunk(toStorepbEncoding(c.encoding), c.data);
         aggr += 1 + varintLen(chunk) + chunk;
       } else {
-        const subs = decodeAggrChunk(c.data, "downsampled chunk");
-        this.subs.push(subs);
+        // Noted: the number of sub-chunks kept, then per sub-chunk its hash, its length, and its encoding
+        // and aggregate as (encoding << 3 | aggregate).
+        const sp = this.spans;
+        aggrSpans(c.data, sp, "downsampled chunk");
+        let k = 0;
+        for (let a = 0; a < 5; a++) if (sp[3 * a]! >= 0 && this.aggrMask & (1 << a)) k++;
+        this.note(k);
         for (let a = 0; a < 5; a++) {
-          const sub = subs[a];
-          if (!sub || !(this.aggrMask & (1 << a))) continue;
-          const chunk = this.noteChunk(toStorepbEncoding(sub.encoding), sub.data);
+          const from = sp[3 * a]!;
+          if (from < 0 || !(this.aggrMask & (1 << a))) continue;
+          const data = c.data.subarray(from, sp[3 * a + 1]!), type = toStorepbEncoding(sp[3 * a + 2]!);
+          this.subs.push(data);
+          const chunk = this.noteChunk(type, data);
+          this.note((type << 3) | a);
           aggr += 1 + varintLen(chunk) + chunk;
         }
       }
@@ -421,30 +431,25 @@ export class SeriesResponseWriter {
     for (let i = 0; i < cs.length; i++) {
       const c = cs[i]!;
       // The AggrChunk length is noted after its sub-chunks': find it past them.
-      let subs: (SubChunk | null)[] | null = null, k = 0;
-      if (c.encoding !== Encoding.Aggr) k = 1;
-      else {
-        subs = this.subs[this.subsRead++]!;
-        for (let a = 0; a < 5; a++) if (subs[a] && this.aggrMask & (1 << a)) k++;
-      }
-      const at = this.sr + 3 * k;
+      const aggr = c.encoding === Encoding.Aggr;
+      const k = aggr ? sc[this.sr++]! : 1;
+      const at = this.sr + (aggr ? 4 : 3) * k;
       b[pos++] = 0x12; // Series.chunks = 2
       pos = putVarint(b, pos, sc[at]!);
       if (c.minTime !== 0) { b[pos++] = 0x08; pos = putVarint(b, pos, c.minTime); }
       if (c.maxTime !== 0) { b[pos++] = 0x10; pos = putVarint(b, pos, c.maxTime); }
-      if (subs === null) {
+      if (!aggr) {
         b[pos++] = 0x1a; // AggrChunk.raw = 3
         pos = putVarint(b, pos, sc[this.sr + 2]!);
         pos = putHashedChunk(b, pos, toStorepbEncoding(c.encoding), c.data, sc[this.sr]!, sc[this.sr + 1]!);
         this.sr += 3;
       } else {
-        for (let a = 0; a < 5; a++) {
-          const sub = subs[a];
-          if (!sub || !(this.aggrMask & (1 << a))) continue;
-          b[pos++] = ((4 + a) << 3) | 2; // AggrChunk.count = 4 … counter = 8
+        for (let j = 0; j < k; j++) {
+          const ta = sc[this.sr + 3]!;
+          b[pos++] = ((4 + (ta & 7)) << 3) | 2; // AggrChunk.count = 4 … counter = 8
           pos = putVarint(b, pos, sc[this.sr + 2]!);
-          pos = putHashedChunk(b, pos, toStorepbEncoding(sub.encoding), sub.data, sc[this.sr]!, sc[this.sr + 1]!);
-          this.sr += 3;
+          pos = putHashedChunk(b, pos, ta >>> 3, this.subs[this.subsRead++]!, sc[this.sr]!, sc[this.sr + 1]!);
+          this.sr += 4;
         }
       }
       this.sr++; // the AggrChunk length

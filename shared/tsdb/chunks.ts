@@ -7,7 +7,7 @@
 // 2^32, so they are carried as numbers (segment * 2^32 + offset), never through `<<`.
 
 import { Decbuf, Encbuf } from "../encoding/bytes.ts";
-import { crc32c } from "../encoding/crc32c.ts";
+import { crc32c, Crc32cRanges } from "../encoding/crc32c.ts";
 import { CodedError, errorCode, errorMessage } from "../encoding/errors.ts";
 import { hex } from "./index.ts";
 import type { ByteSource } from "./source.ts";
@@ -65,7 +65,7 @@ export class ChunkReader {
    * Decode the chunk at b[p] (b[p] is at file offset `at`); null when b is too short for it. Hot (once per
    * chunk read), so no cursor object: the length varint is read inline.
    */
-  private decode(b: Uint8Array, p: number, at: number, seg: Segment, where: string): ChunkData | null {
+  private decode(b: Uint8Array, p: number, at: number, seg: Segment, where: string, crcs?: Crc32cRanges): ChunkData | null {
     let len = 0, mul = 1, q = p, ok = false;
     for (let k = 0; k < 10 && q < b.length; k++) {
       const c = b[q++]!;
@@ -85,7 +85,7 @@ export class ChunkReader {
     const encoding = b[q]!;
     const crcAt = q + 1 + len;
     const got = ((b[crcAt]! << 24) | (b[crcAt + 1]! << 16) | (b[crcAt + 2]! << 8) | b[crcAt + 3]!) >>> 0;
-    const want = crc32c(b, q, crcAt);
+    const want = crcs ? crcs.crc(q, crcAt) : crc32c(b, q, crcAt);
     if (got !== want) throw new CodedError("corrupt", `${where}: chunk crc mismatch (stored ${hex(got)}, computed ${hex(want)}) at offset ${at + (crcAt - p)}`);
     return { encoding, data: b.subarray(q + 1, crcAt) };
   }
@@ -118,9 +118,10 @@ export class ChunkReader {
       }
       await Promise.all(groups.map(async (g) => {
         const b = await this.readRange(seg, g.start, g.end - g.start, where);
+        const crcs = g.members.length > 1 ? new Crc32cRanges(b) : undefined;
         for (const i of g.members) {
           const off = refOffset(refs[i]!);
-          let c = this.decode(b, off - g.start, off, seg, where);
+          let c = this.decode(b, off - g.start, off, seg, where, crcs);
           if (c === null) {
             // Longer than the estimate: the header says how long, read exactly that.
             const hd = new Decbuf(await this.readRange(seg, off, Math.min(10, seg.size - off), where), where, off);

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { crc32c, crc32cImpl, crc32cJs } from "../../shared/encoding/crc32c.ts";
+import { crc32c, crc32cImpl, crc32cJs, Crc32cRanges } from "../../shared/encoding/crc32c.ts";
 import { Decbuf, Encbuf } from "../../shared/encoding/bytes.ts";
 import { errorCode } from "../../shared/encoding/errors.ts";
 
@@ -30,6 +30,27 @@ function crc32cBitwise(b: Uint8Array): number {
   }
   return ~c >>> 0;
 }
+
+test("Crc32cRanges: every range of a 3 MiB buffer equals the bitwise oracle, in order, out of order, and interleaved with other users", () => {
+  let seed = 99;
+  const rnd = (n: number) => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n;
+  const big = Uint8Array.from({ length: 3 << 20 }, () => rnd(256));
+  const other = Uint8Array.from({ length: 5000 }, () => rnd(256));
+  const view = big.subarray(7, big.length - 3); // offsets are the view's
+  const r = new Crc32cRanges(view), o = new Crc32cRanges(other);
+  const ranges: [number, number][] = [];
+  for (let p = 0; p < view.length - 2000; p += 600 + rnd(1400)) ranges.push([p, p + rnd(1500)]);
+  ranges.push([0, 0], [view.length - 10, view.length], [100, 100 + (1 << 20) + 5], [5, 60], [2 << 20, (2 << 20) + 64]);
+  for (let k = 0; k < 40; k++) ranges.push(ranges[rnd(ranges.length)]!); // going back to windows already passed
+  for (const [i, [a, b]] of ranges.entries()) {
+    assert.is(r.crc(a, b), crc32cBitwise(view.subarray(a, b)), `range ${a}-${b} (#${i})`);
+    if (i % 7 === 0) {
+      // Another buffer's ranges, and a one-shot crc32c, take the module's memory in between.
+      assert.is(o.crc(100, 4100), crc32cBitwise(other.subarray(100, 4100)));
+      assert.is(crc32c(other, 0, 3000), crc32cBitwise(other.subarray(0, 3000)));
+    }
+  }
+});
 
 test("crc32c: the WebAssembly path is the one in use on this runtime (Node, Bun)", () => {
   assert.is(crc32cImpl, "wasm");

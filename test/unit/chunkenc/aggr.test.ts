@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { AggrType, aggrChunkGet, aggrIterator, aggrNumSamples, decodeAggrChunk, encodeAggrChunk } from "../../../shared/chunkenc/aggr.ts";
+import { AggrType, aggrChunkGet, aggrIterator, aggrNumSamples, aggrSpans, decodeAggrChunk, encodeAggrChunk } from "../../../shared/chunkenc/aggr.ts";
 import { Encoding } from "../../../shared/chunkenc/chunk.ts";
 import { errorCode } from "../../../shared/encoding/errors.ts";
 import { bitsOf, goXorChunk, hex } from "./goref.ts";
@@ -83,6 +83,58 @@ test("corrupt aggregate chunks: truncation, bad lengths, trailing bytes, nesting
   assert.throws(() => encodeAggrChunk([new Uint8Array(0)]), /count sub-chunk is empty/);
   assert.throws(() => encodeAggrChunk([null, null, null, null, null, null]), /at most 5/);
   assert.is(aggrNumSamples(Uint8Array.from([9])), 0);
+});
+
+
+test("aggrSpans: the same sub-chunks as decodeAggrChunk, and the same errors, on valid and mangled chunks", () => {
+  const long: [number, number][] = Array.from({ length: 120 }, (_, i) => [i * 1000, Math.sin(i) * 1e6]);
+  const subs = INPUT.map((s) => (s === null ? null : xor(s)));
+  const valid = [
+    encodeAggrChunk(subs),
+    encodeAggrChunk([]),
+    encodeAggrChunk([null, xor(long), null, null, xor(long)]),
+    encodeAggrChunk([{ encoding: 7, data: Uint8Array.of(1, 2, 3) }]),
+  ];
+  const spans = new Int32Array(15);
+  const check = (b: Uint8Array, label: string) => {
+    let want: ReturnType<typeof decodeAggrChunk> | Error;
+    try { want = decodeAggrChunk(b, "chunk X"); } catch (e) { want = e as Error; }
+    let got: Error | null = null;
+    try { aggrSpans(b, spans, "chunk X"); } catch (e) { got = e as Error; }
+    if (want instanceof Error) {
+      assert.ok(got, `${label}: decodeAggrChunk rejects it, aggrSpans must too`);
+      assert.is(got!.message, want.message, label);
+      assert.is(errorCode(got), errorCode(want), label);
+      return;
+    }
+    assert.is(got, null, label);
+    for (let a = 0; a < 5; a++) {
+      const w = want[a]!;
+      if (w === null) { assert.is(spans[3 * a], -1, `${label}: aggregate ${a} absent`); continue; }
+      assert.is(hex(b.subarray(spans[3 * a]!, spans[3 * a + 1]!)), hex(w.data), `${label}: aggregate ${a}`);
+      assert.is(spans[3 * a + 2], w.encoding, `${label}: aggregate ${a} encoding`);
+    }
+  };
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (const [i, b] of valid.entries()) {
+    check(b, `valid ${i}`);
+    // A view into a larger buffer (offsets are relative to the view).
+    const wide = new Uint8Array(b.length + 10);
+    wide.set(b, 5);
+    check(wide.subarray(5, 5 + b.length), `valid ${i} as a view`);
+    for (let n = 0; n < b.length; n++) check(b.subarray(0, n), `valid ${i} cut to ${n} bytes`);
+    check(Uint8Array.from([...b, 0]), `valid ${i} with a byte more`);
+    for (let k = 0; k < 300; k++) {
+      const m = b.slice();
+      m[rnd(m.length)] = [0, 0x7f, 0x80, 0xff, rnd(256)][rnd(5)]!;
+      check(m, `valid ${i} with a byte changed (${k})`);
+    }
+  }
+  // Over-long but valid uvarints (0x80 0x00 is 0) go the slow way and still read.
+  check(Uint8Array.from([0x80, 0x00, 0, 0, 0, 0]), "padded zero length");
+  check(Uint8Array.from([0x83, 0x80, 0x80, 0x80, 0x80, 0x00, 1, 9, 9, 9, 0, 0, 0, 0]), "six-byte length");
+  assert.is(aggrNumSamples(Uint8Array.from([0x80])), 0, "a corrupt chunk counts no samples");
 });
 
 test.run();
