@@ -3,7 +3,7 @@
 // HTTP/2). Runs under Node, Bun and Deno (node:http2); on Bun behind the flow-control shim of
 // h2window.ts, without which Go clients hang on large answers. The routes and per-call steps are the
 // shared ones (shared/rpc/routes.ts), as on the HTTP port (shared/rpc/server.ts); a store with
-// seriesEnveloped gets its Series fast path (fastseries.ts).
+// seriesEnveloped gets its Series fast path (fastseries.ts), and the unary calls take fastunary.ts.
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
@@ -11,6 +11,7 @@ import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
 import { callGuard, DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../shared/rpc/routes.ts";
 import { hasFastSeries } from "../../shared/rpc/fastseries.ts";
 import { grpcFastSeries } from "./fastseries.ts";
+import { grpcFastUnary } from "./fastunary.ts";
 import { listenWithWindowFix } from "./h2window.ts";
 import { noSnappyAnswers } from "./snappy.ts";
 import { compressionSnappy } from "../../shared/rpc/snappy.ts";
@@ -83,8 +84,13 @@ export async function startGrpcServer(services: StoreApiServices, opts: GrpcServ
     readMaxBytes,
     acceptCompression: opts.compression === false ? [compressionSnappy] : [compressionGzip, compressionBrotli, compressionSnappy],
   });
-  const fast = hasFastSeries(services.store) ? grpcFastSeries(services.store, { guard: callGuard(opts), readMaxBytes }) : null;
-  const server = http2.createServer({}, noSnappyAnswers(fast ? (req, res) => { if (!fast(req, res)) handler(req, res); } : handler));
+  const guard = callGuard(opts);
+  const fastSeries = hasFastSeries(services.store) ? grpcFastSeries(services.store, { guard, readMaxBytes }) : null;
+  const fastUnary = grpcFastUnary(services, { guard, readMaxBytes });
+  const server = http2.createServer({}, noSnappyAnswers((req, res) => {
+    if (fastUnary(req, res) || fastSeries?.(req, res)) return;
+    handler(req, res);
+  }));
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s: http2.ServerHttp2Session) => {
     sessions.add(s);

@@ -239,4 +239,65 @@ test("coded errors keep their meaning: InvalidArgument, and Unavailable after a 
   }
 });
 
+// The unary fast path (agent/grpc/fastunary.ts) beside connect-node: what it must keep of gRPC.
+test("gRPC unary calls: deadlines, malformed and compressed requests, observation", async () => {
+  const seen: string[] = [];
+  let aborted = false;
+  const slow: typeof services = {
+    ...services,
+    info: { info: (_req, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener("abort", () => { aborted = true; reject(new Error("stopped")); })) },
+  };
+  const srv = await startGrpcServer(slow, { observe: (c) => seen.push(`${c.service}/${c.method} ${c.status}`) });
+  const g = grpcJsClient(srv.address);
+  try {
+    // A deadline (grpc-timeout) the implementation does not meet: DeadlineExceeded, and its signal aborts.
+    const infoC = new pkg.thanos.info.Info(srv.address, grpc.credentials.createInsecure());
+    const t0 = performance.now();
+    const e = await fails(new Promise((res, rej) => infoC.Info({}, new grpc.Metadata(), { deadline: Date.now() + 300 }, (err: Error | null, r: unknown) => (err ? rej(err) : res(r)))));
+    infoC.close();
+    assert.is(statusOf(e), 4, String(e));
+    assert.ok(performance.now() - t0 < 2000, "answered at the deadline");
+    // The client's own deadline fires at the same moment: give the server's a moment to be seen.
+    for (let i = 0; i < 100 && !aborted; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(aborted, "the implementation's signal aborted");
+    // Answers as connect-node gives them, also to a client that compresses its requests (gzip: connect-node serves those).
+    const ref = clients(TOKEN)[1]![1]; // Connect over HTTP/1.1: no fast path there
+    const names = await g.labelNames({});
+    assert.ok(names.length > 0);
+    assert.equal(names, await ref.labelNames({}));
+    const gz = new pkg.thanos.Store(srv.address, grpc.credentials.createInsecure(), { "grpc.default_compression_algorithm": 2 });
+    const values = await new Promise<any>((res, rej) => gz.LabelValues({ label: "job" }, (err: Error | null, r: unknown) => (err ? rej(err) : res(r))));
+    gz.close();
+    assert.ok(values.values.length > 0);
+    assert.equal(values.values, await ref.labelValues({ label: "job" }));
+    // A malformed request: InvalidArgument, and the server goes on.
+    const h2 = await import("node:http2");
+    const session = h2.connect(`http://${srv.address}`);
+    const raw = (body: Uint8Array) => new Promise<Record<string, unknown>>((resolve, reject) => {
+      const r = session.request({ ":method": "POST", ":path": "/thanos.Store/LabelNames", "content-type": "application/grpc", te: "trailers" });
+      let trailers: Record<string, unknown> = {};
+      r.on("trailers", (t) => { trailers = t; });
+      r.on("response", (h) => { if (h["grpc-status"] !== undefined) trailers = h; });
+      r.on("data", () => {});
+      r.on("end", () => resolve(trailers));
+      r.on("error", reject);
+      r.end(body);
+    });
+    const bad = await raw(Uint8Array.of(0, 0, 0, 0, 9, 0xff, 0xff));
+    assert.is(bad["grpc-status"], "3", JSON.stringify(bad));
+    assert.match(decodeURIComponent(String(bad["grpc-message"])), "LabelNames request envelope says 9 bytes, body has 2");
+    const junk = await raw(Uint8Array.of(0, 0, 0, 0, 2, 0xff, 0xff));
+    assert.is(junk["grpc-status"], "3", JSON.stringify(junk));
+    session.close();
+    assert.equal(await g.labelValues({ label: "job" }), values.values);
+    // Every call observed once, with the status the client got.
+    for (const want of ["thanos.info.Info/Info 4", "thanos.Store/LabelNames 0", "thanos.Store/LabelValues 0", "thanos.Store/LabelNames 3"]) {
+      assert.ok(seen.includes(want), `${want} in ${seen.join(", ")}`);
+    }
+  } finally {
+    g.close();
+    await srv.close();
+  }
+});
+
 test.run();

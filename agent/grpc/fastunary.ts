@@ -1,0 +1,137 @@
+// Unary StoreAPI calls over gRPC on node:http2 (Info, LabelNames, LabelValues), served without Connect's
+// generic pipeline: read the one enveloped request, run the same per-call steps as every other call
+// (callGuard: auth, observation; toConnectError: the status table), answer with one enveloped message and
+// the status in the trailers.
+//
+// Why: these calls are tiny (a querier asks Info of every store every few seconds, and Grafana's label
+// and variable lookups are LabelNames/LabelValues), so their cost is the server stack's. Through
+// connect-node each call passed a chain of async-iterator stages, AbortControllers and header
+// conversions: a Go client measured 0.49-0.56 ms per Info call against Thanos' store at 0.26 ms.
+//
+// Only uncompressed binary gRPC requests take it (grpc-encoding absent or identity); anything else is
+// left to connect-node. Answers are never compressed (gRPC lets a server answer identity to any client).
+// grpc-timeout is honoured as connect-node does: the call's signal aborts with DeadlineExceeded.
+
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import { create, type DescMessage, fromBinary, isMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
+import { InfoRequestSchema, InfoResponseSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
+import {
+  LabelNamesRequestSchema, LabelNamesResponseSchema, LabelValuesRequestSchema, LabelValuesResponseSchema,
+} from "../../shared/gen/thanos/storepb/rpc_pb.ts";
+import { type CallGuard, toConnectError } from "../../shared/rpc/routes.ts";
+import type { CallContext, StoreApiServices } from "../../shared/rpc/store.ts";
+import { grpcMessage, readRequestBody } from "../../shared/rpc/fastseries.ts";
+
+export interface GrpcFastUnaryOptions {
+  guard: CallGuard;
+  readMaxBytes: number;
+}
+
+interface Route {
+  service: string;
+  method: string;
+  req: DescMessage;
+  res: DescMessage;
+  call(req: unknown, ctx: CallContext): Promise<unknown>;
+}
+
+/** The unary routes `services` implement, by path. */
+function routes(services: StoreApiServices): Map<string, Route> {
+  const m = new Map<string, Route>();
+  const info = services.info, store = services.store;
+  if (info) {
+    m.set("/thanos.info.Info/Info", { service: "thanos.info.Info", method: "Info", req: InfoRequestSchema, res: InfoResponseSchema,
+      call: (r, ctx) => info.info(r as never, ctx) });
+  }
+  if (store) {
+    m.set("/thanos.Store/LabelNames", { service: "thanos.Store", method: "LabelNames", req: LabelNamesRequestSchema, res: LabelNamesResponseSchema,
+      call: (r, ctx) => store.labelNames(r as never, ctx) });
+    m.set("/thanos.Store/LabelValues", { service: "thanos.Store", method: "LabelValues", req: LabelValuesRequestSchema, res: LabelValuesResponseSchema,
+      call: (r, ctx) => store.labelValues(r as never, ctx) });
+  }
+  return m;
+}
+
+const MAX_TIMEOUT_MS = 2 ** 31 - 1; // setTimeout's limit; longer deadlines are kept as none
+
+/** A node:http2 request handler that takes fast-path unary calls: true when it took the request. */
+export function grpcFastUnary(services: StoreApiServices, o: GrpcFastUnaryOptions): (req: Http2ServerRequest, res: Http2ServerResponse) => boolean {
+  const table = routes(services);
+  return (req, res) => {
+    if (req.method !== "POST") return false;
+    const route = table.get(req.url);
+    if (route === undefined) return false;
+    const ct = req.headers["content-type"];
+    if (ct !== "application/grpc" && ct !== "application/grpc+proto") return false;
+    const enc = req.headers["grpc-encoding"];
+    if (enc !== undefined && enc !== "identity") return false;
+    void serve(route, o, req, res);
+    return true;
+  };
+}
+
+/** The one message of a unary request body (flags | length | message). */
+function parseEnveloped(route: Route, body: Uint8Array): unknown {
+  const what = `${route.method} request`;
+  if (body.length < 5) throw new ConnectError(`${what} of ${body.length} bytes is not an enveloped message`, Code.InvalidArgument);
+  if (body[0]! & 1) throw new ConnectError(`compressed ${what} without a content encoding`, Code.Internal);
+  const len = ((body[1]! << 24) | (body[2]! << 16) | (body[3]! << 8) | body[4]!) >>> 0;
+  if (5 + len !== body.length) throw new ConnectError(`${what} envelope says ${len} bytes, body has ${body.length - 5}`, Code.InvalidArgument);
+  try {
+    return fromBinary(route.req, body.subarray(5));
+  } catch (e) {
+    throw new ConnectError(`${what} does not decode: ${(e as Error).message}`, Code.InvalidArgument);
+  }
+}
+
+function enveloped(route: Route, answer: unknown): Uint8Array {
+  const msg = isMessage(answer, route.res) ? answer : create(route.res, answer as MessageInitShape<DescMessage>);
+  const bytes = toBinary(route.res, msg);
+  const out = new Uint8Array(5 + bytes.length);
+  out[1] = bytes.length >>> 24; out[2] = (bytes.length >>> 16) & 0xff; out[3] = (bytes.length >>> 8) & 0xff; out[4] = bytes.length & 0xff;
+  out.set(bytes, 5);
+  return out;
+}
+
+async function serve(route: Route, o: GrpcFastUnaryOptions, req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
+  const abort = new AbortController();
+  const onClose = () => abort.abort(new ConnectError("the client went away", Code.Canceled));
+  res.on("close", onClose);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let ended = false;
+  const finish = (e: unknown, body?: Uint8Array) => {
+    if (ended) return;
+    ended = true;
+    if (timer !== undefined) clearTimeout(timer);
+    res.off("close", onClose);
+    const err = e === undefined ? undefined : toConnectError(e);
+    o.guard.done(route.service, route.method, err);
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(200, { "content-type": "application/grpc+proto", "grpc-accept-encoding": "identity" });
+    const t: Record<string, string> = { "grpc-status": String(err?.code ?? 0) };
+    if (err?.rawMessage) t["grpc-message"] = grpcMessage(err.rawMessage);
+    res.addTrailers(t);
+    if (body) res.end(body);
+    else res.end();
+  };
+  try {
+    const deadline = parseTimeout((req.headers["grpc-timeout"] as string | undefined) ?? null, Number.POSITIVE_INFINITY);
+    if (deadline.error) throw deadline.error;
+    if (deadline.timeoutMs !== undefined && deadline.timeoutMs <= MAX_TIMEOUT_MS) {
+      timer = setTimeout(() => {
+        const e = new ConnectError("the operation timed out", Code.DeadlineExceeded);
+        abort.abort(e);
+        finish(e);
+      }, deadline.timeoutMs);
+    }
+    const auth = req.headers["authorization"];
+    o.guard.authorize(Array.isArray(auth) ? auth[0] : auth);
+    const request = parseEnveloped(route, await readRequestBody(req as AsyncIterable<Uint8Array>, o.readMaxBytes));
+    const answer = await route.call(request, { signal: abort.signal });
+    finish(undefined, enveloped(route, answer));
+  } catch (e) {
+    finish(abort.signal.aborted ? abort.signal.reason : e);
+  }
+}
