@@ -33,15 +33,28 @@ const promqlReqs = () => [
 ];
 // The downsampled data set: what a Thanos querier asks for `rate(ds_requests_total[1h])` over 8 days at
 // each max_source_resolution (its max_resolution_window, and only the counter aggregate).
-const downsampledReqs = () => {
+function span(): { start: number; end: number } {
   const metas = readdirSync(ds.blocks).filter((d) => /^[0-9A-Z]{26}$/.test(d)).map((d) => JSON.parse(readFileSync(join(ds.blocks, d, "meta.json"), "utf8")) as { minTime: number; maxTime: number });
-  const start = Math.min(...metas.map((m) => m.minTime)) + H, end = Math.max(...metas.map((m) => m.maxTime)) - H;
+  return { start: Math.min(...metas.map((m) => m.minTime)), end: Math.max(...metas.map((m) => m.maxTime)) };
+}
+const downsampledReqs = () => {
+  const all = span(), start = all.start + H, end = all.end - H;
   const rate = (res: string, window: number) => ({ name: `[${res}] rate() over 2000 series, 8 d`, req: create(SeriesRequestSchema, {
     minTime: BigInt(start), maxTime: BigInt(end), matchers: [eq("__name__", "ds_requests_total")], maxResolutionWindow: BigInt(window),
     aggregates: window ? [Aggr.COUNTER] : [], responseBatchSize: 64n }) });
   return [rate("raw", 0), rate("5m", 300_000), rate("1h", 3_600_000)];
 };
-const reqs = ds.name === "downsampled" ? downsampledReqs() : promqlReqs();
+// blocks50: the selective calls, where the cost is per block (one series in each of 12 or 50 blocks).
+const blocks50Reqs = () => {
+  const { start, end } = span();
+  return [
+    series("selective: 1 series, 24 h (12 blocks)", [eq("__name__", "bench_metric"), eq("instance", "i1234")], end - 24 * H, end),
+    series("selective: 1 series, all 100 h (50 blocks)", [eq("__name__", "bench_metric"), eq("instance", "i42")], start, end),
+    series("selective, skip chunks, 50 blocks", [eq("__name__", "bench_metric"), eq("instance", "i42")], start, end, { skipChunks: true }),
+    series("1000 series, 24 h (12 blocks)", [eq("__name__", "bench_metric"), eq("job", "j5")], end - 24 * H, end),
+  ];
+};
+const reqs = ds.name === "downsampled" ? downsampledReqs() : ds.name === "blocks50" ? blocks50Reqs() : promqlReqs();
 
 function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; }
 const ctx = { signal: new AbortController().signal };
@@ -64,7 +77,7 @@ for (const r of reqs.filter((x) => !only || only.test(x.name))) {
   for (let i = 0; i < N; i++) { const x = await once(store, r.req); ts.push(x.ms); cs.push(x.cpu); }
   console.log(`${r.name.padEnd(40)} cold ${cold.ms.toFixed(1).padStart(7)} ms (cpu ${cold.cpu.toFixed(1)})  warm ${median(ts).toFixed(2).padStart(7)} ms (cpu ${median(cs).toFixed(2)})  ${(cold.bytes / 1024).toFixed(0)} KiB out`);
 }
-if (!only && ds.name !== "downsampled") {
+if (!only && ds.name === "promql") {
   const store = new BucketStore({ bucket: new FilesystemBucket(join(ds.blocks)), bucketIndexMaxStaleMs: 0 });
   await store.sync();
   const ln = create(LabelNamesRequestSchema, { start: BigInt(T0), end: BigInt(T0 + 6 * H) });

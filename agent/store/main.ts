@@ -16,6 +16,7 @@ import { directBodyWriter } from "../http.ts";
 import { GRPC_SERVER_TLS_FLAGS, HTTP_CONFIG_FLAG, serverTlsFromFlags } from "../tls/flags.ts";
 import { listenWeb } from "../web/listen.ts";
 import { startGcPacer } from "../gc.ts";
+import { warmUp } from "./warmup.ts";
 import { FileHeaderCache } from "./header-cache.ts";
 import { PROGRAM } from "../program.ts";
 
@@ -35,6 +36,7 @@ export const STORE_FLAGS: FlagSpec[] = [
   { name: "index-cache-size", help: "bytes of index ranges (postings, series) cached in memory, e.g. 250MB", default: "250MB" },
   { name: "chunks-cache-size", help: "bytes of chunk ranges cached in memory", default: "250MB" },
   { name: "store.label-values-cache-size", help: "bytes of label values kept for LabelValues calls without matchers (each block's values decoded, and merged answers); 0 = none", default: "16MB" },
+  { name: "store.warmup-calls", help: "before taking queries, make about this many Series/LabelNames/LabelValues calls (half in process, half over a loopback gRPC server) against synthetic blocks in memory, so the first real queries do not run unoptimised JavaScript (ours; 0 = none)", default: "600" },
   { name: "store.series-gap", help: "series entries closer than this in the index are read in one GET", default: "64KiB" },
   { name: "store.chunks-gap", help: "chunks closer than this in a segment are read in one GET", default: "16KiB" },
   { name: "store.limits.request-series", help: "max series per Series request (ResourceExhausted beyond). 0 = no limit", default: "0" },
@@ -136,7 +138,11 @@ export async function run(argv: string[]): Promise<number> {
       log.error("block sync failed; keeping the blocks already open", { err: errorMessage(e) });
     }
   };
-  await doSync();
+  const warmCalls = nonNegInt("store.warmup-calls", f.get("store.warmup-calls")!);
+  await Promise.all([doSync(), warmCalls > 0 ? warmUp(warmCalls).then((r) => {
+    if (r.error) log.warn("warm-up failed; the first queries will be slower", { err: r.error, calls: String(r.calls) });
+    else log.info("warmed up", { calls: String(r.calls), ms: r.ms.toFixed(0) });
+  }) : undefined]);
   const grpc = await startGrpcServer(services, { host: grpcAddr.hostname, port: grpcAddr.port, token, tls: grpcTls, log });
   log.info("listening for gRPC", { address: grpc.address });
   ready = true;

@@ -64,7 +64,7 @@ async function startStore(cfg: string, args: string[] = []): Promise<Gw> {
   if (cfg.includes("FILESYSTEM")) fsCfgFile = file;
   const hp = await freePort(), gp = await freePort();
   const proc = startProcess(join(root, "node_modules/.bin/bun"), [join(root, "agent/main.ts"), "store",
-    `--objstore.config-file=${file}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`, "--log.level=warn", ...args]);
+    `--objstore.config-file=${file}`, `--http-address=127.0.0.1:${hp}`, `--grpc-address=127.0.0.1:${gp}`, ...(args.some((a) => a.startsWith("--log.level")) ? [] : ["--log.level=warn"]), ...args]);
   const gw = { proc, http: `http://127.0.0.1:${hp}`, grpc: `http://127.0.0.1:${gp}` };
   gws.push(gw);
   await waitForHttp(`${gw.http}/-/ready`, proc, 30_000);
@@ -105,7 +105,7 @@ function setup(): Promise<void> {
       startPrometheus({ dataDir: promDir, config: "global:\n  external_labels:\n    cluster: eu-1\n    replica: r1\n" }),
       startStore(fsCfg),
       startStore(`type: S3\nconfig:\n  bucket: thanos\n  endpoint: 127.0.0.1:${port}\n  insecure: true\n  access_key: S3RVER\n  secret_key: S3RVER\n  bucket_lookup_type: path\n`),
-      startStore(fsCfg, ["--store.limits.request-series=10", "--store.limits.request-samples=4000", `--grpc-server.bearer-token-file=${tokenFile()}`]),
+      startStore(fsCfg, ["--store.limits.request-series=10", "--store.limits.request-samples=4000", `--grpc-server.bearer-token-file=${tokenFile()}`, "--log.level=info"]),
     ]);
   })());
 }
@@ -191,6 +191,14 @@ extra("the bucket holds several promtool blocks, overlapping ones among them; In
   assert.is(Number(info.store!.minTime), hMinMs);
   assert.equal(info.store!.tsdbInfos.length, 1);
   assert.equal(info.store!.tsdbInfos[0]!.labels!.labels.map((l) => l.name), ["cluster", "replica"]);
+});
+extra("the store warmed up (--store.warmup-calls, default 600) before it listened for gRPC", () => {
+  const out = guardedGw.proc.output();
+  const m = /msg="warmed up" calls=(\d+) ms=(\d+)/.exec(out);
+  assert.ok(m, out.slice(-2000));
+  assert.ok(Number(m![1]) > 0, m![0]); // 600 unless its 5 s budget ran out first (a loaded machine)
+  assert.ok(out.indexOf("warmed up") < out.indexOf("listening for gRPC"), "warm-up before the gRPC listener");
+  assert.not.match(out, "warm-up failed");
 });
 extra("overlapping blocks of one stream come back as one series with every sample once, in time order", async () => {
   const ms: M[] = [["__name__", "=", "demo_overlap"]];
