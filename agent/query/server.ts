@@ -31,6 +31,7 @@ import { availableParallelism } from "node:os";
 import type { QuerierAppOptions } from "../../shared/query/app.ts";
 import type { BuiltQuerier } from "../../shared/query/config.ts";
 import { startQueryPool, type RunningPool } from "./pool.ts";
+import { logWarmUp, warmUpQuerier } from "./warmup.ts";
 
 export interface QueryConfig {
   hostname: string;
@@ -46,6 +47,8 @@ export interface QueryConfig {
   maxConcurrentSelect?: number;
   /** --query.workers: worker threads evaluating queries; 0 = the main thread; default one per core (with remote stores or a bucket). */
   workers?: number;
+  /** --query.warmup-queries: requests each evaluating thread answers of its own before its first query (agent/query/warmup.ts); default 0 here, 150 from the flag. */
+  warmupQueries?: number;
   /** Turn order of evaluations sharing a thread (EngineOptions.evalOrder; $THANOTS_EVAL_ORDER, for benches). */
   evalOrder?: "arrival" | "round-robin";
   /** StoreAPI URLs to fan out to (empty: local blocks only, no fan-out). */
@@ -199,6 +202,9 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
   const fansOut = discovered || cfg.objstoreConfigFile !== undefined;
   const nWorkers = cfg.workers ?? (fansOut && cores > 1 ? cores : 0);
   const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
+  // Without workers the main thread evaluates: it warms up before it listens (the workers warm
+  // themselves up before they take their first request).
+  if (!pool && (cfg.warmupQueries ?? 0) > 0 && !core.localOnly) await logWarmUp(cfg.log, await warmUpQuerier(cfg, cfg.log, cfg.warmupQueries!));
   try {
     return await serve(cfg, core, pool);
   } catch (e) {

@@ -10,6 +10,7 @@ import { serveRequests } from "../../shared/query/pool.ts";
 import { newLogger, parseLevel } from "../log.ts";
 import type { WorkerInit } from "./pool.ts";
 import { appOptions, fanoutCore } from "./server.ts";
+import { logWarmUp, warmUpQuerier } from "./warmup.ts";
 
 const init = workerData as WorkerInit;
 const log = newLogger({ level: parseLevel(init.logLevel) }).with({ component: "query", worker: String(init.index) });
@@ -21,6 +22,8 @@ let desired: DesiredStore[] = [];
 const stores = new DiscoveredStores({ desired: () => desired }, factory, (eps) => c.proxy.setEndpoints(eps), extra);
 stores.sync();
 const app = createQuerierApp({ ...appOptions(cfg, core), gate: undefined, storeApi: false, ui: false });
+// Requests (and endpoint updates) wait in the port until the listener below is attached.
+if ((cfg.warmupQueries ?? 0) > 0) logWarmUp(log, await warmUpQuerier(cfg, log, cfg.warmupQueries!));
 port.on("message", serveRequests(app.fetch, (m, transfer) => port.postMessage(m, transfer), (m) => {
   const x = m as { t?: string; desired?: DesiredStore[] };
   if (x.t === "endpoints" && x.desired) { desired = x.desired; stores.sync(); }
