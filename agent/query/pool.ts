@@ -12,6 +12,8 @@ export interface RunningPool {
   fetch(req: Request): Promise<Response>;
   setEndpoints(desired: DesiredStore[]): void;
   stats(): ReturnType<QueryPool["stats"]>;
+  /** Every worker has set up and warmed up once (the querier's /-/ready waits for it). */
+  ready(): boolean;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export function startQueryPool(cfg: QueryConfig, n: number): RunningPool {
   let closing = false;
   let desired: DesiredStore[] | null = null;
   const workers: Worker[] = [];
+  const warmed = new Set<number>();
   const pool = new QueryPool(Array.from({ length: n }, () => ({ post: () => {} })));
 
   const start = (i: number): void => {
@@ -49,7 +52,7 @@ export function startQueryPool(cfg: QueryConfig, n: number): RunningPool {
     workers[i] = w;
     pool.replace(i, { post: (m, transfer) => w.postMessage(m, transfer ?? []) });
     if (desired) w.postMessage({ t: "endpoints", desired });
-    w.on("message", (m: FromWorker) => pool.receive(i, m));
+    w.on("message", (m: FromWorker) => { if (m.t === "warmed") warmed.add(i); else pool.receive(i, m); });
     let failedOnce = false;
     const fail = (e: unknown) => {
       if (closing || failedOnce) return;
@@ -68,6 +71,7 @@ export function startQueryPool(cfg: QueryConfig, n: number): RunningPool {
     fetch: (req) => pool.fetch(req),
     setEndpoints: (d) => { desired = d; pool.broadcast({ t: "endpoints", desired: d }); },
     stats: () => pool.stats(),
+    ready: () => warmed.size >= n,
     close: async () => {
       closing = true;
       await Promise.all(workers.map((w) => w.terminate()));

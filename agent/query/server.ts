@@ -227,7 +227,7 @@ async function serve(cfg: QueryConfig, core: FanoutCore, pool: RunningPool | nul
     : null;
   // Logged once the flags are known to be good, so a usage error is the first line on stderr.
   if (pool) cfg.log.info("queries run on worker threads", { workers: pool.stats().workers });
-  const app = createQuerierApp({ ...appOptions(cfg, core), offload: pool ? (r) => pool.fetch(r) : undefined });
+  const app = createQuerierApp({ ...appOptions(cfg, core), offload: pool ? (r) => pool.fetch(r) : undefined, ready: pool ? () => pool.ready() : undefined });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
   if (cfg.grpcAddress) {

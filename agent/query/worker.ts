@@ -24,6 +24,7 @@ stores.sync();
 const app = createQuerierApp({ ...appOptions(cfg, core), gate: undefined, storeApi: false, ui: false });
 // Requests (and endpoint updates) wait in the port until the listener below is attached.
 if ((cfg.warmupQueries ?? 0) > 0) logWarmUp(log, await warmUpQuerier(cfg, log, cfg.warmupQueries!));
+port.postMessage({ t: "warmed" }); // the querier reports ready once every worker has said so
 port.on("message", serveRequests(app.fetch, (m, transfer) => port.postMessage(m, transfer), (m) => {
   const x = m as { t?: string; desired?: DesiredStore[] };
   if (x.t === "endpoints" && x.desired) { desired = x.desired; stores.sync(); }

@@ -54,6 +54,8 @@ export interface QuerierAppOptions {
   ui?: boolean;
   /** Answer compression (see QueryApiOptions.compress): default the web CompressionStream, null off. */
   compress?: Compressor | null;
+  /** /-/ready answers 503 while this returns false (the agent's querier: until its workers warmed up). */
+  ready?: () => boolean;
   /**
    * Admission of /api/v1/query and /api/v1/query_range (--query.max-concurrent, --query.max-queued):
    * in arrival order, a bounded queue; none = every query runs at once.
@@ -180,6 +182,6 @@ export function createQuerierApp(o: QuerierAppOptions): Hono {
     });
   });
 
-  app.route("/", createQueryApi({ engine, querier, lookbackDelta, buildInfo: o.buildInfo, now: o.now, compress: o.compress }));
+  app.route("/", createQueryApi({ engine, querier, lookbackDelta, buildInfo: o.buildInfo, now: o.now, compress: o.compress, ready: o.ready }));
   return app;
 }

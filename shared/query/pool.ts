@@ -17,7 +17,8 @@ export type ToWorker =
   | { t: "cancel"; id: number };
 
 /** What comes back. */
-export type FromWorker = { t: "res"; id: number; status: number; headers: [string, string][]; body: ArrayBuffer };
+/** A worker's messages: an answer, or "warmed" once it has set up (and warmed up) and takes requests. */
+export type FromWorker = { t: "res"; id: number; status: number; headers: [string, string][]; body: ArrayBuffer } | { t: "warmed" };
 
 /** A worker as the pool sees it: post a message (with buffers to transfer). */
 export interface PoolWorker {
