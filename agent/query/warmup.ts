@@ -13,6 +13,7 @@
 // and 5m) served by a gRPC server of our stack on a loopback port. Nothing of the real querier is used
 // or changed: not its stores, not its caches, not its gate.
 import { warmUpStore } from "../../shared/bucketstore/warmup.ts";
+import { bucketStoreServices } from "../../shared/bucketstore/services.ts";
 import { createQuerierApp } from "../../shared/query/app.ts";
 import { startGrpcServer } from "../grpc/server.ts";
 import type { Logger } from "../log.ts";
@@ -74,15 +75,7 @@ export async function warmUpQuerier(cfg: QueryConfig, log: Logger, queries: numb
   let done = 0, failed = 0;
   try {
     const w = await warmUpStore();
-    const server = await startGrpcServer({
-      store: {
-        series: (req, ctx) => w.store.series(req, ctx),
-        seriesEnveloped: (req, ctx, opts) => w.store.seriesEnveloped(req, ctx, opts),
-        labelNames: (req, ctx) => w.store.labelNames(req, ctx),
-        labelValues: (req, ctx) => w.store.labelValues(req, ctx),
-      },
-      info: { info: () => w.store.info() },
-    }, { host: "127.0.0.1", port: 0 });
+    const server = await startGrpcServer(bucketStoreServices(w.store), { host: "127.0.0.1", port: 0 });
     // The real querier's settings for evaluation (lookback, limits, dedup, partial response), none of its
     // data sources, tokens or TLS: one plaintext gRPC store.
     const own: QueryConfig = {

@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { errorMessage } from "../../shared/encoding/errors.ts";
 import { BucketStore } from "../../shared/bucketstore/store.ts";
+import { bucketStoreServices } from "../../shared/bucketstore/services.ts";
 import type { StoreApiServices } from "../../shared/rpc/store.ts";
 import { mountStoreApi } from "../../shared/rpc/server.ts";
 import { bearerToken, FlagError, type FlagSpec, flagsHelp, nonNegInt, parseAddress, parseBytes, parseDurationMs, parseFlags, parseTimeOrDuration } from "../flags.ts";
@@ -110,15 +111,7 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   let ready = false;
-  const services: StoreApiServices = {
-    store: {
-      series: (req, ctx) => store.series(req, ctx),
-      seriesEnveloped: (req, ctx, opts) => store.seriesEnveloped(req, ctx, opts),
-      labelNames: (req, ctx) => store.labelNames(req, ctx),
-      labelValues: (req, ctx) => store.labelValues(req, ctx),
-    },
-    info: { info: () => store.info() },
-  };
+  const services: StoreApiServices = bucketStoreServices(store);
   const app = new Hono();
   app.get("/metrics", (c) => c.body(reg.render(), 200, { "Content-Type": CONTENT_TYPE }));
   app.get("/-/healthy", (c) => c.text("OK\n"));

@@ -5,6 +5,7 @@
 // with the in-process round alone the first queries after start took 3-5 ms; with both, 2 ms from the
 // third query on, as Thanos' store.
 import { warmUpStore, type WarmUpTarget } from "../../shared/bucketstore/warmup.ts";
+import { bucketStoreServices } from "../../shared/bucketstore/services.ts";
 import { createGrpcClients } from "../grpc/client.ts";
 import { startGrpcServer } from "../grpc/server.ts";
 
@@ -22,14 +23,7 @@ export async function warmUp(calls: number, budgetMs = 5000): Promise<WarmUpRepo
   try {
     const w = await warmUpStore();
     done += await w.run(w.direct, Math.ceil(calls / 2), budgetMs / 2);
-    const server = await startGrpcServer({
-      store: {
-        series: (req, ctx) => w.store.series(req, ctx),
-        seriesEnveloped: (req, ctx, opts) => w.store.seriesEnveloped(req, ctx, opts),
-        labelNames: (req, ctx) => w.store.labelNames(req, ctx),
-        labelValues: (req, ctx) => w.store.labelValues(req, ctx),
-      },
-    }, { host: "127.0.0.1", port: 0 });
+    const server = await startGrpcServer(bucketStoreServices(w.store), { host: "127.0.0.1", port: 0 });
     const client = createGrpcClients(server.address);
     try {
       const target: WarmUpTarget = {

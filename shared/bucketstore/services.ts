@@ -7,6 +7,19 @@ import type { CallContext, StoreApiServices } from "../rpc/store.ts";
 import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from "../gen/thanos/storepb/rpc_pb.ts";
 import type { BucketStore } from "./store.ts";
 
+/** A BucketStore as StoreApiServices as it is (a host that syncs on its own: the agent's store gateway, the warm-ups). */
+export function bucketStoreServices(store: BucketStore): StoreApiServices {
+  return {
+    store: {
+      series: (req, ctx) => store.series(req, ctx),
+      seriesEnveloped: (req, ctx, opts) => store.seriesEnveloped(req, ctx, opts),
+      labelNames: (req, ctx) => store.labelNames(req, ctx),
+      labelValues: (req, ctx) => store.labelValues(req, ctx),
+    },
+    info: { info: () => store.info() },
+  };
+}
+
 export function lazyBucketStoreServices(store: BucketStore): StoreApiServices {
   return {
     store: {
