@@ -5,6 +5,7 @@
 // it; others go to connect-node, which serves them through StoreImpl.series.
 
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { ConnectError } from "@connectrpc/connect";
 import { type CallGuard, toConnectError } from "../../shared/rpc/routes.ts";
 import { type EnvelopedStore, grpcMessage, parseSeriesRequest, readRequestBody, SERIES_PATH } from "../../shared/rpc/fastseries.ts";
 
@@ -26,6 +27,15 @@ export function grpcFastSeries(store: EnvelopedStore, o: GrpcFastSeriesOptions):
   };
 }
 
+/** Ends a gRPC response with its status in the trailers (after `body`, the last message, if any). */
+export function endWithStatus(res: Http2ServerResponse, err: ConnectError | undefined, body?: Uint8Array): void {
+  const t: Record<string, string> = { "grpc-status": String(err?.code ?? 0) };
+  if (err?.rawMessage) t["grpc-message"] = grpcMessage(err.rawMessage);
+  res.addTrailers(t);
+  if (body) res.end(body);
+  else res.end();
+}
+
 async function serve(store: EnvelopedStore, o: GrpcFastSeriesOptions, req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
   const abort = new AbortController();
   const onClose = () => abort.abort();
@@ -41,10 +51,7 @@ async function serve(store: EnvelopedStore, o: GrpcFastSeriesOptions, req: Http2
     o.guard.done("thanos.Store", "Series", err);
     if (res.writableEnded || res.destroyed) return;
     sendHeaders();
-    const t: Record<string, string> = { "grpc-status": String(err?.code ?? 0) };
-    if (err?.rawMessage) t["grpc-message"] = grpcMessage(err.rawMessage);
-    res.addTrailers(t);
-    res.end();
+    endWithStatus(res, err);
   };
   try {
     const auth = req.headers["authorization"];

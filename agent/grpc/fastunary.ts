@@ -13,7 +13,7 @@
 // grpc-timeout is honoured as connect-node does: the call's signal aborts with DeadlineExceeded.
 
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import { create, type DescMessage, fromBinary, isMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, isMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { InfoRequestSchema, InfoResponseSchema } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -22,7 +22,8 @@ import {
 } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { type CallGuard, toConnectError } from "../../shared/rpc/routes.ts";
 import type { CallContext, StoreApiServices } from "../../shared/rpc/store.ts";
-import { grpcMessage, readRequestBody } from "../../shared/rpc/fastseries.ts";
+import { frame, parseEnvelopedRequest, readRequestBody } from "../../shared/rpc/fastseries.ts";
+import { endWithStatus } from "./fastseries.ts";
 
 export interface GrpcFastUnaryOptions {
   guard: CallGuard;
@@ -72,27 +73,9 @@ export function grpcFastUnary(services: StoreApiServices, o: GrpcFastUnaryOption
   };
 }
 
-/** The one message of a unary request body (flags | length | message). */
-function parseEnveloped(route: Route, body: Uint8Array): unknown {
-  const what = `${route.method} request`;
-  if (body.length < 5) throw new ConnectError(`${what} of ${body.length} bytes is not an enveloped message`, Code.InvalidArgument);
-  if (body[0]! & 1) throw new ConnectError(`compressed ${what} without a content encoding`, Code.Internal);
-  const len = ((body[1]! << 24) | (body[2]! << 16) | (body[3]! << 8) | body[4]!) >>> 0;
-  if (5 + len !== body.length) throw new ConnectError(`${what} envelope says ${len} bytes, body has ${body.length - 5}`, Code.InvalidArgument);
-  try {
-    return fromBinary(route.req, body.subarray(5));
-  } catch (e) {
-    throw new ConnectError(`${what} does not decode: ${(e as Error).message}`, Code.InvalidArgument);
-  }
-}
-
 function enveloped(route: Route, answer: unknown): Uint8Array {
   const msg = isMessage(answer, route.res) ? answer : create(route.res, answer as MessageInitShape<DescMessage>);
-  const bytes = toBinary(route.res, msg);
-  const out = new Uint8Array(5 + bytes.length);
-  out[1] = bytes.length >>> 24; out[2] = (bytes.length >>> 16) & 0xff; out[3] = (bytes.length >>> 8) & 0xff; out[4] = bytes.length & 0xff;
-  out.set(bytes, 5);
-  return out;
+  return frame(0, toBinary(route.res, msg));
 }
 
 async function serve(route: Route, o: GrpcFastUnaryOptions, req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
@@ -110,11 +93,7 @@ async function serve(route: Route, o: GrpcFastUnaryOptions, req: Http2ServerRequ
     o.guard.done(route.service, route.method, err);
     if (res.writableEnded || res.destroyed) return;
     res.writeHead(200, { "content-type": "application/grpc+proto", "grpc-accept-encoding": "identity" });
-    const t: Record<string, string> = { "grpc-status": String(err?.code ?? 0) };
-    if (err?.rawMessage) t["grpc-message"] = grpcMessage(err.rawMessage);
-    res.addTrailers(t);
-    if (body) res.end(body);
-    else res.end();
+    endWithStatus(res, err, body);
   };
   try {
     const deadline = parseTimeout((req.headers["grpc-timeout"] as string | undefined) ?? null, Number.POSITIVE_INFINITY);
@@ -128,7 +107,7 @@ async function serve(route: Route, o: GrpcFastUnaryOptions, req: Http2ServerRequ
     }
     const auth = req.headers["authorization"];
     o.guard.authorize(Array.isArray(auth) ? auth[0] : auth);
-    const request = parseEnveloped(route, await readRequestBody(req as AsyncIterable<Uint8Array>, o.readMaxBytes));
+    const request = parseEnvelopedRequest(route.req, await readRequestBody(req as AsyncIterable<Uint8Array>, o.readMaxBytes), route.method);
     const answer = await route.call(request, { signal: abort.signal });
     finish(undefined, enveloped(route, answer));
   } catch (e) {

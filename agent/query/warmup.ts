@@ -12,7 +12,7 @@
 // deduplication, JSON) over one store, the store warm-up's synthetic blocks (four blocks in memory, raw
 // and 5m) served by a gRPC server of our stack on a loopback port. Nothing of the real querier is used
 // or changed: not its stores, not its caches, not its gate.
-import { warmUpStore } from "../../shared/bucketstore/warmup.ts";
+import { WARMUP_SPAN, warmUpStore } from "../../shared/bucketstore/warmup.ts";
 import { bucketStoreServices } from "../../shared/bucketstore/services.ts";
 import { createQuerierApp } from "../../shared/query/app.ts";
 import { startGrpcServer } from "../grpc/server.ts";
@@ -28,8 +28,7 @@ export interface QuerierWarmUpReport {
 }
 
 const H = 3_600_000;
-// The synthetic blocks' span (shared/bucketstore/warmup.ts): three raw 2 h blocks from T0 and a 5m block over them.
-const T0 = 1_600_000_000_000 - (1_600_000_000_000 % (2 * H));
+const T0 = WARMUP_SPAN.start;
 
 /** The requests of one round: path and query string, as a client sends them. */
 function round(): string[] {

@@ -30,6 +30,9 @@ const H2 = 7_200_000;
 const SERIES = 400;
 const T0 = 1_600_000_000_000 - (1_600_000_000_000 % H2);
 
+/** The synthetic blocks' span (ms): three raw 2 h blocks from `start`, and a 5m block over the same 6 h. */
+export const WARMUP_SPAN = { start: T0, end: T0 + 3 * H2 } as const;
+
 function xorChunk(mint: number, n: number, step: number, seed: number): WriterChunk {
   const a = new XorAppender();
   let v = seed;

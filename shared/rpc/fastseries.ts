@@ -14,7 +14,7 @@
 // - gRPC-Web: the same trailers as a last frame with flags 0x80 and "name: value\r\n" lines;
 // - Connect streaming: a last frame with flags 0x02 and JSON `{}` or `{"error":{"code","message"}}`.
 
-import { fromBinary } from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, type MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { concatBytes } from "../encoding/bytes.ts";
 import { type SeriesRequest, SeriesRequestSchema } from "../gen/thanos/storepb/rpc_pb.ts";
@@ -32,17 +32,23 @@ export function hasFastSeries(s: StoreImpl | undefined): s is EnvelopedStore {
   return typeof s?.seriesEnveloped === "function";
 }
 
+/** The one enveloped request message of a call body (`method` names it in errors). */
+export function parseEnvelopedRequest<D extends DescMessage>(schema: D, body: Uint8Array, method: string): MessageShape<D> {
+  const what = `${method} request`;
+  if (body.length < 5) throw new ConnectError(`${what} of ${body.length} bytes is not an enveloped message`, Code.InvalidArgument);
+  if (body[0]! & 1) throw new ConnectError(`compressed ${what} without a content encoding`, Code.Internal);
+  const len = ((body[1]! << 24) | (body[2]! << 16) | (body[3]! << 8) | body[4]!) >>> 0;
+  if (5 + len !== body.length) throw new ConnectError(`${what} envelope says ${len} bytes, body has ${body.length - 5}`, Code.InvalidArgument);
+  try {
+    return fromBinary(schema, body.subarray(5));
+  } catch (e) {
+    throw new ConnectError(`${what} does not decode: ${(e as Error).message}`, Code.InvalidArgument);
+  }
+}
+
 /** The one enveloped SeriesRequest of a call body. */
 export function parseSeriesRequest(body: Uint8Array): SeriesRequest {
-  if (body.length < 5) throw new ConnectError(`Series request of ${body.length} bytes is not an enveloped message`, Code.InvalidArgument);
-  if (body[0]! & 1) throw new ConnectError("compressed Series request without a content encoding", Code.Internal);
-  const len = ((body[1]! << 24) | (body[2]! << 16) | (body[3]! << 8) | body[4]!) >>> 0;
-  if (5 + len !== body.length) throw new ConnectError(`Series request envelope says ${len} bytes, body has ${body.length - 5}`, Code.InvalidArgument);
-  try {
-    return fromBinary(SeriesRequestSchema, body.subarray(5));
-  } catch (e) {
-    throw new ConnectError(`Series request does not decode: ${(e as Error).message}`, Code.InvalidArgument);
-  }
+  return parseEnvelopedRequest(SeriesRequestSchema, body, "Series");
 }
 
 /** A request body, refused past `max` bytes (the server's readMaxBytes). */
@@ -64,7 +70,8 @@ export function grpcMessage(s: string): string {
   return s.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => [...enc.encode(c)].map((b) => "%" + b.toString(16).toUpperCase().padStart(2, "0")).join(""));
 }
 
-function frame(flags: number, payload: Uint8Array): Uint8Array {
+/** flags | big-endian uint32 length | payload: the framing gRPC, gRPC-Web and Connect streaming share. */
+export function frame(flags: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(5 + payload.length);
   out[0] = flags;
   new DataView(out.buffer).setUint32(1, payload.length);
