@@ -1,25 +1,24 @@
-// StoreAPI over gRPC proper: plaintext HTTP/2 (h2c, prior knowledge) with trailers, what Go Thanos
-// queriers/stores and grpc-js speak. Connect and gRPC-Web are answered on the same port too (over
-// HTTP/2). Runs under Node, Bun and Deno (node:http2); on Bun behind the flow-control shim of
-// h2window.ts, without which Go clients hang on large answers. The routes and per-call steps are the
-// shared ones (shared/rpc/routes.ts), as on the HTTP port (shared/rpc/server.ts); a store with
-// seriesEnveloped gets its Series fast path (fastseries.ts), and the unary calls take fastunary.ts.
-import * as http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import { compressionBrotli, compressionGzip, connectNodeAdapter } from "@connectrpc/connect-node";
+// StoreAPI over gRPC proper: plaintext HTTP/2 (h2c, prior knowledge) or HTTP/2 over TLS, with
+// trailers: what Go Thanos queriers/stores and grpc-js speak. Connect and gRPC-Web are answered on the
+// same port too (over HTTP/2). The HTTP/2 is ours (h2server.ts) on every runtime. The routes and
+// per-call steps are the shared ones (shared/rpc/routes.ts), as on the HTTP port (shared/rpc/server.ts):
+// a store with seriesEnveloped gets its Series fast path (fastseries.ts), the unary calls take
+// fastunary.ts, and everything else goes through Connect's universal handlers.
+import * as net from "node:net";
+import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import type { ServeOptions, StoreApiServices } from "../../shared/rpc/store.ts";
 import { callGuard, DEFAULT_READ_MAX_BYTES, registerStoreApi, serverInterceptors } from "../../shared/rpc/routes.ts";
 import { hasFastSeries } from "../../shared/rpc/fastseries.ts";
+import type { HeaderField } from "../../shared/h2/hpack.ts";
 import { grpcFastSeries } from "./fastseries.ts";
 import { grpcFastUnary } from "./fastunary.ts";
-import { listenWithWindowFix } from "./h2window.ts";
-import { noSnappyAnswers } from "./snappy.ts";
+import { Connection, type H2Handler, type H2Response } from "./h2server.ts";
+import { dropSnappyAccept } from "./snappy.ts";
 import { compressionSnappy } from "../../shared/rpc/snappy.ts";
-import { listenH2Tls } from "../tls/h2.ts";
-import type { ServerTlsConfig } from "../tls/server.ts";
+import { tlsServer, type ServerTlsConfig } from "../tls/server.ts";
 import type { Logger } from "../log.ts";
-
-const BUN = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 export interface GrpcServerOptions extends ServeOptions {
   /** Listen address; default 127.0.0.1. */
@@ -43,68 +42,106 @@ export interface GrpcServer {
   /** host:port actually bound. */
   address: string;
   port: number;
-  /** Stop accepting, end open sessions (in-flight streams are cut), resolve when closed. */
+  /** Stop accepting, end open connections (in-flight streams are cut), resolve when closed. */
   close(): Promise<void>;
 }
 
-/** An HTTP/2 server listening on host:port: its bound port, and close(), which stops accepting. */
-export interface H2Listener { port: number; close(): Promise<void> }
+function pairs(h: Headers | undefined): HeaderField[] {
+  const out: HeaderField[] = [];
+  h?.forEach((v, k) => { out.push([k, v]); });
+  return out;
+}
 
-/**
- * Listens with `server` on host:port; on Bun, connections reach it through the flow-control shim
- * (h2window.ts). close() resolves once the listening socket is closed, which waits for open
- * connections: callers end their sessions or stop waiting.
- */
-export async function listenH2(server: http2.Http2Server, host: string, port: number): Promise<H2Listener> {
-  if (BUN) {
-    const tcp = await listenWithWindowFix(server, host, port);
-    return {
-      port: (tcp.address() as AddressInfo).port,
-      close: () => new Promise<void>((resolve) => {
-        tcp.close(() => resolve());
-        try { server.close(); } catch { /* never listened itself: the shim's server did */ }
-      }),
-    };
+/** Writes a Connect universal handler's answer to our HTTP/2 stream. */
+async function writeUniversal(u: UniversalServerResponse, res: H2Response): Promise<void> {
+  const it = u.body?.[Symbol.asyncIterator]();
+  try {
+    // The first piece is read before the headers go: the handler may still set headers until then.
+    let chunk = it ? await it.next() : undefined;
+    res.respond(u.status, pairs(u.header));
+    while (chunk !== undefined && chunk.done !== true) {
+      if (!(await res.write(chunk.value))) return;
+      chunk = await it!.next();
+    }
+    res.end(u.trailer ? pairs(u.trailer) : undefined);
+  } finally {
+    await it?.return?.().catch(() => {});
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => { server.off("error", reject); resolve(); });
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+}
+
+/** Routes requests to Connect's universal handlers (gRPC, gRPC-Web, Connect), by path. */
+export function universalH2Handler(handlers: UniversalHandler[], log?: Logger): H2Handler {
+  const paths = new Map<string, UniversalHandler>();
+  for (const h of handlers) paths.set(h.requestPath, h);
+  return (req, res) => {
+    const u = paths.get(req.path.split("?", 2)[0]!);
+    if (u === undefined) { res.respond(404); res.end(); return; }
+    let header: Headers;
+    try {
+      header = new Headers(Object.entries(req.headers));
+    } catch (e) {
+      res.respond(400, [["content-type", "text/plain"]]);
+      void res.write(new TextEncoder().encode(`malformed request headers: ${(e as Error).message}\n`)).then(() => res.end());
+      return;
+    }
+    u({ httpVersion: "2.0", method: req.method, url: `${req.scheme}://${req.authority || "localhost"}${req.path}`, header, body: req.body, signal: req.signal })
+      .then((out) => writeUniversal(out, res))
+      .catch((e: unknown) => {
+        if (ConnectError.from(e).code !== Code.Canceled && ConnectError.from(e).code !== Code.Aborted) {
+          log?.warn("gRPC handler failed", { rpc: `${u.service.typeName}/${u.method.name}`, err: (e as Error).message });
+        }
+        if (!res.headersSent) res.respond(500);
+        res.end();
+      });
   };
 }
 
 export async function startGrpcServer(services: StoreApiServices, opts: GrpcServerOptions = {}): Promise<GrpcServer> {
   const readMaxBytes = opts.readMaxBytes ?? DEFAULT_READ_MAX_BYTES;
-  const handler = connectNodeAdapter({
-    routes: (router) => registerStoreApi(router, services),
+  const router = createConnectRouter({
     interceptors: serverInterceptors(opts),
     readMaxBytes,
     acceptCompression: opts.compression === false ? [compressionSnappy] : [compressionGzip, compressionBrotli, compressionSnappy],
   });
+  registerStoreApi(router, services);
+  const universal = universalH2Handler(router.handlers, opts.log);
   const guard = callGuard(opts);
   const fastSeries = hasFastSeries(services.store) ? grpcFastSeries(services.store, { guard, readMaxBytes }) : null;
   const fastUnary = grpcFastUnary(services, { guard, readMaxBytes });
-  const server = http2.createServer({}, noSnappyAnswers((req, res) => {
+  const handler: H2Handler = (req, res) => {
+    dropSnappyAccept(req.headers);
     if (fastUnary(req, res) || fastSeries?.(req, res)) return;
-    handler(req, res);
-  }));
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (s: http2.ServerHttp2Session) => {
-    sessions.add(s);
-    s.on("close", () => sessions.delete(s));
-  });
+    universal(req, res);
+  };
+  const conns = new Set<Connection>();
+  const onError = (e: Error) => opts.log?.debug("gRPC connection error", { err: e.message });
+  const serve = (sock: net.Socket) => {
+    const c = new Connection(sock, handler, { onError });
+    conns.add(c);
+    sock.once("close", () => conns.delete(c));
+  };
   const host = opts.host ?? "127.0.0.1";
-  const listener = opts.tls ? await listenH2Tls(server, host, opts.port ?? 0, opts.tls, opts.log) : await listenH2(server, host, opts.port ?? 0);
-  const port = listener.port;
+  let port: number;
+  let stop: () => Promise<void>;
+  if (opts.tls) {
+    const l = tlsServer(opts.tls, serve, opts.log);
+    port = await l.listen(opts.port ?? 0, host);
+    stop = () => l.close();
+  } else {
+    const tcp = net.createServer(serve);
+    await new Promise<void>((resolve, reject) => {
+      tcp.once("error", reject);
+      tcp.listen(opts.port ?? 0, host, () => { tcp.off("error", reject); resolve(); });
+    });
+    port = (tcp.address() as net.AddressInfo).port;
+    stop = () => new Promise<void>((resolve) => tcp.close(() => resolve()));
+  }
   return {
     address: `${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     close: () => {
-      const closed = listener.close();
-      for (const s of sessions) s.destroy();
+      const closed = stop();
+      for (const c of conns) c.close();
       return closed;
     },
   };

@@ -3,16 +3,12 @@
 // codec they know in grpc-accept-encoding, snappy included, and connect would then compress every
 // answer in JS for them; compressing XOR chunks costs CPU for little (they barely compress). So
 // `snappy` is taken out of grpc-accept-encoding before connect reads it.
-import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 
-export function noSnappyAnswers<R extends Http2ServerRequest, S extends Http2ServerResponse>(handler: (req: R, res: S) => void): (req: R, res: S) => void {
-  return (req, res) => {
-    const acc = req.headers["grpc-accept-encoding"];
-    if (typeof acc === "string" && acc.includes("snappy")) {
-      const rest = acc.split(",").map((s) => s.trim()).filter((s) => s !== "snappy" && s !== "");
-      if (rest.length > 0) req.headers["grpc-accept-encoding"] = rest.join(",");
-      else delete req.headers["grpc-accept-encoding"];
-    }
-    handler(req, res);
-  };
+/** Removes snappy from a request's grpc-accept-encoding (headers by lowercase name), in place. */
+export function dropSnappyAccept(headers: Record<string, string>): void {
+  const acc = headers["grpc-accept-encoding"];
+  if (acc === undefined || !acc.includes("snappy")) return;
+  const rest = acc.split(",").map((s) => s.trim()).filter((s) => s !== "snappy" && s !== "");
+  if (rest.length > 0) headers["grpc-accept-encoding"] = rest.join(",");
+  else delete headers["grpc-accept-encoding"];
 }

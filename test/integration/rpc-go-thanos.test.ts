@@ -358,8 +358,9 @@ test("a Go Thanos client (upstream storepb/infopb) reads our gRPC server", async
 
 test("a Go client with grpc-go's default (dynamic) windows reads large answers from a Bun gRPC server, none hangs", async () => {
   // 10k series x 4 chunks x 800 B = 32 MB per call. grpc-go raises its windows with SETTINGS while the
-  // answer streams; Bun's HTTP/2 server alone ignored that for the open stream and both ends waited
-  // for ever in about 1 call of 10 (agent/grpc/h2window.ts). 12 calls, 30 s deadline each.
+  // answer streams; Bun's node:http2 server ignored that for the open stream and both ends waited
+  // for ever in about 1 call of 10. Our HTTP/2 server (agent/grpc/h2server.ts) follows RFC 9113
+  // §6.9.2. 12 calls, 30 s deadline each.
   const srv = startProcess(join(process.cwd(), "node_modules/.bin/bun"), [join(process.cwd(), "test/lib/big-grpc-server.ts"), "10000", "800"]);
   try {
     const deadline = Date.now() + 20_000;

@@ -1,6 +1,6 @@
 // A StoreAPI gRPC server with one large Series answer, for test/integration/rpc-go-thanos.test.ts: run
-// under Bun (`bun test/lib/big-grpc-server.ts SERIES CHUNK_BYTES`), so a Go client reads it through
-// Bun's HTTP/2 server and the flow-control shim of agent/grpc/h2window.ts. Prints "LISTEN host:port".
+// under Bun (`bun test/lib/big-grpc-server.ts SERIES CHUNK_BYTES`), so a Go client reads it through our
+// HTTP/2 server (agent/grpc/h2server.ts) on Bun. Prints "LISTEN host:port".
 // Series i has labels {__name__="big", i="<i>"} and 4 chunks of CHUNK_BYTES bytes each; the first two
 // bytes of a chunk hold i & 0xffff, the rest (i + k + j) & 0xff.
 import { startGrpcServer } from "../../agent/grpc/server.ts";
