@@ -1,9 +1,11 @@
 // StoreAPI clients over gRPC (HTTP/2, plaintext or TLS), for talking to Go Thanos components and to our
-// own agent/grpc servers. Node, Bun and Deno (node:http2 underneath). Thanos' client options: TLS and
+// own agent/grpc servers. Node and Bun, over our HTTP/2 client (h2client.ts). Thanos' client options: TLS and
 // mTLS (agent/tls/client.ts, the client certificate re-read when its files change) and
 // --grpc-compression=snappy (requests compressed with Thanos' snappy codec, shared/rpc/snappy.ts).
 import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { createTransport } from "@connectrpc/connect/protocol-grpc";
+import { validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
+import { createH2Client, type H2Client } from "./h2client.ts";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
 import { Rules } from "../../shared/gen/thanos/rulespb/rpc_pb.ts";
@@ -45,15 +47,16 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
     const value = `Bearer ${opts.token}`;
     interceptors.push((next) => (req) => { req.header.set("authorization", value); return next(req); });
   }
-  const managers = new Set<Http2SessionManager>();
-  let manager: Http2SessionManager;
+  const clients = new Set<H2Client>();
+  let client: H2Client;
   let built = tls ? clientTlsOptions(tls) : null;
   const make = (): Transport => {
-    manager = new Http2SessionManager(baseUrl, { idleConnectionTimeoutMs: opts.idleMs ?? 60_000 }, built?.options);
-    managers.add(manager);
-    return createGrpcTransport({ baseUrl, sessionManager: manager, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs,
-      readMaxBytes: opts.readMaxBytes ?? DEFAULT_CLIENT_READ_MAX_BYTES,
-      sendCompression: opts.compression === "snappy" ? compressionSnappy : undefined,
+    const options = built?.options;
+    client = createH2Client(baseUrl, { idleMs: opts.idleMs ?? 60_000, tls: options ? () => options : undefined });
+    clients.add(client);
+    return createTransport({ httpClient: client.fetch, baseUrl, interceptors, useBinaryFormat: true, defaultTimeoutMs: opts.timeoutMs,
+      ...validateReadWriteMaxBytes(opts.readMaxBytes ?? DEFAULT_CLIENT_READ_MAX_BYTES, undefined, undefined),
+      sendCompression: opts.compression === "snappy" ? compressionSnappy : null,
       acceptCompression: [compressionSnappy] });
   };
   let transport = make();
@@ -64,10 +67,10 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
     if (!tls) return transport;
     const now = clientTlsOptions(tls);
     if (now === built) return transport;
-    const old = manager;
+    const old = client;
     built = now;
     transport = make();
-    setTimeout(() => { old.abort(); managers.delete(old); }, opts.idleMs ?? 60_000).unref?.();
+    setTimeout(() => { old.close(); clients.delete(old); }, opts.idleMs ?? 60_000).unref?.();
     return transport;
   };
   const t: Transport = {
@@ -78,6 +81,6 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
     store: createClient(Store, t),
     info: createClient(Info, t),
     rules: createClient(Rules, t),
-    close: () => { for (const m of managers) m.abort(); managers.clear(); },
+    close: () => { for (const c of clients) c.close(); clients.clear(); },
   };
 }

@@ -75,7 +75,12 @@ function enveloped(route: Route, answer: unknown): Uint8Array {
 
 async function serve(route: Route, o: GrpcFastUnaryOptions, req: H2Request, res: H2Response): Promise<void> {
   const abort = new AbortController();
-  const onClose = () => abort.abort(req.signal.reason ?? new ConnectError("the client went away", Code.Canceled));
+  // A client cancelling at its deadline (its timer and ours fire together; which is first is chance) is
+  // a deadline, as a Go server's context reports it; 50 ms of slack for the trip.
+  let deadlineAt = Number.POSITIVE_INFINITY;
+  const onClose = () => abort.abort(performance.now() >= deadlineAt - 50
+    ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
+    : req.signal.reason ?? new ConnectError("the client went away", Code.Canceled));
   req.signal.addEventListener("abort", onClose, { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ended = false;
@@ -92,6 +97,7 @@ async function serve(route: Route, o: GrpcFastUnaryOptions, req: H2Request, res:
     const deadline = parseTimeout(req.headers["grpc-timeout"] ?? null, Number.POSITIVE_INFINITY);
     if (deadline.error) throw deadline.error;
     if (deadline.timeoutMs !== undefined && deadline.timeoutMs <= MAX_TIMEOUT_MS) {
+      deadlineAt = performance.now() + deadline.timeoutMs;
       timer = setTimeout(() => {
         const e = new ConnectError("the operation timed out", Code.DeadlineExceeded);
         abort.abort(e);

@@ -6,7 +6,7 @@
 // before a call: the next connection uses the new pair).
 
 import { statSync } from "node:fs";
-import type { SecureClientSessionOptions } from "node:http2";
+import type { ConnectionOptions } from "node:tls";
 import { CodedError } from "../../shared/encoding/errors.ts";
 import { readTlsFile } from "./server.ts";
 
@@ -25,9 +25,9 @@ export function grpcClientTls(f: { secure: boolean; skipVerify?: boolean; ca?: s
   return { skipVerify: f.skipVerify ?? false, caFile: f.ca || undefined, certFile: f.cert || undefined, keyFile: f.key || undefined, serverName: f.serverName || undefined };
 }
 
-/** node:http2 connect options for a config, files read now. */
-function clientSessionOptions(c: ClientTlsConfig): SecureClientSessionOptions {
-  const o: SecureClientSessionOptions = { rejectUnauthorized: !c.skipVerify };
+/** TLS connect options for a config, files read now. */
+function clientSessionOptions(c: ClientTlsConfig): ConnectionOptions {
+  const o: ConnectionOptions = { rejectUnauthorized: !c.skipVerify };
   if (c.caFile) o.ca = readTlsFile(c.caFile, "gRPC client TLS CA");
   if (c.certFile) o.cert = readTlsFile(c.certFile, "gRPC client TLS certificate");
   if (c.keyFile) o.key = readTlsFile(c.keyFile, "gRPC client TLS key");
@@ -46,7 +46,7 @@ function clientTlsStamp(c: ClientTlsConfig): string {
 /** Connect options as last read, and the stamp of the files they were read from. */
 export interface ClientTlsOptions {
   readonly stamp: string;
-  readonly options: SecureClientSessionOptions;
+  readonly options: ConnectionOptions;
 }
 
 // Per config (the querier passes one to every client): one stat per second however many clients.
