@@ -35,6 +35,11 @@ const OUR_MAX_FRAME = 16384;
 /** A header block (HEADERS + CONTINUATION) larger than this ends the connection. */
 const MAX_HEADER_BLOCK = 256 << 10;
 export const MAX_HEADER_LIST = 64 << 10;
+// DATA is framed into buffers from a small pool, returned when the socket has written them: a broad
+// Series answer (28 MB) otherwise leaves its whole size behind as garbage, once per answer.
+const POOL_BUF = (256 << 10) + 32 * HEADER_LEN;
+const POOL_MAX = 16;
+const framePool: Uint8Array[] = [];
 
 export class StreamError extends Error {
   constructor(readonly code: number, message: string) { super(message); }
@@ -206,9 +211,10 @@ export abstract class H2Session {
 
   // ---- output
 
-  protected write(buf: Uint8Array): void {
+  /** `written`: called once the socket is done with `buf` (it may then be reused). */
+  protected write(buf: Uint8Array, written?: () => void): void {
     if (this.dead) return;
-    if (!this.sock.write(buf)) this.blocked = true;
+    if (!(written ? this.sock.write(buf, written) : this.sock.write(buf))) this.blocked = true;
   }
 
   protected frame(type: number, flags: number, id: number, payload: Uint8Array): void {
@@ -256,7 +262,9 @@ export abstract class H2Session {
       const n = Math.min(allowed, queued);
       if (n > 0) {
         const max = this.peerMaxFrame;
-        const out = new Uint8Array(n + Math.ceil(n / max) * HEADER_LEN);
+        const size = n + Math.ceil(n / max) * HEADER_LEN;
+        const pooled = size <= POOL_BUF ? framePool.pop() ?? new Uint8Array(POOL_BUF) : null;
+        const out = pooled ?? new Uint8Array(size);
         const done: ((ok: boolean) => void)[] = [];
         let o = 0, left = n, fLeft = 0;
         while (left > 0) {
@@ -276,7 +284,8 @@ export abstract class H2Session {
         }
         this.connWindow -= n;
         s.sendWindow -= n;
-        this.write(out);
+        if (pooled === null) this.write(out);
+        else this.write(out.subarray(0, size), () => { if (framePool.length < POOL_MAX) framePool.push(pooled); });
         if (this.blocked) this.drainWaiters.push(...done);
         else for (const r of done) r(true);
       }
