@@ -4,7 +4,7 @@
 // --grpc-compression=snappy (requests compressed with Thanos' snappy codec, shared/rpc/snappy.ts).
 import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createTransport } from "@connectrpc/connect/protocol-grpc";
-import { validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
+import { type UniversalClientFn, validateReadWriteMaxBytes } from "@connectrpc/connect/protocol";
 import { createH2Client, type H2Client } from "./h2client.ts";
 import { Store } from "../../shared/gen/thanos/storepb/rpc_pb.ts";
 import { Info } from "../../shared/gen/thanos/infopb/rpc_pb.ts";
@@ -33,6 +33,9 @@ export interface GrpcClients {
   info: InfoClient;
   /** thanos.Rules (rulers, queriers, sidecars of Thanos). */
   rules: RulesClient;
+  /** The HTTP/2 client underneath (for direct calls such as agent/grpc/series.ts), and its base URL. */
+  call: UniversalClientFn;
+  baseUrl: string;
   /** Drop the HTTP/2 connection (in-flight calls fail). */
   close(): void;
 }
@@ -81,6 +84,8 @@ export function createGrpcClients(target: string, opts: GrpcClientOptions = {}):
     store: createClient(Store, t),
     info: createClient(Info, t),
     rules: createClient(Rules, t),
+    call: (req) => { current(); return client.fetch(req); },
+    baseUrl,
     close: () => { for (const c of clients) c.close(); clients.clear(); },
   };
 }

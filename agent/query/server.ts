@@ -13,7 +13,9 @@ import { buildQuerier, checkEndpointTokens, defaultQuerierSettings } from "../..
 import { blocksEndpoint } from "../../shared/query/blocks.ts";
 import type { StoreEndpoint } from "../../shared/query/store.ts";
 import type { DedupAlgorithm } from "../../shared/dedup/dedup.ts";
-import { storeFromClients } from "../../shared/query/remote.ts";
+import { storeFromClients, withBatch } from "../../shared/query/remote.ts";
+import { DEFAULT_CLIENT_READ_MAX_BYTES } from "../../shared/rpc/client.ts";
+import { grpcSeries } from "../grpc/series.ts";
 import { createGrpcClients } from "../grpc/client.ts";
 import { startGrpcServer, type GrpcServer } from "../grpc/server.ts";
 import { bucketStoreEndpoint } from "../../shared/query/bucket.ts";
@@ -163,7 +165,12 @@ export async function fanoutCore(cfg: QueryConfig, log: Logger): Promise<FanoutC
     const token = tokens[t.source] ?? tokens[t.name];
     if (t.transport === "grpc") {
       const cl = createGrpcClients(t.target, { token, tls: cfg.grpcClientTls, compression: cfg.grpcCompression });
-      return { endpoint: storeFromClients(t.name, cl), close: () => cl.close() };
+      const endpoint = storeFromClients(t.name, cl);
+      // Series through the direct decoder (agent/grpc/series.ts); with snappy requests, the generic client.
+      if (cfg.grpcCompression !== "snappy") {
+        endpoint.series = (req, signal) => grpcSeries(withBatch(req), signal, { name: t.name, call: cl.call, baseUrl: cl.baseUrl, token, readMaxBytes: DEFAULT_CLIENT_READ_MAX_BYTES });
+      }
+      return { endpoint, close: () => cl.close() };
     }
     return { endpoint: remoteStore(t.target, { name: t.name, token, protocol: cfg.protocol }), close: () => {} };
   };

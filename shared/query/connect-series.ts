@@ -58,13 +58,50 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
   }
   if (!res.body) throw new CodedError("unavailable", `${where}: response without a body`);
   const reader = res.body.getReader();
+  const read = async (): Promise<Uint8Array | undefined> => {
+    try {
+      const r = await reader.read();
+      return r.done ? undefined : r.value ?? new Uint8Array(0);
+    } catch (e) {
+      if (signal.aborted) throw new CodedError("canceled", `${where}: canceled`, { cause: e });
+      throw new CodedError("unavailable", `${where}: reading the stream: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  try {
+    for await (const m of envelopes(read, MAX_MESSAGE, where)) {
+      if (m.flags & 0x02) {
+        let j: unknown = null;
+        try { j = JSON.parse(new TextDecoder().decode(m.buf.subarray(m.start, m.end))); } catch { throw new CodedError("corrupt", `${where}: end of stream is not JSON`); }
+        const err = endError(j, where);
+        if (err) throw err;
+        return;
+      }
+      if (m.flags & 0x01) throw new CodedError("corrupt", `${where}: compressed message, but no compression was offered`);
+      const f = decodeSeriesResponse(m.buf, m.start, m.end, where);
+      if (f.kind !== "hints") yield f;
+    }
+    throw new CodedError("unavailable", `${where}: stream ended without an end-of-stream message`);
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** One enveloped message: flags, and where its bytes lie (valid until the next message is asked for). */
+export interface Envelope { flags: number; buf: Uint8Array; start: number; end: number }
+
+/**
+ * The envelopes (flags byte, big-endian uint32 length, message: what gRPC, gRPC-Web and Connect
+ * streaming share) in a stream of reads (`read` gives undefined at its end). Reads are kept as they
+ * come (decoded chunk data are views into them); an envelope that straddles reads is copied once,
+ * when it is whole: joining the unparsed tail with each read as it came copied a large batch message
+ * once per network read (quadratic in its size). A length above `max` is an error naming `where`; so
+ * is a stream that ends inside an envelope.
+ */
+export async function* envelopes(read: () => Promise<Uint8Array | undefined>, max: number, where: string): AsyncGenerator<Envelope> {
   let buf: Uint8Array = new Uint8Array(0);
   let pos = 0;
-  let ended = false;
   // Bytes the next envelope needs in one buffer (5 for its header, then header + message).
   let need = 5;
-  // Reads held back until the envelope they belong to is whole: joining the unparsed tail with each
-  // read as it came copied a large batch message once per network read (quadratic in its size).
   const held: Uint8Array[] = [];
   let heldLen = 0;
   /** The unparsed tail and the held reads, copied once into one buffer. */
@@ -78,50 +115,26 @@ export async function* connectSeries(baseUrl: string, req: SeriesRequest, signal
     buf = merged;
     pos = 0;
   };
-  try {
-    for (;;) {
-      // Parse every whole envelope in the buffer.
-      while (buf.length - pos >= 5) {
-        const flags = buf[pos]!;
-        const len = ((buf[pos + 1]! << 24) >>> 0) + (buf[pos + 2]! << 16) + (buf[pos + 3]! << 8) + buf[pos + 4]!;
-        if (len > MAX_MESSAGE) throw new CodedError("corrupt", `${where}: message of ${len} bytes announced, more than ${MAX_MESSAGE}`);
-        if (buf.length - pos - 5 < len) { need = 5 + len; break; }
-        need = 5;
-        const s = pos + 5, e = s + len;
-        pos = e;
-        if (flags & 0x02) {
-          ended = true;
-          let j: unknown = null;
-          try { j = JSON.parse(new TextDecoder().decode(buf.subarray(s, e))); } catch { throw new CodedError("corrupt", `${where}: end of stream is not JSON`); }
-          const err = endError(j, where);
-          if (err) throw err;
-          return;
-        }
-        if (flags & 0x01) throw new CodedError("corrupt", `${where}: compressed message, but no compression was offered`);
-        const m = decodeSeriesResponse(buf, s, e, where);
-        if (m.kind !== "hints") yield m;
-      }
-      let r: { done: boolean; value?: Uint8Array };
-      try {
-        r = await reader.read();
-      } catch (e) {
-        if (signal.aborted) throw new CodedError("canceled", `${where}: canceled`, { cause: e });
-        throw new CodedError("unavailable", `${where}: reading the stream: ${(e as Error).message}`, { cause: e });
-      }
-      if (r.done) break;
-      const chunk = r.value ?? new Uint8Array(0);
-      if (chunk.length === 0) continue;
-      // Keep chunk bytes as they come (decoded chunk data are views into them); when an envelope
-      // straddles reads, hold the reads until it is whole, then copy the tail and them once.
-      if (pos >= buf.length) { buf = chunk; pos = 0; continue; }
-      held.push(chunk);
-      heldLen += chunk.length;
-      if (buf.length - pos + heldLen >= need) joinHeld();
+  for (;;) {
+    // Every whole envelope in the buffer.
+    while (buf.length - pos >= 5) {
+      const flags = buf[pos]!;
+      const len = ((buf[pos + 1]! << 24) >>> 0) + (buf[pos + 2]! << 16) + (buf[pos + 3]! << 8) + buf[pos + 4]!;
+      if (len > max) throw new CodedError("resource_exhausted", `${where}: message of ${len} bytes announced, more than the limit of ${max} bytes`);
+      if (buf.length - pos - 5 < len) { need = 5 + len; break; }
+      need = 5;
+      const start = pos + 5, end = start + len;
+      pos = end;
+      yield { flags, buf, start, end };
     }
-    // The stream ended inside an envelope: keep the bytes for the message below.
-    if (heldLen > 0) joinHeld();
-    if (!ended) throw new CodedError("unavailable", `${where}: stream ended without an end-of-stream message (${buf.length - pos} bytes left)`);
-  } finally {
-    reader.cancel().catch(() => {});
+    const chunk = await read();
+    if (chunk === undefined) break;
+    if (chunk.length === 0) continue;
+    if (pos >= buf.length) { buf = chunk; pos = 0; continue; }
+    held.push(chunk);
+    heldLen += chunk.length;
+    if (buf.length - pos + heldLen >= need) joinHeld();
   }
+  if (heldLen > 0) joinHeld();
+  if (buf.length - pos > 0) throw new CodedError("unavailable", `${where}: stream ended inside a message (${buf.length - pos} bytes left)`);
 }

@@ -41,7 +41,8 @@ export function remoteStore(url: string, opts: RemoteStoreOptions = {}): StoreEn
   };
 }
 
-function withBatch(req: SeriesRequest): SeriesRequest {
+/** `req` with a response batch size (fewer envelopes for large answers) unless it asks for its own. */
+export function withBatch(req: SeriesRequest): SeriesRequest {
   return req.responseBatchSize > 0n ? req : { ...req, responseBatchSize: BigInt(BATCH) };
 }
 
