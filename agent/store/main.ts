@@ -1,5 +1,5 @@
 // `bun run agent store …`: the store gateway. A StoreAPI over every block in the bucket, served on gRPC
-// (node:http2, for Go Thanos queriers and grpc clients) and on the HTTP port (Connect + gRPC-Web, with
+// (our HTTP/2, agent/grpc/h2server.ts, for Go Thanos queriers and grpc clients) and on the HTTP port (Connect + gRPC-Web, with
 // /metrics, /-/healthy, /-/ready). Blocks are re-discovered every --sync-block-duration.
 
 import { Hono } from "hono";

@@ -1,7 +1,7 @@
 // The store gateway's warm-up before it takes queries (--store.warmup-calls; why: shared/bucketstore/warmup.ts).
 // Two rounds against the synthetic blocks: the store's calls in process, then the same calls through a
-// gRPC server of our own stack on a loopback port, so the server's per-call code (node:http2 on Bun
-// is JavaScript too, and our fast paths) is warm as well. Measured behind a Thanos querier, 50 blocks:
+// gRPC server of our own stack on a loopback port, so the server's per-call code (our HTTP/2 server and
+// client, agent/grpc/h2conn.ts, and the fast paths) is warm as well. Measured behind a Thanos querier, 50 blocks:
 // with the in-process round alone the first queries after start took 3-5 ms; with both, 2 ms from the
 // third query on, as Thanos' store.
 import { warmUpStore, type WarmUpTarget } from "../../shared/bucketstore/warmup.ts";

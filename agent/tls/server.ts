@@ -2,8 +2,8 @@
 // configure it, with certificates reloaded when their files change.
 //
 // One listener shape for both: a node:tls server terminates TLS and hands each verified connection to
-// the plaintext server behind (an HTTP/2 server through `h2.emit("connection")`, through the flow-
-// control shim on Bun; an HTTP server through a local pipe, agent/web/listen.ts). Checked on Bun 1.4.5
+// the plaintext server behind (our HTTP/2 connection for gRPC, agent/grpc/h2server.ts; an HTTP server
+// through a local pipe, agent/web/listen.ts). Checked on Bun 1.4.5
 // and Node 20: ALPN h2, requestCert, rejection of clients without a certificate or with one from another
 // CA, and setSecureContext (the reload) all work through node:tls; Bun's node:https and node:http2
 // secure servers do not expose what is needed (no setSecureContext on https, no peer certificates).
