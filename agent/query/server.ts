@@ -209,12 +209,6 @@ export async function startQueryServer(cfg: QueryConfig): Promise<RunningQuery> 
   const fansOut = discovered || cfg.objstoreConfigFile !== undefined;
   const nWorkers = cfg.workers ?? (fansOut && cores > 1 ? cores : 0);
   const pool = nWorkers > 0 ? startQueryPool(cfg, nWorkers) : null;
-  // The main thread warms up before it listens, beside the workers (which warm themselves up before
-  // they take their first request): without workers it evaluates; with them it still serves the label
-  // calls, the hand-off and the fan-out's gRPC client. Measured with workers, warming only them: after
-  // 100 requests, /api/v1/labels took 1.96 ms and a 100-series /api/v1/series 2.71 ms, against 1.43 and
-  // 1.69 ms with the main thread warmed up (--query.workers=0).
-  if ((cfg.warmupQueries ?? 0) > 0 && !core.localOnly) await logWarmUp(cfg.log, await warmUpQuerier(cfg, cfg.log, cfg.warmupQueries!));
   try {
     return await serve(cfg, core, pool);
   } catch (e) {
@@ -237,6 +231,12 @@ async function serve(cfg: QueryConfig, core: FanoutCore, pool: RunningPool | nul
     : null;
   // Logged once the flags are known to be good, so a usage error is the first line on stderr.
   if (pool) cfg.log.info("queries run on worker threads", { workers: pool.stats().workers });
+  // The main thread warms up before it listens (once the flags are known to be good), beside the
+  // workers (which warm themselves up before they take their first request): without workers it
+  // evaluates; with them it still serves the label calls, the hand-off and the fan-out's gRPC client. Measured with workers, warming only them: after
+  // 100 requests, /api/v1/labels took 1.96 ms and a 100-series /api/v1/series 2.71 ms, against 1.43 and
+  // 1.69 ms with the main thread warmed up (--query.workers=0).
+  if ((cfg.warmupQueries ?? 0) > 0 && !core.localOnly) await logWarmUp(cfg.log, await warmUpQuerier(cfg, cfg.log, cfg.warmupQueries!));
   const app = createQuerierApp({ ...appOptions(cfg, core), offload: pool ? (r) => pool.fetch(r) : undefined, ready: pool ? () => pool.ready() : undefined });
   const fetchFn = cfg.autoDownsampling ? autoResolution(app.fetch) : app.fetch;
   let grpc: GrpcServer | null = null;
