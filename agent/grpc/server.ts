@@ -87,7 +87,8 @@ export function universalH2Handler(handlers: UniversalHandler[], log?: Logger): 
     u({ httpVersion: "2.0", method: req.method, url: `${req.scheme}://${req.authority || "localhost"}${req.path}`, header, body: req.body, signal: req.signal })
       .then((out) => writeUniversal(out, res))
       .catch((e: unknown) => {
-        if (ConnectError.from(e).code !== Code.Canceled && ConnectError.from(e).code !== Code.Aborted) {
+        const code = ConnectError.from(e).code;
+        if (code !== Code.Canceled && code !== Code.Aborted) {
           log?.warn("gRPC handler failed", { rpc: `${u.service.typeName}/${u.method.name}`, err: (e as Error).message });
         }
         if (!res.headersSent) res.respond(500);
